@@ -115,7 +115,9 @@ class SigningKey:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError as exc:
-            raise InputError("key file already exists; refusing to overwrite", where=str(path)) from exc
+            raise InputError(
+                "key file already exists; refusing to overwrite", where=str(path)
+            ) from exc
         with os.fdopen(fd, "wb") as fh:
             fh.write(self.to_pem(passphrase))
 

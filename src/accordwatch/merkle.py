@@ -14,8 +14,8 @@ subtrees, pure arithmetic), one fetch, and folding — see `inclusion_plan`,
 
 Consistency between sizes follows RFC 9162 §2.1.4, which defines a proof only
 for `0 < first < second`: a proof from the empty tree is rejected (it proves
-nothing), as transparency-dev's verifier does; for equal sizes the proof must
-be empty and the roots equal.
+nothing), as transparency-dev's verifier does, also from 0 to 0; for equal
+positive sizes the proof must be empty and the roots equal.
 """
 
 from __future__ import annotations
@@ -198,9 +198,7 @@ def _check_hash(value: bytes, what: str) -> None:
         raise VerificationError(f"{what} is {len(value)} bytes, not a {HASH_SIZE}-byte hash")
 
 
-def root_from_inclusion_proof(
-    index: int, size: int, leaf: bytes, proof: Sequence[bytes]
-) -> bytes:
+def root_from_inclusion_proof(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes:
     """RFC 9162 §2.1.3.2: the root an inclusion proof implies, or an error."""
     if not 0 <= index < size:
         raise VerificationError(f"leaf index {index} is outside a tree of size {size}")
@@ -248,14 +246,14 @@ def verify_consistency(
         raise VerificationError("tree sizes cannot be negative")
     if first > second:
         raise VerificationError(f"size {first} is larger than size {second}")
+    if first == 0:
+        raise VerificationError("a consistency proof from the empty tree proves nothing")
     if first == second:
         if proof:
             raise VerificationError("a consistency proof between equal sizes must be empty")
         if first_root != second_root:
             raise VerificationError(f"two different roots for the same size {first}")
         return
-    if first == 0:
-        raise VerificationError("a consistency proof from the empty tree proves nothing")
     if not proof:
         raise VerificationError("empty consistency proof between different sizes")
     path = list(proof)

@@ -1,0 +1,136 @@
+"""Record types: what may be logged, by whom, and the payload each carries.
+
+A record type names a pydantic payload model and the roles allowed to submit
+it. The check (`accordwatch.check`) consults this table before anything is
+stored; capabilities built on the ledger add their record types here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from accordwatch.errors import InputError
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+_NAME = re.compile(NAME_PATTERN)
+KEY_ID_PATTERN = r"^[0-9a-f]{16}$"
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN, description="lower-case identifier")]
+KeyId = Annotated[str, Field(pattern=KEY_ID_PATTERN, description="16 hex digits")]
+
+
+class Role(StrEnum):
+    """What a party is in the accord, which decides what it may submit."""
+
+    REGISTRAR = "registrar"  # operates the log: registers parties and keys
+    DECLARANT = "declarant"  # the inspected state: declarations, step reports
+    INSPECTORATE = "inspectorate"  # verifies: inspections, verification results
+    PARTY = "party"  # another state party: step reports, concessions, responses
+    OBSERVER = "observer"  # reports observed events (a research centre, a monitor)
+
+
+def valid_name(name: str) -> bool:
+    return bool(_NAME.match(name))
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Genesis(Payload):
+    """Entry 0: the log's identity and the registrar who admits everyone else."""
+
+    origin: str = Field(min_length=1, max_length=200)
+    log_key: str = Field(description="the log's checkpoint verifier key, signed-note form")
+    registrar: Name
+    registrar_public_key: str = Field(description="base64 Ed25519 public key")
+
+
+class PartyRegistration(Payload):
+    name: Name
+    role: Role
+    display_name: str = Field(default="", max_length=200)
+
+
+class KeyRegistration(Payload):
+    party: Name
+    key_id: KeyId
+    public_key: str = Field(description="base64 Ed25519 public key (32 bytes)")
+    replaces: KeyId | None = Field(
+        default=None, description="a key of the same party that this one rotates out"
+    )
+
+
+class KeyRevocation(Payload):
+    party: Name
+    key_id: KeyId
+    reason: str = Field(default="", max_length=500)
+
+
+class Statement(Payload):
+    """A signed public statement: a note of record that any party may make."""
+
+    subject: str = Field(min_length=1, max_length=300)
+    text: str = Field(default="", max_length=100_000)
+    refers_to: list[int] = Field(default_factory=list, description="log indices referred to")
+
+
+ANY_ROLE = frozenset(Role)
+OWNER = "owner"  # for key revocation: the party that owns the key
+
+
+@dataclass(frozen=True)
+class RecordType:
+    name: str
+    payload: type[Payload]
+    roles: frozenset[Role]
+    description: str
+    allows_owner: bool = False
+
+    def parse_payload(self, data: Any, *, where: str) -> Payload:
+        if not isinstance(data, dict):
+            raise InputError(f"{self.name} payload must be a JSON object", where=where)
+        try:
+            return self.payload.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"]) or "payload"
+            more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+            raise InputError(
+                f"{self.name} payload field {loc}: {first['msg']}{more}", where=where
+            ) from exc
+
+
+RECORD_TYPES: dict[str, RecordType] = {
+    rt.name: rt
+    for rt in (
+        RecordType("log.genesis", Genesis, frozenset({Role.REGISTRAR}), "the log's first entry"),
+        RecordType(
+            "party.register", PartyRegistration, frozenset({Role.REGISTRAR}), "admit a party"
+        ),
+        RecordType(
+            "key.register", KeyRegistration, frozenset({Role.REGISTRAR}), "register a party key"
+        ),
+        RecordType(
+            "key.revoke",
+            KeyRevocation,
+            frozenset({Role.REGISTRAR}),
+            "revoke a party key (by the registrar or the key's own party)",
+            allows_owner=True,
+        ),
+        RecordType("statement", Statement, ANY_ROLE, "a signed public statement"),
+    )
+}
+
+
+def record_type(name: str, *, where: str) -> RecordType:
+    try:
+        return RECORD_TYPES[name]
+    except KeyError:
+        known = ", ".join(sorted(RECORD_TYPES))
+        raise InputError(f"unknown record type {name!r} (known: {known})", where=where) from None

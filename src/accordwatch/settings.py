@@ -1,0 +1,78 @@
+"""One typed settings object, read from the workspace file and the environment.
+
+Precedence: a command-line option, then an `ACCORDWATCH_*` environment
+variable, then the workspace's `accordwatch.toml`, then the default.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from accordwatch.errors import InputError
+
+SETTINGS_FILE = "accordwatch.toml"
+DEFAULT_HOME = Path("accordwatch-data")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ACCORDWATCH_", extra="ignore")
+
+    home: Path = Field(default=DEFAULT_HOME, description="the workspace folder")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file in the workspace"
+    )
+    origin: str | None = Field(default=None, description="the log's name (set by init)")
+    registrar: str = Field(default="registrar", description="name of the log's registrar")
+    max_entry_bytes: int = Field(default=1 << 20, ge=1024, description="largest submission")
+    max_clock_skew_seconds: int = Field(
+        default=300, ge=0, description="how far in the future an envelope time may be"
+    )
+    sqlite_synchronous: str = Field(
+        default="NORMAL",
+        description="SQLite durability: NORMAL survives a crashed process, FULL a power loss",
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'accordwatch.db').resolve()}"
+
+
+def load_settings(home: Path | None = None, **overrides: Any) -> Settings:
+    """Settings for the workspace at `home` (or ACCORDWATCH_HOME, or the default)."""
+    base = Settings() if home is None else Settings(home=home)
+    path = base.home / SETTINGS_FILE
+    stored: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            stored = tomllib.loads(path.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"malformed settings file: {exc}", where=str(path)) from exc
+    env = Settings().model_dump(exclude_unset=True)
+    merged = {**stored, **env, "home": base.home}
+    merged.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError(
+            f"setting {'.'.join(map(str, first['loc']))}: {first['msg']}", where=str(path)
+        ) from exc
+
+
+def write_settings(path: Path, values: dict[str, Any]) -> None:
+    """Write a flat TOML file (strings and integers only)."""
+    lines = ["# accordwatch workspace settings; environment variables ACCORDWATCH_* override"]
+    for key, value in values.items():
+        if value is None:
+            continue
+        # A JSON string literal is a valid TOML basic string.
+        lines.append(f"{key} = {json.dumps(value) if isinstance(value, str) else value}")
+    path.write_text("\n".join(lines) + "\n", "utf-8")

@@ -1,0 +1,91 @@
+"""Opening the database: URLs, SQLite's transaction behaviour, connection errors.
+
+SQLite runs in WAL mode with a busy timeout so that several processes can
+append to one log; writers start with `BEGIN IMMEDIATE`, which takes the
+write lock up front instead of failing on upgrade from a read lock. On
+PostgreSQL the row lock on `log_head` serialises writers instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+from accordwatch.errors import InputError, StorageError
+
+WRITE = "accordwatch_write"
+
+
+def normalise_url(url: str) -> str:
+    """Accept `postgres://` and `postgresql://`, and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<malformed URL>"
+
+
+def open_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
+    url = normalise_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise InputError(f"malformed database URL {url!r}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 60})
+        _configure_sqlite(engine, sqlite_synchronous)
+    elif backend == "postgresql":
+        if parsed.get_driver_name() != "psycopg":
+            raise InputError("PostgreSQL URLs use the psycopg driver: postgresql+psycopg://...")
+        engine = create_engine(url, pool_pre_ping=True)
+    else:
+        raise InputError(f"unsupported database {backend!r}: use sqlite:// or postgresql://")
+    return engine
+
+
+def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+    if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+        raise InputError(
+            f"sqlite_synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous}"
+        )
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own transaction handling would defer BEGIN; take control of it.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def storage_errors(url: str) -> Iterator[None]:
+    """Turn driver failures (server down, locked, missing tables) into one-line errors."""
+    try:
+        yield
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StorageError(f"database {describe(url)} failed: {reason}") from exc
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StorageError(f"database {describe(url)} error: {reason}") from exc

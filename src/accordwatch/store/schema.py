@@ -1,0 +1,96 @@
+"""Tables. The log tables are append-only; projection tables are derived.
+
+Log: `log_head` (one row: size, root, right edge of the tree; its row lock
+serialises writers), `entries` (canonical envelope bytes per index),
+`nodes` (every complete subtree hash, keyed by `merkle.node_key`),
+`checkpoints` (every signed checkpoint the log issued) and `openings`
+(confidential payloads, never part of the public log).
+
+Projections: `parties` and `party_keys`, rebuilt from the log by `rebuild`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+log_head = Table(
+    "log_head",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("origin", String(200), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("edge", LargeBinary, nullable=False),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("leaf_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("record_type", String(64), nullable=False, index=True),
+    Column("party", String(64), nullable=False, index=True),
+    Column("key_id", String(16), nullable=False),
+    Column("signed_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("envelope", LargeBinary, nullable=False),
+)
+
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+)
+
+openings = Table(
+    "openings",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("salt", LargeBinary, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+)
+
+parties = Table(
+    "parties",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(32), nullable=False),
+    Column("display_name", String(200), nullable=False),
+    Column("registered_at", BigInteger, nullable=False),
+)
+
+party_keys = Table(
+    "party_keys",
+    metadata,
+    Column("key_id", String(16), primary_key=True),
+    Column("party", String(64), nullable=False, index=True),
+    Column("public_key", LargeBinary(32), nullable=False),
+    Column("registered_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    Column("reason", Text, nullable=False),
+)
+
+PROJECTION_TABLES = (parties, party_keys)

@@ -1,0 +1,170 @@
+"""A workspace: settings, the database and the keys the log signs with.
+
+accordwatch-data/
+  accordwatch.toml        settings (origin, database URL if not the default)
+  accordwatch.db          the SQLite database, unless PostgreSQL is configured
+  keys/log.key            the log's checkpoint key (signed-note signer)
+  keys/<party>/<id>.key   party keys made here (registrar's included)
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import shutil
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, inspect, select
+
+from accordwatch.check import Limits
+from accordwatch.envelope import seal
+from accordwatch.errors import InputError, NotFoundError, StorageError
+from accordwatch.keys import SigningKey
+from accordwatch.note import NoteSigner
+from accordwatch.records import Genesis, valid_name
+from accordwatch.settings import SETTINGS_FILE, Settings, load_settings, write_settings
+from accordwatch.store import migrate
+from accordwatch.store.database import describe, open_engine, storage_errors
+from accordwatch.store.ledger import Ledger, utc_now
+from accordwatch.store.schema import log_head
+
+LOG_KEY = "log.key"
+
+
+@dataclass
+class Workspace:
+    settings: Settings
+
+    @property
+    def home(self) -> Path:
+        return self.settings.home
+
+    @property
+    def url(self) -> str:
+        return self.settings.resolved_database_url
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
+
+    def party_key_path(self, party: str, key_id: str) -> Path:
+        return self.keys_dir / party / f"{key_id}.key"
+
+    @classmethod
+    def open(cls, home: Path | None = None, **overrides: object) -> Workspace:
+        settings = load_settings(home, **overrides)
+        if not (settings.home / SETTINGS_FILE).is_file():
+            raise NotFoundError(
+                f"no workspace at {settings.home} (run accordwatch init, or set --home / "
+                "ACCORDWATCH_HOME)"
+            )
+        if not settings.origin:
+            raise InputError("workspace settings lack the log origin", where=str(settings.home))
+        return cls(settings)
+
+    def engine(self) -> Engine:
+        return open_engine(self.url, sqlite_synchronous=self.settings.sqlite_synchronous)
+
+    def log_signer(self) -> NoteSigner:
+        assert self.settings.origin
+        path = self.keys_dir / LOG_KEY
+        return NoteSigner(self.settings.origin, SigningKey.read(path))
+
+    def limits(self) -> Limits:
+        return Limits(
+            max_entry_bytes=self.settings.max_entry_bytes,
+            max_clock_skew=timedelta(seconds=self.settings.max_clock_skew_seconds),
+        )
+
+    def ledger(self, *, check_schema: bool = True) -> Ledger:
+        engine = self.engine()
+        if check_schema:
+            with storage_errors(self.url):
+                current = migrate.current_revision(engine)
+            if current != migrate.head_revision():
+                raise StorageError(
+                    f"database {describe(self.url)} schema is at {current or 'nothing'}, "
+                    f"expected {migrate.head_revision()}: run accordwatch db upgrade"
+                )
+        return Ledger(engine, self.log_signer(), url=self.url, limits=self.limits())
+
+
+def init_workspace(
+    home: Path,
+    *,
+    database_url: str | None = None,
+    origin: str | None = None,
+    registrar: str = "registrar",
+) -> Workspace:
+    """Create the workspace, migrate the database and write the log's genesis entry.
+
+    The database is prepared before any file is written, so a database that
+    cannot be reached leaves nothing behind.
+    """
+    if (home / SETTINGS_FILE).exists():
+        raise InputError("a workspace already exists here", where=str(home))
+    origin = origin or f"accordwatch.local/{secrets.token_hex(6)}"
+    if not origin or " " in origin or "+" in origin:
+        raise InputError(f"log origin {origin!r} must be non-empty, without spaces or '+'")
+    if not valid_name(registrar):
+        raise InputError(f"registrar name {registrar!r} must match [a-z0-9][a-z0-9._-]*")
+    settings = Settings(home=home, database_url=database_url, origin=origin, registrar=registrar)
+    ws = Workspace(settings)
+    log_key, registrar_key = SigningKey.generate(), SigningKey.generate()
+    signer = NoteSigner(origin, log_key)
+
+    created = not home.exists()
+    home.mkdir(parents=True, exist_ok=True)  # SQLite needs the folder for its file
+    try:
+        _prepare_database(ws, signer, registrar, registrar_key)
+    except BaseException:
+        if created:
+            shutil.rmtree(home, ignore_errors=True)
+        raise
+
+    log_key.write(ws.keys_dir / LOG_KEY)
+    registrar_key.write(ws.party_key_path(registrar, registrar_key.key_id))
+    values: dict[str, object] = {"origin": origin, "registrar": registrar}
+    if database_url:
+        values["database_url"] = database_url
+    write_settings(home / SETTINGS_FILE, values)
+    ws.keys_dir.chmod(0o700)
+    return Workspace.open(home)
+
+
+def _prepare_database(
+    ws: Workspace, signer: NoteSigner, registrar: str, registrar_key: SigningKey
+) -> None:
+    engine = ws.engine()
+    with storage_errors(ws.url):
+        if "log_head" in inspect(engine).get_table_names():
+            with engine.connect() as conn:
+                existing = conn.execute(select(log_head.c.origin)).scalar()
+            if existing:
+                raise InputError(
+                    f"database {describe(ws.url)} already holds log {existing!r}; "
+                    "use another database"
+                )
+        migrate.upgrade(engine)
+    ledger = Ledger(engine, signer, url=ws.url, limits=ws.limits())
+    genesis = Genesis(
+        origin=signer.name,
+        log_key=signer.verifier.text(),
+        registrar=registrar,
+        registrar_public_key=base64.b64encode(registrar_key.public_key).decode(),
+    )
+    ledger.append(
+        [
+            seal(
+                log=signer.name,
+                record_type="log.genesis",
+                party=registrar,
+                key=registrar_key,
+                time=utc_now(),
+                payload=genesis.model_dump(mode="json"),
+            )
+        ],
+        where="genesis",
+    )
