@@ -45,6 +45,7 @@ class AuditReport:
     confidential_unopened: int = 0
     root: bytes = b""
     levels: list[list[bytes]] = field(default_factory=list)
+    registry: Registry = field(default_factory=Registry)
 
 
 def audit(
@@ -109,6 +110,7 @@ def audit(
         )
     report.size = compact.size
     report.root = compact.root()
+    report.registry = registry
     if keep_levels:
         report.levels = tree_levels(leaves)
     return report

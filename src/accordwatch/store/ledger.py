@@ -17,11 +17,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from accordwatch.canonical import canonical_json
+from accordwatch.audit import AuditEntry, AuditReport, audit, compare_nodes
+from accordwatch.canonical import canonical_json, parse_json
 from accordwatch.check import Limits, check_submission
 from accordwatch.checkpoint import Checkpoint
-from accordwatch.envelope import Submission
-from accordwatch.errors import InputError, NotFoundError, StorageError
+from accordwatch.envelope import Opening, Submission
+from accordwatch.errors import InputError, NotFoundError, StorageError, VerificationError
 from accordwatch.merkle import (
     EMPTY_ROOT,
     CompactRange,
@@ -370,6 +371,13 @@ class Ledger:
         return Receipt(index, size, leaf, proof, note)
 
 
+def _raw(value: object) -> bytes:
+    # A value edited by hand may come back as text; it is audited all the same.
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return str(value).encode("utf-8")
+
+
 def _stored(row: Any) -> StoredEntry:
     return StoredEntry(
         index=row.idx,
@@ -380,3 +388,72 @@ def _stored(row: Any) -> StoredEntry:
         signed_at=_aware(row.signed_at),
         recorded_at=_aware(row.recorded_at),
     )
+
+
+def audit_database(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> AuditReport:
+    """Audit the log as the database holds it: entries, openings, nodes, checkpoints, head."""
+    url = ledger.url
+
+    def stored_entries() -> Iterator[AuditEntry]:
+        position = 0
+        while True:
+            with storage_errors(url), ledger.engine.connect() as conn:
+                rows = conn.execute(
+                    select(entries.c.idx, entries.c.envelope, entries.c.leaf_hash)
+                    .where(entries.c.idx >= position)
+                    .order_by(entries.c.idx)
+                    .limit(5000)
+                ).all()
+                opened = {
+                    row.idx: Opening(
+                        bytes(row.salt), parse_json(bytes(row.payload), where="opening")
+                    )
+                    for row in conn.execute(
+                        select(openings).where(
+                            openings.c.idx >= position,
+                            openings.c.idx <= (rows[-1].idx if rows else position),
+                        )
+                    )
+                }
+            if not rows:
+                return
+            for row in rows:
+                yield AuditEntry(
+                    row.idx, _raw(row.envelope), _raw(row.leaf_hash), opened.get(row.idx)
+                )
+            position = rows[-1].idx + 1
+
+    report = audit(
+        stored_entries(),
+        list(ledger.checkpoints()),
+        ledger.signer.verifier,
+        keep_levels=True,
+        progress=progress,
+    )
+
+    def stored_nodes() -> Iterator[tuple[int, int, bytes]]:
+        last = -1
+        while True:
+            with storage_errors(url), ledger.engine.connect() as conn:
+                rows = conn.execute(
+                    select(nodes.c.id, nodes.c.hash)
+                    .where(nodes.c.id > last)
+                    .order_by(nodes.c.id)
+                    .limit(20000)
+                ).all()
+            if not rows:
+                return
+            for key, h in rows:
+                yield key >> 48, key & ((1 << 48) - 1), bytes(h)
+            last = rows[-1].id
+
+    report.nodes = compare_nodes(report.levels, stored_nodes())
+    with storage_errors(url), ledger.engine.connect() as conn:
+        head = conn.execute(select(log_head)).first()
+    if head is None or head.size != report.size or bytes(head.root) != report.root:
+        raise VerificationError(
+            f"log head (size {head.size if head else 0}) does not match the entries "
+            f"(size {report.size})"
+        )
+    report.levels = []
+    return report

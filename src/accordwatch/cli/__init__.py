@@ -1,0 +1,79 @@
+"""The `accordwatch` command line: a thin shell over the workspace and the ledger.
+
+Every command module registers itself on `app`; `main` runs it and turns an
+`AccordwatchError` into one line on stderr and its exit code (`--verbose`
+adds the traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import typer
+
+from accordwatch.cli import context
+
+app = typer.Typer(
+    name="accordwatch",
+    help="A system of record for denuclearization accords, on one signed Merkle log.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _options(
+    home: str = typer.Option(
+        None,
+        "--home",
+        envvar="ACCORDWATCH_HOME",
+        help="Workspace folder [default: ./accordwatch-data]",
+    ),
+    database_url: str = typer.Option(
+        None, "--database-url", envvar="ACCORDWATCH_DATABASE_URL", help="SQLAlchemy database URL"
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks of errors"),
+) -> None:
+    context.STATE.home = home
+    context.STATE.database_url = database_url
+    context.STATE.verbose = verbose
+
+
+def _register() -> None:
+    from accordwatch.cli import demo, log, parties, setup, submit
+
+    for module in (setup, parties, submit, log, demo):
+        module.register(app)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point."""
+    from accordwatch.errors import AccordwatchError
+
+    try:
+        app(args=argv, standalone_mode=False)
+    except AccordwatchError as exc:
+        if context.STATE.verbose:
+            traceback.print_exc()
+        print(f"accordwatch: error: {exc.diagnostic()}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("accordwatch: aborted", file=sys.stderr)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        print("accordwatch: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

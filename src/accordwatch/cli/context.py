@@ -1,0 +1,106 @@
+"""What every command needs: the workspace, key files, output helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+from rich.console import Console
+
+from accordwatch.canonical import parse_json
+from accordwatch.errors import InputError, NotFoundError
+from accordwatch.keys import SigningKey
+from accordwatch.registry import Registry
+from accordwatch.workspace import Workspace
+
+PASSPHRASE_ENV = "ACCORDWATCH_PASSPHRASE"
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class State:
+    home: str | None = None
+    database_url: str | None = None
+    verbose: bool = False
+
+
+STATE = State()
+
+
+def home_path(option: str | None = None) -> Path | None:
+    chosen = option or STATE.home
+    return Path(chosen) if chosen else None
+
+
+def workspace() -> Workspace:
+    return Workspace.open(home_path(), database_url=STATE.database_url)
+
+
+def print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def read_document(path: Path) -> Any:
+    """Read a JSON or YAML file (by extension; JSON is tried first otherwise)."""
+    if str(path) == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read file: {exc.strerror}", where=str(path)) from exc
+    if path.suffix.lower() in {".yaml", ".yml"}:
+        try:
+            return yaml.safe_load(data)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+            raise InputError(f"malformed YAML: {getattr(exc, 'problem', exc)}", where=at) from exc
+    return parse_json(data, where=str(path))
+
+
+def passphrase(*, confirm: bool = False, prompt: str = "Passphrase") -> str:
+    from_env = os.environ.get(PASSPHRASE_ENV)
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise InputError(f"a passphrase is needed: set {PASSPHRASE_ENV} or run interactively")
+    value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+    return value
+
+
+def read_key(path: Path) -> SigningKey:
+    try:
+        encrypted = b"ENCRYPTED" in path.read_bytes()[:64]
+    except OSError as exc:
+        raise InputError(f"cannot read key file: {exc.strerror}", where=str(path)) from exc
+    return SigningKey.read(path, passphrase() if encrypted else None)
+
+
+def signing_key(ws: Workspace, registry: Registry, party: str, key_file: Path | None) -> SigningKey:
+    """The key `party` signs with: the given file, or its newest active key in the workspace."""
+    if party not in registry.parties:
+        raise NotFoundError(f"unknown party {party!r}")
+    if key_file is not None:
+        return read_key(key_file)
+    active = sorted(
+        (k for k in registry.keys_of(party) if k.active),
+        key=lambda k: k.registered_at,
+        reverse=True,
+    )
+    for record in active:
+        path = ws.party_key_path(party, record.key_id)
+        if path.is_file():
+            return read_key(path)
+    raise NotFoundError(
+        f"no active key of party {party!r} in {ws.keys_dir / party} (use --key FILE, or "
+        f"accordwatch key new --party {party})"
+    )

@@ -1,0 +1,205 @@
+"""Submitting to the log, and checking envelopes and receipts offline.
+
+A draft file (JSON or YAML) names the record type and payload:
+
+    record_type: statement
+    confidential: false          # optional
+    payload: {subject: "...", text: "..."}
+
+`submit FILE --as PARTY` signs and submits it; `envelope sign` signs without
+submitting (for a party whose keys stay on its own machine), and `submit` of
+the signed file then needs no key.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from accordwatch.audit import audit
+from accordwatch.cli.context import console, print_json, read_document, signing_key, workspace
+from accordwatch.envelope import Submission, seal
+from accordwatch.errors import InputError, NotFoundError, VerificationError
+from accordwatch.export import read_export
+from accordwatch.keys import SigningKey
+from accordwatch.merkle import leaf_hash
+from accordwatch.note import Verifier
+from accordwatch.receipt import Receipt
+from accordwatch.registry import Registry
+from accordwatch.store.ledger import utc_now
+
+envelope_app = typer.Typer(help="Sign and check envelopes offline.", no_args_is_help=True)
+receipt_app = typer.Typer(help="Check receipts offline.", no_args_is_help=True)
+
+
+def _draft(doc: Any, where: str) -> tuple[str, dict[str, Any], bool]:
+    if not isinstance(doc, dict) or "record_type" not in doc or "payload" not in doc:
+        raise InputError("a draft needs record_type and payload", where=where)
+    extra = set(doc) - {"record_type", "payload", "confidential"}
+    if extra:
+        raise InputError(f"unknown draft member(s): {', '.join(sorted(extra))}", where=where)
+    if not isinstance(doc["payload"], dict):
+        raise InputError("payload must be a mapping", where=where)
+    confidential = doc.get("confidential", False)
+    if not isinstance(confidential, bool):
+        raise InputError("confidential must be true or false", where=where)
+    return str(doc["record_type"]), doc["payload"], confidential
+
+
+def _is_signed(doc: Any) -> bool:
+    return isinstance(doc, dict) and ("envelope" in doc or "signature" in doc)
+
+
+def _sign(
+    path: Path, as_party: str, key_file: Path | None, confidential: bool | None
+) -> Submission:
+    ws = workspace()
+    ledger = ws.ledger()
+    doc = read_document(path)
+    rtype, payload, draft_confidential = _draft(doc, str(path))
+    key = signing_key(ws, ledger.registry(), as_party, key_file)
+    return seal(
+        log=ledger.origin,
+        record_type=rtype,
+        party=as_party,
+        key=key,
+        time=utc_now(),
+        payload=payload,
+        confidential=draft_confidential if confidential is None else confidential,
+    )
+
+
+def submit(
+    file: Path = typer.Argument(..., help="Draft (JSON/YAML) or signed submission (JSON)"),
+    as_party: str = typer.Option(None, "--as", help="Sign the draft as this party"),
+    key_file: Path = typer.Option(None, "--key", help="Private key file [default: workspace key]"),
+    confidential: bool = typer.Option(
+        None, "--confidential/--public", help="Override the draft's confidentiality"
+    ),
+    receipt_out: Path = typer.Option(None, "--receipt", help="Also write the receipt here"),
+    fmt: str = typer.Option("text", "--format", help="text or json (the receipt)"),
+) -> None:
+    """Sign (if a draft) and submit a record; print its receipt."""
+    doc = read_document(file)
+    if _is_signed(doc):
+        if as_party:
+            raise InputError("the file is already signed; drop --as", where=str(file))
+        submission = Submission.from_json(doc, where=str(file))
+        ledger = workspace().ledger()
+    else:
+        if not as_party:
+            raise InputError("a draft must be signed: give --as PARTY", where=str(file))
+        submission = _sign(file, as_party, key_file, confidential)
+        ledger = workspace().ledger()
+    receipt = ledger.submit(submission, where=str(file))
+    if receipt_out is not None:
+        receipt_out.write_text(json.dumps(receipt.to_json(), indent=2) + "\n", "utf-8")
+    if fmt == "json":
+        print_json(receipt.to_json())
+    else:
+        env = submission.envelope
+        kind = "confidential " if env.confidential else ""
+        console.print(
+            f"logged {kind}{env.record_type} by {env.party} at index [bold]{receipt.index}[/] "
+            f"(tree size {receipt.tree_size}, leaf {receipt.leaf_hash.hex()[:16]})"
+        )
+
+
+@envelope_app.command("sign")
+def envelope_sign(
+    file: Path = typer.Argument(..., help="Draft (JSON or YAML)"),
+    as_party: str = typer.Option(..., "--as", help="Sign as this party"),
+    key_file: Path = typer.Option(None, "--key", help="Private key file"),
+    out: Path = typer.Option(None, "--out", "-o", help="Write here [default: stdout]"),
+    confidential: bool = typer.Option(None, "--confidential/--public"),
+) -> None:
+    """Sign a draft into a submission without submitting it."""
+    submission = _sign(file, as_party, key_file, confidential)
+    text = json.dumps(submission.to_json(), indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, "utf-8")
+        console.print(f"signed {submission.envelope.record_type} written to {out}")
+
+
+@envelope_app.command("verify")
+def envelope_verify(
+    file: Path = typer.Argument(..., help="Signed envelope or submission (JSON)"),
+    public_key: str = typer.Option(None, "--public-key", help="The signer's base64 public key"),
+    key_file: Path = typer.Option(None, "--key", help="The signer's private key file"),
+    log: Path = typer.Option(None, "--log", help="An exported log to take the key from"),
+) -> None:
+    """Check an envelope's form, signature and commitment without the database."""
+    submission = Submission.from_json(read_document(file), where=str(file))
+    env = submission.envelope
+    submission.check_opening(where=str(file))
+    if public_key:
+        try:
+            pub = base64.b64decode(public_key, validate=True)
+        except ValueError as exc:
+            raise InputError("--public-key is not base64") from exc
+    elif key_file:
+        pub = SigningKey.read(key_file).public_key
+    else:
+        registry = _registry_from(log) if log else workspace().ledger().registry()
+        record = registry.keys.get(env.key_id)
+        if record is None or record.party != env.party:
+            raise NotFoundError(f"key {env.key_id} of party {env.party!r} is not in the log")
+        pub = record.public_key
+    env.verify_signature(pub)
+    opened = " and its opening matches the commitment" if submission.opening else ""
+    console.print(
+        f"valid: {env.record_type} signed by {env.party} with key {env.key_id} at "
+        f"{env.time_text}{opened}; leaf hash {env.leaf_hash.hex()}"
+    )
+
+
+def _registry_from(path: Path) -> Registry:
+    """Parties and keys as an exported log holds them, after auditing it."""
+    header, entries = read_export(path)
+    return audit(entries, header.checkpoints, Verifier.parse(header.log_key)).registry
+
+
+@receipt_app.command("verify")
+def receipt_verify(
+    file: Path = typer.Argument(..., help="Receipt JSON (from submit --receipt or log prove)"),
+    log_key: str = typer.Option(None, "--log-key", help="The log's verifier key (name+id+key)"),
+    log: Path = typer.Option(None, "--log", help="An exported log to check the entry against"),
+    envelope: Path = typer.Option(None, "--envelope", help="The envelope the receipt is for"),
+) -> None:
+    """Check a receipt offline: checkpoint signature, inclusion proof, and the entry itself."""
+    receipt = Receipt.from_json(read_document(file), where=str(file))
+    if not log_key and not log:
+        raise InputError("give the log's key (--log-key) or an exported log (--log)")
+    entry_bytes: bytes | None = None
+    if envelope is not None:
+        entry_bytes = Submission.from_json(read_document(envelope)).envelope.canonical
+    if log is not None:
+        header, entries = read_export(log)
+        if log_key and Verifier.parse(log_key).text() != header.log_key:
+            raise VerificationError("the exported log is signed by another key than --log-key")
+        log_key = log_key or header.log_key
+        for entry in entries:
+            if entry.index == receipt.index:
+                if entry_bytes is not None and entry_bytes != entry.envelope:
+                    raise VerificationError("the envelope differs from the exported entry")
+                entry_bytes = entry.envelope
+                break
+        else:
+            raise NotFoundError(f"the exported log has no entry {receipt.index}")
+    cp = receipt.verify(Verifier.parse(log_key), entry_bytes)
+    what = f"entry {receipt.index}"
+    if entry_bytes is not None:
+        what += f" (leaf {leaf_hash(entry_bytes).hex()[:16]})"
+    console.print(f"valid: {what} is in log {cp.origin} at tree size {cp.size}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("submit")(submit)
+    app.add_typer(envelope_app, name="envelope")
+    app.add_typer(receipt_app, name="receipt")
