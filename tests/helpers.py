@@ -1,0 +1,73 @@
+"""Building logs in tests: parties, keys and signed submissions."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from accordwatch.envelope import Submission, seal
+from accordwatch.keys import SigningKey
+from accordwatch.receipt import Receipt
+from accordwatch.store.ledger import Ledger, utc_now
+from accordwatch.workspace import Workspace
+
+
+@dataclass
+class Log:
+    """A workspace's ledger with the registrar's key and the test parties' keys at hand."""
+
+    ws: Workspace
+    ledger: Ledger
+    keys: dict[str, SigningKey] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, ws: Workspace) -> Log:
+        ledger = ws.ledger()
+        registrar = ws.settings.registrar
+        record = next(k for k in ledger.registry().keys_of(registrar) if k.active)
+        key = SigningKey.read(ws.party_key_path(registrar, record.key_id))
+        return cls(ws, ledger, {registrar: key})
+
+    def seal(
+        self,
+        party: str,
+        record_type: str,
+        payload: dict[str, Any],
+        *,
+        key: SigningKey | None = None,
+        time: datetime | None = None,
+        confidential: bool = False,
+    ) -> Submission:
+        return seal(
+            log=self.ledger.origin,
+            record_type=record_type,
+            party=party,
+            key=key or self.keys[party],
+            time=time or utc_now(),
+            payload=payload,
+            confidential=confidential,
+        )
+
+    def submit(self, party: str, record_type: str, payload: dict[str, Any], **kw: Any) -> Receipt:
+        return self.ledger.submit(self.seal(party, record_type, payload, **kw))
+
+    def add_party(self, name: str, role: str) -> SigningKey:
+        registrar = self.ws.settings.registrar
+        self.submit(registrar, "party.register", {"name": name, "role": role})
+        key = SigningKey.generate()
+        self.submit(
+            registrar,
+            "key.register",
+            {
+                "party": name,
+                "key_id": key.key_id,
+                "public_key": base64.b64encode(key.public_key).decode(),
+            },
+        )
+        self.keys[name] = key
+        return key
+
+    def statement(self, party: str, subject: str, **kw: Any) -> Receipt:
+        return self.submit(party, "statement", {"subject": subject}, **kw)

@@ -1,0 +1,183 @@
+"""The ledger on both databases: migrations, appends, receipts, keys, projections."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from accordwatch.audit import audit
+from accordwatch.canonical import canonical_json
+from accordwatch.envelope import commit
+from accordwatch.errors import AuthorityError, ConflictError, InputError, NotFoundError
+from accordwatch.export import read_export, write_export
+from accordwatch.keys import SigningKey
+from accordwatch.merkle import verify_consistency
+from accordwatch.note import Verifier
+from accordwatch.store import migrate
+from accordwatch.store.ledger import audit_database, utc_now
+from accordwatch.store.rebuild import rebuild
+from accordwatch.store.schema import metadata, openings
+from accordwatch.workspace import Workspace
+from tests.helpers import Log
+
+
+def test_migrations_match_the_declared_tables(workspace: Workspace) -> None:
+    engine = workspace.engine()
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+    assert migrate.current_revision(engine) == migrate.head_revision()
+
+
+def test_downgrade_and_upgrade_again(workspace: Workspace) -> None:
+    engine = workspace.engine()
+    migrate.downgrade(engine, "base")
+    with engine.connect() as conn:
+        assert "entries" not in sa.inspect(conn).get_table_names()
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == migrate.head_revision()
+
+
+def test_append_prove_and_receipts_verify(workspace: Workspace) -> None:
+    log = Log.open(workspace)
+    log.add_party("dprk", "declarant")
+    receipts = [log.statement("dprk", f"statement {i}") for i in range(20)]
+    batch = log.ledger.append(
+        [log.seal("dprk", "statement", {"subject": f"b{i}"}) for i in range(30)]
+    )
+    assert [e.index for e in batch.entries] == list(range(23, 53))
+    verifier = log.ledger.signer.verifier
+    for receipt in receipts:
+        receipt.verify(verifier, log.ledger.entry(receipt.index).envelope)
+        again = log.ledger.receipt(receipt.index, at="latest")
+        assert again.tree_size == 53
+        again.verify(verifier)
+    for first in (1, 7, 22, 40):
+        size, proof = log.ledger.prove_consistency(first)
+        verify_consistency(first, size, log.ledger.root(first), log.ledger.root(size), proof)
+    assert audit_database(log.ledger).size == 53
+
+
+def test_same_envelope_twice_returns_the_first_receipt(workspace: Workspace) -> None:
+    log = Log.open(workspace)
+    log.add_party("usa", "party")
+    submission = log.seal("usa", "statement", {"subject": "once"})
+    first = log.ledger.submit(submission)
+    log.statement("usa", "another")
+    size = log.ledger.size()
+    second = log.ledger.submit(submission)
+    assert second == first
+    assert log.ledger.size() == size
+
+
+def test_batch_is_all_or_nothing(workspace: Workspace) -> None:
+    log = Log.open(workspace)
+    log.add_party("usa", "party")
+    size = log.ledger.size()
+    good = log.seal("usa", "statement", {"subject": "fine"})
+    bad = log.seal("usa", "statement", {"subject": ""})  # subject may not be empty
+    with pytest.raises(InputError, match="#2"):
+        log.ledger.append([good, bad])
+    assert log.ledger.size() == size
+
+
+def test_revoked_key_is_refused_but_earlier_entries_stay_valid(workspace: Workspace) -> None:
+    log = Log.open(workspace)
+    old = log.add_party("dprk", "declarant")
+    before = log.statement("dprk", "signed with the old key")
+    new = SigningKey.generate()
+    log.submit(
+        "registrar",
+        "key.register",
+        {
+            "party": "dprk",
+            "key_id": new.key_id,
+            "public_key": base64.b64encode(new.public_key).decode(),
+            "replaces": old.key_id,
+        },
+    )
+    with pytest.raises(AuthorityError, match="revoked"):
+        log.statement("dprk", "too late", key=old)
+    log.statement("dprk", "with the new key", key=new)
+    # the owner may revoke its own key
+    log.submit("dprk", "key.revoke", {"party": "dprk", "key_id": new.key_id}, key=new)
+    with pytest.raises(AuthorityError, match="revoked"):
+        log.statement("dprk", "after revocation", key=new)
+    before.verify(log.ledger.signer.verifier)
+    assert audit_database(log.ledger).size == log.ledger.size()
+
+
+def test_authority_and_registration_conflicts(workspace: Workspace) -> None:
+    log = Log.open(workspace)
+    log.add_party("cns", "observer")
+    with pytest.raises(AuthorityError, match=r"may not submit party\.register"):
+        log.submit("cns", "party.register", {"name": "x", "role": "party"})
+    with pytest.raises(ConflictError, match="already registered"):
+        log.submit("registrar", "party.register", {"name": "cns", "role": "party"})
+    with pytest.raises(NotFoundError, match="unknown party 'ghost'"):
+        log.ledger.submit(log.seal("ghost", "statement", {"subject": "s"}, key=log.keys["cns"]))
+    future = utc_now() + timedelta(hours=1)
+    with pytest.raises(InputError, match="in the future"):
+        log.statement("cns", "from the future", time=future)
+
+
+def test_confidential_payload_is_committed_not_published(workspace: Workspace) -> None:
+    log = Log.open(workspace)
+    log.add_party("iaea", "inspectorate")
+    receipt = log.statement("iaea", "secret finding", confidential=True)
+    envelope = json.loads(log.ledger.entry(receipt.index).envelope)
+    assert "payload" not in envelope and envelope["commitment"].startswith("sha256:")
+    opening = log.ledger.opening(receipt.index)
+    assert opening is not None
+    salt, payload = opening
+    assert commit(salt, json.loads(payload)) == envelope["commitment"]
+    assert b"secret finding" not in log.ledger.entry(receipt.index).envelope
+    assert audit_database(log.ledger).confidential_unopened == 0
+    with workspace.engine().connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(openings)).scalar() == 1
+
+
+def test_rebuild_gives_identical_projections(workspace: Workspace) -> None:
+    log = Log.open(workspace)
+    for name, role in [("dprk", "declarant"), ("usa", "party"), ("iaea", "inspectorate")]:
+        log.add_party(name, role)
+    result = rebuild(log.ledger)
+    assert result.identical and result.entries == log.ledger.size()
+    assert log.ledger.registry().parties.keys() == {"registrar", "dprk", "usa", "iaea"}
+
+
+def test_exported_log_audits_offline_and_finds_a_changed_entry(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    log = Log.open(workspace)
+    log.add_party("dprk", "declarant")
+    for i in range(5):
+        log.statement("dprk", f"entry {i}")
+    path = tmp_path / "export.jsonl"
+    ledger = log.ledger
+    with path.open("w") as fh:
+        write_export(
+            fh,
+            origin=ledger.origin,
+            log_key=ledger.signer.verifier.text(),
+            size=ledger.size(),
+            checkpoints=list(ledger.checkpoints()),
+            envelopes=((e.index, e.envelope) for e in ledger.entries()),
+        )
+    header, entries = read_export(path)
+    report = audit(entries, header.checkpoints, Verifier.parse(header.log_key))
+    assert report.size == ledger.size()
+    lines = path.read_text().splitlines()
+    lines[-2] = lines[-2].replace("entry 3", "entry 9")
+    path.write_text("\n".join(lines) + "\n")
+    header, entries = read_export(path)
+    with pytest.raises(Exception, match="entry 6"):
+        audit(entries, header.checkpoints, Verifier.parse(header.log_key))
+    assert canonical_json(json.loads(lines[-1])["envelope"]) == ledger.entry(7).envelope
