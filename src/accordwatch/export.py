@@ -54,7 +54,7 @@ def write_export(
     count = 0
     for index, envelope in envelopes:
         # The stored bytes are canonical JSON: embed them as they are.
-        out.write('{"index":%d,"envelope":%s}\n' % (index, envelope.decode("utf-8")))
+        out.write(f'{{"index":{index},"envelope":{envelope.decode("utf-8")}}}\n')
         count += 1
     return count
 

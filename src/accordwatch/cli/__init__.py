@@ -52,28 +52,16 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point."""
+    """Console entry point: usage errors are Typer's; everything else is one line."""
     from accordwatch.errors import AccordwatchError
 
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="accordwatch")
     except AccordwatchError as exc:
         if context.STATE.verbose:
             traceback.print_exc()
         print(f"accordwatch: error: {exc.diagnostic()}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except typer.Abort:
-        print("accordwatch: aborted", file=sys.stderr)
-        sys.exit(130)
     except KeyboardInterrupt:
         print("accordwatch: interrupted", file=sys.stderr)
         sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise

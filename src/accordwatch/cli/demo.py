@@ -23,6 +23,7 @@ from accordwatch.errors import AccordwatchError, InputError
 from accordwatch.export import read_export, write_export
 from accordwatch.keys import SigningKey
 from accordwatch.note import Verifier
+from accordwatch.receipt import Receipt
 from accordwatch.store.ledger import Ledger, audit_database, utc_now
 from accordwatch.workspace import Workspace, init_workspace
 
@@ -212,7 +213,7 @@ def _as(
     payload: dict[str, object],
     *,
     confidential: bool = False,
-):  # type: ignore[no-untyped-def]
+) -> Receipt:
     return ledger.submit(
         seal(
             log=ledger.origin,
