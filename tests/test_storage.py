@@ -181,3 +181,9 @@ def test_exported_log_audits_offline_and_finds_a_changed_entry(
     with pytest.raises(Exception, match="entry 6"):
         audit(entries, header.checkpoints, Verifier.parse(header.log_key))
     assert canonical_json(json.loads(lines[-1])["envelope"]) == ledger.entry(7).envelope
+
+
+def test_registrations_cannot_be_confidential(workspace: Workspace) -> None:
+    log = Log.open(workspace)
+    with pytest.raises(InputError, match="cannot be confidential"):
+        log.submit("registrar", "party.register", {"name": "x", "role": "party"}, confidential=True)

@@ -76,6 +76,8 @@ def check_submission(
             where=where,
         )
 
+    if env.confidential and not rtype.may_be_confidential:
+        raise InputError(f"{env.record_type} records cannot be confidential", where=where)
     if env.record_type == "log.genesis":
         return _check_genesis(submission, registry, where)
     if registry.origin is not None and env.log != registry.origin:

@@ -91,6 +91,8 @@ class RecordType:
     roles: frozenset[Role]
     description: str
     allows_owner: bool = False
+    #: registrations must stay public: everyone needs them to check signatures
+    may_be_confidential: bool = False
 
     def parse_payload(self, data: Any, *, where: str) -> Payload:
         if not isinstance(data, dict):
@@ -123,7 +125,9 @@ RECORD_TYPES: dict[str, RecordType] = {
             "revoke a party key (by the registrar or the key's own party)",
             allows_owner=True,
         ),
-        RecordType("statement", Statement, ANY_ROLE, "a signed public statement"),
+        RecordType(
+            "statement", Statement, ANY_ROLE, "a signed statement", may_be_confidential=True
+        ),
     )
 }
 
