@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         app(args=argv, prog_name="accordwatch")
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise
     except AccordwatchError as exc:
         if context.STATE.verbose:
             traceback.print_exc()
