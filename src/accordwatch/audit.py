@@ -124,7 +124,7 @@ def _check_unopened(env: Envelope, registry: Registry, where: str) -> None:
     if key.revoked_at is not None:
         raise VerificationError(f"signed with key {env.key_id} after its revocation", where=where)
     try:
-        env.verify_signature(key.public_key)
+        env.verify_signature(key.public_key, where=where)
     except AccordwatchError as exc:
         raise VerificationError(exc.message, where=where) from exc
 

@@ -96,7 +96,7 @@ def check_submission(
             f"key {env.key_id} of party {env.party!r} was revoked at log entry {key.revoked_at}",
             where=where,
         )
-    env.verify_signature(key.public_key)
+    env.verify_signature(key.public_key, where=where)
 
     payload = _payload(submission, rtype, where)
     is_owner = (
@@ -132,7 +132,7 @@ def _check_genesis(submission: Submission, registry: Registry, where: str) -> Ac
     public = _public_key(payload.registrar_public_key, where)
     if key_id(public) != env.key_id:
         raise AuthorityError("genesis must be signed by the registrar key it names", where=where)
-    env.verify_signature(public)
+    env.verify_signature(public, where=where)
     return Accepted(submission, payload)
 
 

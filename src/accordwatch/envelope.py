@@ -130,10 +130,11 @@ class Envelope:
     def to_json(self) -> dict[str, Any]:
         return {**self.body(), "signature": base64.b64encode(self.signature).decode()}
 
-    def verify_signature(self, public_key: bytes) -> None:
+    def verify_signature(self, public_key: bytes, *, where: str | None = None) -> None:
         if not verify_signature(public_key, self.signature, self.signed_bytes()):
             raise SignatureError(
-                f"signature does not verify with key {self.key_id} of party {self.party}"
+                f"signature does not verify with key {self.key_id} of party {self.party}",
+                where=where,
             )
 
     @classmethod
