@@ -1,0 +1,44 @@
+"""Accord files shipped with accordwatch.
+
+- `dprk-roadmap`: a comprehensive, illustrative road map for the
+  denuclearization of North Korea, the worked example of the project;
+- `generic-tutorial`: a small accord between two made-up states and an
+  inspectorate, for learning the file format.
+
+Both pass `accordwatch accord check` without errors or warnings.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from accordwatch.errors import NotFoundError
+
+#: example name -> file name in this package
+EXAMPLES: dict[str, str] = {
+    "dprk-roadmap": "dprk-roadmap.yaml",
+    "generic-tutorial": "generic-tutorial.yaml",
+}
+
+
+def _file_name(name: str) -> str:
+    try:
+        return EXAMPLES[name]
+    except KeyError:
+        known = ", ".join(sorted(EXAMPLES))
+        raise NotFoundError(f"no example accord named {name!r} (examples: {known})") from None
+
+
+def example_text(name: str) -> str:
+    """The YAML text of the example accord `name`."""
+    return files(__name__).joinpath(_file_name(name)).read_text(encoding="utf-8")
+
+
+def example_path(name: str) -> Path:
+    """The file of the example accord `name` (installed packages are plain folders)."""
+    resource = files(__name__).joinpath(_file_name(name))
+    path = Path(str(resource))
+    if not path.is_file():
+        raise NotFoundError(f"example accord {name!r} is not available as a file: {resource}")
+    return path
