@@ -23,6 +23,7 @@ from accordwatch.errors import (
 )
 from accordwatch.keys import PUBLIC_KEY_SIZE, key_id
 from accordwatch.records import (
+    AccordSignature,
     Genesis,
     KeyRegistration,
     KeyRevocation,
@@ -110,6 +111,12 @@ def check_submission(
             where=where,
         )
     _check_registration(payload, registry, where)
+    if isinstance(payload, AccordSignature):
+        listed = {p.get("id") for p in payload.accord.get("parties", [])}
+        if env.party not in listed:
+            raise AuthorityError(
+                f"party {env.party!r} is not a party to accord {payload.accord_id!r}", where=where
+            )
     return Accepted(submission, payload)
 
 

@@ -42,9 +42,9 @@ def _options(
 
 
 def _register() -> None:
-    from accordwatch.cli import demo, log, parties, setup, submit
+    from accordwatch.cli import accord, demo, log, parties, setup, submit
 
-    for module in (setup, parties, submit, log, demo):
+    for module in (setup, parties, submit, log, accord, demo):
         module.register(app)
 
 

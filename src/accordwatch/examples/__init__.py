@@ -3,7 +3,9 @@
 - `dprk-roadmap`: a comprehensive, illustrative road map for the
   denuclearization of North Korea, the worked example of the project;
 - `generic-tutorial`: a small accord between two made-up states and an
-  inspectorate, for learning the file format.
+  inspectorate, for learning the file format;
+- `dprk-history.yaml`: an illustrative, scripted history of signatures,
+  reports and verifications for the DPRK road map (see `accordwatch.scenario`).
 
 Both pass `accordwatch accord check` without errors or warnings.
 """

@@ -1,0 +1,311 @@
+"""Benchmark the road map evaluation on a large synthetic accord.
+
+Run from the repository root:
+
+    .venv/bin/python bench/bench_roadmap.py [--steps N] [--records N] [--years N] [--seed N]
+
+A seeded generator builds an accord of `--steps` steps (default 1,000) over
+`--years` years (default 10) between an inspected state, a counterpart, an
+inspectorate and a guarantor (about 70 % inspected steps verified by the
+inspectorate, 30 % concessions acknowledged by the inspected state; fixed,
+end-of-phase and relative deadlines; prerequisites), and `--records` step
+reports and verification results (default 100,000; some backdated, some
+disputed, some by the wrong party). It times:
+
+- `evaluate` as of the last day (targets: under 0.5 s), and as of mid-period;
+- `Status.to_json` on that status;
+- a daily `timeline` over the whole period (target: under 10 s);
+
+and checks the timeline against `evaluate` on a few sampled days. It prints a
+table and writes every figure as JSON to `bench/results/` (gitignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from accordwatch.accord import Accord
+from accordwatch.roadmap import (
+    Report,
+    RoadmapRecord,
+    Signature,
+    Status,
+    VerificationResult,
+    evaluate,
+    timeline,
+)
+
+RESULTS = Path(__file__).resolve().parent / "results"
+T = TypeVar("T")
+
+INSPECTED_KINDS = ["declare", "freeze", "grant access", "disable", "dismantle", "remove"]
+
+
+def build_accord(rng: random.Random, steps: int, start: date, years: int) -> Accord:
+    phases = [
+        {
+            "id": f"phase-{i + 1}",
+            "title": f"Phase {i + 1}",
+            "ends": date(start.year + i, 12, 31).isoformat(),
+        }
+        for i in range(years)
+    ]
+    out: list[dict[str, Any]] = []
+    inspected_ids: list[str] = []
+    for i in range(steps):
+        phase = min(years - 1, i * years // steps)
+        phase_start = date(start.year + phase, 1, 1)
+        concession = rng.random() < 0.3 and inspected_ids
+        step_id = f"s{i:04d}"
+        form = rng.random()
+        if form < 0.4 or i == 0:
+            deadline: str = (phase_start + timedelta(days=rng.randrange(365))).isoformat()
+        elif form < 0.7:
+            deadline = "end of phase"
+        else:
+            anchor = out[rng.randrange(max(0, i - 50), i)]["id"]
+            event = rng.choice(["verified", "reported"])
+            deadline = f"{rng.randrange(30, 400)}d after {anchor} {event}"
+        pool = inspected_ids[-60:]
+        if concession:
+            requires = rng.sample(pool, k=min(len(pool), rng.randint(1, 3)))
+        elif pool and rng.random() < 0.5:
+            requires = rng.sample(pool, k=min(len(pool), rng.randint(1, 2)))
+        else:
+            requires = []
+        out.append(
+            {
+                "id": step_id,
+                "title": f"Step {i}",
+                "phase": phases[phase]["id"],
+                "party": "usa" if concession else "dprk",
+                "kind": "concession" if concession else rng.choice(INSPECTED_KINDS),
+                "deadline": deadline,
+                "requires": requires,
+                "verification": {
+                    "method": "acknowledgment" if concession else "inspectorate",
+                    "by": "dprk" if concession else "iaea",
+                    **({"within_days": rng.choice([30, 60, 180])} if rng.random() < 0.5 else {}),
+                },
+                "weight": rng.choice([0.5, 1.0, 1.5, 2.0, 3.0]),
+            }
+        )
+        if not concession:
+            inspected_ids.append(step_id)
+    return Accord.model_validate(
+        {
+            "id": "bench-accord",
+            "title": "Synthetic road map",
+            "illustrative": True,
+            "parties": [
+                {"id": "dprk", "name": "Inspected State", "role": "inspected"},
+                {"id": "usa", "name": "Counterpart", "role": "counterpart"},
+                {"id": "iaea", "name": "Inspectorate", "role": "inspectorate"},
+                {"id": "chn", "name": "Guarantor", "role": "guarantor"},
+            ],
+            "phases": phases,
+            "steps": out,
+        }
+    )
+
+
+def build_records(
+    rng: random.Random, accord: Accord, count: int, start: date, days: int
+) -> list[RoadmapRecord]:
+    """Signatures on the first days, then `count` reports and results in log (time) order."""
+    drafts: list[tuple[datetime, int, Any]] = []
+    base = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
+    for i, signer in enumerate(accord.parties):
+        drafts.append((base + timedelta(hours=10 + i), 0, ("sign", signer.id)))
+    steps = accord.steps
+    per_step = count // len(steps)
+    extra = count - per_step * len(steps)
+    seq = 0
+    for n, step in enumerate(steps):
+        quota = per_step + (1 if n < extra else 0)
+        reported = rng.random() < 0.9
+        taken = rng.randrange(days)
+        for k in range(quota):
+            seq += 1
+            roll = rng.random()
+            if reported and (k == 0 or roll < 0.08):
+                kind, party = "report", step.party
+                on = taken + (0 if k == 0 else rng.randrange(0, 200))
+            else:
+                kind, party = "result", step.verification.by
+                on = taken + rng.randrange(-20, 3 * 365)
+            if roll > 0.97:
+                party = rng.choice([p.id for p in accord.parties])
+            on = max(0, min(days - 1, on))
+            delay = rng.choice([0, 0, 0, 1, 2, 7, 30]) if rng.random() < 0.9 else -rng.randrange(5)
+            logged = base + timedelta(days=on + delay, seconds=rng.randrange(86_400))
+            drafts.append((logged, seq, (kind, party, step.id, start + timedelta(days=on))))
+    drafts.sort(key=lambda d: (d[0], d[1]))
+    records: list[RoadmapRecord] = []
+    for index, (logged, _, what) in enumerate(drafts, start=1):
+        if what[0] == "sign":
+            records.append(Signature(index, logged, what[1], accord))
+        elif what[0] == "report":
+            _, party, step_id, on = what
+            records.append(Report(index, logged, party, accord.id, step_id, on))
+        else:
+            _, party, step_id, on = what
+            ok = rng.random() < 0.85
+            records.append(VerificationResult(index, logged, party, accord.id, step_id, on, ok))
+    return records
+
+
+def timed(fn: Callable[[], T], repeat: int) -> tuple[T, list[float]]:
+    times: list[float] = []
+    result: T | None = None
+    for _ in range(repeat):
+        began = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - began)
+    assert result is not None
+    return result, times
+
+
+def summary(status: Status) -> dict[str, Any]:
+    return {
+        "counts": status.counts,
+        "findings": len(status.findings),
+        "balance_points": len(status.balance),
+        "ahead_periods": len(status.ahead),
+    }
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--steps", type=int, default=1_000)
+    p.add_argument("--records", type=int, default=100_000)
+    p.add_argument("--years", type=int, default=10)
+    p.add_argument("--repeat", type=int, default=3, help="runs per figure (median reported)")
+    p.add_argument("--seed", type=int, default=20191005)
+    p.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON results")
+    args = p.parse_args(argv)
+    if args.steps < 1 or args.records < 1 or args.years < 1 or args.repeat < 1:
+        p.error("--steps, --records, --years and --repeat must be positive")
+    return args
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    rng = random.Random(args.seed)
+    start = date(2021, 1, 1)
+    end = date(start.year + args.years - 1, 12, 31)
+    days = (end - start).days + 1
+    log(f"generating an accord of {args.steps:,} steps and {args.records:,} records")
+    began = time.perf_counter()
+    accord = build_accord(rng, args.steps, start, args.years)
+    records = build_records(rng, accord, args.records, start, days)
+    generated = time.perf_counter() - began
+
+    log("evaluate as of the last day")
+    last, last_times = timed(lambda: evaluate(records, end), args.repeat)
+    middle_day = start + timedelta(days=days // 2)
+    log("evaluate as of mid-period")
+    middle, middle_times = timed(lambda: evaluate(records, middle_day), args.repeat)
+    _, json_times = timed(last.to_json, args.repeat)
+    json_bytes = len(json.dumps(last.to_json()))
+    log("daily timeline over the whole period")
+    line, line_times = timed(lambda: timeline(records, start, end), args.repeat)
+
+    log("checking the timeline against evaluate on sampled days")
+    sample = random.Random(args.seed + 1)
+    checked = [
+        start,
+        middle_day,
+        end,
+        *(line.points[sample.randrange(days)].date for _ in range(5)),
+    ]
+    for day in checked:
+        status = evaluate(records, day)
+        point = line.points[(day - start).days]
+        weights = (
+            (status.balance[-1].verified_weight, status.balance[-1].concession_weight)
+            if status.balance
+            else (0.0, 0.0)
+        )
+        if (
+            point.counts != status.counts
+            or (
+                point.verified_weight,
+                point.concession_weight,
+            )
+            != weights
+        ):
+            raise SystemExit(f"timeline disagrees with evaluate on {day}")
+
+    figures = {
+        "evaluate_last_day_s": statistics.median(last_times),
+        "evaluate_mid_period_s": statistics.median(middle_times),
+        "to_json_s": statistics.median(json_times),
+        "timeline_daily_s": statistics.median(line_times),
+    }
+    data: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "load_average": os.getloadavg(),
+        },
+        "parameters": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "generate_s": generated,
+        "records": len(records),
+        "timeline_points": len(line.points),
+        "status_json_bytes": json_bytes,
+        "figures_s": figures,
+        "runs_s": {
+            "evaluate_last_day": last_times,
+            "evaluate_mid_period": middle_times,
+            "to_json": json_times,
+            "timeline_daily": line_times,
+        },
+        "targets_s": {"evaluate_last_day_s": 0.5, "timeline_daily_s": 10.0},
+        "last_day": summary(last),
+        "mid_period": summary(middle),
+        "timeline_checked_days": [d.isoformat() for d in checked],
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"roadmap-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(data, indent=2) + "\n", "utf-8")
+
+    print(
+        f"\naccordwatch road map benchmark - {args.steps:,} steps, {len(records):,} records, "
+        f"{args.years} years, Python {platform.python_version()}, median of {args.repeat}\n"
+    )
+    rows = [
+        ("evaluate, as of the last day", figures["evaluate_last_day_s"], 0.5),
+        ("evaluate, as of mid-period", figures["evaluate_mid_period_s"], None),
+        ("Status.to_json", figures["to_json_s"], None),
+        (f"timeline, daily ({len(line.points):,} days)", figures["timeline_daily_s"], 10.0),
+    ]
+    for label, seconds, target in rows:
+        mark = "" if target is None else f"  (target < {target:g} s: "
+        mark += "" if target is None else ("met)" if seconds < target else "MISSED)")
+        print(f"  {label:<40} {seconds:8.3f} s{mark}")
+    print(f"\n  as of {end}: {last.counts}")
+    print(f"  findings {len(last.findings):,}, status JSON {json_bytes:,} bytes")
+    print(f"  timeline agrees with evaluate on {len(checked)} sampled days")
+    print(f"\nresults: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

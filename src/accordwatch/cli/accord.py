@@ -1,0 +1,359 @@
+"""Road map commands: accord check/sign/diff/list, step report/verify, status."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from accordwatch.accord import Accord
+from accordwatch.accord_check import CheckResult, check_file
+from accordwatch.accord_diff import diff_accords
+from accordwatch.cli.context import console, print_json, signing_key, workspace
+from accordwatch.envelope import seal
+from accordwatch.errors import InputError, NotFoundError
+from accordwatch.examples import EXAMPLES, example_path
+from accordwatch.roadmap import Status, evaluate
+from accordwatch.roadmap_log import Signature
+from accordwatch.store.ledger import Ledger, utc_now
+from accordwatch.store.roadmap_source import roadmap_records
+from accordwatch.timeutil import parse_date
+
+accord_app = typer.Typer(help="Accords as code: check, sign, compare.", no_args_is_help=True)
+step_app = typer.Typer(help="Report and verify road map steps.", no_args_is_help=True)
+
+STATUS_STYLE = {
+    "verified": "green",
+    "reported": "cyan",
+    "disputed": "magenta",
+    "overdue": "red",
+    "due": "yellow",
+    "not yet due": "dim",
+}
+
+
+def _checked(path: Path) -> Accord:
+    result = check_file(path)
+    if not result.ok or result.accord is None:
+        _print_problems(result)
+        raise InputError(f"{len(result.errors)} error(s) in the accord file", where=str(path))
+    return result.accord
+
+
+def _print_problems(result: CheckResult) -> None:
+    for problem in result.problems:
+        style = "red" if problem.severity == "error" else "yellow"
+        console.print(f"[{style}]{problem.format()}[/]", highlight=False)
+
+
+@accord_app.command("check")
+def accord_check(file: Path = typer.Argument(..., help="Accord file (YAML)")) -> None:
+    """Report every problem in an accord file with its line and column."""
+    result = check_file(file)
+    _print_problems(result)
+    console.print(result.summary())
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@accord_app.command("schema")
+def accord_schema() -> None:
+    """Print the JSON Schema of accord files."""
+    from accordwatch.accord import json_schema
+
+    print_json(json_schema())
+
+
+@accord_app.command("example")
+def accord_example(
+    name: str = typer.Argument(..., help=f"One of: {', '.join(EXAMPLES)}"),
+    out: Path = typer.Option(None, "--out", "-o", help="Write here [default: stdout]"),
+) -> None:
+    """Print or copy one of the accords shipped with accordwatch."""
+    text = example_path(name).read_text("utf-8")
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, "utf-8")
+        console.print(f"wrote {name} to {out}")
+
+
+@accord_app.command("sign")
+def accord_sign(
+    file: Path = typer.Argument(..., help="Accord file (YAML)"),
+    as_party: str = typer.Option(..., "--as", help="The signing party"),
+    key_file: Path = typer.Option(None, "--key", help="Private key file"),
+) -> None:
+    """Sign the canonical form of an accord version; in force once every party signed it."""
+    accord = _checked(file)
+    ws = workspace()
+    ledger = ws.ledger()
+    key = signing_key(ws, ledger.registry(), as_party, key_file)
+    submission = seal(
+        log=ledger.origin,
+        record_type="accord.signature",
+        party=as_party,
+        key=key,
+        time=utc_now(),
+        payload={
+            "accord_id": accord.id,
+            "digest": accord.digest(),
+            "accord": accord.model_dump(mode="json"),
+        },
+    )
+    receipt = ledger.submit(submission, where=str(file))
+    console.print(
+        f"{as_party} signed accord {accord.id} version {accord.digest()[:12]} "
+        f"at log entry {receipt.index}"
+    )
+    _signature_state(ledger, accord)
+
+
+def _signature_state(ledger: Ledger, accord: Accord) -> None:
+    signed = {
+        r.party
+        for r in roadmap_records(ledger)
+        if isinstance(r, Signature) and r.accord.digest() == accord.digest()
+    }
+    missing = [p.id for p in accord.parties if p.id not in signed]
+    if missing:
+        console.print(f"  awaiting signatures of: {', '.join(missing)}")
+    else:
+        console.print("  every party has signed this version: it is in force")
+
+
+@accord_app.command("diff")
+def accord_diff(
+    old: Path = typer.Argument(..., help="Earlier version (YAML)"),
+    new: Path = typer.Argument(..., help="Later version (YAML)"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """Show steps added, removed and changed (deadlines, requires, parties, weights)."""
+    changes = diff_accords(_checked(old), _checked(new))
+    if as_json:
+        print_json([c.to_json() for c in changes])
+        return
+    if not changes:
+        console.print("no differences in steps, phases or parties")
+    for change in changes:
+        console.print(change.describe(), highlight=False)
+
+
+@accord_app.command("list")
+def accord_list() -> None:
+    """Accord versions in the log, who signed them, and which is in force today."""
+    records = roadmap_records(workspace().ledger())
+    status_by_id: dict[str, Status] = {}
+    for accord_id in sorted({r.accord.id for r in records if isinstance(r, Signature)}):
+        status_by_id[accord_id] = evaluate(records, utc_now().date(), accord_id)
+    if not status_by_id:
+        console.print("no accord has been signed in this log")
+    for accord_id, status in status_by_id.items():
+        for version in status.signatures:
+            signers = ", ".join(s.party for s in version.signed)
+            missing = ", ".join(version.missing) or "none"
+            console.print(
+                f"{accord_id} {version.digest[:12]} [{version.state}] {version.title}\n"
+                f"  signed by {signers}; missing {missing}"
+            )
+
+
+def _accord_id(ledger: Ledger, accord_id: str | None) -> tuple[str, Accord]:
+    signatures = [r for r in roadmap_records(ledger) if isinstance(r, Signature)]
+    if accord_id is None:
+        ids = sorted({s.accord.id for s in signatures})
+        if not ids:
+            raise NotFoundError("no accord has been signed in this log (accordwatch accord sign)")
+        if len(ids) > 1:
+            raise InputError(f"the log holds several accords ({', '.join(ids)}): give --accord")
+        accord_id = ids[0]
+    versions = [s.accord for s in signatures if s.accord.id == accord_id]
+    if not versions:
+        raise NotFoundError(f"no accord {accord_id!r} has been signed in this log")
+    return accord_id, versions[-1]
+
+
+def _evidence(paths: list[Path]) -> list[dict[str, str]]:
+    out = []
+    for path in paths:
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as exc:
+            raise InputError(f"cannot read evidence: {exc.strerror}", where=str(path)) from exc
+        out.append({"name": path.name, "sha256": digest})
+    return out
+
+
+@step_app.command("report")
+def step_report(
+    step: str = typer.Argument(..., help="Step id"),
+    on: str = typer.Option(..., "--on", help="Date the step was taken (YYYY-MM-DD)"),
+    as_party: str = typer.Option(..., "--as", help="The acting party"),
+    evidence: list[Path] = typer.Option([], "--evidence", help="File(s) whose SHA-256 to log"),
+    note: str = typer.Option("", "--note", help="Free text"),
+    accord: str = typer.Option(None, "--accord", help="Accord id [default: the only one]"),
+    key_file: Path = typer.Option(None, "--key", help="Private key file"),
+) -> None:
+    """The acting party reports a step as done (a log entry)."""
+    day = parse_date(on, where="--on")
+    ws = workspace()
+    ledger = ws.ledger()
+    accord_id, version = _accord_id(ledger, accord)
+    _known_step(version, step)
+    key = signing_key(ws, ledger.registry(), as_party, key_file)
+    payload = {
+        "accord_id": accord_id,
+        "step": step,
+        "on": day.isoformat(),
+        "note": note,
+        "evidence": _evidence(evidence),
+    }
+    receipt = ledger.submit(
+        seal(
+            log=ledger.origin,
+            record_type="step.report",
+            party=as_party,
+            key=key,
+            time=utc_now(),
+            payload=payload,
+        ),
+        where="step report",
+    )
+    console.print(f"{as_party} reported step {step} done on {day} at log entry {receipt.index}")
+
+
+@step_app.command("verify")
+def step_verify(
+    step: str = typer.Argument(..., help="Step id"),
+    as_party: str = typer.Option(..., "--as", help="The verifying party"),
+    result: str = typer.Option(..., "--result", help="verified or not-verified"),
+    finding: str = typer.Option("", "--finding", help="What was found"),
+    on: str = typer.Option(None, "--on", help="Date of the finding [default: today]"),
+    accord: str = typer.Option(None, "--accord", help="Accord id [default: the only one]"),
+    key_file: Path = typer.Option(None, "--key", help="Private key file"),
+) -> None:
+    """The verifying side's word on a reported step (a log entry)."""
+    if result not in ("verified", "not-verified"):
+        raise InputError(f"--result must be verified or not-verified, not {result!r}")
+    day = parse_date(on, where="--on") if on else utc_now().date()
+    ws = workspace()
+    ledger = ws.ledger()
+    accord_id, version = _accord_id(ledger, accord)
+    _known_step(version, step)
+    key = signing_key(ws, ledger.registry(), as_party, key_file)
+    payload = {
+        "accord_id": accord_id,
+        "step": step,
+        "on": day.isoformat(),
+        "result": result,
+        "finding": finding,
+    }
+    receipt = ledger.submit(
+        seal(
+            log=ledger.origin,
+            record_type="step.verification",
+            party=as_party,
+            key=key,
+            time=utc_now(),
+            payload=payload,
+        ),
+        where="step verify",
+    )
+    console.print(f"{as_party}: step {step} {result} on {day}, log entry {receipt.index}")
+
+
+def _known_step(accord: Accord, step: str) -> None:
+    if step not in {s.id for s in accord.steps}:
+        raise NotFoundError(f"accord {accord.id!r} has no step {step!r}")
+
+
+def status(
+    as_of: str = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD) [default: today]"),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+    accord: str = typer.Option(None, "--accord", help="Accord id [default: the only one]"),
+    timeline: bool = typer.Option(False, "--timeline", help="Also draw the timeline chart"),
+    out: Path = typer.Option(Path("."), "--out", help="Folder for the timeline chart"),
+) -> None:
+    """Where every step stands as of a date, per party, findings and the balance."""
+    if fmt not in ("table", "json"):
+        raise InputError(f"--format must be table or json, not {fmt!r}")
+    day: date = parse_date(as_of, where="--as-of") if as_of else utc_now().date()
+    ledger = workspace().ledger()
+    records = roadmap_records(ledger)
+    try:
+        result = evaluate(records, day, accord)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    if fmt == "json":
+        print_json(result.to_json())
+    else:
+        _print_status(result)
+    if timeline:
+        from accordwatch.charts.roadmap_chart import draw_roadmap
+
+        files = draw_roadmap(records, result, out)
+        console.print("timeline chart: " + ", ".join(str(f) for f in files))
+
+
+def _print_status(status: Status) -> None:
+    if status.accord_id is None:
+        console.print(f"as of {status.as_of}: no accord has been signed")
+        return
+    if status.in_force is None:
+        console.print(f"as of {status.as_of}: accord {status.accord_id} is not in force")
+        for version in status.signatures:
+            console.print(
+                f"  version {version.digest[:12]}: signed by "
+                f"{', '.join(s.party for s in version.signed) or 'nobody'}; "
+                f"missing {', '.join(version.missing)}"
+            )
+        return
+    head = status.in_force
+    console.print(
+        f"[bold]{head.title}[/] ({status.accord_id} {head.digest[:12]}), in force since "
+        f"{head.since}; status as of [bold]{status.as_of}[/]"
+    )
+    steps = Table("step", "party", "kind", "deadline", "status", "late", "reported", "verified")
+    for s in status.steps:
+        style = STATUS_STYLE.get(str(s.status), "")
+        steps.add_row(
+            s.id,
+            s.party,
+            s.kind,
+            str(s.deadline or "-"),
+            f"[{style}]{s.status}[/]",
+            str(s.days_late or ""),
+            str(s.reported_on or ""),
+            str(s.verified_on or ""),
+        )
+    console.print(steps)
+    parties = Table("party", "role", "on time", "late", "outstanding", "overdue", "next deadlines")
+    for p in status.parties:
+        nxt = ", ".join(f"{d.step} {d.deadline}" for d in p.next_deadlines)
+        parties.add_row(
+            p.id, p.role, str(p.on_time), str(p.late), str(p.outstanding), str(p.overdue), nxt
+        )
+    console.print(parties)
+    if status.findings:
+        console.print(f"[bold]findings ({len(status.findings)})[/]")
+        for f in status.findings:
+            console.print(f"  [red]{f.kind}[/] {f.message}", highlight=False)
+    if status.balance:
+        last = status.balance[-1]
+        console.print(
+            f"balance: verified steps {last.verified_weight:g} against concessions "
+            f"{last.concession_weight:g}"
+        )
+    for period in status.ahead:
+        end = period.end or "now"
+        console.print(f"  [yellow]concessions ran ahead[/] from {period.start} to {end}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(accord_app, name="accord")
+    app.add_typer(step_app, name="step")
+    app.command("status")(status)
