@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date
 from pathlib import Path
 
@@ -276,7 +275,7 @@ def status(
     fmt: str = typer.Option("table", "--format", help="table or json"),
     accord: str = typer.Option(None, "--accord", help="Accord id [default: the only one]"),
     timeline: bool = typer.Option(False, "--timeline", help="Also draw the timeline chart"),
-    out: Path = typer.Option(Path("."), "--out", help="Folder for the timeline chart"),
+    out: Path = typer.Option(Path(), "--out", help="Folder for the timeline chart"),
 ) -> None:
     """Where every step stands as of a date, per party, findings and the balance."""
     if fmt not in ("table", "json"):
