@@ -21,7 +21,8 @@ from accordwatch.workspace import Workspace
 
 PASSPHRASE_ENV = "ACCORDWATCH_PASSPHRASE"
 
-console = Console()
+# Rich assumes 80 columns when output is not a terminal; tables then truncate ids.
+console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 

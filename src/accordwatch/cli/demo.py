@@ -1,30 +1,40 @@
-"""`accordwatch demo`: the ledger at work, start to finish, in a fresh workspace.
+"""`accordwatch demo`: the system at work, start to finish, in a fresh workspace.
 
 It registers the parties of an illustrative accord, gives them keys, logs
 signed statements (one confidential), proves an entry against a signed
 checkpoint, rotates and revokes a key and shows a revoked key refused,
 exports the log, audits it offline, and shows that changing one byte of the
-export is caught and the entry named.
+export is caught and the entry named. Then every party signs the DPRK road map
+example, its scripted (illustrative) history of reports and verifications is
+logged, and the road map's status, findings and balance are shown as of
+several dates, with the timeline chart.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 
 import typer
 from rich.panel import Panel
 
+from accordwatch.accord_check import check_file
 from accordwatch.audit import audit
+from accordwatch.charts.roadmap_chart import draw_roadmap
 from accordwatch.cli.context import console
 from accordwatch.envelope import seal
 from accordwatch.errors import AccordwatchError, InputError
+from accordwatch.examples import example_path
 from accordwatch.export import read_export, write_export
 from accordwatch.keys import SigningKey
 from accordwatch.note import Verifier
 from accordwatch.receipt import Receipt
+from accordwatch.roadmap import evaluate
+from accordwatch.scenario import parse_scenario, scenario_submissions
 from accordwatch.store.ledger import Ledger, audit_database, utc_now
+from accordwatch.store.roadmap_source import roadmap_records
 from accordwatch.workspace import Workspace, init_workspace
 
 MARKER = ".accordwatch-demo"
@@ -133,6 +143,8 @@ def demo(
     console.print(
         Panel(json.dumps(receipt.to_json(), indent=2), title=f"receipt of entry {receipt.index}")
     )
+    receipt_file = home / f"receipt-{receipt.index}.json"
+    receipt_file.write_text(json.dumps(receipt.to_json(), indent=2) + "\n", "utf-8")
     cp = receipt.verify(Verifier.parse(ledger.signer.verifier.text()))
     console.print(f"  [green]valid[/]: entry {receipt.index} is in the tree of size {cp.size}")
 
@@ -152,6 +164,7 @@ def demo(
             "replaces": old.key_id,
         },
     )
+    keys["dprk"] = new
     console.print(f"  dprk rotated key {old.key_id} -> {new.key_id}")
     try:
         _as(ledger, "dprk", old, "statement", {"subject": "Demo: signed with the old key"})
@@ -184,14 +197,50 @@ def demo(
     except AccordwatchError as exc:
         console.print(f"  one word changed in {tampered.name}: [red]{exc.diagnostic()}[/]")
 
+    _roadmap(ledger, keys, home)
+
     _step("Next")
     console.print(
         f"The demo workspace is {home}. Try:\n"
         f"  accordwatch --home {home} log show\n"
         f"  accordwatch --home {home} log prove {receipts[0].index}\n"
         f"  accordwatch --home {home} log audit\n"
-        f"  accordwatch receipt verify RECEIPT.json --log {export}"
+        f"  accordwatch --home {home} status --as-of 2021-03-01\n"
+        f"  accordwatch receipt verify {home}/receipt-{receipts[0].index}.json --log {export}"
     )
+
+
+def _roadmap(ledger: Ledger, keys: dict[str, SigningKey], home: Path) -> None:
+    """Sign the DPRK road map, replay its scripted history, and show where it stands."""
+    _step("7. The road map: signed by every party, then an (illustrative) history")
+    accord = check_file(example_path("dprk-roadmap")).accord
+    assert accord is not None  # the shipped example is checked by the tests
+    history = example_path("dprk-roadmap").with_name("dprk-history.yaml").read_text("utf-8")
+    events = parse_scenario(history, accord, source="dprk-history.yaml")
+    result = ledger.append(scenario_submissions(events, keys, ledger.origin), where="history")
+    console.print(
+        f"  {accord.title}\n  version {accord.digest()[:12]}: {len(accord.steps)} steps in "
+        f"{len(accord.phases)} phases; {len(result.entries)} signatures, reports and "
+        "verifications logged"
+    )
+    records = roadmap_records(ledger)
+    for day in ("2020-02-20", "2021-03-01", "2021-12-31"):
+        status = evaluate(records, date.fromisoformat(day))
+        counts = ", ".join(f"{n} {k}" for k, n in status.counts.items() if n)
+        console.print(f"\n  [bold]as of {day}[/]: {counts}")
+        for finding in status.findings:
+            if finding.kind.value in ("premature concession", "missed deadline"):
+                console.print(
+                    f"    [red]{finding.kind.value}[/]: {finding.message}", highlight=False
+                )
+        for period in status.ahead:
+            console.print(
+                f"    [yellow]concessions ran ahead of verified steps[/] from {period.start} "
+                f"to {period.end or day}"
+            )
+    final = evaluate(records, date(2021, 12, 31))
+    charts = draw_roadmap(records, final, home)
+    console.print(f"\n  timeline chart: {charts[0]} and {charts[1].name}")
 
 
 def _b64(raw: bytes) -> str:
