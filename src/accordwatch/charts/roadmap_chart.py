@@ -118,7 +118,7 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
             [0], [0], marker="o", ls="", color="white", markeredgecolor="black", label="concession"
         )
     )
-    top.legend(handles=legend, loc="lower right", fontsize=7, ncol=2, framealpha=0.9)
+    top.legend(handles=legend, loc="upper right", fontsize=7, ncol=2, framealpha=0.9)
 
     days = timeline(records, start, min(status.as_of, end), accord_id=status.accord_id)
     xs = [p.date for p in days.points]
