@@ -35,7 +35,8 @@ from accordwatch.errors import VerificationError
 from accordwatch.merkle import leaf_hash, node_key
 from accordwatch.note import Verifier
 from accordwatch.receipt import Receipt
-from accordwatch.store.ledger import Ledger, audit_database, utc_now
+from accordwatch.store.auditing import audit_database
+from accordwatch.store.ledger import Ledger, utc_now
 from accordwatch.store.schema import checkpoints, entries, nodes
 from accordwatch.workspace import Workspace
 from tests.helpers import Log
@@ -352,11 +353,6 @@ def test_sigkill_mid_append_keeps_acknowledged_entries(
     assert _audit_size(workspace) > len(acknowledged)
 
 
-@pytest.mark.xfail(
-    reason="product bug: audit_database reads entries, checkpoints, nodes and the head in "
-    "separate snapshots, so entries appended during an audit are reported as tampering",
-    strict=False,
-)
 def test_audit_while_appending_reports_no_false_tampering(
     workspace: Workspace, database_url: str | None, tmp_path: Path
 ) -> None:

@@ -21,7 +21,8 @@ from accordwatch.keys import SigningKey
 from accordwatch.merkle import verify_consistency
 from accordwatch.note import Verifier
 from accordwatch.store import migrate
-from accordwatch.store.ledger import audit_database, utc_now
+from accordwatch.store.auditing import audit_database
+from accordwatch.store.ledger import utc_now
 from accordwatch.store.rebuild import rebuild
 from accordwatch.store.schema import metadata, openings
 from accordwatch.workspace import Workspace

@@ -33,7 +33,8 @@ from accordwatch.note import Verifier
 from accordwatch.receipt import Receipt
 from accordwatch.roadmap import evaluate
 from accordwatch.scenario import parse_scenario, scenario_submissions
-from accordwatch.store.ledger import Ledger, audit_database, utc_now
+from accordwatch.store.auditing import audit_database
+from accordwatch.store.ledger import Ledger, utc_now
 from accordwatch.store.roadmap_source import roadmap_records
 from accordwatch.workspace import Workspace, init_workspace
 

@@ -19,7 +19,7 @@ from accordwatch.errors import InputError
 from accordwatch.export import read_export, write_export
 from accordwatch.note import Verifier
 from accordwatch.receipt import Receipt
-from accordwatch.store.ledger import audit_database
+from accordwatch.store.auditing import audit_database
 
 log_app = typer.Typer(help="Read, prove, export and audit the log.", no_args_is_help=True)
 

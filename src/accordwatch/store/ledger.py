@@ -6,23 +6,32 @@ complete subtrees each leaf finishes, fold registry entries into the
 projections, move the head and sign a checkpoint. Either all of a batch is
 stored or none of it, and concurrent writers (processes, or workers on
 PostgreSQL) queue on the head lock, so indices are unique and gapless.
+
+The hot paths (appending, proofs, receipts, the audit's reads) run a handful
+of fixed statements as driver SQL on the DBAPI cursor of the connection
+(`statements.Statements`), inside the transaction SQLAlchemy opened: SQLAlchemy Core
+costs tens of microseconds per statement, more than the statement itself.
+Values are bound with the columns' own SQLAlchemy bind processors, so what is
+stored is byte for byte what Core would store. Everything else uses Core.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import copy
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from time import perf_counter
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select
 
-from accordwatch.audit import AuditEntry, AuditReport, audit, compare_nodes
-from accordwatch.canonical import canonical_json, parse_json
+from accordwatch.canonical import canonical_json
 from accordwatch.check import Limits, check_submission
 from accordwatch.checkpoint import Checkpoint
-from accordwatch.envelope import Opening, Submission
-from accordwatch.errors import InputError, NotFoundError, StorageError, VerificationError
+from accordwatch.envelope import Submission
+from accordwatch.errors import InputError, NotFoundError, StorageError
 from accordwatch.merkle import (
     EMPTY_ROOT,
     CompactRange,
@@ -31,22 +40,29 @@ from accordwatch.merkle import (
     consistency_plan,
     fold,
     inclusion_plan,
-    node_key,
     plan_nodes,
     root_plan,
 )
 from accordwatch.note import NoteSigner
 from accordwatch.receipt import Receipt
-from accordwatch.records import Genesis, KeyRegistration, KeyRevocation, PartyRegistration
+from accordwatch.records import (
+    Genesis,
+    KeyRegistration,
+    KeyRevocation,
+    PartyRegistration,
+    Payload,
+)
 from accordwatch.registry import Registry
 from accordwatch.store import projections
 from accordwatch.store.database import WRITE, storage_errors
-from accordwatch.store.schema import checkpoints, entries, log_head, nodes, openings
+from accordwatch.store.schema import checkpoints, entries, log_head, openings
+from accordwatch.store.statements import Statements
 
 _REGISTRY_PAYLOADS = (Genesis, PartyRegistration, KeyRegistration, KeyRevocation)
-_LOOKUP_CHUNK = 500
-# Complete subtrees this high are few (n / 256) and never change: keep them.
+# Complete subtrees this high are few (n / 64) and never change: keep them.
 _CACHE_FROM_LEVEL = 6
+_CACHE_FROM_KEY = _CACHE_FROM_LEVEL << 48
+_INDEX_MASK = (1 << 48) - 1
 
 
 def utc_now() -> datetime:
@@ -83,6 +99,16 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+@dataclass
+class _Staged:
+    """What `_append` leaves for after the commit: caches to update and the receipt."""
+
+    result: AppendResult
+    registry: Registry | None = None
+    new_nodes: list[tuple[int, bytes]] | None = None
+    receipt: Receipt | None = None
+
+
 class Ledger:
     def __init__(
         self,
@@ -100,6 +126,9 @@ class Ledger:
         self.clock = clock
         self._registry: tuple[int, Registry] | None = None
         self._node_cache: dict[NodeId, bytes] = {}
+        # The log only grows: any size it was once seen to have stays valid.
+        self._known_size = 0
+        self.sql = Statements(engine.dialect)
 
     @property
     def origin(self) -> str:
@@ -108,38 +137,96 @@ class Ledger:
     # -- appending -----------------------------------------------------------
 
     def submit(self, submission: Submission, *, where: str = "submission") -> Receipt:
-        """Append one submission in its own transaction and return its receipt."""
-        result = self.append([submission], where=where)
-        return self.receipt(result.entries[0].index)
+        """Append one submission in its own transaction and return its receipt.
+
+        A new entry's receipt is built inside the append transaction from the
+        checkpoint just signed and the Merkle nodes at hand (the tree's edge
+        before the entry and the nodes it completed), with no further reads;
+        an entry already in the log gets the receipt it was first given.
+        """
+        staged = self._write([submission], where=where, timings=None, want_receipt=True)
+        if staged.receipt is not None:
+            return staged.receipt
+        return self.receipt(staged.result.entries[0].index)
 
     def append(
-        self, submissions: Sequence[Submission], *, where: str = "submission"
+        self,
+        submissions: Sequence[Submission],
+        *,
+        where: str = "submission",
+        timings: dict[str, float] | None = None,
     ) -> AppendResult:
-        """Append a batch atomically. A submission already in the log is not added again."""
+        """Append a batch atomically. A submission already in the log is not added again.
+
+        With `timings`, the seconds spent in each phase are added to it (for
+        benchmarks; see bench/README.md): `hash` (leaf hashes), `read` (lock
+        the head, find duplicates), `check` (`check_submission` and the
+        registry: signatures, authority, payloads), `merkle` (interior hashes,
+        node rows), `entries` (entry rows, openings, projections),
+        `checkpoint` (head, signed checkpoint) and `commit`.
+        """
+        return self._write(submissions, where=where, timings=timings, want_receipt=False).result
+
+    def _write(
+        self,
+        submissions: Sequence[Submission],
+        *,
+        where: str,
+        timings: dict[str, float] | None,
+        want_receipt: bool,
+    ) -> _Staged:
         now = self.clock()
         with storage_errors(self.url):
             try:
                 with self.engine.connect().execution_options(**{WRITE: True}) as conn:
                     with conn.begin():
-                        return self._append(conn, submissions, now, where)
+                        staged = self._append(conn, submissions, now, where, timings, want_receipt)
+                        stored_at = perf_counter()
+                    if timings is not None:
+                        _add(timings, "commit", perf_counter() - stored_at)
             except BaseException:
-                self._registry = None  # it may hold entries that were rolled back
+                self._registry = None  # reload it from the database next time
                 raise
+        # Committed: now the new state may be cached.
+        size = staged.result.size
+        self._note_size(size)
+        if staged.registry is not None:
+            self._registry = (size, staged.registry)
+        if staged.new_nodes:
+            cache = self._node_cache
+            for key, h in staged.new_nodes:
+                if key >= _CACHE_FROM_KEY:
+                    cache[(key >> 48, key & _INDEX_MASK)] = h
+        return staged
 
     def _append(
-        self, conn: Connection, submissions: Sequence[Submission], now: datetime, where: str
-    ) -> AppendResult:
-        head = conn.execute(select(log_head).with_for_update()).first()
-        size = head.size if head else 0
+        self,
+        conn: Connection,
+        submissions: Sequence[Submission],
+        now: datetime,
+        where: str,
+        timings: dict[str, float] | None,
+        want_receipt: bool,
+    ) -> _Staged:
+        sql = self.sql
+        started = perf_counter()
+        cur = conn.connection.cursor()  # the DBAPI cursor, inside conn's transaction
+        cur.execute(sql.head)
+        head = cur.fetchone()
+        size = int(head[0]) if head else 0
         registry = self._load_registry(conn, size)
-        compact = CompactRange.from_bytes(size, head.edge) if head else CompactRange()
+        compact = CompactRange.from_bytes(size, bytes(head[1])) if head else CompactRange()
+        hashed = perf_counter()
         hashes = [s.envelope.leaf_hash for s in submissions]
-        known = self._indices_of(conn, hashes)
+        hashed_end = perf_counter()
+        known = self._indices_of(cur, hashes)
+        read = perf_counter()
 
+        # Check in log order, each against the registry as of its position.
         results: list[Appended] = []
-        entry_rows: list[dict[str, Any]] = []
-        node_rows: list[dict[str, Any]] = []
-        opening_rows: list[dict[str, Any]] = []
+        fresh: list[tuple[int, Submission, bytes]] = []
+        registrations: list[tuple[int, Payload]] = []
+        index = size
         for n, (submission, leaf) in enumerate(zip(submissions, hashes, strict=True)):
             if leaf in known:
                 results.append(Appended(known[leaf], leaf, True))
@@ -150,64 +237,92 @@ class Ledger:
             accepted = check_submission(
                 submission, registry, now=now, limits=self.limits, where=here
             )
-            env = submission.envelope
-            index = compact.size
-            for level, i, h in compact.append(leaf):
-                node_rows.append({"id": node_key(level, i), "hash": h})
-            entry_rows.append(
-                {
-                    "idx": index,
-                    "leaf_hash": leaf,
-                    "record_type": env.record_type,
-                    "party": env.party,
-                    "key_id": env.key_id,
-                    "signed_at": env.time,
-                    "recorded_at": now,
-                    "envelope": env.canonical,
-                }
-            )
-            if submission.opening is not None:
-                opening_rows.append(
-                    {
-                        "idx": index,
-                        "salt": submission.opening.salt,
-                        "payload": canonical_json(submission.opening.payload),
-                    }
-                )
             if isinstance(accepted.payload, _REGISTRY_PAYLOADS):
-                if isinstance(accepted.payload, Genesis):
-                    conn.execute(
-                        insert(log_head).values(
-                            id=1, origin=accepted.payload.origin, size=0, root=EMPTY_ROOT, edge=b""
-                        )
-                    )
+                if not registrations:
+                    # The cached registry is shared: change a copy, cached after commit.
+                    registry = copy.deepcopy(registry)
                 registry.apply(index, accepted.payload)
-                projections.project(conn, index, accepted.payload)
+                registrations.append((index, accepted.payload))
             known[leaf] = index
+            fresh.append((index, submission, leaf))
             results.append(Appended(index, leaf, False))
+            index += 1
+        checked = perf_counter()
 
-        if not entry_rows:
-            return AppendResult(results, size, self.latest_checkpoint(conn))
+        if not fresh:
+            cur.execute(sql.latest_checkpoint)
+            row = cur.fetchone()
+            if row is None:
+                raise NotFoundError("the log has no checkpoint yet: run accordwatch init")
+            return _Staged(AppendResult(results, size, str(row[0])))
         if registry.origin != self.origin:
             raise StorageError(
                 f"log key {self.origin!r} does not belong to log {registry.origin!r}"
             )
-        conn.execute(insert(entries), entry_rows)
-        conn.execute(insert(nodes), node_rows)
-        if opening_rows:
-            conn.execute(insert(openings), opening_rows)
+
+        edge = compact.edge[:]  # the complete subtrees before this batch, for the receipt
+        node_rows: list[tuple[int, bytes]] = []
+        add_leaf = compact.append
+        for _, _, leaf in fresh:
+            for level, i, h in add_leaf(leaf):
+                node_rows.append(((level << 48) | i, h))
+        sql.insert_rows(cur, sql.insert_nodes, node_rows)
         root = compact.root()
-        conn.execute(
-            update(log_head)
-            .where(log_head.c.id == 1)
-            .values(size=compact.size, root=root, edge=compact.to_bytes())
-        )
+        merkle = perf_counter()
+
+        moment = sql.moment
+        recorded_at = moment(now)
+        entry_rows: list[tuple[Any, ...]] = []
+        opening_rows: list[tuple[int, bytes, bytes]] = []
+        for idx, submission, leaf in fresh:
+            env = submission.envelope
+            entry_rows.append(
+                (
+                    idx,
+                    leaf,
+                    env.record_type,
+                    env.party,
+                    env.key_id,
+                    moment(env.time),
+                    recorded_at,
+                    env.canonical,
+                )
+            )
+            if submission.opening is not None:
+                opening_rows.append(
+                    (idx, submission.opening.salt, canonical_json(submission.opening.payload))
+                )
+        for idx, payload in registrations:
+            if isinstance(payload, Genesis):
+                conn.execute(
+                    insert(log_head).values(
+                        id=1, origin=payload.origin, size=0, root=EMPTY_ROOT, edge=b""
+                    )
+                )
+            projections.project(conn, idx, payload)
+        sql.insert_rows(cur, sql.insert_entries, entry_rows)
+        if opening_rows:
+            sql.insert_rows(cur, sql.insert_openings, opening_rows)
+        stored = perf_counter()
+
+        cur.execute(sql.update_head, (compact.size, root, compact.to_bytes()))
         note = Checkpoint(self.origin, compact.size, root).sign(self.signer)
-        conn.execute(
-            insert(checkpoints).values(size=compact.size, root=root, note=note, issued_at=now)
-        )
-        self._registry = (compact.size, registry)
-        return AppendResult(results, compact.size, note)
+        cur.execute(sql.insert_checkpoint, (compact.size, root, note, recorded_at))
+        receipt = None
+        if want_receipt and not results[0].duplicate:
+            first, _, leaf = fresh[0]
+            at_hand = dict(zip(root_plan(size), edge, strict=True))
+            at_hand.update(((key >> 48, key & _INDEX_MASK), h) for key, h in node_rows)
+            proof = self._resolve(cur, inclusion_plan(first, compact.size), at_hand)
+            receipt = Receipt(first, compact.size, leaf, proof, note)
+        if timings is not None:
+            _add(timings, "read", (hashed - started) + (read - hashed_end))
+            _add(timings, "hash", hashed_end - hashed)
+            _add(timings, "check", checked - read)
+            _add(timings, "merkle", merkle - checked)
+            _add(timings, "entries", stored - merkle)
+            _add(timings, "checkpoint", perf_counter() - stored)
+        return _Staged(AppendResult(results, compact.size, note), registry, node_rows, receipt)
 
     def _load_registry(self, conn: Connection, size: int) -> Registry:
         if self._registry is not None and self._registry[0] == size:
@@ -215,15 +330,29 @@ class Ledger:
         self._registry = None
         return projections.load_registry(conn)
 
-    def _indices_of(self, conn: Connection, hashes: Sequence[bytes]) -> dict[bytes, int]:
-        found: dict[bytes, int] = {}
-        for start in range(0, len(hashes), _LOOKUP_CHUNK):
-            chunk = hashes[start : start + _LOOKUP_CHUNK]
-            rows = conn.execute(
-                select(entries.c.leaf_hash, entries.c.idx).where(entries.c.leaf_hash.in_(chunk))
-            )
-            found.update((bytes(h), i) for h, i in rows)
-        return found
+    def _indices_of(self, cur: Any, hashes: Sequence[bytes]) -> dict[bytes, int]:
+        rows = self.sql.fetch_matching(
+            cur, "SELECT leaf_hash, idx FROM entries", "leaf_hash", hashes
+        )
+        return {bytes(h): int(i) for h, i in rows}
+
+    def _note_size(self, size: int) -> None:
+        if size > self._known_size:
+            self._known_size = size
+
+    @contextmanager
+    def cursor(self) -> Iterator[Any]:
+        """A DBAPI cursor on a pooled connection, for reads outside any write."""
+        with storage_errors(self.url):
+            raw = self.engine.raw_connection()
+            try:
+                cur = raw.cursor()
+                try:
+                    yield cur
+                finally:
+                    cur.close()
+            finally:
+                raw.close()
 
     # -- reading -------------------------------------------------------------
 
@@ -312,20 +441,29 @@ class Ledger:
 
     # -- proving -------------------------------------------------------------
 
-    def _resolve(self, conn: Connection, plan: Plan | list[list[NodeId]]) -> list[bytes]:
+    def _resolve(
+        self, cur: Any, plan: Plan, at_hand: Mapping[NodeId, bytes] | None = None
+    ) -> list[bytes]:
+        """Proof hashes for a plan: nodes from `at_hand`, the cache, then one query."""
         wanted = plan_nodes(plan)
         cache = self._node_cache
-        missing = [n for n in wanted if n not in cache]
-        found: dict[NodeId, bytes] = {n: cache[n] for n in wanted if n in cache}
+        found: dict[NodeId, bytes] = {}
+        missing: dict[int, NodeId] = {}
+        for node in wanted:
+            h = cache.get(node)
+            if h is None and at_hand is not None:
+                h = at_hand.get(node)
+            if h is None:
+                missing[(node[0] << 48) | node[1]] = node
+            else:
+                found[node] = h
         if missing:
-            keys = {node_key(level, i): (level, i) for level, i in missing}
-            for key, h in conn.execute(
-                select(nodes.c.id, nodes.c.hash).where(nodes.c.id.in_(keys))
-            ):
-                node = keys[key]
-                found[node] = bytes(h)
+            rows = self.sql.fetch_matching(cur, "SELECT id, hash FROM nodes", "id", list(missing))
+            for key, h in rows:
+                node = missing[key]
+                found[node] = h = bytes(h)
                 if node[0] >= _CACHE_FROM_LEVEL:
-                    cache[node] = found[node]
+                    cache[node] = h
         if len(found) != len(wanted):
             absent = sorted(wanted - found.keys())[:3]
             raise StorageError(
@@ -333,49 +471,68 @@ class Ledger:
             )
         return [fold([found[n] for n in element]) for element in plan]
 
-    def _check_size(self, conn: Connection, size: int | None) -> int:
-        current = conn.execute(select(func.coalesce(func.max(log_head.c.size), 0))).scalar_one()
+    def _check_size(self, cur: Any, size: int | None) -> int:
+        if size is not None and 0 <= size <= self._known_size:
+            return size
+        cur.execute(self.sql.size)
+        current = int(cur.fetchone()[0])
+        self._note_size(current)
         if size is None:
-            return int(current)
+            return current
         if not 0 <= size <= current:
             raise InputError(f"tree size {size} is outside the log (size {current})")
         return size
 
     def prove_inclusion(self, index: int, size: int | None = None) -> tuple[int, list[bytes]]:
-        with storage_errors(self.url), self.engine.connect() as conn:
-            size = self._check_size(conn, size)
+        with self.cursor() as cur:
+            size = self._check_size(cur, size)
             if not 0 <= index < size:
                 raise NotFoundError(f"no log entry {index} in a tree of size {size}")
-            return size, self._resolve(conn, inclusion_plan(index, size))
+            return size, self._resolve(cur, inclusion_plan(index, size))
 
     def prove_consistency(self, first: int, second: int | None = None) -> tuple[int, list[bytes]]:
-        with storage_errors(self.url), self.engine.connect() as conn:
-            second = self._check_size(conn, second)
+        with self.cursor() as cur:
+            second = self._check_size(cur, second)
             if not 0 < first <= second:
                 raise InputError(
                     f"a consistency proof needs 0 < first <= second (got {first}, {second})"
                 )
-            return second, self._resolve(conn, consistency_plan(first, second))
+            return second, self._resolve(cur, consistency_plan(first, second))
 
     def root(self, size: int | None = None) -> bytes:
-        with storage_errors(self.url), self.engine.connect() as conn:
-            size = self._check_size(conn, size)
-            return self._resolve(conn, [root_plan(size)])[0] if size else EMPTY_ROOT
+        with self.cursor() as cur:
+            size = self._check_size(cur, size)
+            return self._resolve(cur, [root_plan(size)])[0] if size else EMPTY_ROOT
 
     def receipt(self, index: int, *, at: str = "first") -> Receipt:
         """Receipt for an entry against the checkpoint that first included it, or the latest."""
-        note = self.checkpoint_covering(index) if at == "first" else self.latest_checkpoint()
-        cp = Checkpoint.open(note, self.signer.verifier)
-        size, proof = self.prove_inclusion(index, cp.size)
-        leaf = self.entry(index).leaf_hash
-        return Receipt(index, size, leaf, proof, note)
+        sql = self.sql
+        with self.cursor() as cur:
+            if at == "first":
+                cur.execute(sql.covering_checkpoint, (index,))
+                row = cur.fetchone()
+                if row is None:
+                    raise NotFoundError(f"no checkpoint covers entry {index}")
+            else:
+                cur.execute(sql.latest_checkpoint)
+                row = cur.fetchone()
+                if row is None:
+                    raise NotFoundError("the log has no checkpoint yet: run accordwatch init")
+            note = str(row[0])
+            cp = Checkpoint.open(note, self.signer.verifier)
+            size = self._check_size(cur, cp.size)
+            if not 0 <= index < size:
+                raise NotFoundError(f"no log entry {index} in a tree of size {size}")
+            proof = self._resolve(cur, inclusion_plan(index, size))
+            cur.execute(sql.leaf_of, (index,))
+            row = cur.fetchone()
+        if row is None:
+            raise NotFoundError(f"no log entry {index} (log size {self.size()})")
+        return Receipt(index, size, bytes(row[0]), proof, note)
 
 
-def _raw(value: object) -> bytes:
-    # A value edited by hand may come back as text; it is audited all the same.
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value)
-    return str(value).encode("utf-8")
+def _add(timings: dict[str, float], phase: str, seconds: float) -> None:
+    timings[phase] = timings.get(phase, 0.0) + seconds
 
 
 def _stored(row: Any) -> StoredEntry:
@@ -388,72 +545,3 @@ def _stored(row: Any) -> StoredEntry:
         signed_at=_aware(row.signed_at),
         recorded_at=_aware(row.recorded_at),
     )
-
-
-def audit_database(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> AuditReport:
-    """Audit the log as the database holds it: entries, openings, nodes, checkpoints, head."""
-    url = ledger.url
-
-    def stored_entries() -> Iterator[AuditEntry]:
-        position = 0
-        while True:
-            with storage_errors(url), ledger.engine.connect() as conn:
-                rows = conn.execute(
-                    select(entries.c.idx, entries.c.envelope, entries.c.leaf_hash)
-                    .where(entries.c.idx >= position)
-                    .order_by(entries.c.idx)
-                    .limit(5000)
-                ).all()
-                opened = {
-                    row.idx: Opening(
-                        bytes(row.salt), parse_json(bytes(row.payload), where="opening")
-                    )
-                    for row in conn.execute(
-                        select(openings).where(
-                            openings.c.idx >= position,
-                            openings.c.idx <= (rows[-1].idx if rows else position),
-                        )
-                    )
-                }
-            if not rows:
-                return
-            for row in rows:
-                yield AuditEntry(
-                    row.idx, _raw(row.envelope), _raw(row.leaf_hash), opened.get(row.idx)
-                )
-            position = rows[-1].idx + 1
-
-    report = audit(
-        stored_entries(),
-        list(ledger.checkpoints()),
-        ledger.signer.verifier,
-        keep_levels=True,
-        progress=progress,
-    )
-
-    def stored_nodes() -> Iterator[tuple[int, int, bytes]]:
-        last = -1
-        while True:
-            with storage_errors(url), ledger.engine.connect() as conn:
-                rows = conn.execute(
-                    select(nodes.c.id, nodes.c.hash)
-                    .where(nodes.c.id > last)
-                    .order_by(nodes.c.id)
-                    .limit(20000)
-                ).all()
-            if not rows:
-                return
-            for key, h in rows:
-                yield key >> 48, key & ((1 << 48) - 1), bytes(h)
-            last = rows[-1].id
-
-    report.nodes = compare_nodes(report.levels, stored_nodes())
-    with storage_errors(url), ledger.engine.connect() as conn:
-        head = conn.execute(select(log_head)).first()
-    if head is None or head.size != report.size or bytes(head.root) != report.root:
-        raise VerificationError(
-            f"log head (size {head.size if head else 0}) does not match the entries "
-            f"(size {report.size})"
-        )
-    report.levels = []
-    return report

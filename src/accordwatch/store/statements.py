@@ -1,0 +1,118 @@
+"""The ledger's hot statements as driver SQL, one set per dialect.
+
+SQLAlchemy Core costs tens of microseconds per statement, more than the
+statement itself, so appends, proofs, receipts and the audit's reads run
+these fixed statements on the DBAPI cursor of the connection, inside the
+transaction SQLAlchemy opened. Values are bound with the columns' own
+SQLAlchemy bind processors, so what is stored is byte for byte what Core
+would store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+
+from accordwatch.errors import StorageError
+from accordwatch.store.schema import entries
+
+LOOKUP_CHUNK = 500
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+class Statements:
+    """The hot statements as driver SQL for one dialect (qmark for SQLite, format for psycopg).
+
+    Written out rather than compiled from Core so that they read plainly; the
+    schema they name is `accordwatch.store.schema`. On SQLite, rows go in with
+    `executemany` and sets of keys are matched with `IN (?, ...)`. On
+    PostgreSQL (psycopg 3, whose `%b` binds a parameter in binary), one
+    statement serves any number of rows or keys: columns go in as binary arrays
+    through `unnest`, keys as one binary array with `= ANY`, which saves a
+    round trip per row and the text quoting of every value.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.sqlite = dialect.name == "sqlite"
+        if dialect.paramstyle == "qmark":
+            p = "?"
+        elif dialect.paramstyle in ("format", "pyformat"):
+            p = "%s"
+        else:  # pragma: no cover - only SQLite and psycopg are supported
+            raise StorageError(f"unsupported DBAPI paramstyle {dialect.paramstyle!r}")
+        moment = entries.c.recorded_at.type.dialect_impl(dialect)
+        self.moment: Callable[[Any], Any] = moment.bind_processor(dialect) or _same
+        self.head = "SELECT size, edge FROM log_head" + ("" if self.sqlite else " FOR UPDATE")
+        self.size = "SELECT COALESCE(MAX(size), 0) FROM log_head"
+        self.insert_entries = self._insert(
+            "entries",
+            ("idx", "bigint"),
+            ("leaf_hash", "bytea"),
+            ("record_type", "varchar"),
+            ("party", "varchar"),
+            ("key_id", "varchar"),
+            ("signed_at", "timestamptz"),
+            ("recorded_at", "timestamptz"),
+            ("envelope", "bytea"),
+        )
+        self.insert_nodes = self._insert("nodes", ("id", "bigint"), ("hash", "bytea"))
+        self.insert_openings = self._insert(
+            "openings", ("idx", "bigint"), ("salt", "bytea"), ("payload", "bytea")
+        )
+        self.update_head = f"UPDATE log_head SET size = {p}, root = {p}, edge = {p} WHERE id = 1"
+        self.insert_checkpoint = (
+            f"INSERT INTO checkpoints (size, root, note, issued_at) VALUES ({p}, {p}, {p}, {p})"
+        )
+        self.latest_checkpoint = "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1"
+        self.covering_checkpoint = (
+            f"SELECT note FROM checkpoints WHERE size > {p} ORDER BY size LIMIT 1"
+        )
+        self.leaf_of = f"SELECT leaf_hash FROM entries WHERE idx = {p}"
+        self.audit_entries = (
+            f"SELECT idx, envelope, leaf_hash FROM entries WHERE idx >= {p} ORDER BY idx LIMIT {p}"
+        )
+        self.audit_openings = (
+            f"SELECT idx, salt, payload FROM openings WHERE idx >= {p} AND idx <= {p}"
+        )
+        self.audit_nodes = f"SELECT id, hash FROM nodes WHERE id > {p} ORDER BY id LIMIT {p}"
+
+    def _insert(self, table: str, *columns: tuple[str, str]) -> str:
+        names = ", ".join(name for name, _ in columns)
+        if self.sqlite:
+            return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
+        # One statement whatever the number of rows: one array parameter per column.
+        arrays = ", ".join(f"%b::{kind}[]" for _, kind in columns)
+        return f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})"
+
+    def insert_rows(self, cur: Any, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert rows with an `_insert` statement: executemany on SQLite, arrays on PostgreSQL."""
+        if self.sqlite:
+            cur.executemany(statement, rows)
+        elif rows:
+            cur.execute(statement, [list(column) for column in zip(*rows, strict=True)])
+
+    def _matching(self, select_from: str, column: str, count: int) -> str:
+        if self.sqlite:
+            return f"{select_from} WHERE {column} IN ({', '.join('?' * count)})"
+        return f"{select_from} WHERE {column} = ANY(%b)"
+
+    def fetch_matching(
+        self, cur: Any, select_from: str, column: str, keys: Sequence[Any]
+    ) -> list[Any]:
+        """Rows of `select_from` whose `column` is one of `keys`, in chunks."""
+        rows: list[Any] = []
+        for start in range(0, len(keys), LOOKUP_CHUNK):
+            chunk = list(keys[start : start + LOOKUP_CHUNK])
+            if self.sqlite:
+                cur.execute(self._matching(select_from, column, len(chunk)), chunk)
+            else:
+                # Never a server-side prepared statement: its cached generic plan,
+                # made while the table was small, would keep scanning it whole.
+                cur.execute(self._matching(select_from, column, 0), (chunk,), prepare=False)
+            rows.extend(cur.fetchall())
+        return rows
