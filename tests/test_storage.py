@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 
 from accordwatch.audit import audit
 from accordwatch.canonical import canonical_json
-from accordwatch.envelope import commit
+from accordwatch.envelope import Envelope, commit
 from accordwatch.errors import AuthorityError, ConflictError, InputError, NotFoundError
 from accordwatch.export import read_export, write_export
 from accordwatch.keys import SigningKey
@@ -188,3 +188,19 @@ def test_registrations_cannot_be_confidential(workspace: Workspace) -> None:
     log = Log.open(workspace)
     with pytest.raises(InputError, match="cannot be confidential"):
         log.submit("registrar", "party.register", {"name": "x", "role": "party"}, confidential=True)
+
+
+def test_signed_bytes_cut_from_the_canonical_envelope_equal_the_serialised_body(
+    workspace: Workspace,
+) -> None:
+    log = Log.open(workspace)
+    payloads: list[dict[str, object]] = [
+        {"subject": "plain"},
+        {"subject": "nested", "text": '"signature":"x" ,{}', "refers_to": [1, 2]},
+        {"subject": "ünïcode \u2014 \U0001f600"},
+    ]
+    for payload in payloads:
+        for confidential in (False, True):
+            sealed = log.seal("registrar", "statement", payload, confidential=confidential)
+            parsed = Envelope.from_bytes(sealed.envelope.canonical)
+            assert parsed.signed == canonical_json(parsed.body()) == sealed.envelope.signed

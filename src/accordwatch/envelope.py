@@ -78,6 +78,19 @@ def _b64(value: Any, what: str, where: str) -> bytes:
         raise InputError(f"{what} is not valid base64", where=where) from exc
 
 
+def _without_signature(canonical: bytes, signature: str) -> bytes:
+    """The canonical form of the envelope less its signature, cut from the whole.
+
+    Members are sorted, so `signature` stands between `schema_version` and
+    `time` and is the last match: cutting it out leaves exactly the canonical
+    bytes of the other members, without serialising them again. The value is
+    validated base64, which JSON never escapes.
+    """
+    member = b',"signature":"' + signature.encode("ascii") + b'"'
+    cut = canonical.rfind(member)
+    return canonical[:cut] + canonical[cut + len(member) :]
+
+
 def _text(obj: dict[str, Any], name: str, where: str) -> str:
     value = obj.get(name)
     if not isinstance(value, str) or not value:
@@ -99,6 +112,8 @@ class Envelope:
     signature: bytes
     canonical: bytes
     """The canonical bytes of the whole envelope: the Merkle leaf."""
+    signed: bytes
+    """The canonical bytes of every member but the signature: what was signed."""
 
     @property
     def leaf_hash(self) -> bytes:
@@ -109,7 +124,7 @@ class Envelope:
         return self.commitment is not None
 
     def signed_bytes(self) -> bytes:
-        return canonical_json(self.body())
+        return self.signed
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -173,6 +188,7 @@ class Envelope:
                 where=where,
             )
         time_text = _text(obj, "time", where)
+        canonical = canonical_json(obj)
         return cls(
             log=_text(obj, "log", where),
             record_type=_text(obj, "record_type", where),
@@ -184,7 +200,8 @@ class Envelope:
             payload=payload if has_payload else None,
             commitment=commitment if has_commitment else None,
             signature=signature,
-            canonical=canonical_json(obj),
+            canonical=canonical,
+            signed=_without_signature(canonical, obj["signature"]),
         )
 
     @classmethod
@@ -265,7 +282,8 @@ def seal(
         body["commitment"] = opening.commitment()
     else:
         body["payload"] = payload
-    signature = key.sign(canonical_json(body))
+    signed = canonical_json(body)
+    signature = key.sign(signed)
     whole = {**body, "signature": base64.b64encode(signature).decode()}
     envelope = Envelope(
         log=log,
@@ -279,5 +297,6 @@ def seal(
         commitment=body.get("commitment"),
         signature=signature,
         canonical=canonical_json(whole),
+        signed=signed,
     )
     return Submission(envelope, opening)
