@@ -25,6 +25,9 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+# On SQLite an INTEGER PRIMARY KEY is the rowid itself: no second B-tree to keep.
+LogIndex = BigInteger().with_variant(Integer(), "sqlite")
+
 log_head = Table(
     "log_head",
     metadata,
@@ -38,10 +41,10 @@ log_head = Table(
 entries = Table(
     "entries",
     metadata,
-    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("idx", LogIndex, primary_key=True, autoincrement=False),
     Column("leaf_hash", LargeBinary(32), nullable=False, unique=True),
     Column("record_type", String(64), nullable=False, index=True),
-    Column("party", String(64), nullable=False, index=True),
+    Column("party", String(64), nullable=False),
     Column("key_id", String(16), nullable=False),
     Column("signed_at", DateTime(timezone=True), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),

@@ -27,7 +27,13 @@ def upgrade() -> None:
     )
     op.create_table(
         "entries",
-        sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+        # on SQLite the index is the rowid itself (INTEGER PRIMARY KEY): one B-tree less
+        sa.Column(
+            "idx",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=False,
+        ),
         sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False, unique=True),
         sa.Column("record_type", sa.String(64), nullable=False),
         sa.Column("party", sa.String(64), nullable=False),
@@ -37,7 +43,6 @@ def upgrade() -> None:
         sa.Column("envelope", sa.LargeBinary, nullable=False),
     )
     op.create_index("ix_entries_record_type", "entries", ["record_type"])
-    op.create_index("ix_entries_party", "entries", ["party"])
     op.create_table(
         "nodes",
         sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
