@@ -30,7 +30,10 @@ def _plain(value: Any) -> bool:
         return -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER
     if isinstance(value, dict):
         for key, item in value.items():
-            if not isinstance(key, str) or any(ord(c) > 0xFFFF for c in key):
+            # isascii() first: a C-speed test that spares the scan for almost every key
+            if not isinstance(key, str) or (
+                not key.isascii() and any(ord(c) > 0xFFFF for c in key)
+            ):
                 return False
             if not _plain(item):
                 return False

@@ -111,6 +111,12 @@ def check_submission(
             where=where,
         )
     _check_registration(payload, registry, where)
+    acting = payload.acting_party()
+    if acting is not None and acting != env.party:
+        raise AuthorityError(
+            f"party {env.party!r} may not submit {env.record_type} for party {acting!r}",
+            where=where,
+        )
     if isinstance(payload, AccordSignature):
         listed = {p.get("id") for p in payload.accord.get("parties", [])}
         if env.party not in listed:

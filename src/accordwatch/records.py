@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from accordwatch import accountancy, inspection
 from accordwatch.errors import InputError
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
@@ -41,6 +42,10 @@ def valid_name(name: str) -> bool:
 
 class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def acting_party(self) -> str | None:
+        """The party the payload speaks for, which must then be its signer (None: any)."""
+        return None
 
 
 class Genesis(Payload):
@@ -130,6 +135,107 @@ class StepVerification(Payload):
     finding: str = Field(default="", max_length=10_000)
 
 
+class DeclarationRecord(Payload):
+    """A data declaration of a nuclear or missile program (schema: `accordwatch.declaration`)."""
+
+    declaration: dict[str, Any]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DeclarationRecord:
+        from accordwatch.declaration import DeclarationError
+        from accordwatch.declaration_check import checked
+
+        try:
+            checked(self.declaration)
+        except DeclarationError as exc:
+            raise ValueError(exc.message) from None
+        return self
+
+    def acting_party(self) -> str | None:
+        return str(self.declaration["party"])
+
+
+class EventSourceRow(Payload):
+    """The source row an event comes from, kept verbatim with its SHA-256 digest."""
+
+    id: Name = Field(description="short id of the source, e.g. cns")
+    name: str = Field(min_length=1, max_length=300)
+    url: str = Field(default="", max_length=500)
+    file: str = Field(min_length=1, max_length=300)
+    row: str = Field(min_length=1, max_length=200, description="the row's key in the source")
+    line: int = Field(ge=0, description="line (CSV) or position (JSON) in the file")
+    content: dict[str, Any]
+    digest: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of canonical content")
+
+
+class EventRecord(Payload):
+    """An observed event (a launch, a nuclear test, an observation): `accordwatch.events`."""
+
+    event_id: str = Field(min_length=1, max_length=300, description="<source>:<row key>")
+    type: str
+    on: date
+    precision: Literal["day", "month", "year"] = "day"
+    occurrence: str = Field(min_length=1, max_length=300, description="rows of one event")
+    actor: Name
+    count: int = Field(default=1, ge=1)
+    attributes: dict[str, str | int | float | None] = Field(default_factory=dict)
+    source: EventSourceRow
+    supersedes: int | None = Field(default=None, ge=0, description="log index it corrects")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EventRecord:
+        from accordwatch.events import check_event_fields, content_digest
+
+        problem = check_event_fields(self.type, self.attributes)
+        if problem:
+            raise ValueError(problem)
+        if content_digest(self.source.content) != self.source.digest:
+            raise ValueError("source.digest does not match the source row's content")
+        return self
+
+
+ResponseKind = Literal[
+    "sc-resolution",
+    "sc-statement",
+    "sanctions-designation",
+    "resumed-exercise",
+    "diplomatic-protest",
+    "other",
+    "none-decided",
+]
+
+
+class ResponseRecord(Payload):
+    """A response to violations (`accordwatch.compliance_responses`)."""
+
+    to: list[str] = Field(min_length=1, description="violation ids")
+    kind: ResponseKind
+    on: date
+    by: str = Field(default="", max_length=300, description="who responded, if not the signer")
+    reference: str = Field(default="", max_length=300)
+    note: str = Field(default="", max_length=10_000)
+
+
+class InventoryChangeReport(accountancy.InventoryChangeBody, Payload):
+    """An inventory change report of an MBA (schema: `accordwatch.accountancy`)."""
+
+
+class PhysicalInventoryListing(accountancy.PhysicalInventoryBody, Payload):
+    """A physical inventory listing of an MBA, item by item (`accordwatch.accountancy`)."""
+
+
+class MaterialBalanceReport(accountancy.MaterialBalanceBody, Payload):
+    """A material balance report of an MBA for one period (`accordwatch.accountancy`)."""
+
+
+class InspectionPlan(inspection.InspectionPlanBody, Payload):
+    """Strata, sample sizes and populations of an inspection (`accordwatch.inspection`)."""
+
+
+class InspectionReport(inspection.InspectionReportBody, Payload):
+    """What an inspection found, against its plan (`accordwatch.inspection`)."""
+
+
 ANY_ROLE = frozenset(Role)
 ACCORD_ROLES = frozenset({Role.DECLARANT, Role.PARTY, Role.INSPECTORATE})
 OWNER = "owner"  # for key revocation: the party that owns the key
@@ -193,6 +299,60 @@ RECORD_TYPES: dict[str, RecordType] = {
             StepVerification,
             ACCORD_ROLES,
             "verify a reported step (or acknowledge a concession received)",
+        ),
+        RecordType(
+            "declaration",
+            DeclarationRecord,
+            frozenset({Role.DECLARANT}),
+            "a data declaration of a nuclear or missile program (confidential by default)",
+            may_be_confidential=True,
+        ),
+        RecordType(
+            "event",
+            EventRecord,
+            frozenset({Role.OBSERVER, Role.INSPECTORATE, Role.PARTY}),
+            "an observed event (launch, nuclear test, observation) with its source row",
+        ),
+        RecordType(
+            "response",
+            ResponseRecord,
+            frozenset({Role.PARTY, Role.OBSERVER, Role.INSPECTORATE}),
+            "a response to violations (resolution, statement, sanctions, exercise, protest)",
+        ),
+        RecordType(
+            "accountancy.inventory-change",
+            InventoryChangeReport,
+            frozenset({Role.DECLARANT}),
+            "an inventory change report of a material balance area",
+            may_be_confidential=True,
+        ),
+        RecordType(
+            "accountancy.physical-inventory",
+            PhysicalInventoryListing,
+            frozenset({Role.DECLARANT}),
+            "a physical inventory listing of a material balance area",
+            may_be_confidential=True,
+        ),
+        RecordType(
+            "accountancy.material-balance",
+            MaterialBalanceReport,
+            frozenset({Role.DECLARANT}),
+            "a material balance report of a material balance area",
+            may_be_confidential=True,
+        ),
+        RecordType(
+            "inspection.plan",
+            InspectionPlan,
+            frozenset({Role.INSPECTORATE}),
+            "an inspection plan (strata, sample sizes), fixed before its seeded draw",
+            may_be_confidential=True,
+        ),
+        RecordType(
+            "inspection.report",
+            InspectionReport,
+            frozenset({Role.INSPECTORATE}),
+            "the results of an inspection against its plan",
+            may_be_confidential=True,
         ),
     )
 }

@@ -42,10 +42,26 @@ def _options(
 
 
 def _register() -> None:
-    from accordwatch.cli import accord, demo, log, parties, setup, submit
+    from accordwatch.cli import (
+        accord,
+        accountancy,
+        compliance,
+        demo,
+        inspection,
+        log,
+        parties,
+        safeguards,
+        setup,
+        submit,
+    )
 
-    for module in (setup, parties, submit, log, accord, demo):
+    for module in (setup, parties, submit, log, accord, compliance, demo):
         module.register(app)
+    for module in (accountancy, inspection, safeguards):
+        module.register(app)
+    from accordwatch.cli import declaration
+
+    declaration.register(app)
 
 
 _register()

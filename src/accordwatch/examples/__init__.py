@@ -6,6 +6,9 @@
   inspectorate, for learning the file format;
 - `dprk-history.yaml`: an illustrative, scripted history of signatures,
   reports and verifications for the DPRK road map (see `accordwatch.scenario`).
+- `dprk-declaration-*.yaml`: illustrative data declarations of the DPRK's
+  nuclear and missile programs, and a correction of the nuclear one (see
+  `accordwatch.declaration.EXAMPLES`).
 
 Both pass `accordwatch accord check` without errors or warnings.
 """

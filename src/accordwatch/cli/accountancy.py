@@ -1,0 +1,269 @@
+"""Accountancy commands: `accountancy import`, `show` and `balance`.
+
+`import FILE --as DECLARANT` signs and logs the reports of a file, all or
+none. The file holds one report or `{mba: ..., reports: [...]}`; each report
+names its `type` (`inventory-change`, `physical-inventory`,
+`material-balance`) and carries the members of its record
+(`accordwatch.accountancy`). `action` defaults to `new`; a `correct` or
+`delete` gets the next revision of the report unless the file gives it.
+Reports are confidential unless `--public`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from accordwatch.accountancy import (
+    KIND_OF,
+    InventoryChangeBody,
+    Logged,
+    PhysicalInventoryBody,
+    Reports,
+    effective,
+    kind_of,
+)
+from accordwatch.accountancy_balance import build_balance
+from accordwatch.balance_file import report, run
+from accordwatch.cli.context import console, print_json, read_document, signing_key, workspace
+from accordwatch.cli.safeguards import METHODS_HELP, check_format, draw, method_table
+from accordwatch.cli.safeguards import print_evaluation as print_statistics
+from accordwatch.envelope import seal
+from accordwatch.errors import ConflictError, InputError, NotFoundError
+from accordwatch.material_balance import Settings
+from accordwatch.materials import Material
+from accordwatch.records import record_type
+from accordwatch.store.accountancy_source import accountancy_records
+from accordwatch.store.ledger import utc_now
+
+accountancy_app = typer.Typer(
+    help="Accountancy reports of material balance areas, and their balances.",
+    no_args_is_help=True,
+)
+KINDS = {kind: f"accountancy.{kind}" for kind in KIND_OF.values()}
+
+
+def _reports_of(doc: Any, where: str) -> tuple[list[dict[str, Any]], str | None]:
+    if isinstance(doc, dict) and "reports" in doc:
+        extra = set(doc) - {"reports", "mba"}
+        if extra:
+            raise InputError(f"unknown member(s) {', '.join(sorted(extra))}", where=where)
+        reports, mba = doc["reports"], doc.get("mba")
+        if not isinstance(reports, list) or not reports:
+            raise InputError("reports must be a non-empty list", where=where)
+        return reports, mba
+    if isinstance(doc, dict) and "type" in doc:
+        return [doc], None
+    raise InputError("a report file holds one report (with type) or {mba, reports}", where=where)
+
+
+@accountancy_app.command("import")
+def import_reports(
+    file: Path = typer.Argument(..., help="Reports (JSON or YAML)"),
+    as_party: str = typer.Option(..., "--as", help="The declarant submitting them"),
+    public: bool = typer.Option(False, "--public", help="Log the payloads in clear"),
+    key_file: Path = typer.Option(None, "--key", help="Private key file"),
+) -> None:
+    """Sign and log the accountancy reports of a file, all or none."""
+    raw, default_mba = _reports_of(read_document(file), str(file))
+    ws = workspace()
+    ledger = ws.ledger()
+    state = effective(accountancy_records(ledger))
+    planned: dict[tuple[str, str, str], int | None] = {}
+    payloads: list[tuple[str, dict[str, Any]]] = []
+    for n, item in enumerate(raw):
+        where = f"{file}: reports[{n}]"
+        if not isinstance(item, dict):
+            raise InputError("a report must be a mapping", where=where)
+        kind = item.get("type")
+        if kind not in KINDS:
+            raise InputError(f"type must be one of {', '.join(KINDS)}, not {kind!r}", where=where)
+        payload = {k: v for k, v in item.items() if k != "type"}
+        if default_mba is not None:
+            payload.setdefault("mba", default_mba)
+        action = payload.setdefault("action", "new")
+        key = (str(kind), str(payload.get("mba")), str(payload.get("report_id")))
+        expected = _expected_revision(state, planned, key, str(action), where)
+        given = payload.setdefault("revision", expected)
+        if given != expected:
+            raise ConflictError(f"revision {given} given, the next is {expected}", where=where)
+        planned[key] = None if action == "delete" else expected
+        # The schema check (the same the log applies) names the member at fault.
+        record_type(KINDS[str(kind)], where=where).parse_payload(payload, where=where)
+        payloads.append((KINDS[str(kind)], payload))
+    signer = signing_key(ws, ledger.registry(), as_party, key_file)
+    now = utc_now()
+    batch = [
+        seal(
+            log=ledger.origin,
+            record_type=rtype,
+            party=as_party,
+            key=signer,
+            time=now,
+            payload=payload,
+            confidential=not public,
+        )
+        for rtype, payload in payloads
+    ]
+    result = ledger.append(batch, where=str(file))
+    indices = [e.index for e in result.entries]
+    console.print(
+        f"{as_party} logged {len(indices)} report(s) at entries {indices[0]}..{indices[-1]} "
+        f"({'public' if public else 'confidential'})"
+    )
+
+
+def _expected_revision(
+    state: Reports,
+    planned: dict[tuple[str, str, str], int | None],
+    key: tuple[str, str, str],
+    action: str,
+    where: str,
+) -> int:
+    if key in planned:
+        latest = planned[key]
+    elif key in state.history:
+        latest = None if state.current.get(key) is None else state.history[key][-1].report.revision
+    else:
+        latest = None
+    known = key in planned or key in state.history
+    if action == "new":
+        if known:
+            raise ConflictError(
+                f"report {key[2]} of MBA {key[1]} already exists: correct or delete it", where=where
+            )
+        return 1
+    if latest is None:
+        raise NotFoundError(
+            f"report {key[2]} of MBA {key[1]} is not in force: nothing to {action}", where=where
+        )
+    return latest + 1
+
+
+def _summary(logged: Logged) -> str:
+    r = logged.report
+    if isinstance(r, InventoryChangeBody):
+        return f"{len(r.entries)} change(s)"
+    if isinstance(r, PhysicalInventoryBody):
+        return f"{len(r.items)} item(s) on {r.date}"
+    return f"{r.material} {r.period_start} to {r.period_end}, MUF {r.muf}"
+
+
+@accountancy_app.command("show")
+def show(
+    mba: str = typer.Option(None, "--mba", help="Only this material balance area"),
+    history: bool = typer.Option(False, "--history", help="Also superseded and ignored revisions"),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """Accountancy reports in force (and, with --history, every revision)."""
+    check_format(fmt)
+    state = effective(accountancy_records(workspace().ledger()))
+    rows: list[dict[str, Any]] = []
+    for key, revisions in state.history.items():
+        if mba is not None and key[1] != mba:
+            continue
+        current = state.current.get(key)
+        for logged in revisions if history else [r for r in revisions if r is current]:
+            later = [r.index for r in revisions if r.index > logged.index]
+            status = "in force" if logged is current else f"superseded by entry {later[0]}"
+            if current is None and logged is revisions[-1]:
+                status = "deleted"
+            rows.append(_row(logged, status))
+    if history:
+        rows += [
+            _row(e, f"ignored: {why}") for e, why in state.ignored if mba in (None, e.report.mba)
+        ]
+    rows.sort(key=lambda r: int(r["entry"]))
+    if fmt == "json":
+        print_json(rows)
+        return
+    if not rows:
+        console.print("no accountancy report" + (f" of MBA {mba}" if mba else ""))
+        return
+    table = Table("entry", "mba", "type", "report", "rev", "action", "by", "content", "status")
+    for r in rows:
+        table.add_row(
+            *(
+                str(r[c])
+                for c in (
+                    "entry",
+                    "mba",
+                    "type",
+                    "report_id",
+                    "revision",
+                    "action",
+                    "party",
+                    "content",
+                    "status",
+                )
+            )
+        )
+    console.print(table)
+
+
+def _row(logged: Logged, status: str) -> dict[str, Any]:
+    r = logged.report
+    return {
+        "entry": logged.index,
+        "mba": r.mba,
+        "type": kind_of(r),
+        "report_id": r.report_id,
+        "revision": r.revision,
+        "action": r.action,
+        "party": logged.party,
+        "content": _summary(logged) if r.action != "delete" else "-",
+        "status": status,
+    }
+
+
+@accountancy_app.command("balance")
+def balance(
+    mba: str = typer.Argument(..., help="Material balance area"),
+    material: str = typer.Option(None, "--material", help="Material [default: the only one]"),
+    methods: Path = typer.Option(None, "--methods", help=METHODS_HELP),
+    k: float = typer.Option(3.0, "--k", help="Alarm at MUF > k sigma"),
+    k_ref: float = typer.Option(0.5, "--K", help="Page's reference value"),
+    h: float = typer.Option(Settings().h, "--h", help="Page's threshold"),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+    chart: Path = typer.Option(None, "--chart", help="Folder for the pictures (PNG and SVG)"),
+) -> None:
+    """The balance statistics of an MBA from its reports in force, and report findings."""
+    check_format(fmt)
+    chosen = None
+    if material is not None:
+        try:
+            chosen = Material(material)
+        except ValueError:
+            raise InputError(f"unknown material {material!r}", where="--material") from None
+    try:
+        settings = Settings(k=k, K=k_ref, h=h)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    state = effective(accountancy_records(workspace().ledger()))
+    built = build_balance(
+        state, mba, table=method_table(methods, mba), settings=settings, material=chosen
+    )
+    result = run(built.data, where=f"MBA {mba}")
+    out = {**built.to_json(), **report(result, built.data)}
+    if fmt == "json":
+        print_json(out)
+    else:
+        periods = out["periods"]
+        console.print(
+            f"MBA {mba}, {built.material.value}: {len(periods)} balance period(s) from "
+            f"{periods[0]['start']} to {periods[-1]['end']}"
+        )
+        print_statistics(result, out)
+        for finding in built.findings:
+            console.print(f"  [red]finding[/] {finding}", highlight=False)
+        if built.outside:
+            console.print(f"  {built.outside} change(s) dated outside every balance period")
+    if chart is not None:
+        draw(result, out, chart, f"{mba}-{built.material.value}", f"MBA {mba}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(accountancy_app, name="accountancy")

@@ -1,0 +1,386 @@
+"""Compliance commands: events import/list/example, compliance evaluate/report/chart/obligations,
+response record/list."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from accordwatch.cli.context import console, print_json, signing_key, workspace
+from accordwatch.compliance import Evaluation, evaluate
+from accordwatch.compliance_obligations import (
+    Obligations,
+    builtin_obligations,
+    combine,
+    read_obligations,
+)
+from accordwatch.compliance_report import UNITS, Report, build_report
+from accordwatch.compliance_responses import (
+    DEFAULT_WINDOW_DAYS,
+    RESPONSE_KINDS,
+    Response,
+    resolve_targets,
+    responses_as_of,
+)
+from accordwatch.compliance_tables import report_tables, summary_lines
+from accordwatch.data import DEMO_EVENTS, data_text
+from accordwatch.envelope import seal
+from accordwatch.errors import InputError
+from accordwatch.events import current_events
+from accordwatch.events_import import FORMATS, checked, parse_events, plan_import
+from accordwatch.store.compliance_source import append_events, compliance_records
+from accordwatch.store.ledger import Ledger, utc_now
+from accordwatch.timeutil import parse_date
+
+events_app = typer.Typer(help="Observed events: import, list.", no_args_is_help=True)
+compliance_app = typer.Typer(
+    help="Violations of obligations: evaluate, report, chart.", no_args_is_help=True
+)
+response_app = typer.Typer(help="Responses to violations.", no_args_is_help=True)
+
+OBLIGATIONS_HELP = "More obligations files (YAML) besides the shipped UN Security Council ones"
+
+
+def _obligations(files: list[Path] | None) -> Obligations:
+    sets = [builtin_obligations(), *(read_obligations(p) for p in files or [])]
+    return combine(*sets)
+
+
+def _day(text: str | None, option: str) -> date:
+    return parse_date(text, where=option) if text else utc_now().date()
+
+
+def _choice(value: str, allowed: tuple[str, ...] | list[str], option: str) -> str:
+    if value not in allowed:
+        raise InputError(f"{option} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _evaluate(
+    ledger: Ledger, as_of: date, files: list[Path] | None
+) -> tuple[Evaluation, int, list[Response]]:
+    records = compliance_records(ledger)
+    current = current_events(records.events, as_of)
+    evaluation = evaluate(current.events, _obligations(files), as_of)
+    return evaluation, current.superseded, responses_as_of(records.responses, as_of)
+
+
+# -- events ------------------------------------------------------------------
+
+
+@events_app.command("import")
+def events_import(
+    file: Path = typer.Argument(..., help="Events file"),
+    fmt: str = typer.Option(..., "--format", help="cns, csv or json"),
+    as_party: str = typer.Option(..., "--as", help="The observer signing the events"),
+    skip_bad_rows: bool = typer.Option(
+        False, "--skip-bad-rows", help="Import the good rows and list the bad ones"
+    ),
+    actor: str = typer.Option(None, "--actor", help="Whose conduct the events are [cns: dprk]"),
+    key_file: Path = typer.Option(None, "--key", help="Private key file"),
+) -> None:
+    """Import events as signed log entries; rows already logged are not added again."""
+    _choice(fmt, FORMATS, "--format")
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror}", where=str(file)) from exc
+    parsed = checked(parse_events(data, file=str(file), fmt=fmt, actor=actor))
+    if parsed.problems and not skip_bad_rows:
+        more = len(parsed.problems) - 1
+        first = parsed.problems[0]
+        suffix = f" (and {more} more bad row(s); --skip-bad-rows imports the rest)" if more else ""
+        raise InputError(f"{first.message}; nothing imported{suffix}", where=first.where)
+    ws = workspace()
+    ledger = ws.ledger()
+    key = signing_key(ws, ledger.registry(), as_party, key_file)
+    plan = plan_import(parsed.rows, compliance_records(ledger).known_rows())
+    payloads = plan.payloads
+    if payloads:
+        with console.status(f"signing and appending {len(payloads)} event(s)"):
+            append_events(ledger, payloads, party=as_party, key=key)
+    for problem in parsed.problems:
+        typer.echo(f"skipped {problem}", err=True)
+    console.print(
+        f"{file}: {len(plan.new)} new event(s), {len(plan.corrections)} correction(s), "
+        f"{plan.unchanged} already in the log, {len(parsed.problems)} bad row(s) skipped"
+    )
+
+
+@events_app.command("example")
+def events_example(
+    out: Path = typer.Option(None, "--out", "-o", help="Write here [default: stdout]"),
+) -> None:
+    """Print or copy the small demo events file shipped with accordwatch (format json)."""
+    text = data_text(DEMO_EVENTS)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, "utf-8")
+        console.print(f"wrote the demo events to {out}")
+
+
+@events_app.command("list")
+def events_list(
+    year: int = typer.Option(None, "--year", help="Only this year"),
+    as_of: str = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD) [default: today]"),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """The events that count as of a date (the latest version of each source row)."""
+    _choice(fmt, ("table", "json"), "--format")
+    day = _day(as_of, "--as-of")
+    current = current_events(compliance_records(workspace().ledger()).events, day)
+    shown = [e for e in current.events if year is None or e.on.year == year]
+    if fmt == "json":
+        print_json(
+            [
+                {
+                    "event_id": e.event_id,
+                    "occurrence": e.occurrence,
+                    "date": e.on.isoformat(),
+                    "type": e.type,
+                    "count": e.count,
+                    "attributes": dict(e.attributes),
+                    "log_index": e.log_index,
+                    "source": e.source.describe() if e.source else None,
+                }
+                for e in shown
+            ]
+        )
+        return
+    table = Table("date", "occurrence", "event", "type", "class", "name", "site", "entry")
+    for e in shown:
+        a = e.attributes
+        table.add_row(
+            e.on.isoformat(),
+            e.occurrence,
+            e.event_id,
+            e.type,
+            str(a.get("missile_class") or ""),
+            str(a.get("missile_name") or ""),
+            str(a.get("site") or ""),
+            str(e.log_index),
+        )
+    console.print(table)
+    console.print(f"{len(shown)} event row(s); {current.superseded} superseded version(s)")
+
+
+# -- compliance --------------------------------------------------------------
+
+
+@compliance_app.command("evaluate")
+def compliance_evaluate(
+    as_of: str = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD) [default: today]"),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+    obligations: list[Path] = typer.Option(None, "--obligations", help=OBLIGATIONS_HELP),
+) -> None:
+    """Match every event against every obligation in force on its date; list the violations."""
+    _choice(fmt, ("table", "json"), "--format")
+    day = _day(as_of, "--as-of")
+    evaluation, _, _ = _evaluate(workspace().ledger(), day, obligations)
+    found = evaluation.violations()
+    loose = evaluation.violations(binding=False)
+    if fmt == "json":
+        print_json(
+            {
+                "as_of": day.isoformat(),
+                "events": len(evaluation.events),
+                "obligations": len(evaluation.obligations.obligations),
+                "violations": [v.to_json() for v in found],
+                "non_binding": [v.to_json() for v in loose],
+            }
+        )
+        return
+    table = Table("violation", "date", "instrument", "status", "missiles", "evidence")
+    for v in found:
+        rows = ", ".join(
+            f"{e.source.file}:{e.source.row}" if e.source else e.event_id for e in v.evidence
+        )
+        status = "violation" if v.certain else "[yellow]uncertain[/]"
+        table.add_row(
+            v.id, v.on.isoformat(), v.obligation.instrument.title, status, str(v.missiles), rows
+        )
+    console.print(table)
+    certain = sum(v.certain for v in found)
+    console.print(
+        f"as of {day}: {len(evaluation.events)} event row(s) against "
+        f"{len(evaluation.obligations.obligations)} obligation(s): {certain} violation(s) "
+        f"(event x obligation), {len(found) - certain} uncertain, {len(loose)} match(es) of "
+        "obligations that do not bind"
+    )
+
+
+def _report(
+    by: str, year: int | None, as_of: str | None, window: int, files: list[Path] | None
+) -> tuple[Report, list[Response]]:
+    _choice(by, UNITS, "--by")
+    if window < 0:
+        raise InputError(f"--window must be 0 or more days, not {window}")
+    day = _day(as_of, "--as-of")
+    evaluation, superseded, responses = _evaluate(workspace().ledger(), day, files)
+    report = build_report(
+        evaluation, responses, unit=by, year=year, window=window, superseded=superseded
+    )
+    return report, responses
+
+
+@compliance_app.command("report")
+def compliance_report(
+    by: str = typer.Option(..., "--by", help="Count per event or per missile"),
+    year: int = typer.Option(None, "--year", help="Only this year"),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+    as_of: str = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD) [default: today]"),
+    window: int = typer.Option(DEFAULT_WINDOW_DAYS, "--window", help="Days a response may take"),
+    obligations: list[Path] = typer.Option(None, "--obligations", help=OBLIGATIONS_HELP),
+    chart: bool = typer.Option(False, "--chart", help="Also draw the chart (PNG and SVG)"),
+    out: Path = typer.Option(Path(), "--out", help="Folder for the chart"),
+) -> None:
+    """Violations by year, instrument, event type and missile class, with responses."""
+    _choice(fmt, ("table", "json"), "--format")
+    report, responses = _report(by, year, as_of, window, obligations)
+    if fmt == "json":
+        print_json(report.to_json())
+    else:
+        _print_report(report)
+    if chart:
+        _draw(report, responses, out)
+
+
+def _print_report(report: Report) -> None:
+    for text in report_tables(report):
+        if not text.rows:
+            continue
+        table = Table(*text.columns, title=text.title, title_justify="left")
+        for row in text.rows:
+            table.add_row(*row)
+        console.print(table)
+    for line in summary_lines(report):
+        console.print(line, highlight=False)
+
+
+@compliance_app.command("chart")
+def compliance_chart(
+    by: str = typer.Option("event", "--by", help="Count per event or per missile"),
+    as_of: str = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD) [default: today]"),
+    window: int = typer.Option(DEFAULT_WINDOW_DAYS, "--window", help="Days a response may take"),
+    obligations: list[Path] = typer.Option(None, "--obligations", help=OBLIGATIONS_HELP),
+    out: Path = typer.Option(Path(), "--out", help="Folder for the chart"),
+) -> None:
+    """Draw violations per year by event type, with responses marked (PNG and SVG)."""
+    report, responses = _report(by, None, as_of, window, obligations)
+    _draw(report, responses, out)
+
+
+def _draw(report: Report, responses: list[Response], out: Path) -> None:
+    from accordwatch.charts.compliance_chart import draw_compliance
+
+    files = draw_compliance(report, responses, out)
+    console.print("chart: " + ", ".join(str(f) for f in files))
+
+
+@compliance_app.command("obligations")
+def compliance_obligations(
+    obligations: list[Path] = typer.Option(None, "--obligations", help=OBLIGATIONS_HELP),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """List the obligations evaluated: instrument, party, dates, rule."""
+    _choice(fmt, ("table", "json"), "--format")
+    loaded = _obligations(obligations)
+    if fmt == "json":
+        print_json([o.to_json() for o in loaded.obligations])
+        return
+    table = Table("obligation", "instrument", "binding", "party", "from", "to", "rule")
+    for o in loaded.obligations:
+        j = o.to_json()
+        table.add_row(
+            o.id,
+            o.instrument.title,
+            "yes" if o.binding else "[yellow]no[/]",
+            o.party,
+            str(j["effective"]),
+            str(j["ends"] or ""),
+            str(j["rule"]),
+        )
+    console.print(table)
+
+
+# -- responses ---------------------------------------------------------------
+
+
+@response_app.command("record")
+def response_record(
+    to: list[str] = typer.Option(..., "--to", help="Violation id(s), or event occurrence(s)"),
+    more: list[str] = typer.Argument(
+        None, help="More violation ids after --to", show_default=False
+    ),
+    kind: str = typer.Option(..., "--kind", help=", ".join(RESPONSE_KINDS)),
+    on: str = typer.Option(..., "--on", help="Date of the response (YYYY-MM-DD)"),
+    as_party: str = typer.Option(..., "--as", help="The party recording it"),
+    by: str = typer.Option("", "--by", help="Who responded, if not the recording party"),
+    reference: str = typer.Option("", "--reference", help="e.g. S/RES/2087 (2013)"),
+    note: str = typer.Option("", "--note", help="Free text"),
+    obligations: list[Path] = typer.Option(None, "--obligations", help=OBLIGATIONS_HELP),
+    key_file: Path = typer.Option(None, "--key", help="Private key file"),
+) -> None:
+    """Record a response to violations (a log entry)."""
+    _choice(kind, list(RESPONSE_KINDS), "--kind")
+    day = parse_date(on, where="--on")
+    ws = workspace()
+    ledger = ws.ledger()
+    evaluation, _, _ = _evaluate(ledger, utc_now().date(), obligations)
+    violations = evaluation.violations()
+    targets = resolve_targets([*to, *(more or [])], violations, day)
+    key = signing_key(ws, ledger.registry(), as_party, key_file)
+    payload = {
+        "to": targets,
+        "kind": kind,
+        "on": day.isoformat(),
+        "by": by,
+        "reference": reference,
+        "note": note,
+    }
+    receipt = ledger.submit(
+        seal(
+            log=ledger.origin,
+            record_type="response",
+            party=as_party,
+            key=key,
+            time=utc_now(),
+            payload=payload,
+        ),
+        where="response record",
+    )
+    console.print(
+        f"{as_party} recorded a response ({RESPONSE_KINDS[kind]}) of {day} to "
+        f"{len(targets)} violation(s) at log entry {receipt.index}"
+    )
+
+
+@response_app.command("list")
+def response_list(fmt: str = typer.Option("table", "--format", help="table or json")) -> None:
+    """Responses in the log."""
+    _choice(fmt, ("table", "json"), "--format")
+    responses = compliance_records(workspace().ledger()).responses
+    if fmt == "json":
+        print_json([{**r.to_json(), "to": list(r.to)} for r in responses])
+        return
+    table = Table("entry", "on", "kind", "by", "reference", "to")
+    for r in responses:
+        table.add_row(
+            str(r.index),
+            r.on.isoformat(),
+            RESPONSE_KINDS[r.kind],
+            r.responder,
+            r.reference,
+            "\n".join(r.to),
+        )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(events_app, name="events")
+    app.add_typer(compliance_app, name="compliance")
+    app.add_typer(response_app, name="response")

@@ -1,0 +1,217 @@
+"""Reviewing declarations: `declaration check`, `declaration diff`, `item history`.
+
+A declaration is named by a file (YAML, JSON, XLSX) or by a log entry index or
+declaration id; reading a confidential one from the log needs `--as PARTY`
+of a party allowed to read it (see `cli.declaration`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from accordwatch.accord import Accord
+from accordwatch.cli.context import console, print_json, workspace
+from accordwatch.cli.declaration import load, open_log, require_readable
+from accordwatch.declaration import Declaration, Locate
+from accordwatch.declaration_base import path_text
+from accordwatch.declaration_diff import DeclarationDiff, diff_declarations
+from accordwatch.declaration_history import Filed
+from accordwatch.declaration_review import Review, review
+from accordwatch.errors import InputError, NotFoundError
+from accordwatch.store.declaration_source import (
+    LoggedDeclaration,
+    find_declaration,
+    item_mentions,
+    observed_launches,
+    readable,
+    reader_for,
+    signed_accord,
+)
+
+item_app = typer.Typer(help="Track one item by its unique identifier.", no_args_is_help=True)
+
+
+def _is_file(ref: str) -> bool:
+    return Path(ref).suffix.lower() in (".yaml", ".yml", ".json", ".xlsx")
+
+
+def _resolve(
+    ref: str, logged: list[LoggedDeclaration] | None, as_party: str | None
+) -> tuple[Filed, Locate]:
+    if _is_file(ref):
+        declaration, locate = load(Path(ref))
+        return Filed(-1, declaration.party, declaration), locate
+    if logged is None:
+        raise NotFoundError(f"{ref!r} is not a declaration file, and there is no workspace log")
+    item = find_declaration(logged, ref)
+    return Filed(item.index, item.party, require_readable(item, as_party)), path_text
+
+
+def _accord_file(path: Path) -> Accord:
+    from accordwatch.accord_check import check_file
+
+    result = check_file(path)
+    if not result.ok or result.accord is None:
+        raise InputError(f"{len(result.errors)} error(s) in the accord file", where=str(path))
+    return result.accord
+
+
+def _print_review(result: Review, locate: Locate) -> None:
+    if result.superseded_by is not None:
+        console.print(
+            f"[yellow]superseded by the correction at log entry {result.superseded_by}[/]"
+        )
+    if result.previous is not None:
+        p = result.previous
+        console.print(
+            f"compared over time with {p.declaration.id} as of {p.declaration.as_of} "
+            f"(log entry {p.index})",
+            highlight=False,
+        )
+    for group, problems in result.by_group().items():
+        for problem in problems:
+            style = "red" if problem.severity == "error" else "yellow"
+            console.print(f"[{style}]{group}: {escape(problem.format(locate))}[/]", highlight=False)
+    if result.launches is not None:
+        lc = result.launches
+        console.print(
+            f"launches compared: {lc.compared} (missile not identified by the source: "
+            f"{lc.unidentified_missile}; site not identified: {lc.unidentified_site})",
+            highlight=False,
+        )
+    console.print(result.summary(), highlight=False)
+
+
+def check(
+    ref: str = typer.Argument(..., help="Declaration file, or log entry index or declaration id"),
+    as_party: str = typer.Option(None, "--as", help="Read the log as this party"),
+    key_file: Path = typer.Option(None, "--key", help="The reader's private key file"),
+    accord_file: Path = typer.Option(
+        None, "--accord", help="Accord file to check completeness against [default: the log's]"
+    ),
+    fmt: str = typer.Option("text", "--format", help="text or json"),
+) -> None:
+    """Internal consistency, consistency over time, completeness, and logged launches."""
+    if fmt not in ("text", "json"):
+        raise InputError(f"--format must be text or json, not {fmt!r}")
+    logged: list[LoggedDeclaration] | None = None
+    ledger = None
+    try:
+        _, ledger, logged = open_log(as_party, key_file)
+    except NotFoundError:
+        if not _is_file(ref) or as_party is not None:
+            raise
+    target, locate = _resolve(ref, logged, as_party)
+    d = target.declaration
+    if accord_file is not None:
+        accord = _accord_file(accord_file)
+        if accord.id != d.accord:
+            raise InputError(f"the declaration is for accord {d.accord}, not {accord.id}")
+    else:
+        accord = signed_accord(ledger, d.accord) if ledger is not None else None
+    launches = observed_launches(ledger) if ledger is not None else []
+    others = readable([i for i in logged or [] if i.party == d.party])
+    result = review(target, others, accord=accord, launches=launches, with_log=ledger is not None)
+    if fmt == "json":
+        print_json(result.to_json(locate))
+    else:
+        _print_review(result, locate)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _print_diff(result: DeclarationDiff, before: Declaration, after: Declaration) -> None:
+    console.print(
+        f"{result.program} declaration {before.id} (as of {before.as_of}) -> "
+        f"{after.id} (as of {after.as_of})",
+        highlight=False,
+    )
+    for name, old, new in result.header:
+        console.print(f"  header {name}: {old} -> {new}", highlight=False)
+    if not result.changes:
+        console.print("no entry added, removed or changed")
+    for change in result.changes:
+        style = {"added": "green", "removed": "red", "changed": "yellow"}[change.kind]
+        console.print(f"[{style}]{escape(change.describe())}[/]", highlight=False)
+    counts = result.counts()
+    if counts:
+        console.print(
+            "entries: "
+            + ", ".join(f"{section} {kind} {n}" for (section, kind), n in sorted(counts.items())),
+            highlight=False,
+        )
+    moved = result.changed_totals()
+    console.print(f"totals changed: {len(moved)} of {len(result.totals)}")
+    for total in moved:
+        console.print(f"  {escape(total.describe())}", highlight=False)
+
+
+def diff(
+    old: str = typer.Argument(..., help="Earlier declaration: file, log entry or declaration id"),
+    new: str = typer.Argument(..., help="Later declaration: file, log entry or declaration id"),
+    as_party: str = typer.Option(None, "--as", help="Read the log as this party"),
+    key_file: Path = typer.Option(None, "--key", help="The reader's private key file"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """Sites, items and quantities added, removed or changed, and the change in each total."""
+    logged = None
+    if not (_is_file(old) and _is_file(new)):
+        _, _, logged = open_log(as_party, key_file)
+    before, _ = _resolve(old, logged, as_party)
+    after, _ = _resolve(new, logged, as_party)
+    try:
+        result = diff_declarations(before.declaration, after.declaration)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if as_json:
+        print_json(result.to_json())
+    else:
+        _print_diff(result, before.declaration, after.declaration)
+
+
+@item_app.command("history")
+def history(
+    uid: str = typer.Argument(..., help="The item's unique identifier"),
+    as_party: str = typer.Option(None, "--as", help="Read the log as this party"),
+    key_file: Path = typer.Option(None, "--key", help="The reader's private key file"),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """Every declaration, inspection finding and event that names one item."""
+    if fmt not in ("table", "json"):
+        raise InputError(f"--format must be table or json, not {fmt!r}")
+    ws = workspace()
+    ledger = ws.ledger()
+    if as_party is not None:
+        from accordwatch.cli.context import signing_key
+
+        signing_key(ws, ledger.registry(), as_party, key_file)
+    mentions, hidden = item_mentions(ledger, uid, reader_for(ledger, as_party))
+    if fmt == "json":
+        print_json(
+            {"uid": uid, "mentions": [m.to_json() for m in mentions], "not_searched": hidden}
+        )
+        return
+    if not mentions:
+        console.print(f"no entry names {uid}", highlight=False)
+    else:
+        table = Table("entry", "time", "party", "record", "what it says")
+        for m in mentions:
+            table.add_row(
+                str(m.index), f"{m.time:%Y-%m-%d}", m.party, m.record_type, escape(m.text)
+            )
+        console.print(table)
+    if hidden:
+        console.print(
+            f"{hidden} confidential entr{'y' if hidden == 1 else 'ies'} not readable as "
+            f"{as_party or 'nobody'} were not searched",
+            highlight=False,
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)
+    app.command("diff")(diff)

@@ -1,0 +1,346 @@
+"""Inspection commands: `inspection plan`, `draw`, `record` and `compare`.
+
+`plan MBA --as INSPECTORATE` stratifies the declared items of an MBA (by
+their stratum, else their material), computes each stratum's sample size,
+logs the plan, and draws the items to inspect from the first signed
+checkpoint that covers the plan (`accordwatch.sampling`); `draw ENTRY`
+repeats that draw from the log for anyone. `record FILE` logs what an
+inspection found; `compare ENTRY` checks it against the declared items.
+
+Declared items come from the MBA's physical inventory listing in force or
+from a declared-items file (`--declared`, format in `accordwatch.declared_items`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from accordwatch.accountancy import effective
+from accordwatch.checkpoint import Checkpoint
+from accordwatch.cli.context import console, print_json, read_document, signing_key, workspace
+from accordwatch.cli.safeguards import METHODS_HELP, check_format, method_table
+from accordwatch.declared_items import from_document, from_listing
+from accordwatch.envelope import seal
+from accordwatch.errors import InputError, NotFoundError
+from accordwatch.inspection import DeclaredItem, InspectionPlanBody, compare
+from accordwatch.materials import Material, significant_quantity
+from accordwatch.records import record_type
+from accordwatch.sampling import draw, plan_stratum, seed_from_checkpoint
+from accordwatch.store.accountancy_source import (
+    LoggedInspection,
+    LoggedPlan,
+    accountancy_records,
+    inspection_records,
+)
+from accordwatch.store.ledger import Ledger, utc_now
+from accordwatch.timeutil import parse_date
+
+inspection_app = typer.Typer(
+    help="Plan inspections by attribute sampling, record them, compare with declarations.",
+    no_args_is_help=True,
+)
+
+
+def _decimal(text: str, option: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise InputError(f"{text!r} is not a number", where=option) from None
+    if not value.is_finite():
+        raise InputError(f"{text!r} is not a finite number", where=option)
+    return value
+
+
+def _declared(
+    ledger: Ledger, mba: str, file: Path | None, on: dt.date | None = None
+) -> tuple[list[DeclaredItem], str]:
+    if file is not None:
+        items = from_document(read_document(file), where=str(file))
+        return items, f"declared-items file {file.name}"
+    return from_listing(effective(accountancy_records(ledger)), mba, on)
+
+
+def _strata(items: list[DeclaredItem], mba: str) -> dict[str, list[DeclaredItem]]:
+    grouped: dict[str, list[DeclaredItem]] = defaultdict(list)
+    for item in items:
+        if item.mba != mba:
+            continue
+        if item.material is None:
+            raise InputError(f"item {item.item_id} has no material: a plan needs it")
+        grouped[item.stratum or item.material].append(item)
+    if not grouped:
+        raise NotFoundError(f"no declared item of MBA {mba}")
+    for name, members in grouped.items():
+        kinds = {i.material for i in members}
+        if len(kinds) > 1:
+            raise InputError(f"stratum {name} mixes materials {', '.join(sorted(map(str, kinds)))}")
+    return dict(sorted(grouped.items()))
+
+
+def selection(ledger: Ledger, logged: LoggedPlan) -> tuple[str, dict[str, list[str]]]:
+    """The checkpoint that first covered the plan (signature checked) and the items drawn."""
+    note = ledger.checkpoint_covering(logged.index)
+    checkpoint = Checkpoint.open(note, ledger.signer.verifier)
+    if checkpoint.size <= logged.index:
+        raise NotFoundError(f"no checkpoint covers plan entry {logged.index} yet")
+    seed = seed_from_checkpoint(note)
+    chosen = {s.name: draw(seed, s.name, s.item_ids, s.sample_size) for s in logged.plan.strata}
+    return note, chosen
+
+
+@inspection_app.command("plan")
+def plan(
+    mba: str = typer.Argument(..., help="Material balance area"),
+    as_party: str = typer.Option(..., "--as", help="The inspectorate"),
+    declared: Path = typer.Option(None, "--declared", help="Declared-items file [default: PIL]"),
+    beta: str = typer.Option("0.05", "--beta", help="Accepted non-detection probability"),
+    goal: str = typer.Option(None, "--goal", help="Goal quantity in kg [default: 1 SQ]"),
+    defect: str = typer.Option("1", "--defect-fraction", help="Fraction of an item falsified"),
+    plan_id: str = typer.Option(None, "--plan-id", help="Plan id [default: plan-<date>]"),
+    on: str = typer.Option(None, "--date", help="Inspection date [default: today]"),
+    public: bool = typer.Option(False, "--public", help="Log the plan in clear"),
+    out: Path = typer.Option(None, "--out", "-o", help="Write the selection as JSON here"),
+    key_file: Path = typer.Option(None, "--key", help="Private key file"),
+) -> None:
+    """Log an inspection plan and draw the items to inspect from its checkpoint."""
+    day = parse_date(on, where="--date") if on else utc_now().date()
+    beta_value = _decimal(beta, "--beta")
+    fraction = _decimal(defect, "--defect-fraction")
+    goal_kg = _decimal(goal, "--goal") if goal is not None else None
+    ws = workspace()
+    ledger = ws.ledger()
+    items, source = _declared(ledger, mba, declared)
+    strata = []
+    for name, members in _strata(items, mba).items():
+        material = Material(str(members[0].material))
+        item_kg = max(i.kilograms for i in members)
+        if item_kg <= 0:
+            raise InputError(f"stratum {name} holds no material to divert")
+        target = goal_kg if goal_kg is not None else significant_quantity(material).kilograms
+        try:
+            p = plan_stratum(name, len(members), item_kg, target, beta_value, fraction)
+        except ValueError as exc:
+            raise InputError(str(exc), where=f"stratum {name}") from None
+        strata.append(
+            {
+                "name": name,
+                "material": material.value,
+                "item_mass": {"value": str(item_kg), "unit": "kg"},
+                "goal": {"value": str(target), "unit": "kg"},
+                "defect_fraction": str(fraction),
+                "falsified": p.falsified,
+                "sample_size": p.sample,
+                "item_ids": sorted(i.item_id for i in members),
+            }
+        )
+    payload = {
+        "mba": mba,
+        "plan_id": plan_id or f"plan-{day.isoformat()}",
+        "date": day.isoformat(),
+        "beta": str(beta_value),
+        "declared": source,
+        "strata": strata,
+    }
+    body = record_type("inspection.plan", where="plan").parse_payload(payload, where="plan")
+    assert isinstance(body, InspectionPlanBody)
+    key = signing_key(ws, ledger.registry(), as_party, key_file)
+    receipt = ledger.submit(
+        seal(
+            log=ledger.origin,
+            record_type="inspection.plan",
+            party=as_party,
+            key=key,
+            time=utc_now(),
+            payload=payload,
+            confidential=not public,
+        ),
+        where="inspection plan",
+    )
+    logged = LoggedPlan(receipt.index, utc_now(), as_party, body)
+    note, chosen = selection(ledger, logged)
+    console.print(f"{as_party} logged plan {payload['plan_id']} at entry {receipt.index}")
+    _print_plan(logged, chosen)
+    if out is not None:
+        out.write_text(json.dumps(_selection_json(logged, note, chosen), indent=2) + "\n", "utf-8")
+        console.print(f"selection written to {out}")
+
+
+def _selection_json(logged: LoggedPlan, note: str, chosen: dict[str, list[str]]) -> dict[str, Any]:
+    return {
+        "plan_entry": logged.index,
+        "mba": logged.plan.mba,
+        "plan_id": logged.plan.plan_id,
+        "checkpoint": note,
+        "seed": seed_from_checkpoint(note).hex(),
+        "selected": chosen,
+    }
+
+
+def _print_plan(logged: LoggedPlan, chosen: dict[str, list[str]]) -> None:
+    table = Table("stratum", "material", "items N", "item mass", "goal", "falsify r", "sample n")
+    for s in logged.plan.strata:
+        table.add_row(
+            s.name,
+            s.material.value,
+            str(len(s.item_ids)),
+            str(s.item_mass),
+            str(s.goal),
+            str(s.falsified),
+            str(s.sample_size),
+        )
+    console.print(table)
+    console.print(f"non-detection probability at most {logged.plan.beta} per stratum")
+    for name, ids in chosen.items():
+        console.print(f"[bold]{name}[/]: inspect {', '.join(ids) or 'nothing'}", highlight=False)
+
+
+def _plan(ledger: Ledger, entry: int) -> tuple[LoggedPlan, list[LoggedInspection]]:
+    plans, reports = inspection_records(ledger)
+    logged = plans.get(entry)
+    if logged is None:
+        raise NotFoundError(f"log entry {entry} is not an inspection plan")
+    return logged, [r for r in reports if r.report.plan_entry == entry]
+
+
+@inspection_app.command("draw")
+def draw_command(
+    entry: int = typer.Argument(..., help="Log index of the inspection plan"),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """Repeat a plan's draw from the checkpoint that first covered it."""
+    check_format(fmt)
+    ledger = workspace().ledger()
+    logged, _ = _plan(ledger, entry)
+    note, chosen = selection(ledger, logged)
+    if fmt == "json":
+        print_json(_selection_json(logged, note, chosen))
+    else:
+        console.print(
+            f"plan {logged.plan.plan_id} (entry {entry}), seed {seed_from_checkpoint(note).hex()}"
+        )
+        _print_plan(logged, chosen)
+
+
+@inspection_app.command("record")
+def record(
+    file: Path = typer.Argument(..., help="Inspection results (JSON or YAML)"),
+    as_party: str = typer.Option(..., "--as", help="The inspectorate"),
+    public: bool = typer.Option(False, "--public", help="Log the report in clear"),
+    key_file: Path = typer.Option(None, "--key", help="Private key file"),
+) -> None:
+    """Log what an inspection found: items found, not found, undeclared; measured values."""
+    doc = read_document(file)
+    if not isinstance(doc, dict):
+        raise InputError("an inspection report is a mapping", where=str(file))
+    ws = workspace()
+    ledger = ws.ledger()
+    entry = doc.get("plan_entry")
+    if isinstance(entry, bool) or not isinstance(entry, int):
+        raise InputError("plan_entry must be the log index of the plan", where=str(file))
+    logged, _ = _plan(ledger, entry)
+    if doc.get("mba", logged.plan.mba) != logged.plan.mba:
+        raise InputError(
+            f"mba {doc['mba']} differs from the plan's {logged.plan.mba}", where=str(file)
+        )
+    payload = {**doc, "mba": logged.plan.mba}
+    record_type("inspection.report", where=str(file)).parse_payload(payload, where=str(file))
+    key = signing_key(ws, ledger.registry(), as_party, key_file)
+    receipt = ledger.submit(
+        seal(
+            log=ledger.origin,
+            record_type="inspection.report",
+            party=as_party,
+            key=key,
+            time=utc_now(),
+            payload=payload,
+            confidential=not public,
+        ),
+        where=str(file),
+    )
+    console.print(
+        f"{as_party} logged inspection report {doc.get('report_id')} at entry {receipt.index}"
+    )
+
+
+@inspection_app.command("compare")
+def compare_command(
+    entry: int = typer.Argument(..., help="Log index of the inspection plan"),
+    report_id: str = typer.Option(None, "--report", help="Report id [default: the latest]"),
+    declared: Path = typer.Option(None, "--declared", help="Declared-items file [default: PIL]"),
+    methods: Path = typer.Option(None, "--methods", help=METHODS_HELP),
+    operator_method: str = typer.Option(
+        None, "--operator-method", help="Method of declared values that name none"
+    ),
+    k: float = typer.Option(3.0, "--k", help="Significant beyond k combined sigma"),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """Discrepancies of an inspection against the declaration, and the D statistic."""
+    check_format(fmt)
+    ledger = workspace().ledger()
+    logged, reports = _plan(ledger, entry)
+    if report_id is not None:
+        reports = [r for r in reports if r.report.report_id == report_id]
+    if not reports:
+        raise NotFoundError(f"no inspection report for plan entry {entry}")
+    chosen_report = reports[-1]
+    mba = logged.plan.mba
+    items, source = _declared(ledger, mba, declared, chosen_report.report.date)
+    _, chosen = selection(ledger, logged)
+    result = compare(
+        items,
+        mba=mba,
+        observations=chosen_report.report.observations,
+        strata={s.name: s.item_ids for s in logged.plan.strata},
+        selected=chosen,
+        table=method_table(methods, mba),
+        materials={s.name: s.material.value for s in logged.plan.strata},
+        default_method=operator_method,
+        k=k,
+    )
+    out = {
+        "plan_entry": entry,
+        "report_entry": chosen_report.index,
+        "report_id": chosen_report.report.report_id,
+        "mba": mba,
+        "declared": source,
+        **result.to_json(),
+    }
+    if fmt == "json":
+        print_json(out)
+        return
+    console.print(
+        f"inspection {out['report_id']} (entry {out['report_entry']}) of MBA {mba} against {source}"
+    )
+    if not result.findings:
+        console.print("  no discrepancy")
+    for f in result.findings:
+        console.print(f"  [red]{f.kind}[/] {f.message}", highlight=False)
+    if result.d_statistics:
+        table = Table(
+            "stratum", "N", "measured n", "D (kg)", "sigma D (kg)", "D (SQ)", f"> {k:g} sigma"
+        )
+        for d in result.d_statistics:
+            data = d.to_json()
+            sq = f"{data['d_sq']:.4g}" if "d_sq" in data else "-"
+            table.add_row(
+                d.stratum,
+                str(d.population),
+                str(d.measured),
+                f"{d.d_kg:.4g}",
+                f"{d.sigma_kg:.3g}",
+                sq,
+                "yes" if d.significant else "no",
+            )
+        console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(inspection_app, name="inspection")

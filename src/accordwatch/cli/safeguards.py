@@ -1,0 +1,220 @@
+"""Safeguards statistics on files: `safeguards evaluate`, `simulate` and `methods`.
+
+No workspace is needed: these read a balance file or a facility description
+(`accordwatch.balance_file`, `accordwatch.simulation`) and the measurement
+method table with any override file (`accordwatch.measurement`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from accordwatch.balance_file import parse_balance, report, run
+from accordwatch.cli.context import console, err_console, print_json, read_document
+from accordwatch.detection import alpha_for
+from accordwatch.errors import InputError
+from accordwatch.material_balance import Evaluation
+from accordwatch.measurement import MethodTable, load_package_table
+from accordwatch.simulation import parse_facility, run_simulation
+
+safeguards_app = typer.Typer(
+    help="Material balance statistics: MUF, sigma, CUMUF, SITMUF, Page, detection.",
+    no_args_is_help=True,
+)
+
+METHODS_HELP = "Measurement methods file overriding the shipped table (see `safeguards methods`)"
+
+
+def method_table(methods: Path | None, mba: str | None = None) -> MethodTable:
+    table = load_package_table()
+    if methods is None:
+        return table
+    return table.overridden(read_document(methods), mba=mba, where=str(methods))
+
+
+def check_format(fmt: str) -> None:
+    if fmt not in ("table", "json"):
+        raise InputError(f"--format must be table or json, not {fmt!r}")
+
+
+def _cell(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def print_evaluation(result: Evaluation, out: dict[str, Any]) -> None:
+    """The statistics as a table, then the first alarm of each test."""
+    rows = Table(
+        "balance",
+        "MUF",
+        "sigma MUF",
+        "CUMUF",
+        "sigma CUMUF",
+        "SITMUF",
+        "Page",
+        "detectable (p = 0.95)",
+    )
+    flags = result.alarms
+    detectable = out["detection"]["diversion"]
+    for i in range(result.muf.size):
+        marks = [name for name in flags if flags[name][i]]
+        style = "red" if marks else ""
+        rows.add_row(
+            str(i + 1),
+            f"[{style}]{_cell(result.muf[i])}[/]" if style else _cell(result.muf[i]),
+            _cell(result.sigma_muf[i]),
+            _cell(result.cumuf[i]),
+            _cell(result.sigma_cumuf[i]),
+            _cell(result.sitmuf[i]),
+            _cell(result.page[i]) + (" *" if flags["page"][i] else ""),
+            _cell(detectable[i]),
+        )
+    console.print(rows)
+    s = result.settings
+    console.print(f"unit: {out['unit']}; k = {s.k:g}, K = {s.K:g}, h = {s.h:g}")
+    for name, info in out["alarms"].items():
+        first = info["first"]
+        text = f"first alarm at balance {first}" if first else "no alarm"
+        console.print(f"  {name}: {text}")
+    detection = out["detection"]
+    if "diversion_sq" in detection:
+        median = float(np.median(detection["diversion_sq"]))
+        console.print(
+            f"  a diversion of {median:.3g} SQ of {detection['material']} in one balance "
+            f"(median) is detected with probability {detection['power']:g}"
+        )
+
+
+@safeguards_app.command("evaluate")
+def evaluate_file(
+    file: Path = typer.Argument(..., help="Balance file (JSON or YAML)"),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+    methods: Path = typer.Option(None, "--methods", help=METHODS_HELP),
+    chart: Path = typer.Option(None, "--chart", help="Folder for the pictures (PNG and SVG)"),
+) -> None:
+    """Evaluate one MBA's balance sequence: MUF, sigma, CUMUF, SITMUF, Page and alarms."""
+    check_format(fmt)
+    data = parse_balance(read_document(file), table=method_table(methods), where=str(file))
+    result = run(data, where=str(file))
+    out = report(result, data)
+    if fmt == "json":
+        print_json(out)
+    else:
+        print_evaluation(result, out)
+    if chart is not None:
+        draw(result, out, chart, file.stem, str(file.name))
+
+
+def draw(result: Evaluation, out: dict[str, Any], folder: Path, stem: str, title: str) -> None:
+    from accordwatch.charts.balance_chart import draw_balance, draw_detection
+    from accordwatch.materials import Material
+
+    material = out["detection"].get("material")
+    files = draw_balance(
+        result, folder, f"{stem}-balance", unit=out["unit"], title=f"Material balance: {title}"
+    )
+    files += draw_detection(
+        result.sigma_muf,
+        out["detection"]["alpha"],
+        folder,
+        f"{stem}-detection",
+        unit=out["unit"],
+        material=Material(material) if material else None,
+        title=f"Detection probability, one balance: {title}",
+    )
+    err_console.print("pictures: " + ", ".join(str(f) for f in files))
+
+
+@safeguards_app.command("simulate")
+def simulate_file(
+    file: Path = typer.Argument(..., help="Facility and scenario description (JSON or YAML)"),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+    methods: Path = typer.Option(None, "--methods", help=METHODS_HELP),
+    realisations: int = typer.Option(None, "--realisations", help="Override the file's count"),
+    seed: int = typer.Option(None, "--seed", help="Override the file's seed"),
+    chart: Path = typer.Option(None, "--chart", help="Folder for the picture (PNG and SVG)"),
+) -> None:
+    """Monte Carlo of a facility: each test's false alarm rate and detection probability."""
+    check_format(fmt)
+    doc = read_document(file)
+    if isinstance(doc, dict):
+        doc = {
+            **doc,
+            **({"realisations": realisations} if realisations is not None else {}),
+            **({"seed": seed} if seed is not None else {}),
+        }
+    facility, scenario, count, chosen_seed = parse_facility(
+        doc, table=method_table(methods), where=str(file)
+    )
+    result = run_simulation(
+        facility, scenario, realisations=count, seed=chosen_seed, where=str(file)
+    )
+    out = result.to_json()
+    if fmt == "json":
+        print_json(out)
+    else:
+        table = Table("test", "false alarm rate", "detection probability", "mean first alarm")
+        for name, test in result.tests.items():
+            mean = test.mean_first_alarm
+            table.add_row(
+                name,
+                f"{test.false_alarm_rate:.4f}",
+                f"{test.detection_probability:.4f}",
+                f"{mean:.1f}" if mean is not None else "-",
+            )
+        console.print(table)
+        diverted = f"{result.diverted:g} {facility.unit}"
+        if result.diverted_sq is not None:
+            diverted += f" ({result.diverted_sq:.3g} SQ)"
+        console.print(
+            f"{count} realisations, seed {chosen_seed}, scenario {scenario.kind} "
+            f"({diverted} diverted in all); false alarms: any alarm without diversion; "
+            f"detection: an alarm from balance {scenario.start} on with it"
+        )
+    if chart is not None:
+        from accordwatch.charts.balance_chart import draw_simulation
+
+        files = draw_simulation(result, chart, f"{file.stem}-simulation", title=file.name)
+        err_console.print("picture: " + ", ".join(str(f) for f in files))
+
+
+@safeguards_app.command("methods")
+def list_methods(
+    methods: Path = typer.Option(None, "--methods", help=METHODS_HELP),
+    mba: str = typer.Option(None, "--mba", help="Apply the file's overrides for this MBA"),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """The measurement methods, their relative random and systematic SDs and their sources."""
+    check_format(fmt)
+    table = method_table(methods, mba)
+    if fmt == "json":
+        print_json(
+            {
+                key: {
+                    "name": m.name,
+                    "random_rsd": m.random_rsd,
+                    "systematic_rsd": m.systematic_rsd,
+                    "source": table.cited(m),
+                    "reference": m.reference,
+                }
+                for key, m in sorted(table.methods.items())
+            }
+        )
+        return
+    rows = Table("method", "name", "random", "systematic", "source")
+    for key, m in sorted(table.methods.items()):
+        rows.add_row(key, m.name, f"{m.random_rsd:.2%}", f"{m.systematic_rsd:.2%}", m.source or "-")
+    console.print(rows)
+    for key, text in table.sources.items():
+        console.print(f"[bold]{key}[/]: {text}", highlight=False)
+    console.print(
+        f"default k = 3 gives a false alarm probability of {alpha_for(3):.4%} per balance"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(safeguards_app, name="safeguards")

@@ -1,0 +1,202 @@
+"""Declarations in the log, read back for a reader allowed to see them, and what they meet.
+
+`logged_declarations` reads every `declaration` entry with its stored content
+(the opening, for a confidential one) and opens those the reader may read,
+each checked against the commitment the log holds (`declaration_access`); the
+others are listed without their content. It also finds the accord a
+declaration names (its latest signed version), the launches observed in the
+logged events, and every entry that names an item (`item_mentions`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from accordwatch.accord import Accord
+from accordwatch.canonical import parse_json
+from accordwatch.declaration import Declaration, DeclarationError, parse_declaration
+from accordwatch.declaration_access import Reader, open_record
+from accordwatch.declaration_events import ObservedLaunch
+from accordwatch.declaration_history import Filed
+from accordwatch.declaration_items import Mention, declaration_mentions, payload_mentions
+from accordwatch.envelope import Envelope, Opening
+from accordwatch.errors import AccordwatchError, InputError, NotFoundError
+from accordwatch.records import Role
+from accordwatch.roadmap_log import Signature
+from accordwatch.store.database import storage_errors
+from accordwatch.store.ledger import Ledger
+from accordwatch.store.roadmap_source import roadmap_records
+from accordwatch.store.schema import entries, openings
+
+LAUNCH_TYPES = ("missile_launch", "satellite_launch", "unclassified_launch")
+
+
+@dataclass(frozen=True)
+class LoggedDeclaration:
+    """A declaration entry: public facts always, the declaration when the reader may read it."""
+
+    index: int
+    time: datetime
+    party: str
+    confidential: bool
+    declaration: Declaration | None
+    unreadable: str = ""
+
+    def filed(self) -> Filed:
+        if self.declaration is None:
+            raise NotFoundError(self.unreadable, where=f"log entry {self.index}")
+        return Filed(self.index, self.party, self.declaration)
+
+
+def reader_for(ledger: Ledger, party: str | None) -> Reader | None:
+    """The reader a party name stands for, with its registered role."""
+    if party is None:
+        return None
+    record = ledger.registry().parties.get(party)
+    if record is None:
+        raise NotFoundError(f"unknown party {party!r}")
+    return Reader(party, Role(record.role))
+
+
+def _rows(
+    ledger: Ledger, types: Sequence[str] | None = None, *, chunk: int = 2000
+) -> Iterator[tuple[int, Envelope, Opening | None]]:
+    """Entries (of some record types) with their stored openings, in log order, by chunks."""
+    after = -1
+    while True:
+        query = (
+            select(entries.c.idx, entries.c.envelope, openings.c.salt, openings.c.payload)
+            .join(openings, openings.c.idx == entries.c.idx, isouter=True)
+            .where(entries.c.idx > after)
+        )
+        if types is not None:
+            query = query.where(entries.c.record_type.in_(types))
+        with storage_errors(ledger.url), ledger.engine.connect() as conn:
+            rows = conn.execute(query.order_by(entries.c.idx).limit(chunk)).all()
+        if not rows:
+            return
+        for index, raw, salt, payload in rows:
+            where = f"log entry {index}"
+            envelope = Envelope.from_bytes(bytes(raw), where=where)
+            opening = None
+            if salt is not None:
+                opening = Opening(bytes(salt), parse_json(bytes(payload), where=where))
+            yield int(index), envelope, opening
+        after = rows[-1].idx
+
+
+def logged_declarations(ledger: Ledger, reader: Reader | None) -> list[LoggedDeclaration]:
+    """Every declaration in the log, in log order, opened where `reader` may read it."""
+    out = []
+    for index, envelope, opening in _rows(ledger, ("declaration",)):
+        where = f"log entry {index}"
+        declaration = None
+        unreadable = ""
+        try:
+            payload = open_record(envelope, opening, reader, where=where)
+            declaration = parse_declaration(payload.get("declaration"), where=where)
+        except DeclarationError as exc:
+            unreadable = f"the stored declaration no longer reads: {exc.message}"
+        except AccordwatchError as exc:
+            unreadable = exc.message
+        out.append(
+            LoggedDeclaration(
+                index,
+                envelope.time,
+                envelope.party,
+                envelope.confidential,
+                declaration,
+                unreadable,
+            )
+        )
+    return out
+
+
+def find_declaration(logged: Sequence[LoggedDeclaration], ref: str) -> LoggedDeclaration:
+    """A declaration by log index, or by declaration id (the latest entry with that id)."""
+    if ref.isdigit():
+        for item in logged:
+            if item.index == int(ref):
+                return item
+        raise NotFoundError(f"log entry {ref} is not a declaration")
+    matches = [i for i in logged if i.declaration is not None and i.declaration.id == ref]
+    if not matches:
+        hidden = sum(1 for i in logged if i.declaration is None)
+        extra = f" ({hidden} declaration(s) you may not read were not searched)" if hidden else ""
+        raise NotFoundError(f"no declaration {ref!r} in the log{extra}")
+    return matches[-1]
+
+
+def readable(logged: Sequence[LoggedDeclaration]) -> list[Filed]:
+    return [i.filed() for i in logged if i.declaration is not None]
+
+
+def signed_accord(ledger: Ledger, accord_id: str | None) -> Accord | None:
+    """The latest signed version of an accord in the log, if any."""
+    if accord_id is None:
+        return None
+    versions = [
+        r.accord
+        for r in roadmap_records(ledger)
+        if isinstance(r, Signature) and r.accord.id == accord_id
+    ]
+    return versions[-1] if versions else None
+
+
+def observed_launches(ledger: Ledger) -> list[ObservedLaunch]:
+    """The launches among the logged events (the current version of each source row)."""
+    from accordwatch.events import current_events
+    from accordwatch.store.compliance_source import compliance_records
+
+    events = current_events(compliance_records(ledger).events, date.max).events
+    out = []
+    for event in events:
+        if event.type not in LAUNCH_TYPES:
+            continue
+        attrs = event.attributes
+        site = attrs.get("site_name") or attrs.get("site") or ""
+        out.append(
+            ObservedLaunch(
+                event.on,
+                str(attrs.get("missile_name") or ""),
+                str(site),
+                f"log entry {event.log_index} ({event.event_id})",
+            )
+        )
+    return out
+
+
+def item_mentions(ledger: Ledger, uid: str, reader: Reader | None) -> tuple[list[Mention], int]:
+    """Every entry whose content (as far as the reader may read) names `uid`.
+
+    Returns the mentions and the number of confidential entries the reader
+    may not read, which were not searched.
+    """
+    if not uid.strip():
+        raise InputError("give the unique identifier of an item")
+    found: list[Mention] = []
+    hidden = 0
+    for index, envelope, opening in _rows(ledger):
+        where = f"log entry {index}"
+        try:
+            payload = open_record(envelope, opening, reader, where=where)
+        except AccordwatchError:
+            hidden += 1
+            continue
+        if envelope.record_type == "declaration":
+            try:
+                declaration = parse_declaration(payload.get("declaration"), where=where)
+            except DeclarationError:
+                continue
+            details = declaration_mentions(declaration, uid)
+        else:
+            details = payload_mentions(payload, uid)
+        found.extend(
+            Mention(index, envelope.time, envelope.party, envelope.record_type, text)
+            for text in details
+        )
+    return found, hidden
