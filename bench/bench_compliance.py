@@ -23,7 +23,8 @@ maximum resident set size) is its own.
    layout is imported as the `events import` command does it: parse, check
    each row against the record schema, plan against the log, sign and
    `Ledger.append` in batches of `--batch` (default 5,000), into a fresh
-   SQLite workspace (and PostgreSQL with `--pg-url`). Then the same file is
+   SQLite workspace (and, with `--pg-url`, in a scratch schema of that PostgreSQL
+   database, dropped afterwards). Then the same file is
    imported again (it must add nothing). Target: under 30 s.
 
 Figures are printed and written as JSON to `bench/results/compliance-<time>.json`.
@@ -41,6 +42,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -256,14 +259,35 @@ def import_once(ws: Any, data: bytes, batch: int) -> dict[str, float]:
     return times
 
 
+@contextmanager
+def scratch_schema(url: str | None) -> Iterator[str | None]:
+    """None (SQLite), or the PostgreSQL URL with a fresh schema, dropped afterwards."""
+    if url is None:
+        yield None
+        return
+    import sqlalchemy as sa
+
+    schema = f"aw_bench_{os.getpid()}"
+    admin = sa.create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    try:
+        sep = "&" if "?" in url else "?"
+        yield f"{url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
 def phase_import(args: argparse.Namespace) -> dict[str, Any]:
     from accordwatch.cli import main
     from accordwatch.workspace import init_workspace
 
     data = cns_rows(args.import_rows, args.seed)
     out: dict[str, Any] = {"rows": args.import_rows, "batch": args.batch, "bytes": len(data)}
-    with tempfile.TemporaryDirectory() as tmp:
-        ws = init_workspace(Path(tmp) / "ws", database_url=args.db_url, origin="bench.local/log")
+    with tempfile.TemporaryDirectory() as tmp, scratch_schema(args.db_url) as url:
+        ws = init_workspace(Path(tmp) / "ws", database_url=url, origin="bench.local/log")
         main(["--home", str(ws.home), "party", "add", "monitor", "--role", "observer"])
         main(["--home", str(ws.home), "key", "new", "--party", "monitor"])
         out["first"] = import_once(ws, data, args.batch)

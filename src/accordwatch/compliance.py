@@ -127,13 +127,6 @@ class Evaluation:
     def events(self) -> Sequence[Event]:
         return self.table.events
 
-    def occurrence_status(self, status: npt.NDArray[np.int8] | None = None) -> npt.NDArray[np.int8]:
-        """Per occurrence: the highest status of its rows."""
-        per_row = self.row_status if status is None else status
-        out = np.zeros(len(self.table.occurrence_names), dtype=np.int8)
-        np.maximum.at(out, self.table.occurrence_code, per_row)
-        return out
-
     def violations(self, *, binding: bool = True, rows: Mask | None = None) -> list[Violation]:
         """Violations (occurrence x obligation), certain and uncertain, in date order.
 
@@ -155,23 +148,41 @@ class Evaluation:
                 groups.setdefault(int(table.occurrence_code[i]), ([], []))[0].append(i)
             for i in maybe.tolist():
                 groups.setdefault(int(table.occurrence_code[i]), ([], []))[1].append(i)
+            tested = attributes_of(ob.rule)
             for occ, (sure, unsure) in groups.items():
-                out.append(self._violation(ob, table.occurrence_names[occ], sure, unsure))
+                name = table.occurrence_names[occ]
+                out.append(self._violation(ob, tested, name, sure, unsure))
         out.sort(key=lambda v: (v.on, v.occurrence, v.obligation.effective, v.obligation.id))
         return out
 
     def _violation(
-        self, ob: Obligation, occurrence: str, sure: list[int], unsure: list[int]
+        self,
+        ob: Obligation,
+        tested: frozenset[str],
+        occurrence: str,
+        sure: list[int],
+        unsure: list[int],
     ) -> Violation:
         events = self.table.events
         counted = sure or unsure
-        evidence = [_evidence(events[i], ob, True) for i in sure]
-        evidence += [_evidence(events[i], ob, False) for i in unsure]
+        evidence = [
+            Evidence(events[i].event_id, events[i].log_index, events[i].source, True) for i in sure
+        ]
+        evidence += [
+            Evidence(
+                events[i].event_id,
+                events[i].log_index,
+                events[i].source,
+                False,
+                explain_uncertain(events[i], ob, tested),
+            )
+            for i in unsure
+        ]
         shown = [events[i] for i in counted]
         return Violation(
             id=violation_id(occurrence, ob.id),
             occurrence=occurrence,
-            on=min(events[i].on for i in sure + unsure),
+            on=min(e.on for e in shown),
             obligation=ob,
             certain=bool(sure),
             missiles=sum(e.count for e in shown),
@@ -189,25 +200,23 @@ def event_class(event: Event) -> str:
     return str(value) if value is not None else "unknown"
 
 
-def _evidence(event: Event, ob: Obligation, certain: bool) -> Evidence:
-    because = "" if certain else explain_uncertain(event, ob)
-    return Evidence(event.event_id, event.log_index, event.source, certain, because)
+def explain_uncertain(event: Event, ob: Obligation, tested: frozenset[str] | None = None) -> str:
+    """Why an event may or may not fall under an obligation: what the source leaves open.
 
-
-def explain_uncertain(event: Event, ob: Obligation) -> str:
-    """Why an event may or may not fall under an obligation: what the source leaves open."""
+    `tested` is the attributes the obligation's rule reads (computed if not given).
+    """
     reasons = []
     if EVENT_TYPES[event.type].uncertain:
         reasons.append(f"the source does not say what kind of launch it was ({event.type})")
     missing = [
         name
-        for name in sorted(attributes_of(ob.rule))
+        for name in sorted(attributes_of(ob.rule) if tested is None else tested)
         if name in EVENT_TYPES[event.type].attributes and event.attributes.get(name) is None
     ]
     if missing:
         reasons.append("not stated: " + ", ".join(missing))
     if ob.in_force(event.on) != ob.in_force(event.last_day):
-        reasons.append(f"dated only to the {event.precision}, around {ob.effective}")
+        reasons.append(f"dated only to the {event.precision}, which {ob.id} covers in part")
     if not reasons and match(ob.rule, event) is Truth.UNKNOWN:
         reasons.append("the rule cannot be decided from the source")
     return "; ".join(reasons)

@@ -183,15 +183,15 @@ def describe(rule: Rule) -> str:
     return "(" + joiner.join(describe(p) for p in rule.parts) + ")"
 
 
-def attributes_of(rule: Rule) -> set[str]:
+def attributes_of(rule: Rule) -> frozenset[str]:
     """The attributes a rule reads."""
     if isinstance(rule, AttributeTest):
-        return {rule.attribute}
+        return frozenset({rule.attribute})
     if isinstance(rule, TypeIs):
-        return set()
+        return frozenset()
     if isinstance(rule, Not):
         return attributes_of(rule.part)
-    return set().union(*(attributes_of(p) for p in rule.parts))
+    return frozenset().union(*(attributes_of(p) for p in rule.parts))
 
 
 def type_truth(types: frozenset[str], event_type: str) -> Truth:

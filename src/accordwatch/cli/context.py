@@ -65,6 +65,8 @@ def read_document(path: Path) -> Any:
             mark = getattr(exc, "problem_mark", None)
             at = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
             raise InputError(f"malformed YAML: {getattr(exc, 'problem', exc)}", where=at) from exc
+        except ValueError as exc:  # PyYAML's date constructor on an impossible date
+            raise InputError(f"invalid value in YAML: {exc}", where=str(path)) from exc
     return parse_json(data, where=str(path))
 
 

@@ -1,10 +1,12 @@
-"""Data shipped with accordwatch: obligations files and a small demo events file.
+"""Data files shipped with accordwatch, among them:
 
 - `unsc-dprk-obligations.yaml`: the DPRK's conduct obligations under the UN
   Security Council resolutions 1695 to 2397, written from public summaries
   (sources named in the file);
 - `demo-events.json`: a few DPRK launches and nuclear tests, for the demo and
-  the tutorial, citing their sources.
+  the tutorial, citing their sources;
+- `measurement_methods.yaml`: the measurement error table of
+  `accordwatch.measurement`.
 """
 
 from __future__ import annotations
