@@ -199,6 +199,7 @@ def demo(
         console.print(f"  one word changed in {tampered.name}: [red]{exc.diagnostic()}[/]")
 
     _roadmap(ledger, keys, home)
+    _commands(home)
 
     _step("Next")
     console.print(
@@ -207,6 +208,8 @@ def demo(
         f"  accordwatch --home {home} log prove {receipts[0].index}\n"
         f"  accordwatch --home {home} log audit\n"
         f"  accordwatch --home {home} status --as-of 2021-03-01\n"
+        f"  accordwatch --home {home} compliance report --by missile\n"
+        f"  accordwatch --home {home} declaration list --as iaea\n"
         f"  accordwatch receipt verify {home}/receipt-{receipts[0].index}.json --log {export}"
     )
 
@@ -242,6 +245,56 @@ def _roadmap(ledger: Ledger, keys: dict[str, SigningKey], home: Path) -> None:
     final = evaluate(records, date(2021, 12, 31))
     charts = draw_roadmap(records, final, home)
     console.print(f"\n  timeline chart: {charts[0]} and {charts[1].name}")
+
+
+def _commands(home: Path) -> None:
+    """The rest through the commands a user types, so the demo shows them as they are."""
+    from accordwatch.cli import main
+
+    def run(*args: str) -> None:
+        console.print(f"[dim]$ accordwatch {' '.join(args)}[/]")
+        main(["--home", str(home), *args])
+
+    _step("8. Declarations: confidential, signed, corrected and compared")
+    for name in ("dprk-nuclear", "dprk-nuclear-corrected"):
+        main(["declaration", "example", name, "--out", str(home / f"{name}.yaml")])
+        run("declaration", "submit", str(home / f"{name}.yaml"), "--as", "dprk")
+    run(
+        "declaration",
+        "diff",
+        str(home / "dprk-nuclear.yaml"),
+        str(home / "dprk-nuclear-corrected.yaml"),
+    )
+
+    _step("9. Compliance: launches and tests against the Security Council resolutions")
+    events = home / "demo-events.json"
+    main(["events", "example", "--out", str(events)])
+    run("events", "import", str(events), "--format", "json", "--as", "cns")
+    # The Council's answers to the three 2017 events above (adoption dates and
+    # triggers as in its resolutions 2371, 2375 and 2397).
+    for occurrence, day, resolution in (
+        ("cns-demo:2017-07-04:panghyon", "2017-08-05", "S/RES/2371 (2017)"),
+        ("usgs-iris:2017-09-03:punggye-ri", "2017-09-11", "S/RES/2375 (2017)"),
+        ("cns-demo:2017-11-28:pyongsong", "2017-12-22", "S/RES/2397 (2017)"),
+    ):
+        run(
+            "response",
+            "record",
+            "--to",
+            occurrence,
+            "--kind",
+            "sc-resolution",
+            "--on",
+            day,
+            "--as",
+            "usa",
+            "--by",
+            "UN Security Council",
+            "--reference",
+            resolution,
+        )
+    run("compliance", "report", "--by", "event", "--year", "2017")
+    run("compliance", "chart", "--by", "event", "--out", str(home))
 
 
 def _b64(raw: bytes) -> str:
