@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -21,6 +22,7 @@ from accordwatch.roadmap_log import Signature
 from accordwatch.store.ledger import Ledger, utc_now
 from accordwatch.store.roadmap_source import roadmap_records
 from accordwatch.timeutil import parse_date
+from accordwatch.workspace import Workspace
 
 accord_app = typer.Typer(help="Accords as code: check, sign, compare.", no_args_is_help=True)
 step_app = typer.Typer(help="Report and verify road map steps.", no_args_is_help=True)
@@ -203,7 +205,6 @@ def step_report(
     ledger = ws.ledger()
     accord_id, version = _accord_id(ledger, accord)
     _known_step(version, step)
-    key = signing_key(ws, ledger.registry(), as_party, key_file)
     payload = {
         "accord_id": accord_id,
         "step": step,
@@ -211,18 +212,8 @@ def step_report(
         "note": note,
         "evidence": _evidence(evidence),
     }
-    receipt = ledger.submit(
-        seal(
-            log=ledger.origin,
-            record_type="step.report",
-            party=as_party,
-            key=key,
-            time=utc_now(),
-            payload=payload,
-        ),
-        where="step report",
-    )
-    console.print(f"{as_party} reported step {step} done on {day} at log entry {receipt.index}")
+    index = _log(ws, ledger, as_party, key_file, "step.report", payload)
+    console.print(f"{as_party} reported step {step} done on {day} at log entry {index}")
 
 
 @step_app.command("verify")
@@ -243,7 +234,6 @@ def step_verify(
     ledger = ws.ledger()
     accord_id, version = _accord_id(ledger, accord)
     _known_step(version, step)
-    key = signing_key(ws, ledger.registry(), as_party, key_file)
     payload = {
         "accord_id": accord_id,
         "step": step,
@@ -251,18 +241,29 @@ def step_verify(
         "result": result,
         "finding": finding,
     }
-    receipt = ledger.submit(
-        seal(
-            log=ledger.origin,
-            record_type="step.verification",
-            party=as_party,
-            key=key,
-            time=utc_now(),
-            payload=payload,
-        ),
-        where="step verify",
+    index = _log(ws, ledger, as_party, key_file, "step.verification", payload)
+    console.print(f"{as_party}: step {step} {result} on {day}, log entry {index}")
+
+
+def _log(
+    ws: Workspace,
+    ledger: Ledger,
+    party: str,
+    key_file: Path | None,
+    record: str,
+    payload: dict[str, Any],
+) -> int:
+    """Sign a road map record as `party` and append it; return its log index."""
+    key = signing_key(ws, ledger.registry(), party, key_file)
+    submission = seal(
+        log=ledger.origin,
+        record_type=record,
+        party=party,
+        key=key,
+        time=utc_now(),
+        payload=payload,
     )
-    console.print(f"{as_party}: step {step} {result} on {day}, log entry {receipt.index}")
+    return ledger.submit(submission, where=record).index
 
 
 def _known_step(accord: Accord, step: str) -> None:

@@ -14,19 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
-from accordwatch.canonical import parse_json
 from accordwatch.compliance_responses import Response
 from accordwatch.envelope import seal
 from accordwatch.events import Event, LoggedEvent, SourceRef
 from accordwatch.events_import import KnownRow
 from accordwatch.keys import SigningKey
-from accordwatch.records import EventRecord, ResponseRecord, record_type
-from accordwatch.store.database import storage_errors
+from accordwatch.records import EventRecord, ResponseRecord
 from accordwatch.store.ledger import Ledger, utc_now
-from accordwatch.store.schema import entries
-from accordwatch.timeutil import parse_time
+from accordwatch.store.payloads import logged_payloads
 
 COMPLIANCE_TYPES = ("event", "response")
 BATCH = 5000
@@ -70,31 +65,18 @@ def event_from(index: int, payload: EventRecord) -> Event:
 def compliance_records(ledger: Ledger) -> ComplianceRecords:
     """Every event and response in the log, in log order."""
     out = ComplianceRecords()
-    with storage_errors(ledger.url), ledger.engine.connect() as conn:
-        rows = conn.execute(
-            select(entries.c.idx, entries.c.envelope)
-            .where(entries.c.record_type.in_(COMPLIANCE_TYPES))
-            .order_by(entries.c.idx)
-        ).all()
-    for index, raw in rows:
-        where = f"entry {index}"
-        env = parse_json(bytes(raw), where=where)
-        time = parse_time(env["time"], where=where)
-        payload = record_type(env["record_type"], where=where).parse_payload(
-            env["payload"], where=where
-        )
+    for logged in logged_payloads(ledger, COMPLIANCE_TYPES):
+        index, time, party, payload = logged.index, logged.time, logged.party, logged.payload
         if isinstance(payload, EventRecord):
             out.events.append(
-                LoggedEvent(
-                    index, time, env["party"], event_from(index, payload), payload.supersedes
-                )
+                LoggedEvent(index, time, party, event_from(index, payload), payload.supersedes)
             )
         elif isinstance(payload, ResponseRecord):
             out.responses.append(
                 Response(
                     index=index,
                     time=time,
-                    party=env["party"],
+                    party=party,
                     to=tuple(payload.to),
                     kind=payload.kind,
                     on=payload.on,

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from accordwatch.accord import Accord
-from accordwatch.canonical import parse_json
-from accordwatch.records import AccordSignature, StepReport, StepVerification, record_type
+from accordwatch.records import AccordSignature, StepReport, StepVerification
 from accordwatch.roadmap_log import Report, RoadmapRecord, Signature, VerificationResult
-from accordwatch.store.database import storage_errors
 from accordwatch.store.ledger import Ledger
-from accordwatch.store.schema import entries
-from accordwatch.timeutil import parse_time
+from accordwatch.store.payloads import logged_payloads
 
 ROADMAP_TYPES = ("accord.signature", "step.report", "step.verification")
 
@@ -20,30 +15,19 @@ def roadmap_records(ledger: Ledger) -> list[RoadmapRecord]:
     """Every signature, step report and verification result in the log, in log order."""
     accords: dict[str, Accord] = {}
     out: list[RoadmapRecord] = []
-    with storage_errors(ledger.url), ledger.engine.connect() as conn:
-        rows = conn.execute(
-            select(entries.c.idx, entries.c.envelope)
-            .where(entries.c.record_type.in_(ROADMAP_TYPES))
-            .order_by(entries.c.idx)
-        ).all()
-    for index, raw in rows:
-        where = f"entry {index}"
-        env = parse_json(bytes(raw), where=where)
-        time = parse_time(env["time"], where=where)
-        payload = record_type(env["record_type"], where=where).parse_payload(
-            env["payload"], where=where
-        )
+    for e in logged_payloads(ledger, ROADMAP_TYPES):
+        payload = e.payload
         if isinstance(payload, AccordSignature):
             accord = accords.get(payload.digest)
             if accord is None:
                 accord = accords[payload.digest] = Accord.model_validate(payload.accord)
-            out.append(Signature(index, time, env["party"], accord))
+            out.append(Signature(e.index, e.time, e.party, accord))
         elif isinstance(payload, StepReport):
             out.append(
                 Report(
-                    index,
-                    time,
-                    env["party"],
+                    e.index,
+                    e.time,
+                    e.party,
                     payload.accord_id,
                     payload.step,
                     payload.on,
@@ -53,9 +37,9 @@ def roadmap_records(ledger: Ledger) -> list[RoadmapRecord]:
         elif isinstance(payload, StepVerification):
             out.append(
                 VerificationResult(
-                    index,
-                    time,
-                    env["party"],
+                    e.index,
+                    e.time,
+                    e.party,
                     payload.accord_id,
                     payload.step,
                     payload.on,
