@@ -62,6 +62,11 @@ def _register() -> None:
     from accordwatch.cli import declaration
 
     declaration.register(app)
+    from accordwatch.cli import report, serve, token
+
+    serve.register(app)
+    token.register(app)
+    report.register(app)
 
 
 _register()

@@ -96,4 +96,17 @@ party_keys = Table(
     Column("reason", Text, nullable=False),
 )
 
+# Bearer tokens of the web service (`accordwatch token`): only the SHA-256 of a token is kept.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", String(16), primary_key=True),
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("party", String(64), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
 PROJECTION_TABLES = (parties, party_keys)

@@ -1,0 +1,283 @@
+"""Load on `accordwatch serve`: concurrent clients mixing submissions and reads.
+
+Run from the repository root:
+
+    .venv/bin/python bench/bench_api.py [--clients 200] [--seconds 60] [--workers 4]
+        [--load-procs 2] [--submit-share 0.1] [--pg-url URL | --sqlite]
+
+A fresh workspace is made (on PostgreSQL: in a scratch schema of `--pg-url`,
+dropped afterwards; `--sqlite` uses one worker), a party is registered, and
+`accordwatch serve --workers N` is started on a free loopback port. Then
+`--load-procs` separate processes run `--clients` clients in all, each
+sending requests back to back for `--seconds`: `--submit-share` of them
+POST /api/submissions (envelopes signed beforehand), the rest read (an
+inclusion proof, an entry, or the latest checkpoint). Afterwards the log is
+checked: it holds exactly the initial entries plus the acknowledged
+submissions, each at the index its receipt names, and audits clean.
+
+Throughput and p50/p99 latency per endpoint are printed and written as JSON
+to `bench/results/api-<time>.json`. Targets (issue 7): reads >= 2,000/s,
+submissions >= 300/s, read p99 < 100 ms, no errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import multiprocessing
+import os
+import platform
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from accordwatch.store.auditing import audit_database
+from accordwatch.store.ledger import utc_now
+from accordwatch.workspace import Workspace, init_workspace
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.helpers import Log
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def _client(
+    http: httpx.AsyncClient,
+    rng: random.Random,
+    deadline: float,
+    share: float,
+    submissions: list[str],
+    size: int,
+    out: dict[str, list[Any]],
+) -> None:
+    while time.perf_counter() < deadline:
+        if rng.random() < share and submissions:
+            kind, body = "submit", submissions.pop()
+            request = http.post(
+                "/api/submissions", content=body, headers={"content-type": "application/json"}
+            )
+        else:
+            kind = rng.choice(("proof", "entry", "checkpoint"))
+            index = rng.randrange(size)
+            path = {
+                "proof": f"/api/log/entries/{index}/proof",
+                "entry": f"/api/log/entries/{index}",
+                "checkpoint": "/api/log/checkpoints/latest",
+            }[kind]
+            request = http.get(path)
+        start = time.perf_counter()
+        try:
+            response = await request
+            ok = response.status_code == 200
+            detail = response.text[:200] if not ok else ""
+        except httpx.HTTPError as exc:
+            ok, detail, response = False, repr(exc), None
+        elapsed = time.perf_counter() - start
+        out.setdefault(kind, []).append(elapsed)
+        if not ok:
+            out.setdefault("errors", []).append(f"{kind}: {detail}")
+        elif kind == "submit" and response is not None:
+            out.setdefault("acknowledged", []).append(response.json())
+
+
+def _load(args: tuple[str, int, float, float, list[str], int, int, Any]) -> None:
+    base, clients, seconds, share, submissions, size, seed, queue = args
+
+    async def main() -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {}
+        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
+            deadline = time.perf_counter() + seconds
+            rngs = [random.Random(seed * 1000 + i) for i in range(clients)]
+            await asyncio.gather(
+                *(_client(http, r, deadline, share, submissions, size, out) for r in rngs)
+            )
+        return out
+
+    queue.put(asyncio.run(main()))
+
+
+def run(opts: argparse.Namespace) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix="aw-bench-api-"))
+    schema = None
+    admin = None
+    url = None
+    if not opts.sqlite:
+        schema = f"aw_bench_{secrets.token_hex(4)}"
+        admin = sa.create_engine(opts.pg_url)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        sep = "&" if "?" in opts.pg_url else "?"
+        url = f"{opts.pg_url}{sep}options=-csearch_path%3D{schema}"
+    workers = 1 if opts.sqlite else opts.workers
+    try:
+        ws = init_workspace(tmp / "ws", database_url=url, origin="bench.local/api")
+        log = Log.open(ws)
+        log.add_party("usa", "party")
+        for i in range(opts.prefill):
+            log.statement("usa", f"prefill {i}")
+        initial = log.ledger.size()
+        # enough for the target rate twice over; past that, clients only read
+        expected = int(opts.seconds * 600) + 1000
+        print(f"signing {expected} submissions ...", file=sys.stderr)
+        now = utc_now()
+        bodies = [
+            json.dumps(log.seal("usa", "statement", {"subject": f"load {i}"}, time=now).to_json())
+            for i in range(expected)
+        ]
+        port = _free_port()
+        code = "from accordwatch.cli import main; main()"
+        serve = ["--home", str(ws.home), "serve", "--port", str(port), "--workers", str(workers)]
+        server = subprocess.Popen([sys.executable, "-c", code, *serve])
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    if httpx.get(base + "/api/log", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            procs = opts.load_procs
+            per = [opts.clients // procs + (i < opts.clients % procs) for i in range(procs)]
+            share_of = [bodies[i::procs] for i in range(procs)]
+            queue: Any = multiprocessing.get_context("spawn").Queue()
+            ctx = multiprocessing.get_context("spawn")
+            started = time.perf_counter()
+            workers_p = [
+                ctx.Process(
+                    target=_load,
+                    args=(
+                        (
+                            base,
+                            per[i],
+                            opts.seconds,
+                            opts.submit_share,
+                            share_of[i],
+                            initial,
+                            i + 1,
+                            queue,
+                        ),
+                    ),
+                )
+                for i in range(procs)
+            ]
+            for p in workers_p:
+                p.start()
+            parts = [queue.get() for _ in workers_p]
+            for p in workers_p:
+                p.join()
+            wall = time.perf_counter() - started
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+        merged: dict[str, list[Any]] = {}
+        for part in parts:
+            for k, v in part.items():
+                merged.setdefault(k, []).extend(v)
+        acknowledged = merged.pop("acknowledged", [])
+        errors = merged.pop("errors", [])
+        ledger = Workspace.open(ws.home).ledger()
+        final = ledger.size()
+        indices = sorted(r["index"] for r in acknowledged)
+        lost = [
+            r
+            for r in acknowledged
+            if ledger.entry(r["index"]).leaf_hash != base64.b64decode(r["leaf_hash"])
+        ]
+        report = audit_database(ledger)
+        endpoints = {
+            kind: {
+                "requests": len(times),
+                "per_second": round(len(times) / opts.seconds, 1),
+                "p50_ms": round(1000 * _percentile(times, 0.5), 2),
+                "p99_ms": round(1000 * _percentile(times, 0.99), 2),
+            }
+            for kind, times in sorted(merged.items())
+        }
+        reads = sum(len(v) for k, v in merged.items() if k != "submit")
+        read_times = [t for k, v in merged.items() if k != "submit" for t in v]
+        return {
+            "database": "sqlite" if opts.sqlite else "postgresql",
+            "workers": workers,
+            "clients": opts.clients,
+            "load_processes": opts.load_procs,
+            "seconds": opts.seconds,
+            "wall_seconds": round(wall, 1),
+            "submit_share": opts.submit_share,
+            "endpoints": endpoints,
+            "reads_per_second": round(reads / opts.seconds, 1),
+            "read_p99_ms": round(1000 * _percentile(read_times, 0.99), 2),
+            "submissions_per_second": round(len(acknowledged) / opts.seconds, 1),
+            "errors": len(errors),
+            "error_samples": errors[:5],
+            "log": {
+                "initial": initial,
+                "acknowledged": len(acknowledged),
+                "final": final,
+                "exactly_acknowledged": final == initial + len(acknowledged)
+                and indices == list(range(initial, final)),
+                "receipts_match_entries": not lost,
+                "audit_size": report.size,
+            },
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "load_average": os.getloadavg(),
+            },
+        }
+    finally:
+        if admin is not None and schema is not None:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+            admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--load-procs", type=int, default=2)
+    parser.add_argument("--submit-share", type=float, default=0.1)
+    parser.add_argument("--prefill", type=int, default=1000)
+    parser.add_argument("--pg-url", default=os.environ.get("ACCORDWATCH_TEST_PG_URL", PG_URL))
+    parser.add_argument("--sqlite", action="store_true", help="SQLite, one worker")
+    opts = parser.parse_args()
+    result = run(opts)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = RESULTS / f"api-{stamp}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+    print(json.dumps(result, indent=2))
+    print(f"written to {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""The FastAPI application over one workspace (SQLite or PostgreSQL).
+
+`create_app(workspace)` builds it; `app_from_environment` is the factory
+`accordwatch serve` hands to uvicorn, so that each worker process opens the
+workspace named by `ACCORDWATCH_HOME` / `ACCORDWATCH_DATABASE_URL` itself.
+Workers on PostgreSQL share one log safely: appends queue on the head lock.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from accordwatch import __version__
+from accordwatch.store.ledger import utc_now
+from accordwatch.store.token_store import TokenStore
+from accordwatch.workspace import Workspace
+
+from . import declarations, log, parties, problems, status, submissions
+from .deps import Service
+
+HOME_ENV = "ACCORDWATCH_HOME"
+DATABASE_ENV = "ACCORDWATCH_DATABASE_URL"
+
+
+def create_app(workspace: Workspace, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+    ledger = workspace.ledger()
+    app = FastAPI(
+        title="accordwatch",
+        version=__version__,
+        description=(
+            "A system of record for denuclearization accords over one signed Merkle log. "
+            "Reads of public data are open; confidential payloads need a bearer token "
+            "(`accordwatch token issue`). Errors are RFC 9457 problem details."
+        ),
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.service = Service(
+        workspace=workspace,
+        ledger=ledger,
+        tokens=TokenStore(ledger.engine, ledger.url),
+        clock=clock,
+    )
+    problems.install(app)
+    for module in (log, submissions, parties, status, declarations):
+        app.include_router(module.router)
+    from accordwatch.web import pages  # the dashboard builds on the API's handlers
+
+    pages.install(app)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    home = os.environ.get(HOME_ENV)
+    url = os.environ.get(DATABASE_ENV)
+    return create_app(Workspace.open(Path(home) if home else None, database_url=url))

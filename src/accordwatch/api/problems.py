@@ -1,0 +1,98 @@
+"""Errors as RFC 9457 problem details, in one shape for every failure.
+
+Every error body is `{"type", "title", "status", "detail", "instance"}`
+with media type `application/problem+json`: an `AccordwatchError` gives its
+one-line diagnostic and its `http_status`; request validation, unknown
+routes and wrong methods are mapped to the same shape, and anything else is
+a 500 whose detail says nothing of the internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from accordwatch.errors import AccordwatchError
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://accordwatch.example/problems/"
+
+log = logging.getLogger("accordwatch.api")
+
+#: the problem type per status, named after the error classes that produce it
+KINDS: dict[int, str] = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "too-large",
+    422: "invalid-input",
+    500: "internal-error",
+    503: "storage-unavailable",
+}
+
+#: the OpenAPI schema of a problem, referenced by every route's error responses
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "instance"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+}
+
+
+def problem(status: int, detail: str, instance: str) -> JSONResponse:
+    kind = KINDS.get(status, "error")
+    body = {
+        "type": TYPE_BASE + kind,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": " ".join(detail.split()),
+        "instance": instance,
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _validation_detail(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        where = ".".join(str(p) for p in err.get("loc", ()))
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into a problem."""
+
+    @app.exception_handler(AccordwatchError)
+    async def _accordwatch(request: Request, exc: AccordwatchError) -> JSONResponse:
+        return problem(exc.http_status, exc.diagnostic(), request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem(422, _validation_detail(exc), request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no such resource: {request.url.path}"
+        return problem(exc.status_code, detail, request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return problem(500, "the server failed to handle this request", request.url.path)

@@ -1,0 +1,79 @@
+"""`POST /api/submissions`: a signed envelope (or submission with its opening) in, a receipt out.
+
+The body is what `accordwatch envelope sign` writes. It passes the same
+checks as `accordwatch submit` (`Ledger.submit`: form, signature, the
+signer's authority for the record type, the opening against its
+commitment); a submission already in the log gets the receipt it was first
+given, so a client may safely retry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from accordwatch.canonical import parse_json
+from accordwatch.envelope import Submission
+from accordwatch.errors import InputError
+
+from .deps import ServiceDep
+from .problems import PROBLEM_SCHEMA
+
+router = APIRouter(prefix="/api", tags=["submissions"])
+
+# The envelope limit applies to the canonical envelope; the body also holds an
+# opening and whitespace, so allow some room before refusing to read it at all.
+_BODY_FACTOR = 4
+
+_PROBLEM = {"content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}}}
+
+_BODY_SCHEMA: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "description": "A signed envelope, or {envelope, opening} for a "
+                    "confidential record (as written by `accordwatch envelope sign`)",
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/submissions",
+    summary="Append a signed envelope; returns its receipt",
+    openapi_extra=_BODY_SCHEMA,
+    responses={
+        401: {"description": "Bad signature", **_PROBLEM},
+        403: {"description": "Signer may not submit this record type", **_PROBLEM},
+        404: {"description": "Unknown party or key", **_PROBLEM},
+        413: {"description": "Body too large", **_PROBLEM},
+        422: {"description": "Malformed submission", **_PROBLEM},
+    },
+)
+async def submit(request: Request, svc: ServiceDep) -> dict[str, Any]:
+    limit = svc.ledger.limits.max_entry_bytes * _BODY_FACTOR
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    body = await request.body()
+    if len(body) > limit:
+        raise _too_large(limit)
+    submission = Submission.from_json(parse_json(body, where="request body"), where="request body")
+    # the append waits on the log's write lock: keep it off the event loop
+    receipt = await run_in_threadpool(svc.ledger.submit, submission, where="request body")
+    return receipt.to_json()
+
+
+class _BodyTooLargeError(InputError):
+    http_status = 413
+
+
+def _too_large(limit: int) -> InputError:
+    return _BodyTooLargeError(f"the request body is larger than {limit} bytes")

@@ -1,0 +1,89 @@
+"""`accordwatch report`: the compliance and status report as of a date, with its charts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from accordwatch import roadmap
+from accordwatch.charts.compliance_chart import draw_compliance
+from accordwatch.charts.roadmap_chart import draw_roadmap
+from accordwatch.checkpoint import Checkpoint
+from accordwatch.cli.context import console, workspace
+from accordwatch.compliance import evaluate
+from accordwatch.compliance_obligations import builtin_obligations
+from accordwatch.compliance_report import build_report
+from accordwatch.compliance_responses import DEFAULT_WINDOW_DAYS, responses_as_of
+from accordwatch.errors import InputError
+from accordwatch.events import current_events
+from accordwatch.status_report import FORMATS, Chart, ReportData, html, markdown
+from accordwatch.store.compliance_source import compliance_records
+from accordwatch.store.ledger import utc_now
+from accordwatch.store.roadmap_source import roadmap_records
+from accordwatch.timeutil import parse_date
+
+
+def report(
+    as_of: str = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD) [default: today]"),
+    fmt: str = typer.Option("html", "--format", help="html or md (pdf is not available)"),
+    out: Path = typer.Option(Path(), "--out", help="Folder for the report and its charts"),
+    accord: str = typer.Option(None, "--accord", help="The accord, if the log holds several"),
+) -> None:
+    """Write the compliance and status report, with the checkpoint it was computed from."""
+    if fmt == "pdf":
+        raise InputError(
+            "--format pdf is not available: no PDF renderer ships with accordwatch; "
+            "write html and print it to PDF from a browser"
+        )
+    if fmt not in FORMATS:
+        raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    day = parse_date(as_of, where="--as-of") if as_of else utc_now().date()
+    ledger = workspace().ledger()
+
+    records = roadmap_records(ledger)
+    try:
+        status = roadmap.evaluate(records, day, accord)
+    except ValueError as exc:
+        raise InputError(str(exc), where="--accord") from exc
+    source = compliance_records(ledger)
+    current = current_events(source.events, day)
+    evaluation = evaluate(current.events, builtin_obligations(), day)
+    responses = responses_as_of(source.responses, day)
+    compliance = build_report(
+        evaluation,
+        responses,
+        unit="event",
+        year=None,
+        window=DEFAULT_WINDOW_DAYS,
+        superseded=current.superseded,
+    )
+    # Read after the records: the log only grows, so this checkpoint covers all of them.
+    note = ledger.latest_checkpoint()
+    cp = Checkpoint.open(note, ledger.signer.verifier)
+
+    out.mkdir(parents=True, exist_ok=True)
+    charts = []
+    if status.in_force is not None:
+        png, svg = draw_roadmap(records, status, out)
+        charts.append(Chart("Road map timeline and balance", png.name, svg.read_text("utf-8")))
+    if compliance.by_year:
+        png, svg = draw_compliance(compliance, responses, out)
+        charts.append(Chart("Violations by year", png.name, svg.read_text("utf-8")))
+    data = ReportData(
+        as_of=day.isoformat(),
+        origin=ledger.origin,
+        log_key=ledger.signer.verifier.text(),
+        checkpoint=note,
+        size=cp.size,
+        roadmap=status.to_json(),
+        compliance=compliance.to_json(),
+        charts=charts,
+    )
+    path = out / f"report-{day.isoformat()}.{fmt}"
+    path.write_text(html(data) if fmt == "html" else markdown(data), "utf-8")
+    console.print(f"report as of {day} from checkpoint at size {cp.size} written to {path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)

@@ -1,0 +1,93 @@
+"""`accordwatch token issue|revoke|list`: bearer tokens for reading confidential payloads.
+
+A token is printed once, when issued; the database keeps only its SHA-256.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import typer
+from rich.table import Table
+
+from accordwatch.cli.context import console, print_json, workspace
+from accordwatch.errors import InputError, NotFoundError
+from accordwatch.records import Role
+from accordwatch.store.ledger import utc_now
+from accordwatch.store.token_store import TokenStore
+from accordwatch.tokens import TOKEN_BYTES, check_role, expiry, make_token
+
+token_app = typer.Typer(help="Bearer tokens of the web service.", no_args_is_help=True)
+
+
+@token_app.command("issue")
+def issue(
+    party: str = typer.Option(..., "--party", help="The party the token reads as"),
+    role: str = typer.Option(..., "--role", help="The party's registered role"),
+    expires: str = typer.Option(..., "--expires", help="A duration (12h, 30d, 4w) or a date"),
+) -> None:
+    """Issue a token and print it (once: only its hash is stored)."""
+    ws = workspace()
+    ledger = ws.ledger()
+    record = ledger.registry().parties.get(party)
+    if record is None:
+        raise NotFoundError(f"unknown party {party!r}")
+    granted = check_role(party, role, Role(record.role))
+    now = utc_now()
+    until = expiry(expires, now)
+    token = make_token(secrets.token_bytes(TOKEN_BYTES))
+    grant = TokenStore(ledger.engine, ledger.url).add(token, party, granted, now, until)
+    typer.echo(token)
+    typer.echo(
+        f"token {grant.token_id} for {party} ({granted.value}) expires "
+        f"{until.isoformat().replace('+00:00', 'Z')}; it is shown only now",
+        err=True,
+    )
+
+
+@token_app.command("revoke")
+def revoke(token_id: str = typer.Argument(..., help="The token's id (from token list)")) -> None:
+    """Revoke a token: requests bearing it are refused from now on."""
+    if not token_id or len(token_id) > 16:
+        raise InputError(f"malformed token id {token_id!r}")
+    ledger = workspace().ledger()
+    grant = TokenStore(ledger.engine, ledger.url).revoke(token_id, utc_now())
+    console.print(f"revoked token {grant.token_id} of {grant.party}")
+
+
+@token_app.command("list")
+def list_tokens(fmt: str = typer.Option("table", "--format", help="table or json")) -> None:
+    """Tokens issued: id, party, role, issued, expires, state (never the token itself)."""
+    if fmt not in ("table", "json"):
+        raise InputError(f"--format must be one of table, json, not {fmt!r}")
+    ledger = workspace().ledger()
+    now = utc_now()
+    rows = [
+        {
+            "token_id": g.token_id,
+            "party": g.party,
+            "role": g.role.value,
+            "issued_at": g.issued_at.isoformat().replace("+00:00", "Z"),
+            "expires_at": g.expires_at.isoformat().replace("+00:00", "Z"),
+            "state": g.state(now),
+        }
+        for g in TokenStore(ledger.engine, ledger.url).all()
+    ]
+    if fmt == "json":
+        print_json(rows)
+        return
+    table = Table("id", "party", "role", "issued", "expires", "state")
+    for r in rows:
+        table.add_row(
+            r["token_id"],
+            r["party"],
+            r["role"],
+            r["issued_at"][:19],
+            r["expires_at"][:19],
+            r["state"],
+        )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(token_app, name="token")

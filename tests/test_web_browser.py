@@ -1,0 +1,142 @@
+"""The dashboard in a real browser (Debian's Chromium via Playwright) against `accordwatch serve`.
+
+Every page loads without console errors, the road map chart renders, and the
+log explorer's in-browser check says "verified" for a real entry and
+"failed" once a bit of it is flipped. Skipped where Chromium or Playwright
+is missing, except in CI (`CI=true`), where that fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from accordwatch.cli import main
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+AS_OF = "2021-03-01"
+
+
+def _browser_or_skip() -> Any:
+    problem = None
+    if not CHROMIUM.exists():
+        problem = f"{CHROMIUM} is not installed (apt-get install chromium)"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        problem = "Playwright for Python is not installed"
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests are required in CI: {problem}")
+        pytest.skip(problem)
+    return sync_playwright
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`accordwatch serve` over the demo workspace, on a free loopback port."""
+    _browser_or_skip()
+    home = tmp_path_factory.mktemp("browser") / "demo"
+    main(["demo", "--home", str(home)])
+    port = _free_port()
+    code = "from accordwatch.cli import main; main()"
+    args = ["--home", str(home), "serve", "--port", str(port)]
+    proc = subprocess.Popen([sys.executable, "-c", code, *args])
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(base + "/api/log", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("accordwatch serve did not start within 10 s")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[Any]:
+    sync_playwright = _browser_or_skip()
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _open(browser: Any, url: str) -> tuple[Any, list[str]]:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    return page, errors
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ["/", "/roadmap", "/compliance", "/explorer", "/explorer?index=3"])
+def test_every_page_loads_without_console_errors(
+    server: str, browser: Any, path: str, tmp_path: Path
+) -> None:
+    sep = "&" if "?" in path else "?"
+    page, errors = _open(browser, f"{server}{path}{sep}as_of={AS_OF}")
+    page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+    assert page.title().endswith("accordwatch")
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.slow
+def test_roadmap_chart_renders(server: str, browser: Any) -> None:
+    page, errors = _open(browser, f"{server}/roadmap?as_of={AS_OF}")
+    width = page.eval_on_selector("#roadmap-chart", "img => img.complete && img.naturalWidth")
+    assert width and width > 300
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.slow
+def test_explorer_verifies_a_real_entry_and_fails_a_tampered_one(
+    server: str, browser: Any, tmp_path: Path
+) -> None:
+    page, errors = _open(browser, f"{server}/explorer?index=11")
+    page.wait_for_selector("#verdict.verified, #verdict.failed", timeout=10_000)
+    verdict = page.inner_text("#verdict")
+    steps = page.inner_text("#steps")
+    page.screenshot(path=str(tmp_path / "verified.png"), full_page=True)
+    assert verdict.startswith("verified"), steps
+    assert "Ed25519 signature" in steps and "verifies" in steps
+    assert "the checkpoint's root" in steps
+
+    page.check("#tamper")
+    page.wait_for_selector("#verdict.failed", timeout=10_000)
+    assert page.inner_text("#verdict").startswith("failed")
+    assert "differs from the log's" in page.inner_text("#steps")
+
+    page.uncheck("#tamper")
+    page.fill("#log-key", page.input_value("#log-key").replace("+A", "+B", 1))
+    page.click("#verify-again")
+    page.wait_for_selector("#verdict.failed", timeout=10_000)
+    assert errors == []
+    page.close()
