@@ -203,7 +203,10 @@ def demo(
 
     _step("Next")
     console.print(
-        f"The demo workspace is {home}. Try:\n"
+        f"The demo workspace is {home}. Open {home}/report/ in a browser, or serve the "
+        f"dashboard and API:\n"
+        f"  accordwatch --home {home} serve     # then http://127.0.0.1:8000/\n"
+        f"Or from the command line:\n"
         f"  accordwatch --home {home} log show\n"
         f"  accordwatch --home {home} log prove {receipts[0].index}\n"
         f"  accordwatch --home {home} log audit\n"
@@ -295,6 +298,9 @@ def _commands(home: Path) -> None:
         )
     run("compliance", "report", "--by", "event", "--year", "2017")
     run("compliance", "chart", "--by", "event", "--out", str(home))
+
+    _step("10. A report anyone can check against the log")
+    run("report", "--as-of", "2021-12-31", "--format", "html", "--out", str(home / "report"))
 
 
 def _b64(raw: bytes) -> str:
