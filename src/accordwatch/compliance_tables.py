@@ -62,8 +62,8 @@ def report_tables(report: Report) -> list[TextTable]:
         ],
     )
     instruments = TextTable(
-        f"By instrument, in {unit}",
-        ("instrument", "binding", "violations", "uncertain"),
+        f"By instrument, in {unit} (a non-binding instrument's matches are not violations)",
+        ("instrument", "binding", "matches", "uncertain"),
         [
             (g.label, "yes" if g.binding else "no", str(g.tally.violations), str(g.tally.uncertain))
             for g in report.by_instrument
