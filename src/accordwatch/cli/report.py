@@ -17,6 +17,7 @@ from accordwatch.compliance_report import build_report
 from accordwatch.compliance_responses import DEFAULT_WINDOW_DAYS, responses_as_of
 from accordwatch.errors import InputError
 from accordwatch.events import current_events
+from accordwatch.report_pdf import pdf
 from accordwatch.status_report import FORMATS, Chart, ReportData, html, markdown
 from accordwatch.store.compliance_source import compliance_records
 from accordwatch.store.ledger import utc_now
@@ -26,18 +27,13 @@ from accordwatch.timeutil import parse_date
 
 def report(
     as_of: str = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD) [default: today]"),
-    fmt: str = typer.Option("html", "--format", help="html or md (pdf is not available)"),
+    fmt: str = typer.Option("html", "--format", help="html, md or pdf"),
     out: Path = typer.Option(Path(), "--out", help="Folder for the report and its charts"),
     accord: str = typer.Option(None, "--accord", help="The accord, if the log holds several"),
 ) -> None:
     """Write the compliance and status report, with the checkpoint it was computed from."""
-    if fmt == "pdf":
-        raise InputError(
-            "--format pdf is not available: no PDF renderer ships with accordwatch; "
-            "write html and print it to PDF from a browser"
-        )
-    if fmt not in FORMATS:
-        raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if fmt not in (*FORMATS, "pdf"):
+        raise InputError(f"--format must be one of {', '.join(FORMATS)}, pdf, not {fmt!r}")
     day = parse_date(as_of, where="--as-of") if as_of else utc_now().date()
     ledger = workspace().ledger()
 
@@ -81,7 +77,10 @@ def report(
         charts=charts,
     )
     path = out / f"report-{day.isoformat()}.{fmt}"
-    path.write_text(html(data) if fmt == "html" else markdown(data), "utf-8")
+    if fmt == "pdf":
+        path.write_bytes(pdf(data, out, utc_now()))
+    else:
+        path.write_text(html(data) if fmt == "html" else markdown(data), "utf-8")
     console.print(f"report as of {day} from checkpoint at size {cp.size} written to {path}")
 
 
