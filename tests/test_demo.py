@@ -1,28 +1,88 @@
-"""The README's first command: the demo runs end to end and leaves a workspace that audits."""
+"""The README's first command: the demo runs end to end and leaves a workspace that audits;
+its events file holds the 2019 launches exactly as the CNS database records them."""
 
 from __future__ import annotations
 
+import csv
+import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from accordwatch.cli import main
+from accordwatch.data import DEMO_EVENTS, data_text
+from tests.conftest import SHARED
+from tests.test_compliance_report import EVENTS_PER_YEAR
 
 
 @pytest.mark.slow
 def test_demo_runs_and_its_log_audits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     home = tmp_path / "demo"
     main(["demo", "--home", str(home)])
-    out = capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())  # as read, whatever the line width
     for expected in (
         "refused",  # the revoked key
         "premature concession",
         "concessions ran ahead",
         "answered",  # the Council's responses of 2017
         "high-enriched uranium element mass: 245000 g -> 305000 g",
+        # the 2019 launches: as many violating events as the full CNS data give for 2019
+        "in 2019: 14 events (27 missiles) in 15 source rows; 0 superseded row versions "
+        f"violations of binding obligations: {EVENTS_PER_YEAR[2019]} events",
+        "muf: first alarm at balance 8",  # the planted diversion, August 2021
+        "declared item CAN-016 was not found",
     ):
         assert expected in out
     assert (home / "roadmap-dprk-roadmap-2021-12-31.png").stat().st_size > 10_000
+    assert (home / "safeguards" / "yb-pu-store-pu-balance.png").stat().st_size > 10_000
+
+    # The balance alarms in the diversion's first period (8) and nowhere before it.
+    main(["--home", str(home), "accountancy", "balance", "yb-pu-store", "--format", "json"])
+    balance = json.loads(capsys.readouterr().out)
+    assert len(balance["muf"]) == 12 and balance["findings"] == []
+    assert {name: alarm["first"] for name, alarm in balance["alarms"].items()} == {
+        "muf": 8,
+        "cumuf": 8,
+        "sitmuf": 8,
+        "page": 9,
+    }
+    assert sum(balance["muf"][7:10]) == pytest.approx(8.1, abs=0.1)  # about one SQ
+
+    # The inspection finds exactly one discrepancy, whichever cans the draw selected.
+    plan = json.loads((home / "inspection-selection.json").read_text("utf-8"))
+    main(
+        ["--home", str(home), "inspection", "compare", str(plan["plan_entry"]), "--format", "json"]
+    )
+    compared = json.loads(capsys.readouterr().out)
+    assert [(f["kind"], f["item_id"]) for f in compared["findings"]] == [("missing", "CAN-016")]
+    assert not any(d["significant"] for d in compared["d_statistics"])
+
     main(["--home", str(home), "log", "audit"])
     assert "audit ok" in capsys.readouterr().out
     main(["demo", "--home", str(home)])  # a second run replaces its own workspace
+
+
+def test_the_demo_events_of_2019_are_the_cns_rows() -> None:
+    """Each demo event of 2019 sums the CNS rows of one day, site, missile and outcome."""
+    with (SHARED / "data" / "missile_launches.csv").open(encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["date"].startswith("2019")]
+    expected = Counter(
+        (r["date"], r["facility_id"], r["missile_name"], r["missile_type"], r["outcome"])
+        for r in rows
+    )
+    events = json.loads(data_text(DEMO_EVENTS))["events"]
+    found: Counter[tuple[str, str, str, str, str]] = Counter()
+    for e in (e for e in events if e["date"].startswith("2019")):
+        a = e["attributes"]
+        if e["type"] == "unclassified_launch":
+            key = (e["date"], "unknown", "Unknown", "Unknown", a["outcome"])
+            assert e["occurrence"] == f"{e['date']}:unknown"
+        else:
+            assert e["type"] == "missile_launch"
+            key = (e["date"], a["site"], a["missile_name"], a["missile_class"], a["outcome"])
+            names = {r["facility_name"] for r in rows if r["facility_id"] == a["site"]}
+            assert names == {a["site_name"]}
+        assert key not in found
+        found[key] = e.get("count", 1)
+    assert found == expected

@@ -211,7 +211,10 @@ def test_the_demo_events_file() -> None:
     assert first["usgs-iris:2009-05-25:punggye-ri"] == {"unsc-1718"}
     assert first["cns-demo:2012-12-12:sohae"] == {"unsc-1874"}
     uncertain = [v for v in found if not v.certain]
-    assert {v.occurrence for v in uncertain} == {"cns-demo:2022-11-01:uiju"}
+    assert {v.occurrence for v in uncertain} == {
+        "cns-demo:2019-04-17:unknown",
+        "cns-demo:2022-11-01:uiju",
+    }
 
 
 def test_the_digest_of_a_csv_row_is_that_of_its_canonical_json() -> None:

@@ -7,7 +7,12 @@ exports the log, audits it offline, and shows that changing one byte of the
 export is caught and the entry named. Then every party signs the DPRK road map
 example, its scripted (illustrative) history of reports and verifications is
 logged, and the road map's status, findings and balance are shown as of
-several dates, with the timeline chart.
+several dates, with the timeline chart. Through the user's commands it then
+submits declarations, imports launch events (every launch of 2019 among them)
+and reports their violations, imports an illustrative plutonium store's
+accountancy reports with a planted diversion and shows the balance tests
+alarm, inspects the store and finds the one planted discrepancy, and writes
+the report.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from accordwatch.store.roadmap_source import roadmap_records
 from accordwatch.workspace import Workspace, init_workspace
 
 MARKER = ".accordwatch-demo"
+STORE = "yb-pu-store"  # the MBA of the shipped accountancy and inspection examples
 
 PARTIES = [
     ("dprk", "declarant", "Democratic People's Republic of Korea"),
@@ -213,6 +219,7 @@ def demo(
         f"  accordwatch --home {home} status --as-of 2021-03-01\n"
         f"  accordwatch --home {home} compliance report --by missile\n"
         f"  accordwatch --home {home} declaration list --as iaea\n"
+        f"  accordwatch --home {home} accountancy show --mba {STORE} --history\n"
         f"  accordwatch receipt verify {home}/receipt-{receipts[0].index}.json --log {export}"
     )
 
@@ -297,10 +304,43 @@ def _commands(home: Path) -> None:
             resolution,
         )
     run("compliance", "report", "--by", "event", "--year", "2017")
+    # Every launch of 2019 is in the file as the CNS database records it; the
+    # demo records no response to them, so they stand unanswered.
+    run("compliance", "report", "--by", "event", "--year", "2019")
     run("compliance", "chart", "--by", "event", "--out", str(home))
 
-    _step("10. A report anyone can check against the log")
-    run("report", "--as-of", "2021-12-31", "--format", "html", "--out", str(home / "report"))
+    _step("10. Accountancy: a plutonium store's reports, with a planted diversion")
+    examples = example_path("dprk-roadmap").parent
+    reports = home / "dprk-accountancy.yaml"  # a copy in the workspace, to read or change
+    shutil.copyfile(examples / "dprk-accountancy.yaml", reports)
+    run("accountancy", "import", str(reports), "--as", "dprk")
+    run("accountancy", "balance", STORE, "--chart", str(home / "safeguards"))
+
+    _step("11. An inspection of the store: plan, seeded draw, results, comparison")
+    selection = home / "inspection-selection.json"
+    run(
+        "inspection",
+        "plan",
+        STORE,
+        "--as",
+        "iaea",
+        "--date",
+        "2022-01-14",
+        "--plan-id",
+        "piv-2022-01",
+        "--out",
+        str(selection),
+    )
+    plan_entry = json.loads(selection.read_text("utf-8"))["plan_entry"]
+    # The shipped results name no plan: the plan's log index is known only now.
+    results = home / "dprk-inspection.yaml"
+    shipped = (examples / "dprk-inspection.yaml").read_text("utf-8")
+    results.write_text(f"plan_entry: {plan_entry}\n{shipped}", "utf-8")
+    run("inspection", "record", str(results), "--as", "iaea")
+    run("inspection", "compare", str(plan_entry))
+
+    _step("12. A report anyone can check against the log")
+    run("report", "--format", "html", "--out", str(home / "report"))
 
 
 def _b64(raw: bytes) -> str:

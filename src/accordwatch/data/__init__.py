@@ -3,8 +3,8 @@
 - `unsc-dprk-obligations.yaml`: the DPRK's conduct obligations under the UN
   Security Council resolutions 1695 to 2397, written from public summaries
   (sources named in the file);
-- `demo-events.json`: a few DPRK launches and nuclear tests, for the demo and
-  the tutorial, citing their sources;
+- `demo-events.json`: a few DPRK launches and nuclear tests, and every launch
+  of 2019, for the demo and the tutorial, citing their sources;
 - `measurement_methods.yaml`: the measurement error table of
   `accordwatch.measurement`.
 """

@@ -9,6 +9,9 @@
 - `dprk-declaration-*.yaml`: illustrative data declarations of the DPRK's
   nuclear and missile programs, and a correction of the nuclear one (see
   `accordwatch.declaration.EXAMPLES`).
+- `dprk-accountancy.yaml`, `dprk-inspection.yaml`: illustrative accountancy
+  reports of a plutonium store with a planted diversion, and the results of an
+  inspection of it with one planted discrepancy, for the demo.
 
 Both pass `accordwatch accord check` without errors or warnings.
 """
