@@ -13,7 +13,7 @@ from rich.table import Table
 from accordwatch.accord import Accord
 from accordwatch.accord_check import CheckResult, check_file
 from accordwatch.accord_diff import diff_accords
-from accordwatch.cli.context import console, print_json, signing_key, workspace
+from accordwatch.cli.context import console, emit, print_json, signing_key, workspace
 from accordwatch.envelope import seal
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.examples import EXAMPLES, example_path
@@ -75,12 +75,7 @@ def accord_example(
     out: Path = typer.Option(None, "--out", "-o", help="Write here [default: stdout]"),
 ) -> None:
     """Print or copy one of the accords shipped with accordwatch."""
-    text = example_path(name).read_text("utf-8")
-    if out is None:
-        typer.echo(text, nl=False)
-    else:
-        out.write_text(text, "utf-8")
-        console.print(f"wrote {name} to {out}")
+    emit(example_path(name).read_text("utf-8"), out, name)
 
 
 @accord_app.command("sign")

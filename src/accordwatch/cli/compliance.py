@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from accordwatch.cli.context import console, print_json, signing_key, workspace
+from accordwatch.cli.context import console, emit, print_json, signing_key, workspace
 from accordwatch.compliance import Evaluation, evaluate
 from accordwatch.compliance_obligations import (
     Obligations,
@@ -115,12 +115,7 @@ def events_example(
     out: Path = typer.Option(None, "--out", "-o", help="Write here [default: stdout]"),
 ) -> None:
     """Print or copy the small demo events file shipped with accordwatch (format json)."""
-    text = data_text(DEMO_EVENTS)
-    if out is None:
-        typer.echo(text, nl=False)
-    else:
-        out.write_text(text, "utf-8")
-        console.print(f"wrote the demo events to {out}")
+    emit(data_text(DEMO_EVENTS), out, "the demo events")
 
 
 @events_app.command("list")

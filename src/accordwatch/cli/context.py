@@ -55,6 +55,18 @@ def workspace() -> Workspace:
     return Workspace.open(home_path(), database_url=STATE.database_url)
 
 
+def emit(text: str, out: Path | None, what: str) -> None:
+    """Print `text`, or write it to `out` and say so (the shipped examples' commands)."""
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, "utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write file: {exc.strerror}", where=str(out)) from exc
+    console.print(f"wrote {what} to {out}")
+
+
 def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
 

@@ -20,7 +20,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from accordwatch.cli.context import console, err_console, print_json, signing_key, workspace
+from accordwatch.cli.context import (
+    console,
+    emit,
+    err_console,
+    print_json,
+    signing_key,
+    workspace,
+)
 from accordwatch.declaration import (
     EXAMPLES,
     Declaration,
@@ -165,12 +172,7 @@ def example(
     out: Path = typer.Option(None, "--out", "-o", help="Write here [default: stdout]"),
 ) -> None:
     """Print or copy one of the illustrative declarations shipped with accordwatch."""
-    text = example_path(name).read_text("utf-8")
-    if out is None:
-        typer.echo(text, nl=False)
-    else:
-        out.write_text(text, "utf-8")
-        console.print(f"wrote {name} to {out}")
+    emit(example_path(name).read_text("utf-8"), out, name)
 
 
 def _write(declaration: Declaration, out: Path) -> None:
