@@ -71,10 +71,10 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
         top.axvspan(phase_start, phase.ends, color="#000000", alpha=0.04 if n % 2 else 0.0)
         top.text(
             phase_start + (phase.ends - phase_start) / 2,
-            -1.2,
+            -1.4,
             phase.id,
             ha="center",
-            va="bottom",
+            va="top",
             fontsize=8,
             color="#555555",
         )
@@ -118,7 +118,7 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
             [0], [0], marker="o", ls="", color="white", markeredgecolor="black", label="concession"
         )
     )
-    top.legend(handles=legend, loc="upper right", fontsize=7, ncol=2, framealpha=0.9)
+    top.legend(handles=legend, loc="lower left", fontsize=7, ncol=2, framealpha=0.9)
 
     days = timeline(records, start, min(status.as_of, end), accord_id=status.accord_id)
     xs = [p.date for p in days.points]
