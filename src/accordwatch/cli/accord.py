@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.table import Table
@@ -13,8 +12,7 @@ from rich.table import Table
 from accordwatch.accord import Accord
 from accordwatch.accord_check import CheckResult, check_file
 from accordwatch.accord_diff import diff_accords
-from accordwatch.cli.context import console, emit, print_json, signing_key, workspace
-from accordwatch.envelope import seal
+from accordwatch.cli.context import console, emit, print_json, submit_as, workspace
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.examples import EXAMPLES, example_path
 from accordwatch.roadmap import Status, evaluate
@@ -22,7 +20,6 @@ from accordwatch.roadmap_log import Signature
 from accordwatch.store.ledger import Ledger, utc_now
 from accordwatch.store.roadmap_source import roadmap_records
 from accordwatch.timeutil import parse_date
-from accordwatch.workspace import Workspace
 
 accord_app = typer.Typer(help="Accords as code: check, sign, compare.", no_args_is_help=True)
 step_app = typer.Typer(help="Report and verify road map steps.", no_args_is_help=True)
@@ -88,20 +85,14 @@ def accord_sign(
     accord = _checked(file)
     ws = workspace()
     ledger = ws.ledger()
-    key = signing_key(ws, ledger.registry(), as_party, key_file)
-    submission = seal(
-        log=ledger.origin,
-        record_type="accord.signature",
-        party=as_party,
-        key=key,
-        time=utc_now(),
-        payload={
-            "accord_id": accord.id,
-            "digest": accord.digest(),
-            "accord": accord.model_dump(mode="json"),
-        },
+    payload = {
+        "accord_id": accord.id,
+        "digest": accord.digest(),
+        "accord": accord.model_dump(mode="json"),
+    }
+    receipt = submit_as(
+        ws, ledger, as_party, key_file, "accord.signature", payload, where=str(file)
     )
-    receipt = ledger.submit(submission, where=str(file))
     console.print(
         f"{as_party} signed accord {accord.id} version {accord.digest()[:12]} "
         f"at log entry {receipt.index}"
@@ -207,7 +198,7 @@ def step_report(
         "note": note,
         "evidence": _evidence(evidence),
     }
-    index = _log(ws, ledger, as_party, key_file, "step.report", payload)
+    index = submit_as(ws, ledger, as_party, key_file, "step.report", payload).index
     console.print(f"{as_party} reported step {step} done on {day} at log entry {index}")
 
 
@@ -236,29 +227,8 @@ def step_verify(
         "result": result,
         "finding": finding,
     }
-    index = _log(ws, ledger, as_party, key_file, "step.verification", payload)
+    index = submit_as(ws, ledger, as_party, key_file, "step.verification", payload).index
     console.print(f"{as_party}: step {step} {result} on {day}, log entry {index}")
-
-
-def _log(
-    ws: Workspace,
-    ledger: Ledger,
-    party: str,
-    key_file: Path | None,
-    record: str,
-    payload: dict[str, Any],
-) -> int:
-    """Sign a road map record as `party` and append it; return its log index."""
-    key = signing_key(ws, ledger.registry(), party, key_file)
-    submission = seal(
-        log=ledger.origin,
-        record_type=record,
-        party=party,
-        key=key,
-        time=utc_now(),
-        payload=payload,
-    )
-    return ledger.submit(submission, where=record).index
 
 
 def _known_step(accord: Accord, step: str) -> None:

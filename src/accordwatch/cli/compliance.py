@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from accordwatch.cli.context import console, emit, print_json, signing_key, workspace
+from accordwatch.cli.context import console, emit, print_json, signing_key, submit_as, workspace
 from accordwatch.compliance import Evaluation, evaluate
 from accordwatch.compliance_obligations import (
     Obligations,
@@ -27,7 +27,6 @@ from accordwatch.compliance_responses import (
 )
 from accordwatch.compliance_tables import report_tables, summary_lines
 from accordwatch.data import DEMO_EVENTS, data_text
-from accordwatch.envelope import seal
 from accordwatch.errors import InputError
 from accordwatch.events import current_events
 from accordwatch.events_import import FORMATS, checked, parse_events, plan_import
@@ -328,7 +327,6 @@ def response_record(
     evaluation, _, _ = _evaluate(ledger, utc_now().date(), obligations)
     violations = evaluation.violations()
     targets = resolve_targets([*to, *(more or [])], violations, day)
-    key = signing_key(ws, ledger.registry(), as_party, key_file)
     payload = {
         "to": targets,
         "kind": kind,
@@ -337,16 +335,8 @@ def response_record(
         "reference": reference,
         "note": note,
     }
-    receipt = ledger.submit(
-        seal(
-            log=ledger.origin,
-            record_type="response",
-            party=as_party,
-            key=key,
-            time=utc_now(),
-            payload=payload,
-        ),
-        where="response record",
+    receipt = submit_as(
+        ws, ledger, as_party, key_file, "response", payload, where="response record"
     )
     console.print(
         f"{as_party} recorded a response ({RESPONSE_KINDS[kind]}) of {day} to "

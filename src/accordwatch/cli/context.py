@@ -14,9 +14,12 @@ import yaml
 from rich.console import Console
 
 from accordwatch.canonical import parse_json
+from accordwatch.envelope import seal
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.keys import SigningKey
+from accordwatch.receipt import Receipt
 from accordwatch.registry import Registry
+from accordwatch.store.ledger import Ledger, utc_now
 from accordwatch.workspace import Workspace
 
 PASSPHRASE_ENV = "ACCORDWATCH_PASSPHRASE"
@@ -108,6 +111,31 @@ def read_key(path: Path) -> SigningKey:
     except OSError as exc:
         raise InputError(f"cannot read key file: {exc.strerror}", where=str(path)) from exc
     return SigningKey.read(path, passphrase() if encrypted else None)
+
+
+def submit_as(
+    ws: Workspace,
+    ledger: Ledger,
+    party: str,
+    key_file: Path | None,
+    record: str,
+    payload: dict[str, Any],
+    *,
+    confidential: bool = False,
+    where: str | None = None,
+) -> Receipt:
+    """Sign `payload` as `party` (with `key_file`, or its active key here) and append it."""
+    key = signing_key(ws, ledger.registry(), party, key_file)
+    submission = seal(
+        log=ledger.origin,
+        record_type=record,
+        party=party,
+        key=key,
+        time=utc_now(),
+        payload=payload,
+        confidential=confidential,
+    )
+    return ledger.submit(submission, where=where or record)
 
 
 def signing_key(ws: Workspace, registry: Registry, party: str, key_file: Path | None) -> SigningKey:

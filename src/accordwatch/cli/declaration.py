@@ -26,6 +26,7 @@ from accordwatch.cli.context import (
     err_console,
     print_json,
     signing_key,
+    submit_as,
     workspace,
 )
 from accordwatch.declaration import (
@@ -42,7 +43,6 @@ from accordwatch.declaration_access import allowed_readers
 from accordwatch.declaration_base import Program
 from accordwatch.declaration_check import check_internal
 from accordwatch.declaration_nuclear import NuclearDeclaration
-from accordwatch.envelope import seal
 from accordwatch.errors import AuthorityError, ConflictError, InputError, NotFoundError
 from accordwatch.store.declaration_source import (
     LoggedDeclaration,
@@ -50,7 +50,7 @@ from accordwatch.store.declaration_source import (
     logged_declarations,
     reader_for,
 )
-from accordwatch.store.ledger import Ledger, utc_now
+from accordwatch.store.ledger import Ledger
 from accordwatch.workspace import Workspace
 
 declaration_app = typer.Typer(
@@ -254,17 +254,16 @@ def submit(
     declaration, _ = load(file)
     ws, ledger, logged = open_log(as_party, key_file)
     _check_against_log(declaration, as_party, logged)
-    key = signing_key(ws, ledger.registry(), as_party, key_file)
-    submission = seal(
-        log=ledger.origin,
-        record_type="declaration",
-        party=as_party,
-        key=key,
-        time=utc_now(),
-        payload={"declaration": document(declaration)},
+    receipt = submit_as(
+        ws,
+        ledger,
+        as_party,
+        key_file,
+        "declaration",
+        {"declaration": document(declaration)},
         confidential=not public,
+        where=str(file),
     )
-    receipt = ledger.submit(submission, where=str(file))
     if receipt_out is not None:
         receipt_out.write_text(json.dumps(receipt.to_json(), indent=2) + "\n", "utf-8")
     kind = "public" if public else "confidential"

@@ -25,10 +25,15 @@ from rich.table import Table
 
 from accordwatch.accountancy import effective
 from accordwatch.checkpoint import Checkpoint
-from accordwatch.cli.context import console, print_json, read_document, signing_key, workspace
+from accordwatch.cli.context import (
+    console,
+    print_json,
+    read_document,
+    submit_as,
+    workspace,
+)
 from accordwatch.cli.safeguards import METHODS_HELP, check_format, method_table
 from accordwatch.declared_items import from_document, from_listing
-from accordwatch.envelope import seal
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.inspection import DeclaredItem, InspectionPlanBody, compare
 from accordwatch.materials import Material, significant_quantity
@@ -151,17 +156,14 @@ def plan(
     }
     body = record_type("inspection.plan", where="plan").parse_payload(payload, where="plan")
     assert isinstance(body, InspectionPlanBody)
-    key = signing_key(ws, ledger.registry(), as_party, key_file)
-    receipt = ledger.submit(
-        seal(
-            log=ledger.origin,
-            record_type="inspection.plan",
-            party=as_party,
-            key=key,
-            time=utc_now(),
-            payload=payload,
-            confidential=not public,
-        ),
+    receipt = submit_as(
+        ws,
+        ledger,
+        as_party,
+        key_file,
+        "inspection.plan",
+        payload,
+        confidential=not public,
         where="inspection plan",
     )
     logged = LoggedPlan(receipt.index, utc_now(), as_party, body)
@@ -252,17 +254,14 @@ def record(
         )
     payload = {**doc, "mba": logged.plan.mba}
     record_type("inspection.report", where=str(file)).parse_payload(payload, where=str(file))
-    key = signing_key(ws, ledger.registry(), as_party, key_file)
-    receipt = ledger.submit(
-        seal(
-            log=ledger.origin,
-            record_type="inspection.report",
-            party=as_party,
-            key=key,
-            time=utc_now(),
-            payload=payload,
-            confidential=not public,
-        ),
+    receipt = submit_as(
+        ws,
+        ledger,
+        as_party,
+        key_file,
+        "inspection.report",
+        payload,
+        confidential=not public,
         where=str(file),
     )
     console.print(

@@ -4,36 +4,23 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
 
-from accordwatch.cli.context import console, passphrase, print_json, signing_key, workspace
-from accordwatch.envelope import seal
+from accordwatch.cli.context import console, passphrase, print_json, submit_as, workspace
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.keys import SigningKey
 from accordwatch.records import Role
-from accordwatch.store.ledger import utc_now
 from accordwatch.workspace import Workspace
 
 party_app = typer.Typer(help="Parties to the accord and their roles.", no_args_is_help=True)
 key_app = typer.Typer(help="Party signing keys: new, rotate, revoke, list.", no_args_is_help=True)
 
 
-def _registrar_submit(ws: Workspace, record: str, payload: dict[str, object]) -> int:
-    ledger = ws.ledger()
-    registry = ledger.registry()
-    registrar = ws.settings.registrar
-    key = signing_key(ws, registry, registrar, None)
-    submission = seal(
-        log=ledger.origin,
-        record_type=record,
-        party=registrar,
-        key=key,
-        time=utc_now(),
-        payload=payload,
-    )
-    return ledger.submit(submission, where=record).index
+def _registrar_submit(ws: Workspace, record: str, payload: dict[str, Any]) -> int:
+    return submit_as(ws, ws.ledger(), ws.settings.registrar, None, record, payload).index
 
 
 @party_app.command("add")
@@ -135,16 +122,8 @@ def key_revoke(
     if record is None:
         raise NotFoundError(f"unknown key {key_id}")
     signer = as_party or ws.settings.registrar
-    key = signing_key(ws, registry, signer, key_file)
-    submission = seal(
-        log=ledger.origin,
-        record_type="key.revoke",
-        party=signer,
-        key=key,
-        time=utc_now(),
-        payload={"party": record.party, "key_id": key_id, "reason": reason},
-    )
-    index = ledger.submit(submission, where="key.revoke").index
+    payload = {"party": record.party, "key_id": key_id, "reason": reason}
+    index = submit_as(ws, ledger, signer, key_file, "key.revoke", payload).index
     console.print(f"key {key_id} of {record.party} revoked at log entry {index}")
 
 
