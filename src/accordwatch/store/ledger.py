@@ -324,6 +324,10 @@ class Ledger:
             _add(timings, "checkpoint", perf_counter() - stored)
         return _Staged(AppendResult(results, compact.size, note), registry, node_rows, receipt)
 
+    def forget_registry(self) -> None:
+        """Drop the cached registry; the next append reads it from the projections."""
+        self._registry = None
+
     def _load_registry(self, conn: Connection, size: int) -> Registry:
         if self._registry is not None and self._registry[0] == size:
             return self._registry[1]

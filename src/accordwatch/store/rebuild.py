@@ -59,6 +59,6 @@ def rebuild(ledger: Ledger) -> RebuildResult:
 
         count = projections.replay(conn, list(accepted()))
         after = projections.snapshot(conn)
-    ledger._registry = None
+    ledger.forget_registry()  # the projections it was read from were just rewritten
     changed = [name for name in before if before[name] != after[name]]
     return RebuildResult(count, changed)
