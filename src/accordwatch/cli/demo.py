@@ -32,13 +32,14 @@ from accordwatch.cli.context import console
 from accordwatch.envelope import seal
 from accordwatch.errors import AccordwatchError, InputError
 from accordwatch.examples import example_path
-from accordwatch.export import read_export, write_export
+from accordwatch.export import read_export
 from accordwatch.keys import SigningKey
 from accordwatch.note import Verifier
 from accordwatch.receipt import Receipt
 from accordwatch.roadmap import evaluate
 from accordwatch.scenario import parse_scenario, scenario_submissions
 from accordwatch.store.auditing import audit_database
+from accordwatch.store.exporting import export_ledger
 from accordwatch.store.ledger import Ledger, utc_now
 from accordwatch.store.roadmap_source import roadmap_records
 from accordwatch.workspace import Workspace, init_workspace
@@ -187,7 +188,8 @@ def demo(
         f"{report.nodes} Merkle nodes: [green]ok[/]"
     )
     export = home / "log-export.jsonl"
-    _export(ledger, export)
+    with export.open("w", encoding="utf-8") as fh:
+        export_ledger(ledger, fh)
     header, entries = read_export(export)
     offline = audit(entries, header.checkpoints, Verifier.parse(header.log_key))
     console.print(
@@ -375,19 +377,6 @@ def _as(
         ),
         where=record,
     )
-
-
-def _export(ledger: Ledger, path: Path) -> None:
-    size = ledger.size()
-    with path.open("w", encoding="utf-8") as fh:
-        write_export(
-            fh,
-            origin=ledger.origin,
-            log_key=ledger.signer.verifier.text(),
-            size=size,
-            checkpoints=[c for c in ledger.checkpoints() if c[0] <= size],
-            envelopes=((e.index, e.envelope) for e in ledger.entries(0, size)),
-        )
 
 
 def register(app: typer.Typer) -> None:

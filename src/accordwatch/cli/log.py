@@ -16,10 +16,11 @@ from accordwatch.canonical import parse_json
 from accordwatch.checkpoint import Checkpoint
 from accordwatch.cli.context import console, print_json, workspace
 from accordwatch.errors import InputError
-from accordwatch.export import read_export, write_export
+from accordwatch.export import read_export
 from accordwatch.note import Verifier
 from accordwatch.receipt import Receipt
 from accordwatch.store.auditing import audit_database
+from accordwatch.store.exporting import export_ledger
 
 log_app = typer.Typer(help="Read, prove, export and audit the log.", no_args_is_help=True)
 
@@ -142,17 +143,9 @@ def key() -> None:
 def export(out: Path = typer.Argument(..., help="File to write (- for stdout)")) -> None:
     """Write the whole public log (envelopes and checkpoints) as JSON Lines."""
     ledger = workspace().ledger()
-    size = ledger.size()
     fh = sys.stdout if str(out) == "-" else out.open("w", encoding="utf-8")
     try:
-        count = write_export(
-            fh,
-            origin=ledger.origin,
-            log_key=ledger.signer.verifier.text(),
-            size=size,
-            checkpoints=[c for c in ledger.checkpoints() if c[0] <= size],
-            envelopes=((e.index, e.envelope) for e in ledger.entries(0, size)),
-        )
+        count = export_ledger(ledger, fh)
     finally:
         if fh is not sys.stdout:
             fh.close()
