@@ -12,6 +12,9 @@ import pytest
 
 from accordwatch.cli import main
 from accordwatch.data import DEMO_EVENTS, data_text
+from accordwatch.store.ledger import utc_now
+from accordwatch.store.token_store import TokenStore
+from accordwatch.workspace import Workspace
 from tests.conftest import SHARED
 from tests.test_compliance_report import EVENTS_PER_YEAR
 
@@ -36,6 +39,14 @@ def test_demo_runs_and_its_log_audits(tmp_path: Path, capsys: pytest.CaptureFixt
         assert expected in out
     assert (home / "roadmap-dprk-roadmap-2021-12-31.png").stat().st_size > 10_000
     assert (home / "safeguards" / "yb-pu-store-pu-balance.png").stat().st_size > 10_000
+
+    # The closing lines point to the inspectorate's token, readable by its owner only.
+    token_file = home / "inspectorate.token"
+    assert f"sign in at /signin with the token in {token_file}" in out
+    assert token_file.stat().st_mode & 0o777 == 0o600
+    ledger = Workspace.open(home).ledger()
+    grant = TokenStore(ledger.engine, ledger.url).find(token_file.read_text("ascii").strip())
+    assert (grant.party, grant.role, grant.state(utc_now())) == ("iaea", "inspectorate", "active")
 
     # The balance alarms in the diversion's first period (8) and nowhere before it.
     main(["--home", str(home), "accountancy", "balance", "yb-pu-store", "--format", "json"])

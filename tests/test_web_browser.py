@@ -50,10 +50,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("browser") / "demo"
+
+
+@pytest.fixture(scope="module")
+def server(home: Path) -> Iterator[str]:
     """`accordwatch serve` over the demo workspace, on a free loopback port."""
     _browser_or_skip()
-    home = tmp_path_factory.mktemp("browser") / "demo"
     main(["demo", "--home", str(home)])
     port = _free_port()
     code = "from accordwatch.cli import main; main()"
@@ -95,7 +99,18 @@ def _open(browser: Any, url: str) -> tuple[Any, list[str]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", ["/", "/roadmap", "/compliance", "/explorer", "/explorer?index=3"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/roadmap",
+        "/compliance",
+        "/declarations",
+        "/safeguards",
+        "/explorer",
+        "/explorer?index=3",
+    ],
+)
 def test_every_page_loads_without_console_errors(
     server: str, browser: Any, path: str, tmp_path: Path
 ) -> None:
@@ -114,6 +129,27 @@ def test_roadmap_chart_renders(server: str, browser: Any) -> None:
     assert width and width > 300
     assert errors == []
     page.close()
+
+
+@pytest.mark.slow
+def test_safeguards_chart_renders_for_the_inspectorate(
+    server: str, browser: Any, home: Path, tmp_path: Path
+) -> None:
+    token = (home / "inspectorate.token").read_text("ascii").strip()
+    context = browser.new_context(extra_http_headers={"Authorization": f"Bearer {token}"})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{server}/safeguards")
+    page.wait_for_load_state("networkidle")
+    widths = page.eval_on_selector_all(
+        "img.balance-chart", "imgs => imgs.map(img => img.complete && img.naturalWidth)"
+    )
+    page.screenshot(path=str(tmp_path / "safeguards.png"), full_page=True)
+    assert widths and all(w > 300 for w in widths)
+    assert "declared item CAN-016 was not found" in page.inner_text("#inspections")
+    assert errors == []
+    context.close()
 
 
 @pytest.mark.slow
@@ -138,5 +174,32 @@ def test_explorer_verifies_a_real_entry_and_fails_a_tampered_one(
     page.fill("#log-key", page.input_value("#log-key").replace("+A", "+B", 1))
     page.click("#verify-again")
     page.wait_for_selector("#verdict.failed", timeout=10_000)
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.slow
+def test_signing_in_with_the_demo_token_shows_the_declarations_diff(
+    server: str, browser: Any, home: Path, tmp_path: Path
+) -> None:
+    page, errors = _open(browser, f"{server}/declarations")
+    assert "content confidential" in page.inner_text("#declarations")
+    assert page.query_selector(".diff") is None
+    page.click("#signin-link")
+    page.wait_for_selector("#token")
+    page.fill("#token", (home / "inspectorate.token").read_text("ascii").strip())
+    page.click("#signin-button")
+    page.wait_for_selector(".diff")
+    assert page.url == f"{server}/declarations"
+    assert "reading as iaea (inspectorate)" in page.inner_text("header")
+    diff = page.inner_text(".diff")
+    assert "dprk-nuclear-2020-12 → dprk-nuclear-2020-12-rev1" in diff
+    assert "high-enriched uranium element mass\t245000\t305000\t+60000\tg" in diff
+    page.screenshot(path=str(tmp_path / "declarations.png"), full_page=True)
+
+    page.click("#signout")
+    page.wait_for_selector("#signin-link")
+    page.goto(f"{server}/declarations")
+    assert page.query_selector(".diff") is None
     assert errors == []
     page.close()

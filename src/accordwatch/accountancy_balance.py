@@ -12,7 +12,9 @@ the method's relative random and systematic errors (`accordwatch.measurement`).
 Material balance reports are checked against what the listings and changes
 give, exactly (decimal arithmetic): beginning and ending inventory,
 increases, decreases and MUF. The result feeds the same statistics as a
-balance file (`accordwatch.balance_file`). Pure.
+balance file (`accordwatch.balance_file`); `evaluate_balance` runs them, as
+`accountancy balance` shows them. Each period keeps the log entries it rests
+on (its two listings, its changes, a report of its balance). Pure.
 """
 
 from __future__ import annotations
@@ -35,9 +37,9 @@ from accordwatch.accountancy import (
     PhysicalInventoryBody,
     Reports,
 )
-from accordwatch.balance_file import BalanceInput
+from accordwatch.balance_file import BalanceInput, report, run
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.material_balance import Balance, Kind, Location, Settings
+from accordwatch.material_balance import Balance, Evaluation, Kind, Location, Settings
 from accordwatch.materials import Material
 from accordwatch.measurement import MethodTable
 
@@ -54,14 +56,18 @@ class LogBalance:
     exact_muf: list[Decimal]
     outside: int
     findings: list[str] = field(default_factory=list)
+    #: per period, the log indices of the reports it rests on
+    entries: tuple[tuple[int, ...], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "mba": self.mba,
             "material": self.material.value,
             "periods": [
-                {"start": a.isoformat(), "end": b.isoformat()}
-                for a, b in zip(self.boundaries, self.boundaries[1:], strict=False)
+                {"start": a.isoformat(), "end": b.isoformat(), "entries": list(entries)}
+                for a, b, entries in zip(
+                    self.boundaries, self.boundaries[1:], self.entries, strict=False
+                )
             ],
             "locations": [
                 {
@@ -84,9 +90,7 @@ def _name(key: LocationKey) -> str:
     return f"{kind} {method}" + (f" at {kmp}" if kmp else "")
 
 
-def _material(reports: list[Logged], material: Material | None, mba: str) -> Material:
-    if material is not None:
-        return material
+def _materials(reports: list[Logged]) -> set[Material]:
     found: set[Material] = set()
     for logged in reports:
         r = logged.report
@@ -96,6 +100,20 @@ def _material(reports: list[Logged], material: Material | None, mba: str) -> Mat
         elif isinstance(r, PhysicalInventoryBody):
             lines = list(r.items)
         found.update(line.material for line in lines)
+    return found
+
+
+def materials_in(reports: Reports, mba: str) -> list[Material]:
+    """The materials the inventory listings and changes in force of `mba` hold."""
+    return sorted(_materials(reports.in_force(mba)), key=lambda m: m.value)
+
+
+def _material(reports: list[Logged], material: Material | None, mba: str) -> Material:
+    found = _materials(reports)
+    if material is not None:
+        if material not in found:
+            raise NotFoundError(f"MBA {mba} holds no {material.value} in its listings and changes")
+        return material
     if len(found) != 1:
         names = ", ".join(sorted(m.value for m in found)) or "none"
         raise InputError(f"MBA {mba} holds materials {names}: choose one with --material")
@@ -131,6 +149,7 @@ def build_balance(
         raise InputError(f"MBA {mba}: a balance needs two physical inventory listings or more")
     count = len(dates) - 1
     exact: dict[LocationKey, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * (count + 1))
+    rests_on: list[set[int]] = [set() for _ in range(count)]
     methods: dict[LocationKey, tuple[str, str]] = {}
 
     def add(key: LocationKey, slot: int, line: Measured, where: str) -> None:
@@ -141,6 +160,10 @@ def build_balance(
 
     for b, logged in enumerate(listings):
         assert isinstance(logged.report, PhysicalInventoryBody)
+        # a listing closes the period before it and opens the one after
+        for period in (b - 1, b):
+            if 0 <= period < count:
+                rests_on[period].add(logged.index)
         for item in logged.report.items:
             if item.material == chosen:
                 where = f"{logged.report.report_id} item {item.item_id} (entry {logged.index})"
@@ -160,6 +183,7 @@ def build_balance(
             kind: Kind = "input" if CHANGE_SIGN[entry.change] > 0 else "output"
             where = f"{report.report_id} entry {n} (log entry {logged.index})"
             add((kind, entry.method, entry.kmp or ""), period - 1, entry, where)
+            rests_on[period - 1].add(logged.index)
 
     locations = []
     muf = [Decimal(0)] * count
@@ -182,9 +206,51 @@ def build_balance(
             )
         )
     findings = _check_reports(in_force, chosen, dates, exact, muf)
+    for logged in in_force:
+        r = logged.report
+        if isinstance(r, MaterialBalanceBody) and r.material == chosen:
+            covered = _period_of(r, dates)
+            if covered is not None:
+                rests_on[covered].add(logged.index)
     data = BalanceInput(Balance(count, tuple(locations)), settings, "kg", chosen)
     named = {_name(k): v[0] for k, v in methods.items()}
-    return LogBalance(mba, chosen, dates, data, named, muf, outside, findings)
+    entries = tuple(tuple(sorted(e)) for e in rests_on)
+    return LogBalance(mba, chosen, dates, data, named, muf, outside, findings, entries)
+
+
+@dataclass(frozen=True)
+class BalanceResult:
+    """A balance sequence built from the log and its statistics."""
+
+    balance: LogBalance
+    evaluation: Evaluation
+
+    def to_json(self) -> dict[str, Any]:
+        """As `accountancy balance --format json` prints it."""
+        return {**self.balance.to_json(), **report(self.evaluation, self.balance.data)}
+
+
+def evaluate_balance(
+    reports: Reports,
+    mba: str,
+    *,
+    table: MethodTable,
+    settings: Settings,
+    material: Material | None = None,
+) -> BalanceResult:
+    """Build the balance sequence of `mba` and run the statistics on it."""
+    built = build_balance(reports, mba, table=table, settings=settings, material=material)
+    return BalanceResult(built, run(built.data, where=f"MBA {mba}"))
+
+
+def _period_of(r: MaterialBalanceBody, dates: list[dt.date]) -> int | None:
+    """The period (0-based) a material balance report covers, if it is one between listings."""
+    if r.period_start not in dates:
+        return None
+    i = dates.index(r.period_start)
+    if i + 1 >= len(dates) or dates[i + 1] != r.period_end:
+        return None
+    return i
 
 
 def _check_reports(
@@ -210,11 +276,8 @@ def _check_reports(
         assert r.period_start and r.period_end and r.muf and r.beginning_inventory
         assert r.increases and r.decreases and r.ending_inventory
         name = f"material balance report {r.report_id} (entry {logged.index})"
-        try:
-            i = dates.index(r.period_start)
-        except ValueError:
-            i = -1
-        if i < 0 or i + 1 > count or dates[i + 1] != r.period_end:
+        i = _period_of(r, dates)
+        if i is None:
             findings.append(
                 f"{name}: {r.period_start} to {r.period_end} is not a period between two listings"
             )

@@ -4,10 +4,11 @@ The public log holds a confidential payload as a salted commitment; the
 content (salt and payload, the *opening*) is stored apart. `may_read`
 decides from the record type, the reader's party and role, and the party
 that submitted the record, whether the reader may see the content: the
-submitting party always; for a declaration, every inspectorate as well
-(declarations are confidential to the inspectorate, as safeguards
-declarations are to the IAEA). No other role reads them: not the other
-parties, observers, or the registrar who runs the log.
+submitting party always; for a declaration, an accountancy report or an
+inspection record, every inspectorate as well (they are confidential to the
+inspectorate, as safeguards declarations and accounting reports are to the
+IAEA). No other role reads them: not the other parties, observers, or the
+registrar who runs the log.
 
 `open_record` gives an allowed reader the content only after checking it
 against the commitment signed in the log, so what is shown is what was
@@ -25,7 +26,15 @@ from accordwatch.records import Role
 
 #: roles that may read confidential records of a type, besides the party that submitted one
 READERS: dict[str, frozenset[Role]] = {
-    "declaration": frozenset({Role.INSPECTORATE}),
+    name: frozenset({Role.INSPECTORATE})
+    for name in (
+        "declaration",
+        "accountancy.inventory-change",
+        "accountancy.physical-inventory",
+        "accountancy.material-balance",
+        "inspection.plan",
+        "inspection.report",
+    )
 }
 
 

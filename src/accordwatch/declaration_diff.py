@@ -245,3 +245,15 @@ def diff_declarations(before: Declaration, after: Declaration) -> DeclarationDif
     elif isinstance(before, MissileDeclaration) and isinstance(after, MissileDeclaration):
         totals = _totals(_missile_totals(before), _missile_totals(after), units)
     return DeclarationDiff(before.program, before.id, after.id, header, changes, totals)
+
+
+def declaration_totals(d: Declaration) -> list[tuple[str, Decimal, str]]:
+    """Every total of one declaration as the diff computes them: (name, value, unit), by name."""
+    units: dict[str, str] = {}
+    values = _nuclear_totals(d, units) if isinstance(d, NuclearDeclaration) else _missile_totals(d)
+    return [(name, values[name], units.get(name, "")) for name in sorted(values)]
+
+
+def section_entries(d: Declaration) -> list[tuple[str, Sequence[Any]]]:
+    """The declaration's sections in their order, with their entries."""
+    return [(name, entries) for name, entries, _ in _sections(d)]

@@ -354,3 +354,53 @@ def _d_statistics(
         measured = sum(s.measured for s in out)
         out.append(DStatistic("total", population, measured, d_total, sigma, d_total > k * sigma))
     return out
+
+
+@dataclass(frozen=True)
+class Inspected:
+    """One inspection report compared with the declared items: what `inspection compare` shows."""
+
+    plan_entry: int
+    report_entry: int
+    report_id: str
+    mba: str
+    declared: str  # where the declared items come from
+    comparison: Comparison
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "plan_entry": self.plan_entry,
+            "report_entry": self.report_entry,
+            "report_id": self.report_id,
+            "mba": self.mba,
+            "declared": self.declared,
+            **self.comparison.to_json(),
+        }
+
+
+def compare_inspection(
+    plan_entry: int,
+    plan: InspectionPlanBody,
+    report_entry: int,
+    report: InspectionReportBody,
+    declared: Sequence[DeclaredItem],
+    source: str,
+    *,
+    selected: Mapping[str, Sequence[str]],
+    table: MethodTable,
+    default_method: str | None = None,
+    k: float = 3.0,
+) -> Inspected:
+    """`compare` of a logged report against its logged plan's strata and draw."""
+    result = compare(
+        declared,
+        mba=plan.mba,
+        observations=report.observations,
+        strata={s.name: s.item_ids for s in plan.strata},
+        selected=selected,
+        table=table,
+        materials={s.name: s.material.value for s in plan.strata},
+        default_method=default_method,
+        k=k,
+    )
+    return Inspected(plan_entry, report_entry, report.report_id, plan.mba, source, result)

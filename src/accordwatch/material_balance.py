@@ -290,6 +290,17 @@ class Evaluation:
     def first_alarms(self) -> dict[str, NDArray[np.int64]]:
         return {name: first_alarm(flags) for name, flags in self.alarms.items()}
 
+    def thresholds(self) -> dict[str, list[float]]:
+        """Per balance, the value above which each test alarms (unbatched)."""
+        count = int(self.muf.shape[-1])
+        s = self.settings
+        return {
+            "muf": _floats(s.k * self.sigma_muf),
+            "cumuf": _floats(s.k * self.sigma_cumuf),
+            "sitmuf": [s.k] * count,
+            "page": [s.h] * count,
+        }
+
     def to_json(self) -> dict[str, Any]:
         """JSON of an unbatched evaluation (balances numbered from 1)."""
         if self.muf.ndim != 1:

@@ -20,7 +20,8 @@ from accordwatch.store.ledger import utc_now
 from accordwatch.store.token_store import TokenStore
 from accordwatch.workspace import Workspace
 
-from . import declarations, log, parties, problems, status, submissions
+from . import declarations, log, parties, problems, status, submissions, verification
+from .committer import Committer
 from .deps import Service
 
 HOME_ENV = "ACCORDWATCH_HOME"
@@ -45,9 +46,10 @@ def create_app(workspace: Workspace, *, clock: Callable[[], datetime] = utc_now)
         ledger=ledger,
         tokens=TokenStore(ledger.engine, ledger.url),
         clock=clock,
+        committer=Committer(ledger),
     )
     problems.install(app)
-    for module in (log, submissions, parties, status, declarations):
+    for module in (log, submissions, parties, status, declarations, verification):
         app.include_router(module.router)
     from accordwatch.web import pages  # the dashboard builds on the API's handlers
 

@@ -1,20 +1,31 @@
-"""What route handlers share: the workspace's ledger, the clock and the bearer's grant."""
+"""What route handlers share: the workspace's ledger, the clock and the reader's grant.
+
+A request reads as a party when it presents a token: in the `Authorization:
+Bearer` header (programs), or in the dashboard's sign-in cookie (browsers,
+see `web.signin`). The header wins. The cookie is honoured on safe methods
+(GET, HEAD) only: a browser sends it along with requests that other sites
+make it send, so nothing that changes state may be authorised by it.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from accordwatch.declaration_access import Reader
 from accordwatch.errors import SignatureError
 from accordwatch.store.ledger import Ledger
 from accordwatch.store.token_store import TokenStore
+from accordwatch.tokens import Grant
 from accordwatch.workspace import Workspace
+
+from .committer import Committer
 
 
 @dataclass
@@ -25,11 +36,17 @@ class Service:
     ledger: Ledger
     tokens: TokenStore
     clock: Callable[[], datetime]
+    committer: Committer
 
 
-def service(request: Request) -> Service:
+def service_of(request: Request) -> Service:
     found: Service = request.app.state.service
     return found
+
+
+async def service(request: Request) -> Service:
+    # a coroutine, so that FastAPI resolves it on the event loop, not in a thread
+    return service_of(request)
 
 
 bearer = HTTPBearer(
@@ -38,22 +55,49 @@ bearer = HTTPBearer(
 )
 
 
-def reader(
+#: the dashboard's sign-in cookie: the token itself, HttpOnly and SameSite=Strict
+COOKIE = "accordwatch_token"
+#: methods on which the cookie is honoured: those that change nothing
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
+def grant_of(svc: Service, token: str) -> Grant:
+    """The grant of a presented token, refused (401) if malformed, unknown, expired or revoked."""
+    grant = svc.tokens.find(token.strip())
+    grant.check(svc.clock())
+    return grant
+
+
+async def reader(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Reader | None:
     """The party a request reads as: none without a token, else the token's party and role."""
-    if credentials is None:
-        if "authorization" in request.headers:
-            raise SignatureError("the Authorization header must be 'Bearer <token>'")
+    if credentials is not None:
+        token = credentials.credentials
+    elif "authorization" in request.headers:
+        raise SignatureError("the Authorization header must be 'Bearer <token>'")
+    elif request.method in SAFE_METHODS and COOKIE in request.cookies:
+        token = request.cookies[COOKIE]
+    else:
         return None
-    svc = service(request)
-    grant = svc.tokens.find(credentials.credentials.strip())
-    grant.check(svc.clock())
+    grant = grant_of(service_of(request), token)
     return Reader(grant.party, grant.role)
 
 
 ServiceDep = Annotated[Service, Depends(service)]
+
+
+def json_response(data: Any) -> Response:
+    """`data` as the JSON FastAPI would write, without its validation pass.
+
+    For the hot read routes: their payloads are built by the project's own
+    code from stored rows, so re-checking them against `dict[str, Any]` on
+    every request only costs time.
+    """
+    body = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return Response(body.encode(), media_type="application/json")
+
 
 #: the largest log index or tree size a request may name (indices are 48-bit in the store)
 MAX_INDEX = (1 << 48) - 1

@@ -13,7 +13,7 @@ import base64
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import select
 
 from accordwatch.canonical import parse_json
@@ -26,7 +26,7 @@ from accordwatch.store.database import storage_errors
 from accordwatch.store.ledger import Ledger, StoredEntry
 from accordwatch.store.schema import openings
 
-from .deps import MAX_INDEX, ReaderDep, ServiceDep
+from .deps import MAX_INDEX, ReaderDep, Service, ServiceDep, json_response
 
 Index = Annotated[int, Path(ge=0, le=MAX_INDEX, description="Log index of an entry")]
 Size = Annotated[int, Path(ge=0, le=MAX_INDEX, description="Tree size")]
@@ -36,24 +36,9 @@ router = APIRouter(prefix="/api/log", tags=["log"])
 MAX_PAGE = 1000
 
 
-_OPENED: dict[tuple[str, str], Checkpoint] = {}
-_OPENED_MAX = 4096
-
-
 def opened(note: str, ledger: Ledger) -> Checkpoint:
-    """The checkpoint a signed note states, its signature checked once per note.
-
-    Notes never change once issued, so a note already checked is not checked again:
-    the signature check costs more than the rest of a read.
-    """
-    key = (ledger.signer.verifier.text(), note)
-    cp = _OPENED.get(key)
-    if cp is None:
-        cp = Checkpoint.open(note, ledger.signer.verifier)
-        if len(_OPENED) >= _OPENED_MAX:
-            _OPENED.clear()
-        _OPENED[key] = cp
-    return cp
+    """The checkpoint a signed note of the log states (`Ledger.opened`)."""
+    return ledger.opened(note)
 
 
 def _time(moment: Any) -> str:
@@ -107,8 +92,8 @@ def entry_json(
     }
 
 
-@router.get("", summary="The log: origin, size, verifier key and latest checkpoint")
-def log_info(svc: ServiceDep) -> dict[str, Any]:
+def log_info(svc: Service) -> dict[str, Any]:
+    """The log's origin, size, root, verifier key and latest signed checkpoint."""
     ledger = svc.ledger
     note = ledger.latest_checkpoint()
     cp = opened(note, ledger)
@@ -119,6 +104,53 @@ def log_info(svc: ServiceDep) -> dict[str, Any]:
         "log_key": ledger.signer.verifier.text(),
         "checkpoint": note,
     }
+
+
+# The hot reads below are a few indexed lookups each. They run on the event
+# loop itself: handing them to a worker thread costs more CPU than the lookup,
+# and several worker processes (`serve --workers`) give the concurrency.
+
+
+@router.get(
+    "",
+    summary="The log: origin, size, verifier key and latest checkpoint",
+    response_model=dict[str, Any],
+)
+async def log_route(svc: ServiceDep) -> Response:
+    return json_response(log_info(svc))
+
+
+@router.get(
+    "/entries/{index}",
+    summary="One entry with its canonical envelope bytes",
+    response_model=dict[str, Any],
+)
+async def entry_route(index: Index, svc: ServiceDep, reader: ReaderDep) -> Response:
+    return json_response(get_entry(index, svc, reader))
+
+
+@router.get(
+    "/entries/{index}/proof",
+    summary="Inclusion proof (a receipt) against a checkpoint",
+    response_model=dict[str, Any],
+)
+async def proof_route(
+    index: Index,
+    svc: ServiceDep,
+    size: Annotated[
+        int | None, Query(ge=1, le=MAX_INDEX, description="Checkpoint size [default: latest]")
+    ] = None,
+) -> Response:
+    return json_response(prove_inclusion(index, svc, size))
+
+
+@router.get(
+    "/checkpoints/latest",
+    summary="The latest signed checkpoint",
+    response_model=dict[str, Any],
+)
+async def latest_checkpoint_route(svc: ServiceDep) -> Response:
+    return json_response(latest_checkpoint(svc))
 
 
 @router.get("/entries", summary="Entries in index order, payloads as the bearer may read them")
@@ -141,8 +173,8 @@ def list_entries(
     return [entry_json(e, held.get(e.index), reader) for e in chosen]
 
 
-@router.get("/entries/{index}", summary="One entry with its canonical envelope bytes")
-def get_entry(index: Index, svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
+def get_entry(index: int, svc: Service, reader: Reader | None) -> dict[str, Any]:
+    """One entry with its canonical envelope bytes, its payload as `reader` may see it."""
     ledger = svc.ledger
     entry = ledger.entry(index)
     # only a confidential entry has an opening to look for
@@ -157,17 +189,11 @@ def get_entry(index: Index, svc: ServiceDep, reader: ReaderDep) -> dict[str, Any
     return out
 
 
-@router.get("/entries/{index}/proof", summary="Inclusion proof (a receipt) against a checkpoint")
-def prove_inclusion(
-    index: int,
-    svc: ServiceDep,
-    size: Annotated[
-        int | None, Query(ge=1, description="Checkpoint size [default: latest]")
-    ] = None,
-) -> dict[str, Any]:
+def prove_inclusion(index: int, svc: Service, size: int | None) -> dict[str, Any]:
+    """The receipt of entry `index` against the checkpoint at `size`, or the latest."""
     ledger = svc.ledger
     if size is None:
-        # one transaction: the latest checkpoint, the path and the leaf
+        # one connection: the latest checkpoint, the path and the leaf
         return ledger.receipt(index, at="latest").to_json()
     note = ledger.checkpoint_at(size)
     cp = opened(note, ledger)
@@ -197,8 +223,7 @@ def _checkpoint_json(note: str, ledger: Ledger) -> dict[str, Any]:
     return {"size": cp.size, "root": base64.b64encode(cp.root).decode(), "note": note}
 
 
-@router.get("/checkpoints/latest", summary="The latest signed checkpoint")
-def latest_checkpoint(svc: ServiceDep) -> dict[str, Any]:
+def latest_checkpoint(svc: Service) -> dict[str, Any]:
     return _checkpoint_json(svc.ledger.latest_checkpoint(), svc.ledger)
 
 

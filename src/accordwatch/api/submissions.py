@@ -1,7 +1,7 @@
 """`POST /api/submissions`: a signed envelope (or submission with its opening) in, a receipt out.
 
 The body is what `accordwatch envelope sign` writes. It passes the same
-checks as `accordwatch submit` (`Ledger.submit`: form, signature, the
+checks as `accordwatch submit` (`Ledger.submit_many`: form, signature, the
 signer's authority for the record type, the opening against its
 commitment); a submission already in the log gets the receipt it was first
 given, so a client may safely retry.
@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Request, Response
 
 from accordwatch.canonical import parse_json
 from accordwatch.envelope import Submission
 from accordwatch.errors import InputError
 
-from .deps import ServiceDep
+from .deps import ServiceDep, json_response
 from .problems import PROBLEM_SCHEMA
 
 router = APIRouter(prefix="/api", tags=["submissions"])
@@ -48,6 +47,7 @@ _BODY_SCHEMA: dict[str, Any] = {
 @router.post(
     "/submissions",
     summary="Append a signed envelope; returns its receipt",
+    response_model=dict[str, Any],
     openapi_extra=_BODY_SCHEMA,
     responses={
         401: {"description": "Bad signature", **_PROBLEM},
@@ -57,7 +57,7 @@ _BODY_SCHEMA: dict[str, Any] = {
         422: {"description": "Malformed submission", **_PROBLEM},
     },
 )
-async def submit(request: Request, svc: ServiceDep) -> dict[str, Any]:
+async def submit(request: Request, svc: ServiceDep) -> Response:
     limit = svc.ledger.limits.max_entry_bytes * _BODY_FACTOR
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -66,9 +66,9 @@ async def submit(request: Request, svc: ServiceDep) -> dict[str, Any]:
     if len(body) > limit:
         raise _too_large(limit)
     submission = Submission.from_json(parse_json(body, where="request body"), where="request body")
-    # the append waits on the log's write lock: keep it off the event loop
-    receipt = await run_in_threadpool(svc.ledger.submit, submission, where="request body")
-    return receipt.to_json()
+    # appended with the other submissions waiting, off the event loop
+    receipt = await svc.committer.submit(submission)
+    return json_response(receipt.to_json())
 
 
 class _BodyTooLargeError(InputError):

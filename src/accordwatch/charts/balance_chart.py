@@ -1,10 +1,17 @@
 """Material balance pictures: MUF and CUMUF with their alarm bands, SITMUF and Page's
 statistic against their thresholds, detection probability curves, and simulated
-detection by balance. Each is written as PNG and SVG.
+detection by balance. Each is written as PNG and SVG; `balance_svg` gives the
+balance picture as SVG bytes, for the dashboard.
+
+The tests alarm one way only (material missing: a statistic above its
+threshold), so the threshold a statistic must cross is drawn as a red dashed
+line, over the grey-blue band of +-k sigma that random measurement error alone
+keeps MUF and CUMUF within; every alarming balance is marked in red.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import matplotlib
@@ -42,6 +49,9 @@ def _banded(
     ax.fill_between(
         x, -k * sigma, k * sigma, color=BAND, alpha=0.5, step="mid", label=rf"$\pm${k:g} $\sigma$"
     )
+    ax.step(
+        x, k * sigma, where="mid", color=ALARM, ls="--", lw=1, label=rf"alarm above {k:g} $\sigma$"
+    )
     ax.plot(x, y, "o-", color=LINE, ms=3, lw=1, label=label)
     over = y > k * sigma
     ax.plot(x[over], y[over], "o", color=ALARM, ms=6, label="alarm", zorder=3)
@@ -50,6 +60,19 @@ def _banded(
 
 def draw_balance(result: Evaluation, out: Path, stem: str, *, unit: str, title: str) -> list[Path]:
     """MUF ± k sigma, CUMUF ± k sigma, SITMUF against k and Page's statistic against h."""
+    return _save(_balance_figure(result, unit=unit, title=title), out, stem)
+
+
+def balance_svg(result: Evaluation, *, unit: str, title: str) -> bytes:
+    """The picture of `draw_balance`, as SVG bytes."""
+    fig = _balance_figure(result, unit=unit, title=title)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _balance_figure(result: Evaluation, *, unit: str, title: str) -> Figure:
     if result.muf.ndim != 1:
         raise ValueError("draw one balance sequence at a time")
     s = result.settings
@@ -59,12 +82,14 @@ def draw_balance(result: Evaluation, out: Path, stem: str, *, unit: str, title: 
     axes[0].set_ylabel(f"MUF ({unit})")
     _banded(axes[1], x, result.cumuf, result.sigma_cumuf, s.k, "CUMUF")
     axes[1].set_ylabel(f"CUMUF ({unit})")
-    axes[2].bar(x, result.sitmuf, color=LINE, width=0.7, label="SITMUF")
-    axes[2].axhline(s.k, color=ALARM, ls="--", lw=1, label=f"k = {s.k:g}")
-    axes[2].axhline(-s.k, color=ALARM, ls=":", lw=0.8)
+    over_k = result.sitmuf > s.k
+    axes[2].bar(x[~over_k], result.sitmuf[~over_k], color=LINE, width=0.7, label="SITMUF")
+    if over_k.any():
+        axes[2].bar(x[over_k], result.sitmuf[over_k], color=ALARM, width=0.7, label="alarm")
+    axes[2].axhline(s.k, color=ALARM, ls="--", lw=1, label=f"alarm above k = {s.k:g}")
     axes[2].set_ylabel(r"SITMUF ($\sigma$ units)")
     axes[3].step(x, result.page, where="mid", color=LINE, label=f"Page (K = {s.K:g})")
-    axes[3].axhline(s.h, color=ALARM, ls="--", lw=1, label=f"h = {s.h:g}")
+    axes[3].axhline(s.h, color=ALARM, ls="--", lw=1, label=f"alarm above h = {s.h:g}")
     over = result.page > s.h
     axes[3].plot(x[over], result.page[over], "o", color=ALARM, ms=5, label="alarm")
     axes[3].set_ylabel("Page's statistic")
@@ -80,7 +105,7 @@ def draw_balance(result: Evaluation, out: Path, stem: str, *, unit: str, title: 
         ax.grid(alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
-    return _save(fig, out, stem)
+    return fig
 
 
 def draw_detection(

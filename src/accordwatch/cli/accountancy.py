@@ -26,8 +26,7 @@ from accordwatch.accountancy import (
     effective,
     kind_of,
 )
-from accordwatch.accountancy_balance import build_balance
-from accordwatch.balance_file import report, run
+from accordwatch.accountancy_balance import evaluate_balance
 from accordwatch.cli.context import console, print_json, read_document, signing_key, workspace
 from accordwatch.cli.safeguards import METHODS_HELP, check_format, draw, method_table
 from accordwatch.cli.safeguards import print_evaluation as print_statistics
@@ -243,11 +242,11 @@ def balance(
     except ValueError as exc:
         raise InputError(str(exc)) from None
     state = effective(accountancy_records(workspace().ledger()))
-    built = build_balance(
+    evaluated = evaluate_balance(
         state, mba, table=method_table(methods, mba), settings=settings, material=chosen
     )
-    result = run(built.data, where=f"MBA {mba}")
-    out = {**built.to_json(), **report(result, built.data)}
+    built, result = evaluated.balance, evaluated.evaluation
+    out = evaluated.to_json()
     if fmt == "json":
         print_json(out)
     else:

@@ -11,13 +11,15 @@ several dates, with the timeline chart. Through the user's commands it then
 submits declarations, imports launch events (every launch of 2019 among them)
 and reports their violations, imports an illustrative plutonium store's
 accountancy reports with a planted diversion and shows the balance tests
-alarm, inspects the store and finds the one planted discrepancy, and writes
-the report.
+alarm, inspects the store and finds the one planted discrepancy, writes
+the report, and issues the inspectorate a token to sign in to the dashboard
+with (`inspectorate.token`), where the declarations and their diff are read.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -29,6 +31,7 @@ from accordwatch.accord_check import check_file
 from accordwatch.audit import audit
 from accordwatch.charts.roadmap_chart import draw_roadmap
 from accordwatch.cli.context import console
+from accordwatch.cli.token import issue_token
 from accordwatch.envelope import seal
 from accordwatch.errors import AccordwatchError, InputError
 from accordwatch.examples import example_path
@@ -46,6 +49,7 @@ from accordwatch.workspace import Workspace, init_workspace
 
 MARKER = ".accordwatch-demo"
 STORE = "yb-pu-store"  # the MBA of the shipped accountancy and inspection examples
+TOKEN_LIFETIME = "30d"  # of the inspectorate's dashboard token, written to the workspace
 
 PARTIES = [
     ("dprk", "declarant", "Democratic People's Republic of Korea"),
@@ -208,12 +212,15 @@ def demo(
 
     _roadmap(ledger, keys, home)
     _commands(home)
+    token_file = _inspectorate_token(ledger, home)
 
     _step("Next")
     console.print(
         f"The demo workspace is {home}. Open {home}/report/ in a browser, or serve the "
         f"dashboard and API:\n"
         f"  accordwatch --home {home} serve     # then http://127.0.0.1:8000/\n"
+        f"  then sign in at /signin with the token in {token_file} to read the confidential "
+        f"declarations and their diff at /declarations as the inspectorate\n"
         f"Or from the command line:\n"
         f"  accordwatch --home {home} log show\n"
         f"  accordwatch --home {home} log prove {receipts[0].index}\n"
@@ -224,6 +231,17 @@ def demo(
         f"  accordwatch --home {home} accountancy show --mba {STORE} --history\n"
         f"  accordwatch receipt verify {home}/receipt-{receipts[0].index}.json --log {export}"
     )
+
+
+def _inspectorate_token(ledger: Ledger, home: Path) -> Path:
+    """A token reading as the IAEA, in a file only its owner may read."""
+    token, _ = issue_token(ledger, "iaea", "inspectorate", TOKEN_LIFETIME)
+    path = home / "inspectorate.token"
+    # created with mode 0600, so the token is never readable by others, even briefly
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(token + "\n")
+    return path
 
 
 def _roadmap(ledger: Ledger, keys: dict[str, SigningKey], home: Path) -> None:

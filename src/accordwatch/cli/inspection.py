@@ -18,13 +18,11 @@ import json
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.table import Table
 
 from accordwatch.accountancy import effective
-from accordwatch.checkpoint import Checkpoint
 from accordwatch.cli.context import (
     console,
     print_json,
@@ -35,15 +33,17 @@ from accordwatch.cli.context import (
 from accordwatch.cli.safeguards import METHODS_HELP, check_format, method_table
 from accordwatch.declared_items import from_document, from_listing
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.inspection import DeclaredItem, InspectionPlanBody, compare
+from accordwatch.inspection import DeclaredItem, InspectionPlanBody, compare_inspection
 from accordwatch.materials import Material, significant_quantity
 from accordwatch.records import record_type
-from accordwatch.sampling import draw, plan_stratum, seed_from_checkpoint
+from accordwatch.sampling import plan_stratum, seed_from_checkpoint
 from accordwatch.store.accountancy_source import (
     LoggedInspection,
     LoggedPlan,
     accountancy_records,
     inspection_records,
+    selection,
+    selection_json,
 )
 from accordwatch.store.ledger import Ledger, utc_now
 from accordwatch.timeutil import parse_date
@@ -88,17 +88,6 @@ def _strata(items: list[DeclaredItem], mba: str) -> dict[str, list[DeclaredItem]
         if len(kinds) > 1:
             raise InputError(f"stratum {name} mixes materials {', '.join(sorted(map(str, kinds)))}")
     return dict(sorted(grouped.items()))
-
-
-def selection(ledger: Ledger, logged: LoggedPlan) -> tuple[str, dict[str, list[str]]]:
-    """The checkpoint that first covered the plan (signature checked) and the items drawn."""
-    note = ledger.checkpoint_covering(logged.index)
-    checkpoint = Checkpoint.open(note, ledger.signer.verifier)
-    if checkpoint.size <= logged.index:
-        raise NotFoundError(f"no checkpoint covers plan entry {logged.index} yet")
-    seed = seed_from_checkpoint(note)
-    chosen = {s.name: draw(seed, s.name, s.item_ids, s.sample_size) for s in logged.plan.strata}
-    return note, chosen
 
 
 @inspection_app.command("plan")
@@ -171,19 +160,8 @@ def plan(
     console.print(f"{as_party} logged plan {payload['plan_id']} at entry {receipt.index}")
     _print_plan(logged, chosen)
     if out is not None:
-        out.write_text(json.dumps(_selection_json(logged, note, chosen), indent=2) + "\n", "utf-8")
+        out.write_text(json.dumps(selection_json(logged, note, chosen), indent=2) + "\n", "utf-8")
         console.print(f"selection written to {out}")
-
-
-def _selection_json(logged: LoggedPlan, note: str, chosen: dict[str, list[str]]) -> dict[str, Any]:
-    return {
-        "plan_entry": logged.index,
-        "mba": logged.plan.mba,
-        "plan_id": logged.plan.plan_id,
-        "checkpoint": note,
-        "seed": seed_from_checkpoint(note).hex(),
-        "selected": chosen,
-    }
 
 
 def _print_plan(logged: LoggedPlan, chosen: dict[str, list[str]]) -> None:
@@ -223,7 +201,7 @@ def draw_command(
     logged, _ = _plan(ledger, entry)
     note, chosen = selection(ledger, logged)
     if fmt == "json":
-        print_json(_selection_json(logged, note, chosen))
+        print_json(selection_json(logged, note, chosen))
     else:
         console.print(
             f"plan {logged.plan.plan_id} (entry {entry}), seed {seed_from_checkpoint(note).hex()}"
@@ -293,25 +271,20 @@ def compare_command(
     mba = logged.plan.mba
     items, source = _declared(ledger, mba, declared, chosen_report.report.date)
     _, chosen = selection(ledger, logged)
-    result = compare(
+    inspected = compare_inspection(
+        entry,
+        logged.plan,
+        chosen_report.index,
+        chosen_report.report,
         items,
-        mba=mba,
-        observations=chosen_report.report.observations,
-        strata={s.name: s.item_ids for s in logged.plan.strata},
+        source,
         selected=chosen,
         table=method_table(methods, mba),
-        materials={s.name: s.material.value for s in logged.plan.strata},
         default_method=operator_method,
         k=k,
     )
-    out = {
-        "plan_entry": entry,
-        "report_entry": chosen_report.index,
-        "report_id": chosen_report.report.report_id,
-        "mba": mba,
-        "declared": source,
-        **result.to_json(),
-    }
+    result = inspected.comparison
+    out = inspected.to_json()
     if fmt == "json":
         print_json(out)
         return

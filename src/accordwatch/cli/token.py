@@ -13,11 +13,24 @@ from rich.table import Table
 from accordwatch.cli.context import console, print_json, workspace
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.records import Role
-from accordwatch.store.ledger import utc_now
+from accordwatch.store.ledger import Ledger, utc_now
 from accordwatch.store.token_store import TokenStore
-from accordwatch.tokens import TOKEN_BYTES, check_role, expiry, make_token
+from accordwatch.tokens import TOKEN_BYTES, Grant, check_role, expiry, make_token
 
 token_app = typer.Typer(help="Bearer tokens of the web service.", no_args_is_help=True)
+
+
+def issue_token(ledger: Ledger, party: str, role: str, expires: str) -> tuple[str, Grant]:
+    """Issue a token for a registered party in its registered role; only its hash is stored."""
+    record = ledger.registry().parties.get(party)
+    if record is None:
+        raise NotFoundError(f"unknown party {party!r}")
+    granted = check_role(party, role, Role(record.role))
+    now = utc_now()
+    until = expiry(expires, now)
+    token = make_token(secrets.token_bytes(TOKEN_BYTES))
+    grant = TokenStore(ledger.engine, ledger.url).add(token, party, granted, now, until)
+    return token, grant
 
 
 @token_app.command("issue")
@@ -27,20 +40,11 @@ def issue(
     expires: str = typer.Option(..., "--expires", help="A duration (12h, 30d, 4w) or a date"),
 ) -> None:
     """Issue a token and print it (once: only its hash is stored)."""
-    ws = workspace()
-    ledger = ws.ledger()
-    record = ledger.registry().parties.get(party)
-    if record is None:
-        raise NotFoundError(f"unknown party {party!r}")
-    granted = check_role(party, role, Role(record.role))
-    now = utc_now()
-    until = expiry(expires, now)
-    token = make_token(secrets.token_bytes(TOKEN_BYTES))
-    grant = TokenStore(ledger.engine, ledger.url).add(token, party, granted, now, until)
+    token, grant = issue_token(workspace().ledger(), party, role, expires)
     typer.echo(token)
     typer.echo(
-        f"token {grant.token_id} for {party} ({granted.value}) expires "
-        f"{until.isoformat().replace('+00:00', 'Z')}; it is shown only now",
+        f"token {grant.token_id} for {party} ({grant.role.value}) expires "
+        f"{grant.expires_at.isoformat().replace('+00:00', 'Z')}; it is shown only now",
         err=True,
     )
 

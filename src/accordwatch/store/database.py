@@ -9,13 +9,14 @@ PostgreSQL the row lock on `log_head` serialises writers instead.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, OperationalError
 
 from accordwatch.errors import InputError, StorageError
 
@@ -26,6 +27,8 @@ WRITE = "accordwatch_write"
 # entries. Checkpointing the WAL every 10,000 pages (40 MiB) instead of 1,000
 # copies an index page that several commits touched once, not once each.
 SQLITE_CACHE_KIB = 64 * 1024
+PING_AFTER_IDLE_SECONDS = 5.0
+_IDLE_SINCE = "accordwatch_idle_since"
 SQLITE_WAL_CHECKPOINT_PAGES = 10_000
 
 
@@ -58,10 +61,40 @@ def open_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
     elif backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":
             raise InputError("PostgreSQL URLs use the psycopg driver: postgresql+psycopg://...")
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url)
+        _ping_idle_connections(engine)
     else:
         raise InputError(f"unsupported database {backend!r}: use sqlite:// or postgresql://")
     return engine
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Check a pooled connection before use only if it sat idle for a while.
+
+    A connection the server dropped (a restart, an idle timeout) would fail
+    the first request that used it. Pinging at every checkout prevents that
+    but costs a round trip, as much as a typical read; a connection in steady
+    use was just seen working, so only one idle for `PING_AFTER_IDLE_SECONDS`
+    is pinged, and replaced if the ping fails.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            autocommit = dbapi_connection.autocommit
+            dbapi_connection.autocommit = True
+            dbapi_connection.execute("SELECT 1")
+            dbapi_connection.autocommit = autocommit
+        except Exception as exc:
+            # the pool discards this connection and checks out another
+            raise DisconnectionError(f"stale connection: {exc}") from exc
 
 
 def _configure_sqlite(engine: Engine, synchronous: str) -> None:

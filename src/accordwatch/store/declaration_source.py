@@ -10,27 +10,22 @@ logged events, and every entry that names an item (`item_mentions`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
-
 from accordwatch.accord import Accord
-from accordwatch.canonical import parse_json
 from accordwatch.declaration import Declaration, DeclarationError, parse_declaration
 from accordwatch.declaration_access import Reader, open_record
 from accordwatch.declaration_events import ObservedLaunch
 from accordwatch.declaration_history import Filed
 from accordwatch.declaration_items import Mention, declaration_mentions, payload_mentions
-from accordwatch.envelope import Envelope, Opening
 from accordwatch.errors import AccordwatchError, InputError, NotFoundError
 from accordwatch.records import Role
 from accordwatch.roadmap_log import Signature
-from accordwatch.store.database import storage_errors
 from accordwatch.store.ledger import Ledger
+from accordwatch.store.payloads import logged_rows
 from accordwatch.store.roadmap_source import roadmap_records
-from accordwatch.store.schema import entries, openings
 
 LAUNCH_TYPES = ("missile_launch", "satellite_launch", "unclassified_launch")
 
@@ -62,37 +57,10 @@ def reader_for(ledger: Ledger, party: str | None) -> Reader | None:
     return Reader(party, Role(record.role))
 
 
-def _rows(
-    ledger: Ledger, types: Sequence[str] | None = None, *, chunk: int = 2000
-) -> Iterator[tuple[int, Envelope, Opening | None]]:
-    """Entries (of some record types) with their stored openings, in log order, by chunks."""
-    after = -1
-    while True:
-        query = (
-            select(entries.c.idx, entries.c.envelope, openings.c.salt, openings.c.payload)
-            .join(openings, openings.c.idx == entries.c.idx, isouter=True)
-            .where(entries.c.idx > after)
-        )
-        if types is not None:
-            query = query.where(entries.c.record_type.in_(types))
-        with storage_errors(ledger.url), ledger.engine.connect() as conn:
-            rows = conn.execute(query.order_by(entries.c.idx).limit(chunk)).all()
-        if not rows:
-            return
-        for index, raw, salt, payload in rows:
-            where = f"log entry {index}"
-            envelope = Envelope.from_bytes(bytes(raw), where=where)
-            opening = None
-            if salt is not None:
-                opening = Opening(bytes(salt), parse_json(bytes(payload), where=where))
-            yield int(index), envelope, opening
-        after = rows[-1].idx
-
-
 def logged_declarations(ledger: Ledger, reader: Reader | None) -> list[LoggedDeclaration]:
     """Every declaration in the log, in log order, opened where `reader` may read it."""
     out = []
-    for index, envelope, opening in _rows(ledger, ("declaration",)):
+    for index, envelope, opening in logged_rows(ledger, ("declaration",)):
         where = f"log entry {index}"
         declaration = None
         unreadable = ""
@@ -180,7 +148,7 @@ def item_mentions(ledger: Ledger, uid: str, reader: Reader | None) -> tuple[list
         raise InputError("give the unique identifier of an item")
     found: list[Mention] = []
     hidden = 0
-    for index, envelope, opening in _rows(ledger):
+    for index, envelope, opening in logged_rows(ledger):
         where = f"log entry {index}"
         try:
             payload = open_record(envelope, opening, reader, where=where)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import perf_counter
 from typing import Any
@@ -31,7 +31,7 @@ from accordwatch.canonical import canonical_json
 from accordwatch.check import Limits, check_submission
 from accordwatch.checkpoint import Checkpoint
 from accordwatch.envelope import Submission
-from accordwatch.errors import InputError, NotFoundError, StorageError
+from accordwatch.errors import AccordwatchError, InputError, NotFoundError, StorageError
 from accordwatch.merkle import (
     EMPTY_ROOT,
     CompactRange,
@@ -63,6 +63,7 @@ _REGISTRY_PAYLOADS = (Genesis, PartyRegistration, KeyRegistration, KeyRevocation
 _CACHE_FROM_LEVEL = 6
 _CACHE_FROM_KEY = _CACHE_FROM_LEVEL << 48
 _INDEX_MASK = (1 << 48) - 1
+_OPENED_KEPT = 4096
 
 
 def utc_now() -> datetime:
@@ -106,7 +107,7 @@ class _Staged:
     result: AppendResult
     registry: Registry | None = None
     new_nodes: list[tuple[int, bytes]] | None = None
-    receipt: Receipt | None = None
+    receipts: dict[int, Receipt] = field(default_factory=dict)
 
 
 class Ledger:
@@ -128,7 +129,12 @@ class Ledger:
         self._node_cache: dict[NodeId, bytes] = {}
         # The log only grows: any size it was once seen to have stays valid.
         self._known_size = 0
+        self._opened: dict[str, Checkpoint] = {}
         self.sql = Statements(engine.dialect)
+        # Reads outside a write see committed rows and need no transaction: on
+        # PostgreSQL, autocommit spares a BEGIN and a ROLLBACK round trip per read
+        # (the log is append-only, so the statements of one read never disagree).
+        self._autocommit_reads = engine.dialect.name == "postgresql"
 
     @property
     def origin(self) -> str:
@@ -141,13 +147,47 @@ class Ledger:
 
         A new entry's receipt is built inside the append transaction from the
         checkpoint just signed and the Merkle nodes at hand (the tree's edge
-        before the entry and the nodes it completed), with no further reads;
-        an entry already in the log gets the receipt it was first given.
+        before the entry and the nodes it completed), with few or no further
+        reads; an entry already in the log gets the receipt it was first given.
         """
-        staged = self._write([submission], where=where, timings=None, want_receipt=True)
-        if staged.receipt is not None:
-            return staged.receipt
-        return self.receipt(staged.result.entries[0].index)
+        return self._receipts(self._write([submission], where=where, want_receipts=True))[0]
+
+    def submit_many(
+        self, submissions: Sequence[Submission], *, where: str = "submission"
+    ) -> list[Receipt | AccordwatchError]:
+        """Append independent submissions together, each with its own outcome.
+
+        For a service taking submissions from many clients at once: those that
+        arrive together share one transaction and one signed checkpoint (a
+        group commit), which is what lets a log serialised on one head lock
+        keep up. One client's bad submission must not fail the others', so if
+        the batch is refused, each submission is appended on its own and gets
+        its own receipt or error. A database failure is every submission's error.
+        """
+        try:
+            staged = self._write(submissions, where=where, want_receipts=True)
+            return list(self._receipts(staged))
+        except StorageError as exc:
+            return [exc] * len(submissions)
+        except AccordwatchError:
+            if len(submissions) == 1:
+                raise
+        outcomes: list[Receipt | AccordwatchError] = []
+        for submission in submissions:
+            try:
+                outcomes.append(self.submit(submission, where=where))
+            except AccordwatchError as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    def _receipts(self, staged: _Staged) -> list[Receipt]:
+        # An entry added by this write has its receipt at hand; one already in
+        # the log gets the receipt it was first given.
+        out: list[Receipt] = []
+        for a in staged.result.entries:
+            held = None if a.duplicate else staged.receipts.get(a.index)
+            out.append(held if held is not None else self.receipt(a.index))
+        return out
 
     def append(
         self,
@@ -165,22 +205,22 @@ class Ledger:
         node rows), `entries` (entry rows, openings, projections),
         `checkpoint` (head, signed checkpoint) and `commit`.
         """
-        return self._write(submissions, where=where, timings=timings, want_receipt=False).result
+        return self._write(submissions, where=where, timings=timings).result
 
     def _write(
         self,
         submissions: Sequence[Submission],
         *,
         where: str,
-        timings: dict[str, float] | None,
-        want_receipt: bool,
+        timings: dict[str, float] | None = None,
+        want_receipts: bool = False,
     ) -> _Staged:
         now = self.clock()
         with storage_errors(self.url):
             try:
                 with self.engine.connect().execution_options(**{WRITE: True}) as conn:
                     with conn.begin():
-                        staged = self._append(conn, submissions, now, where, timings, want_receipt)
+                        staged = self._append(conn, submissions, now, where, timings, want_receipts)
                         stored_at = perf_counter()
                     if timings is not None:
                         _add(timings, "commit", perf_counter() - stored_at)
@@ -206,7 +246,7 @@ class Ledger:
         now: datetime,
         where: str,
         timings: dict[str, float] | None,
-        want_receipt: bool,
+        want_receipts: bool,
     ) -> _Staged:
         sql = self.sql
         started = perf_counter()
@@ -308,13 +348,13 @@ class Ledger:
         cur.execute(sql.update_head, (compact.size, root, compact.to_bytes()))
         note = Checkpoint(self.origin, compact.size, root).sign(self.signer)
         cur.execute(sql.insert_checkpoint, (compact.size, root, note, recorded_at))
-        receipt = None
-        if want_receipt and not results[0].duplicate:
-            first, _, leaf = fresh[0]
+        receipts: dict[int, Receipt] = {}
+        if want_receipts:
             at_hand = dict(zip(root_plan(size), edge, strict=True))
             at_hand.update(((key >> 48, key & _INDEX_MASK), h) for key, h in node_rows)
-            proof = self._resolve(cur, inclusion_plan(first, compact.size), at_hand)
-            receipt = Receipt(first, compact.size, leaf, proof, note)
+            for idx, _, leaf in fresh:
+                proof = self._resolve(cur, inclusion_plan(idx, compact.size), at_hand)
+                receipts[idx] = Receipt(idx, compact.size, leaf, proof, note)
         if timings is not None:
             _add(timings, "read", (hashed - started) + (read - hashed_end))
             _add(timings, "hash", hashed_end - hashed)
@@ -322,7 +362,7 @@ class Ledger:
             _add(timings, "merkle", merkle - checked)
             _add(timings, "entries", stored - merkle)
             _add(timings, "checkpoint", perf_counter() - stored)
-        return _Staged(AppendResult(results, compact.size, note), registry, node_rows, receipt)
+        return _Staged(AppendResult(results, compact.size, note), registry, node_rows, receipts)
 
     def forget_registry(self) -> None:
         """Drop the cached registry; the next append reads it from the projections."""
@@ -350,11 +390,16 @@ class Ledger:
         with storage_errors(self.url):
             raw = self.engine.raw_connection()
             try:
+                if self._autocommit_reads:
+                    # psycopg switches this without a round trip on an idle connection
+                    raw.driver_connection.autocommit = True  # type: ignore[union-attr]
                 cur = raw.cursor()
                 try:
                     yield cur
                 finally:
                     cur.close()
+                    if self._autocommit_reads:
+                        raw.driver_connection.autocommit = False  # type: ignore[union-attr]
             finally:
                 raw.close()
 
@@ -371,11 +416,22 @@ class Ledger:
             return projections.load_registry(conn)
 
     def entry(self, index: int) -> StoredEntry:
-        with storage_errors(self.url), self.engine.connect() as conn:
-            row = conn.execute(select(entries).where(entries.c.idx == index)).first()
+        with self.cursor() as cur:
+            cur.execute(self.sql.entry, (index,))
+            row = cur.fetchone()
         if row is None:
             raise NotFoundError(f"no log entry {index} (log size {self.size()})")
-        return _stored(row)
+        idx, leaf, envelope, record_type, party, signed_at, recorded_at = row
+        moment = self.sql.read_moment
+        return StoredEntry(
+            index=int(idx),
+            leaf_hash=bytes(leaf),
+            envelope=bytes(envelope),
+            record_type=record_type,
+            party=party,
+            signed_at=_aware(moment(signed_at)),
+            recorded_at=_aware(moment(recorded_at)),
+        )
 
     def entries(
         self, start: int = 0, end: int | None = None, *, chunk: int = 2000
@@ -404,8 +460,12 @@ class Ledger:
 
     def latest_checkpoint(self, conn: Connection | None = None) -> str:
         if conn is None:
-            with storage_errors(self.url), self.engine.connect() as c:
-                return self.latest_checkpoint(c)
+            with self.cursor() as cur:
+                cur.execute(self.sql.latest_checkpoint)
+                row = cur.fetchone()
+            if row is None:
+                raise NotFoundError("the log has no checkpoint yet: run accordwatch init")
+            return str(row[0])
         note = conn.execute(
             select(checkpoints.c.note).order_by(checkpoints.c.size.desc()).limit(1)
         ).scalar()
@@ -508,6 +568,20 @@ class Ledger:
             size = self._check_size(cur, size)
             return self._resolve(cur, [root_plan(size)])[0] if size else EMPTY_ROOT
 
+    def opened(self, note: str) -> Checkpoint:
+        """The checkpoint a note of this log states, its signature checked once per note.
+
+        Notes never change once issued, and checking the signature costs
+        more than the rest of a proof, so the notes checked last are kept.
+        """
+        cp = self._opened.get(note)
+        if cp is None:
+            cp = Checkpoint.open(note, self.signer.verifier)
+            if len(self._opened) >= _OPENED_KEPT:
+                self._opened.clear()
+            self._opened[note] = cp
+        return cp
+
     def receipt(self, index: int, *, at: str = "first") -> Receipt:
         """Receipt for an entry against the checkpoint that first included it, or the latest."""
         sql = self.sql
@@ -523,7 +597,7 @@ class Ledger:
                 if row is None:
                     raise NotFoundError("the log has no checkpoint yet: run accordwatch init")
             note = str(row[0])
-            cp = Checkpoint.open(note, self.signer.verifier)
+            cp = self.opened(note)
             size = self._check_size(cur, cp.size)
             if not 0 <= index < size:
                 raise NotFoundError(f"no log entry {index} in a tree of size {size}")

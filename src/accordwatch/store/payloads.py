@@ -4,17 +4,20 @@ The one reader behind the road map, compliance and accountancy sources: it
 parses each envelope, takes the public payload or, for a confidential entry,
 the stored opening (the operator's view; what a reader may see is decided by
 the callers that serve readers), and validates it with its record type.
+`logged_rows` gives the envelopes and stored openings themselves, for the
+callers that open each entry for one reader (`declaration_access.open_record`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 
 from accordwatch.canonical import parse_json
+from accordwatch.envelope import Envelope, Opening
 from accordwatch.errors import VerificationError
 from accordwatch.records import Payload, record_type
 from accordwatch.store.database import storage_errors
@@ -50,3 +53,30 @@ def logged_payloads(ledger: Ledger, types: tuple[str, ...]) -> Iterator[LoggedPa
             data = parse_json(bytes(opened), where=where)
         payload = record_type(env["record_type"], where=where).parse_payload(data, where=where)
         yield LoggedPayload(index, parse_time(env["time"], where=where), str(env["party"]), payload)
+
+
+def logged_rows(
+    ledger: Ledger, types: Sequence[str] | None = None, *, chunk: int = 2000
+) -> Iterator[tuple[int, Envelope, Opening | None]]:
+    """Entries (of some record types) with their stored openings, in log order, by chunks."""
+    after = -1
+    while True:
+        query = (
+            select(entries.c.idx, entries.c.envelope, openings.c.salt, openings.c.payload)
+            .join(openings, openings.c.idx == entries.c.idx, isouter=True)
+            .where(entries.c.idx > after)
+        )
+        if types is not None:
+            query = query.where(entries.c.record_type.in_(types))
+        with storage_errors(ledger.url), ledger.engine.connect() as conn:
+            rows = conn.execute(query.order_by(entries.c.idx).limit(chunk)).all()
+        if not rows:
+            return
+        for index, raw, salt, payload in rows:
+            where = f"log entry {index}"
+            envelope = Envelope.from_bytes(bytes(raw), where=where)
+            opening = None
+            if salt is not None:
+                opening = Opening(bytes(salt), parse_json(bytes(payload), where=where))
+            yield int(index), envelope, opening
+        after = rows[-1].idx

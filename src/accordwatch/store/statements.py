@@ -47,6 +47,7 @@ class Statements:
             raise StorageError(f"unsupported DBAPI paramstyle {dialect.paramstyle!r}")
         moment = entries.c.recorded_at.type.dialect_impl(dialect)
         self.moment: Callable[[Any], Any] = moment.bind_processor(dialect) or _same
+        self.read_moment: Callable[[Any], Any] = moment.result_processor(dialect, None) or _same
         self.head = "SELECT size, edge FROM log_head" + ("" if self.sqlite else " FOR UPDATE")
         self.size = "SELECT COALESCE(MAX(size), 0) FROM log_head"
         self.insert_entries = self._insert(
@@ -73,6 +74,10 @@ class Statements:
             f"SELECT note FROM checkpoints WHERE size > {p} ORDER BY size LIMIT 1"
         )
         self.leaf_of = f"SELECT leaf_hash FROM entries WHERE idx = {p}"
+        self.entry = (
+            "SELECT idx, leaf_hash, envelope, record_type, party, signed_at, recorded_at "
+            f"FROM entries WHERE idx = {p}"
+        )
         self.audit_entries = (
             f"SELECT idx, envelope, leaf_hash FROM entries WHERE idx >= {p} ORDER BY idx LIMIT {p}"
         )

@@ -30,6 +30,7 @@ from accordwatch.errors import NotFoundError
 from accordwatch.events import current_events
 from accordwatch.store.compliance_source import compliance_records
 from accordwatch.store.roadmap_source import roadmap_records
+from accordwatch.web.visitor import signed_in
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -127,12 +128,20 @@ def _page(request: Request, template: str, data: dict[str, Any]) -> HTMLResponse
     twin = ("/overview" if path == "/" else path) + ".json"
     if request.url.query:
         twin += "?" + request.url.query
-    return templates.TemplateResponse(request, template, {"data": data, "twin": twin})
+    # the header says whom the visitor reads as (the sign-in cookie), on every page
+    context = {"data": data, "twin": twin, "visitor": signed_in(request)}
+    return templates.TemplateResponse(request, template, context)
 
 
 def install(app: FastAPI) -> None:
     """Add the pages, their JSON twins and the static files to the application."""
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    # imported here: they build their pages with `_page` from this module
+    from accordwatch.web import declarations_page, safeguards_page, signin
+
+    signin.install(app)
+    declarations_page.install(app)
+    safeguards_page.install(app)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview_html(request: Request, svc: ServiceDep, as_of: AsOf = None) -> HTMLResponse:

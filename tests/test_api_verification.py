@@ -1,0 +1,319 @@
+"""Material balances and inspections through the API and the safeguards page, per reader.
+
+On the demo's log (a plutonium store's confidential accountancy reports by
+the declarant with a planted diversion, and the inspectorate's confidential
+plan and report with one planted discrepancy): anyone sees that the records
+exist; the declarant and the inspectorate see the balances; only the
+inspectorate sees the inspections; other parties, observers and readers
+without a token see no figure, and nothing computed from a record reaches a
+reader who may not read it. A second log with two declarants shows that
+each reads only the balances of its own reports.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from accordwatch.api import create_app
+from accordwatch.cli import main
+from accordwatch.records import Role
+from accordwatch.store.ledger import utc_now
+from accordwatch.store.token_store import TokenStore
+from accordwatch.tokens import make_token
+from accordwatch.workspace import Workspace
+from tests.helpers import Log
+from tests.test_api import assert_problem
+
+STORE = "yb-pu-store"
+EXAMPLES = files("accordwatch.examples")
+ROLES = {
+    "dprk": Role.DECLARANT,
+    "iaea": Role.INSPECTORATE,
+    "usa": Role.PARTY,
+    "cns": Role.OBSERVER,
+}
+ENDPOINTS = ("/api/verification/balances", "/api/verification/inspections")
+
+
+def _issue(ws: Workspace, party: str, role: Role, seed: int, *, days: int = 1) -> str:
+    ledger = ws.ledger()
+    token = make_token(bytes([seed]) * 32)
+    now = utc_now()
+    TokenStore(ledger.engine, ledger.url).add(
+        token, party, role, now - timedelta(days=2), now + timedelta(days=days)
+    )
+    return token
+
+
+@dataclass(frozen=True)
+class Demo:
+    client: TestClient
+    home: Path
+    tokens: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """The demo's workspace served, and a token per party (and an expired and a revoked one)."""
+    home = tmp_path_factory.mktemp("verification") / "demo"
+    main(["demo", "--home", str(home)])
+    ws = Workspace.open(home)
+    tokens = {p: _issue(ws, p, role, 100 + n) for n, (p, role) in enumerate(ROLES.items())}
+    tokens["expired"] = _issue(ws, "iaea", Role.INSPECTORATE, 90, days=-1)
+    tokens["revoked"] = _issue(ws, "iaea", Role.INSPECTORATE, 91)
+    store = TokenStore(ws.ledger().engine, ws.ledger().url)
+    store.revoke(store.find(tokens["revoked"]).token_id, utc_now())
+    return Demo(TestClient(create_app(ws)), home, tokens)
+
+
+def _get(client: TestClient, path: str, token: str | None, **params: Any) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = client.get(path, headers=headers, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _public_only(record: dict[str, Any]) -> None:
+    assert record["readable"] is False
+    assert record["confidential"] is True
+    assert "may not read it" in record["unreadable"]
+
+
+@pytest.mark.parametrize("who", [None, "usa", "cns"])
+def test_readers_without_rights_see_only_that_records_exist(demo: Demo, who: str | None) -> None:
+    client, tokens = demo.client, demo.tokens
+    token = tokens[who] if who else None
+    balances = _get(client, "/api/verification/balances", token)
+    assert balances["balances"] == [] and balances["unavailable"] == []
+    assert len(balances["records"]) == balances["withheld"] == 25
+    for record in balances["records"]:
+        _public_only(record)
+        assert record["party"] == "dprk" and record["record_type"].startswith("accountancy.")
+    inspections = _get(client, "/api/verification/inspections", token)
+    kinds = [r["record_type"] for r in inspections["records"]]
+    assert kinds == ["inspection.plan", "inspection.report"]
+    assert inspections["withheld"] == 2 and inspections["accountancy_withheld"] == 25
+    for record in inspections["records"]:
+        _public_only(record)
+        assert record["content"] is None and record["unavailable"] is None
+        assert record.get("selection", record.get("comparison")) is None
+        one = _get(client, f"/api/verification/inspections/{record['index']}", token)
+        assert one == record
+    # nothing of the content: not the balance area, an item, a figure or a finding
+    text = json.dumps([balances, inspections])
+    for secret in (STORE, "CAN-0", "muf", "findings", '"pu"'):
+        assert secret not in text
+    assert (balances["reader"] is None) is (who is None)
+
+
+def test_the_inspectorate_sees_balances_alarms_and_the_discrepancy(
+    demo: Demo,
+) -> None:
+    client, tokens = demo.client, demo.tokens
+    balances = _get(client, "/api/verification/balances", tokens["iaea"])
+    assert balances["reader"] == {"party": "iaea", "role": "inspectorate"}
+    assert balances["withheld"] == 0
+    assert all(r["readable"] and r["unreadable"] is None for r in balances["records"])
+    [balance] = balances["balances"]
+    assert (balance["mba"], balance["material"], balance["period_count"]) == (STORE, "pu", 12)
+    # the planted diversion: balances 8 to 10 alarm, Page's test from 9
+    assert balance["alarms"]["muf"] == {"first": 8, "balances": [8, 9, 10]}
+    assert balance["alarms"]["page"]["first"] == 9
+    thresholds = balance["thresholds"]
+    for i, sigma in enumerate(balance["sigma_muf"]):
+        assert thresholds["muf"][i] == pytest.approx(3 * sigma)
+        assert (balance["muf"][i] > thresholds["muf"][i]) is (i + 1 in [8, 9, 10])
+    assert thresholds["page"] == [balance["h"]] * 12
+    # every period rests on logged accountancy reports: its two listings at least
+    accountancy = {r["index"] for r in balances["records"]}
+    for period in balance["periods"]:
+        assert len(period["entries"]) >= 2 and set(period["entries"]) <= accountancy
+
+    inspections = _get(client, "/api/verification/inspections", tokens["iaea"])
+    assert inspections["withheld"] == 0
+    plan, report = inspections["records"]
+    assert plan["content"]["mba"] == STORE and plan["unavailable"] is None
+    assert plan["selection"]["plan_entry"] == plan["index"]
+    assert sum(len(ids) for ids in plan["selection"]["selected"].values()) == 12
+    comparison = report["comparison"]
+    assert comparison["plan_entry"] == plan["index"]
+    assert comparison["report_entry"] == report["index"]
+    assert [(f["kind"], f["item_id"]) for f in comparison["findings"]] == [("missing", "CAN-016")]
+    assert not any(d["significant"] for d in comparison["d_statistics"])
+    for record in (plan, report):
+        one = _get(client, f"/api/verification/inspections/{record['index']}", tokens["iaea"])
+        assert one == record
+
+
+def test_api_figures_are_those_of_the_commands(
+    demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same shapes and values as `accountancy balance` and `inspection compare` print."""
+    client, tokens = demo.client, demo.tokens
+    home = str(demo.home)
+    [balance] = _get(client, "/api/verification/balances", tokens["iaea"])["balances"]
+    capsys.readouterr()
+    main(["--home", home, "accountancy", "balance", STORE, "--format", "json"])
+    printed = json.loads(capsys.readouterr().out)
+    assert {k: v for k, v in balance.items() if k != "thresholds"} == printed
+    plan, report = _get(client, "/api/verification/inspections", tokens["iaea"])["records"]
+    main(["--home", home, "inspection", "compare", str(plan["index"]), "--format", "json"])
+    assert report["comparison"] == json.loads(capsys.readouterr().out)
+    main(["--home", home, "inspection", "draw", str(plan["index"]), "--format", "json"])
+    assert plan["selection"] == json.loads(capsys.readouterr().out)
+
+
+def test_the_declarant_sees_its_balances_not_the_inspections(
+    demo: Demo,
+) -> None:
+    client, tokens = demo.client, demo.tokens
+    mine = _get(client, "/api/verification/balances", tokens["dprk"])
+    theirs = _get(client, "/api/verification/balances", tokens["iaea"])
+    assert mine["withheld"] == 0
+    assert mine["balances"] == theirs["balances"]
+    inspections = _get(client, "/api/verification/inspections", tokens["dprk"])
+    assert inspections["withheld"] == 2
+    for record in inspections["records"]:
+        _public_only(record)
+        assert record["content"] is None
+    assert "CAN-0" not in json.dumps(inspections)
+
+
+@pytest.mark.parametrize("token", ["expired", "revoked"])
+def test_expired_and_revoked_tokens_are_refused_everywhere(demo: Demo, token: str) -> None:
+    client, tokens = demo.client, demo.tokens
+    headers = {"Authorization": f"Bearer {tokens[token]}"}
+    plan_index = _get(client, ENDPOINTS[1], None)["records"][0]["index"]
+    paths = [*ENDPOINTS, f"/api/verification/inspections/{plan_index}"]
+    paths += ["/safeguards.json", f"/safeguards.svg?mba={STORE}"]
+    for path in paths:
+        response = client.get(path, headers=headers)
+        assert_problem(response, 401, token)
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_bad_indices_are_problems(demo: Demo) -> None:
+    client, tokens = demo.client, demo.tokens
+    iaea = {"Authorization": f"Bearer {tokens['iaea']}"}
+    for index in (0, 5, 10**9):
+        assert_problem(
+            client.get(f"/api/verification/inspections/{index}", headers=iaea),
+            404,
+            f"log entry {index} is not an inspection plan or report",
+        )
+    for bad in ("-1", "abc", str(1 << 60)):
+        assert_problem(client.get(f"/api/verification/inspections/{bad}"), 422, "index")
+
+
+def test_routes_declare_their_problems(demo: Demo) -> None:
+    client = demo.client
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in (*ENDPOINTS, "/api/verification/inspections/{index}"):
+        responses = paths[path]["get"]["responses"]
+        for status in ("401", "422"):
+            assert "application/problem+json" in responses[status]["content"]
+    assert "404" in paths["/api/verification/inspections/{index}"]["get"]["responses"]
+
+
+# --- the dashboard page -----------------------------------------------------
+
+
+@pytest.mark.parametrize("who", [None, "dprk", "iaea", "cns"])
+def test_page_renders_its_twin(demo: Demo, who: str | None) -> None:
+    client, tokens = demo.client, demo.tokens
+    token = tokens[who] if who else None
+    data = _get(client, "/safeguards.json", token)
+    assert data["balances"] == _get(client, ENDPOINTS[0], token)
+    assert data["inspections"] == _get(client, ENDPOINTS[1], token)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    html = client.get("/safeguards", headers=headers)
+    assert html.status_code == 200 and 'href="/safeguards.json"' in html.text
+    confidential = "The figures are confidential." in html.text
+    assert confidential is (who != "iaea")  # the declarant may not read the inspections
+    if who in (None, "cns"):
+        assert "/signin?next=" in html.text and "accordwatch token issue" in html.text
+        assert "every inspectorate party" in html.text
+        assert 'class="balance-chart"' not in html.text and STORE not in html.text
+    if who in ("dprk", "iaea"):
+        assert f"/safeguards.svg?mba={STORE}&amp;material=pu" in html.text
+        assert "alarm at balance 8, 9, 10" in html.text
+    if who == "iaea":
+        assert "declared item CAN-016 was not found" in html.text
+
+
+def test_chart_draws_the_alarm_thresholds_for_readers_only(
+    demo: Demo,
+) -> None:
+    client, tokens = demo.client, demo.tokens
+    chart = client.get(
+        "/safeguards.svg",
+        params={"mba": STORE},
+        headers={"Authorization": f"Bearer {tokens['iaea']}"},
+    )
+    assert chart.status_code == 200
+    assert chart.headers["content-type"].startswith("image/svg+xml")
+    svg = chart.text
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert svg.count("alarm above") >= 4  # MUF, CUMUF, SITMUF and Page each
+    assert "first alarm: balance 8" in svg
+    for who in (None, "usa", "cns"):
+        headers = {"Authorization": f"Bearer {tokens[who]}"} if who else {}
+        response = client.get("/safeguards.svg", params={"mba": STORE}, headers=headers)
+        assert_problem(response, 404, f"no accountancy report of MBA {STORE} is readable")
+    assert_problem(client.get("/safeguards.svg", params={"mba": "No Such"}), 422, "mba")
+    assert_problem(client.get("/safeguards.svg"), 422, "mba")
+    response = client.get(
+        "/safeguards.svg",
+        params={"mba": STORE, "material": "heu"},
+        headers={"Authorization": f"Bearer {tokens['iaea']}"},
+    )
+    assert_problem(response, 404, f"MBA {STORE} holds no heu")
+
+
+# --- two declarants: each reads the balances of its own reports ---------------
+
+
+def _reports(mba: str) -> list[tuple[str, dict[str, Any]]]:
+    doc = yaml.safe_load(EXAMPLES.joinpath("dprk-accountancy.yaml").read_text("utf-8"))
+    out = []
+    for item in doc["reports"]:
+        payload = {k: v for k, v in item.items() if k != "type"}
+        payload.update(mba=mba, action="new", revision=1)
+        out.append((f"accountancy.{item['type']}", payload))
+    return out
+
+
+def test_a_declarant_reads_only_the_balances_of_its_own_reports(workspace: Workspace) -> None:
+    log = Log.open(workspace)
+    for name, role in (("dprk", "declarant"), ("other", "declarant"), ("iaea", "inspectorate")):
+        log.add_party(name, role)
+    for party, mba in (("dprk", "store-a"), ("other", "store-b")):
+        for rtype, payload in _reports(mba):
+            log.submit(party, rtype, payload, confidential=True)
+    client = TestClient(create_app(workspace))
+    tokens = {
+        p: _issue(workspace, p, Role(r), 40 + n)
+        for n, (p, r) in enumerate(
+            (("dprk", "declarant"), ("other", "declarant"), ("iaea", "inspectorate"))
+        )
+    }
+    seen = {p: _get(client, ENDPOINTS[0], t) for p, t in tokens.items()}
+    per_area = {b["mba"]: b for b in seen["iaea"]["balances"]}
+    assert sorted(per_area) == ["store-a", "store-b"] and seen["iaea"]["withheld"] == 0
+    half = len(seen["iaea"]["records"]) // 2
+    for party, mine, other in (("dprk", "store-a", "store-b"), ("other", "store-b", "store-a")):
+        view = seen[party]
+        assert [b["mba"] for b in view["balances"]] == [mine]
+        assert view["balances"][0] == per_area[mine]
+        assert view["withheld"] == half
+        assert other not in json.dumps(view)
+        assert "balances" in view and view["unavailable"] == []
