@@ -32,9 +32,14 @@ def _utc_day(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
 
 
-def _check_day(on: date) -> None:
+def _dated_counts_from(time: datetime, on: date) -> date:
+    """When a record about a day counts: the later of the UTC day of `time` and `on`.
+
+    A record cannot count before it was logged, nor before the day it speaks of.
+    """
     if isinstance(on, datetime):
         raise TypeError(f"`on` must be a date, not a datetime ({on!r})")
+    return max(_utc_day(time), on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +70,11 @@ class Report:
     step: str
     on: date
     note: str = ""
-    #: the later of the UTC day of `time` and `on`: the report counts as of that day
+    #: the day the report counts from (`_dated_counts_from`)
     counts_from: date = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        _check_day(self.on)
-        object.__setattr__(self, "counts_from", max(_utc_day(self.time), self.on))
+        object.__setattr__(self, "counts_from", _dated_counts_from(self.time, self.on))
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +89,11 @@ class VerificationResult:
     on: date
     verified: bool
     finding: str = ""
-    #: the later of the UTC day of `time` and `on`: the result counts as of that day
+    #: the day the result counts from (`_dated_counts_from`)
     counts_from: date = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        _check_day(self.on)
-        object.__setattr__(self, "counts_from", max(_utc_day(self.time), self.on))
+        object.__setattr__(self, "counts_from", _dated_counts_from(self.time, self.on))
 
 
 RoadmapRecord = Signature | Report | VerificationResult

@@ -4,12 +4,14 @@ Every error body is `{"type", "title", "status", "detail", "instance"}`
 with media type `application/problem+json`: an `AccordwatchError` gives its
 one-line diagnostic and its `http_status`; request validation, unknown
 routes and wrong methods are mapped to the same shape, and anything else is
-a 500 whose detail says nothing of the internals.
+a 500 whose detail says nothing of the internals. The OpenAPI schema declares
+these problems on every operation that can give them.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -53,6 +55,63 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+#: what each problem an operation may answer with means, as its OpenAPI description says
+_MEANINGS: dict[int, str] = {
+    401: "The bearer token is malformed, unknown, expired or revoked",
+    404: "No such resource",
+    422: "A parameter or the body is invalid",
+    503: "The storage cannot be reached",
+}
+
+
+def problem_response(description: str) -> dict[str, Any]:
+    """An OpenAPI response whose body is a problem."""
+    return {"description": description, "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}}
+
+
+def _document(operation: dict[str, Any]) -> None:
+    """Declare in one operation of the schema the problems every route of its kind can give.
+
+    Any route may find the storage unreachable (503); one with parameters or a
+    body may find them invalid (422, in place of FastAPI's own validation
+    body, which this module replaces) or naming nothing (404: an unknown
+    index, party or accord); one that reads a bearer token may refuse it (401).
+    Statuses a route declares itself are kept.
+    """
+    parameters = operation.get("parameters", [])
+    statuses = [503]
+    if parameters or "requestBody" in operation:
+        statuses.append(422)
+    if parameters:
+        statuses.append(404)
+    if operation.get("security"):
+        statuses.append(401)
+    responses = operation.setdefault("responses", {})
+    validation = responses.get("422", {}).get("content", {})
+    if "application/json" in validation:  # FastAPI's HTTPValidationError, never sent
+        del responses["422"]
+    for status in statuses:
+        responses.setdefault(str(status), problem_response(_MEANINGS[status]))
+
+
+def _documented(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            for item in schema.get("paths", {}).values():
+                for operation in item.values():
+                    _document(operation)
+            components = schema.get("components", {}).get("schemas", {})
+            for unused in ("HTTPValidationError", "ValidationError"):
+                components.pop(unused, None)
+            app.openapi_schema = schema  # built once, as FastAPI does
+        return app.openapi_schema
+
+    return openapi
+
+
 def problem(status: int, detail: str, instance: str) -> JSONResponse:
     kind = KINDS.get(status, "error")
     body = {
@@ -75,7 +134,8 @@ def _validation_detail(exc: RequestValidationError) -> str:
 
 
 def install(app: FastAPI) -> None:
-    """Register the handlers that turn every failure into a problem."""
+    """Register the handlers that turn every failure into a problem, and document them."""
+    app.openapi = _documented(app)  # type: ignore[method-assign]
 
     @app.exception_handler(AccordwatchError)
     async def _accordwatch(request: Request, exc: AccordwatchError) -> JSONResponse:

@@ -20,6 +20,7 @@ matplotlib.use("Agg")  # no display, no network: files only
 import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from accordwatch.compliance_report import Report
 from accordwatch.compliance_responses import NOT_A_RESPONSE, RESPONSE_KINDS, Response
@@ -134,6 +135,8 @@ def draw_compliance(report: Report, responses: Sequence[Response], out: Path) ->
     ax.set_ylim(rug * 2, top * 1.12 + 1)
     ax.set_xticks(xs)
     ax.set_xticklabels([str(x) for x in xs], rotation=90 if len(xs) > 24 else 0, fontsize=8)
+    # counts of events or missiles: whole numbers only, however few
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(f"violations ({unit})")
     ax.set_xlabel("year; below the axis, each response (triangle) at its date", fontsize=8)
     scope = f"as of {report.as_of}"
