@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import select
 
@@ -26,7 +26,16 @@ from accordwatch.store.database import storage_errors
 from accordwatch.store.ledger import Ledger, StoredEntry
 from accordwatch.store.schema import openings
 
-from .deps import MAX_INDEX, ReaderDep, Service, ServiceDep, json_response
+from .deps import (
+    BEARER_SECURITY,
+    MAX_INDEX,
+    ReaderDep,
+    Service,
+    ServiceDep,
+    json_response,
+    reader_of,
+    service_of,
+)
 
 Index = Annotated[int, Path(ge=0, le=MAX_INDEX, description="Log index of an entry")]
 Size = Annotated[int, Path(ge=0, le=MAX_INDEX, description="Tree size")]
@@ -108,7 +117,9 @@ def log_info(svc: Service) -> dict[str, Any]:
 
 # The hot reads below are a few indexed lookups each. They run on the event
 # loop itself: handing them to a worker thread costs more CPU than the lookup,
-# and several worker processes (`serve --workers`) give the concurrency.
+# and several worker processes (`serve --workers`) give the concurrency. For
+# the same reason they find the service and the reader themselves rather than
+# through dependencies, whose resolution costs as much as the lookup again.
 
 
 @router.get(
@@ -116,17 +127,18 @@ def log_info(svc: Service) -> dict[str, Any]:
     summary="The log: origin, size, verifier key and latest checkpoint",
     response_model=dict[str, Any],
 )
-async def log_route(svc: ServiceDep) -> Response:
-    return json_response(log_info(svc))
+async def log_route(request: Request) -> Response:
+    return json_response(log_info(service_of(request)))
 
 
 @router.get(
     "/entries/{index}",
     summary="One entry with its canonical envelope bytes",
     response_model=dict[str, Any],
+    openapi_extra=BEARER_SECURITY,
 )
-async def entry_route(index: Index, svc: ServiceDep, reader: ReaderDep) -> Response:
-    return json_response(get_entry(index, svc, reader))
+async def entry_route(index: Index, request: Request) -> Response:
+    return json_response(get_entry(index, service_of(request), reader_of(request)))
 
 
 @router.get(
@@ -136,12 +148,12 @@ async def entry_route(index: Index, svc: ServiceDep, reader: ReaderDep) -> Respo
 )
 async def proof_route(
     index: Index,
-    svc: ServiceDep,
+    request: Request,
     size: Annotated[
         int | None, Query(ge=1, le=MAX_INDEX, description="Checkpoint size [default: latest]")
     ] = None,
 ) -> Response:
-    return json_response(prove_inclusion(index, svc, size))
+    return json_response(prove_inclusion(index, service_of(request), size))
 
 
 @router.get(
@@ -149,8 +161,8 @@ async def proof_route(
     summary="The latest signed checkpoint",
     response_model=dict[str, Any],
 )
-async def latest_checkpoint_route(svc: ServiceDep) -> Response:
-    return json_response(latest_checkpoint(svc))
+async def latest_checkpoint_route(request: Request) -> Response:
+    return json_response(latest_checkpoint(service_of(request)))
 
 
 @router.get("/entries", summary="Entries in index order, payloads as the bearer may read them")

@@ -17,7 +17,7 @@ from accordwatch.canonical import parse_json
 from accordwatch.envelope import Submission
 from accordwatch.errors import InputError
 
-from .deps import ServiceDep, json_response
+from .deps import json_response, service_of
 from .problems import PROBLEM_SCHEMA
 
 router = APIRouter(prefix="/api", tags=["submissions"])
@@ -57,7 +57,8 @@ _BODY_SCHEMA: dict[str, Any] = {
         422: {"description": "Malformed submission", **_PROBLEM},
     },
 )
-async def submit(request: Request, svc: ServiceDep) -> Response:
+async def submit(request: Request) -> Response:
+    svc = service_of(request)
     limit = svc.ledger.limits.max_entry_bytes * _BODY_FACTOR
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:

@@ -586,27 +586,26 @@ class Ledger:
         """Receipt for an entry against the checkpoint that first included it, or the latest."""
         sql = self.sql
         with self.cursor() as cur:
+            # the checkpoint and the leaf in one round trip
             if at == "first":
-                cur.execute(sql.covering_checkpoint, (index,))
-                row = cur.fetchone()
-                if row is None:
-                    raise NotFoundError(f"no checkpoint covers entry {index}")
+                cur.execute(sql.covering_checkpoint_and_leaf, (index, index))
             else:
-                cur.execute(sql.latest_checkpoint)
-                row = cur.fetchone()
-                if row is None:
-                    raise NotFoundError("the log has no checkpoint yet: run accordwatch init")
-            note = str(row[0])
-            cp = self.opened(note)
+                cur.execute(sql.latest_checkpoint_and_leaf, (index,))
+            note, leaf = cur.fetchone()
+            if leaf is None:
+                raise NotFoundError(f"no log entry {index} (log size {self.size()})")
+            if note is None:
+                raise NotFoundError(
+                    f"no checkpoint covers entry {index}"
+                    if at == "first"
+                    else "the log has no checkpoint yet: run accordwatch init"
+                )
+            cp = self.opened(str(note))
             size = self._check_size(cur, cp.size)
             if not 0 <= index < size:
                 raise NotFoundError(f"no log entry {index} in a tree of size {size}")
             proof = self._resolve(cur, inclusion_plan(index, size))
-            cur.execute(sql.leaf_of, (index,))
-            row = cur.fetchone()
-        if row is None:
-            raise NotFoundError(f"no log entry {index} (log size {self.size()})")
-        return Receipt(index, size, bytes(row[0]), proof, note)
+        return Receipt(index, size, bytes(leaf), proof, str(note))
 
 
 def _add(timings: dict[str, float], phase: str, seconds: float) -> None:

@@ -74,6 +74,8 @@ class Statements:
             f"SELECT note FROM checkpoints WHERE size > {p} ORDER BY size LIMIT 1"
         )
         self.leaf_of = f"SELECT leaf_hash FROM entries WHERE idx = {p}"
+        self.latest_checkpoint_and_leaf = f"SELECT ({self.latest_checkpoint}), ({self.leaf_of})"
+        self.covering_checkpoint_and_leaf = f"SELECT ({self.covering_checkpoint}), ({self.leaf_of})"
         self.entry = (
             "SELECT idx, leaf_hash, envelope, record_type, party, signed_at, recorded_at "
             f"FROM entries WHERE idx = {p}"
