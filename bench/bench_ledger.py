@@ -54,9 +54,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 PHASES = {
     "hash": "leaf hashes",
     "read": "head lock, duplicate lookup",
-    "merkle": "interior hashes, node rows",
-    "entries": "entry rows",
-    "checkpoint": "head, signed checkpoint",
+    "merkle": "interior hashes",
+    "entries": "rows: nodes, entries, head, checkpoint",
+    "checkpoint": "signing the checkpoint",
     "commit": "commit (WAL write)",
 }
 PARTY = "bench"

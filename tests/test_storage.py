@@ -204,3 +204,36 @@ def test_signed_bytes_cut_from_the_canonical_envelope_equal_the_serialised_body(
             sealed = log.seal("registrar", "statement", payload, confidential=confidential)
             parsed = Envelope.from_bytes(sealed.envelope.canonical)
             assert parsed.signed == canonical_json(parsed.body()) == sealed.envelope.signed
+
+
+def test_a_registry_change_by_another_writer_is_seen(workspace: Workspace) -> None:
+    """A ledger's cached registry is read again once another writer changes it."""
+    log = Log.open(workspace)
+    key = log.add_party("dprk", "declarant")
+    log.statement("dprk", "cached the registry")  # this ledger now holds it
+    other = Log(workspace, workspace.ledger(), dict(log.keys))
+    other.statement("dprk", "appended elsewhere")  # not a registry change: cache stays
+    other.submit("dprk", "key.revoke", {"party": "dprk", "key_id": key.key_id}, key=key)
+    with pytest.raises(AuthorityError, match="revoked"):
+        log.statement("dprk", "after the other writer revoked the key", key=key)
+
+
+def test_submit_many_gives_each_submission_its_own_outcome(workspace: Workspace) -> None:
+    log = Log.open(workspace)
+    log.add_party("usa", "party")
+    now = utc_now()
+    good = [log.seal("usa", "statement", {"subject": f"s{i}"}, time=now) for i in range(3)]
+    refused = log.seal("usa", "declaration", {"subject": "not a declaration"}, time=now)
+    outcomes = log.ledger.submit_many([good[0], refused, good[1], good[2], good[0]])
+    assert isinstance(outcomes[1], InputError)  # refused alone; the others stand
+    receipts = [o for o in outcomes if not isinstance(o, Exception)]
+    first, second, third, again = (r.index for r in receipts)
+    assert len({first, second, third}) == 3 and again == first  # the repeat: first receipt
+    for r in receipts:
+        r.verify(log.ledger.signer.verifier)
+    # together, three new entries share one checkpoint and each has its own receipt
+    together = [log.seal("usa", "statement", {"subject": f"t{i}"}, time=now) for i in range(3)]
+    batch = log.ledger.submit_many(together)
+    assert all(not isinstance(o, Exception) for o in batch)
+    sizes = {o.tree_size for o in batch if not isinstance(o, Exception)}
+    assert sizes == {log.ledger.size()}

@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from accordwatch.errors import VerificationError
 from accordwatch.keys import SigningKey, verify_signature
@@ -72,7 +74,7 @@ class NoteSigner:
         if not _valid_name(self.name):
             raise VerificationError(f"invalid note key name {self.name!r}")
 
-    @property
+    @cached_property
     def verifier(self) -> Verifier:
         pub = self.key.public_key
         return Verifier(self.name, note_key_id(self.name, ALG_ED25519, pub), pub)
@@ -88,10 +90,13 @@ class NoteSigner:
         return text + "\n" + self.signature_line(text)
 
 
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f]")
+
+
 def _check_text(text: str) -> None:
     if not text.endswith("\n"):
         raise VerificationError("note text must end with a newline")
-    if any(ord(c) < 0x20 and c != "\n" for c in text):
+    if _CONTROL.search(text):
         raise VerificationError("note text holds a control character")
 
 

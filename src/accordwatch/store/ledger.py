@@ -5,7 +5,10 @@ submission against the registry as of its position, assign indices, add the
 complete subtrees each leaf finishes, fold registry entries into the
 projections, move the head and sign a checkpoint. Either all of a batch is
 stored or none of it, and concurrent writers (processes, or workers on
-PostgreSQL) queue on the head lock, so indices are unique and gapless.
+PostgreSQL) queue on the head lock, so indices are unique and gapless. The
+lock is held for as few round trips as can be: the registry is read again
+only when an entry changed it, the writes go out together (psycopg's pipeline
+mode) and receipts are built after the commit.
 
 The hot paths (appending, proofs, receipts, the audit's reads) run a handful
 of fixed statements as driver SQL on the DBAPI cursor of the connection
@@ -107,6 +110,8 @@ class _Staged:
     result: AppendResult
     registry: Registry | None = None
     new_nodes: list[tuple[int, bytes]] | None = None
+    #: for receipts: the nodes at hand, and the (index, leaf hash) of each entry added
+    proof_basis: tuple[dict[NodeId, bytes], list[tuple[int, bytes]]] | None = None
     receipts: dict[int, Receipt] = field(default_factory=dict)
 
 
@@ -145,10 +150,10 @@ class Ledger:
     def submit(self, submission: Submission, *, where: str = "submission") -> Receipt:
         """Append one submission in its own transaction and return its receipt.
 
-        A new entry's receipt is built inside the append transaction from the
+        A new entry's receipt is built right after the commit from the
         checkpoint just signed and the Merkle nodes at hand (the tree's edge
-        before the entry and the nodes it completed), with few or no further
-        reads; an entry already in the log gets the receipt it was first given.
+        before the entry and the nodes it completed), with at most one further
+        read; an entry already in the log gets the receipt it was first given.
         """
         return self._receipts(self._write([submission], where=where, want_receipts=True))[0]
 
@@ -201,9 +206,10 @@ class Ledger:
         With `timings`, the seconds spent in each phase are added to it (for
         benchmarks; see bench/README.md): `hash` (leaf hashes), `read` (lock
         the head, find duplicates), `check` (`check_submission` and the
-        registry: signatures, authority, payloads), `merkle` (interior hashes,
-        node rows), `entries` (entry rows, openings, projections),
-        `checkpoint` (head, signed checkpoint) and `commit`.
+        registry: signatures, authority, payloads), `merkle` (interior hashes),
+        `entries` (the rows: nodes, entries, openings, projections, head and
+        checkpoint, sent together on PostgreSQL), `checkpoint` (signing it)
+        and `commit`.
         """
         return self._write(submissions, where=where, timings=timings).result
 
@@ -237,6 +243,14 @@ class Ledger:
             for key, h in staged.new_nodes:
                 if key >= _CACHE_FROM_KEY:
                     cache[(key >> 48, key & _INDEX_MASK)] = h
+        if staged.proof_basis is not None:
+            at_hand, added = staged.proof_basis
+            note = staged.result.checkpoint
+            proofs = self._resolve_all(
+                None, [inclusion_plan(idx, size) for idx, _ in added], at_hand
+            )
+            for (idx, leaf), proof in zip(added, proofs, strict=True):
+                staged.receipts[idx] = Receipt(idx, size, leaf, proof, note)
         return staged
 
     def _append(
@@ -250,16 +264,18 @@ class Ledger:
     ) -> _Staged:
         sql = self.sql
         started = perf_counter()
-        cur = conn.connection.cursor()  # the DBAPI cursor, inside conn's transaction
-        cur.execute(sql.head)
-        head = cur.fetchone()
-        size = int(head[0]) if head else 0
-        registry = self._load_registry(conn, size)
-        compact = CompactRange.from_bytes(size, bytes(head[1])) if head else CompactRange()
-        hashed = perf_counter()
         hashes = [s.envelope.leaf_hash for s in submissions]
-        hashed_end = perf_counter()
-        known = self._indices_of(cur, hashes)
+        hashed = perf_counter()
+        cur = conn.connection.cursor()  # the DBAPI cursor, inside conn's transaction
+        # the head (locked) and the entries already in the log, in one round trip
+        with sql.batched(cur):
+            cur.execute(sql.head)
+            known = self._indices_of(conn.connection.cursor(), hashes)
+            head = cur.fetchone()
+        size = int(head[0]) if head else 0
+        last_registry = int(head[2]) if head and head[2] is not None else -1
+        registry = self._load_registry(conn, size, last_registry)
+        compact = CompactRange.from_bytes(size, bytes(head[1])) if head else CompactRange()
         read = perf_counter()
 
         # Check in log order, each against the registry as of its position.
@@ -300,13 +316,12 @@ class Ledger:
                 f"log key {self.origin!r} does not belong to log {registry.origin!r}"
             )
 
-        edge = compact.edge[:]  # the complete subtrees before this batch, for the receipt
+        edge = compact.edge[:]  # the complete subtrees before this batch, for the receipts
         node_rows: list[tuple[int, bytes]] = []
         add_leaf = compact.append
         for _, _, leaf in fresh:
             for level, i, h in add_leaf(leaf):
                 node_rows.append(((level << 48) | i, h))
-        sql.insert_rows(cur, sql.insert_nodes, node_rows)
         root = compact.root()
         merkle = perf_counter()
 
@@ -340,39 +355,50 @@ class Ledger:
                     )
                 )
             projections.project(conn, idx, payload)
-        sql.insert_rows(cur, sql.insert_entries, entry_rows)
-        if opening_rows:
-            sql.insert_rows(cur, sql.insert_openings, opening_rows)
-        stored = perf_counter()
-
-        cur.execute(sql.update_head, (compact.size, root, compact.to_bytes()))
+        signing = perf_counter()
         note = Checkpoint(self.origin, compact.size, root).sign(self.signer)
-        cur.execute(sql.insert_checkpoint, (compact.size, root, note, recorded_at))
-        receipts: dict[int, Receipt] = {}
+        signed = perf_counter()
+        # The writes go out together: the head lock is held for their round trip only.
+        with sql.batched(cur):
+            sql.insert_rows(cur, sql.insert_nodes, node_rows)
+            sql.insert_rows(cur, sql.insert_entries, entry_rows)
+            if opening_rows:
+                sql.insert_rows(cur, sql.insert_openings, opening_rows)
+            cur.execute(sql.update_head, (compact.size, root, compact.to_bytes()))
+            cur.execute(sql.insert_checkpoint, (compact.size, root, note, recorded_at))
+        staged = _Staged(AppendResult(results, compact.size, note), registry, node_rows)
         if want_receipts:
+            # built after the commit, outside the lock (`_write`)
             at_hand = dict(zip(root_plan(size), edge, strict=True))
             at_hand.update(((key >> 48, key & _INDEX_MASK), h) for key, h in node_rows)
-            for idx, _, leaf in fresh:
-                proof = self._resolve(cur, inclusion_plan(idx, compact.size), at_hand)
-                receipts[idx] = Receipt(idx, compact.size, leaf, proof, note)
+            staged.proof_basis = (at_hand, [(idx, leaf) for idx, _, leaf in fresh])
         if timings is not None:
-            _add(timings, "read", (hashed - started) + (read - hashed_end))
-            _add(timings, "hash", hashed_end - hashed)
+            _add(timings, "read", read - hashed)
+            _add(timings, "hash", hashed - started)
             _add(timings, "check", checked - read)
             _add(timings, "merkle", merkle - checked)
-            _add(timings, "entries", stored - merkle)
-            _add(timings, "checkpoint", perf_counter() - stored)
-        return _Staged(AppendResult(results, compact.size, note), registry, node_rows, receipts)
+            _add(timings, "entries", (signing - merkle) + (perf_counter() - signed))
+            _add(timings, "checkpoint", signed - signing)
+        return staged
 
     def forget_registry(self) -> None:
         """Drop the cached registry; the next append reads it from the projections."""
         self._registry = None
 
-    def _load_registry(self, conn: Connection, size: int) -> Registry:
-        if self._registry is not None and self._registry[0] == size:
+    def _load_registry(self, conn: Connection, size: int, last_registry: int) -> Registry:
+        """The registry as of `size`; `last_registry` is the last entry that changed it.
+
+        A registry cached at some size stays right for as long as no later
+        entry changed it, whichever process appended the entries since.
+        """
+        if self._registry is not None and last_registry < self._registry[0] <= size:
+            if self._registry[0] < size:
+                self._registry = (size, self._registry[1])
             return self._registry[1]
         self._registry = None
-        return projections.load_registry(conn)
+        registry = projections.load_registry(conn)
+        self._registry = (size, registry)
+        return registry
 
     def _indices_of(self, cur: Any, hashes: Sequence[bytes]) -> dict[bytes, int]:
         rows = self.sql.fetch_matching(
@@ -509,7 +535,18 @@ class Ledger:
         self, cur: Any, plan: Plan, at_hand: Mapping[NodeId, bytes] | None = None
     ) -> list[bytes]:
         """Proof hashes for a plan: nodes from `at_hand`, the cache, then one query."""
-        wanted = plan_nodes(plan)
+        return self._resolve_all(cur, [plan], at_hand)[0]
+
+    def _resolve_all(
+        self, cur: Any | None, plans: Sequence[Plan], at_hand: Mapping[NodeId, bytes] | None = None
+    ) -> list[list[bytes]]:
+        """Proof hashes for several plans, the nodes none has at hand read in one query.
+
+        With no cursor, one is opened if any node must be read.
+        """
+        wanted: set[NodeId] = set()
+        for plan in plans:
+            wanted |= plan_nodes(plan)
         cache = self._node_cache
         found: dict[NodeId, bytes] = {}
         missing: dict[int, NodeId] = {}
@@ -522,7 +559,12 @@ class Ledger:
             else:
                 found[node] = h
         if missing:
-            rows = self.sql.fetch_matching(cur, "SELECT id, hash FROM nodes", "id", list(missing))
+            select = "SELECT id, hash FROM nodes"
+            if cur is None:  # a connection only for what is not at hand
+                with self.cursor() as own:
+                    rows = self.sql.fetch_matching(own, select, "id", list(missing))
+            else:
+                rows = self.sql.fetch_matching(cur, select, "id", list(missing))
             for key, h in rows:
                 node = missing[key]
                 found[node] = h = bytes(h)
@@ -533,7 +575,7 @@ class Ledger:
             raise StorageError(
                 f"the database lacks Merkle nodes {absent}: run accordwatch log audit"
             )
-        return [fold([found[n] for n in element]) for element in plan]
+        return [[fold([found[n] for n in element]) for element in plan] for plan in plans]
 
     def _check_size(self, cur: Any, size: int | None) -> int:
         if size is not None and 0 <= size <= self._known_size:

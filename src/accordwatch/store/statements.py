@@ -11,6 +11,7 @@ would store.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from sqlalchemy.engine import Dialect
@@ -19,6 +20,10 @@ from accordwatch.errors import StorageError
 from accordwatch.store.schema import entries
 
 LOOKUP_CHUNK = 500
+#: up to this many rows, an insert on PostgreSQL binds each row's values, not arrays
+FEW_ROWS = 16
+#: the record types whose entries change the registry of parties and keys
+REGISTRY_TYPES = ("log.genesis", "party.register", "key.register", "key.revoke")
 
 
 def _same(value: Any) -> Any:
@@ -39,6 +44,7 @@ class Statements:
 
     def __init__(self, dialect: Dialect) -> None:
         self.sqlite = dialect.name == "sqlite"
+        self._row_at_a_time: dict[str, str] = {}
         if dialect.paramstyle == "qmark":
             p = "?"
         elif dialect.paramstyle in ("format", "pyformat"):
@@ -48,7 +54,14 @@ class Statements:
         moment = entries.c.recorded_at.type.dialect_impl(dialect)
         self.moment: Callable[[Any], Any] = moment.bind_processor(dialect) or _same
         self.read_moment: Callable[[Any], Any] = moment.result_processor(dialect, None) or _same
-        self.head = "SELECT size, edge FROM log_head" + ("" if self.sqlite else " FOR UPDATE")
+        registry_types = ", ".join(f"'{t}'" for t in REGISTRY_TYPES)
+        # The head, and the last entry that changed the registry: a registry
+        # cached before that entry must be read again, one cached after it not.
+        self.head = (
+            "SELECT size, edge, (SELECT MAX(idx) FROM entries "
+            f"WHERE record_type IN ({registry_types})) FROM log_head"
+            + ("" if self.sqlite else " FOR UPDATE")
+        )
         self.size = "SELECT COALESCE(MAX(size), 0) FROM log_head"
         self.insert_entries = self._insert(
             "entries",
@@ -94,13 +107,33 @@ class Statements:
             return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
         # One statement whatever the number of rows: one array parameter per column.
         arrays = ", ".join(f"%b::{kind}[]" for _, kind in columns)
-        return f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})"
+        statement = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})"
+        self._row_at_a_time[statement] = (
+            f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%b'] * len(columns))})"
+        )
+        return statement
+
+    def batched(self, cur: Any) -> AbstractContextManager[Any]:
+        """Send the statements run inside together, in one round trip where the driver can.
+
+        On PostgreSQL this is psycopg's pipeline mode: statements whose results
+        are not read go out back to back and the server's answers are checked
+        at the end of the block. SQLite, in process, has no round trips to save.
+        """
+        return nullcontext() if self.sqlite else cur.connection.pipeline()
 
     def insert_rows(self, cur: Any, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Insert rows with an `_insert` statement: executemany on SQLite, arrays on PostgreSQL."""
+        """Insert rows with an `_insert` statement: executemany on SQLite, arrays on PostgreSQL.
+
+        A few rows go in one by one on PostgreSQL as well (psycopg sends them
+        together): building an array parameter costs more than a row's values.
+        """
         if self.sqlite:
             cur.executemany(statement, rows)
-        elif rows:
+        elif len(rows) <= FEW_ROWS:
+            if rows:
+                cur.executemany(self._row_at_a_time[statement], rows)
+        else:
             cur.execute(statement, [list(column) for column in zip(*rows, strict=True)])
 
     def _matching(self, select_from: str, column: str, count: int) -> str:
