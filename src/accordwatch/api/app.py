@@ -9,7 +9,8 @@ Workers on PostgreSQL share one log safely: appends queue on the head lock.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -30,7 +31,18 @@ DATABASE_ENV = "ACCORDWATCH_DATABASE_URL"
 
 def create_app(workspace: Workspace, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
     ledger = workspace.ledger()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # the hot reads run on the event loop's thread: one connection serves them
+        ledger.hold_connection()
+        try:
+            yield
+        finally:
+            ledger.release_connection()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="accordwatch",
         version=__version__,
         description=(

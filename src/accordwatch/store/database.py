@@ -135,13 +135,14 @@ def storage_errors(url: str) -> Iterator[None]:
     except Exception as exc:
         # The ledger's hot paths run driver SQL on the DBAPI cursor, whose
         # errors SQLAlchemy does not wrap: give them the same one-line form.
-        error = _driver_error(url, exc)
+        error = driver_error(url, exc)
         if error is None:
             raise
         raise error from exc
 
 
-def _driver_error(url: str, exc: Exception) -> StorageError | None:
+def driver_error(url: str, exc: Exception) -> StorageError | None:
+    """The one-line error for a failure of the database driver, or None if `exc` is not one."""
     for name in ("sqlite3", "psycopg"):
         module = sys.modules.get(name)
         if module is not None and isinstance(exc, module.Error):
