@@ -18,7 +18,7 @@ from accordwatch.envelope import Submission
 from accordwatch.errors import InputError
 
 from .deps import json_response, service_of
-from .problems import PROBLEM_SCHEMA
+from .problems import problem_response
 
 router = APIRouter(prefix="/api", tags=["submissions"])
 
@@ -26,7 +26,6 @@ router = APIRouter(prefix="/api", tags=["submissions"])
 # opening and whitespace, so allow some room before refusing to read it at all.
 _BODY_FACTOR = 4
 
-_PROBLEM = {"content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}}}
 
 _BODY_SCHEMA: dict[str, Any] = {
     "requestBody": {
@@ -50,11 +49,11 @@ _BODY_SCHEMA: dict[str, Any] = {
     response_model=dict[str, Any],
     openapi_extra=_BODY_SCHEMA,
     responses={
-        401: {"description": "Bad signature", **_PROBLEM},
-        403: {"description": "Signer may not submit this record type", **_PROBLEM},
-        404: {"description": "Unknown party or key", **_PROBLEM},
-        413: {"description": "Body too large", **_PROBLEM},
-        422: {"description": "Malformed submission", **_PROBLEM},
+        401: problem_response("Bad signature"),
+        403: problem_response("Signer may not submit this record type"),
+        404: problem_response("Unknown party or key"),
+        413: problem_response("Body too large"),
+        422: problem_response("Malformed submission"),
     },
 )
 async def submit(request: Request) -> Response:

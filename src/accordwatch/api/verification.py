@@ -38,14 +38,13 @@ from accordwatch.store.ledger import Ledger
 
 from .deps import ReaderDep, ServiceDep
 from .log import Index
-from .problems import PROBLEM_SCHEMA
+from .problems import problem_response
 
 router = APIRouter(prefix="/api/verification", tags=["verification"])
 
-_PROBLEM = {"content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}}}
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Unknown, expired, revoked or malformed bearer token", **_PROBLEM},
-    422: {"description": "Malformed request", **_PROBLEM},
+    401: problem_response("Unknown, expired, revoked or malformed bearer token"),
+    422: problem_response("Malformed request"),
 }
 
 
@@ -177,7 +176,7 @@ def list_inspections(svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
 @router.get(
     "/inspections/{index}",
     summary="One inspection plan or report by log index",
-    responses={**ERRORS, 404: {"description": "Not an inspection record", **_PROBLEM}},
+    responses={**ERRORS, 404: problem_response("Not an inspection record")},
 )
 def get_inspection(index: Index, svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
     for item in inspections(svc.ledger, reader)["records"]:
