@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -13,6 +15,8 @@ from accordwatch.api import create_app
 from accordwatch.keys import SigningKey
 from accordwatch.note import Verifier
 from accordwatch.receipt import Receipt
+from accordwatch.store.auditing import audit_database
+from accordwatch.store.ledger import utc_now
 from accordwatch.workspace import Workspace
 from tests.helpers import Log
 
@@ -213,3 +217,43 @@ def test_concurrent_submissions_get_distinct_gapless_indices(log: Log, client: T
     for submission, body in zip(submissions, receipts, strict=True):
         Receipt.from_json(body).verify(log.ledger.signer.verifier, submission.envelope.canonical)
     assert audit_database(log.ledger).size == size + len(submissions)
+
+
+def test_concurrent_submissions_each_get_their_own_receipt(log: Log) -> None:
+    """Submissions arriving together are committed together, each with its own outcome."""
+    now = utc_now()
+    good = [
+        json.dumps(log.seal("usa", "statement", {"subject": f"at once {i}"}, time=now).to_json())
+        for i in range(40)
+    ]
+    bad = json.dumps(log.seal("usa", "declaration", {"subject": "not one"}, time=now).to_json())
+    bodies = [*good[:20], bad, *good[20:], good[0]]  # one refused, one sent twice
+    before = log.ledger.size()
+
+    async def send_all() -> list[httpx.Response]:
+        app = create_app(log.ws)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            return await asyncio.gather(
+                *(
+                    http.post(
+                        "/api/submissions",
+                        content=b,
+                        headers={"content-type": "application/json"},
+                    )
+                    for b in bodies
+                )
+            )
+
+    responses = asyncio.run(send_all())
+    assert_problem(responses[20], 422, "declaration")
+    receipts = [Receipt.from_json(r.json()) for r in responses if r.status_code == 200]
+    assert len(receipts) == 41
+    verifier = log.ledger.signer.verifier
+    for r in receipts:
+        r.verify(verifier)
+    indices = [r.index for r in receipts]
+    assert indices[-1] == indices[0]  # the repeat gets the first receipt
+    assert sorted(set(indices)) == list(range(before, before + 40))
+    assert log.ledger.size() == before + 40
+    assert audit_database(log.ledger).size == before + 40

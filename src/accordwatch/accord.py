@@ -6,6 +6,13 @@ who acts, by when, what must be *verified* before it may be taken
 verified. Deadlines are a date, `end of phase`, or relative to another step
 (`90d after declare-nuclear verified`).
 
+An accord may also list `obligations`: what a party must not do while the
+accord is in force (a freeze on nuclear tests, on launches), written as the
+obligations files of `compliance_obligations` are, with the accord itself as
+the instrument. When such an obligation starts to bind (`effective`) is
+`entry into force`, a date, `deadline of STEP`, `STEP reported` or `STEP
+verified`; `accord_obligations` resolves it against the log.
+
 This module is pure: parsing text into `Accord` and the canonical form that
 parties sign. Locating problems in the file is `accord_check`; evaluating
 status against the log is `roadmap`.
@@ -20,9 +27,19 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
 from accordwatch.canonical import canonical_json
+from accordwatch.compliance_obligations import ObligationTerms
+from accordwatch.compliance_rules import parse_rule
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -100,6 +117,58 @@ def parse_deadline(value: object) -> Deadline:
     )
 
 
+_STEP_START = re.compile(
+    r"^(?:deadline of ([a-z0-9][a-z0-9._-]*)|([a-z0-9][a-z0-9._-]*) (reported|verified))$"
+)
+
+
+@dataclass(frozen=True)
+class EntryIntoForceStart:
+    """Binds from the day the accord entered into force."""
+
+
+@dataclass(frozen=True)
+class FixedStart:
+    on: date
+
+
+@dataclass(frozen=True)
+class StepStart:
+    """Binds from a step's deadline, or the day it was (first) reported or verified."""
+
+    step: str
+    event: Literal["deadline", "reported", "verified"]
+
+
+Start = EntryIntoForceStart | FixedStart | StepStart
+
+
+def parse_start(value: object) -> Start:
+    """When an accord's obligation starts to bind, from its file form; ValueError if malformed."""
+    if isinstance(value, date):
+        return FixedStart(value)
+    if isinstance(value, str):
+        text = " ".join(value.split())
+        if text == "entry into force":
+            return EntryIntoForceStart()
+        match = _STEP_START.match(text)
+        if match:
+            if match.group(1):
+                return StepStart(match.group(1), "deadline")
+            event: Literal["reported", "verified"] = (
+                "verified" if match.group(3) == "verified" else "reported"
+            )
+            return StepStart(match.group(2), event)
+        try:
+            return FixedStart(date.fromisoformat(text))
+        except ValueError:
+            pass
+    raise ValueError(
+        f"effective {value!r} must be 'entry into force', a date (YYYY-MM-DD), "
+        "'deadline of STEP', or 'STEP reported|verified'"
+    )
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -151,6 +220,35 @@ class Step(Model):
         return parse_deadline(self.deadline)
 
 
+class AccordObligation(ObligationTerms):
+    """An obligation the accord creates: the fields of an obligations file, less `instrument`.
+
+    The instrument is the accord; `effective` says from when it binds (never before
+    the accord entered into force).
+    """
+
+    effective: str | date = Field(
+        default="entry into force",
+        description="'entry into force', YYYY-MM-DD, 'deadline of STEP', 'STEP reported|verified'",
+    )
+
+    @field_validator("effective")
+    @classmethod
+    def _effective_form(cls, value: str | date) -> str | date:
+        parse_start(value)
+        return value
+
+    @field_validator("rule")
+    @classmethod
+    def _rule_form(cls, value: dict[str, Any]) -> dict[str, Any]:
+        parse_rule(value)  # a RuleError is a ValueError: it says where in the rule
+        return value
+
+    @property
+    def start(self) -> Start:
+        return parse_start(self.effective)
+
+
 class EntryIntoForce(Model):
     rule: Literal["all parties sign"] = "all parties sign"
     description: str = ""
@@ -173,6 +271,21 @@ class Accord(Model):
     )
     phases: list[Phase] = Field(min_length=1)
     steps: list[Step] = Field(min_length=1)
+    obligations: list[AccordObligation] = Field(
+        default_factory=list,
+        description="what parties must not do while the accord is in force (obligations rules)",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_empty_obligations(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        # An accord without obligations keeps the canonical form (and digest) it had
+        # before accords could carry them, so versions signed then still match.
+        data: dict[str, Any] = handler(self)
+        if not self.obligations:
+            data.pop("obligations", None)
+        return data
 
     def party(self, party_id: str) -> Party:
         return next(p for p in self.parties if p.id == party_id)

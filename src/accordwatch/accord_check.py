@@ -31,7 +31,11 @@ The check runs in three layers, each on what the one before could read:
    - phases whose `ends` dates are not in order (error);
    - a concession with empty `requires` (warning: not tied to a verified step);
    - a fixed deadline after the end of its step's phase (warning);
-   - a party that never acts or verifies (warning).
+   - a party that never acts or verifies (warning);
+   - obligations (the accord's `obligations` section): duplicate ids, a
+     bound `party` that is not declared, an `effective` naming an unknown
+     step, and `ends` before a fixed `effective` date (errors). A malformed
+     `rule` is a schema error located inside the rule (`rule.any[1].in`).
 
 Deadlines that cannot be met. Every deadline is given a *scheduled date*: a
 fixed date is itself, `end of phase` is the phase's `ends`, and
@@ -64,20 +68,27 @@ from pydantic_core import ErrorDetails
 from accordwatch.accord import (
     ID_PATTERN,
     Accord,
+    AccordObligation,
     AccordRole,
     Deadline,
     EntryIntoForce,
     FixedDeadline,
+    FixedStart,
     Party,
     Phase,
     PhaseEndDeadline,
     RelativeDeadline,
+    Start,
     Step,
     StepKind,
+    StepStart,
     Verification,
     VerificationMethod,
     parse_deadline,
+    parse_start,
 )
+from accordwatch.compliance_obligations import rule_pointer
+from accordwatch.compliance_rules import RuleError
 from accordwatch.errors import InputError
 
 Severity = Literal["error", "warning"]
@@ -403,6 +414,11 @@ def _error_target(data: Any, error: ErrorDetails) -> tuple[Pointer, bool]:
         return loc, True
     if rest[:1] == ("[key]",):
         return found, True
+    problem = error.get("ctx", {}).get("error")
+    if isinstance(problem, RuleError) and loc[-1:] == ("rule",):
+        # point into the rule, at the part that is wrong (`rule.any[1].in`)
+        inside, _ = _walk(data, (*loc[:-1], *rule_pointer(problem.path)))
+        return inside, False
     # Anything left names a member of a union (e.g. the 'str' and 'date' of a deadline).
     return found, False
 
@@ -418,7 +434,12 @@ def _owner(data: Any, at: Pointer) -> tuple[str, Pointer]:
     return "accord", at
 
 
-_ITEM_NOUNS = {"parties": "party", "phases": "phase", "steps": "step"}
+_ITEM_NOUNS = {
+    "parties": "party",
+    "phases": "phase",
+    "steps": "step",
+    "obligations": "obligation",
+}
 
 
 def _model_at(at: Pointer) -> type[BaseModel] | None:
@@ -429,6 +450,7 @@ def _model_at(at: Pointer) -> type[BaseModel] | None:
         ("phases", "#"): Phase,
         ("steps", "#"): Step,
         ("steps", "#", "verification"): Verification,
+        ("obligations", "#"): AccordObligation,
         ("entry_into_force",): EntryIntoForce,
     }
     return models.get(shape)
@@ -583,6 +605,33 @@ class _StepView:
         )
 
 
+@dataclass(frozen=True)
+class _ObligationView:
+    """What can be read of one obligation, each field None when it cannot."""
+
+    index: int
+    id: str
+    party: str | None
+    start: Start | None
+    ends: date | None
+
+    @property
+    def at(self) -> Pointer:
+        return ("obligations", self.index)
+
+    @staticmethod
+    def read(index: int, item: dict[Any, Any], ident: str) -> _ObligationView:
+        try:
+            start: Start | None = parse_start(
+                _DEADLINE.validate_python(item.get("effective", "entry into force"))
+            )
+        except ValueError:  # the schema says why
+            start = None
+        return _ObligationView(
+            index, ident, _an_id(item.get("party")), start, _a_date(item.get("ends"))
+        )
+
+
 _E = TypeVar("_E", StepKind, VerificationMethod, AccordRole)
 
 
@@ -624,6 +673,7 @@ class _Semantics:
         self.phases: dict[str, _PhaseView] = {}
         self.steps: dict[str, _StepView] = {}
         self.all_steps: list[_StepView] = []  # including duplicates, which are checked too
+        self.obligations: list[_ObligationView] = []
 
     def check(self) -> None:
         self._read()
@@ -634,6 +684,7 @@ class _Semantics:
         self._schedule(in_cycle)
         self._concessions()
         self._idle_parties()
+        self._obligations()
 
     def _items(self, key: str) -> Iterator[tuple[int, dict[Any, Any], str]]:
         """(index, item, id) of each entry of a top-level list; duplicate ids reported here."""
@@ -662,6 +713,8 @@ class _Semantics:
             step = _StepView.read(index, item, ident)
             self.all_steps.append(step)
             self.steps.setdefault(ident, step)
+        for index, item, ident in self._items("obligations"):
+            self.obligations.append(_ObligationView.read(index, item, ident))
 
     def _references(self) -> None:
         parties, steps = list(self.parties), list(self.steps)
@@ -834,6 +887,23 @@ class _Semantics:
             if party.id not in active:
                 self.report.warning(
                     ("parties", party.index), f"party {party.id!r} never acts or verifies a step"
+                )
+
+    def _obligations(self) -> None:
+        for ob in self.obligations:
+            name = f"obligation {ob.id!r}"
+            if ob.party is not None and ob.party not in self.parties:
+                message = f"bound party {_undeclared(ob.party, list(self.parties))}"
+                self.report.error((*ob.at, "party"), f"{name}: {message}")
+            start = ob.start
+            if isinstance(start, StepStart) and start.step not in self.steps:
+                message = f"takes effect from step {_undeclared(start.step, list(self.steps))}"
+                self.report.error((*ob.at, "effective"), f"{name}: {message}")
+            if isinstance(start, FixedStart) and ob.ends is not None and ob.ends < start.on:
+                self.report.error(
+                    (*ob.at, "ends"),
+                    f"{name}: ends ({ob.ends.isoformat()}) before it takes effect "
+                    f"({start.on.isoformat()})",
                 )
 
 

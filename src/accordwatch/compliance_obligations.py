@@ -62,14 +62,19 @@ class _InstrumentFields(_Strict):
     sources: list[str] = Field(default_factory=list)
 
 
-class _ObligationFields(_Strict):
+class ObligationTerms(_Strict):
+    """The fields every obligation has, in an obligations file or an accord's `obligations`."""
+
     id: str = Field(pattern=_NAME)
-    instrument: str
-    party: str = Field(pattern=_NAME)
-    effective: date | None = None
-    ends: date | None = None
+    party: str = Field(pattern=_NAME, description="who is bound: matched against an event's actor")
+    ends: date | None = Field(default=None, description="optional last day in force")
     text: str = Field(min_length=1, max_length=2000)
-    rule: dict[str, Any]
+    rule: dict[str, Any] = Field(description="the events it forbids (compliance_rules)")
+
+
+class _ObligationFields(ObligationTerms):
+    instrument: str
+    effective: date | None = None
 
 
 class _FileFields(_Strict):
@@ -177,7 +182,7 @@ class _Located:
         return file
 
 
-def _rule_path(rule_path: str) -> list[Any]:
+def rule_pointer(rule_path: str) -> list[Any]:
     """`rule.any[1].attribute` -> ["rule", "any", 1, "attribute"]."""
     out: list[Any] = []
     for part in rule_path.split("."):
@@ -255,7 +260,7 @@ def _obligation(
     except RuleError as exc:
         raise InputError(
             f"{label}: {exc.path}: {exc.message}",
-            where=located.where(file, [*path, *_rule_path(exc.path)]),
+            where=located.where(file, [*path, *rule_pointer(exc.path)]),
         ) from None
     return Obligation(f.id, instrument, f.party, effective, f.ends, f.text, rule)
 

@@ -120,12 +120,12 @@ def _key_text(key: Hashable) -> str:
 
 
 def _section(section: str, before: Sequence[Any], after: Sequence[Any], key: Key) -> list[Change]:
-    old = {key(x): x for x in before}
+    # Keys are computed once per entry, and matched with set operations in C:
+    # a section may hold a million entries.
+    old = dict(zip(map(key, before), before, strict=True))
+    new_keys = list(map(key, after))
     out: list[Change] = []
-    seen: set[Hashable] = set()
-    for item in after:
-        k = key(item)
-        seen.add(k)
+    for k, item in zip(new_keys, after, strict=True):
         was = old.get(k)
         if was is None:
             out.append(Change(section, _key_text(k), "added"))
@@ -137,7 +137,9 @@ def _section(section: str, before: Sequence[Any], after: Sequence[Any], key: Key
                 if value != now[name]
             )
             out.append(Change(section, _key_text(k), "changed", fields))
-    out.extend(Change(section, _key_text(k), "removed") for k in old if k not in seen)
+    gone = old.keys() - new_keys
+    if gone:
+        out.extend(Change(section, _key_text(k), "removed") for k in old if k in gone)
     return out
 
 

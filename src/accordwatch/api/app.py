@@ -40,6 +40,7 @@ def create_app(workspace: Workspace, *, clock: Callable[[], datetime] = utc_now)
         try:
             yield
         finally:
+            service.committer.close()
             ledger.release_connection()
 
     app = FastAPI(
@@ -54,7 +55,7 @@ def create_app(workspace: Workspace, *, clock: Callable[[], datetime] = utc_now)
         docs_url="/api/docs",
         redoc_url=None,
     )
-    app.state.service = Service(
+    app.state.service = service = Service(
         workspace=workspace,
         ledger=ledger,
         tokens=TokenStore(ledger.engine, ledger.url),

@@ -39,6 +39,7 @@ class Committer:
         self._waiting: list[_Waiting] = []
         self._ready = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._closing = False
 
     async def submit(self, submission: Submission) -> Receipt:
         """Append `submission` with whatever else is waiting; its receipt, or its error."""
@@ -54,10 +55,19 @@ class Committer:
             self._ready.notify()
         return await future
 
+    def close(self) -> None:
+        """Let the writer thread end once what is waiting has been appended."""
+        with self._ready:
+            self._closing = True
+            self._thread = None
+            self._ready.notify()
+
     def _run(self) -> None:
         while True:
             with self._ready:
                 while not self._waiting:
+                    if self._closing:
+                        return
                     self._ready.wait()
                 batch = self._waiting[:MAX_BATCH]
                 del self._waiting[:MAX_BATCH]

@@ -17,7 +17,6 @@ from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import select
 
 from accordwatch.canonical import parse_json
-from accordwatch.checkpoint import Checkpoint
 from accordwatch.declaration_access import Reader, may_read, open_record
 from accordwatch.envelope import Envelope, Opening
 from accordwatch.errors import AccordwatchError
@@ -43,11 +42,6 @@ Size = Annotated[int, Path(ge=0, le=MAX_INDEX, description="Tree size")]
 router = APIRouter(prefix="/api/log", tags=["log"])
 
 MAX_PAGE = 1000
-
-
-def opened(note: str, ledger: Ledger) -> Checkpoint:
-    """The checkpoint a signed note of the log states (`Ledger.opened`)."""
-    return ledger.opened(note)
 
 
 def _time(moment: Any) -> str:
@@ -105,7 +99,7 @@ def log_info(svc: Service) -> dict[str, Any]:
     """The log's origin, size, root, verifier key and latest signed checkpoint."""
     ledger = svc.ledger
     note = ledger.latest_checkpoint()
-    cp = opened(note, ledger)
+    cp = ledger.opened(note)
     return {
         "origin": ledger.origin,
         "size": cp.size,
@@ -208,7 +202,7 @@ def prove_inclusion(index: int, svc: Service, size: int | None) -> dict[str, Any
         # one connection: the latest checkpoint, the path and the leaf
         return ledger.receipt(index, at="latest").to_json()
     note = ledger.checkpoint_at(size)
-    cp = opened(note, ledger)
+    cp = ledger.opened(note)
     tree_size, proof = ledger.prove_inclusion(index, cp.size)
     return Receipt(index, tree_size, ledger.entry(index).leaf_hash, proof, note).to_json()
 
@@ -231,7 +225,7 @@ def prove_consistency(
 
 
 def _checkpoint_json(note: str, ledger: Ledger) -> dict[str, Any]:
-    cp = opened(note, ledger)
+    cp = ledger.opened(note)
     return {"size": cp.size, "root": base64.b64encode(cp.root).decode(), "note": note}
 
 

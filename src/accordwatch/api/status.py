@@ -1,7 +1,9 @@
 """Public evaluations as of a date: the road map's status and compliance with obligations.
 
 Both are the pure evaluations the CLI prints (`accordwatch status`,
-`accordwatch compliance evaluate|report`), over the records in the log.
+`accordwatch compliance evaluate|report`), over the records in the log;
+compliance is judged against the shipped resolutions and the obligations of the
+accords in force (`store.compliance_source.evaluate_log`).
 """
 
 from __future__ import annotations
@@ -12,13 +14,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from accordwatch import roadmap
-from accordwatch.compliance import evaluate as evaluate_compliance
-from accordwatch.compliance_obligations import builtin_obligations
 from accordwatch.compliance_report import UNITS, build_report
 from accordwatch.compliance_responses import DEFAULT_WINDOW_DAYS, responses_as_of
 from accordwatch.errors import InputError
-from accordwatch.events import current_events
-from accordwatch.store.compliance_source import compliance_records
+from accordwatch.store.compliance_source import compliance_records, evaluate_log
 from accordwatch.store.roadmap_source import roadmap_records
 from accordwatch.timeutil import parse_date
 
@@ -54,9 +53,7 @@ def get_roadmap_status(
 @router.get("/compliance/violations", summary="Violations of obligations as of a date")
 def get_violations(svc: ServiceDep, as_of: AsOf = None) -> dict[str, Any]:
     day = as_of_day(svc, as_of)
-    records = compliance_records(svc.ledger)
-    current = current_events(records.events, day)
-    evaluation = evaluate_compliance(current.events, builtin_obligations(), day)
+    evaluation = evaluate_log(svc.ledger, day).evaluation
     return {
         "as_of": day.isoformat(),
         "events": len(evaluation.events),
@@ -84,11 +81,13 @@ def get_compliance_report(
     if by not in UNITS:
         raise InputError(f"by must be one of {', '.join(UNITS)}, not {by!r}")
     day = as_of_day(svc, as_of)
-    records = compliance_records(svc.ledger)
-    current = current_events(records.events, day)
-    evaluation = evaluate_compliance(current.events, builtin_obligations(), day)
-    responses = responses_as_of(records.responses, day)
+    found = evaluate_log(svc.ledger, day)
     report = build_report(
-        evaluation, responses, unit=by, year=year, window=window, superseded=current.superseded
+        found.evaluation,
+        found.responses,
+        unit=by,
+        year=year,
+        window=window,
+        superseded=found.superseded,
     )
     return report.to_json()

@@ -10,27 +10,26 @@ import typer
 from rich.table import Table
 
 from accordwatch.cli.context import console, emit, print_json, signing_key, submit_as, workspace
-from accordwatch.compliance import Evaluation, evaluate
-from accordwatch.compliance_obligations import (
-    Obligations,
-    builtin_obligations,
-    combine,
-    read_obligations,
-)
+from accordwatch.compliance import Evaluation
+from accordwatch.compliance_obligations import Obligations, read_obligations
 from accordwatch.compliance_report import UNITS, Report, build_report
 from accordwatch.compliance_responses import (
     DEFAULT_WINDOW_DAYS,
     RESPONSE_KINDS,
     Response,
     resolve_targets,
-    responses_as_of,
 )
 from accordwatch.compliance_tables import report_tables, summary_lines
 from accordwatch.data import DEMO_EVENTS, data_text
 from accordwatch.errors import InputError
 from accordwatch.events import current_events
 from accordwatch.events_import import FORMATS, checked, parse_events, plan_import
-from accordwatch.store.compliance_source import append_events, compliance_records
+from accordwatch.store.compliance_source import (
+    append_events,
+    compliance_records,
+    evaluate_log,
+    log_obligations,
+)
 from accordwatch.store.ledger import Ledger, utc_now
 from accordwatch.timeutil import parse_date
 
@@ -40,12 +39,14 @@ compliance_app = typer.Typer(
 )
 response_app = typer.Typer(help="Responses to violations.", no_args_is_help=True)
 
-OBLIGATIONS_HELP = "More obligations files (YAML) besides the shipped UN Security Council ones"
+OBLIGATIONS_HELP = (
+    "More obligations files (YAML) besides the shipped UN Security Council resolutions "
+    "and the accords in force"
+)
 
 
-def _obligations(files: list[Path] | None) -> Obligations:
-    sets = [builtin_obligations(), *(read_obligations(p) for p in files or [])]
-    return combine(*sets)
+def _files(files: list[Path] | None) -> list[Obligations]:
+    return [read_obligations(p) for p in files or []]
 
 
 def _day(text: str | None, option: str) -> date:
@@ -61,10 +62,8 @@ def _choice(value: str, allowed: tuple[str, ...] | list[str], option: str) -> st
 def _evaluate(
     ledger: Ledger, as_of: date, files: list[Path] | None
 ) -> tuple[Evaluation, int, list[Response]]:
-    records = compliance_records(ledger)
-    current = current_events(records.events, as_of)
-    evaluation = evaluate(current.events, _obligations(files), as_of)
-    return evaluation, current.superseded, responses_as_of(records.responses, as_of)
+    found = evaluate_log(ledger, as_of, *_files(files))
+    return found.evaluation, found.superseded, found.responses
 
 
 # -- events ------------------------------------------------------------------
@@ -278,11 +277,13 @@ def _draw(report: Report, responses: list[Response], out: Path) -> None:
 @compliance_app.command("obligations")
 def compliance_obligations(
     obligations: list[Path] = typer.Option(None, "--obligations", help=OBLIGATIONS_HELP),
+    as_of: str = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD) [default: today]"),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
-    """List the obligations evaluated: instrument, party, dates, rule."""
+    """List the obligations evaluated as of a date: instrument, party, dates, rule."""
     _choice(fmt, ("table", "json"), "--format")
-    loaded = _obligations(obligations)
+    day = _day(as_of, "--as-of")
+    loaded = log_obligations(workspace().ledger(), day, *_files(obligations))
     if fmt == "json":
         print_json([o.to_json() for o in loaded.obligations])
         return

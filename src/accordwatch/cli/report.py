@@ -11,15 +11,12 @@ from accordwatch.charts.compliance_chart import draw_compliance
 from accordwatch.charts.roadmap_chart import draw_roadmap
 from accordwatch.checkpoint import Checkpoint
 from accordwatch.cli.context import console, workspace
-from accordwatch.compliance import evaluate
-from accordwatch.compliance_obligations import builtin_obligations
 from accordwatch.compliance_report import build_report
-from accordwatch.compliance_responses import DEFAULT_WINDOW_DAYS, responses_as_of
+from accordwatch.compliance_responses import DEFAULT_WINDOW_DAYS
 from accordwatch.errors import InputError
-from accordwatch.events import current_events
 from accordwatch.report_pdf import pdf
 from accordwatch.status_report import FORMATS, Chart, ReportData, html, markdown
-from accordwatch.store.compliance_source import compliance_records
+from accordwatch.store.compliance_source import evaluate_log
 from accordwatch.store.ledger import utc_now
 from accordwatch.store.roadmap_source import roadmap_records
 from accordwatch.timeutil import parse_date
@@ -42,17 +39,15 @@ def report(
         status = roadmap.evaluate(records, day, accord)
     except ValueError as exc:
         raise InputError(str(exc), where="--accord") from exc
-    source = compliance_records(ledger)
-    current = current_events(source.events, day)
-    evaluation = evaluate(current.events, builtin_obligations(), day)
-    responses = responses_as_of(source.responses, day)
+    found = evaluate_log(ledger, day)
+    responses = found.responses
     compliance = build_report(
-        evaluation,
+        found.evaluation,
         responses,
         unit="event",
         year=None,
         window=DEFAULT_WINDOW_DAYS,
-        superseded=current.superseded,
+        superseded=found.superseded,
     )
     # Read after the records: the log only grows, so this checkpoint covers all of them.
     note = ledger.latest_checkpoint()

@@ -1,27 +1,35 @@
-"""Events and responses in the log: reading them back, and appending imported events.
+"""Events and responses in the log: reading them back, evaluating them, appending events.
 
 `compliance_records` reads every `event` and `response` entry, in log order,
 as the pure records `accordwatch.events` and `accordwatch.compliance_responses`
-evaluate. `append_events` signs event payloads and appends them in batches
-(each batch one atomic `Ledger.append`); the caller checks the whole file
-first, so a file with an error appends nothing.
+evaluate. `evaluate_log` is the compliance evaluation as of a date that every
+view shows (CLI, API, dashboard, report): the current events against the
+obligations that apply that day (`accord_obligations.obligations_as_of`: the
+shipped resolutions, the accords in force in the log, and any more given),
+with the responses recorded by then. `append_events` signs event payloads and
+appends them in batches (each batch one atomic `Ledger.append`); the caller
+checks the whole file first, so a file with an error appends nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from accordwatch.compliance_responses import Response
+from accordwatch.accord_obligations import obligations_as_of
+from accordwatch.compliance import Evaluation, evaluate
+from accordwatch.compliance_obligations import Obligations
+from accordwatch.compliance_responses import Response, responses_as_of
 from accordwatch.envelope import seal
-from accordwatch.events import Event, LoggedEvent, SourceRef
+from accordwatch.events import Event, LoggedEvent, SourceRef, current_events
 from accordwatch.events_import import KnownRow
 from accordwatch.keys import SigningKey
 from accordwatch.records import EventRecord, ResponseRecord
 from accordwatch.store.ledger import Ledger, utc_now
 from accordwatch.store.payloads import logged_payloads
+from accordwatch.store.roadmap_source import roadmap_records
 
 COMPLIANCE_TYPES = ("event", "response")
 BATCH = 5000
@@ -86,6 +94,30 @@ def compliance_records(ledger: Ledger) -> ComplianceRecords:
                 )
             )
     return out
+
+
+@dataclass(frozen=True)
+class LogEvaluation:
+    """The compliance evaluation of the log as of a date, and what the reports need with it."""
+
+    evaluation: Evaluation
+    #: versions of event rows replaced by later corrections
+    superseded: int
+    #: the responses recorded as of the date
+    responses: list[Response]
+
+
+def log_obligations(ledger: Ledger, as_of: date, *more: Obligations) -> Obligations:
+    """The obligations that apply as of `as_of`: resolutions, accords in force, then `more`."""
+    return obligations_as_of(roadmap_records(ledger), as_of, *more)
+
+
+def evaluate_log(ledger: Ledger, as_of: date, *more: Obligations) -> LogEvaluation:
+    """The log's current events as of `as_of` against the obligations that apply then."""
+    records = compliance_records(ledger)
+    current = current_events(records.events, as_of)
+    evaluation = evaluate(current.events, log_obligations(ledger, as_of, *more), as_of)
+    return LogEvaluation(evaluation, current.superseded, responses_as_of(records.responses, as_of))
 
 
 def append_events(

@@ -21,14 +21,11 @@ from accordwatch.api.log import get_entry, log_info, prove_inclusion
 from accordwatch.api.status import AsOf, as_of_day, roadmap_status
 from accordwatch.charts.compliance_chart import draw_compliance
 from accordwatch.charts.roadmap_chart import draw_roadmap
-from accordwatch.compliance import evaluate as evaluate_compliance
-from accordwatch.compliance_obligations import builtin_obligations
 from accordwatch.compliance_report import Report, build_report
-from accordwatch.compliance_responses import DEFAULT_WINDOW_DAYS, responses_as_of
+from accordwatch.compliance_responses import DEFAULT_WINDOW_DAYS
 from accordwatch.compliance_responses import Response as ViolationResponse
 from accordwatch.errors import NotFoundError
-from accordwatch.events import current_events
-from accordwatch.store.compliance_source import compliance_records
+from accordwatch.store.compliance_source import evaluate_log
 from accordwatch.store.roadmap_source import roadmap_records
 from accordwatch.web.visitor import signed_in
 
@@ -43,11 +40,7 @@ Index = Annotated[
 def overview(svc: Service, as_of: str | None) -> dict[str, Any]:
     day = as_of_day(svc, as_of)
     status = roadmap_status(svc, day).to_json()
-    records = compliance_records(svc.ledger)
-    evaluation = evaluate_compliance(
-        current_events(records.events, day).events, builtin_obligations(), day
-    )
-    violations = evaluation.violations()
+    violations = evaluate_log(svc.ledger, day).evaluation.violations()
     return {
         "as_of": day.isoformat(),
         "log": log_info(svc),
@@ -103,19 +96,16 @@ def compliance_page(svc: Service, as_of: str | None) -> dict[str, Any]:
 
 
 def _compliance(svc: Service, day: date) -> tuple[Report, list[ViolationResponse]]:
-    records = compliance_records(svc.ledger)
-    current = current_events(records.events, day)
-    evaluation = evaluate_compliance(current.events, builtin_obligations(), day)
-    responses = responses_as_of(records.responses, day)
+    found = evaluate_log(svc.ledger, day)
     report = build_report(
-        evaluation,
-        responses,
+        found.evaluation,
+        found.responses,
         unit="event",
         year=None,
         window=DEFAULT_WINDOW_DAYS,
-        superseded=current.superseded,
+        superseded=found.superseded,
     )
-    return report, responses
+    return report, found.responses
 
 
 def _svg(paths: list[Path]) -> Response:
