@@ -30,10 +30,18 @@ from accordwatch.declaration_nuclear import MATERIAL_FORM, Material, NuclearDecl
 HEADER_FIELDS = ("id", "party", "as_of", "accord", "step", "supersedes", "updates", "illustrative")
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
+    """A declared value as text: an enum's value, a model's fields, "none" for no value."""
+    if value is None:
+        return "none"
     if isinstance(value, BaseModel):
         return str(value.model_dump(mode="json", exclude_none=True))
     return str(getattr(value, "value", value))
+
+
+def _json(value: Any) -> str | None:
+    """A value as the JSON diff gives it: its text, or null where there is none."""
+    return None if value is None else show(value)
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,7 @@ class Change:
         sign = {"added": "+", "removed": "-", "changed": "~"}[self.kind]
         text = f"{sign} {self.section} {self.key} {self.kind}"
         if self.fields:
-            text += ": " + "; ".join(f"{n} {_show(a)} -> {_show(b)}" for n, a, b in self.fields)
+            text += ": " + "; ".join(f"{n} {show(a)} -> {show(b)}" for n, a, b in self.fields)
         return text
 
     def to_json(self) -> dict[str, Any]:
@@ -55,7 +63,7 @@ class Change:
             "section": self.section,
             "key": self.key,
             "kind": self.kind,
-            "fields": {n: [_show(a), _show(b)] for n, a, b in self.fields},
+            "fields": {n: [_json(a), _json(b)] for n, a, b in self.fields},
         }
 
 
@@ -104,7 +112,7 @@ class DeclarationDiff:
             "program": self.program,
             "before": self.before,
             "after": self.after,
-            "header": {n: [_show(a), _show(b)] for n, a, b in self.header},
+            "header": {n: [_json(a), _json(b)] for n, a, b in self.header},
             "changes": [c.to_json() for c in self.changes],
             "totals": [t.to_json() for t in self.totals],
         }
@@ -115,7 +123,7 @@ Key = Callable[[Any], Hashable]
 
 def _key_text(key: Hashable) -> str:
     if isinstance(key, tuple):
-        return "/".join(_show(k) for k in key if k is not None)
+        return "/".join(show(k) for k in key if k is not None)
     return str(key)
 
 
@@ -144,7 +152,7 @@ def _section(section: str, before: Sequence[Any], after: Sequence[Any], key: Key
 
 
 def _whole(x: Any) -> Hashable:
-    return tuple(_show(v) for v in entry_fields(x).values())
+    return tuple(show(v) for v in entry_fields(x).values())
 
 
 def _totals(

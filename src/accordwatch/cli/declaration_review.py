@@ -18,7 +18,7 @@ from accordwatch.cli.context import console, print_json, workspace
 from accordwatch.cli.declaration import load, open_log, require_readable
 from accordwatch.declaration import Declaration, Locate
 from accordwatch.declaration_base import path_text
-from accordwatch.declaration_diff import DeclarationDiff, diff_declarations
+from accordwatch.declaration_diff import DeclarationDiff, diff_declarations, show
 from accordwatch.declaration_history import Filed
 from accordwatch.declaration_review import Review, review
 from accordwatch.errors import InputError, NotFoundError
@@ -131,7 +131,7 @@ def _print_diff(result: DeclarationDiff, before: Declaration, after: Declaration
         highlight=False,
     )
     for name, old, new in result.header:
-        console.print(f"  header {name}: {old} -> {new}", highlight=False)
+        console.print(f"  header {name}: {show(old)} -> {show(new)}", highlight=False)
     if not result.changes:
         console.print("no entry added, removed or changed")
     for change in result.changes:
