@@ -25,6 +25,7 @@ from accordwatch.workspace import Workspace
 from . import declarations, log, parties, problems, status, submissions, verification
 from .committer import Committer
 from .deps import Service
+from .hot_reads import HotReads
 
 HOME_ENV = "ACCORDWATCH_HOME"
 DATABASE_ENV = "ACCORDWATCH_DATABASE_URL"
@@ -63,6 +64,7 @@ def create_app(workspace: Workspace, *, clock: Callable[[], datetime] = utc_now)
         committer=Committer(ledger),
     )
     problems.install(app)
+    app.add_middleware(HotReads)
     for module in (log, submissions, parties, status, declarations, verification):
         app.include_router(module.router)
     from accordwatch.web import pages  # the dashboard builds on the API's handlers
