@@ -8,11 +8,12 @@ from typing import Any
 from accordwatch.accord import Accord
 
 _STEP_FIELDS = ("title", "phase", "party", "kind", "deadline", "requires", "verification", "weight")
+_OBLIGATION_FIELDS = ("party", "effective", "ends", "text", "rule")
 
 
 @dataclass(frozen=True)
 class Change:
-    what: str  # "step", "phase" or "party"
+    what: str  # "step", "phase", "party" or "obligation"
     id: str
     change: str  # "added", "removed" or "changed"
     fields: dict[str, tuple[Any, Any]]  # field -> (old, new), for "changed"
@@ -74,7 +75,7 @@ def _compare(
 
 
 def diff_accords(old: Accord, new: Accord) -> list[Change]:
-    """Parties, phases and steps added, removed or changed, in the new version's order."""
+    """Parties, phases, steps and obligations added, removed or changed, in the new order."""
     return (
         _compare(
             "party",
@@ -86,4 +87,10 @@ def diff_accords(old: Accord, new: Accord) -> list[Change]:
             "phase", {p.id: p for p in old.phases}, {p.id: p for p in new.phases}, ("title", "ends")
         )
         + _compare("step", {s.id: s for s in old.steps}, {s.id: s for s in new.steps}, _STEP_FIELDS)
+        + _compare(
+            "obligation",
+            {o.id: o for o in old.obligations},
+            {o.id: o for o in new.obligations},
+            _OBLIGATION_FIELDS,
+        )
     )

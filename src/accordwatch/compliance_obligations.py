@@ -24,6 +24,9 @@ file, line and column, and the obligation and field it is in.
 
 The package ships the UN Security Council resolutions on the DPRK
 (`accordwatch/data/unsc-dprk-obligations.yaml`); `builtin_obligations` reads it.
+An accord file may carry obligations too, with the same fields
+(`ObligationTerms`) and rules, the accord being their instrument;
+`accord_obligations` turns those of the accords in force into `Obligation`s.
 """
 
 from __future__ import annotations

@@ -121,6 +121,21 @@ def markdown(data: ReportData) -> str:
             f"| {r['unanswered']} |"
             for r in co["by_year"]["rows"]
         ]
+        out += [
+            "",
+            "### By instrument",
+            "",
+            "Resolutions, and the accords in force with obligations of their own; a "
+            "non-binding instrument's matches are not violations.",
+            "",
+            "| instrument | title | binding | matches | uncertain |",
+            "|---|---|---|---|---|",
+        ]
+        out += [
+            f"| {g['key']} | {g['label']} | {'yes' if g['binding'] else 'no'} "
+            f"| {g['violations']} | {g['uncertain']} |"
+            for g in co["by_instrument"]["rows"]
+        ]
         out += ["", "### Violations", ""]
         out += [
             f"- {e['date']} {e['occurrence']}: {e['status']} of "
