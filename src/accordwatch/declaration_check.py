@@ -28,7 +28,7 @@ coordinates) are found before, by `declaration.parse_declaration`.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
@@ -42,6 +42,7 @@ from accordwatch.declaration_nuclear import (
     Material,
     NuclearDeclaration,
 )
+from accordwatch.declaration_sums import line_sums
 
 _NO_ISOTOPE = frozenset(m for m, form in MATERIAL_FORM.items() if form[1] is None)
 #: enrichment may differ from 100 x isotope / element mass by this many percentage points
@@ -214,11 +215,6 @@ def _nuclear(d: NuclearDeclaration) -> Iterable[Problem]:
 
 
 def _inventory(d: NuclearDeclaration, mbas: set[str], kmp_mba: dict[str, str]) -> Iterable[Problem]:
-    # Keys hold the material's text: an enum member hashes in Python, a str in C.
-    sums: dict[tuple[str, str], list[Decimal]] = defaultdict(
-        lambda: [Decimal(0), Decimal(0), Decimal(0)]
-    )
-    lines: Counter[tuple[str, str]] = Counter()
     batches: set[tuple[str, str, str]] = set()
     for n, line in enumerate(d.inventory):
         if line.mba not in mbas:
@@ -257,12 +253,16 @@ def _inventory(d: NuclearDeclaration, mbas: set[str], kmp_mba: dict[str, str]) -
                 line.isotope_mass,
                 line.enrichment,
             )
-        key = (line.mba, str(line.material))
-        acc = sums[key]
-        acc[0] += line.element_mass
-        acc[1] += line.isotope_mass or 0
-        acc[2] += line.items
-        lines[key] += 1
+    # The lines' sums per MBA and material (keys hold the material's text), from the
+    # sums per unit that the check over time and the diff share.
+    sums: dict[tuple[str, str], list[Decimal]] = {}
+    lines: Counter[tuple[str, str]] = Counter()
+    for (mba, material, _), group in line_sums(d).items():
+        acc = sums.setdefault((mba, material), [Decimal(0), Decimal(0), Decimal(0)])
+        acc[0] += group.element
+        acc[1] += group.isotope
+        acc[2] += group.items
+        lines[(mba, material)] += group.lines
     totals: set[tuple[str, str]] = set()
     for n, total in enumerate(d.inventory_totals):
         key = (total.mba, str(total.material))

@@ -26,6 +26,7 @@ from accordwatch.declaration import Declaration
 from accordwatch.declaration_base import entry_fields, grams
 from accordwatch.declaration_missile import ItemStatus, MissileDeclaration
 from accordwatch.declaration_nuclear import MATERIAL_FORM, Material, NuclearDeclaration
+from accordwatch.declaration_sums import line_sums
 
 HEADER_FIELDS = ("id", "party", "as_of", "accord", "step", "supersedes", "updates", "illustrative")
 
@@ -166,26 +167,18 @@ def _totals(
 
 
 def _nuclear_totals(d: NuclearDeclaration, units: dict[str, str]) -> dict[str, Decimal]:
-    # Sum per balance area, material and unit first: names are built once per group.
-    groups: dict[tuple[str, str, str], list[Decimal]] = defaultdict(
-        lambda: [Decimal(0), Decimal(0), Decimal(0)]
-    )
-    for line in d.inventory:
-        acc = groups[(str(line.material), line.mba, str(line.unit))]
-        acc[0] += line.element_mass
-        if line.isotope_mass is not None:
-            acc[1] += line.isotope_mass
-            acc[2] += 1
+    # From the sums per balance area, material and unit (shared with the checks):
+    # names are built once per group.
     out: dict[str, Decimal] = defaultdict(Decimal)
-    for (material, mba, line_unit), (element, isotope, with_isotope) in groups.items():
+    for (mba, material, line_unit), group in line_sums(d).items():
         unit = MATERIAL_FORM[Material(material)][2]
         scale = grams(Decimal(1), line_unit) / grams(Decimal(1), unit)
         for name in (f"{material} element mass", f"{material} in {mba}"):
-            out[name] += element * scale
+            out[name] += group.element * scale
             units[name] = unit
-        if with_isotope:
+        if group.with_isotope:
             name = f"{material} isotope mass"
-            out[name] += isotope * scale
+            out[name] += group.isotope * scale
             units[name] = unit
     for w in d.weapons:
         out["nuclear weapons"] += w.weapons

@@ -49,6 +49,7 @@ from accordwatch.declaration_nuclear import (
     NuclearDeclaration,
     WeaponChange,
 )
+from accordwatch.declaration_sums import line_sums
 
 
 @dataclass(frozen=True)
@@ -189,19 +190,12 @@ def _within(day: date, start: date, end: date) -> bool:
 
 def _held(d: NuclearDeclaration) -> dict[tuple[str, str], list[Decimal]]:
     """Element and isotope grams per (MBA, material), summed from the lines."""
-    # Sum per unit first and convert once; keys hold text, which hashes faster than enums.
-    element: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
-    isotope: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
-    for line in d.inventory:
-        key = (line.mba, str(line.material), str(line.unit))
-        element[key] += line.element_mass
-        if line.isotope_mass is not None:
-            isotope[key] += line.isotope_mass
+    # From the sums per unit (shared with the internal check and the diff), converted once.
     held: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 2)
-    for (mba, material, unit), mass in element.items():
+    for (mba, material, unit), group in line_sums(d).items():
         acc = held[(mba, material)]
-        acc[0] += grams(mass, unit)
-        acc[1] += grams(isotope.get((mba, material, unit), Decimal(0)), unit)
+        acc[0] += grams(group.element, unit)
+        acc[1] += grams(group.isotope, unit)
     return held
 
 

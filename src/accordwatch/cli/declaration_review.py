@@ -16,7 +16,7 @@ from rich.table import Table
 from accordwatch.accord import Accord
 from accordwatch.cli.context import console, print_json, workspace
 from accordwatch.cli.declaration import load, open_log, require_readable
-from accordwatch.declaration import Declaration, Locate
+from accordwatch.declaration import Declaration, Locate, collector_paused
 from accordwatch.declaration_base import path_text
 from accordwatch.declaration_diff import DeclarationDiff, diff_declarations, show
 from accordwatch.declaration_history import Filed
@@ -98,6 +98,20 @@ def check(
     """Internal consistency, consistency over time, completeness, and logged launches."""
     if fmt not in ("text", "json"):
         raise InputError(f"--format must be text or json, not {fmt!r}")
+    # One pause of the collector over reading and checking (see collector_paused).
+    with collector_paused():
+        result, locate = _review(ref, as_party, key_file, accord_file)
+    if fmt == "json":
+        print_json(result.to_json(locate))
+    else:
+        _print_review(result, locate)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _review(
+    ref: str, as_party: str | None, key_file: Path | None, accord_file: Path | None
+) -> tuple[Review, Locate]:
     logged: list[LoggedDeclaration] | None = None
     ledger = None
     try:
@@ -107,6 +121,7 @@ def check(
             raise
     target, locate = _resolve(ref, logged, as_party)
     d = target.declaration
+    accord: Accord | None
     if accord_file is not None:
         accord = _accord_file(accord_file)
         if accord.id != d.accord:
@@ -116,12 +131,7 @@ def check(
     launches = observed_launches(ledger) if ledger is not None else []
     others = readable([i for i in logged or [] if i.party == d.party])
     result = review(target, others, accord=accord, launches=launches, with_log=ledger is not None)
-    if fmt == "json":
-        print_json(result.to_json(locate))
-    else:
-        _print_review(result, locate)
-    if not result.ok:
-        raise typer.Exit(1)
+    return result, locate
 
 
 def _print_diff(result: DeclarationDiff, before: Declaration, after: Declaration) -> None:
@@ -161,12 +171,14 @@ def diff(
     logged = None
     if not (_is_file(old) and _is_file(new)):
         _, _, logged = open_log(as_party, key_file)
-    before, _ = _resolve(old, logged, as_party)
-    after, _ = _resolve(new, logged, as_party)
-    try:
-        result = diff_declarations(before.declaration, after.declaration)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
+    # One pause of the collector over reading and comparing (see collector_paused).
+    with collector_paused():
+        before, _ = _resolve(old, logged, as_party)
+        after, _ = _resolve(new, logged, as_party)
+        try:
+            result = diff_declarations(before.declaration, after.declaration)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
     if as_json:
         print_json(result.to_json())
     else:
