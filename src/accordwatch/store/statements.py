@@ -22,8 +22,6 @@ from accordwatch.store.schema import entries
 LOOKUP_CHUNK = 500
 #: up to this many rows, an insert on PostgreSQL binds each row's values, not arrays
 FEW_ROWS = 16
-#: the record types whose entries change the registry of parties and keys
-REGISTRY_TYPES = ("log.genesis", "party.register", "key.register", "key.revoke")
 
 
 def _same(value: Any) -> Any:
@@ -54,12 +52,16 @@ class Statements:
         moment = entries.c.recorded_at.type.dialect_impl(dialect)
         self.moment: Callable[[Any], Any] = moment.bind_processor(dialect) or _same
         self.read_moment: Callable[[Any], Any] = moment.result_processor(dialect, None) or _same
-        registry_types = ", ".join(f"'{t}'" for t in REGISTRY_TYPES)
         # The head, and the last entry that changed the registry: a registry
         # cached before that entry must be read again, one cached after it not.
+        # Every such entry leaves its index in a projection table (registered or
+        # revoked at), which holds a row per party or key: reading it there costs
+        # the same however long the log, where a search of the entries would not.
         self.head = (
-            "SELECT size, edge, (SELECT MAX(idx) FROM entries "
-            f"WHERE record_type IN ({registry_types})) FROM log_head"
+            "SELECT size, edge, (SELECT MAX(i) FROM ("
+            "SELECT MAX(registered_at) AS i FROM parties "
+            "UNION ALL SELECT MAX(registered_at) FROM party_keys "
+            "UNION ALL SELECT MAX(revoked_at) FROM party_keys) AS changes) FROM log_head"
             + ("" if self.sqlite else " FOR UPDATE")
         )
         self.size = "SELECT COALESCE(MAX(size), 0) FROM log_head"
