@@ -359,3 +359,21 @@ def test_the_cookie_authorises_no_request_that_changes_state(log: Log) -> None:
     assert client.post("/probe").json() == {"party": None}
     headed = client.post("/probe", headers={"Authorization": f"Bearer {token}"})
     assert headed.json() == {"party": "iaea"}
+
+
+def test_a_signed_in_page_looks_its_token_up_once(
+    log: Log, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The header and the page's content share one lookup of the cookie's token."""
+    _signed_in(client, _issue(log, "iaea"))
+    lookups: list[str] = []
+    find = TokenStore.find
+
+    def counted(self: TokenStore, token: str) -> Any:
+        lookups.append(token)
+        return find(self, token)
+
+    monkeypatch.setattr(TokenStore, "find", counted)
+    page = client.get("/declarations")
+    assert page.status_code == 200 and "reading as" in page.text
+    assert len(lookups) == 1

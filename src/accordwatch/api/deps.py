@@ -68,6 +68,20 @@ def grant_of(svc: Service, token: str) -> Grant:
     return grant
 
 
+def request_grant(request: Request, token: str) -> Grant:
+    """`grant_of` for a request's token, looked up once per request.
+
+    A dashboard page asks twice (for the header and for what it may show).
+    """
+    held = getattr(request.state, "grant", None)
+    if held is not None and held[0] == token:
+        found: Grant = held[1]
+        return found
+    grant = grant_of(service_of(request), token)
+    request.state.grant = (token, grant)
+    return grant
+
+
 def reader_of(request: Request) -> Reader | None:
     """The party a request reads as: none without a token, else the token's party and role.
 
@@ -84,7 +98,7 @@ def reader_of(request: Request) -> Reader | None:
         token = request.cookies[COOKIE]
     else:
         return None
-    grant = grant_of(service_of(request), token)
+    grant = request_grant(request, token)
     return Reader(grant.party, grant.role)
 
 

@@ -2,7 +2,7 @@
 
 A browser signs in by posting a token (`web.signin`); the token is kept in
 an HttpOnly, SameSite=Strict cookie and checked on every request with the
-same function the API uses (`api.deps.grant_of`). The page header shows the
+same function the API uses (`api.deps.request_grant`). The page header shows the
 result; a cookie whose token no longer works reads as nobody here, with the
 reason, so that a page without confidential content still renders.
 """
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from fastapi import Request, Response
 
-from accordwatch.api.deps import COOKIE, grant_of, service_of
+from accordwatch.api.deps import COOKIE, request_grant
 from accordwatch.errors import AccordwatchError
 from accordwatch.tokens import Grant
 
@@ -43,7 +43,7 @@ def signed_in(request: Request) -> Visitor:
     if token is None:
         return Visitor(None)
     try:
-        return Visitor(grant_of(service_of(request), token))
+        return Visitor(request_grant(request, token))
     except AccordwatchError as exc:
         return Visitor(None, exc.message)
 
