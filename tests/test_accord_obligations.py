@@ -122,6 +122,14 @@ def test_an_accord_without_obligations_keeps_its_digest() -> None:
     assert accord().digest() != a.digest()
 
 
+def test_an_accord_may_not_take_the_id_of_a_shipped_resolution() -> None:
+    """In force, the accord is an instrument beside the resolutions, under its own id."""
+    assert problems(ACCORD.replace("id: test-freeze", "id: unsc-1718", 1)) == [
+        "1:5: accord id 'unsc-1718' is the id of a shipped instrument (a Security Council "
+        "resolution); compliance could not tell the two apart"
+    ]
+
+
 def test_bad_obligations_are_located_by_line_and_column() -> None:
     text = ACCORD.replace("    party: usa\n    effective: 2019-01-01\n", "    party: rus\n")
     text = text.replace("effective: freeze-tests verified", "effective: freeze-test verified")

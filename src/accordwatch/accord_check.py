@@ -58,6 +58,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -87,7 +88,7 @@ from accordwatch.accord import (
     parse_deadline,
     parse_start,
 )
-from accordwatch.compliance_obligations import rule_pointer
+from accordwatch.compliance_obligations import builtin_obligations, rule_pointer
 from accordwatch.compliance_rules import RuleError
 from accordwatch.errors import InputError
 
@@ -685,6 +686,7 @@ class _Semantics:
         self._concessions()
         self._idle_parties()
         self._obligations()
+        self._instrument_id()
 
     def _items(self, key: str) -> Iterator[tuple[int, dict[Any, Any], str]]:
         """(index, item, id) of each entry of a top-level list; duplicate ids reported here."""
@@ -905,6 +907,22 @@ class _Semantics:
                     f"{name}: ends ({ob.ends.isoformat()}) before it takes effect "
                     f"({start.on.isoformat()})",
                 )
+
+    def _instrument_id(self) -> None:
+        # In force, the accord is an instrument beside the shipped resolutions,
+        # under its own id: the two must not share one.
+        accord_id = self.data.get("id")
+        if isinstance(accord_id, str) and accord_id in _shipped_instrument_ids():
+            self.report.error(
+                ("id",),
+                f"accord id {accord_id!r} is the id of a shipped instrument (a Security "
+                "Council resolution); compliance could not tell the two apart",
+            )
+
+
+@cache
+def _shipped_instrument_ids() -> frozenset[str]:
+    return frozenset(i.id for i in builtin_obligations().instruments)
 
 
 def _strongly_connected(graph: dict[str, list[_Edge]]) -> list[list[str]]:
