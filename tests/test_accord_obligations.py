@@ -370,6 +370,18 @@ def test_the_cli_reports_accord_violations(
     }
 
 
+def test_obligations_outside_a_workspace_are_the_shipped_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With no workspace there is no accord in force: the resolutions, and a note saying so."""
+    capsys.readouterr()
+    main(["--home", str(tmp_path / "none"), "compliance", "obligations", "--format", "json"])
+    out = capsys.readouterr()
+    listed = json.loads(out.out)
+    assert {o["id"] for o in listed} == {o.id for o in builtin_obligations().obligations}
+    assert out.err.count("\n") == 1 and "no accord's obligations are included" in out.err
+
+
 def test_api_and_dashboard_show_accord_violations(logged: Workspace) -> None:
     client = TestClient(create_app(logged))
     page = client.get("/compliance.json").json()

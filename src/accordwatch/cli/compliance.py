@@ -9,7 +9,16 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from accordwatch.cli.context import console, emit, print_json, signing_key, submit_as, workspace
+from accordwatch.accord_obligations import obligations_as_of
+from accordwatch.cli.context import (
+    console,
+    emit,
+    err_console,
+    print_json,
+    signing_key,
+    submit_as,
+    workspace,
+)
 from accordwatch.compliance import Evaluation
 from accordwatch.compliance_obligations import Obligations, read_obligations
 from accordwatch.compliance_report import UNITS, Report, build_report
@@ -21,7 +30,7 @@ from accordwatch.compliance_responses import (
 )
 from accordwatch.compliance_tables import report_tables, summary_lines
 from accordwatch.data import DEMO_EVENTS, data_text
-from accordwatch.errors import InputError
+from accordwatch.errors import InputError, NotFoundError
 from accordwatch.events import current_events
 from accordwatch.events_import import FORMATS, checked, parse_events, plan_import
 from accordwatch.store.compliance_source import (
@@ -280,10 +289,23 @@ def compliance_obligations(
     as_of: str = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD) [default: today]"),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
-    """List the obligations evaluated as of a date: instrument, party, dates, rule."""
+    """List the obligations evaluated as of a date: instrument, party, dates, rule.
+
+    Outside a workspace there is no accord in force: the shipped resolutions
+    (and any --obligations files) are listed, and a note on stderr says so.
+    """
     _choice(fmt, ("table", "json"), "--format")
     day = _day(as_of, "--as-of")
-    loaded = log_obligations(workspace().ledger(), day, *_files(obligations))
+    files = _files(obligations)
+    try:
+        ws = workspace()
+    except NotFoundError as exc:
+        err_console.print(
+            f"{exc.message}: no accord's obligations are included", highlight=False, soft_wrap=True
+        )
+        loaded = obligations_as_of((), day, *files)
+    else:
+        loaded = log_obligations(ws.ledger(), day, *files)
     if fmt == "json":
         print_json([o.to_json() for o in loaded.obligations])
         return
