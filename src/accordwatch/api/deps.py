@@ -110,18 +110,14 @@ async def reader(
     return reader_of(request)
 
 
-#: for routes that call `reader_of` themselves: the same entry in the OpenAPI schema
-BEARER_SECURITY: dict[str, Any] = {"security": [{"HTTPBearer": []}]}
-
-
 ServiceDep = Annotated[Service, Depends(service)]
 
 
 def json_response(data: Any) -> Response:
     """`data` as the JSON FastAPI would write, without its validation pass.
 
-    For the hot read routes: their payloads are built by the project's own
-    code from stored rows, so re-checking them against `dict[str, Any]` on
+    For the hot reads (`api.hot_reads`) and receipts: their payloads are built
+    by the project's own code, so re-checking them against `dict[str, Any]` on
     every request only costs time.
     """
     body = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))

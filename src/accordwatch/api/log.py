@@ -12,8 +12,8 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 
 from accordwatch.canonical import parse_json
@@ -25,16 +25,7 @@ from accordwatch.store.database import storage_errors
 from accordwatch.store.ledger import Ledger, StoredEntry
 from accordwatch.store.schema import openings
 
-from .deps import (
-    BEARER_SECURITY,
-    MAX_INDEX,
-    ReaderDep,
-    Service,
-    ServiceDep,
-    json_response,
-    reader_of,
-    service_of,
-)
+from .deps import MAX_INDEX, ReaderDep, Service, ServiceDep
 
 Index = Annotated[int, Path(ge=0, le=MAX_INDEX, description="Log index of an entry")]
 Size = Annotated[int, Path(ge=0, le=MAX_INDEX, description="Tree size")]
@@ -109,54 +100,35 @@ def log_info(svc: Service) -> dict[str, Any]:
     }
 
 
-# The hot reads below are a few indexed lookups each. They run on the event
-# loop itself: handing them to a worker thread costs more CPU than the lookup,
-# and several worker processes (`serve --workers`) give the concurrency. For
-# the same reason they find the service and the reader themselves rather than
-# through dependencies, whose resolution costs as much as the lookup again.
+# The hottest shapes of these reads (no query string) are answered ahead of
+# the routing by `api.hot_reads`, with the same functions; these routes answer
+# the rest and are what the OpenAPI schema documents.
 
 
-@router.get(
-    "",
-    summary="The log: origin, size, verifier key and latest checkpoint",
-    response_model=dict[str, Any],
-)
-async def log_route(request: Request) -> Response:
-    return json_response(log_info(service_of(request)))
+@router.get("", summary="The log: origin, size, verifier key and latest checkpoint")
+def log_route(svc: ServiceDep) -> dict[str, Any]:
+    return log_info(svc)
 
 
-@router.get(
-    "/entries/{index}",
-    summary="One entry with its canonical envelope bytes",
-    response_model=dict[str, Any],
-    openapi_extra=BEARER_SECURITY,
-)
-async def entry_route(index: Index, request: Request) -> Response:
-    return json_response(get_entry(index, service_of(request), reader_of(request)))
+@router.get("/entries/{index}", summary="One entry with its canonical envelope bytes")
+def entry_route(index: Index, svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
+    return get_entry(index, svc, reader)
 
 
-@router.get(
-    "/entries/{index}/proof",
-    summary="Inclusion proof (a receipt) against a checkpoint",
-    response_model=dict[str, Any],
-)
-async def proof_route(
+@router.get("/entries/{index}/proof", summary="Inclusion proof (a receipt) against a checkpoint")
+def proof_route(
     index: Index,
-    request: Request,
+    svc: ServiceDep,
     size: Annotated[
         int | None, Query(ge=1, le=MAX_INDEX, description="Checkpoint size [default: latest]")
     ] = None,
-) -> Response:
-    return json_response(prove_inclusion(index, service_of(request), size))
+) -> dict[str, Any]:
+    return prove_inclusion(index, svc, size)
 
 
-@router.get(
-    "/checkpoints/latest",
-    summary="The latest signed checkpoint",
-    response_model=dict[str, Any],
-)
-async def latest_checkpoint_route(request: Request) -> Response:
-    return json_response(latest_checkpoint(service_of(request)))
+@router.get("/checkpoints/latest", summary="The latest signed checkpoint")
+def latest_checkpoint_route(svc: ServiceDep) -> dict[str, Any]:
+    return latest_checkpoint(svc)
 
 
 @router.get("/entries", summary="Entries in index order, payloads as the bearer may read them")
