@@ -60,7 +60,7 @@ from accordwatch.registry import Registry
 from accordwatch.store import projections
 from accordwatch.store.database import WRITE, driver_error, storage_errors
 from accordwatch.store.schema import checkpoints, entries, log_head, openings
-from accordwatch.store.statements import Statements
+from accordwatch.store.statements import Statements, as_is
 
 _REGISTRY_PAYLOADS = (Genesis, PartyRegistration, KeyRegistration, KeyRevocation)
 # Complete subtrees this high are few (n / 64) and never change: keep them.
@@ -416,42 +416,34 @@ class Ledger:
     def cursor(self) -> Iterator[Any]:
         """A DBAPI cursor for reads outside any write.
 
-        On a connection of the pool, or on the one this thread holds
-        (`hold_connection`).
+        On the connection this thread holds (`hold_connection`), or on one of
+        the pool's, taken for this read only.
         """
-        held = getattr(self._held, "raw", None)
-        if held is not None or getattr(self._held, "wanted", False):
-            with storage_errors(self.url):
-                if held is None:
-                    held = self._held.raw = self.engine.raw_connection()
-                    held.driver_connection.autocommit = True  # type: ignore[union-attr]
-                cur = held.cursor()
-                try:
-                    yield cur
-                except Exception as exc:
-                    if driver_error(self.url, exc) is not None:
-                        # the connection may be broken: the next read takes a new one
-                        self._held.raw = None
-                        held.invalidate()
-                    raise
-                finally:
-                    cur.close()
-            return
+        holding = getattr(self._held, "wanted", False)
         with storage_errors(self.url):
-            raw = self.engine.raw_connection()
-            try:
+            raw = getattr(self._held, "raw", None) if holding else None
+            if raw is None:
+                raw = self.engine.raw_connection()
                 if self._autocommit_reads:
                     # psycopg switches this without a round trip on an idle connection
                     raw.driver_connection.autocommit = True  # type: ignore[union-attr]
-                cur = raw.cursor()
-                try:
-                    yield cur
-                finally:
-                    cur.close()
+                if holding:
+                    self._held.raw = raw
+            cur = raw.cursor()
+            try:
+                yield cur
+            except Exception as exc:
+                if holding and driver_error(self.url, exc) is not None:
+                    # the connection may be broken: the next read takes a new one
+                    self._held.raw = None
+                    raw.invalidate()
+                raise
+            finally:
+                cur.close()
+                if not holding:
                     if self._autocommit_reads:
                         raw.driver_connection.autocommit = False  # type: ignore[union-attr]
-            finally:
-                raw.close()
+                    raw.close()
 
     def hold_connection(self) -> None:
         """Keep one connection for the reads of the calling thread, until `release_connection`.
@@ -490,17 +482,7 @@ class Ledger:
             row = cur.fetchone()
         if row is None:
             raise NotFoundError(f"no log entry {index} (log size {self.size()})")
-        idx, leaf, envelope, record_type, party, signed_at, recorded_at = row
-        moment = self.sql.read_moment
-        return StoredEntry(
-            index=int(idx),
-            leaf_hash=bytes(leaf),
-            envelope=bytes(envelope),
-            record_type=record_type,
-            party=party,
-            signed_at=_aware(moment(signed_at)),
-            recorded_at=_aware(moment(recorded_at)),
-        )
+        return _stored(row, self.sql.read_moment)
 
     def entries(
         self, start: int = 0, end: int | None = None, *, chunk: int = 2000
@@ -697,13 +679,15 @@ def _add(timings: dict[str, float], phase: str, seconds: float) -> None:
     timings[phase] = timings.get(phase, 0.0) + seconds
 
 
-def _stored(row: Any) -> StoredEntry:
+def _stored(row: Any, moment: Callable[[Any], Any] = as_is) -> StoredEntry:
+    """An entry from a row of `entries`, in its column order (`moment` reads a driver's times)."""
+    idx, leaf_hash, record_type, party, _key_id, signed_at, recorded_at, envelope = row
     return StoredEntry(
-        index=row.idx,
-        leaf_hash=bytes(row.leaf_hash),
-        envelope=bytes(row.envelope),
-        record_type=row.record_type,
-        party=row.party,
-        signed_at=_aware(row.signed_at),
-        recorded_at=_aware(row.recorded_at),
+        index=int(idx),
+        leaf_hash=bytes(leaf_hash),
+        envelope=bytes(envelope),
+        record_type=record_type,
+        party=party,
+        signed_at=_aware(moment(signed_at)),
+        recorded_at=_aware(moment(recorded_at)),
     )

@@ -24,7 +24,8 @@ LOOKUP_CHUNK = 500
 FEW_ROWS = 16
 
 
-def _same(value: Any) -> Any:
+def as_is(value: Any) -> Any:
+    """A value unchanged (a column whose driver needs no conversion)."""
     return value
 
 
@@ -50,8 +51,8 @@ class Statements:
         else:  # pragma: no cover - only SQLite and psycopg are supported
             raise StorageError(f"unsupported DBAPI paramstyle {dialect.paramstyle!r}")
         moment = entries.c.recorded_at.type.dialect_impl(dialect)
-        self.moment: Callable[[Any], Any] = moment.bind_processor(dialect) or _same
-        self.read_moment: Callable[[Any], Any] = moment.result_processor(dialect, None) or _same
+        self.moment: Callable[[Any], Any] = moment.bind_processor(dialect) or as_is
+        self.read_moment: Callable[[Any], Any] = moment.result_processor(dialect, None) or as_is
         # The head, and the last entry that changed the registry: a registry
         # cached before that entry must be read again, one cached after it not.
         # Every such entry leaves its index in a projection table (registered or
@@ -91,9 +92,10 @@ class Statements:
         self.leaf_of = f"SELECT leaf_hash FROM entries WHERE idx = {p}"
         self.latest_checkpoint_and_leaf = f"SELECT ({self.latest_checkpoint}), ({self.leaf_of})"
         self.covering_checkpoint_and_leaf = f"SELECT ({self.covering_checkpoint}), ({self.leaf_of})"
+        # every column, in the table's order (as `select(entries)` gives them)
         self.entry = (
-            "SELECT idx, leaf_hash, envelope, record_type, party, signed_at, recorded_at "
-            f"FROM entries WHERE idx = {p}"
+            "SELECT idx, leaf_hash, record_type, party, key_id, signed_at, recorded_at, "
+            f"envelope FROM entries WHERE idx = {p}"
         )
         self.audit_entries = (
             f"SELECT idx, envelope, leaf_hash FROM entries WHERE idx >= {p} ORDER BY idx LIMIT {p}"
