@@ -58,7 +58,7 @@ def peak_mb() -> float:
 
 
 def make_events(n: int, seed: int) -> list[Any]:
-    from accordwatch.events import Event
+    from accordwatch.compliance.events import Event
 
     rng = random.Random(seed)
     start, end = date(1990, 1, 1).toordinal(), date(2030, 12, 31).toordinal()
@@ -105,7 +105,7 @@ def make_events(n: int, seed: int) -> list[Any]:
 
 
 def make_obligations(n: int, seed: int) -> Any:
-    from accordwatch.compliance_obligations import builtin_obligations, load_obligations
+    from accordwatch.compliance.obligations import builtin_obligations, load_obligations
 
     rng = random.Random(seed + 1)
     builtin = builtin_obligations()
@@ -156,15 +156,15 @@ def make_obligations(n: int, seed: int) -> Any:
             f"  - {{id: ob-{j}, instrument: accord-{i}, party: dprk, "
             f"effective: {max(start, year)}-01-01, ends: {ends}, text: generated, rule: {rule}}}"
         )
-    from accordwatch.compliance_obligations import combine
+    from accordwatch.compliance.obligations import combine
 
     generated = load_obligations("\n".join(lines) + "\n", file="generated.yaml")
     return combine(builtin, generated)
 
 
 def phase_evaluate(args: argparse.Namespace) -> dict[str, Any]:
-    from accordwatch.compliance import evaluate
-    from accordwatch.compliance_report import build_report
+    from accordwatch.compliance.report import build_report
+    from accordwatch.compliance.violations import evaluate
 
     t = time.perf_counter()
     events = make_events(args.events, args.seed)
@@ -197,7 +197,7 @@ def phase_evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cns_rows(n: int, seed: int) -> bytes:
-    from accordwatch.events_cns import COLUMNS
+    from accordwatch.compliance.event_cns import COLUMNS
 
     rng = random.Random(seed + 2)
     kinds = ["SRBM", "MRBM", "IRBM", "ICBM", "SLBM", "SLV", "HGV", "Unknown"]
@@ -234,8 +234,8 @@ def cns_rows(n: int, seed: int) -> bytes:
 
 def import_once(ws: Any, data: bytes, batch: int) -> dict[str, float]:
     from accordwatch.cli.context import signing_key
-    from accordwatch.events_import import checked, parse_events, plan_import
-    from accordwatch.store.compliance_source import append_events, compliance_records
+    from accordwatch.compliance.event_files import checked, parse_events, plan_import
+    from accordwatch.sources.compliance import append_events, compliance_records
 
     ledger = ws.ledger()
     times: dict[str, float] = {}

@@ -45,13 +45,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from accordwatch.declaration import collector_paused, parse_declaration_json
-from accordwatch.declaration_base import Program
-from accordwatch.declaration_check import check_internal
-from accordwatch.declaration_diff import diff_declarations
-from accordwatch.declaration_history import Filed
-from accordwatch.declaration_review import review
-from accordwatch.declaration_xlsx import read_workbook, write_workbook
+from accordwatch.declarations.base import Program
+from accordwatch.declarations.check import check_internal
+from accordwatch.declarations.diff import diff_declarations
+from accordwatch.declarations.history import Filed
+from accordwatch.declarations.reading import collector_paused, parse_declaration_json
+from accordwatch.declarations.review import review
+from accordwatch.declarations.xlsx import read_workbook, write_workbook
 
 TYPES = [
     ("Scud-B", "SRBM", 300),

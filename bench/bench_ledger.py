@@ -42,9 +42,9 @@ import pymerkle
 import sqlalchemy
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from accordwatch.envelope import Envelope, Submission, seal
-from accordwatch.keys import SigningKey
-from accordwatch.merkle import verify_consistency, verify_inclusion
+from accordwatch.log.envelope import Envelope, Submission, seal
+from accordwatch.log.keys import SigningKey
+from accordwatch.log.merkle import verify_consistency, verify_inclusion
 from accordwatch.store.auditing import audit_database
 from accordwatch.store.database import open_engine
 from accordwatch.store.ledger import Ledger

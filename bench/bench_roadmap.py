@@ -35,8 +35,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from accordwatch.accord import Accord
-from accordwatch.roadmap import (
+from accordwatch.roadmap.accord import Accord
+from accordwatch.roadmap.status import (
     Report,
     RoadmapRecord,
     Signature,

@@ -43,9 +43,19 @@ from typing import Any
 import numpy as np
 import scipy
 
-from accordwatch.balance_series import boundary_inventories, continuous_totals, discrete_totals
-from accordwatch.material_balance import Balance, Evaluation, Location, Settings, evaluate
-from accordwatch.simulation import Facility, Scenario, simulate
+from accordwatch.safeguards.balance_series import (
+    boundary_inventories,
+    continuous_totals,
+    discrete_totals,
+)
+from accordwatch.safeguards.material_balance import (
+    Balance,
+    Evaluation,
+    Location,
+    Settings,
+    evaluate,
+)
+from accordwatch.safeguards.simulation import Facility, Scenario, simulate
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MBP = 10

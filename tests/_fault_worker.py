@@ -20,8 +20,8 @@ import os
 import time
 from pathlib import Path
 
-from accordwatch.envelope import Submission, seal
-from accordwatch.keys import SigningKey
+from accordwatch.log.envelope import Submission, seal
+from accordwatch.log.keys import SigningKey
 from accordwatch.store.ledger import Ledger, utc_now
 from accordwatch.workspace import Workspace
 

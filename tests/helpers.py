@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from accordwatch.envelope import Submission, seal
-from accordwatch.keys import SigningKey
-from accordwatch.receipt import Receipt
+from accordwatch.log.envelope import Submission, seal
+from accordwatch.log.keys import SigningKey
+from accordwatch.log.receipt import Receipt
 from accordwatch.store.ledger import Ledger, utc_now
 from accordwatch.workspace import Workspace
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from accordwatch.accord_check import check_file
 from accordwatch.cli import main
 from accordwatch.examples import example_path
+from accordwatch.roadmap.accord_check import check_file
 from accordwatch.workspace import Workspace
 
 

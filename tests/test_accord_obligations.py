@@ -12,17 +12,17 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from accordwatch.accord import Accord
-from accordwatch.accord_check import load_accord
-from accordwatch.accord_diff import diff_accords
-from accordwatch.accord_obligations import accord_obligations, obligations_as_of
-from accordwatch.api import create_app
 from accordwatch.cli import main
-from accordwatch.compliance import evaluate
-from accordwatch.compliance_obligations import builtin_obligations
-from accordwatch.events import Event
+from accordwatch.compliance.events import Event
+from accordwatch.compliance.obligations import builtin_obligations
+from accordwatch.compliance.violations import evaluate
 from accordwatch.examples import example_path
-from accordwatch.roadmap_log import Report, RoadmapRecord, Signature, VerificationResult
+from accordwatch.roadmap.accord import Accord
+from accordwatch.roadmap.accord_check import load_accord
+from accordwatch.roadmap.diff import diff_accords
+from accordwatch.roadmap.history import Report, RoadmapRecord, Signature, VerificationResult
+from accordwatch.roadmap.obligations import accord_obligations, obligations_as_of
+from accordwatch.service.api import create_app
 from accordwatch.workspace import Workspace
 from tests.helpers import Log
 from tests.test_compliance import launch

@@ -14,15 +14,15 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from accordwatch.accountancy import (
+from accordwatch.cli import main
+from accordwatch.log.canonical import parse_json
+from accordwatch.safeguards.accountancy import (
     InventoryChangeBody,
     Logged,
     MaterialBalanceBody,
     PhysicalInventoryBody,
     effective,
 )
-from accordwatch.canonical import parse_json
-from accordwatch.cli import main
 from accordwatch.workspace import Workspace
 
 DECLARANT, INSPECTORATE = "state-a", "agency"

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from accordwatch.api import create_app
-from accordwatch.keys import SigningKey
-from accordwatch.note import Verifier
-from accordwatch.receipt import Receipt
+from accordwatch.log.keys import SigningKey
+from accordwatch.log.note import Verifier
+from accordwatch.log.receipt import Receipt
+from accordwatch.service.api import create_app
 from accordwatch.store.auditing import audit_database
 from accordwatch.store.ledger import utc_now
 from accordwatch.workspace import Workspace

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from accordwatch.api import create_app
-from accordwatch.declaration import document, parse_declaration
-from accordwatch.records import Role
+from accordwatch.declarations.reading import document, parse_declaration
+from accordwatch.log.records import Role
+from accordwatch.service.api import create_app
+from accordwatch.service.token_store import TokenStore
+from accordwatch.service.tokens import make_token
 from accordwatch.store.ledger import utc_now
-from accordwatch.store.token_store import TokenStore
-from accordwatch.tokens import make_token
 from accordwatch.workspace import Workspace
 from tests.helpers import Log
 from tests.test_api import assert_problem

@@ -30,12 +30,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from accordwatch.api import create_app
 from accordwatch.cli import main
-from accordwatch.records import Role
+from accordwatch.log.records import Role
+from accordwatch.service.api import create_app
+from accordwatch.service.token_store import TokenStore
+from accordwatch.service.tokens import TOKEN_BYTES, make_token
 from accordwatch.store.ledger import utc_now
-from accordwatch.store.token_store import TokenStore
-from accordwatch.tokens import TOKEN_BYTES, make_token
 from accordwatch.workspace import Workspace
 
 CHECKS = [

@@ -23,12 +23,12 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from accordwatch.api import create_app
 from accordwatch.cli import main
-from accordwatch.records import Role
+from accordwatch.log.records import Role
+from accordwatch.service.api import create_app
+from accordwatch.service.token_store import TokenStore
+from accordwatch.service.tokens import make_token
 from accordwatch.store.ledger import utc_now
-from accordwatch.store.token_store import TokenStore
-from accordwatch.tokens import make_token
 from accordwatch.workspace import Workspace
 from tests.helpers import Log
 from tests.test_api import assert_problem

@@ -14,8 +14,8 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accordwatch.canonical import _plain, canonical_json
 from accordwatch.errors import InputError
+from accordwatch.log.canonical import _plain, canonical_json
 
 MAX_SAFE_INTEGER = 2**53 - 1
 

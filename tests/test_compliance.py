@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from accordwatch.compliance import evaluate, violation_id
-from accordwatch.compliance_obligations import (
+from accordwatch.compliance.events import Event, LoggedEvent, current_events
+from accordwatch.compliance.obligations import (
     builtin_obligations,
     combine,
     load_obligations,
     read_obligations,
 )
+from accordwatch.compliance.violations import evaluate, violation_id
 from accordwatch.errors import InputError
-from accordwatch.events import Event, LoggedEvent, current_events
 from tests.conftest import SHARED
 
 AS_OF = date(2026, 11, 1)

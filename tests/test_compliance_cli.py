@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from accordwatch.cli import main
-from accordwatch.compliance import evaluate
-from accordwatch.compliance_obligations import builtin_obligations
-from accordwatch.events import current_events
-from accordwatch.store.compliance_source import append_events, compliance_records
+from accordwatch.compliance.events import current_events
+from accordwatch.compliance.obligations import builtin_obligations
+from accordwatch.compliance.violations import evaluate
+from accordwatch.sources.compliance import append_events, compliance_records
 from accordwatch.workspace import Workspace
 from tests.conftest import SHARED
 from tests.helpers import Log
@@ -276,7 +276,7 @@ def test_obligation_files_given_on_the_command_line(
 def test_append_events_in_batches_and_read_back(workspace: Workspace) -> None:
     log = Log.open(workspace)
     key = log.add_party("monitor", "observer")
-    from accordwatch.events_import import parse_events
+    from accordwatch.compliance.event_files import parse_events
 
     parsed = parse_events(CNS_FILE.read_bytes(), file=str(CNS_FILE), fmt="cns")
     added = append_events(

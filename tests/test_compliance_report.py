@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from accordwatch.compliance import Evaluation, evaluate
-from accordwatch.compliance_obligations import builtin_obligations
-from accordwatch.compliance_report import build_report
-from accordwatch.compliance_responses import Response, first_responses, resolve_targets
-from accordwatch.compliance_tables import report_tables, summary_lines
+from accordwatch.compliance.event_files import parse_events
+from accordwatch.compliance.events import Event
+from accordwatch.compliance.obligations import builtin_obligations
+from accordwatch.compliance.report import build_report
+from accordwatch.compliance.responses import Response, first_responses, resolve_targets
+from accordwatch.compliance.violations import Evaluation, evaluate
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.events import Event
-from accordwatch.events_import import parse_events
-from accordwatch.records import EventRecord
-from accordwatch.store.compliance_source import event_from
+from accordwatch.log.records import EventRecord
+from accordwatch.reports.compliance_tables import report_tables, summary_lines
+from accordwatch.sources.compliance import event_from
 from tests.conftest import SHARED
 
 AS_OF = date(2026, 11, 1)

@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accordwatch.compliance_rules import (
+from accordwatch.compliance.event_table import EventTable
+from accordwatch.compliance.events import EVENT_TYPES, Event
+from accordwatch.compliance.rules import (
     AllOf,
     AnyOf,
     AttributeTest,
@@ -25,8 +27,6 @@ from accordwatch.compliance_rules import (
     match,
     parse_rule,
 )
-from accordwatch.compliance_table import EventTable
-from accordwatch.events import EVENT_TYPES, Event
 
 BALLISTIC = ["SRBM", "MRBM", "IRBM", "ICBM", "SLBM", "HGV"]
 BM_TECHNOLOGY = {

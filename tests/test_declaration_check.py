@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from accordwatch.declaration import (
+from accordwatch.declarations.base import Problem, Program
+from accordwatch.declarations.check import check_internal, checked
+from accordwatch.declarations.reading import (
     EXAMPLES,
     DeclarationError,
     document,
@@ -19,8 +21,6 @@ from accordwatch.declaration import (
     parse_declaration,
     parse_declaration_json,
 )
-from accordwatch.declaration_base import Problem, Program
-from accordwatch.declaration_check import check_internal, checked
 
 
 def example_doc(name: str) -> dict[str, Any]:

@@ -10,24 +10,24 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from accordwatch.accord import Accord
-from accordwatch.accord_check import check_file
-from accordwatch.declaration import Declaration, parse_declaration
-from accordwatch.declaration_base import Problem
-from accordwatch.declaration_check import check_internal
-from accordwatch.declaration_completeness import check_completeness
-from accordwatch.declaration_diff import diff_declarations
-from accordwatch.declaration_events import ObservedLaunch, check_launches
-from accordwatch.declaration_history import (
+from accordwatch.declarations.base import Problem
+from accordwatch.declarations.check import check_internal
+from accordwatch.declarations.completeness import check_completeness
+from accordwatch.declarations.diff import diff_declarations
+from accordwatch.declarations.history import (
     Filed,
     Reports,
     check_over_time,
     in_effect,
     reports_from,
 )
-from accordwatch.declaration_missile import MissileChange, MissileDeclaration
-from accordwatch.declaration_review import review
+from accordwatch.declarations.launches import ObservedLaunch, check_launches
+from accordwatch.declarations.missile import MissileChange, MissileDeclaration
+from accordwatch.declarations.reading import Declaration, parse_declaration
+from accordwatch.declarations.review import review
 from accordwatch.examples import example_path as accord_path
+from accordwatch.roadmap.accord import Accord
+from accordwatch.roadmap.accord_check import check_file
 from tests.test_declaration_check import example_doc
 
 

@@ -11,19 +11,19 @@ from typing import Any
 import pytest
 import yaml
 
-from accordwatch import declaration_sums
-from accordwatch.declaration import (
+from accordwatch.declarations import sums as declaration_sums
+from accordwatch.declarations.check import check_internal
+from accordwatch.declarations.diff import declaration_totals
+from accordwatch.declarations.history import Reports, check_over_time
+from accordwatch.declarations.nuclear import NuclearDeclaration
+from accordwatch.declarations.reading import (
     DeclarationError,
     collector_paused,
     example_path,
     parse_declaration,
     read_declaration_file,
 )
-from accordwatch.declaration_check import check_internal
-from accordwatch.declaration_diff import declaration_totals
-from accordwatch.declaration_history import Reports, check_over_time
-from accordwatch.declaration_nuclear import NuclearDeclaration
-from accordwatch.declaration_sums import line_sums
+from accordwatch.declarations.sums import line_sums
 
 
 @pytest.fixture(autouse=True)

@@ -8,16 +8,16 @@ from typing import Any
 
 import pytest
 
-from accordwatch.canonical import canonical_json, parse_json
-from accordwatch.declaration import document, parse_declaration
-from accordwatch.declaration_access import Reader, may_read, open_record
-from accordwatch.declaration_history import Filed
-from accordwatch.declaration_review import review
-from accordwatch.envelope import Envelope, Opening
+from accordwatch.declarations.history import Filed
+from accordwatch.declarations.reading import document, parse_declaration
+from accordwatch.declarations.review import review
 from accordwatch.errors import AuthorityError, InputError, VerificationError
 from accordwatch.examples import example_path as accord_path
-from accordwatch.records import Role
-from accordwatch.store.declaration_source import (
+from accordwatch.log.access import Reader, may_read, open_record
+from accordwatch.log.canonical import canonical_json, parse_json
+from accordwatch.log.envelope import Envelope, Opening
+from accordwatch.log.records import Role
+from accordwatch.sources.declarations import (
     find_declaration,
     item_mentions,
     logged_declarations,
@@ -144,7 +144,7 @@ def test_corrections_keep_both_and_review_reads_the_log(log: Log) -> None:
 
 
 def _accord() -> dict[str, Any]:
-    from accordwatch.accord_check import check_file
+    from accordwatch.roadmap.accord_check import check_file
 
     accord = check_file(accord_path("dprk-roadmap")).accord
     assert accord is not None
@@ -156,7 +156,7 @@ def _accord() -> dict[str, Any]:
 
 
 def _launch(n: int, on: str, missile: str, site: str) -> dict[str, Any]:
-    from accordwatch.events import content_digest
+    from accordwatch.compliance.events import content_digest
 
     content = {"row": n, "date": on, "missile": missile, "site": site}
     return {
@@ -179,7 +179,7 @@ def _launch(n: int, on: str, missile: str, site: str) -> dict[str, Any]:
 
 
 def test_logged_launches_of_undeclared_types_and_sites_are_findings(log: Log) -> None:
-    from accordwatch.store.declaration_source import observed_launches
+    from accordwatch.sources.declarations import observed_launches
 
     for n, (on, missile, site) in enumerate(
         [

@@ -9,17 +9,17 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from accordwatch.declaration import (
+from accordwatch.declarations.base import Program
+from accordwatch.declarations.check import check_internal
+from accordwatch.declarations.history import Filed
+from accordwatch.declarations.reading import (
     DeclarationError,
     document,
     parse_declaration,
     read_declaration_file,
 )
-from accordwatch.declaration_base import Program
-from accordwatch.declaration_check import check_internal
-from accordwatch.declaration_history import Filed
-from accordwatch.declaration_review import review
-from accordwatch.declaration_xlsx import read_workbook, write_workbook
+from accordwatch.declarations.review import review
+from accordwatch.declarations.xlsx import read_workbook, write_workbook
 from accordwatch.errors import InputError
 from tests.test_declaration_check import example_doc
 from tests.test_declaration_history import recount, roadmap, update_of

@@ -12,8 +12,8 @@ import pytest
 
 from accordwatch.cli import main
 from accordwatch.data import DEMO_EVENTS, data_text
+from accordwatch.service.token_store import TokenStore
 from accordwatch.store.ledger import utc_now
-from accordwatch.store.token_store import TokenStore
 from accordwatch.workspace import Workspace
 from tests.conftest import SHARED
 from tests.test_compliance_report import EVENTS_PER_YEAR

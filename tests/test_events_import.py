@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from accordwatch.compliance import evaluate
-from accordwatch.compliance_obligations import builtin_obligations
+from accordwatch.compliance.event_cns import COLUMNS
+from accordwatch.compliance.event_files import KnownRow, parse_events, plan_import
+from accordwatch.compliance.events import ATTRIBUTES, EVENT_TYPES
+from accordwatch.compliance.obligations import builtin_obligations
+from accordwatch.compliance.violations import evaluate
 from accordwatch.data import DEMO_EVENTS, data_text
 from accordwatch.errors import InputError
-from accordwatch.events import ATTRIBUTES, EVENT_TYPES
-from accordwatch.events_cns import COLUMNS
-from accordwatch.events_import import KnownRow, parse_events, plan_import
-from accordwatch.records import EventRecord
-from accordwatch.store.compliance_source import event_from
+from accordwatch.log.records import EventRecord
+from accordwatch.sources.compliance import event_from
 from tests.conftest import SHARED
 
 CNS_FILE = SHARED / "data" / "missile_launches.csv"
@@ -220,8 +220,8 @@ def test_the_demo_events_file() -> None:
 def test_the_digest_of_a_csv_row_is_that_of_its_canonical_json() -> None:
     import hashlib
 
-    from accordwatch.canonical import canonical_json
-    from accordwatch.events import content_digest
+    from accordwatch.compliance.events import content_digest
+    from accordwatch.log.canonical import canonical_json
 
     rows: list[dict[str, Any]] = [
         {"row_id": "1", "description": 'He said "Hwasong" \u00e9\u4e2d\U0001f680\n\t\x01'},

@@ -28,13 +28,13 @@ import pytest
 from sqlalchemy import Engine, select, text, update
 from sqlalchemy.sql import Executable
 
-from accordwatch.checkpoint import Checkpoint
 from accordwatch.cli import main as cli_main
-from accordwatch.envelope import seal
 from accordwatch.errors import VerificationError
-from accordwatch.merkle import leaf_hash, node_key
-from accordwatch.note import Verifier
-from accordwatch.receipt import Receipt
+from accordwatch.log.checkpoint import Checkpoint
+from accordwatch.log.envelope import seal
+from accordwatch.log.merkle import leaf_hash, node_key
+from accordwatch.log.note import Verifier
+from accordwatch.log.receipt import Receipt
 from accordwatch.store.auditing import audit_database
 from accordwatch.store.ledger import Ledger, utc_now
 from accordwatch.store.schema import checkpoints, entries, nodes

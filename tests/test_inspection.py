@@ -15,16 +15,16 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from scipy.stats import hypergeom
 
-from accordwatch.inspection import (
+from accordwatch.safeguards.inspection import (
     DeclaredItem,
     InspectionPlanBody,
     InspectionReportBody,
     Observation,
     compare,
 )
-from accordwatch.materials import Material, significant_quantity
-from accordwatch.measurement import load_package_table
-from accordwatch.sampling import (
+from accordwatch.safeguards.materials import Material, significant_quantity
+from accordwatch.safeguards.measurement import load_package_table
+from accordwatch.safeguards.sampling import (
     approximate_sample_size,
     draw,
     items_to_falsify,

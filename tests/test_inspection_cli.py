@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from accordwatch.checkpoint import Checkpoint
-from accordwatch.sampling import sample_size
+from accordwatch.log.checkpoint import Checkpoint
+from accordwatch.safeguards.sampling import sample_size
 from accordwatch.workspace import Workspace
 from tests.test_accountancy import (
     DECLARANT,

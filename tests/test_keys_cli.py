@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from accordwatch.cli import main
-from accordwatch.keys import SigningKey
+from accordwatch.log.keys import SigningKey
 from accordwatch.workspace import Workspace
 
 

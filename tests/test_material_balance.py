@@ -17,13 +17,13 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from accordwatch.balance_series import (
+from accordwatch.safeguards.balance_series import (
     boundary_inventories,
     complete_periods,
     continuous_totals,
     discrete_totals,
 )
-from accordwatch.material_balance import (
+from accordwatch.safeguards.material_balance import (
     Balance,
     Location,
     NotPositiveDefiniteError,

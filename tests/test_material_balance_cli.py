@@ -11,7 +11,7 @@ import pytest
 
 from accordwatch.cli import main
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.measurement import load_package_table
+from accordwatch.safeguards.measurement import load_package_table
 from tests.test_material_balance import KINDS, NAMES, mapit, mapit_totals
 
 

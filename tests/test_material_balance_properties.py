@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
-from accordwatch.detection import alpha_for, detectable_diversion, detection_probability
-from accordwatch.material_balance import (
+from accordwatch.safeguards.detection import alpha_for, detectable_diversion, detection_probability
+from accordwatch.safeguards.material_balance import (
     Balance,
     Location,
     Settings,
@@ -23,7 +23,7 @@ from accordwatch.material_balance import (
     evaluate,
     sitmuf,
 )
-from accordwatch.simulation import Facility, Scenario, simulate
+from accordwatch.safeguards.simulation import Facility, Scenario, simulate
 
 Array = NDArray[np.float64]
 

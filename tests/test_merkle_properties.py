@@ -1,4 +1,4 @@
-"""Property tests of `accordwatch.merkle` against an independent RFC 9162 transcription.
+"""Property tests of `accordwatch.log.merkle` against an independent RFC 9162 transcription.
 
 The reference functions here (`_mth`, `_inclusion_shape`, `_consistency_shape`)
 follow the recursive definitions of RFC 9162 §2.1 literally and share no code
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accordwatch.errors import VerificationError
-from accordwatch.merkle import (
+from accordwatch.log.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
     CompactRange,

@@ -1,4 +1,4 @@
-"""Known-answer tests of `accordwatch.merkle` against published RFC 6962 / RFC 9162 vectors.
+"""Known-answer tests of `accordwatch.log.merkle` against published RFC 6962 / RFC 9162 vectors.
 
 The vectors live outside the repository, in `shared/vectors/tlog/` beside it
 (see its README.md for the formats). Three suites:
@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from accordwatch.errors import VerificationError
-from accordwatch.merkle import (
+from accordwatch.log.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
     CompactRange,
@@ -332,7 +332,7 @@ def test_cctv_consistency_from_empty_tree_is_rejected_by_policy() -> None:
     being the empty-tree hash. RFC 9162 §2.1.4 defines consistency proofs only
     for 0 < first < second, and a proof from the empty tree proves nothing: every
     tree extends it. We follow the RFC and transparency-dev (whose probes require
-    rejecting size1 = 0, including 0 -> 0), as documented in `accordwatch.merkle`.
+    rejecting size1 = 0, including 0 -> 0), as documented in `accordwatch.log.merkle`.
     No other CCTV case is exempted: the rest of consistency-valid.json must verify.
     """
     excluded = [c for c in CCTV_CONSISTENCY_VALID if _from_empty_tree(c)]

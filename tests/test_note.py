@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from accordwatch.checkpoint import Checkpoint
 from accordwatch.errors import VerificationError
-from accordwatch.keys import SigningKey
-from accordwatch.merkle import leaf_hash
-from accordwatch.note import NoteSigner, Verifier, open_note, split_note
+from accordwatch.log.checkpoint import Checkpoint
+from accordwatch.log.keys import SigningKey
+from accordwatch.log.merkle import leaf_hash
+from accordwatch.log.note import NoteSigner, Verifier, open_note, split_note
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 NOTE_VECTORS = SHARED / "vectors" / "tlog" / "transcribed" / "signed_note_vectors.json"

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from accordwatch.checkpoint import Checkpoint
 from accordwatch.cli import main
-from accordwatch.report_pdf import pdf
-from accordwatch.status_report import Chart, ReportData
+from accordwatch.log.checkpoint import Checkpoint
+from accordwatch.reports.pdf import pdf
+from accordwatch.reports.status import Chart, ReportData
 from accordwatch.workspace import Workspace
 from tests.test_web_report import EMPTY_COMPLIANCE
 

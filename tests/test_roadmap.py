@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accordwatch.accord import Accord
-from accordwatch.roadmap import (
+from accordwatch.roadmap.accord import Accord
+from accordwatch.roadmap.status import (
     STATES,
     FindingKind,
     Report,

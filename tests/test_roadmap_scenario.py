@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from accordwatch.accord import Accord
-from accordwatch.accord_check import check_file
 from accordwatch.cli import main
 from accordwatch.examples import example_path
-from accordwatch.roadmap import FindingKind, Status, evaluate
-from accordwatch.scenario import parse_scenario, scenario_submissions
-from accordwatch.store.roadmap_source import roadmap_records
+from accordwatch.roadmap.accord import Accord
+from accordwatch.roadmap.accord_check import check_file
+from accordwatch.roadmap.scenario import parse_scenario, scenario_submissions
+from accordwatch.roadmap.status import FindingKind, Status, evaluate
+from accordwatch.sources.roadmap import roadmap_records
 from accordwatch.workspace import Workspace
 from tests.helpers import Log
 

@@ -12,14 +12,14 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from accordwatch.audit import audit
-from accordwatch.canonical import canonical_json
-from accordwatch.envelope import Envelope, commit
 from accordwatch.errors import AuthorityError, ConflictError, InputError, NotFoundError
-from accordwatch.export import read_export, write_export
-from accordwatch.keys import SigningKey
-from accordwatch.merkle import verify_consistency
-from accordwatch.note import Verifier
+from accordwatch.log.audit import audit
+from accordwatch.log.canonical import canonical_json
+from accordwatch.log.envelope import Envelope, commit
+from accordwatch.log.export import read_export, write_export
+from accordwatch.log.keys import SigningKey
+from accordwatch.log.merkle import verify_consistency
+from accordwatch.log.note import Verifier
 from accordwatch.store import migrate
 from accordwatch.store.auditing import audit_database
 from accordwatch.store.ledger import utc_now

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from accordwatch.api import create_app
 from accordwatch.cli import main
 from accordwatch.errors import AuthorityError, InputError, SignatureError
-from accordwatch.records import Role
-from accordwatch.store.token_store import TokenStore
-from accordwatch.tokens import (
+from accordwatch.log.records import Role
+from accordwatch.service.api import create_app
+from accordwatch.service.token_store import TokenStore
+from accordwatch.service.tokens import (
     Grant,
     check_role,
     expiry,

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from accordwatch.api import create_app
 from accordwatch.cli import main
-from accordwatch.merkle import leaf_hash
-from accordwatch.receipt import Receipt
-from accordwatch.web import pages
+from accordwatch.log.merkle import leaf_hash
+from accordwatch.log.receipt import Receipt
+from accordwatch.service.api import create_app
+from accordwatch.service.web import pages
 from accordwatch.workspace import Workspace
 from tests.helpers import Log
 

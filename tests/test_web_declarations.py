@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from accordwatch.api import create_app
-from accordwatch.api.deps import COOKIE, ReaderDep
 from accordwatch.cli import main
 from accordwatch.cli.token import issue_token
-from accordwatch.declaration import document, example_path, parse_declaration
-from accordwatch.records import Role
+from accordwatch.declarations.reading import document, example_path, parse_declaration
+from accordwatch.log.records import Role
+from accordwatch.service.api import create_app
+from accordwatch.service.api.deps import COOKIE, ReaderDep
+from accordwatch.service.token_store import TokenStore
+from accordwatch.service.tokens import make_token
 from accordwatch.store.ledger import utc_now
-from accordwatch.store.token_store import TokenStore
-from accordwatch.tokens import make_token
 from accordwatch.workspace import Workspace
 from tests.helpers import Log
 from tests.test_api import assert_problem
@@ -197,7 +197,7 @@ def test_one_declaration_shows_its_totals_and_entries_to_a_reader_only(
 def test_entries_beyond_the_cap_are_counted_not_listed(
     log: Log, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from accordwatch.web import declarations_page
+    from accordwatch.service.web import declarations_page
 
     monkeypatch.setattr(declarations_page, "MAX_ENTRIES", 2)
     monkeypatch.setattr(declarations_page, "MAX_CHANGES", 3)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from accordwatch.checkpoint import Checkpoint
 from accordwatch.cli import main
-from accordwatch.status_report import ReportData, html, markdown
+from accordwatch.log.checkpoint import Checkpoint
+from accordwatch.reports.status import ReportData, html, markdown
 from accordwatch.workspace import Workspace
 
 EMPTY_COMPLIANCE = {

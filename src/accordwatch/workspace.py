@@ -18,12 +18,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine, inspect, select
 
-from accordwatch.check import Limits
-from accordwatch.envelope import seal
 from accordwatch.errors import InputError, NotFoundError, StorageError
-from accordwatch.keys import SigningKey
-from accordwatch.note import NoteSigner
-from accordwatch.records import Genesis, valid_name
+from accordwatch.log.check import Limits
+from accordwatch.log.envelope import seal
+from accordwatch.log.keys import SigningKey
+from accordwatch.log.note import NoteSigner
+from accordwatch.log.records import Genesis, valid_name
 from accordwatch.settings import SETTINGS_FILE, Settings, load_settings, write_settings
 from accordwatch.store import migrate
 from accordwatch.store.database import describe, open_engine, storage_errors

@@ -9,16 +9,16 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from accordwatch.accord import Accord
-from accordwatch.accord_check import CheckResult, check_file
-from accordwatch.accord_diff import diff_accords
 from accordwatch.cli.context import console, emit, print_json, submit_as, workspace
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.examples import EXAMPLES, example_path
-from accordwatch.roadmap import Status, evaluate
-from accordwatch.roadmap_log import Signature
+from accordwatch.roadmap.accord import Accord
+from accordwatch.roadmap.accord_check import CheckResult, check_file
+from accordwatch.roadmap.diff import diff_accords
+from accordwatch.roadmap.history import Signature
+from accordwatch.roadmap.status import Status, evaluate
+from accordwatch.sources.roadmap import roadmap_records
 from accordwatch.store.ledger import Ledger, utc_now
-from accordwatch.store.roadmap_source import roadmap_records
 from accordwatch.timeutil import parse_date
 
 accord_app = typer.Typer(help="Accords as code: check, sign, compare.", no_args_is_help=True)
@@ -61,7 +61,7 @@ def accord_check(file: Path = typer.Argument(..., help="Accord file (YAML)")) ->
 @accord_app.command("schema")
 def accord_schema() -> None:
     """Print the JSON Schema of accord files."""
-    from accordwatch.accord import json_schema
+    from accordwatch.roadmap.accord import json_schema
 
     print_json(json_schema())
 
@@ -258,7 +258,7 @@ def status(
     else:
         _print_status(result)
     if timeline:
-        from accordwatch.charts.roadmap_chart import draw_roadmap
+        from accordwatch.reports.charts.roadmap_chart import draw_roadmap
 
         files = draw_roadmap(records, result, out)
         console.print("timeline chart: " + ", ".join(str(f) for f in files))

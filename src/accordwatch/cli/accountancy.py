@@ -4,7 +4,7 @@
 none. The file holds one report or `{mba: ..., reports: [...]}`; each report
 names its `type` (`inventory-change`, `physical-inventory`,
 `material-balance`) and carries the members of its record
-(`accordwatch.accountancy`). `action` defaults to `new`; a `correct` or
+(`accordwatch.safeguards.accountancy`). `action` defaults to `new`; a `correct` or
 `delete` gets the next revision of the report unless the file gives it.
 Reports are confidential unless `--public`.
 """
@@ -17,7 +17,13 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from accordwatch.accountancy import (
+from accordwatch.cli.context import console, print_json, read_document, signing_key, workspace
+from accordwatch.cli.safeguards import METHODS_HELP, check_format, draw, method_table
+from accordwatch.cli.safeguards import print_evaluation as print_statistics
+from accordwatch.errors import ConflictError, InputError, NotFoundError
+from accordwatch.log.envelope import seal
+from accordwatch.log.records import record_type
+from accordwatch.safeguards.accountancy import (
     KIND_OF,
     InventoryChangeBody,
     Logged,
@@ -26,16 +32,10 @@ from accordwatch.accountancy import (
     effective,
     kind_of,
 )
-from accordwatch.accountancy_balance import evaluate_balance
-from accordwatch.cli.context import console, print_json, read_document, signing_key, workspace
-from accordwatch.cli.safeguards import METHODS_HELP, check_format, draw, method_table
-from accordwatch.cli.safeguards import print_evaluation as print_statistics
-from accordwatch.envelope import seal
-from accordwatch.errors import ConflictError, InputError, NotFoundError
-from accordwatch.material_balance import Settings
-from accordwatch.materials import Material
-from accordwatch.records import record_type
-from accordwatch.store.accountancy_source import accountancy_records
+from accordwatch.safeguards.accountancy_balance import evaluate_balance
+from accordwatch.safeguards.material_balance import Settings
+from accordwatch.safeguards.materials import Material
+from accordwatch.sources.safeguards import accountancy_records
 from accordwatch.store.ledger import utc_now
 
 accountancy_app = typer.Typer(

@@ -9,7 +9,6 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from accordwatch.accord_obligations import obligations_as_of
 from accordwatch.cli.context import (
     console,
     emit,
@@ -19,21 +18,22 @@ from accordwatch.cli.context import (
     submit_as,
     workspace,
 )
-from accordwatch.compliance import Evaluation
-from accordwatch.compliance_obligations import Obligations, read_obligations
-from accordwatch.compliance_report import UNITS, Report, build_report
-from accordwatch.compliance_responses import (
+from accordwatch.compliance.event_files import FORMATS, checked, parse_events, plan_import
+from accordwatch.compliance.events import current_events
+from accordwatch.compliance.obligations import Obligations, read_obligations
+from accordwatch.compliance.report import UNITS, Report, build_report
+from accordwatch.compliance.responses import (
     DEFAULT_WINDOW_DAYS,
     RESPONSE_KINDS,
     Response,
     resolve_targets,
 )
-from accordwatch.compliance_tables import report_tables, summary_lines
+from accordwatch.compliance.violations import Evaluation
 from accordwatch.data import DEMO_EVENTS, data_text
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.events import current_events
-from accordwatch.events_import import FORMATS, checked, parse_events, plan_import
-from accordwatch.store.compliance_source import (
+from accordwatch.reports.compliance_tables import report_tables, summary_lines
+from accordwatch.roadmap.obligations import obligations_as_of
+from accordwatch.sources.compliance import (
     append_events,
     compliance_records,
     evaluate_log,
@@ -277,7 +277,7 @@ def compliance_chart(
 
 
 def _draw(report: Report, responses: list[Response], out: Path) -> None:
-    from accordwatch.charts.compliance_chart import draw_compliance
+    from accordwatch.reports.charts.compliance_chart import draw_compliance
 
     files = draw_compliance(report, responses, out)
     console.print("chart: " + ", ".join(str(f) for f in files))

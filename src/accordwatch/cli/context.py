@@ -13,12 +13,12 @@ import typer
 import yaml
 from rich.console import Console
 
-from accordwatch.canonical import parse_json
-from accordwatch.envelope import seal
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.keys import SigningKey
-from accordwatch.receipt import Receipt
-from accordwatch.registry import Registry
+from accordwatch.log.canonical import parse_json
+from accordwatch.log.envelope import seal
+from accordwatch.log.keys import SigningKey
+from accordwatch.log.receipt import Receipt
+from accordwatch.log.registry import Registry
 from accordwatch.store.ledger import Ledger, utc_now
 from accordwatch.workspace import Workspace
 

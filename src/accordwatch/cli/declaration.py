@@ -29,7 +29,10 @@ from accordwatch.cli.context import (
     submit_as,
     workspace,
 )
-from accordwatch.declaration import (
+from accordwatch.declarations.base import Program
+from accordwatch.declarations.check import check_internal
+from accordwatch.declarations.nuclear import NuclearDeclaration
+from accordwatch.declarations.reading import (
     EXAMPLES,
     Declaration,
     DeclarationError,
@@ -39,12 +42,9 @@ from accordwatch.declaration import (
     json_schema,
     read_declaration_file,
 )
-from accordwatch.declaration_access import allowed_readers
-from accordwatch.declaration_base import Program
-from accordwatch.declaration_check import check_internal
-from accordwatch.declaration_nuclear import NuclearDeclaration
 from accordwatch.errors import AuthorityError, ConflictError, InputError, NotFoundError
-from accordwatch.store.declaration_source import (
+from accordwatch.log.access import allowed_readers
+from accordwatch.sources.declarations import (
     LoggedDeclaration,
     find_declaration,
     logged_declarations,
@@ -146,7 +146,7 @@ def template(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file"),
 ) -> None:
     """Write a spreadsheet to fill in: one sheet per section, with instructions."""
-    from accordwatch.declaration_xlsx import write_workbook
+    from accordwatch.declarations.xlsx import write_workbook
 
     chosen = program_option(program)
     assert chosen is not None

@@ -13,16 +13,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accordwatch.accord import Accord
 from accordwatch.cli.context import console, print_json, workspace
 from accordwatch.cli.declaration import load, open_log, require_readable
-from accordwatch.declaration import Declaration, Locate, collector_paused
-from accordwatch.declaration_base import path_text
-from accordwatch.declaration_diff import DeclarationDiff, diff_declarations, show
-from accordwatch.declaration_history import Filed
-from accordwatch.declaration_review import Review, review
+from accordwatch.declarations.base import path_text
+from accordwatch.declarations.diff import DeclarationDiff, diff_declarations, show
+from accordwatch.declarations.history import Filed
+from accordwatch.declarations.reading import Declaration, Locate, collector_paused
+from accordwatch.declarations.review import Review, review
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.store.declaration_source import (
+from accordwatch.roadmap.accord import Accord
+from accordwatch.sources.declarations import (
     LoggedDeclaration,
     find_declaration,
     item_mentions,
@@ -52,7 +52,7 @@ def _resolve(
 
 
 def _accord_file(path: Path) -> Accord:
-    from accordwatch.accord_check import check_file
+    from accordwatch.roadmap.accord_check import check_file
 
     result = check_file(path)
     if not result.ok or result.accord is None:

@@ -28,24 +28,24 @@ from pathlib import Path
 import typer
 from rich.panel import Panel
 
-from accordwatch.accord_check import check_file
-from accordwatch.audit import audit
-from accordwatch.charts.roadmap_chart import draw_roadmap
 from accordwatch.cli.context import console
 from accordwatch.cli.token import issue_token
-from accordwatch.envelope import seal
 from accordwatch.errors import AccordwatchError, InputError
 from accordwatch.examples import example_path
-from accordwatch.export import read_export
-from accordwatch.keys import SigningKey
-from accordwatch.note import Verifier
-from accordwatch.receipt import Receipt
-from accordwatch.roadmap import evaluate
-from accordwatch.scenario import parse_scenario, scenario_submissions
+from accordwatch.log.audit import audit
+from accordwatch.log.envelope import seal
+from accordwatch.log.export import read_export
+from accordwatch.log.keys import SigningKey
+from accordwatch.log.note import Verifier
+from accordwatch.log.receipt import Receipt
+from accordwatch.reports.charts.roadmap_chart import draw_roadmap
+from accordwatch.roadmap.accord_check import check_file
+from accordwatch.roadmap.scenario import parse_scenario, scenario_submissions
+from accordwatch.roadmap.status import evaluate
+from accordwatch.sources.roadmap import roadmap_records
 from accordwatch.store.auditing import audit_database
 from accordwatch.store.exporting import export_ledger
 from accordwatch.store.ledger import Ledger, utc_now
-from accordwatch.store.roadmap_source import roadmap_records
 from accordwatch.workspace import Workspace, init_workspace
 
 MARKER = ".accordwatch-demo"

@@ -3,12 +3,12 @@
 `plan MBA --as INSPECTORATE` stratifies the declared items of an MBA (by
 their stratum, else their material), computes each stratum's sample size,
 logs the plan, and draws the items to inspect from the first signed
-checkpoint that covers the plan (`accordwatch.sampling`); `draw ENTRY`
+checkpoint that covers the plan (`accordwatch.safeguards.sampling`); `draw ENTRY`
 repeats that draw from the log for anyone. `record FILE` logs what an
 inspection found; `compare ENTRY` checks it against the declared items.
 
 Declared items come from the MBA's physical inventory listing in force or
-from a declared-items file (`--declared`, format in `accordwatch.declared_items`).
+from a declared-items file (`--declared`, format in `accordwatch.safeguards.declared_items`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from accordwatch.accountancy import effective
 from accordwatch.cli.context import (
     console,
     print_json,
@@ -31,13 +30,14 @@ from accordwatch.cli.context import (
     workspace,
 )
 from accordwatch.cli.safeguards import METHODS_HELP, check_format, method_table
-from accordwatch.declared_items import from_document, from_listing
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.inspection import DeclaredItem, InspectionPlanBody, compare_inspection
-from accordwatch.materials import Material, significant_quantity
-from accordwatch.records import record_type
-from accordwatch.sampling import plan_stratum, seed_from_checkpoint
-from accordwatch.store.accountancy_source import (
+from accordwatch.log.records import record_type
+from accordwatch.safeguards.accountancy import effective
+from accordwatch.safeguards.declared_items import from_document, from_listing
+from accordwatch.safeguards.inspection import DeclaredItem, InspectionPlanBody, compare_inspection
+from accordwatch.safeguards.materials import Material, significant_quantity
+from accordwatch.safeguards.sampling import plan_stratum, seed_from_checkpoint
+from accordwatch.sources.safeguards import (
     LoggedInspection,
     LoggedPlan,
     accountancy_records,

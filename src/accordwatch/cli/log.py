@@ -11,14 +11,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from accordwatch.audit import AuditReport, audit
-from accordwatch.canonical import parse_json
-from accordwatch.checkpoint import Checkpoint
 from accordwatch.cli.context import console, print_json, workspace
 from accordwatch.errors import InputError
-from accordwatch.export import read_export
-from accordwatch.note import Verifier
-from accordwatch.receipt import Receipt
+from accordwatch.log.audit import AuditReport, audit
+from accordwatch.log.canonical import parse_json
+from accordwatch.log.checkpoint import Checkpoint
+from accordwatch.log.export import read_export
+from accordwatch.log.note import Verifier
+from accordwatch.log.receipt import Receipt
 from accordwatch.store.auditing import audit_database
 from accordwatch.store.exporting import export_ledger
 

@@ -11,8 +11,8 @@ from rich.table import Table
 
 from accordwatch.cli.context import console, passphrase, print_json, submit_as, workspace
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.keys import SigningKey
-from accordwatch.records import Role
+from accordwatch.log.keys import SigningKey
+from accordwatch.log.records import Role
 from accordwatch.workspace import Workspace
 
 party_app = typer.Typer(help="Parties to the accord and their roles.", no_args_is_help=True)

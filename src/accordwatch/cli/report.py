@@ -6,19 +6,19 @@ from pathlib import Path
 
 import typer
 
-from accordwatch import roadmap
-from accordwatch.charts.compliance_chart import draw_compliance
-from accordwatch.charts.roadmap_chart import draw_roadmap
-from accordwatch.checkpoint import Checkpoint
 from accordwatch.cli.context import console, workspace
-from accordwatch.compliance_report import build_report
-from accordwatch.compliance_responses import DEFAULT_WINDOW_DAYS
+from accordwatch.compliance.report import build_report
+from accordwatch.compliance.responses import DEFAULT_WINDOW_DAYS
 from accordwatch.errors import InputError
-from accordwatch.report_pdf import pdf
-from accordwatch.status_report import FORMATS, Chart, ReportData, html, markdown
-from accordwatch.store.compliance_source import evaluate_log
+from accordwatch.log.checkpoint import Checkpoint
+from accordwatch.reports.charts.compliance_chart import draw_compliance
+from accordwatch.reports.charts.roadmap_chart import draw_roadmap
+from accordwatch.reports.pdf import pdf
+from accordwatch.reports.status import FORMATS, Chart, ReportData, html, markdown
+from accordwatch.roadmap import status as roadmap
+from accordwatch.sources.compliance import evaluate_log
+from accordwatch.sources.roadmap import roadmap_records
 from accordwatch.store.ledger import utc_now
-from accordwatch.store.roadmap_source import roadmap_records
 from accordwatch.timeutil import parse_date
 
 

@@ -1,8 +1,8 @@
 """Safeguards statistics on files: `safeguards evaluate`, `simulate` and `methods`.
 
 No workspace is needed: these read a balance file or a facility description
-(`accordwatch.balance_file`, `accordwatch.simulation`) and the measurement
-method table with any override file (`accordwatch.measurement`).
+(`accordwatch.safeguards.balance_file`, `accordwatch.safeguards.simulation`) and the measurement
+method table with any override file (`accordwatch.safeguards.measurement`).
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from accordwatch.balance_file import parse_balance, report, run
 from accordwatch.cli.context import console, err_console, print_json, read_document
-from accordwatch.detection import alpha_for
 from accordwatch.errors import InputError
-from accordwatch.material_balance import Evaluation
-from accordwatch.measurement import MethodTable, load_package_table
-from accordwatch.simulation import parse_facility, run_simulation
+from accordwatch.safeguards.balance_file import parse_balance, report, run
+from accordwatch.safeguards.detection import alpha_for
+from accordwatch.safeguards.material_balance import Evaluation
+from accordwatch.safeguards.measurement import MethodTable, load_package_table
+from accordwatch.safeguards.simulation import parse_facility, run_simulation
 
 safeguards_app = typer.Typer(
     help="Material balance statistics: MUF, sigma, CUMUF, SITMUF, Page, detection.",
@@ -110,8 +110,8 @@ def evaluate_file(
 
 
 def draw(result: Evaluation, out: dict[str, Any], folder: Path, stem: str, title: str) -> None:
-    from accordwatch.charts.balance_chart import draw_balance, draw_detection
-    from accordwatch.materials import Material
+    from accordwatch.reports.charts.balance_chart import draw_balance, draw_detection
+    from accordwatch.safeguards.materials import Material
 
     material = out["detection"].get("material")
     files = draw_balance(
@@ -176,7 +176,7 @@ def simulate_file(
             f"detection: an alarm from balance {scenario.start} on with it"
         )
     if chart is not None:
-        from accordwatch.charts.balance_chart import draw_simulation
+        from accordwatch.reports.charts.balance_chart import draw_simulation
 
         files = draw_simulation(result, chart, f"{file.stem}-simulation", title=file.name)
         err_console.print("picture: " + ", ".join(str(f) for f in files))

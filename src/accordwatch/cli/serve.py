@@ -6,9 +6,9 @@ import os
 
 import typer
 
-from accordwatch.api.app import DATABASE_ENV, HOME_ENV
 from accordwatch.cli.context import console, workspace
 from accordwatch.errors import InputError
+from accordwatch.service.api.app import DATABASE_ENV, HOME_ENV
 
 
 def serve(
@@ -35,7 +35,7 @@ def serve(
     os.environ[DATABASE_ENV] = ws.url
     console.print(f"serving {ws.home} at http://{host}:{port}/ (API docs at /api/docs)")
     uvicorn.run(
-        "accordwatch.api.app:app_from_environment",
+        "accordwatch.service.api.app:app_from_environment",
         factory=True,
         host=host,
         port=port,

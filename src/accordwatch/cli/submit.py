@@ -20,16 +20,16 @@ from typing import Any
 
 import typer
 
-from accordwatch.audit import audit
 from accordwatch.cli.context import console, print_json, read_document, signing_key, workspace
-from accordwatch.envelope import Submission, seal
 from accordwatch.errors import InputError, NotFoundError, VerificationError
-from accordwatch.export import read_export
-from accordwatch.keys import SigningKey
-from accordwatch.merkle import leaf_hash
-from accordwatch.note import Verifier
-from accordwatch.receipt import Receipt
-from accordwatch.registry import Registry
+from accordwatch.log.audit import audit
+from accordwatch.log.envelope import Submission, seal
+from accordwatch.log.export import read_export
+from accordwatch.log.keys import SigningKey
+from accordwatch.log.merkle import leaf_hash
+from accordwatch.log.note import Verifier
+from accordwatch.log.receipt import Receipt
+from accordwatch.log.registry import Registry
 from accordwatch.store.ledger import utc_now
 
 envelope_app = typer.Typer(help="Sign and check envelopes offline.", no_args_is_help=True)

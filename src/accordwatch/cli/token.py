@@ -12,10 +12,10 @@ from rich.table import Table
 
 from accordwatch.cli.context import console, print_json, workspace
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.records import Role
+from accordwatch.log.records import Role
+from accordwatch.service.token_store import TokenStore
+from accordwatch.service.tokens import TOKEN_BYTES, Grant, check_role, expiry, make_token
 from accordwatch.store.ledger import Ledger, utc_now
-from accordwatch.store.token_store import TokenStore
-from accordwatch.tokens import TOKEN_BYTES, Grant, check_role, expiry, make_token
 
 token_app = typer.Typer(help="Bearer tokens of the web service.", no_args_is_help=True)
 

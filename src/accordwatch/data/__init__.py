@@ -6,7 +6,7 @@
 - `demo-events.json`: a few DPRK launches and nuclear tests, and every launch
   of 2019, for the demo and the tutorial, citing their sources;
 - `measurement_methods.yaml`: the measurement error table of
-  `accordwatch.measurement`.
+  `accordwatch.safeguards.measurement`.
 """
 
 from __future__ import annotations

@@ -5,10 +5,10 @@
 - `generic-tutorial`: a small accord between two made-up states and an
   inspectorate, for learning the file format;
 - `dprk-history.yaml`: an illustrative, scripted history of signatures,
-  reports and verifications for the DPRK road map (see `accordwatch.scenario`).
+  reports and verifications for the DPRK road map (see `accordwatch.roadmap.scenario`).
 - `dprk-declaration-*.yaml`: illustrative data declarations of the DPRK's
   nuclear and missile programs, and a correction of the nuclear one (see
-  `accordwatch.declaration.EXAMPLES`).
+  `accordwatch.declarations.reading.EXAMPLES`).
 - `dprk-accountancy.yaml`, `dprk-inspection.yaml`: illustrative accountancy
   reports of a plutonium store with a planted diversion, and the results of an
   inspection of it with one planted discrepancy, for the demo.

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator
 
 from sqlalchemy import select
 
-from accordwatch.audit import AuditEntry, AuditReport, audit, compare_nodes
-from accordwatch.canonical import parse_json
-from accordwatch.envelope import Opening
 from accordwatch.errors import VerificationError
+from accordwatch.log.audit import AuditEntry, AuditReport, audit, compare_nodes
+from accordwatch.log.canonical import parse_json
+from accordwatch.log.envelope import Opening
 from accordwatch.store.database import storage_errors
 from accordwatch.store.ledger import Ledger
 from accordwatch.store.schema import log_head

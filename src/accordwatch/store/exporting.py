@@ -1,10 +1,10 @@
-"""Writing the database's log as an export file (`accordwatch.export`)."""
+"""Writing the database's log as an export file (`accordwatch.log.export`)."""
 
 from __future__ import annotations
 
 from typing import IO
 
-from accordwatch.export import write_export
+from accordwatch.log.export import write_export
 from accordwatch.store.ledger import Ledger
 
 

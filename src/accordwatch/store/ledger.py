@@ -31,12 +31,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
 
-from accordwatch.canonical import canonical_json
-from accordwatch.check import Limits, check_submission
-from accordwatch.checkpoint import Checkpoint
-from accordwatch.envelope import Submission
 from accordwatch.errors import AccordwatchError, InputError, NotFoundError, StorageError
-from accordwatch.merkle import (
+from accordwatch.log.canonical import canonical_json
+from accordwatch.log.check import Limits, check_submission
+from accordwatch.log.checkpoint import Checkpoint
+from accordwatch.log.envelope import Submission
+from accordwatch.log.merkle import (
     EMPTY_ROOT,
     CompactRange,
     NodeId,
@@ -47,16 +47,16 @@ from accordwatch.merkle import (
     plan_nodes,
     root_plan,
 )
-from accordwatch.note import NoteSigner
-from accordwatch.receipt import Receipt
-from accordwatch.records import (
+from accordwatch.log.note import NoteSigner
+from accordwatch.log.receipt import Receipt
+from accordwatch.log.records import (
     Genesis,
     KeyRegistration,
     KeyRevocation,
     PartyRegistration,
     Payload,
 )
-from accordwatch.registry import Registry
+from accordwatch.log.registry import Registry
 from accordwatch.store import projections
 from accordwatch.store.database import WRITE, driver_error, storage_errors
 from accordwatch.store.schema import checkpoints, entries, log_head, openings

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from accordwatch.keys import key_id
-from accordwatch.records import (
+from accordwatch.log.keys import key_id
+from accordwatch.log.records import (
     Genesis,
     KeyRegistration,
     KeyRevocation,
@@ -22,7 +22,7 @@ from accordwatch.records import (
     Payload,
     Role,
 )
-from accordwatch.registry import KeyRecord, PartyRecord, Registry
+from accordwatch.log.registry import KeyRecord, PartyRecord, Registry
 from accordwatch.store.schema import PROJECTION_TABLES, log_head, parties, party_keys
 
 

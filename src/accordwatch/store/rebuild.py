@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from accordwatch.canonical import parse_json
-from accordwatch.envelope import Envelope
 from accordwatch.errors import VerificationError
-from accordwatch.records import Payload, record_type
+from accordwatch.log.canonical import parse_json
+from accordwatch.log.envelope import Envelope
+from accordwatch.log.records import Payload, record_type
 from accordwatch.store import projections
 from accordwatch.store.database import WRITE, storage_errors
 from accordwatch.store.ledger import Ledger

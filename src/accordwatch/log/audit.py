@@ -1,0 +1,174 @@
+"""Auditing a log: recompute everything and name the first thing that is wrong.
+
+Works the same on the database and on an exported log file. Every entry is
+re-read from its stored bytes: it must be canonical JSON, its leaf hash must
+match, its signature and its signer's authority must hold against the
+registry replayed up to that entry, and a confidential entry's opening (when
+the reader has it) must match its commitment. The tree is rebuilt from the
+leaves; every signed checkpoint must verify with the log key and match the
+rebuilt root at its size (so no two checkpoints can be inconsistent), and in
+the database every stored Merkle node must equal the recomputed one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from accordwatch.errors import AccordwatchError, VerificationError
+from accordwatch.log.check import Limits, check_submission
+from accordwatch.log.checkpoint import Checkpoint
+from accordwatch.log.envelope import Envelope, Opening, Submission
+from accordwatch.log.merkle import CompactRange, leaf_hash, node_hash
+from accordwatch.log.note import Verifier
+from accordwatch.log.registry import Registry
+
+# Audit replays history: envelope times are checked against the log clock on
+# entry, not against today's clock.
+_NO_CLOCK = Limits(max_entry_bytes=1 << 62, max_clock_skew=timedelta(days=365_000))
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    index: int
+    envelope: bytes
+    stored_leaf_hash: bytes | None = None
+    opening: Opening | None = None
+
+
+@dataclass
+class AuditReport:
+    size: int = 0
+    checkpoints: int = 0
+    nodes: int = 0
+    confidential_unopened: int = 0
+    root: bytes = b""
+    levels: list[list[bytes]] = field(default_factory=list)
+    registry: Registry = field(default_factory=Registry)
+
+
+def audit(
+    entries: Iterable[AuditEntry],
+    checkpoints: Iterable[tuple[int, str]],
+    verifier: Verifier,
+    *,
+    keep_levels: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> AuditReport:
+    """Audit a log given its entries in order and its checkpoints in size order."""
+    report = AuditReport()
+    registry = Registry()
+    compact = CompactRange()
+    leaves: list[bytes] = []
+    pending = iter(sorted(checkpoints))
+    next_cp = next(pending, None)
+    last_good = 0
+    for expected, item in enumerate(entries):
+        where = f"entry {item.index}"
+        if item.index != expected:
+            raise VerificationError(f"log has a gap: entry {expected} is missing", where=where)
+        try:
+            env = Envelope.from_bytes(item.envelope, where=where)
+        except AccordwatchError as exc:
+            raise VerificationError(
+                f"stored envelope is unreadable: {exc.message}", where=where
+            ) from exc
+        if env.canonical != item.envelope:
+            raise VerificationError("stored envelope is not in canonical form", where=where)
+        h = leaf_hash(item.envelope)
+        if item.stored_leaf_hash is not None and item.stored_leaf_hash != h:
+            raise VerificationError(
+                "envelope bytes do not match the stored leaf hash (changed payload?)", where=where
+            )
+        submission = Submission(env, item.opening)
+        if env.confidential and item.opening is None:
+            report.confidential_unopened += 1
+            _check_unopened(env, registry, where)
+        else:
+            try:
+                accepted = check_submission(
+                    submission, registry, now=env.time, limits=_NO_CLOCK, where=where
+                )
+            except AccordwatchError as exc:
+                raise VerificationError(exc.message, where=where) from exc
+            registry.apply(item.index, accepted.payload)
+        compact.append(h)
+        if keep_levels:
+            leaves.append(h)
+        while next_cp is not None and next_cp[0] <= compact.size:
+            size, note = next_cp
+            _check_checkpoint(note, size, compact, verifier, last_good)
+            report.checkpoints += 1
+            last_good = size
+            next_cp = next(pending, None)
+        if progress is not None:
+            progress(compact.size)
+    if next_cp is not None:
+        raise VerificationError(
+            f"checkpoint of size {next_cp[0]} is beyond the end of the log (size {compact.size})"
+        )
+    report.size = compact.size
+    report.root = compact.root()
+    report.registry = registry
+    if keep_levels:
+        report.levels = tree_levels(leaves)
+    return report
+
+
+def _check_unopened(env: Envelope, registry: Registry, where: str) -> None:
+    """A confidential entry read without its opening: signature and signer only."""
+    key = registry.keys.get(env.key_id)
+    if key is None or key.party != env.party:
+        raise VerificationError(f"unknown key {env.key_id} for party {env.party!r}", where=where)
+    if key.revoked_at is not None:
+        raise VerificationError(f"signed with key {env.key_id} after its revocation", where=where)
+    try:
+        env.verify_signature(key.public_key, where=where)
+    except AccordwatchError as exc:
+        raise VerificationError(exc.message, where=where) from exc
+
+
+def _check_checkpoint(
+    note: str, size: int, compact: CompactRange, verifier: Verifier, last_good: int
+) -> None:
+    where = f"checkpoint at size {size}"
+    try:
+        cp = Checkpoint.open(note, verifier)
+    except AccordwatchError as exc:
+        raise VerificationError(exc.message, where=where) from exc
+    if cp.size != size:
+        raise VerificationError(f"note says size {cp.size}", where=where)
+    if cp.root != compact.root():
+        raise VerificationError(
+            f"signed root does not match the log: an entry in {last_good}..{size - 1} was "
+            "changed, or this checkpoint is inconsistent with an earlier one",
+            where=where,
+        )
+
+
+def tree_levels(leaves: list[bytes]) -> list[list[bytes]]:
+    """Every complete subtree hash, level by level, from the leaf hashes."""
+    levels = [leaves]
+    while len(levels[-1]) > 1:
+        below = levels[-1]
+        levels.append([node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
+    return levels
+
+
+def compare_nodes(levels: list[list[bytes]], stored: Iterator[tuple[int, int, bytes]]) -> int:
+    """Check stored (level, index, hash) nodes against the recomputed ones; return the count."""
+    count = 0
+    expected_total = sum(len(level) for level in levels)
+    for level, index, h in stored:
+        if level >= len(levels) or index >= len(levels[level]):
+            raise VerificationError(f"stored Merkle node ({level}, {index}) is beyond the log")
+        if levels[level][index] != h:
+            first, last = index << level, ((index + 1) << level) - 1
+            raise VerificationError(
+                f"stored Merkle node ({level}, {index}) is wrong: it covers entries {first}..{last}"
+            )
+        count += 1
+    if count != expected_total:
+        raise VerificationError(f"{expected_total - count} Merkle node(s) are missing")
+    return count

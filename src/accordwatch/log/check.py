@@ -1,0 +1,195 @@
+"""The check every submission passes before anything is stored.
+
+Pure: given the registry as of the next log position and the current time,
+a submission is accepted (and its payload parsed) or refused with one error
+naming the first problem. The order is chosen so that the cheapest and most
+telling problem is reported first: shape, log, clock, key, signature,
+authority, payload, and then what the record itself must not contradict.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from accordwatch.errors import (
+    AuthorityError,
+    ConflictError,
+    InputError,
+    NotFoundError,
+)
+from accordwatch.log.canonical import canonical_json
+from accordwatch.log.envelope import Submission
+from accordwatch.log.keys import PUBLIC_KEY_SIZE, key_id
+from accordwatch.log.records import (
+    AccordSignature,
+    Genesis,
+    KeyRegistration,
+    KeyRevocation,
+    PartyRegistration,
+    Payload,
+    RecordType,
+    Role,
+    record_type,
+)
+from accordwatch.log.registry import Registry
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_entry_bytes: int = 1 << 20
+    max_clock_skew: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    submission: Submission
+    payload: Payload
+
+
+def check_submission(
+    submission: Submission,
+    registry: Registry,
+    *,
+    now: datetime,
+    limits: Limits = Limits(),
+    where: str = "submission",
+) -> Accepted:
+    """Accept `submission` as the next log entry, or raise the first problem found."""
+    env = submission.envelope
+    size = len(env.canonical) + (
+        len(canonical_json(submission.opening.to_json())) if submission.opening else 0
+    )
+    if size > limits.max_entry_bytes:
+        raise InputError(
+            f"submission is {size} bytes, over the limit of {limits.max_entry_bytes}", where=where
+        )
+    rtype = record_type(env.record_type, where=where)
+    if env.schema_version != 1:
+        raise InputError(
+            f"{env.record_type} schema_version {env.schema_version} is not supported (1)",
+            where=where,
+        )
+    if env.time > now + limits.max_clock_skew:
+        raise InputError(
+            f"envelope time {env.time_text} is in the future (log clock {now:%Y-%m-%dT%H:%M:%SZ})",
+            where=where,
+        )
+
+    if env.confidential and not rtype.may_be_confidential:
+        raise InputError(f"{env.record_type} records cannot be confidential", where=where)
+    if env.record_type == "log.genesis":
+        return _check_genesis(submission, registry, where)
+    if registry.origin is not None and env.log != registry.origin:
+        raise InputError(
+            f"envelope is for log {env.log!r}, this log is {registry.origin!r}", where=where
+        )
+
+    party = registry.parties.get(env.party)
+    if party is None:
+        raise NotFoundError(f"unknown party {env.party!r}", where=where)
+    key = registry.keys.get(env.key_id)
+    if key is None or key.party != env.party:
+        raise AuthorityError(f"unknown key {env.key_id} for party {env.party!r}", where=where)
+    if key.revoked_at is not None:
+        raise AuthorityError(
+            f"key {env.key_id} of party {env.party!r} was revoked at log entry {key.revoked_at}",
+            where=where,
+        )
+    env.verify_signature(key.public_key, where=where)
+
+    payload = _payload(submission, rtype, where)
+    is_owner = (
+        rtype.allows_owner and isinstance(payload, KeyRevocation) and payload.party == env.party
+    )
+    if party.role not in rtype.roles and not is_owner:
+        allowed = ", ".join(sorted(rtype.roles))
+        raise AuthorityError(
+            f"party {env.party!r} ({party.role}) may not submit {env.record_type} "
+            f"(allowed: {allowed})",
+            where=where,
+        )
+    _check_registration(payload, registry, where)
+    acting = payload.acting_party()
+    if acting is not None and acting != env.party:
+        raise AuthorityError(
+            f"party {env.party!r} may not submit {env.record_type} for party {acting!r}",
+            where=where,
+        )
+    if isinstance(payload, AccordSignature):
+        listed = {p.get("id") for p in payload.accord.get("parties", [])}
+        if env.party not in listed:
+            raise AuthorityError(
+                f"party {env.party!r} is not a party to accord {payload.accord_id!r}", where=where
+            )
+    return Accepted(submission, payload)
+
+
+def _payload(submission: Submission, rtype: RecordType, where: str) -> Payload:
+    submission.check_opening(where=where)
+    data = submission.payload
+    if data is None:
+        raise InputError("a confidential envelope must be submitted with its opening", where=where)
+    return rtype.parse_payload(data, where=where)
+
+
+def _check_genesis(submission: Submission, registry: Registry, where: str) -> Accepted:
+    env = submission.envelope
+    if registry.origin is not None:
+        raise ConflictError("the log already has its genesis entry", where=where)
+    payload = record_type("log.genesis", where=where).parse_payload(submission.payload, where=where)
+    assert isinstance(payload, Genesis)
+    if payload.origin != env.log or payload.registrar != env.party:
+        raise InputError("genesis must be signed by its registrar for its own log", where=where)
+    public = _public_key(payload.registrar_public_key, where)
+    if key_id(public) != env.key_id:
+        raise AuthorityError("genesis must be signed by the registrar key it names", where=where)
+    env.verify_signature(public, where=where)
+    return Accepted(submission, payload)
+
+
+def _public_key(text: str, where: str) -> bytes:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError as exc:
+        raise InputError("public key is not valid base64", where=where) from exc
+    if len(raw) != PUBLIC_KEY_SIZE:
+        raise InputError(f"public key is {len(raw)} bytes, not an Ed25519 key", where=where)
+    return raw
+
+
+def _check_registration(payload: Payload, registry: Registry, where: str) -> None:
+    if isinstance(payload, Genesis):
+        raise ConflictError("the log already has its genesis entry", where=where)
+    if isinstance(payload, PartyRegistration):
+        if payload.name in registry.parties:
+            raise ConflictError(f"party {payload.name!r} is already registered", where=where)
+        if payload.role is Role.REGISTRAR:
+            raise AuthorityError("the log has exactly one registrar", where=where)
+    elif isinstance(payload, KeyRegistration):
+        if payload.party not in registry.parties:
+            raise NotFoundError(f"unknown party {payload.party!r}", where=where)
+        public = _public_key(payload.public_key, where)
+        if key_id(public) != payload.key_id:
+            raise InputError(
+                f"key id {payload.key_id} does not match the public key ({key_id(public)})",
+                where=where,
+            )
+        if payload.key_id in registry.keys:
+            raise ConflictError(f"key {payload.key_id} is already registered", where=where)
+        if payload.replaces is not None:
+            old = registry.keys.get(payload.replaces)
+            if old is None or old.party != payload.party or not old.active:
+                raise NotFoundError(
+                    f"no active key {payload.replaces} of party {payload.party!r} to replace",
+                    where=where,
+                )
+    elif isinstance(payload, KeyRevocation):
+        key = registry.keys.get(payload.key_id)
+        if key is None or key.party != payload.party:
+            raise NotFoundError(
+                f"unknown key {payload.key_id} for party {payload.party!r}", where=where
+            )
+        if not key.active:
+            raise ConflictError(f"key {payload.key_id} is already revoked", where=where)

@@ -1,0 +1,101 @@
+"""The exported log: one JSON Lines file that anyone can audit offline.
+
+    {"format": "accordwatch/log-export/v1", "origin": ..., "log_key": <vkey>, "size": N,
+     "checkpoints": K}
+    {"checkpoint_size": s, "checkpoint": <signed note>}        (K lines, by size)
+    {"index": i, "envelope": {...}}                            (N lines, by index)
+
+Envelopes are JSON objects; their leaf bytes are their RFC 8785 canonical
+form. Confidential payloads appear only as commitments.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from accordwatch.errors import InputError
+from accordwatch.log.audit import AuditEntry
+from accordwatch.log.canonical import canonical_json, parse_json
+
+FORMAT = "accordwatch/log-export/v1"
+
+
+@dataclass(frozen=True)
+class ExportHeader:
+    origin: str
+    log_key: str
+    size: int
+    checkpoints: list[tuple[int, str]]
+
+
+def write_export(
+    out: IO[str],
+    *,
+    origin: str,
+    log_key: str,
+    size: int,
+    checkpoints: list[tuple[int, str]],
+    envelopes: Iterable[tuple[int, bytes]],
+) -> int:
+    header = {
+        "format": FORMAT,
+        "origin": origin,
+        "log_key": log_key,
+        "size": size,
+        "checkpoints": len(checkpoints),
+    }
+    out.write(json.dumps(header) + "\n")
+    for cp_size, note in checkpoints:
+        out.write(json.dumps({"checkpoint_size": cp_size, "checkpoint": note}) + "\n")
+    count = 0
+    for index, envelope in envelopes:
+        # The stored bytes are canonical JSON: embed them as they are.
+        out.write(f'{{"index":{index},"envelope":{envelope.decode("utf-8")}}}\n')
+        count += 1
+    return count
+
+
+def _line(text: str, path: Path, number: int) -> dict[str, Any]:
+    obj = parse_json(text, where=f"{path}:{number}")
+    if not isinstance(obj, dict):
+        raise InputError("expected a JSON object", where=f"{path}:{number}")
+    return obj
+
+
+def read_export(path: Path) -> tuple[ExportHeader, Iterator[AuditEntry]]:
+    """Read the header and checkpoints now; stream the entries."""
+    try:
+        fh = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read exported log: {exc.strerror}", where=str(path)) from exc
+    first = fh.readline()
+    if not first:
+        raise InputError("exported log is empty", where=str(path))
+    head = _line(first, path, 1)
+    if head.get("format") != FORMAT:
+        raise InputError(f"not an accordwatch log export (format {FORMAT})", where=f"{path}:1")
+    try:
+        count = int(head["checkpoints"])
+        header = ExportHeader(str(head["origin"]), str(head["log_key"]), int(head["size"]), [])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"export header lacks {exc}", where=f"{path}:1") from exc
+    for n in range(count):
+        obj = _line(fh.readline(), path, n + 2)
+        try:
+            header.checkpoints.append((int(obj["checkpoint_size"]), str(obj["checkpoint"])))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError("malformed checkpoint line", where=f"{path}:{n + 2}") from exc
+
+    def entries() -> Iterator[AuditEntry]:
+        with fh:
+            for number, text in enumerate(fh, start=count + 2):
+                obj = _line(text, path, number)
+                if not isinstance(obj.get("index"), int) or "envelope" not in obj:
+                    raise InputError("expected index and envelope", where=f"{path}:{number}")
+                yield AuditEntry(obj["index"], canonical_json(obj["envelope"]))
+
+    return header, entries()

@@ -1,0 +1,86 @@
+"""Who is in the log: parties, their roles and their keys, as of a log position.
+
+A pure projection of the registration entries (`log.genesis`,
+`party.register`, `key.register`, `key.revoke`). The check reads it to
+decide whether a new envelope's signer may act; the store keeps the same
+state as tables and rebuilds them by replaying the log through `apply`.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+
+from accordwatch.log.records import (
+    Genesis,
+    KeyRegistration,
+    KeyRevocation,
+    PartyRegistration,
+    Payload,
+    Role,
+)
+
+
+@dataclass
+class PartyRecord:
+    name: str
+    role: Role
+    display_name: str
+    registered_at: int
+
+
+@dataclass
+class KeyRecord:
+    key_id: str
+    party: str
+    public_key: bytes
+    registered_at: int
+    revoked_at: int | None = None
+    reason: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+@dataclass
+class Registry:
+    origin: str | None = None
+    log_key: str | None = None
+    parties: dict[str, PartyRecord] = field(default_factory=dict)
+    keys: dict[str, KeyRecord] = field(default_factory=dict)
+
+    def apply(self, index: int, payload: Payload) -> None:
+        """Fold one accepted registration entry into the state (others are ignored)."""
+        if isinstance(payload, Genesis):
+            self.origin = payload.origin
+            self.log_key = payload.log_key
+            self.parties[payload.registrar] = PartyRecord(
+                payload.registrar, Role.REGISTRAR, "log registrar", index
+            )
+            pub = base64.b64decode(payload.registrar_public_key)
+            self._add_key(index, payload.registrar, pub)
+        elif isinstance(payload, PartyRegistration):
+            self.parties[payload.name] = PartyRecord(
+                payload.name, payload.role, payload.display_name, index
+            )
+        elif isinstance(payload, KeyRegistration):
+            if payload.replaces is not None:
+                self._revoke(index, payload.replaces, f"rotated to {payload.key_id}")
+            self._add_key(index, payload.party, base64.b64decode(payload.public_key))
+        elif isinstance(payload, KeyRevocation):
+            self._revoke(index, payload.key_id, payload.reason)
+
+    def _add_key(self, index: int, party: str, public_key: bytes) -> None:
+        from accordwatch.log.keys import key_id
+
+        kid = key_id(public_key)
+        self.keys[kid] = KeyRecord(kid, party, public_key, index)
+
+    def _revoke(self, index: int, kid: str, reason: str) -> None:
+        record = self.keys[kid]
+        record.revoked_at = index
+        record.reason = reason
+
+    def keys_of(self, party: str) -> list[KeyRecord]:
+        return [k for k in self.keys.values() if k.party == party]

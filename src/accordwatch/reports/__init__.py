@@ -1,0 +1,1 @@
+"""Reports: the printable compliance and status report (Markdown, HTML, PDF) and charts."""

@@ -1,0 +1,3 @@
+"""Safeguards: materials, measurement errors, material balances and their tests.
+
+Also detection and simulation, accountancy reports, sampling and inspections."""

@@ -1,0 +1,1 @@
+"""The web service: the REST API, the dashboard, bearer tokens and the group committer."""

@@ -1,0 +1,92 @@
+"""The FastAPI application over one workspace (SQLite or PostgreSQL).
+
+`create_app(workspace)` builds it; `app_from_environment` is the factory
+`accordwatch serve` hands to uvicorn, so that each worker process opens the
+workspace named by `ACCORDWATCH_HOME` / `ACCORDWATCH_DATABASE_URL` itself.
+Workers on PostgreSQL share one log safely: appends queue on the head lock.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from accordwatch import __version__
+from accordwatch.service.api import (
+    declarations,
+    log,
+    parties,
+    problems,
+    status,
+    submissions,
+    verification,
+)
+from accordwatch.service.api.deps import Service
+from accordwatch.service.api.hot_reads import HotReads
+from accordwatch.service.committer import Committer
+from accordwatch.service.token_store import TokenStore
+from accordwatch.store.ledger import utc_now
+from accordwatch.workspace import Workspace
+
+HOME_ENV = "ACCORDWATCH_HOME"
+DATABASE_ENV = "ACCORDWATCH_DATABASE_URL"
+
+
+def create_app(workspace: Workspace, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+    ledger = workspace.ledger()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # the hot reads run on the event loop's thread: one connection serves them
+        ledger.hold_connection()
+        try:
+            yield
+        finally:
+            service.committer.close()
+            ledger.release_connection()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="accordwatch",
+        version=__version__,
+        description=(
+            "A system of record for denuclearization accords over one signed Merkle log. "
+            "Reads of public data are open; confidential payloads need a bearer token "
+            "(`accordwatch token issue`). Errors are RFC 9457 problem details."
+        ),
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.service = service = Service(
+        workspace=workspace,
+        ledger=ledger,
+        tokens=TokenStore(ledger.engine, ledger.url),
+        clock=clock,
+        committer=Committer(ledger),
+    )
+    problems.install(app)
+    app.add_middleware(HotReads)
+    for module in (log, submissions, parties, status, declarations, verification):
+        app.include_router(module.router)
+    from accordwatch.service.web import pages  # the dashboard builds on the API's handlers
+
+    pages.install(app)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    home = os.environ.get(HOME_ENV)
+    url = os.environ.get(DATABASE_ENV)
+    app = create_app(Workspace.open(Path(home) if home else None, database_url=url))
+    # What a worker has loaded by now lives as long as the process: keep the
+    # collector from walking it on every full collection (a pause felt in
+    # the slowest answers under load).
+    gc.collect()
+    gc.freeze()
+    return app

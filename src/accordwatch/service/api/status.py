@@ -1,0 +1,92 @@
+"""Public evaluations as of a date: the road map's status and compliance with obligations.
+
+Both are the pure evaluations the CLI prints (`accordwatch status`,
+`accordwatch compliance evaluate|report`), over the records in the log;
+compliance is judged against the shipped resolutions and the obligations of the
+accords in force (`store.compliance_source.evaluate_log`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from accordwatch.compliance.report import UNITS, build_report
+from accordwatch.compliance.responses import DEFAULT_WINDOW_DAYS, responses_as_of
+from accordwatch.errors import InputError
+from accordwatch.roadmap import status as roadmap
+from accordwatch.service.api.deps import Service, ServiceDep
+from accordwatch.sources.compliance import compliance_records, evaluate_log
+from accordwatch.sources.roadmap import roadmap_records
+from accordwatch.timeutil import parse_date
+
+router = APIRouter(prefix="/api", tags=["status"])
+
+AsOf = Annotated[
+    str | None, Query(description="Date (YYYY-MM-DD) [default: today, UTC]", max_length=10)
+]
+
+
+def as_of_day(svc: Service, text: str | None) -> date:
+    return parse_date(text, where="as_of") if text else svc.clock().date()
+
+
+def roadmap_status(svc: Service, day: date, accord: str | None = None) -> roadmap.Status:
+    try:
+        return roadmap.evaluate(roadmap_records(svc.ledger), day, accord)
+    except ValueError as exc:
+        raise InputError(str(exc), where="accord") from exc
+
+
+@router.get("/roadmap/status", summary="The road map's status as of a date")
+def get_roadmap_status(
+    svc: ServiceDep,
+    as_of: AsOf = None,
+    accord: Annotated[str | None, Query(max_length=100)] = None,
+) -> dict[str, Any]:
+    return roadmap_status(svc, as_of_day(svc, as_of), accord).to_json()
+
+
+@router.get("/compliance/violations", summary="Violations of obligations as of a date")
+def get_violations(svc: ServiceDep, as_of: AsOf = None) -> dict[str, Any]:
+    day = as_of_day(svc, as_of)
+    evaluation = evaluate_log(svc.ledger, day).evaluation
+    return {
+        "as_of": day.isoformat(),
+        "events": len(evaluation.events),
+        "obligations": len(evaluation.obligations.obligations),
+        "violations": [v.to_json() for v in evaluation.violations()],
+        "non_binding": [v.to_json() for v in evaluation.violations(binding=False)],
+    }
+
+
+@router.get("/compliance/responses", summary="Responses to violations in the log")
+def get_responses(svc: ServiceDep, as_of: AsOf = None) -> list[dict[str, Any]]:
+    day = as_of_day(svc, as_of)
+    responses = responses_as_of(compliance_records(svc.ledger).responses, day)
+    return [{**r.to_json(), "to": list(r.to)} for r in responses]
+
+
+@router.get("/compliance/report", summary="Violations by year, instrument and type, with responses")
+def get_compliance_report(
+    svc: ServiceDep,
+    by: Annotated[str, Query(description=f"one of {', '.join(UNITS)}")] = UNITS[0],
+    year: Annotated[int | None, Query(ge=1900, le=9999)] = None,
+    as_of: AsOf = None,
+    window: Annotated[int, Query(ge=0, le=3650)] = DEFAULT_WINDOW_DAYS,
+) -> dict[str, Any]:
+    if by not in UNITS:
+        raise InputError(f"by must be one of {', '.join(UNITS)}, not {by!r}")
+    day = as_of_day(svc, as_of)
+    found = evaluate_log(svc.ledger, day)
+    report = build_report(
+        found.evaluation,
+        found.responses,
+        unit=by,
+        year=year,
+        window=window,
+        superseded=found.superseded,
+    )
+    return report.to_json()

@@ -1,0 +1,78 @@
+"""`POST /api/submissions`: a signed envelope (or submission with its opening) in, a receipt out.
+
+The body is what `accordwatch envelope sign` writes. It passes the same
+checks as `accordwatch submit` (`Ledger.submit_many`: form, signature, the
+signer's authority for the record type, the opening against its
+commitment); a submission already in the log gets the receipt it was first
+given, so a client may safely retry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from accordwatch.errors import InputError
+from accordwatch.log.canonical import parse_json
+from accordwatch.log.envelope import Submission
+from accordwatch.service.api.deps import json_response, service_of
+from accordwatch.service.api.problems import problem_response
+
+router = APIRouter(prefix="/api", tags=["submissions"])
+
+# The envelope limit applies to the canonical envelope; the body also holds an
+# opening and whitespace, so allow some room before refusing to read it at all.
+_BODY_FACTOR = 4
+
+
+_BODY_SCHEMA: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "description": "A signed envelope, or {envelope, opening} for a "
+                    "confidential record (as written by `accordwatch envelope sign`)",
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/submissions",
+    summary="Append a signed envelope; returns its receipt",
+    response_model=dict[str, Any],
+    openapi_extra=_BODY_SCHEMA,
+    responses={
+        401: problem_response("Bad signature"),
+        403: problem_response("Signer may not submit this record type"),
+        404: problem_response("Unknown party or key"),
+        413: problem_response("Body too large"),
+        422: problem_response("Malformed submission"),
+    },
+)
+async def submit(request: Request) -> Response:
+    svc = service_of(request)
+    limit = svc.ledger.limits.max_entry_bytes * _BODY_FACTOR
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    body = await request.body()
+    if len(body) > limit:
+        raise _too_large(limit)
+    submission = Submission.from_json(parse_json(body, where="request body"), where="request body")
+    # appended with the other submissions waiting, off the event loop
+    receipt = await svc.committer.submit(submission)
+    return json_response(receipt.to_json())
+
+
+class _BodyTooLargeError(InputError):
+    http_status = 413
+
+
+def _too_large(limit: int) -> InputError:
+    return _BodyTooLargeError(f"the request body is larger than {limit} bytes")

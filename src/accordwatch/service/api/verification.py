@@ -1,0 +1,185 @@
+"""`/api/verification`: material balances and inspections, figures only for readers allowed them.
+
+Everyone sees that accountancy reports and inspection records were filed
+(entry, time, party, record type). Their content, and every figure computed
+from it, only a bearer whose party submitted the record or whose role may
+read that record type (an inspectorate), as `declaration_access` decides:
+the balances and comparisons here are computed from the records this reader
+may read and nothing else (`accountancy_source.verification_records`), and
+say how many records were withheld from them. The shapes are those of
+`accountancy balance --format json` (one per balance area and material) and
+`inspection compare --format json` / `inspection draw --format json`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from accordwatch.errors import AccordwatchError, NotFoundError
+from accordwatch.log.access import Reader
+from accordwatch.safeguards.accountancy import Reports, effective, mbas
+from accordwatch.safeguards.accountancy_balance import evaluate_balance, materials_in
+from accordwatch.safeguards.declared_items import from_listing
+from accordwatch.safeguards.inspection import compare_inspection
+from accordwatch.safeguards.material_balance import Settings
+from accordwatch.safeguards.measurement import MethodTable, load_package_table
+from accordwatch.service.api.deps import ReaderDep, ServiceDep
+from accordwatch.service.api.log import Index
+from accordwatch.service.api.problems import problem_response
+from accordwatch.sources.safeguards import (
+    ACCOUNTANCY_TYPES,
+    INSPECTION_TYPES,
+    LoggedInspection,
+    Records,
+    selection,
+    selection_json,
+    verification_records,
+)
+from accordwatch.store.ledger import Ledger
+
+router = APIRouter(prefix="/api/verification", tags=["verification"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: problem_response("Unknown, expired, revoked or malformed bearer token"),
+    422: problem_response("Malformed request"),
+}
+
+
+def _reader_json(reader: Reader | None) -> dict[str, str] | None:
+    return None if reader is None else {"party": reader.party, "role": str(reader.role)}
+
+
+def _withheld_note(count: int) -> str:
+    return f" ({count} accountancy report(s) are confidential to this reader)" if count else ""
+
+
+def balances(ledger: Ledger, reader: Reader | None) -> dict[str, Any]:
+    """Every balance area's balances computed from the reports this reader may read."""
+    records = verification_records(ledger, reader)
+    withheld = records.withheld(ACCOUNTANCY_TYPES)
+    state = effective(records.accountancy)
+    table = load_package_table()
+    settings = Settings()
+    found: list[dict[str, Any]] = []
+    unavailable: list[dict[str, Any]] = []
+    for mba in mbas(state.in_force()):
+        for material in materials_in(state, mba):
+            try:
+                result = evaluate_balance(
+                    state, mba, table=table, settings=settings, material=material
+                )
+            except AccordwatchError as exc:
+                unavailable.append(
+                    {"mba": mba, "material": material.value, "detail": exc.diagnostic()}
+                )
+                continue
+            found.append({**result.to_json(), "thresholds": result.evaluation.thresholds()})
+    return {
+        "reader": _reader_json(reader),
+        "records": [f.to_json() for f in records.filed if f.record_type in ACCOUNTANCY_TYPES],
+        "withheld": withheld,
+        "balances": found,
+        "unavailable": unavailable,
+    }
+
+
+def _compared(
+    ledger: Ledger,
+    records: Records,
+    state: Reports,
+    logged: LoggedInspection,
+    table: MethodTable,
+) -> dict[str, Any]:
+    """The comparison of a readable report with its plan, or why there is none."""
+    report = logged.report
+    plan = records.plans.get(report.plan_entry)
+    if plan is None:
+        return {
+            "comparison": None,
+            "unavailable": f"plan entry {report.plan_entry} is not an inspection plan "
+            "this reader may read",
+        }
+    withheld = records.withheld(ACCOUNTANCY_TYPES)
+    try:
+        items, source = from_listing(state, plan.plan.mba, report.date)
+        _, chosen = selection(ledger, plan)
+        inspected = compare_inspection(
+            plan.index,
+            plan.plan,
+            logged.index,
+            report,
+            items,
+            source,
+            selected=chosen,
+            table=table,
+        )
+    except AccordwatchError as exc:
+        return {"comparison": None, "unavailable": exc.diagnostic() + _withheld_note(withheld)}
+    return {"comparison": inspected.to_json(), "unavailable": None}
+
+
+def inspections(ledger: Ledger, reader: Reader | None) -> dict[str, Any]:
+    """Every inspection record; plans with their draw and reports with their comparison,
+    where this reader may read them."""
+    records = verification_records(ledger, reader)
+    state = effective(records.accountancy)
+    table = load_package_table()
+    reports = {r.index: r for r in records.inspections}
+    items: list[dict[str, Any]] = []
+    for filed in records.filed:
+        if filed.record_type not in INSPECTION_TYPES:
+            continue
+        derived = "selection" if filed.record_type == "inspection.plan" else "comparison"
+        item: dict[str, Any] = {**filed.to_json(), "content": None, derived: None}
+        item["unavailable"] = None
+        if filed.index in records.plans:
+            plan = records.plans[filed.index]
+            item["content"] = plan.plan.model_dump(mode="json")
+            try:
+                item["selection"] = selection_json(plan, *selection(ledger, plan))
+            except AccordwatchError as exc:
+                item["unavailable"] = exc.diagnostic()
+        elif filed.index in reports:
+            logged = reports[filed.index]
+            item["content"] = logged.report.model_dump(mode="json")
+            item.update(_compared(ledger, records, state, logged, table))
+        items.append(item)
+    return {
+        "reader": _reader_json(reader),
+        "records": items,
+        "withheld": records.withheld(INSPECTION_TYPES),
+        "accountancy_withheld": records.withheld(ACCOUNTANCY_TYPES),
+    }
+
+
+@router.get(
+    "/balances",
+    summary="Material balances (MUF, sigma, CUMUF, SITMUF, Page, alarms) the bearer may read",
+    responses=ERRORS,
+)
+def list_balances(svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
+    return balances(svc.ledger, reader)
+
+
+@router.get(
+    "/inspections",
+    summary="Inspection plans and reports, with their discrepancies where the bearer may read",
+    responses=ERRORS,
+)
+def list_inspections(svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
+    return inspections(svc.ledger, reader)
+
+
+@router.get(
+    "/inspections/{index}",
+    summary="One inspection plan or report by log index",
+    responses={**ERRORS, 404: problem_response("Not an inspection record")},
+)
+def get_inspection(index: Index, svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
+    for item in inspections(svc.ledger, reader)["records"]:
+        if item["index"] == index:
+            found: dict[str, Any] = item
+            return found
+    raise NotFoundError(f"log entry {index} is not an inspection plan or report")

@@ -1,0 +1,205 @@
+"""The dashboard's declarations page: every declaration in the log, its versions and diffs.
+
+Everyone sees that each declaration was filed (entry, time, party, whether
+it is confidential). A visitor allowed to read one (its declarant, an
+inspectorate: `declaration_access`, by their sign-in cookie or bearer
+token) also sees what it is, which earlier declaration it corrects or
+updates, its version, and, for each readable pair of a declaration and the
+one it corrects or updates, the diff that `accordwatch declaration diff
+--json` prints. `?index=N` shows one declaration: its header, its totals
+recomputed from its lines, and its first entries of each section.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic_core import to_jsonable_python
+
+from accordwatch.declarations.diff import declaration_totals, diff_declarations, section_entries
+from accordwatch.declarations.history import Filed
+from accordwatch.log.access import Reader, allowed_readers, may_read
+from accordwatch.service.api.deps import MAX_INDEX, ReaderDep, Service, ServiceDep
+from accordwatch.service.web.pages import _page
+from accordwatch.sources.declarations import (
+    LoggedDeclaration,
+    find_declaration,
+    logged_declarations,
+    readable,
+)
+
+#: entries shown of each section of one declaration (the whole is at /api/declarations/N)
+MAX_ENTRIES = 50
+#: changed entries listed per diff (the counts and totals always cover every entry)
+MAX_CHANGES = 500
+
+Index = Annotated[
+    int | None, Query(ge=0, le=MAX_INDEX, description="Log index of a declaration to show")
+]
+
+
+def _time(item: LoggedDeclaration) -> str:
+    return item.time.isoformat().replace("+00:00", "Z")
+
+
+def _links(filed: list[Filed]) -> dict[int, tuple[str, int]]:
+    """Entry -> (`corrects` or `updates`, the entry of the earlier declaration it names)."""
+    out: dict[int, tuple[str, int]] = {}
+    latest: dict[tuple[str, str], int] = {}
+    for f in sorted(filed, key=lambda f: f.index):
+        d = f.declaration
+        for kind, ref in (("corrects", d.supersedes), ("updates", d.updates)):
+            earlier = latest.get((f.party, ref)) if ref is not None else None
+            if earlier is not None:
+                out[f.index] = (kind, earlier)
+                break
+        latest[(f.party, d.id)] = f.index
+    return out
+
+
+def _versions(filed: list[Filed], links: dict[int, tuple[str, int]]) -> dict[int, int]:
+    """Entry -> its version: 1, or one more than the declaration it corrects."""
+    out: dict[int, int] = {}
+    for f in sorted(filed, key=lambda f: f.index):
+        kind, earlier = links.get(f.index, ("", -1))
+        out[f.index] = out.get(earlier, 0) + 1 if kind == "corrects" else 1
+    return out
+
+
+def _row(
+    item: LoggedDeclaration,
+    links: dict[int, tuple[str, int]],
+    replaced_by: dict[int, int],
+    versions: dict[int, int],
+    by_index: dict[int, LoggedDeclaration],
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "index": item.index,
+        "time": _time(item),
+        "party": item.party,
+        "confidential": item.confidential,
+        "readable": item.declaration is not None,
+        "readers": allowed_readers("declaration", item.party) if item.confidential else "anyone",
+    }
+    d = item.declaration
+    if d is None:
+        row["unreadable"] = item.unreadable
+        return row
+    kind, earlier = links.get(item.index, ("", -1))
+    named = by_index[earlier].declaration if earlier >= 0 else None
+    row.update(
+        {
+            "id": d.id,
+            "program": str(d.program),
+            "as_of": d.as_of.isoformat(),
+            "corrects": None,
+            "updates": None,
+            "version": versions[item.index],
+            "superseded_by": replaced_by.get(item.index),
+        }
+    )
+    for field, ref in (("corrects", d.supersedes), ("updates", d.updates)):
+        if ref is not None:
+            found = named is not None and kind == field and named.id == ref
+            # the entry it names, when the reader can see that one too
+            row[field] = {"id": ref, "index": earlier if found else None}
+    return row
+
+
+def _diff(before: Filed, after: Filed, kind: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"before_index": before.index, "after_index": after.index, "kind": kind}
+    try:
+        result = diff_declarations(before.declaration, after.declaration)
+    except ValueError as exc:
+        out["error"] = str(exc)
+        return out
+    diff = result.to_json()
+    kinds = {"added": 0, "removed": 0, "changed": 0}
+    for change in result.changes:
+        kinds[change.kind] += 1
+    out["counts"] = {**kinds, "totals changed": len(result.changed_totals())}
+    out["changes_total"] = len(diff["changes"])
+    diff["changes"] = diff["changes"][:MAX_CHANGES]
+    out["diff"] = diff
+    return out
+
+
+def _entry(entry: Any) -> dict[str, Any]:
+    value: dict[str, Any] = to_jsonable_python(entry, exclude_none=True)
+    return value
+
+
+def _content(item: LoggedDeclaration, reader: Reader | None) -> dict[str, Any]:
+    """One declaration: header, totals, and the first entries of each section."""
+    out: dict[str, Any] = {
+        "index": item.index,
+        "party": item.party,
+        "time": _time(item),
+        "confidential": item.confidential,
+        "readable": item.declaration is not None,
+        "full": f"/api/declarations/{item.index}",
+    }
+    d = item.declaration
+    if d is None:
+        out["unreadable"] = (
+            f"content confidential: readable by {allowed_readers('declaration', item.party)}"
+            if item.confidential
+            and (reader is None or not may_read("declaration", reader, item.party))
+            else item.unreadable
+        )
+        return out
+    out["header"] = {
+        k: str(v) for k, v in d.model_dump(mode="json").items() if isinstance(v, (str, int, bool))
+    }
+    out["totals"] = [
+        {"name": name, "value": str(value), "unit": unit}
+        for name, value, unit in declaration_totals(d)
+    ]
+    sections = []
+    for name, entries in section_entries(d):
+        shown = [_entry(e) for e in entries[:MAX_ENTRIES]]
+        columns = list(dict.fromkeys(k for e in shown for k in e))
+        sections.append({"name": name, "count": len(entries), "columns": columns, "entries": shown})
+    out["sections"] = sections
+    return out
+
+
+def declarations_page(svc: Service, reader: Reader | None, index: int | None) -> dict[str, Any]:
+    """Every declaration, readable pairs' diffs, and one declaration's content if asked."""
+    logged = logged_declarations(svc.ledger, reader)
+    by_index = {item.index: item for item in logged}
+    filed = readable(logged)
+    links = _links(filed)
+    versions = _versions(filed, links)
+    replaced_by = {earlier: later for later, (k, earlier) in links.items() if k == "corrects"}
+    filed_at = {f.index: f for f in filed}
+    out: dict[str, Any] = {
+        "reading_as": None if reader is None else {"party": reader.party, "role": reader.role},
+        "declarations": [_row(i, links, replaced_by, versions, by_index) for i in logged],
+        "hidden": sum(1 for i in logged if i.declaration is None),
+        "diffs": [
+            _diff(filed_at[earlier], filed_at[later], kind)
+            for later, (kind, earlier) in sorted(links.items())
+        ],
+        "limits": {"entries_per_section": MAX_ENTRIES, "changes_per_diff": MAX_CHANGES},
+        "selected": None,
+    }
+    if index is not None:
+        out["selected"] = _content(find_declaration(logged, str(index)), reader)
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.get("/declarations", response_class=HTMLResponse, include_in_schema=False)
+    def declarations_html(
+        request: Request, svc: ServiceDep, reader: ReaderDep, index: Index = None
+    ) -> HTMLResponse:
+        return _page(request, "declarations.html", declarations_page(svc, reader, index))
+
+    @app.get("/declarations.json", tags=["dashboard"], summary="The declarations page's data")
+    def declarations_json(
+        svc: ServiceDep, reader: ReaderDep, index: Index = None
+    ) -> dict[str, Any]:
+        return declarations_page(svc, reader, index)

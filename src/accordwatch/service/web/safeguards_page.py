@@ -1,0 +1,106 @@
+"""The dashboard's safeguards page: material balances with their alarms, and inspections.
+
+`/safeguards` renders what `/safeguards.json` returns: the balances and the
+inspection records of `/api/verification` as the visitor may read them (by
+the sign-in cookie or a bearer token). Everyone sees that accountancy reports
+and inspection records were filed; the figures only the submitting party and
+an inspectorate, as `declaration_access` decides, and the page says so, and
+how to get access, to anyone else. `/safeguards.svg?mba=...` draws one
+balance area's MUF and CUMUF within their alarm bands, SITMUF and Page's
+statistic against their thresholds, every alarming balance in red.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from accordwatch.errors import NotFoundError
+from accordwatch.log.access import Reader, allowed_readers
+from accordwatch.reports.charts.balance_chart import balance_svg
+from accordwatch.safeguards.accountancy import MBA_PATTERN, effective, mbas
+from accordwatch.safeguards.accountancy_balance import evaluate_balance
+from accordwatch.safeguards.material_balance import Settings
+from accordwatch.safeguards.materials import Material
+from accordwatch.safeguards.measurement import load_package_table
+from accordwatch.service.api.deps import ReaderDep, Service, ServiceDep
+from accordwatch.service.api.log import log_info
+from accordwatch.service.api.verification import balances, inspections
+from accordwatch.service.web.pages import _page
+from accordwatch.sources.safeguards import verification_records
+
+Mba = Annotated[str, Query(pattern=MBA_PATTERN, description="Material balance area")]
+KINDS = {"accountancy": "accountancy reports", "inspection": "inspection records"}
+MaterialQuery = Annotated[
+    Material | None, Query(description="Material [default: the only one of the area]")
+]
+
+
+def safeguards_page(svc: Service, reader: Reader | None) -> dict[str, Any]:
+    """The balances and inspections this visitor may read, and the rest as public facts."""
+    balance_data = balances(svc.ledger, reader)
+    inspection_data = inspections(svc.ledger, reader)
+    withheld = [
+        r for r in balance_data["records"] + inspection_data["records"] if not r["readable"]
+    ]
+    return {
+        "log": log_info(svc),
+        "reading_as": None if reader is None else {"party": reader.party, "role": reader.role},
+        # who may read what this visitor may not, in words, per kind of record
+        "readers": [
+            {"records": kind, "readers": who}
+            for kind, who in sorted(
+                {
+                    (
+                        KINDS[r["record_type"].split(".")[0]],
+                        allowed_readers(r["record_type"], r["party"]),
+                    )
+                    for r in withheld
+                }
+            )
+        ],
+        "balances": balance_data,
+        "inspections": inspection_data,
+    }
+
+
+def balance_chart(
+    svc: Service, reader: Reader | None, mba: str, material: Material | None
+) -> bytes:
+    """The picture of one balance area's balances, from the reports the reader may read."""
+    records = verification_records(svc.ledger, reader)
+    state = effective(records.accountancy)
+    if mba not in mbas(state.in_force()):
+        who = "without a token" if reader is None else f"as {reader.party}"
+        raise NotFoundError(f"no accountancy report of MBA {mba} is readable {who}")
+    result = evaluate_balance(
+        state, mba, table=load_package_table(), settings=Settings(), material=material
+    )
+    balance = result.balance
+    title = f"Material balance: MBA {mba}, {balance.material.value}"
+    return balance_svg(result.evaluation, unit=balance.data.unit, title=title)
+
+
+def install(app: FastAPI) -> None:
+    @app.get("/safeguards", response_class=HTMLResponse, include_in_schema=False)
+    def safeguards_html(request: Request, svc: ServiceDep, reader: ReaderDep) -> HTMLResponse:
+        return _page(request, "safeguards.html", safeguards_page(svc, reader))
+
+    @app.get("/safeguards.json", tags=["dashboard"], summary="The safeguards page's data")
+    def safeguards_json(svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
+        return safeguards_page(svc, reader)
+
+    @app.get(
+        "/safeguards.svg",
+        tags=["dashboard"],
+        summary="One balance area's balances against their alarm thresholds (SVG)",
+        response_class=Response,
+        responses={200: {"content": {"image/svg+xml": {}}}},
+    )
+    def safeguards_svg(
+        svc: ServiceDep, reader: ReaderDep, mba: Mba, material: MaterialQuery = None
+    ) -> Response:
+        svg = balance_chart(svc, reader, mba, material)
+        return Response(svg, media_type="image/svg+xml")

@@ -1,0 +1,1 @@
+"""The log read as each domain's inputs: typed payloads of given record types, per domain."""

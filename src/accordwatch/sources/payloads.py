@@ -1,0 +1,82 @@
+"""Typed payloads of the log's entries of given record types, in log order.
+
+The one reader behind the road map, compliance and accountancy sources: it
+parses each envelope, takes the public payload or, for a confidential entry,
+the stored opening (the operator's view; what a reader may see is decided by
+the callers that serve readers), and validates it with its record type.
+`logged_rows` gives the envelopes and stored openings themselves, for the
+callers that open each entry for one reader (`declaration_access.open_record`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from accordwatch.errors import VerificationError
+from accordwatch.log.canonical import parse_json
+from accordwatch.log.envelope import Envelope, Opening
+from accordwatch.log.records import Payload, record_type
+from accordwatch.store.database import storage_errors
+from accordwatch.store.ledger import Ledger
+from accordwatch.store.schema import entries, openings
+from accordwatch.timeutil import parse_time
+
+
+@dataclass(frozen=True)
+class LoggedPayload:
+    index: int
+    time: datetime  # the envelope's signed time
+    party: str
+    payload: Payload
+
+
+def logged_payloads(ledger: Ledger, types: tuple[str, ...]) -> Iterator[LoggedPayload]:
+    """Entries of `types`, in log order, with their parsed payloads."""
+    with storage_errors(ledger.url), ledger.engine.connect() as conn:
+        rows = conn.execute(
+            select(entries.c.idx, entries.c.envelope, openings.c.payload)
+            .select_from(entries.outerjoin(openings, openings.c.idx == entries.c.idx))
+            .where(entries.c.record_type.in_(types))
+            .order_by(entries.c.idx)
+        ).all()
+    for index, raw, opened in rows:
+        where = f"entry {index}"
+        env = parse_json(bytes(raw), where=where)
+        data = env.get("payload")
+        if data is None:
+            if opened is None:
+                raise VerificationError("confidential entry has no stored opening", where=where)
+            data = parse_json(bytes(opened), where=where)
+        payload = record_type(env["record_type"], where=where).parse_payload(data, where=where)
+        yield LoggedPayload(index, parse_time(env["time"], where=where), str(env["party"]), payload)
+
+
+def logged_rows(
+    ledger: Ledger, types: Sequence[str] | None = None, *, chunk: int = 2000
+) -> Iterator[tuple[int, Envelope, Opening | None]]:
+    """Entries (of some record types) with their stored openings, in log order, by chunks."""
+    after = -1
+    while True:
+        query = (
+            select(entries.c.idx, entries.c.envelope, openings.c.salt, openings.c.payload)
+            .join(openings, openings.c.idx == entries.c.idx, isouter=True)
+            .where(entries.c.idx > after)
+        )
+        if types is not None:
+            query = query.where(entries.c.record_type.in_(types))
+        with storage_errors(ledger.url), ledger.engine.connect() as conn:
+            rows = conn.execute(query.order_by(entries.c.idx).limit(chunk)).all()
+        if not rows:
+            return
+        for index, raw, salt, payload in rows:
+            where = f"log entry {index}"
+            envelope = Envelope.from_bytes(bytes(raw), where=where)
+            opening = None
+            if salt is not None:
+                opening = Opening(bytes(salt), parse_json(bytes(payload), where=where))
+            yield int(index), envelope, opening
+        after = rows[-1].idx
