@@ -48,7 +48,7 @@ import httpx
 import sqlalchemy as sa
 
 from accordwatch.store.auditing import audit_database
-from accordwatch.store.ledger import utc_now
+from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace, init_workspace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from accordwatch.log.envelope import Submission, seal
 from accordwatch.log.keys import SigningKey
-from accordwatch.store.ledger import Ledger, utc_now
+from accordwatch.store.ledger import Ledger
+from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
 
 

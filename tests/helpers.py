@@ -10,7 +10,8 @@ from typing import Any
 from accordwatch.log.envelope import Submission, seal
 from accordwatch.log.keys import SigningKey
 from accordwatch.log.receipt import Receipt
-from accordwatch.store.ledger import Ledger, utc_now
+from accordwatch.store.ledger import Ledger
+from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
 
 

@@ -16,7 +16,7 @@ from accordwatch.log.note import Verifier
 from accordwatch.log.receipt import Receipt
 from accordwatch.service.api import create_app
 from accordwatch.store.auditing import audit_database
-from accordwatch.store.ledger import utc_now
+from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
 from tests.helpers import Log
 

@@ -35,7 +35,7 @@ from accordwatch.log.records import Role
 from accordwatch.service.api import create_app
 from accordwatch.service.token_store import TokenStore
 from accordwatch.service.tokens import TOKEN_BYTES, make_token
-from accordwatch.store.ledger import utc_now
+from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
 
 CHECKS = [

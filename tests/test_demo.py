@@ -13,7 +13,7 @@ import pytest
 from accordwatch.cli import main
 from accordwatch.data import DEMO_EVENTS, data_text
 from accordwatch.service.token_store import TokenStore
-from accordwatch.store.ledger import utc_now
+from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
 from tests.conftest import SHARED
 from tests.test_compliance_report import EVENTS_PER_YEAR

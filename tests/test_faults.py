@@ -36,8 +36,9 @@ from accordwatch.log.merkle import leaf_hash, node_key
 from accordwatch.log.note import Verifier
 from accordwatch.log.receipt import Receipt
 from accordwatch.store.auditing import audit_database
-from accordwatch.store.ledger import Ledger, utc_now
+from accordwatch.store.ledger import Ledger
 from accordwatch.store.schema import checkpoints, entries, nodes
+from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
 from tests.helpers import Log
 

@@ -22,9 +22,9 @@ from accordwatch.log.merkle import verify_consistency
 from accordwatch.log.note import Verifier
 from accordwatch.store import migrate
 from accordwatch.store.auditing import audit_database
-from accordwatch.store.ledger import utc_now
 from accordwatch.store.rebuild import rebuild
 from accordwatch.store.schema import metadata, openings
+from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
 from tests.helpers import Log
 

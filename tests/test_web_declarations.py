@@ -25,7 +25,7 @@ from accordwatch.service.api import create_app
 from accordwatch.service.api.deps import COOKIE, ReaderDep
 from accordwatch.service.token_store import TokenStore
 from accordwatch.service.tokens import make_token
-from accordwatch.store.ledger import utc_now
+from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
 from tests.helpers import Log
 from tests.test_api import assert_problem

@@ -1,4 +1,4 @@
-"""Timestamps as the log writes them: RFC 3339, UTC, millisecond precision, `Z`."""
+"""Timestamps as the log writes them (RFC 3339, UTC, millisecond precision, `Z`), and the clock."""
 
 from __future__ import annotations
 
@@ -10,6 +10,12 @@ from accordwatch.errors import InputError
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:\d{2})"
 )
+
+
+def utc_now() -> datetime:
+    """The process clock. Only the shells read it: they hand it to the core through the
+    workspace (`Workspace.clock`), so that everything below them can be run at any time."""
+    return datetime.now(UTC)
 
 
 def format_time(moment: datetime) -> str:

@@ -27,8 +27,9 @@ from accordwatch.log.records import Genesis, valid_name
 from accordwatch.settings import SETTINGS_FILE, Settings, load_settings, write_settings
 from accordwatch.store import migrate
 from accordwatch.store.database import describe, open_engine, storage_errors
-from accordwatch.store.ledger import Ledger, utc_now
+from accordwatch.store.ledger import Ledger
 from accordwatch.store.schema import log_head
+from accordwatch.timeutil import utc_now
 
 LOG_KEY = "log.key"
 

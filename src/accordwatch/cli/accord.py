@@ -18,8 +18,8 @@ from accordwatch.roadmap.diff import diff_accords
 from accordwatch.roadmap.history import Signature
 from accordwatch.roadmap.status import Status, evaluate
 from accordwatch.sources.roadmap import roadmap_records
-from accordwatch.store.ledger import Ledger, utc_now
-from accordwatch.timeutil import parse_date
+from accordwatch.store.ledger import Ledger
+from accordwatch.timeutil import parse_date, utc_now
 
 accord_app = typer.Typer(help="Accords as code: check, sign, compare.", no_args_is_help=True)
 step_app = typer.Typer(help="Report and verify road map steps.", no_args_is_help=True)

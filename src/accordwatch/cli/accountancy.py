@@ -36,7 +36,7 @@ from accordwatch.safeguards.accountancy_balance import evaluate_balance
 from accordwatch.safeguards.material_balance import Settings
 from accordwatch.safeguards.materials import Material
 from accordwatch.sources.safeguards import accountancy_records
-from accordwatch.store.ledger import utc_now
+from accordwatch.timeutil import utc_now
 
 accountancy_app = typer.Typer(
     help="Accountancy reports of material balance areas, and their balances.",

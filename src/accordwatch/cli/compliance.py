@@ -39,8 +39,8 @@ from accordwatch.sources.compliance import (
     evaluate_log,
     log_obligations,
 )
-from accordwatch.store.ledger import Ledger, utc_now
-from accordwatch.timeutil import parse_date
+from accordwatch.store.ledger import Ledger
+from accordwatch.timeutil import parse_date, utc_now
 
 events_app = typer.Typer(help="Observed events: import, list.", no_args_is_help=True)
 compliance_app = typer.Typer(

@@ -19,7 +19,8 @@ from accordwatch.log.envelope import seal
 from accordwatch.log.keys import SigningKey
 from accordwatch.log.receipt import Receipt
 from accordwatch.log.registry import Registry
-from accordwatch.store.ledger import Ledger, utc_now
+from accordwatch.store.ledger import Ledger
+from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
 
 PASSPHRASE_ENV = "ACCORDWATCH_PASSPHRASE"

@@ -45,7 +45,8 @@ from accordwatch.roadmap.status import evaluate
 from accordwatch.sources.roadmap import roadmap_records
 from accordwatch.store.auditing import audit_database
 from accordwatch.store.exporting import export_ledger
-from accordwatch.store.ledger import Ledger, utc_now
+from accordwatch.store.ledger import Ledger
+from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace, init_workspace
 
 MARKER = ".accordwatch-demo"

@@ -45,8 +45,8 @@ from accordwatch.sources.safeguards import (
     selection,
     selection_json,
 )
-from accordwatch.store.ledger import Ledger, utc_now
-from accordwatch.timeutil import parse_date
+from accordwatch.store.ledger import Ledger
+from accordwatch.timeutil import parse_date, utc_now
 
 inspection_app = typer.Typer(
     help="Plan inspections by attribute sampling, record them, compare with declarations.",

@@ -18,8 +18,7 @@ from accordwatch.reports.status import FORMATS, Chart, ReportData, html, markdow
 from accordwatch.roadmap import status as roadmap
 from accordwatch.sources.compliance import evaluate_log
 from accordwatch.sources.roadmap import roadmap_records
-from accordwatch.store.ledger import utc_now
-from accordwatch.timeutil import parse_date
+from accordwatch.timeutil import parse_date, utc_now
 
 
 def report(

@@ -30,7 +30,7 @@ from accordwatch.log.merkle import leaf_hash
 from accordwatch.log.note import Verifier
 from accordwatch.log.receipt import Receipt
 from accordwatch.log.registry import Registry
-from accordwatch.store.ledger import utc_now
+from accordwatch.timeutil import utc_now
 
 envelope_app = typer.Typer(help="Sign and check envelopes offline.", no_args_is_help=True)
 receipt_app = typer.Typer(help="Check receipts offline.", no_args_is_help=True)

@@ -15,7 +15,8 @@ from accordwatch.errors import InputError, NotFoundError
 from accordwatch.log.records import Role
 from accordwatch.service.token_store import TokenStore
 from accordwatch.service.tokens import TOKEN_BYTES, Grant, check_role, expiry, make_token
-from accordwatch.store.ledger import Ledger, utc_now
+from accordwatch.store.ledger import Ledger
+from accordwatch.timeutil import utc_now
 
 token_app = typer.Typer(help="Bearer tokens of the web service.", no_args_is_help=True)
 

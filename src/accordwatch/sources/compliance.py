@@ -29,7 +29,8 @@ from accordwatch.log.records import EventRecord, ResponseRecord
 from accordwatch.roadmap.obligations import obligations_as_of
 from accordwatch.sources.payloads import logged_payloads
 from accordwatch.sources.roadmap import roadmap_records
-from accordwatch.store.ledger import Ledger, utc_now
+from accordwatch.store.ledger import Ledger
+from accordwatch.timeutil import utc_now
 
 COMPLIANCE_TYPES = ("event", "response")
 BATCH = 5000

@@ -61,6 +61,7 @@ from accordwatch.store import projections
 from accordwatch.store.database import WRITE, driver_error, storage_errors
 from accordwatch.store.schema import checkpoints, entries, log_head, openings
 from accordwatch.store.statements import Statements, as_is
+from accordwatch.timeutil import utc_now
 
 _REGISTRY_PAYLOADS = (Genesis, PartyRegistration, KeyRegistration, KeyRevocation)
 # Complete subtrees this high are few (n / 64) and never change: keep them.
@@ -68,10 +69,6 @@ _CACHE_FROM_LEVEL = 6
 _CACHE_FROM_KEY = _CACHE_FROM_LEVEL << 48
 _INDEX_MASK = (1 << 48) - 1
 _OPENED_KEPT = 4096
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from accordwatch.service.api.deps import Service
 from accordwatch.service.api.hot_reads import HotReads
 from accordwatch.service.committer import Committer
 from accordwatch.service.token_store import TokenStore
-from accordwatch.store.ledger import utc_now
+from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
 
 HOME_ENV = "ACCORDWATCH_HOME"
