@@ -42,6 +42,7 @@ import pymerkle
 import sqlalchemy
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from accordwatch.catalog import CATALOG
 from accordwatch.log.envelope import Envelope, Submission, seal
 from accordwatch.log.keys import SigningKey
 from accordwatch.log.merkle import verify_consistency, verify_inclusion
@@ -349,7 +350,7 @@ def proofs(bench: Bench, size: int, count: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     # A fresh ledger: no cached nodes, as after a restart.
     ws = bench.ws
-    ledger = Ledger(ws.engine(), ws.log_signer(), url=ws.url, limits=ws.limits())
+    ledger = Ledger(ws.engine(), ws.log_signer(), catalog=CATALOG, url=ws.url, limits=ws.limits())
     sets = []
     for _ in range(3):
         sets.append(
@@ -503,7 +504,7 @@ def postgres(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         single = singles(ledger, bench.statements(args.pg_singles))
         size = ledger.size()
         rng = random.Random(args.seed)
-        fresh = Ledger(ws.engine(), ws.log_signer(), url=ws.url)
+        fresh = Ledger(ws.engine(), ws.log_signer(), catalog=CATALOG, url=ws.url)
         fresh.root(size)
         indices = [rng.randrange(size) for _ in range(args.proofs)]
         incl = summary(time_each(lambda v: fresh.prove_inclusion(v, size), indices))
@@ -717,6 +718,7 @@ def _run(args: argparse.Namespace, work: Path, report: Report) -> None:
         full_ledger = Ledger(
             open_engine(ws.url, sqlite_synchronous="FULL"),
             ws.log_signer(),
+            catalog=CATALOG,
             url=ws.url,
             limits=ws.limits(),
         )

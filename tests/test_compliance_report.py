@@ -10,11 +10,11 @@ import pytest
 from accordwatch.compliance.event_files import parse_events
 from accordwatch.compliance.events import Event
 from accordwatch.compliance.obligations import builtin_obligations
+from accordwatch.compliance.records import EventRecord
 from accordwatch.compliance.report import build_report
 from accordwatch.compliance.responses import Response, first_responses, resolve_targets
 from accordwatch.compliance.violations import Evaluation, evaluate
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.log.records import EventRecord
 from accordwatch.reports.compliance_tables import report_tables, summary_lines
 from accordwatch.sources.compliance import event_from
 from tests.conftest import SHARED

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from accordwatch.catalog import CATALOG
 from accordwatch.declarations.history import Filed
 from accordwatch.declarations.reading import document, parse_declaration
 from accordwatch.declarations.review import review
@@ -62,10 +63,10 @@ def test_who_may_read_a_declaration() -> None:
         Reader("other", Role.DECLARANT),
         Reader("registrar", Role.REGISTRAR),
     ]
-    assert all(may_read("declaration", r, submitter) for r in allowed)
-    assert not any(may_read("declaration", r, submitter) for r in refused)
+    assert all(may_read(CATALOG, "declaration", r, submitter) for r in allowed)
+    assert not any(may_read(CATALOG, "declaration", r, submitter) for r in refused)
     # Another confidential record type is the submitter's alone.
-    assert not may_read("statement", Reader("iaea", Role.INSPECTORATE), submitter)
+    assert not may_read(CATALOG, "statement", Reader("iaea", Role.INSPECTORATE), submitter)
 
 
 def test_confidential_declaration_readable_only_by_those_allowed(log: Log) -> None:
@@ -81,18 +82,20 @@ def test_confidential_declaration_readable_only_by_those_allowed(log: Log) -> No
     for party in ("usa", "monitor", "other"):
         reader = reader_for(log.ledger, party)
         with pytest.raises(AuthorityError, match="may not read it"):
-            open_record(envelope, opening, reader, where="test")
+            open_record(CATALOG, envelope, opening, reader, where="test")
     with pytest.raises(AuthorityError):
-        open_record(envelope, opening, None, where="test")
+        open_record(CATALOG, envelope, opening, None, where="test")
     for party in ("dprk", "iaea"):
-        content_read = open_record(envelope, opening, reader_for(log.ledger, party), where="t")
+        content_read = open_record(
+            CATALOG, envelope, opening, reader_for(log.ledger, party), where="t"
+        )
         assert content_read == payload
         # The commitment in the public log verifies against the content read.
         digest = hashlib.sha256(salt + canonical_json(content_read)).digest()
         assert envelope.commitment == "sha256:" + base64.b64encode(digest).decode()
     forged = Opening(salt, {"declaration": {**payload["declaration"], "note": "altered"}})
     with pytest.raises(VerificationError, match="does not match the commitment"):
-        open_record(envelope, forged, reader_for(log.ledger, "iaea"), where="test")
+        open_record(CATALOG, envelope, forged, reader_for(log.ledger, "iaea"), where="test")
     # Through the store: listed for everyone, opened for the allowed.
     [hidden] = logged_declarations(log.ledger, reader_for(log.ledger, "usa"))
     assert hidden.declaration is None and hidden.confidential

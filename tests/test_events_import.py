@@ -13,10 +13,10 @@ from accordwatch.compliance.event_cns import COLUMNS
 from accordwatch.compliance.event_files import KnownRow, parse_events, plan_import
 from accordwatch.compliance.events import ATTRIBUTES, EVENT_TYPES
 from accordwatch.compliance.obligations import builtin_obligations
+from accordwatch.compliance.records import EventRecord
 from accordwatch.compliance.violations import evaluate
 from accordwatch.data import DEMO_EVENTS, data_text
 from accordwatch.errors import InputError
-from accordwatch.log.records import EventRecord
 from accordwatch.sources.compliance import event_from
 from tests.conftest import SHARED
 

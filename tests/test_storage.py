@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from accordwatch.catalog import CATALOG
 from accordwatch.errors import AuthorityError, ConflictError, InputError, NotFoundError
 from accordwatch.log.audit import audit
 from accordwatch.log.canonical import canonical_json
@@ -173,14 +174,14 @@ def test_exported_log_audits_offline_and_finds_a_changed_entry(
             envelopes=((e.index, e.envelope) for e in ledger.entries()),
         )
     header, entries = read_export(path)
-    report = audit(entries, header.checkpoints, Verifier.parse(header.log_key))
+    report = audit(entries, header.checkpoints, Verifier.parse(header.log_key), catalog=CATALOG)
     assert report.size == ledger.size()
     lines = path.read_text().splitlines()
     lines[-2] = lines[-2].replace("entry 3", "entry 9")
     path.write_text("\n".join(lines) + "\n")
     header, entries = read_export(path)
     with pytest.raises(Exception, match="entry 6"):
-        audit(entries, header.checkpoints, Verifier.parse(header.log_key))
+        audit(entries, header.checkpoints, Verifier.parse(header.log_key), catalog=CATALOG)
     assert canonical_json(json.loads(lines[-1])["envelope"]) == ledger.entry(7).envelope
 
 

@@ -1,4 +1,8 @@
-"""A workspace: settings, the database and the keys the log signs with.
+"""A workspace: settings, the database, the keys the log signs with, and the clock.
+
+The one object the shells (the command line, the service) hold: it opens the
+ledger with accordwatch's catalog of record types and hands everything the
+same clock, which a test or a replay may set.
 
 accordwatch-data/
   accordwatch.toml        settings (origin, database URL if not the default)
@@ -12,12 +16,14 @@ from __future__ import annotations
 import base64
 import secrets
 import shutil
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect, select
 
+from accordwatch.catalog import CATALOG
 from accordwatch.errors import InputError, NotFoundError, StorageError
 from accordwatch.log.check import Limits
 from accordwatch.log.envelope import seal
@@ -37,6 +43,8 @@ LOG_KEY = "log.key"
 @dataclass
 class Workspace:
     settings: Settings
+    #: the clock every command and request of this workspace reads the time from
+    clock: Callable[[], datetime] = field(default=utc_now)
 
     @property
     def home(self) -> Path:
@@ -54,7 +62,13 @@ class Workspace:
         return self.keys_dir / party / f"{key_id}.key"
 
     @classmethod
-    def open(cls, home: Path | None = None, **overrides: object) -> Workspace:
+    def open(
+        cls,
+        home: Path | None = None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        **overrides: object,
+    ) -> Workspace:
         settings = load_settings(home, **overrides)
         if not (settings.home / SETTINGS_FILE).is_file():
             raise NotFoundError(
@@ -63,7 +77,7 @@ class Workspace:
             )
         if not settings.origin:
             raise InputError("workspace settings lack the log origin", where=str(settings.home))
-        return cls(settings)
+        return cls(settings, clock)
 
     def engine(self) -> Engine:
         return open_engine(self.url, sqlite_synchronous=self.settings.sqlite_synchronous)
@@ -89,7 +103,14 @@ class Workspace:
                     f"database {describe(self.url)} schema is at {current or 'nothing'}, "
                     f"expected {migrate.head_revision()}: run accordwatch db upgrade"
                 )
-        return Ledger(engine, self.log_signer(), url=self.url, limits=self.limits())
+        return Ledger(
+            engine,
+            self.log_signer(),
+            catalog=CATALOG,
+            url=self.url,
+            limits=self.limits(),
+            clock=self.clock,
+        )
 
 
 def init_workspace(
@@ -149,7 +170,7 @@ def _prepare_database(
                     "use another database"
                 )
         migrate.upgrade(engine)
-    ledger = Ledger(engine, signer, url=ws.url, limits=ws.limits())
+    ledger = Ledger(engine, signer, catalog=CATALOG, url=ws.url, limits=ws.limits())
     genesis = Genesis(
         origin=signer.name,
         log_key=signer.verifier.text(),
@@ -163,7 +184,7 @@ def _prepare_database(
                 record_type="log.genesis",
                 party=registrar,
                 key=registrar_key,
-                time=utc_now(),
+                time=ws.clock(),
                 payload=genesis.model_dump(mode="json"),
             )
         ],

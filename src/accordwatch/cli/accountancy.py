@@ -17,12 +17,12 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from accordwatch.catalog import record_type
 from accordwatch.cli.context import console, print_json, read_document, signing_key, workspace
 from accordwatch.cli.safeguards import METHODS_HELP, check_format, draw, method_table
 from accordwatch.cli.safeguards import print_evaluation as print_statistics
 from accordwatch.errors import ConflictError, InputError, NotFoundError
 from accordwatch.log.envelope import seal
-from accordwatch.log.records import record_type
 from accordwatch.safeguards.accountancy import (
     KIND_OF,
     InventoryChangeBody,

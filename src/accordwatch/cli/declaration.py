@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from accordwatch.catalog import CATALOG
 from accordwatch.cli.context import (
     console,
     emit,
@@ -125,7 +126,7 @@ def require_readable(item: LoggedDeclaration, as_party: str | None) -> Declarati
     if as_party is None and item.confidential:
         raise AuthorityError(
             f"declaration at log entry {item.index} is confidential: give --as PARTY "
-            f"(readable by {allowed_readers('declaration', item.party)})"
+            f"(readable by {allowed_readers(CATALOG, 'declaration', item.party)})"
         )
     raise AuthorityError(item.unreadable, where=f"log entry {item.index}")
 

@@ -28,6 +28,7 @@ from pathlib import Path
 import typer
 from rich.panel import Panel
 
+from accordwatch.catalog import CATALOG
 from accordwatch.cli.context import console
 from accordwatch.cli.token import issue_token
 from accordwatch.errors import AccordwatchError, InputError
@@ -197,7 +198,7 @@ def demo(
     with export.open("w", encoding="utf-8") as fh:
         export_ledger(ledger, fh)
     header, entries = read_export(export)
-    offline = audit(entries, header.checkpoints, Verifier.parse(header.log_key))
+    offline = audit(entries, header.checkpoints, Verifier.parse(header.log_key), catalog=CATALOG)
     console.print(
         f"  {export}: {offline.size} entries, {offline.checkpoints} checkpoints: [green]ok[/]"
     )
@@ -207,7 +208,7 @@ def demo(
     tampered.write_text(text, "utf-8")
     header, entries = read_export(tampered)
     try:
-        audit(entries, header.checkpoints, Verifier.parse(header.log_key))
+        audit(entries, header.checkpoints, Verifier.parse(header.log_key), catalog=CATALOG)
         console.print("  [red]tampering went unnoticed[/]")
     except AccordwatchError as exc:
         console.print(f"  one word changed in {tampered.name}: [red]{exc.diagnostic()}[/]")

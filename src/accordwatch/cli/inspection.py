@@ -22,6 +22,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from accordwatch.catalog import record_type
 from accordwatch.cli.context import (
     console,
     print_json,
@@ -31,7 +32,6 @@ from accordwatch.cli.context import (
 )
 from accordwatch.cli.safeguards import METHODS_HELP, check_format, method_table
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.log.records import record_type
 from accordwatch.safeguards.accountancy import effective
 from accordwatch.safeguards.declared_items import from_document, from_listing
 from accordwatch.safeguards.inspection import DeclaredItem, InspectionPlanBody, compare_inspection

@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+from accordwatch.catalog import CATALOG
 from accordwatch.cli.context import console, print_json, workspace
 from accordwatch.errors import InputError
 from accordwatch.log.audit import AuditReport, audit
@@ -186,7 +187,7 @@ def audit_command(
 
         report: AuditReport
         if file is not None:
-            report = audit(entries, header.checkpoints, verifier, progress=advance)
+            report = audit(entries, header.checkpoints, verifier, catalog=CATALOG, progress=advance)
         else:
             report = audit_database(ledger, progress=advance)
     result = {

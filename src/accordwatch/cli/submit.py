@@ -20,6 +20,7 @@ from typing import Any
 
 import typer
 
+from accordwatch.catalog import CATALOG
 from accordwatch.cli.context import console, print_json, read_document, signing_key, workspace
 from accordwatch.errors import InputError, NotFoundError, VerificationError
 from accordwatch.log.audit import audit
@@ -162,7 +163,9 @@ def envelope_verify(
 def _registry_from(path: Path) -> Registry:
     """Parties and keys as an exported log holds them, after auditing it."""
     header, entries = read_export(path)
-    return audit(entries, header.checkpoints, Verifier.parse(header.log_key)).registry
+    return audit(
+        entries, header.checkpoints, Verifier.parse(header.log_key), catalog=CATALOG
+    ).registry
 
 
 @receipt_app.command("verify")

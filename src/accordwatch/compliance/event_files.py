@@ -309,9 +309,9 @@ def parse_events(data: bytes, *, file: str, fmt: str, actor: str | None = None) 
 
 def checked(parsed: Parsed) -> Parsed:
     """Check every row against the `event` record schema; a row that fails becomes a problem."""
-    from accordwatch.log.records import record_type
+    from accordwatch.compliance.records import EVENT
 
-    event_type = record_type("event", where="events")
+    event_type = EVENT
     out = Parsed(problems=list(parsed.problems))
     for row in parsed.rows:
         try:

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import get_args
 
+from accordwatch.compliance.records import ResponseKind
 from accordwatch.compliance.violations import Violation
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.log.records import ResponseKind
 
 DEFAULT_WINDOW_DAYS = 90
 

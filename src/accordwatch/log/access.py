@@ -4,11 +4,11 @@ The public log holds a confidential payload as a salted commitment; the
 content (salt and payload, the *opening*) is stored apart. `may_read`
 decides from the record type, the reader's party and role, and the party
 that submitted the record, whether the reader may see the content: the
-submitting party always; for a declaration, an accountancy report or an
-inspection record, every inspectorate as well (they are confidential to the
-inspectorate, as safeguards declarations and accounting reports are to the
-IAEA). No other role reads them: not the other parties, observers, or the
-registrar who runs the log.
+submitting party always, and the roles its record type names as readers
+(`RecordType.readers`: for a declaration, an accountancy report or an
+inspection record, every inspectorate, as safeguards declarations and
+accounting reports are to the IAEA). No other role reads them: not the other
+parties, observers, or the registrar who runs the log.
 
 `open_record` gives an allowed reader the content only after checking it
 against the commitment signed in the log, so what is shown is what was
@@ -22,20 +22,7 @@ from typing import Any
 
 from accordwatch.errors import AuthorityError, NotFoundError, VerificationError
 from accordwatch.log.envelope import Envelope, Opening
-from accordwatch.log.records import Role
-
-#: roles that may read confidential records of a type, besides the party that submitted one
-READERS: dict[str, frozenset[Role]] = {
-    name: frozenset({Role.INSPECTORATE})
-    for name in (
-        "declaration",
-        "accountancy.inventory-change",
-        "accountancy.physical-inventory",
-        "accountancy.material-balance",
-        "inspection.plan",
-        "inspection.report",
-    )
-}
+from accordwatch.log.records import Catalog, Role
 
 
 @dataclass(frozen=True)
@@ -46,20 +33,25 @@ class Reader:
     role: Role
 
 
-def may_read(record_type: str, reader: Reader, submitter: str) -> bool:
+def may_read(catalog: Catalog, record_type: str, reader: Reader, submitter: str) -> bool:
     """Whether `reader` may read the content of a confidential `record_type` record."""
-    return reader.party == submitter or reader.role in READERS.get(record_type, frozenset())
+    return reader.party == submitter or reader.role in catalog.readers(record_type)
 
 
-def allowed_readers(record_type: str, submitter: str) -> str:
+def allowed_readers(catalog: Catalog, record_type: str, submitter: str) -> str:
     """Who may read such a record, in words."""
-    roles = sorted(READERS.get(record_type, frozenset()))
+    roles = sorted(catalog.readers(record_type))
     extra = "".join(f" and every {r} party" for r in roles)
     return f"its submitter {submitter}{extra}"
 
 
 def open_record(
-    envelope: Envelope, opening: Opening | None, reader: Reader | None, *, where: str
+    catalog: Catalog,
+    envelope: Envelope,
+    opening: Opening | None,
+    reader: Reader | None,
+    *,
+    where: str,
 ) -> dict[str, Any]:
     """The payload of a logged record, for a reader allowed to see it.
 
@@ -69,11 +61,11 @@ def open_record(
     if envelope.commitment is None:
         assert envelope.payload is not None
         return envelope.payload
-    if reader is None or not may_read(envelope.record_type, reader, envelope.party):
+    if reader is None or not may_read(catalog, envelope.record_type, reader, envelope.party):
         who = "nobody named" if reader is None else f"{reader.party} ({reader.role})"
         raise AuthorityError(
             f"{envelope.record_type} is confidential: {who} may not read it; only "
-            f"{allowed_readers(envelope.record_type, envelope.party)} may",
+            f"{allowed_readers(catalog, envelope.record_type, envelope.party)} may",
             where=where,
         )
     if opening is None:

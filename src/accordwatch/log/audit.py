@@ -22,6 +22,7 @@ from accordwatch.log.checkpoint import Checkpoint
 from accordwatch.log.envelope import Envelope, Opening, Submission
 from accordwatch.log.merkle import CompactRange, leaf_hash, node_hash
 from accordwatch.log.note import Verifier
+from accordwatch.log.records import Catalog
 from accordwatch.log.registry import Registry
 
 # Audit replays history: envelope times are checked against the log clock on
@@ -53,10 +54,14 @@ def audit(
     checkpoints: Iterable[tuple[int, str]],
     verifier: Verifier,
     *,
+    catalog: Catalog,
     keep_levels: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> AuditReport:
-    """Audit a log given its entries in order and its checkpoints in size order."""
+    """Audit a log given its entries in order and its checkpoints in size order.
+
+    `catalog` holds the record types the log accepts; every entry is checked again.
+    """
     report = AuditReport()
     registry = Registry()
     compact = CompactRange()
@@ -88,7 +93,12 @@ def audit(
         else:
             try:
                 accepted = check_submission(
-                    submission, registry, now=env.time, limits=_NO_CLOCK, where=where
+                    submission,
+                    registry,
+                    catalog=catalog,
+                    now=env.time,
+                    limits=_NO_CLOCK,
+                    where=where,
                 )
             except AccordwatchError as exc:
                 raise VerificationError(exc.message, where=where) from exc

@@ -23,7 +23,7 @@ from accordwatch.log.canonical import canonical_json
 from accordwatch.log.envelope import Submission
 from accordwatch.log.keys import PUBLIC_KEY_SIZE, key_id
 from accordwatch.log.records import (
-    AccordSignature,
+    Catalog,
     Genesis,
     KeyRegistration,
     KeyRevocation,
@@ -31,7 +31,6 @@ from accordwatch.log.records import (
     Payload,
     RecordType,
     Role,
-    record_type,
 )
 from accordwatch.log.registry import Registry
 
@@ -52,11 +51,15 @@ def check_submission(
     submission: Submission,
     registry: Registry,
     *,
+    catalog: Catalog,
     now: datetime,
     limits: Limits = Limits(),
     where: str = "submission",
 ) -> Accepted:
-    """Accept `submission` as the next log entry, or raise the first problem found."""
+    """Accept `submission` as the next log entry, or raise the first problem found.
+
+    `catalog` holds the record types this log accepts.
+    """
     env = submission.envelope
     size = len(env.canonical) + (
         len(canonical_json(submission.opening.to_json())) if submission.opening else 0
@@ -65,7 +68,7 @@ def check_submission(
         raise InputError(
             f"submission is {size} bytes, over the limit of {limits.max_entry_bytes}", where=where
         )
-    rtype = record_type(env.record_type, where=where)
+    rtype = catalog.get(env.record_type, where=where)
     if env.schema_version != 1:
         raise InputError(
             f"{env.record_type} schema_version {env.schema_version} is not supported (1)",
@@ -80,7 +83,7 @@ def check_submission(
     if env.confidential and not rtype.may_be_confidential:
         raise InputError(f"{env.record_type} records cannot be confidential", where=where)
     if env.record_type == "log.genesis":
-        return _check_genesis(submission, registry, where)
+        return _check_genesis(submission, registry, rtype, where)
     if registry.origin is not None and env.log != registry.origin:
         raise InputError(
             f"envelope is for log {env.log!r}, this log is {registry.origin!r}", where=where
@@ -117,12 +120,9 @@ def check_submission(
             f"party {env.party!r} may not submit {env.record_type} for party {acting!r}",
             where=where,
         )
-    if isinstance(payload, AccordSignature):
-        listed = {p.get("id") for p in payload.accord.get("parties", [])}
-        if env.party not in listed:
-            raise AuthorityError(
-                f"party {env.party!r} is not a party to accord {payload.accord_id!r}", where=where
-            )
+    problem = payload.signer_problem(env.party)
+    if problem is not None:
+        raise AuthorityError(problem, where=where)
     return Accepted(submission, payload)
 
 
@@ -134,11 +134,13 @@ def _payload(submission: Submission, rtype: RecordType, where: str) -> Payload:
     return rtype.parse_payload(data, where=where)
 
 
-def _check_genesis(submission: Submission, registry: Registry, where: str) -> Accepted:
+def _check_genesis(
+    submission: Submission, registry: Registry, rtype: RecordType, where: str
+) -> Accepted:
     env = submission.envelope
     if registry.origin is not None:
         raise ConflictError("the log already has its genesis entry", where=where)
-    payload = record_type("log.genesis", where=where).parse_payload(submission.payload, where=where)
+    payload = rtype.parse_payload(submission.payload, where=where)
     assert isinstance(payload, Genesis)
     if payload.origin != env.log or payload.registrar != env.party:
         raise InputError("genesis must be signed by its registrar for its own log", where=where)

@@ -21,11 +21,11 @@ from typing import Any
 from accordwatch.compliance.event_files import KnownRow
 from accordwatch.compliance.events import Event, LoggedEvent, SourceRef, current_events
 from accordwatch.compliance.obligations import Obligations
+from accordwatch.compliance.records import EventRecord, ResponseRecord
 from accordwatch.compliance.responses import Response, responses_as_of
 from accordwatch.compliance.violations import Evaluation, evaluate
 from accordwatch.log.envelope import seal
 from accordwatch.log.keys import SigningKey
-from accordwatch.log.records import EventRecord, ResponseRecord
 from accordwatch.roadmap.obligations import obligations_as_of
 from accordwatch.sources.payloads import logged_payloads
 from accordwatch.sources.roadmap import roadmap_records

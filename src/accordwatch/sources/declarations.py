@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from accordwatch.catalog import CATALOG
 from accordwatch.declarations.history import Filed
 from accordwatch.declarations.items import Mention, declaration_mentions, payload_mentions
 from accordwatch.declarations.launches import ObservedLaunch
@@ -65,7 +66,7 @@ def logged_declarations(ledger: Ledger, reader: Reader | None) -> list[LoggedDec
         declaration = None
         unreadable = ""
         try:
-            payload = open_record(envelope, opening, reader, where=where)
+            payload = open_record(CATALOG, envelope, opening, reader, where=where)
             declaration = parse_declaration(payload.get("declaration"), where=where)
         except DeclarationError as exc:
             unreadable = f"the stored declaration no longer reads: {exc.message}"
@@ -151,7 +152,7 @@ def item_mentions(ledger: Ledger, uid: str, reader: Reader | None) -> tuple[list
     for index, envelope, opening in logged_rows(ledger):
         where = f"log entry {index}"
         try:
-            payload = open_record(envelope, opening, reader, where=where)
+            payload = open_record(CATALOG, envelope, opening, reader, where=where)
         except AccordwatchError:
             hidden += 1
             continue

@@ -16,10 +16,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from accordwatch.catalog import record_type
 from accordwatch.errors import VerificationError
 from accordwatch.log.canonical import parse_json
 from accordwatch.log.envelope import Envelope, Opening
-from accordwatch.log.records import Payload, record_type
+from accordwatch.log.records import Payload
 from accordwatch.store.database import storage_errors
 from accordwatch.store.ledger import Ledger
 from accordwatch.store.schema import entries, openings

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from accordwatch.log.records import AccordSignature, StepReport, StepVerification
 from accordwatch.roadmap.accord import Accord
 from accordwatch.roadmap.history import Report, RoadmapRecord, Signature, VerificationResult
+from accordwatch.roadmap.records import AccordSignature, StepReport, StepVerification
 from accordwatch.sources.payloads import logged_payloads
 from accordwatch.store.ledger import Ledger
 

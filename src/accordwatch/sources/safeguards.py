@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from accordwatch.catalog import CATALOG, record_type
 from accordwatch.errors import AccordwatchError, NotFoundError
 from accordwatch.log.access import Reader, open_record
 from accordwatch.log.checkpoint import Checkpoint
-from accordwatch.log.records import Payload, record_type
+from accordwatch.log.records import Payload
 from accordwatch.safeguards.accountancy import Logged, Report
 from accordwatch.safeguards.inspection import InspectionPlanBody, InspectionReportBody
 from accordwatch.safeguards.sampling import draw, seed_from_checkpoint
@@ -135,7 +136,7 @@ def verification_records(ledger: Ledger, reader: Reader | None) -> Records:
         unreadable = ""
         payload: Payload | None = None
         try:
-            data = open_record(envelope, opening, reader, where=where)
+            data = open_record(CATALOG, envelope, opening, reader, where=where)
             payload = record_type(envelope.record_type, where=where).parse_payload(
                 data, where=where
             )

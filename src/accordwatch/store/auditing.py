@@ -62,6 +62,7 @@ def audit_database(ledger: Ledger, *, progress: Callable[[int], None] | None = N
         stored_entries(),
         [(s, note) for s, note in ledger.checkpoints() if s <= size],
         ledger.signer.verifier,
+        catalog=ledger.catalog,
         keep_levels=True,
         progress=progress,
     )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from accordwatch.errors import VerificationError
 from accordwatch.log.canonical import parse_json
 from accordwatch.log.envelope import Envelope
-from accordwatch.log.records import Payload, record_type
+from accordwatch.log.records import Payload
 from accordwatch.store import projections
 from accordwatch.store.database import WRITE, storage_errors
 from accordwatch.store.ledger import Ledger
@@ -54,7 +54,9 @@ def rebuild(ledger: Ledger) -> RebuildResult:
                     data = parse_json(opened[row.idx], where=where)
                 yield (
                     row.idx,
-                    record_type(env.record_type, where=where).parse_payload(data, where=where),
+                    ledger.catalog.get(env.record_type, where=where).parse_payload(
+                        data, where=where
+                    ),
                 )
 
         count = projections.replay(conn, list(accepted()))

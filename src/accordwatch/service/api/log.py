@@ -16,6 +16,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 
+from accordwatch.catalog import CATALOG
 from accordwatch.errors import AccordwatchError
 from accordwatch.log.access import Reader, may_read, open_record
 from accordwatch.log.canonical import parse_json
@@ -23,7 +24,8 @@ from accordwatch.log.envelope import Envelope, Opening
 from accordwatch.log.receipt import Receipt
 from accordwatch.service.api.deps import MAX_INDEX, ReaderDep, Service, ServiceDep
 from accordwatch.store.database import storage_errors
-from accordwatch.store.ledger import Ledger, StoredEntry
+from accordwatch.store.ledger import Ledger
+from accordwatch.store.log_reader import StoredEntry
 from accordwatch.store.schema import openings
 
 Index = Annotated[int, Path(ge=0, le=MAX_INDEX, description="Log index of an entry")]
@@ -58,11 +60,14 @@ def content(
 ) -> dict[str, Any]:
     """The payload as this reader may see it, and whether it could be read."""
     if envelope.commitment is not None and (
-        reader is None or not may_read(envelope.record_type, reader, envelope.party)
+        reader is None or not may_read(CATALOG, envelope.record_type, reader, envelope.party)
     ):
         return {"readable": False, "payload": None}
     try:
-        return {"readable": True, "payload": open_record(envelope, opening, reader, where=where)}
+        return {
+            "readable": True,
+            "payload": open_record(CATALOG, envelope, opening, reader, where=where),
+        }
     except AccordwatchError:
         return {"readable": False, "payload": None}
 

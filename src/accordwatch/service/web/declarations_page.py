@@ -18,6 +18,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic_core import to_jsonable_python
 
+from accordwatch.catalog import CATALOG
 from accordwatch.declarations.diff import declaration_totals, diff_declarations, section_entries
 from accordwatch.declarations.history import Filed
 from accordwatch.log.access import Reader, allowed_readers, may_read
@@ -81,7 +82,9 @@ def _row(
         "party": item.party,
         "confidential": item.confidential,
         "readable": item.declaration is not None,
-        "readers": allowed_readers("declaration", item.party) if item.confidential else "anyone",
+        "readers": allowed_readers(CATALOG, "declaration", item.party)
+        if item.confidential
+        else "anyone",
     }
     d = item.declaration
     if d is None:
@@ -144,9 +147,10 @@ def _content(item: LoggedDeclaration, reader: Reader | None) -> dict[str, Any]:
     d = item.declaration
     if d is None:
         out["unreadable"] = (
-            f"content confidential: readable by {allowed_readers('declaration', item.party)}"
+            "content confidential: readable by "
+            + allowed_readers(CATALOG, "declaration", item.party)
             if item.confidential
-            and (reader is None or not may_read("declaration", reader, item.party))
+            and (reader is None or not may_read(CATALOG, "declaration", reader, item.party))
             else item.unreadable
         )
         return out

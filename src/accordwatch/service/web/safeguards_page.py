@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from accordwatch.catalog import CATALOG
 from accordwatch.errors import NotFoundError
 from accordwatch.log.access import Reader, allowed_readers
 from accordwatch.reports.charts.balance_chart import balance_svg
@@ -55,7 +56,7 @@ def safeguards_page(svc: Service, reader: Reader | None) -> dict[str, Any]:
                 {
                     (
                         KINDS[r["record_type"].split(".")[0]],
-                        allowed_readers(r["record_type"], r["party"]),
+                        allowed_readers(CATALOG, r["record_type"], r["party"]),
                     )
                     for r in withheld
                 }

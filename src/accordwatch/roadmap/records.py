@@ -1,0 +1,83 @@
+"""The road map's record types: accord signatures, step reports and step verifications."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from accordwatch.log.records import Name, Payload, RecordType, Role
+from accordwatch.roadmap.accord import Accord
+
+ACCORD_ROLES = frozenset({Role.DECLARANT, Role.PARTY, Role.INSPECTORATE})
+
+
+class AccordSignature(Payload):
+    """A party's signature of one exact version of an accord (the whole text travels with it)."""
+
+    accord_id: Name
+    digest: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the canonical accord")
+    accord: dict[str, Any] = Field(description="the accord, as parsed from its file")
+
+    @model_validator(mode="after")
+    def _digest_matches(self) -> AccordSignature:
+        try:
+            parsed = Accord.model_validate(self.accord)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise ValueError(f"the signed accord is invalid at {loc}: {first['msg']}") from None
+        if parsed.id != self.accord_id:
+            raise ValueError(f"accord_id {self.accord_id!r} is not the accord's id {parsed.id!r}")
+        if parsed.digest() != self.digest:
+            raise ValueError("digest does not match the canonical form of the accord")
+        return self
+
+    def signer_problem(self, signer: str) -> str | None:
+        listed = {p.get("id") for p in self.accord.get("parties", [])}
+        if signer not in listed:
+            return f"party {signer!r} is not a party to accord {self.accord_id!r}"
+        return None
+
+
+class Evidence(Payload):
+    name: str = Field(min_length=1, max_length=300)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class StepReport(Payload):
+    """The acting party says a step of the road map is done."""
+
+    accord_id: Name
+    step: Name
+    on: date
+    note: str = Field(default="", max_length=10_000)
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class StepVerification(Payload):
+    """The verifying side's word on a step: verified or not, with its finding."""
+
+    accord_id: Name
+    step: Name
+    on: date
+    result: Literal["verified", "not-verified"]
+    finding: str = Field(default="", max_length=10_000)
+
+
+RECORD_TYPES: tuple[RecordType, ...] = (
+    RecordType("accord.signature", AccordSignature, ACCORD_ROLES, "sign a version of an accord"),
+    RecordType(
+        "step.report",
+        StepReport,
+        frozenset({Role.DECLARANT, Role.PARTY}),
+        "report a road map step as done",
+    ),
+    RecordType(
+        "step.verification",
+        StepVerification,
+        ACCORD_ROLES,
+        "verify a reported step (or acknowledge a concession received)",
+    ),
+)
