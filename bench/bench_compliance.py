@@ -235,6 +235,7 @@ def cns_rows(n: int, seed: int) -> bytes:
 def import_once(ws: Any, data: bytes, batch: int) -> dict[str, float]:
     from accordwatch.cli.context import signing_key
     from accordwatch.compliance.event_files import checked, parse_events, plan_import
+    from accordwatch.sources.appending import Signer
     from accordwatch.sources.compliance import append_events, compliance_records
 
     ledger = ws.ledger()
@@ -245,7 +246,7 @@ def import_once(ws: Any, data: bytes, batch: int) -> dict[str, float]:
     plan = plan_import(parsed.rows, compliance_records(ledger).known_rows())
     t2 = time.perf_counter()
     key = signing_key(ws, ledger.registry(), "monitor", None)
-    added = append_events(ledger, plan.payloads, party="monitor", key=key, batch=batch)
+    added = append_events(ledger, plan.payloads, signer=Signer("monitor", key), batch=batch)
     t3 = time.perf_counter()
     times.update(
         parse_and_check_seconds=round(t1 - t0, 2),

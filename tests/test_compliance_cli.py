@@ -12,6 +12,7 @@ from accordwatch.cli import main
 from accordwatch.compliance.events import current_events
 from accordwatch.compliance.obligations import builtin_obligations
 from accordwatch.compliance.violations import evaluate
+from accordwatch.sources.appending import Signer
 from accordwatch.sources.compliance import append_events, compliance_records
 from accordwatch.workspace import Workspace
 from tests.conftest import SHARED
@@ -279,13 +280,9 @@ def test_append_events_in_batches_and_read_back(workspace: Workspace) -> None:
     from accordwatch.compliance.event_files import parse_events
 
     parsed = parse_events(CNS_FILE.read_bytes(), file=str(CNS_FILE), fmt="cns")
+    log.ledger.clock = lambda: datetime(2026, 1, 2, tzinfo=UTC)
     added = append_events(
-        log.ledger,
-        [r.payload for r in parsed.rows],
-        party="monitor",
-        key=key,
-        batch=100,
-        clock=lambda: datetime(2026, 1, 2, tzinfo=UTC),
+        log.ledger, [r.payload for r in parsed.rows], signer=Signer("monitor", key), batch=100
     )
     assert added == 339
     records = compliance_records(log.ledger)

@@ -33,6 +33,7 @@ from accordwatch.data import DEMO_EVENTS, data_text
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.reports.compliance_tables import report_tables, summary_lines
 from accordwatch.roadmap.obligations import obligations_as_of
+from accordwatch.sources.appending import Signer
 from accordwatch.sources.compliance import (
     append_events,
     compliance_records,
@@ -108,7 +109,7 @@ def events_import(
     payloads = plan.payloads
     if payloads:
         with console.status(f"signing and appending {len(payloads)} event(s)"):
-            append_events(ledger, payloads, party=as_party, key=key)
+            append_events(ledger, payloads, signer=Signer(as_party, key))
     for problem in parsed.problems:
         typer.echo(f"skipped {problem}", err=True)
     console.print(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from accordwatch.compliance.event_files import KnownRow
@@ -24,13 +24,11 @@ from accordwatch.compliance.obligations import Obligations
 from accordwatch.compliance.records import EventRecord, ResponseRecord
 from accordwatch.compliance.responses import Response, responses_as_of
 from accordwatch.compliance.violations import Evaluation, evaluate
-from accordwatch.log.envelope import seal
-from accordwatch.log.keys import SigningKey
 from accordwatch.roadmap.obligations import obligations_as_of
+from accordwatch.sources.appending import Signer, sign_and_append
 from accordwatch.sources.payloads import logged_payloads
 from accordwatch.sources.roadmap import roadmap_records
 from accordwatch.store.ledger import Ledger
-from accordwatch.timeutil import utc_now
 
 COMPLIANCE_TYPES = ("event", "response")
 BATCH = 5000
@@ -125,29 +123,15 @@ def append_events(
     ledger: Ledger,
     payloads: Sequence[dict[str, Any]],
     *,
-    party: str,
-    key: SigningKey,
+    signer: Signer,
     batch: int = BATCH,
-    clock: Callable[[], datetime] = utc_now,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Sign and append event payloads in batches; returns the number of entries added."""
     added = 0
     for start in range(0, len(payloads), batch):
         chunk = payloads[start : start + batch]
-        moment = clock()
-        submissions = [
-            seal(
-                log=ledger.origin,
-                record_type="event",
-                party=party,
-                key=key,
-                time=moment,
-                payload=payload,
-            )
-            for payload in chunk
-        ]
-        result = ledger.append(submissions, where="event import")
+        result = sign_and_append(ledger, signer, "event", chunk, where="event import")
         added += sum(not e.duplicate for e in result.entries)
         if progress is not None:
             progress(len(chunk))

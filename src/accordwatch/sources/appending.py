@@ -1,0 +1,77 @@
+"""Signing payloads as a party and appending them: the one path every writer takes.
+
+A command, the demo or an import signs what it logs with a party's key, at
+the log's own clock (`Ledger.clock`, which the workspace sets), and appends
+it; this is that sequence, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from accordwatch.log.envelope import Submission, seal
+from accordwatch.log.keys import SigningKey
+from accordwatch.log.receipt import Receipt
+from accordwatch.store.ledger import AppendResult, Ledger
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A party and the key it signs with."""
+
+    party: str
+    key: SigningKey
+
+
+def sealed(
+    ledger: Ledger,
+    signer: Signer,
+    record_type: str,
+    payloads: Sequence[dict[str, Any]],
+    *,
+    confidential: bool = False,
+) -> list[Submission]:
+    """`payloads` as submissions of `record_type` signed by `signer`, all at one time."""
+    moment = ledger.clock()
+    return [
+        seal(
+            log=ledger.origin,
+            record_type=record_type,
+            party=signer.party,
+            key=signer.key,
+            time=moment,
+            payload=payload,
+            confidential=confidential,
+        )
+        for payload in payloads
+    ]
+
+
+def sign_and_submit(
+    ledger: Ledger,
+    signer: Signer,
+    record_type: str,
+    payload: dict[str, Any],
+    *,
+    confidential: bool = False,
+    where: str | None = None,
+) -> Receipt:
+    """Sign one payload and append it in its own transaction; its receipt."""
+    (submission,) = sealed(ledger, signer, record_type, [payload], confidential=confidential)
+    return ledger.submit(submission, where=where or record_type)
+
+
+def sign_and_append(
+    ledger: Ledger,
+    signer: Signer,
+    record_type: str,
+    payloads: Sequence[dict[str, Any]],
+    *,
+    confidential: bool = False,
+    where: str | None = None,
+) -> AppendResult:
+    """Sign payloads and append them together, all or none."""
+    batch = sealed(ledger, signer, record_type, payloads, confidential=confidential)
+    return ledger.append(batch, where=where or record_type)
