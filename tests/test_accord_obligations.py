@@ -22,7 +22,7 @@ from accordwatch.roadmap.accord_check import load_accord
 from accordwatch.roadmap.diff import diff_accords
 from accordwatch.roadmap.history import Report, RoadmapRecord, Signature, VerificationResult
 from accordwatch.roadmap.obligations import accord_obligations, obligations_as_of
-from accordwatch.service.api import create_app
+from accordwatch.service.api.app import create_app
 from accordwatch.workspace import Workspace
 from tests.helpers import Log
 from tests.test_compliance import launch

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from accordwatch.log.keys import SigningKey
 from accordwatch.log.note import Verifier
 from accordwatch.log.receipt import Receipt
-from accordwatch.service.api import create_app
+from accordwatch.service.api.app import create_app
 from accordwatch.store.auditing import audit_database
 from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace

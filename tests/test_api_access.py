@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from accordwatch.declarations.reading import document, parse_declaration
 from accordwatch.log.records import Role
-from accordwatch.service.api import create_app
+from accordwatch.service.api.app import create_app
 from accordwatch.service.token_store import TokenStore
 from accordwatch.service.tokens import make_token
 from accordwatch.timeutil import utc_now

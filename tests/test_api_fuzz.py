@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accordwatch.service.api import create_app
+from accordwatch.service.api.app import create_app
 from accordwatch.workspace import init_workspace
 from tests.helpers import Log
 

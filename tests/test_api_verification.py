@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 
 from accordwatch.cli import main
 from accordwatch.log.records import Role
-from accordwatch.service.api import create_app
+from accordwatch.service.api.app import create_app
 from accordwatch.service.token_store import TokenStore
 from accordwatch.service.tokens import make_token
 from accordwatch.timeutil import utc_now

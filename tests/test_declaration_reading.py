@@ -14,6 +14,7 @@ import yaml
 from accordwatch.declarations import sums as declaration_sums
 from accordwatch.declarations.check import check_internal
 from accordwatch.declarations.diff import declaration_totals
+from accordwatch.declarations.files import read_declaration_file
 from accordwatch.declarations.history import Reports, check_over_time
 from accordwatch.declarations.nuclear import NuclearDeclaration
 from accordwatch.declarations.reading import (
@@ -21,7 +22,6 @@ from accordwatch.declarations.reading import (
     collector_paused,
     example_path,
     parse_declaration,
-    read_declaration_file,
 )
 from accordwatch.declarations.sums import line_sums
 

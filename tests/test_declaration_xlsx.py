@@ -11,12 +11,12 @@ from openpyxl import load_workbook
 
 from accordwatch.declarations.base import Program
 from accordwatch.declarations.check import check_internal
+from accordwatch.declarations.files import read_declaration_file
 from accordwatch.declarations.history import Filed
 from accordwatch.declarations.reading import (
     DeclarationError,
     document,
     parse_declaration,
-    read_declaration_file,
 )
 from accordwatch.declarations.review import review
 from accordwatch.declarations.xlsx import read_workbook, write_workbook

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from accordwatch.cli import main
 from accordwatch.log.merkle import leaf_hash
 from accordwatch.log.receipt import Receipt
-from accordwatch.service.api import create_app
+from accordwatch.service.api.app import create_app
 from accordwatch.service.web import pages
 from accordwatch.workspace import Workspace
 from tests.helpers import Log

@@ -21,7 +21,7 @@ from accordwatch.cli import main
 from accordwatch.cli.token import issue_token
 from accordwatch.declarations.reading import document, example_path, parse_declaration
 from accordwatch.log.records import Role
-from accordwatch.service.api import create_app
+from accordwatch.service.api.app import create_app
 from accordwatch.service.api.deps import COOKIE, ReaderDep
 from accordwatch.service.token_store import TokenStore
 from accordwatch.service.tokens import make_token

@@ -32,6 +32,7 @@ from accordwatch.cli.context import (
 )
 from accordwatch.declarations.base import Program
 from accordwatch.declarations.check import check_internal
+from accordwatch.declarations.files import read_declaration_file
 from accordwatch.declarations.nuclear import NuclearDeclaration
 from accordwatch.declarations.reading import (
     EXAMPLES,
@@ -41,7 +42,6 @@ from accordwatch.declarations.reading import (
     document,
     example_path,
     json_schema,
-    read_declaration_file,
 )
 from accordwatch.errors import AuthorityError, ConflictError, InputError, NotFoundError
 from accordwatch.log.access import allowed_readers

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from accordwatch.compliance.event_files import (
+from accordwatch.compliance.event_rows import (
     Parsed,
     ParsedRow,
     Problem,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from accordwatch.compliance.event_files import (
+from accordwatch.compliance.event_rows import (
     Parsed,
     ParsedRow,
     Problem,

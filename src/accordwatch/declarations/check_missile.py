@@ -1,6 +1,6 @@
 """Internal consistency of a missile declaration: identifiers, types, locations, totals.
 
-The rules are listed in `declaration_check`, which runs them: a unique
+The rules are listed in `declarations.check`, which runs them: a unique
 identifier names one missile or launcher only; every item is of a declared
 type and, unless eliminated, at a declared facility; each type's declared
 numbers of missiles and launchers are those listed and not eliminated; a
@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from accordwatch.declarations.base import Problem
-from accordwatch.declarations.check import duplicates, internal_problem, not_after
+from accordwatch.declarations.internal_problems import duplicates, internal_problem, not_after
 from accordwatch.declarations.missile import (
     CLASS_RANGE_KM,
     ItemStatus,
@@ -26,7 +26,7 @@ from accordwatch.declarations.missile import (
 
 
 def check_missile(d: MissileDeclaration) -> Iterable[Problem]:
-    """The internal problems of a missile declaration (see `declaration_check`)."""
+    """The internal problems of a missile declaration (see `declarations.check`)."""
     facilities = {f.id for f in d.facilities}
     types = {t.name for t in d.missile_types}
     yield from duplicates("facilities", (f.id for f in d.facilities), "facility")

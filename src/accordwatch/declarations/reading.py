@@ -1,6 +1,6 @@
 """Data declarations of nuclear and missile programs: reading them, every problem listed.
 
-A declaration document is JSON or YAML (or a spreadsheet, `declaration_xlsx`)
+A declaration document is JSON or YAML (or a spreadsheet, `declarations.xlsx`)
 with `program: nuclear` or `program: missile`; the schemas are
 `declaration_nuclear` and `declaration_missile`, published as JSON Schema by
 `accordwatch declaration schema`. Reading a document reports every schema
@@ -143,19 +143,13 @@ def document(declaration: Declaration) -> dict[str, Any]:
     return declaration.model_dump(mode="json", exclude_none=True)
 
 
-def read_declaration_file(
-    path: Path, *, progress: Callable[[int, int], None] | None = None
-) -> tuple[Declaration, Locate]:
-    """Read a YAML, JSON or XLSX declaration file; problems name the file and their place.
+def read_document_file(path: Path) -> tuple[Declaration, Locate]:
+    """Read a YAML or JSON declaration file; problems name the file and their field path.
 
-    Returns the declaration and the function that names a field path's place
-    in the file (sheet, row and column for a spreadsheet).
+    Spreadsheets are read by `declarations.xlsx`, and `declarations.files`
+    chooses between the two by suffix; any other suffix is refused here.
     """
     suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        from accordwatch.declarations.xlsx import read_workbook
-
-        return read_workbook(path, progress=progress)
     try:
         raw = path.read_bytes()
     except OSError as exc:

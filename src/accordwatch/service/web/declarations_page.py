@@ -23,7 +23,7 @@ from accordwatch.declarations.diff import declaration_totals, diff_declarations,
 from accordwatch.declarations.history import Filed
 from accordwatch.log.access import Reader, allowed_readers, may_read
 from accordwatch.service.api.deps import MAX_INDEX, ReaderDep, Service, ServiceDep
-from accordwatch.service.web.pages import _page
+from accordwatch.service.web.rendering import render_page
 from accordwatch.sources.declarations import (
     LoggedDeclaration,
     find_declaration,
@@ -200,7 +200,7 @@ def install(app: FastAPI) -> None:
     def declarations_html(
         request: Request, svc: ServiceDep, reader: ReaderDep, index: Index = None
     ) -> HTMLResponse:
-        return _page(request, "declarations.html", declarations_page(svc, reader, index))
+        return render_page(request, "declarations.html", declarations_page(svc, reader, index))
 
     @app.get("/declarations.json", tags=["dashboard"], summary="The declarations page's data")
     def declarations_json(

@@ -29,7 +29,7 @@ from accordwatch.safeguards.measurement import load_package_table
 from accordwatch.service.api.deps import ReaderDep, Service, ServiceDep
 from accordwatch.service.api.log import log_info
 from accordwatch.service.api.verification import balances, inspections
-from accordwatch.service.web.pages import _page
+from accordwatch.service.web.rendering import render_page
 from accordwatch.sources.safeguards import verification_records
 
 Mba = Annotated[str, Query(pattern=MBA_PATTERN, description="Material balance area")]
@@ -87,7 +87,7 @@ def balance_chart(
 def install(app: FastAPI) -> None:
     @app.get("/safeguards", response_class=HTMLResponse, include_in_schema=False)
     def safeguards_html(request: Request, svc: ServiceDep, reader: ReaderDep) -> HTMLResponse:
-        return _page(request, "safeguards.html", safeguards_page(svc, reader))
+        return render_page(request, "safeguards.html", safeguards_page(svc, reader))
 
     @app.get("/safeguards.json", tags=["dashboard"], summary="The safeguards page's data")
     def safeguards_json(svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:

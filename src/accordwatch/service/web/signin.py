@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from accordwatch.errors import AccordwatchError, AuthorityError, InputError, SignatureError
 from accordwatch.service.api.deps import COOKIE, SAFE_METHODS, grant_of, service_of
 from accordwatch.service.api.problems import problem
-from accordwatch.service.web.pages import _page
+from accordwatch.service.web.rendering import render_page
 from accordwatch.service.web.visitor import Visitor, clear_cookie, set_cookie, signed_in
 
 #: the largest sign-in form body read (a token is 46 characters)
@@ -57,7 +57,7 @@ def signin_page(visitor: Visitor, next_page: str, message: str = "") -> dict[str
 def _form_again(
     request: Request, status: int, message: str, next_page: str, *, clear: bool = False
 ) -> Response:
-    response = _page(request, "signin.html", signin_page(Visitor(None), next_page, message))
+    response = render_page(request, "signin.html", signin_page(Visitor(None), next_page, message))
     response.status_code = status
     if clear:
         clear_cookie(response, request)
@@ -95,7 +95,7 @@ def install(app: FastAPI) -> None:
     @app.get("/signin", response_class=HTMLResponse, include_in_schema=False)
     def signin_html(request: Request, next: Next = None) -> Response:
         visitor = signed_in(request)
-        return _page(request, "signin.html", signin_page(visitor, local_page(next)))
+        return render_page(request, "signin.html", signin_page(visitor, local_page(next)))
 
     @app.get("/signin.json", tags=["dashboard"], summary="Whom the sign-in cookie reads as")
     def signin_json(request: Request, next: Next = None) -> dict[str, Any]:
