@@ -3,13 +3,17 @@ its events file holds the 2019 launches exactly as the CNS database records them
 
 from __future__ import annotations
 
+import ast
 import csv
 import json
+import sys
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
+import accordwatch.cli.demo
 from accordwatch.cli import main
 from accordwatch.data import DEMO_EVENTS, data_text
 from accordwatch.service.token_store import TokenStore
@@ -103,3 +107,35 @@ def test_the_demo_events_of_2019_are_the_cns_rows() -> None:
         assert key not in found
         found[key] = e.get("count", 1)
     assert found == expected
+
+
+DEMO = Path(accordwatch.cli.demo.__file__).parent
+
+
+def _imported(nodes: Iterable[ast.AST]) -> list[str]:
+    names: list[str] = []
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+    return names
+
+
+def test_registering_the_demo_loads_none_of_its_steps() -> None:
+    """`accordwatch --help` must not pay for the store, the charts and the reports."""
+    tree = ast.parse((DEMO / "__init__.py").read_text("utf-8"))
+    light = {"__future__", "typer", "accordwatch.cli.context"}
+    heavy = [
+        name
+        for name in _imported(tree.body)
+        if name not in light and name.split(".")[0] not in sys.stdlib_module_names
+    ]
+    assert heavy == []
+
+
+def test_the_demo_does_not_import_the_command_line_that_registers_it() -> None:
+    """The command line's package registers the demo; the demo runs commands through its root."""
+    for path in sorted(DEMO.glob("*.py")):
+        names = _imported(ast.walk(ast.parse(path.read_text("utf-8"))))
+        assert "accordwatch.cli" not in names, path.name

@@ -1,0 +1,58 @@
+"""`accordwatch demo`: the system at work, start to finish, in a fresh workspace.
+
+It registers the parties of an illustrative accord, gives them keys, logs
+signed statements (one confidential), proves an entry against a signed
+checkpoint, rotates and revokes a key and shows a revoked key refused,
+exports the log, audits it offline, and shows that changing one byte of the
+export is caught and the entry named. Then every party signs the DPRK road map
+example, its scripted (illustrative) history of reports and verifications is
+logged, and the road map's status, findings and balance are shown as of
+several dates, with the timeline chart. Through the user's commands it then
+submits declarations, imports launch events (every launch of 2019 among them)
+and reports their violations of the resolutions and of the road map, imports
+an illustrative plutonium store's accountancy reports with a planted
+diversion and shows the balance tests alarm, inspects the store and finds the
+one planted discrepancy, writes the report, and issues the inspectorate a token
+to sign in to the dashboard with (`inspectorate.token`), where the
+declarations and their diff are read.
+
+This module only registers the command; the steps live in the modules beside
+it, imported when the demo runs so that the rest of the command line starts
+without the store, the charts or the reports.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def demo(
+    ctx: typer.Context,
+    home: Path = typer.Option(Path("accordwatch-demo"), "--home", help="Demo workspace folder"),
+) -> None:
+    """Run the ledger end to end in a fresh demo workspace (SQLite)."""
+    from accordwatch.cli.demo import (
+        closing,
+        compliance,
+        declarations,
+        log_and_keys,
+        roadmap,
+        safeguards,
+    )
+    from accordwatch.cli.demo.shell import Shell
+
+    logged = log_and_keys.run(home)  # steps 1 to 6
+    roadmap.run(logged.ledger, logged.keys, home)  # step 7
+    # The rest runs through the commands a user types, on the command line the
+    # demo itself was started from, so the demo shows them as they are.
+    shell = Shell(ctx, home)
+    declarations.run(shell)  # step 8
+    compliance.run(shell)  # step 9
+    safeguards.run(shell)  # steps 10 and 11
+    closing.run(shell, logged)  # step 12 and the closing words
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)

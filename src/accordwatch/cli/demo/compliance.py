@@ -1,0 +1,58 @@
+"""The demo's compliance step: launches and tests against the UN resolutions and the road map.
+
+The shipped events (every launch of 2019 among them) are imported, the
+Security Council's answers to three events of 2017 recorded, and the
+violations reported year by year and charted.
+"""
+
+from __future__ import annotations
+
+from accordwatch.cli.context import console
+from accordwatch.cli.demo.shell import Shell, step
+
+# The Council's answers to the three 2017 events of the demo's events file
+# (adoption dates and triggers as in its resolutions 2371, 2375 and 2397).
+RESPONSES = (
+    ("cns-demo:2017-07-04:panghyon", "2017-08-05", "S/RES/2371 (2017)"),
+    ("usgs-iris:2017-09-03:punggye-ri", "2017-09-11", "S/RES/2375 (2017)"),
+    ("cns-demo:2017-11-28:pyongsong", "2017-12-22", "S/RES/2397 (2017)"),
+)
+
+
+def run(shell: Shell) -> None:
+    step("9. Compliance: launches and tests against the UN resolutions and the road map")
+    events = shell.home / "demo-events.json"
+    shell.unseen("events", "example", "--out", str(events))
+    shell.typed("events", "import", str(events), "--format", "json", "--as", "cns")
+    for occurrence, day, resolution in RESPONSES:
+        shell.typed(
+            "response",
+            "record",
+            "--to",
+            occurrence,
+            "--kind",
+            "sc-resolution",
+            "--on",
+            day,
+            "--as",
+            "usa",
+            "--by",
+            "UN Security Council",
+            "--reference",
+            resolution,
+        )
+    shell.typed("compliance", "report", "--by", "event", "--year", "2017")
+    # Every launch of 2019 is in the file as the CNS database records it; the
+    # demo records no response to them, so they stand unanswered.
+    shell.typed("compliance", "report", "--by", "event", "--year", "2019")
+    # The road map signed above forbids nuclear tests from its entry into force
+    # (6 January 2020) and long-range and space launches from the deadline of its
+    # missile freeze (31 January 2020); the file's only later event is one launch
+    # of 2022 whose class the source does not give.
+    console.print(
+        "The road map's moratoria bind from January 2020: the 2019 launches are judged "
+        "by the resolutions alone; the unclassified launch of 2022 may break the "
+        "road map (dprk-roadmap) as well."
+    )
+    shell.typed("compliance", "report", "--by", "event", "--year", "2022")
+    shell.typed("compliance", "chart", "--by", "event", "--out", str(shell.home))

@@ -1,0 +1,55 @@
+"""The demo's road map step: the DPRK road map signed, its scripted history logged, its standing.
+
+Every party signs the shipped road map example; its illustrative history of
+reports and verifications is logged; its status, findings and balance are
+shown as of several dates, and its timeline chart drawn.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from accordwatch.cli.context import console
+from accordwatch.cli.demo.shell import step
+from accordwatch.examples import example_path
+from accordwatch.log.keys import SigningKey
+from accordwatch.reports.charts.roadmap_chart import draw_roadmap
+from accordwatch.roadmap.accord_check import check_file
+from accordwatch.roadmap.scenario import parse_scenario, scenario_submissions
+from accordwatch.roadmap.status import evaluate
+from accordwatch.sources.roadmap import roadmap_records
+from accordwatch.store.ledger import Ledger
+
+
+def run(ledger: Ledger, keys: dict[str, SigningKey], home: Path) -> None:
+    """Sign the DPRK road map, replay its scripted history, and show where it stands."""
+    step("7. The road map: signed by every party, then an (illustrative) history")
+    accord = check_file(example_path("dprk-roadmap")).accord
+    assert accord is not None  # the shipped example is checked by the tests
+    history = example_path("dprk-roadmap").with_name("dprk-history.yaml").read_text("utf-8")
+    events = parse_scenario(history, accord, source="dprk-history.yaml")
+    result = ledger.append(scenario_submissions(events, keys, ledger.origin), where="history")
+    console.print(
+        f"  {accord.title}\n  version {accord.digest()[:12]}: {len(accord.steps)} steps in "
+        f"{len(accord.phases)} phases; {len(result.entries)} signatures, reports and "
+        "verifications logged"
+    )
+    records = roadmap_records(ledger)
+    for day in ("2020-02-20", "2021-03-01", "2021-12-31"):
+        status = evaluate(records, date.fromisoformat(day))
+        counts = ", ".join(f"{n} {k}" for k, n in status.counts.items() if n)
+        console.print(f"\n  [bold]as of {day}[/]: {counts}")
+        for finding in status.findings:
+            if finding.kind.value in ("premature concession", "missed deadline"):
+                console.print(
+                    f"    [red]{finding.kind.value}[/]: {finding.message}", highlight=False
+                )
+        for period in status.ahead:
+            console.print(
+                f"    [yellow]concessions ran ahead of verified steps[/] from {period.start} "
+                f"to {period.end or day}"
+            )
+    final = evaluate(records, date(2021, 12, 31))
+    charts = draw_roadmap(records, final, home)
+    console.print(f"\n  timeline chart: {charts[0]} and {charts[1].name}")
