@@ -25,8 +25,8 @@ from accordwatch.compliance.events import (
     event_field_problem,
 )
 from accordwatch.errors import InputError
+from accordwatch.log.records import valid_name
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
@@ -85,7 +85,7 @@ def parse_date_text(text: str, column: str = "date") -> tuple[date, str]:
 
 
 def source_name(value: str, column: str) -> str:
-    if not _NAME.match(value):
+    if not valid_name(value):
         raise RowError(column, f"{value!r} must be a short id: lower-case letters, digits, . _ -")
     return value
 
@@ -109,7 +109,7 @@ def build_payload(
     problem = event_field_problem(type_name, attributes)
     if problem:
         raise RowError(*problem)
-    if not _NAME.match(actor):
+    if not valid_name(actor):
         raise RowError("actor", f"actor {actor!r} must be a party name (lower-case id)")
     if count < 1:
         raise RowError("count", f"count must be at least 1, not {count}")

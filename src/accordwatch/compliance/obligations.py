@@ -43,10 +43,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accordwatch.compliance.rules import Rule, RuleError, describe, parse_rule
 from accordwatch.errors import InputError
+from accordwatch.log.records import NAME_PATTERN
 
 FORMAT = "accordwatch/obligations/v1"
 BUILTIN = "unsc-dprk-obligations.yaml"
-_NAME = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -55,7 +55,7 @@ class _Strict(BaseModel):
 
 
 class _InstrumentFields(_Strict):
-    id: str = Field(pattern=_NAME)
+    id: str = Field(pattern=NAME_PATTERN)
     title: str = Field(min_length=1, max_length=300)
     kind: str = Field(min_length=1, max_length=100)
     adopted: date
@@ -68,8 +68,10 @@ class _InstrumentFields(_Strict):
 class ObligationTerms(_Strict):
     """The fields every obligation has, in an obligations file or an accord's `obligations`."""
 
-    id: str = Field(pattern=_NAME)
-    party: str = Field(pattern=_NAME, description="who is bound: matched against an event's actor")
+    id: str = Field(pattern=NAME_PATTERN)
+    party: str = Field(
+        pattern=NAME_PATTERN, description="who is bound: matched against an event's actor"
+    )
     ends: date | None = Field(default=None, description="optional last day in force")
     text: str = Field(min_length=1, max_length=2000)
     rule: dict[str, Any] = Field(description="the events it forbids (compliance_rules)")

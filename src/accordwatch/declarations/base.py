@@ -21,7 +21,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+from accordwatch.log.records import NAME_PATTERN
+
 UID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"
 
 Name = Annotated[

@@ -40,9 +40,9 @@ from pydantic import (
 from accordwatch.compliance.obligations import ObligationTerms
 from accordwatch.compliance.rules import parse_rule
 from accordwatch.log.canonical import canonical_json
+from accordwatch.log.records import NAME_PATTERN
 
-ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
-Id = Annotated[str, Field(pattern=ID_PATTERN)]
+Id = Annotated[str, Field(pattern=NAME_PATTERN)]
 
 
 class StepKind(StrEnum):

@@ -69,8 +69,8 @@ from pydantic_core import ErrorDetails
 from accordwatch.compliance.obligations import builtin_obligations, rule_pointer
 from accordwatch.compliance.rules import RuleError
 from accordwatch.errors import InputError
+from accordwatch.log.records import NAME_PATTERN
 from accordwatch.roadmap.accord import (
-    ID_PATTERN,
     Accord,
     AccordObligation,
     AccordRole,
@@ -97,7 +97,7 @@ Severity = Literal["error", "warning"]
 Pointer = tuple[Any, ...]
 Position = tuple[int, int]
 
-_ID = re.compile(ID_PATTERN)
+_ID = re.compile(NAME_PATTERN)
 _MAX_NODES = 200_000  # aliases can make a small file expand enormously
 _MAX_DEPTH = 64  # an accord file is a few levels deep
 _STANDARD_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}

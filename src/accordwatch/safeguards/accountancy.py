@@ -28,11 +28,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from accordwatch.log.records import NAME_PATTERN
 from accordwatch.safeguards.materials import Mass, Material, SignedMass, significant_quantity
 
-MBA_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,99}$"
-MbaName = Annotated[str, Field(pattern=MBA_PATTERN, description="material balance area")]
+MbaName = Annotated[str, Field(pattern=NAME_PATTERN, description="material balance area")]
 Identifier = Annotated[str, Field(pattern=ID_PATTERN, description="an identifier (no spaces)")]
 Text = Annotated[str, Field(max_length=2000)]
 MethodKey = Annotated[

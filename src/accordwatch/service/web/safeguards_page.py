@@ -20,8 +20,9 @@ from fastapi.responses import HTMLResponse, Response
 from accordwatch.catalog import CATALOG
 from accordwatch.errors import NotFoundError
 from accordwatch.log.access import Reader, allowed_readers
+from accordwatch.log.records import NAME_PATTERN
 from accordwatch.reports.charts.balance_chart import balance_svg
-from accordwatch.safeguards.accountancy import MBA_PATTERN, effective, mbas
+from accordwatch.safeguards.accountancy import effective, mbas
 from accordwatch.safeguards.accountancy_balance import evaluate_balance
 from accordwatch.safeguards.material_balance import Settings
 from accordwatch.safeguards.materials import Material
@@ -32,7 +33,7 @@ from accordwatch.service.api.verification import balances, inspections
 from accordwatch.service.web.rendering import render_page
 from accordwatch.sources.safeguards import verification_records
 
-Mba = Annotated[str, Query(pattern=MBA_PATTERN, description="Material balance area")]
+Mba = Annotated[str, Query(pattern=NAME_PATTERN, description="Material balance area")]
 KINDS = {"accountancy": "accountancy reports", "inspection": "inspection records"}
 MaterialQuery = Annotated[
     Material | None, Query(description="Material [default: the only one of the area]")
