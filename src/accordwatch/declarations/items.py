@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from accordwatch.declarations.base import FieldPath, entry_fields, path_text
 from accordwatch.declarations.reading import Declaration
+from accordwatch.timeutil import format_time
 
 #: the sections of a declaration whose entries an identifier names
 _KEYS = {"uid", "id", "batch"}
@@ -37,7 +38,7 @@ class Mention:
     def to_json(self) -> dict[str, Any]:
         return {
             "entry": self.index,
-            "time": self.time.isoformat().replace("+00:00", "Z"),
+            "time": format_time(self.time),
             "party": self.party,
             "record_type": self.record_type,
             "text": self.text,

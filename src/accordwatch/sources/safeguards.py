@@ -27,6 +27,7 @@ from accordwatch.safeguards.inspection import InspectionPlanBody, InspectionRepo
 from accordwatch.safeguards.sampling import draw, seed_from_checkpoint
 from accordwatch.sources.payloads import LoggedPayload, logged_payloads, logged_rows
 from accordwatch.store.ledger import Ledger
+from accordwatch.timeutil import format_time
 
 ACCOUNTANCY_TYPES = (
     "accountancy.inventory-change",
@@ -71,7 +72,7 @@ class Filed:
     def to_json(self) -> dict[str, Any]:
         return {
             "index": self.index,
-            "time": self.time.isoformat().replace("+00:00", "Z"),
+            "time": format_time(self.time),
             "party": self.party,
             "record_type": self.record_type,
             "confidential": self.confidential,

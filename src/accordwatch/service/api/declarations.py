@@ -16,6 +16,7 @@ from accordwatch.errors import NotFoundError
 from accordwatch.service.api.deps import ReaderDep, ServiceDep
 from accordwatch.service.api.log import Index
 from accordwatch.sources.declarations import LoggedDeclaration, logged_declarations
+from accordwatch.timeutil import format_time
 
 router = APIRouter(prefix="/api/declarations", tags=["declarations"])
 
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/api/declarations", tags=["declarations"])
 def _json(d: LoggedDeclaration) -> dict[str, Any]:
     return {
         "index": d.index,
-        "time": d.time.isoformat().replace("+00:00", "Z"),
+        "time": format_time(d.time),
         "party": d.party,
         "confidential": d.confidential,
         "readable": d.declaration is not None,

@@ -27,6 +27,7 @@ from accordwatch.store.database import storage_errors
 from accordwatch.store.ledger import Ledger
 from accordwatch.store.log_reader import StoredEntry
 from accordwatch.store.schema import openings
+from accordwatch.timeutil import format_time
 
 Index = Annotated[int, Path(ge=0, le=MAX_INDEX, description="Log index of an entry")]
 Size = Annotated[int, Path(ge=0, le=MAX_INDEX, description="Tree size")]
@@ -34,10 +35,6 @@ Size = Annotated[int, Path(ge=0, le=MAX_INDEX, description="Tree size")]
 router = APIRouter(prefix="/api/log", tags=["log"])
 
 MAX_PAGE = 1000
-
-
-def _time(moment: Any) -> str:
-    return str(moment.isoformat()).replace("+00:00", "Z")
 
 
 def _openings(ledger: Ledger, indices: list[int]) -> dict[int, Opening]:
@@ -79,8 +76,8 @@ def entry_json(
     envelope = Envelope.from_bytes(entry.envelope, where=where)
     return {
         "index": entry.index,
-        "signed_at": _time(entry.signed_at),
-        "recorded_at": _time(entry.recorded_at),
+        "signed_at": format_time(entry.signed_at),
+        "recorded_at": format_time(entry.recorded_at),
         "record_type": entry.record_type,
         "party": entry.party,
         "leaf_hash": base64.b64encode(entry.leaf_hash).decode(),

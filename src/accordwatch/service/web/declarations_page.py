@@ -30,6 +30,7 @@ from accordwatch.sources.declarations import (
     logged_declarations,
     readable,
 )
+from accordwatch.timeutil import format_time
 
 #: entries shown of each section of one declaration (the whole is at /api/declarations/N)
 MAX_ENTRIES = 50
@@ -42,7 +43,7 @@ Index = Annotated[
 
 
 def _time(item: LoggedDeclaration) -> str:
-    return item.time.isoformat().replace("+00:00", "Z")
+    return format_time(item.time)
 
 
 def _links(filed: list[Filed]) -> dict[int, tuple[str, int]]:

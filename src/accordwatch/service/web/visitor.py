@@ -17,6 +17,7 @@ from fastapi import Request, Response
 from accordwatch.errors import AccordwatchError
 from accordwatch.service.api.deps import COOKIE, request_grant
 from accordwatch.service.tokens import Grant
+from accordwatch.timeutil import format_time
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Visitor:
             "party": self.grant.party,
             "role": self.grant.role.value,
             "token_id": self.grant.token_id,
-            "expires_at": self.grant.expires_at.isoformat().replace("+00:00", "Z"),
+            "expires_at": format_time(self.grant.expires_at),
         }
 
 
