@@ -20,11 +20,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
-from accordwatch.compliance.violations import Violation
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.log.records import ResponseKind
+
+if TYPE_CHECKING:
+    # Only annotations name it: the command line reads this module's constants at start-up.
+    from accordwatch.compliance.violations import Violation
 
 DEFAULT_WINDOW_DAYS = 90
 
