@@ -8,6 +8,7 @@ have been imported when the command ends.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
@@ -104,3 +105,14 @@ def test_light_commands_import_no_heavy_library(home: Path, args: list[str], exp
 def test_version_is_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
     main(["--version"])
     assert capsys.readouterr().out == f"accordwatch {accordwatch.__version__}\n"
+
+
+def test_balance_command_defaults_are_the_statistics_defaults() -> None:
+    # cli.accountancy writes them out rather than importing the NumPy module that holds them.
+    from accordwatch.cli.accountancy import balance
+    from accordwatch.safeguards.material_balance import Settings
+
+    options = inspect.signature(balance).parameters
+    written = tuple(options[name].default.default for name in ("k", "k_ref", "h"))
+    defaults = Settings()
+    assert written == (defaults.k, defaults.K, defaults.h)

@@ -20,7 +20,6 @@ from accordwatch.cli.context import console, print_json, read_document, signing_
 from accordwatch.cli.safeguards import METHODS_HELP, check_format, draw, method_table
 from accordwatch.cli.safeguards import print_evaluation as print_statistics
 from accordwatch.errors import ConflictError, InputError, NotFoundError
-from accordwatch.safeguards.material_balance import Settings
 from accordwatch.timeutil import utc_now
 
 if TYPE_CHECKING:
@@ -225,15 +224,18 @@ def balance(
     mba: str = typer.Argument(..., help="Material balance area"),
     material: str = typer.Option(None, "--material", help="Material [default: the only one]"),
     methods: Path = typer.Option(None, "--methods", help=METHODS_HELP),
+    # The defaults of safeguards.material_balance.Settings, written out: that module
+    # imports NumPy, which the command line does not load to start (a test checks they agree).
     k: float = typer.Option(3.0, "--k", help="Alarm at MUF > k sigma"),
     k_ref: float = typer.Option(0.5, "--K", help="Page's reference value"),
-    h: float = typer.Option(Settings().h, "--h", help="Page's threshold"),
+    h: float = typer.Option(5.0, "--h", help="Page's threshold"),
     fmt: str = typer.Option("table", "--format", help="table or json"),
     chart: Path = typer.Option(None, "--chart", help="Folder for the pictures (PNG and SVG)"),
 ) -> None:
     """The balance statistics of an MBA from its reports in force, and report findings."""
     from accordwatch.safeguards.accountancy import effective
     from accordwatch.safeguards.accountancy_balance import evaluate_balance
+    from accordwatch.safeguards.material_balance import Settings
     from accordwatch.safeguards.materials import Material
     from accordwatch.sources.safeguards import accountancy_records
 
