@@ -11,6 +11,7 @@ temporary folder (about a minute) and removed afterwards. Each command runs
 (the interpreter's own start-up, the floor of any command). It prints the
 median and fastest wall time and the median maximum resident set of each;
 the resident set comes from `os.wait4`, which reports it per child process.
+The load average before and after goes to stderr: the machine may be shared.
 Outputs of the commands (report, charts) go to a temporary folder.
 
 Targets on a 2-core machine: `--help` <= 0.3 s, `log checkpoint` <= 0.5 s.
@@ -133,7 +134,11 @@ def main() -> None:
             check=True,
         ).stdout.strip()
         print(f"accordwatch from {Path(package).parent}", file=sys.stderr)
-        print(f"{args.runs} runs each, workspace {home}, {os.cpu_count()} CPUs", file=sys.stderr)
+        print(
+            f"{args.runs} runs each, workspace {home}, {os.cpu_count()} CPUs, "
+            f"load average {os.getloadavg()[0]:.2f}",
+            file=sys.stderr,
+        )
         header = f"{'command':<30} {'median s':>9} {'fastest s':>10} {'max RSS MB':>11}  target"
         print(header)
         print("-" * len(header))
@@ -152,6 +157,7 @@ def main() -> None:
                 f"{figures.rss_mb:>11.1f}  {verdict}",
                 flush=True,
             )
+        print(f"load average after: {os.getloadavg()[0]:.2f}", file=sys.stderr)
 
 
 if __name__ == "__main__":
