@@ -13,7 +13,8 @@ from accordwatch.cli.context import console, emit, print_json, submit_as, worksp
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.examples import EXAMPLES, example_path
 from accordwatch.roadmap.accord import Accord
-from accordwatch.roadmap.accord_check import CheckResult, check_file
+from accordwatch.roadmap.accord_check import check_file
+from accordwatch.roadmap.accord_problems import CheckResult
 from accordwatch.roadmap.diff import diff_accords
 from accordwatch.roadmap.history import Signature
 from accordwatch.roadmap.status import Status, evaluate
