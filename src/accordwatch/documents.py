@@ -317,7 +317,10 @@ class _Builder:
         # A null key is PyYAML's and JSON-like readers' business; a checker refuses it.
         if plain and (key is not None or not self.lenient):
             return True, key
-        message = "a mapping key must be a plain value, not empty, a list or a mapping"
+        if self.lenient:
+            message = "a mapping key must be a plain value, not empty, a list or a mapping"
+        else:  # PyYAML's words, as readers of these documents have always been told
+            message = "found unhashable key"
         self._issue("key", message, node)
         return False, None
 
