@@ -27,7 +27,8 @@ beyond `MAX_REPEATED` repeated values. Problems that leave the rest readable
 merge (`<<`) of something that is not a mapping, an alias to a value that
 contains it, values nested more than `MAX_DEPTH` deep) raise the same way,
 or with `lenient=True` are listed in `Document.issues` and reading goes on,
-so that a checker can report every problem of a file at once. A scalar that
+so that a checker can report every problem of a file at once (a checker
+refuses a null key too, which PyYAML and JSON-like readers take). A scalar that
 its tag cannot build (`!!int x`) is an "invalid value" error, or with
 `lenient=True` stays the text it was written as, for a schema to report.
 """
@@ -129,8 +130,10 @@ class Document:
     issues: list[Issue] = field(default_factory=list)
 
     def position(self, at: Sequence[Any], *, key: bool = False) -> Position | None:
-        """Where `at` is (its key, if `key` and it is a mapping member), or the nearest
-        enclosing value that was written; None for an empty document."""
+        """Where `at` is, or the nearest enclosing value that is; None in an empty document.
+
+        With `key`, where the key of the mapping member `at` is, when it is one.
+        """
         at = tuple(at)
         if key and at in self.keys:
             return self.keys[at]
@@ -199,11 +202,15 @@ def _decoded(raw: bytes, source: str) -> str:
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        if encoding == "utf-8":  # the line and byte where the text stops being UTF-8
+            line = raw.count(b"\n", 0, exc.start) + 1
+            position = (line, exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1)
+        else:
+            before = raw[: exc.start].decode(encoding, errors="replace")
+            position = _position_in(before, len(before))
         name = "UTF-8" if encoding == "utf-8" else "UTF-16"
         problem = f"the file is not {name} text (byte 0x{raw[exc.start]:02x})"
-        raise DocumentError("encoding", problem, source=source, position=(line, column)) from None
+        raise DocumentError("encoding", problem, source=source, position=position) from None
 
 
 def _position(mark: yaml.Mark | None) -> Position:
