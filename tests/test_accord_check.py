@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.examples import EXAMPLES, example_path, example_text
 from accordwatch.roadmap.accord import AccordRole, StepKind, VerificationMethod, json_schema
-from accordwatch.roadmap.accord_check import CheckResult, Problem, check_file, load_accord
+from accordwatch.roadmap.accord_check import check_file, load_accord
+from accordwatch.roadmap.accord_problems import CheckResult, Problem
 
 FILES = Path(__file__).parent / "accord_files"
 ROOT = Path(__file__).resolve().parents[1]

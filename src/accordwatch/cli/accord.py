@@ -16,7 +16,7 @@ from accordwatch.timeutil import parse_date, utc_now
 
 if TYPE_CHECKING:
     from accordwatch.roadmap.accord import Accord
-    from accordwatch.roadmap.accord_check import CheckResult
+    from accordwatch.roadmap.accord_problems import CheckResult
     from accordwatch.roadmap.status import Status
     from accordwatch.store.ledger import Ledger
 

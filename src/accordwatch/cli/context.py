@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-import yaml
 from rich.console import Console
 
+from accordwatch.documents import read_yaml
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.log.canonical import parse_json
 from accordwatch.timeutil import utc_now
@@ -31,15 +31,6 @@ if TYPE_CHECKING:
 
 PASSPHRASE_ENV = "ACCORDWATCH_PASSPHRASE"
 
-
-class _JSONishLoader(yaml.SafeLoader):
-    """Safe YAML that keeps dates as text: payloads are JSON, and schemas parse dates."""
-
-
-_JSONishLoader.yaml_implicit_resolvers = {
-    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 # Rich assumes 80 columns when output is not a terminal; tables then truncate ids.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -93,14 +84,8 @@ def read_document(path: Path) -> Any:
         except OSError as exc:
             raise InputError(f"cannot read file: {exc.strerror}", where=str(path)) from exc
     if path.suffix.lower() in {".yaml", ".yml"}:
-        try:
-            return yaml.load(data, Loader=_JSONishLoader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-            raise InputError(f"malformed YAML: {getattr(exc, 'problem', exc)}", where=at) from exc
-        except ValueError as exc:  # a scalar PyYAML cannot construct
-            raise InputError(f"invalid value in YAML: {exc}", where=str(path)) from exc
+        # dates stay text: payloads are JSON, and schemas parse dates
+        return read_yaml(data, source=str(path)).data
     return parse_json(data, where=str(path))
 
 

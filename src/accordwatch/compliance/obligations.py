@@ -31,17 +31,16 @@ An accord file may carry obligations too, with the same fields
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accordwatch.compliance.rules import Rule, RuleError, describe, parse_rule
+from accordwatch.documents import Document, read_yaml
 from accordwatch.errors import InputError
 from accordwatch.log.records import NAME_PATTERN
 
@@ -144,49 +143,6 @@ class Obligations:
         return next(i for i in self.instruments if i.id == instrument_id)
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML, with dates left as text for the schema to parse (and to report)."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-class _Located:
-    """Line and column (1-based) of every value in a YAML document, by path."""
-
-    def __init__(self, text: str) -> None:
-        self.marks: dict[tuple[Any, ...], tuple[int, int]] = {}
-        try:
-            root = yaml.compose(text, Loader=_Loader)
-        except yaml.YAMLError:
-            return  # the loader reports the syntax error itself
-        if root is not None:
-            self._walk(root, ())
-
-    def _walk(self, node: yaml.Node, path: tuple[Any, ...]) -> None:
-        self.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                self.marks[(*path, key.value, "<key>")] = (
-                    key.start_mark.line + 1,
-                    key.start_mark.column + 1,
-                )
-                self._walk(value, (*path, key.value))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                self._walk(item, (*path, i))
-
-    def where(self, file: str, path: Sequence[Any]) -> str:
-        for n in range(len(path), -1, -1):
-            mark = self.marks.get(tuple(path[:n]))
-            if mark:
-                return f"{file}:{mark[0]}:{mark[1]}"
-        return file
-
-
 def rule_pointer(rule_path: str) -> list[Any]:
     """`rule.any[1].attribute` -> ["rule", "any", 1, "attribute"]."""
     out: list[Any] = []
@@ -199,93 +155,86 @@ def rule_pointer(rule_path: str) -> list[Any]:
 
 def load_obligations(text: str, *, file: str) -> Obligations:
     """Read an obligations file, or raise one `InputError` naming file, line and field."""
-    located = _Located(text)
-    try:
-        data = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
-        raise InputError(f"malformed YAML: {getattr(exc, 'problem', exc)}", where=at) from exc
+    located = read_yaml(text, source=file)
+    data = located.data
     if isinstance(data, dict):
         # `x-...` keys hold YAML anchors (shared rules) and are otherwise ignored
         data = {k: v for k, v in data.items() if not str(k).startswith("x-")}
-    head = _fields(_FileFields, data, located, file, [], "obligations file")
+    head = _fields(_FileFields, data, located, [], "obligations file")
     if head.format != FORMAT:
         raise InputError(
-            f"format {head.format!r} is not {FORMAT!r}", where=located.where(file, ["format"])
+            f"format {head.format!r} is not {FORMAT!r}", where=located.where(["format"])
         )
     instruments: dict[str, Instrument] = {}
     for i, raw in enumerate(head.instruments):
         path: list[Any] = ["instruments", i]
-        fi = _fields(_InstrumentFields, raw, located, file, path, f"instrument {i + 1}")
+        fi = _fields(_InstrumentFields, raw, located, path, f"instrument {i + 1}")
         if fi.id in instruments:
             raise InputError(
-                f"instrument id {fi.id!r} is used twice", where=located.where(file, [*path, "id"])
+                f"instrument id {fi.id!r} is used twice", where=located.where([*path, "id"])
             )
         instruments[fi.id] = Instrument(
             fi.id, fi.title, fi.kind, fi.adopted, fi.binding, fi.basis, fi.note, tuple(fi.sources)
         )
     obligations: dict[str, Obligation] = {}
     for i, raw in enumerate(head.obligations):
-        ob = _obligation(raw, ["obligations", i], instruments, located, file)
+        ob = _obligation(raw, ["obligations", i], instruments, located)
         if ob.id in obligations:
             raise InputError(
                 f"obligation id {ob.id!r} is used twice",
-                where=located.where(file, ["obligations", i, "id"]),
+                where=located.where(["obligations", i, "id"]),
             )
         obligations[ob.id] = ob
     return Obligations(tuple(instruments.values()), tuple(obligations.values()), (file,))
 
 
 def _obligation(
-    raw: Any, path: list[Any], instruments: dict[str, Instrument], located: _Located, file: str
+    raw: Any, path: list[Any], instruments: dict[str, Instrument], located: Document
 ) -> Obligation:
-    f = _fields(_ObligationFields, raw, located, file, path, f"obligation {path[-1] + 1}")
+    f = _fields(_ObligationFields, raw, located, path, f"obligation {path[-1] + 1}")
     label = f"obligation {f.id}"
     instrument = instruments.get(f.instrument)
     if instrument is None:
         raise InputError(
             f"{label}: unknown instrument {f.instrument!r}",
-            where=located.where(file, [*path, "instrument"]),
+            where=located.where([*path, "instrument"]),
         )
     effective = f.effective or instrument.adopted
     if effective < instrument.adopted:
         raise InputError(
             f"{label}: takes effect on {effective}, before its instrument "
             f"{instrument.id} was adopted ({instrument.adopted})",
-            where=located.where(file, [*path, "effective"]),
+            where=located.where([*path, "effective"]),
         )
     if f.ends is not None and f.ends < effective:
         raise InputError(
             f"{label}: ends ({f.ends}) before it takes effect ({effective})",
-            where=located.where(file, [*path, "ends"]),
+            where=located.where([*path, "ends"]),
         )
     try:
         rule = parse_rule(f.rule)
     except RuleError as exc:
         raise InputError(
             f"{label}: {exc.path}: {exc.message}",
-            where=located.where(file, [*path, *rule_pointer(exc.path)]),
+            where=located.where([*path, *rule_pointer(exc.path)]),
         ) from None
     return Obligation(f.id, instrument, f.party, effective, f.ends, f.text, rule)
 
 
-def _fields(
-    model: type[M], data: Any, located: _Located, file: str, path: list[Any], label: str
-) -> M:
+def _fields(model: type[M], data: Any, located: Document, path: list[Any], label: str) -> M:
     if not isinstance(data, dict):
-        raise InputError(f"{label} must be a mapping", where=located.where(file, path))
+        raise InputError(f"{label} must be a mapping", where=located.where(path))
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = list(first["loc"])
         field = ".".join(str(p) for p in loc) or label
-        at = [*path, *loc]
-        if first["type"] == "extra_forbidden":
-            at = [*at, "<key>"]
+        # an unknown field is placed at its key, anything else at its value
+        on_key = first["type"] == "extra_forbidden"
         raise InputError(
-            f"{label}: field {field}: {first['msg']}", where=located.where(file, at)
+            f"{label}: field {field}: {first['msg']}",
+            where=located.where([*path, *loc], key=on_key),
         ) from None
 
 

@@ -24,12 +24,12 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import Field, TypeAdapter, ValidationError
 
 from accordwatch.declarations.base import FieldPath, Problem, Program, path_text
 from accordwatch.declarations.missile import MissileDeclaration
 from accordwatch.declarations.nuclear import NuclearDeclaration
+from accordwatch.documents import read_yaml
 from accordwatch.errors import InputError, NotFoundError
 
 Declaration = NuclearDeclaration | MissileDeclaration
@@ -158,12 +158,7 @@ def read_document_file(path: Path) -> tuple[Declaration, Locate]:
         return parse_declaration_json(raw, where=str(path)), path_text
     if suffix not in (".yaml", ".yml"):
         raise InputError("a declaration file must be .yaml, .yml, .json or .xlsx", where=str(path))
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise InputError(f"malformed YAML: {getattr(exc, 'problem', exc)}", where=at) from exc
+    data = read_yaml(raw, source=str(path), dates="date").data
     return parse_declaration(data, where=str(path)), path_text
 
 

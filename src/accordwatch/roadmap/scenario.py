@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-import yaml
-
+from accordwatch.documents import read_yaml
 from accordwatch.errors import InputError
 from accordwatch.log.envelope import Submission, seal
 from accordwatch.log.keys import SigningKey
@@ -37,10 +36,7 @@ def _noon(day: date) -> datetime:
 
 def parse_scenario(text: str, accord: Accord, *, source: str = "scenario") -> list[Event]:
     """Events of a scenario file, checked against the accord, in date order."""
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputError(f"malformed YAML: {exc}", where=source) from exc
+    doc = read_yaml(text, source=source, dates="date").data
     if not isinstance(doc, dict) or doc.get("accord") != accord.id:
         raise InputError(f"scenario is not for accord {accord.id!r}", where=source)
     steps = {s.id for s in accord.steps}

@@ -29,8 +29,7 @@ from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from typing import Any
 
-import yaml
-
+from accordwatch.documents import read_yaml
 from accordwatch.errors import InputError, NotFoundError
 
 PACKAGE_TABLE = "measurement_methods.yaml"
@@ -150,7 +149,7 @@ def _method(key: str, spec: Any, base: Method | None, where: str) -> Method:
 def load_package_table() -> MethodTable:
     """The table shipped with accordwatch."""
     text = files("accordwatch").joinpath("data", PACKAGE_TABLE).read_text("utf-8")
-    doc = yaml.safe_load(text)
+    doc = read_yaml(text, source=PACKAGE_TABLE, dates="date").data
     empty = MethodTable({}, {})
     return empty._with(doc["methods"], doc["sources"], PACKAGE_TABLE)
 
