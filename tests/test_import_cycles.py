@@ -18,8 +18,6 @@ from collections import deque
 from collections.abc import Container, Iterable, Mapping
 from pathlib import Path
 
-import pytest
-
 import accordwatch
 
 Graph = dict[str, set[str]]
@@ -178,10 +176,6 @@ def import_cycles(graph: Mapping[str, Iterable[str]]) -> list[str]:
 PACKAGE_DIR = Path(accordwatch.__file__).resolve().parent
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="two cycles remain in the cli: declaration <-> declaration_review, cli <-> demo",
-)
 def test_no_import_cycle_in_accordwatch() -> None:
     cycles = import_cycles(module_graph(PACKAGE_DIR, "accordwatch"))
     assert not cycles, "import cycles:\n" + "\n".join(cycles)

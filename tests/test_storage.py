@@ -24,6 +24,7 @@ from accordwatch.log.note import Verifier
 from accordwatch.store import migrate
 from accordwatch.store.auditing import audit_database
 from accordwatch.store.rebuild import rebuild
+from accordwatch.store.revision import HEAD_REVISION, stored_revision
 from accordwatch.store.schema import metadata, openings
 from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
@@ -35,7 +36,8 @@ def test_migrations_match_the_declared_tables(workspace: Workspace) -> None:
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
-    assert migrate.current_revision(engine) == migrate.head_revision()
+    assert migrate.current_revision(engine) == migrate.head_revision() == HEAD_REVISION
+    assert stored_revision(engine) == HEAD_REVISION
 
 
 def test_downgrade_and_upgrade_again(workspace: Workspace) -> None:
@@ -44,7 +46,8 @@ def test_downgrade_and_upgrade_again(workspace: Workspace) -> None:
     with engine.connect() as conn:
         assert "entries" not in sa.inspect(conn).get_table_names()
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == migrate.head_revision()
+    assert migrate.current_revision(engine) == migrate.head_revision() == HEAD_REVISION
+    assert stored_revision(engine) == HEAD_REVISION
 
 
 def test_append_prove_and_receipts_verify(workspace: Workspace) -> None:

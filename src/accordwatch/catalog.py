@@ -8,7 +8,7 @@ check and the audit.
 from __future__ import annotations
 
 from accordwatch.compliance import records as compliance
-from accordwatch.declarations import record as declarations
+from accordwatch.declarations import records as declarations
 from accordwatch.log.records import LOG_RECORD_TYPES, Catalog, RecordType
 from accordwatch.roadmap import records as roadmap
 from accordwatch.safeguards import records as safeguards

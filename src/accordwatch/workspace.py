@@ -31,9 +31,9 @@ from accordwatch.log.keys import SigningKey
 from accordwatch.log.note import NoteSigner
 from accordwatch.log.records import Genesis, valid_name
 from accordwatch.settings import SETTINGS_FILE, Settings, load_settings, write_settings
-from accordwatch.store import migrate
 from accordwatch.store.database import describe, open_engine, storage_errors
 from accordwatch.store.ledger import Ledger
+from accordwatch.store.revision import HEAD_REVISION, stored_revision
 from accordwatch.store.schema import log_head
 from accordwatch.timeutil import utc_now
 
@@ -97,11 +97,11 @@ class Workspace:
         engine = self.engine()
         if check_schema:
             with storage_errors(self.url):
-                current = migrate.current_revision(engine)
-            if current != migrate.head_revision():
+                current = stored_revision(engine)
+            if current != HEAD_REVISION:
                 raise StorageError(
                     f"database {describe(self.url)} schema is at {current or 'nothing'}, "
-                    f"expected {migrate.head_revision()}: run accordwatch db upgrade"
+                    f"expected {HEAD_REVISION}: run accordwatch db upgrade"
                 )
         return Ledger(
             engine,
@@ -169,6 +169,8 @@ def _prepare_database(
                     f"database {describe(ws.url)} already holds log {existing!r}; "
                     "use another database"
                 )
+        from accordwatch.store import migrate
+
         migrate.upgrade(engine)
     ledger = Ledger(engine, signer, catalog=CATALOG, url=ws.url, limits=ws.limits())
     genesis = Genesis(

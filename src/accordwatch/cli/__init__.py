@@ -3,6 +3,11 @@
 Every command module registers itself on `app`; `main` runs it and turns an
 `AccordwatchError` into one line on stderr and its exit code (`--verbose`
 adds the traceback).
+
+All command modules are imported at start-up, for `--help` too, so they keep
+their top-level imports light: what a command needs to run (the store and
+SQLAlchemy, matplotlib, fpdf, openpyxl, FastAPI, the domain packages) is
+imported inside its function.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import traceback
 
 import typer
 
-from accordwatch.cli import context
+from accordwatch.cli.context import STATE
 
 app = typer.Typer(
     name="accordwatch",
@@ -21,6 +26,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from accordwatch import __version__
+
+        typer.echo(f"accordwatch {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -35,10 +48,17 @@ def _options(
         None, "--database-url", envvar="ACCORDWATCH_DATABASE_URL", help="SQLAlchemy database URL"
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks of errors"),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_version,
+        is_eager=True,
+        help="Print the version and exit",
+    ),
 ) -> None:
-    context.STATE.home = home
-    context.STATE.database_url = database_url
-    context.STATE.verbose = verbose
+    STATE.home = home
+    STATE.database_url = database_url
+    STATE.verbose = verbose
 
 
 def _register() -> None:
@@ -46,23 +66,27 @@ def _register() -> None:
         accord,
         accountancy,
         compliance,
+        declaration,
+        declaration_review,
         demo,
         inspection,
         log,
         parties,
+        report,
         safeguards,
+        serve,
         setup,
         submit,
+        token,
     )
 
     for module in (setup, parties, submit, log, accord, compliance, demo):
         module.register(app)
     for module in (accountancy, inspection, safeguards):
         module.register(app)
-    from accordwatch.cli import declaration
-
+    # The review commands join the declaration group, and add the item group after it.
     declaration.register(app)
-    from accordwatch.cli import report, serve, token
+    declaration_review.register(app)
 
     serve.register(app)
     token.register(app)
@@ -82,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
         if exc.code not in (0, None):
             raise
     except AccordwatchError as exc:
-        if context.STATE.verbose:
+        if STATE.verbose:
             traceback.print_exc()
         print(f"accordwatch: error: {exc.diagnostic()}", file=sys.stderr)
         sys.exit(exc.exit_code)

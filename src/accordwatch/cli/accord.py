@@ -5,21 +5,20 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
 from accordwatch.cli.context import console, emit, print_json, submit_as, workspace
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.examples import EXAMPLES, example_path
-from accordwatch.roadmap.accord import Accord
-from accordwatch.roadmap.accord_check import CheckResult, check_file
-from accordwatch.roadmap.diff import diff_accords
-from accordwatch.roadmap.history import Signature
-from accordwatch.roadmap.status import Status, evaluate
-from accordwatch.sources.roadmap import roadmap_records
-from accordwatch.store.ledger import Ledger
 from accordwatch.timeutil import parse_date, utc_now
+
+if TYPE_CHECKING:
+    from accordwatch.roadmap.accord import Accord
+    from accordwatch.roadmap.accord_check import CheckResult
+    from accordwatch.roadmap.status import Status
+    from accordwatch.store.ledger import Ledger
 
 accord_app = typer.Typer(help="Accords as code: check, sign, compare.", no_args_is_help=True)
 step_app = typer.Typer(help="Report and verify road map steps.", no_args_is_help=True)
@@ -35,6 +34,8 @@ STATUS_STYLE = {
 
 
 def _checked(path: Path) -> Accord:
+    from accordwatch.roadmap.accord_check import check_file
+
     result = check_file(path)
     if not result.ok or result.accord is None:
         _print_problems(result)
@@ -51,6 +52,8 @@ def _print_problems(result: CheckResult) -> None:
 @accord_app.command("check")
 def accord_check(file: Path = typer.Argument(..., help="Accord file (YAML)")) -> None:
     """Report every problem in an accord file with its line and column."""
+    from accordwatch.roadmap.accord_check import check_file
+
     result = check_file(file)
     _print_problems(result)
     console.print(result.summary())
@@ -101,6 +104,9 @@ def accord_sign(
 
 
 def _signature_state(ledger: Ledger, accord: Accord) -> None:
+    from accordwatch.roadmap.history import Signature
+    from accordwatch.sources.roadmap import roadmap_records
+
     signed = {
         r.party
         for r in roadmap_records(ledger)
@@ -120,6 +126,8 @@ def accord_diff(
     as_json: bool = typer.Option(False, "--json", help="Print JSON"),
 ) -> None:
     """Show steps added, removed and changed (deadlines, requires, parties, weights)."""
+    from accordwatch.roadmap.diff import diff_accords
+
     changes = diff_accords(_checked(old), _checked(new))
     if as_json:
         print_json([c.to_json() for c in changes])
@@ -133,6 +141,10 @@ def accord_diff(
 @accord_app.command("list")
 def accord_list() -> None:
     """Accord versions in the log, who signed them, and which is in force today."""
+    from accordwatch.roadmap.history import Signature
+    from accordwatch.roadmap.status import evaluate
+    from accordwatch.sources.roadmap import roadmap_records
+
     records = roadmap_records(workspace().ledger())
     status_by_id: dict[str, Status] = {}
     for accord_id in sorted({r.accord.id for r in records if isinstance(r, Signature)}):
@@ -150,6 +162,9 @@ def accord_list() -> None:
 
 
 def _accord_id(ledger: Ledger, accord_id: str | None) -> tuple[str, Accord]:
+    from accordwatch.roadmap.history import Signature
+    from accordwatch.sources.roadmap import roadmap_records
+
     signatures = [r for r in roadmap_records(ledger) if isinstance(r, Signature)]
     if accord_id is None:
         ids = sorted({s.accord.id for s in signatures})
@@ -244,6 +259,9 @@ def status(
     out: Path = typer.Option(Path(), "--out", help="Folder for the timeline chart"),
 ) -> None:
     """Where every step stands as of a date, per party, findings and the balance."""
+    from accordwatch.roadmap.status import evaluate
+    from accordwatch.sources.roadmap import roadmap_records
+
     if fmt not in ("table", "json"):
         raise InputError(f"--format must be table or json, not {fmt!r}")
     day: date = parse_date(as_of, where="--as-of") if as_of else utc_now().date()
@@ -265,6 +283,8 @@ def status(
 
 
 def _print_status(status: Status) -> None:
+    from rich.table import Table
+
     if status.accord_id is None:
         console.print(f"as of {status.as_of}: no accord has been signed")
         return

@@ -12,37 +12,23 @@ Reports are confidential unless `--public`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
-from accordwatch.catalog import record_type
 from accordwatch.cli.context import console, print_json, read_document, signing_key, workspace
 from accordwatch.cli.safeguards import METHODS_HELP, check_format, draw, method_table
 from accordwatch.cli.safeguards import print_evaluation as print_statistics
 from accordwatch.errors import ConflictError, InputError, NotFoundError
-from accordwatch.log.envelope import seal
-from accordwatch.safeguards.accountancy import (
-    KIND_OF,
-    InventoryChangeBody,
-    Logged,
-    PhysicalInventoryBody,
-    Reports,
-    effective,
-    kind_of,
-)
-from accordwatch.safeguards.accountancy_balance import evaluate_balance
-from accordwatch.safeguards.material_balance import Settings
-from accordwatch.safeguards.materials import Material
-from accordwatch.sources.safeguards import accountancy_records
 from accordwatch.timeutil import utc_now
+
+if TYPE_CHECKING:
+    from accordwatch.safeguards.accountancy import Logged, Reports
 
 accountancy_app = typer.Typer(
     help="Accountancy reports of material balance areas, and their balances.",
     no_args_is_help=True,
 )
-KINDS = {kind: f"accountancy.{kind}" for kind in KIND_OF.values()}
 
 
 def _reports_of(doc: Any, where: str) -> tuple[list[dict[str, Any]], str | None]:
@@ -67,6 +53,12 @@ def import_reports(
     key_file: Path = typer.Option(None, "--key", help="Private key file"),
 ) -> None:
     """Sign and log the accountancy reports of a file, all or none."""
+    from accordwatch.catalog import record_type
+    from accordwatch.log.envelope import seal
+    from accordwatch.safeguards.accountancy import KIND_OF, effective
+    from accordwatch.sources.safeguards import accountancy_records
+
+    kinds = {kind: f"accountancy.{kind}" for kind in KIND_OF.values()}
     raw, default_mba = _reports_of(read_document(file), str(file))
     ws = workspace()
     ledger = ws.ledger()
@@ -78,8 +70,8 @@ def import_reports(
         if not isinstance(item, dict):
             raise InputError("a report must be a mapping", where=where)
         kind = item.get("type")
-        if kind not in KINDS:
-            raise InputError(f"type must be one of {', '.join(KINDS)}, not {kind!r}", where=where)
+        if kind not in kinds:
+            raise InputError(f"type must be one of {', '.join(kinds)}, not {kind!r}", where=where)
         payload = {k: v for k, v in item.items() if k != "type"}
         if default_mba is not None:
             payload.setdefault("mba", default_mba)
@@ -91,8 +83,8 @@ def import_reports(
             raise ConflictError(f"revision {given} given, the next is {expected}", where=where)
         planned[key] = None if action == "delete" else expected
         # The schema check (the same the log applies) names the member at fault.
-        record_type(KINDS[str(kind)], where=where).parse_payload(payload, where=where)
-        payloads.append((KINDS[str(kind)], payload))
+        record_type(kinds[str(kind)], where=where).parse_payload(payload, where=where)
+        payloads.append((kinds[str(kind)], payload))
     signer = signing_key(ws, ledger.registry(), as_party, key_file)
     now = utc_now()
     batch = [
@@ -143,6 +135,8 @@ def _expected_revision(
 
 
 def _summary(logged: Logged) -> str:
+    from accordwatch.safeguards.accountancy import InventoryChangeBody, PhysicalInventoryBody
+
     r = logged.report
     if isinstance(r, InventoryChangeBody):
         return f"{len(r.entries)} change(s)"
@@ -158,6 +152,11 @@ def show(
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Accountancy reports in force (and, with --history, every revision)."""
+    from rich.table import Table
+
+    from accordwatch.safeguards.accountancy import effective
+    from accordwatch.sources.safeguards import accountancy_records
+
     check_format(fmt)
     state = effective(accountancy_records(workspace().ledger()))
     rows: list[dict[str, Any]] = []
@@ -204,6 +203,8 @@ def show(
 
 
 def _row(logged: Logged, status: str) -> dict[str, Any]:
+    from accordwatch.safeguards.accountancy import kind_of
+
     r = logged.report
     return {
         "entry": logged.index,
@@ -223,13 +224,21 @@ def balance(
     mba: str = typer.Argument(..., help="Material balance area"),
     material: str = typer.Option(None, "--material", help="Material [default: the only one]"),
     methods: Path = typer.Option(None, "--methods", help=METHODS_HELP),
+    # The defaults of safeguards.material_balance.Settings, written out: that module
+    # imports NumPy, which the command line does not load to start (a test checks they agree).
     k: float = typer.Option(3.0, "--k", help="Alarm at MUF > k sigma"),
     k_ref: float = typer.Option(0.5, "--K", help="Page's reference value"),
-    h: float = typer.Option(Settings().h, "--h", help="Page's threshold"),
+    h: float = typer.Option(5.0, "--h", help="Page's threshold"),
     fmt: str = typer.Option("table", "--format", help="table or json"),
     chart: Path = typer.Option(None, "--chart", help="Folder for the pictures (PNG and SVG)"),
 ) -> None:
     """The balance statistics of an MBA from its reports in force, and report findings."""
+    from accordwatch.safeguards.accountancy import effective
+    from accordwatch.safeguards.accountancy_balance import evaluate_balance
+    from accordwatch.safeguards.material_balance import Settings
+    from accordwatch.safeguards.materials import Material
+    from accordwatch.sources.safeguards import accountancy_records
+
     check_format(fmt)
     chosen = None
     if material is not None:

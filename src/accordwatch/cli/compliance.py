@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
 from accordwatch.cli.context import (
     console,
@@ -18,30 +18,17 @@ from accordwatch.cli.context import (
     submit_as,
     workspace,
 )
-from accordwatch.compliance.event_files import FORMATS, checked, parse_events, plan_import
-from accordwatch.compliance.events import current_events
-from accordwatch.compliance.obligations import Obligations, read_obligations
-from accordwatch.compliance.report import UNITS, Report, build_report
-from accordwatch.compliance.responses import (
-    DEFAULT_WINDOW_DAYS,
-    RESPONSE_KINDS,
-    Response,
-    resolve_targets,
-)
-from accordwatch.compliance.violations import Evaluation
+from accordwatch.compliance.responses import DEFAULT_WINDOW_DAYS, RESPONSE_KINDS
 from accordwatch.data import DEMO_EVENTS, data_text
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.reports.compliance_tables import report_tables, summary_lines
-from accordwatch.roadmap.obligations import obligations_as_of
-from accordwatch.sources.appending import Signer
-from accordwatch.sources.compliance import (
-    append_events,
-    compliance_records,
-    evaluate_log,
-    log_obligations,
-)
-from accordwatch.store.ledger import Ledger
 from accordwatch.timeutil import parse_date, utc_now
+
+if TYPE_CHECKING:
+    from accordwatch.compliance.obligations import Obligations
+    from accordwatch.compliance.report import Report
+    from accordwatch.compliance.responses import Response
+    from accordwatch.compliance.violations import Evaluation
+    from accordwatch.store.ledger import Ledger
 
 events_app = typer.Typer(help="Observed events: import, list.", no_args_is_help=True)
 compliance_app = typer.Typer(
@@ -56,6 +43,8 @@ OBLIGATIONS_HELP = (
 
 
 def _files(files: list[Path] | None) -> list[Obligations]:
+    from accordwatch.compliance.obligations import read_obligations
+
     return [read_obligations(p) for p in files or []]
 
 
@@ -72,6 +61,8 @@ def _choice(value: str, allowed: tuple[str, ...] | list[str], option: str) -> st
 def _evaluate(
     ledger: Ledger, as_of: date, files: list[Path] | None
 ) -> tuple[Evaluation, int, list[Response]]:
+    from accordwatch.sources.compliance import evaluate_log
+
     found = evaluate_log(ledger, as_of, *_files(files))
     return found.evaluation, found.superseded, found.responses
 
@@ -91,6 +82,10 @@ def events_import(
     key_file: Path = typer.Option(None, "--key", help="Private key file"),
 ) -> None:
     """Import events as signed log entries; rows already logged are not added again."""
+    from accordwatch.compliance.event_files import FORMATS, checked, parse_events, plan_import
+    from accordwatch.sources.appending import Signer
+    from accordwatch.sources.compliance import append_events, compliance_records
+
     _choice(fmt, FORMATS, "--format")
     try:
         data = file.read_bytes()
@@ -133,6 +128,11 @@ def events_list(
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """The events that count as of a date (the latest version of each source row)."""
+    from rich.table import Table
+
+    from accordwatch.compliance.events import current_events
+    from accordwatch.sources.compliance import compliance_records
+
     _choice(fmt, ("table", "json"), "--format")
     day = _day(as_of, "--as-of")
     current = current_events(compliance_records(workspace().ledger()).events, day)
@@ -181,6 +181,8 @@ def compliance_evaluate(
     obligations: list[Path] = typer.Option(None, "--obligations", help=OBLIGATIONS_HELP),
 ) -> None:
     """Match every event against every obligation in force on its date; list the violations."""
+    from rich.table import Table
+
     _choice(fmt, ("table", "json"), "--format")
     day = _day(as_of, "--as-of")
     evaluation, _, _ = _evaluate(workspace().ledger(), day, obligations)
@@ -219,6 +221,8 @@ def compliance_evaluate(
 def _report(
     by: str, year: int | None, as_of: str | None, window: int, files: list[Path] | None
 ) -> tuple[Report, list[Response]]:
+    from accordwatch.compliance.report import UNITS, build_report
+
     _choice(by, UNITS, "--by")
     if window < 0:
         raise InputError(f"--window must be 0 or more days, not {window}")
@@ -253,6 +257,10 @@ def compliance_report(
 
 
 def _print_report(report: Report) -> None:
+    from rich.table import Table
+
+    from accordwatch.reports.compliance_tables import report_tables, summary_lines
+
     for text in report_tables(report):
         if not text.rows:
             continue
@@ -295,6 +303,11 @@ def compliance_obligations(
     Outside a workspace there is no accord in force: the shipped resolutions
     (and any --obligations files) are listed, and a note on stderr says so.
     """
+    from rich.table import Table
+
+    from accordwatch.roadmap.obligations import obligations_as_of
+    from accordwatch.sources.compliance import log_obligations
+
     _choice(fmt, ("table", "json"), "--format")
     day = _day(as_of, "--as-of")
     files = _files(obligations)
@@ -344,6 +357,8 @@ def response_record(
     key_file: Path = typer.Option(None, "--key", help="Private key file"),
 ) -> None:
     """Record a response to violations (a log entry)."""
+    from accordwatch.compliance.responses import resolve_targets
+
     _choice(kind, list(RESPONSE_KINDS), "--kind")
     day = parse_date(on, where="--on")
     ws = workspace()
@@ -371,6 +386,10 @@ def response_record(
 @response_app.command("list")
 def response_list(fmt: str = typer.Option("table", "--format", help="table or json")) -> None:
     """Responses in the log."""
+    from rich.table import Table
+
+    from accordwatch.sources.compliance import compliance_records
+
     _choice(fmt, ("table", "json"), "--format")
     responses = compliance_records(workspace().ledger()).responses
     if fmt == "json":

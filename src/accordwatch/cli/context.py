@@ -1,4 +1,9 @@
-"""What every command needs: the workspace, key files, output helpers."""
+"""What every command needs: the workspace, key files, output helpers.
+
+Every command module imports this one when the command line starts, even for
+`--help`: the workspace, the ledger and the log's key and envelope code are
+imported by the helpers that use them, not here.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 import yaml
@@ -15,13 +20,14 @@ from rich.console import Console
 
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.log.canonical import parse_json
-from accordwatch.log.envelope import seal
-from accordwatch.log.keys import SigningKey
-from accordwatch.log.receipt import Receipt
-from accordwatch.log.registry import Registry
-from accordwatch.store.ledger import Ledger
 from accordwatch.timeutil import utc_now
-from accordwatch.workspace import Workspace
+
+if TYPE_CHECKING:
+    from accordwatch.log.keys import SigningKey
+    from accordwatch.log.receipt import Receipt
+    from accordwatch.log.registry import Registry
+    from accordwatch.store.ledger import Ledger
+    from accordwatch.workspace import Workspace
 
 PASSPHRASE_ENV = "ACCORDWATCH_PASSPHRASE"
 
@@ -56,6 +62,8 @@ def home_path(option: str | None = None) -> Path | None:
 
 
 def workspace() -> Workspace:
+    from accordwatch.workspace import Workspace
+
     return Workspace.open(home_path(), database_url=STATE.database_url)
 
 
@@ -107,6 +115,8 @@ def passphrase(*, confirm: bool = False, prompt: str = "Passphrase") -> str:
 
 
 def read_key(path: Path) -> SigningKey:
+    from accordwatch.log.keys import SigningKey
+
     try:
         encrypted = b"ENCRYPTED" in path.read_bytes()[:64]
     except OSError as exc:
@@ -126,6 +136,8 @@ def submit_as(
     where: str | None = None,
 ) -> Receipt:
     """Sign `payload` as `party` (with `key_file`, or its active key here) and append it."""
+    from accordwatch.log.envelope import seal
+
     key = signing_key(ws, ledger.registry(), party, key_file)
     submission = seal(
         log=ledger.origin,

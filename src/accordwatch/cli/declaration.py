@@ -6,21 +6,20 @@ signs it as the declaring party and logs it, confidential unless `--public`:
 the public log holds its salted commitment, and the content is read with
 `declaration show ID --as PARTY` by the parties allowed (the declaring party,
 the inspectorate). The checks, comparison and item history are in
-`cli.declaration_review`.
+`cli.declaration_review`, which adds its commands to this group and uses the
+helpers here (`load`, `open_log`, `require_readable`).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 import yaml
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from accordwatch.catalog import CATALOG
 from accordwatch.cli.context import (
     console,
     emit,
@@ -30,29 +29,15 @@ from accordwatch.cli.context import (
     submit_as,
     workspace,
 )
-from accordwatch.declarations.base import Program
-from accordwatch.declarations.check import check_internal
-from accordwatch.declarations.files import read_declaration_file
-from accordwatch.declarations.nuclear import NuclearDeclaration
-from accordwatch.declarations.reading import (
-    EXAMPLES,
-    Declaration,
-    DeclarationError,
-    Locate,
-    document,
-    example_path,
-    json_schema,
-)
+from accordwatch.declarations.reading import EXAMPLES
 from accordwatch.errors import AuthorityError, ConflictError, InputError, NotFoundError
-from accordwatch.log.access import allowed_readers
-from accordwatch.sources.declarations import (
-    LoggedDeclaration,
-    find_declaration,
-    logged_declarations,
-    reader_for,
-)
-from accordwatch.store.ledger import Ledger
-from accordwatch.workspace import Workspace
+
+if TYPE_CHECKING:
+    from accordwatch.declarations.base import Program
+    from accordwatch.declarations.reading import Declaration, DeclarationError, Locate
+    from accordwatch.sources.declarations import LoggedDeclaration
+    from accordwatch.store.ledger import Ledger
+    from accordwatch.workspace import Workspace
 
 declaration_app = typer.Typer(
     help="Data declarations of nuclear and missile programs.", no_args_is_help=True
@@ -60,6 +45,8 @@ declaration_app = typer.Typer(
 
 
 def program_option(value: str | None) -> Program | None:
+    from accordwatch.declarations.base import Program
+
     if value is None:
         return None
     try:
@@ -78,6 +65,18 @@ def print_problems(exc: DeclarationError) -> None:
 def load(path: Path) -> tuple[Declaration, Locate]:
     """Read a declaration file (a spreadsheet with a progress bar); refuse it with every
     problem listed, schema and internal, each placed by field path or sheet, row and column."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from accordwatch.declarations.check import check_internal
+    from accordwatch.declarations.files import read_declaration_file
+    from accordwatch.declarations.reading import DeclarationError
+
     try:
         if path.suffix.lower() == ".xlsx":
             with Progress(
@@ -113,6 +112,8 @@ def open_log(
     Reading as a party needs that party's key (the workspace's, or `--key`):
     whoever reads confidential content must hold the reader's key.
     """
+    from accordwatch.sources.declarations import logged_declarations, reader_for
+
     ws = workspace()
     ledger = ws.ledger()
     if as_party is not None:
@@ -124,6 +125,9 @@ def require_readable(item: LoggedDeclaration, as_party: str | None) -> Declarati
     if item.declaration is not None:
         return item.declaration
     if as_party is None and item.confidential:
+        from accordwatch.catalog import CATALOG
+        from accordwatch.log.access import allowed_readers
+
         raise AuthorityError(
             f"declaration at log entry {item.index} is confidential: give --as PARTY "
             f"(readable by {allowed_readers(CATALOG, 'declaration', item.party)})"
@@ -136,6 +140,8 @@ def schema(
     program: str = typer.Option(None, "--program", help="nuclear or missile [default: either]"),
 ) -> None:
     """Print the JSON Schema of declaration documents."""
+    from accordwatch.declarations.reading import json_schema
+
     print_json(json_schema(program_option(program)))
 
 
@@ -147,6 +153,7 @@ def template(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file"),
 ) -> None:
     """Write a spreadsheet to fill in: one sheet per section, with instructions."""
+    from accordwatch.declarations.reading import document
     from accordwatch.declarations.xlsx import write_workbook
 
     chosen = program_option(program)
@@ -173,10 +180,14 @@ def example(
     out: Path = typer.Option(None, "--out", "-o", help="Write here [default: stdout]"),
 ) -> None:
     """Print or copy one of the illustrative declarations shipped with accordwatch."""
+    from accordwatch.declarations.reading import example_path
+
     emit(example_path(name).read_text("utf-8"), out, name)
 
 
 def _write(declaration: Declaration, out: Path) -> None:
+    from accordwatch.declarations.reading import document
+
     doc = document(declaration)
     if out.suffix.lower() == ".json":
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
@@ -203,6 +214,8 @@ def import_(
 
 
 def _summary(d: Declaration) -> str:
+    from accordwatch.declarations.nuclear import NuclearDeclaration
+
     if isinstance(d, NuclearDeclaration):
         sizes = (
             f"{len(d.sites)} sites, {len(d.inventory)} inventory lines, "
@@ -252,6 +265,8 @@ def submit(
     receipt_out: Path = typer.Option(None, "--receipt", help="Also write the receipt here"),
 ) -> None:
     """Check, sign and log a declaration (confidential unless --public)."""
+    from accordwatch.declarations.reading import document
+
     declaration, _ = load(file)
     ws, ledger, logged = open_log(as_party, key_file)
     _check_against_log(declaration, as_party, logged)
@@ -286,6 +301,8 @@ def list_(
     key_file: Path = typer.Option(None, "--key", help="The reader's private key file"),
 ) -> None:
     """Declarations in the log; what a confidential one says only for those allowed."""
+    from rich.table import Table
+
     _, _, logged = open_log(as_party, key_file)
     if not logged:
         console.print("no declaration in this log")
@@ -337,6 +354,9 @@ def show(
     fmt: str = typer.Option("yaml", "--format", help="yaml or json"),
 ) -> None:
     """Print a declaration, if the reader may read it (checked against its commitment)."""
+    from accordwatch.declarations.reading import document
+    from accordwatch.sources.declarations import find_declaration
+
     if fmt not in ("yaml", "json"):
         raise InputError(f"--format must be yaml or json, not {fmt!r}")
     _, _, logged = open_log(as_party, key_file)
@@ -349,8 +369,4 @@ def show(
 
 
 def register(app: typer.Typer) -> None:
-    from accordwatch.cli import declaration_review
-
-    declaration_review.register(declaration_app)
     app.add_typer(declaration_app, name="declaration")
-    app.add_typer(declaration_review.item_app, name="item")

@@ -2,35 +2,29 @@
 
 A declaration is named by a file (YAML, JSON, XLSX) or by a log entry index or
 declaration id; reading a confidential one from the log needs `--as PARTY`
-of a party allowed to read it (see `cli.declaration`).
+of a party allowed to read it (see `cli.declaration`). `register` adds
+`check` and `diff` to the declaration group and the item group after it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from accordwatch.cli.context import console, print_json, workspace
-from accordwatch.cli.declaration import load, open_log, require_readable
-from accordwatch.declarations.base import path_text
-from accordwatch.declarations.diff import DeclarationDiff, diff_declarations, show
-from accordwatch.declarations.history import Filed
-from accordwatch.declarations.reading import Declaration, Locate, collector_paused
-from accordwatch.declarations.review import Review, review
+from accordwatch.cli.context import console, print_json, signing_key, workspace
+from accordwatch.cli.declaration import declaration_app, load, open_log, require_readable
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.roadmap.accord import Accord
-from accordwatch.sources.declarations import (
-    LoggedDeclaration,
-    find_declaration,
-    item_mentions,
-    observed_launches,
-    readable,
-    reader_for,
-    signed_accord,
-)
+
+if TYPE_CHECKING:
+    from accordwatch.declarations.diff import DeclarationDiff
+    from accordwatch.declarations.history import Filed
+    from accordwatch.declarations.reading import Declaration, Locate
+    from accordwatch.declarations.review import Review
+    from accordwatch.roadmap.accord import Accord
+    from accordwatch.sources.declarations import LoggedDeclaration
 
 item_app = typer.Typer(help="Track one item by its unique identifier.", no_args_is_help=True)
 
@@ -42,6 +36,10 @@ def _is_file(ref: str) -> bool:
 def _resolve(
     ref: str, logged: list[LoggedDeclaration] | None, as_party: str | None
 ) -> tuple[Filed, Locate]:
+    from accordwatch.declarations.base import path_text
+    from accordwatch.declarations.history import Filed
+    from accordwatch.sources.declarations import find_declaration
+
     if _is_file(ref):
         declaration, locate = load(Path(ref))
         return Filed(-1, declaration.party, declaration), locate
@@ -96,6 +94,8 @@ def check(
     fmt: str = typer.Option("text", "--format", help="text or json"),
 ) -> None:
     """Internal consistency, consistency over time, completeness, and logged launches."""
+    from accordwatch.declarations.reading import collector_paused
+
     if fmt not in ("text", "json"):
         raise InputError(f"--format must be text or json, not {fmt!r}")
     # One pause of the collector over reading and checking (see collector_paused).
@@ -112,6 +112,9 @@ def check(
 def _review(
     ref: str, as_party: str | None, key_file: Path | None, accord_file: Path | None
 ) -> tuple[Review, Locate]:
+    from accordwatch.declarations.review import review
+    from accordwatch.sources.declarations import observed_launches, readable, signed_accord
+
     logged: list[LoggedDeclaration] | None = None
     ledger = None
     try:
@@ -135,6 +138,8 @@ def _review(
 
 
 def _print_diff(result: DeclarationDiff, before: Declaration, after: Declaration) -> None:
+    from accordwatch.declarations.diff import show
+
     console.print(
         f"{result.program} declaration {before.id} (as of {before.as_of}) -> "
         f"{after.id} (as of {after.as_of})",
@@ -168,6 +173,9 @@ def diff(
     as_json: bool = typer.Option(False, "--json", help="Print JSON"),
 ) -> None:
     """Sites, items and quantities added, removed or changed, and the change in each total."""
+    from accordwatch.declarations.diff import diff_declarations
+    from accordwatch.declarations.reading import collector_paused
+
     logged = None
     if not (_is_file(old) and _is_file(new)):
         _, _, logged = open_log(as_party, key_file)
@@ -193,13 +201,15 @@ def history(
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Every declaration, inspection finding and event that names one item."""
+    from rich.table import Table
+
+    from accordwatch.sources.declarations import item_mentions, reader_for
+
     if fmt not in ("table", "json"):
         raise InputError(f"--format must be table or json, not {fmt!r}")
     ws = workspace()
     ledger = ws.ledger()
     if as_party is not None:
-        from accordwatch.cli.context import signing_key
-
         signing_key(ws, ledger.registry(), as_party, key_file)
     mentions, hidden = item_mentions(ledger, uid, reader_for(ledger, as_party))
     if fmt == "json":
@@ -225,5 +235,6 @@ def history(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("check")(check)
-    app.command("diff")(diff)
+    declaration_app.command("check")(check)
+    declaration_app.command("diff")(diff)
+    app.add_typer(item_app, name="item")

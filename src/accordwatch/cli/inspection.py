@@ -18,11 +18,10 @@ import json
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from accordwatch.catalog import record_type
 from accordwatch.cli.context import (
     console,
     print_json,
@@ -32,21 +31,12 @@ from accordwatch.cli.context import (
 )
 from accordwatch.cli.safeguards import METHODS_HELP, check_format, method_table
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.safeguards.accountancy import effective
-from accordwatch.safeguards.declared_items import from_document, from_listing
-from accordwatch.safeguards.inspection import DeclaredItem, InspectionPlanBody, compare_inspection
-from accordwatch.safeguards.materials import Material, significant_quantity
-from accordwatch.safeguards.sampling import plan_stratum, seed_from_checkpoint
-from accordwatch.sources.safeguards import (
-    LoggedInspection,
-    LoggedPlan,
-    accountancy_records,
-    inspection_records,
-    selection,
-    selection_json,
-)
-from accordwatch.store.ledger import Ledger
 from accordwatch.timeutil import parse_date, utc_now
+
+if TYPE_CHECKING:
+    from accordwatch.safeguards.inspection import DeclaredItem
+    from accordwatch.sources.safeguards import LoggedInspection, LoggedPlan
+    from accordwatch.store.ledger import Ledger
 
 inspection_app = typer.Typer(
     help="Plan inspections by attribute sampling, record them, compare with declarations.",
@@ -67,6 +57,10 @@ def _decimal(text: str, option: str) -> Decimal:
 def _declared(
     ledger: Ledger, mba: str, file: Path | None, on: dt.date | None = None
 ) -> tuple[list[DeclaredItem], str]:
+    from accordwatch.safeguards.accountancy import effective
+    from accordwatch.safeguards.declared_items import from_document, from_listing
+    from accordwatch.sources.safeguards import accountancy_records
+
     if file is not None:
         items = from_document(read_document(file), where=str(file))
         return items, f"declared-items file {file.name}"
@@ -105,6 +99,12 @@ def plan(
     key_file: Path = typer.Option(None, "--key", help="Private key file"),
 ) -> None:
     """Log an inspection plan and draw the items to inspect from its checkpoint."""
+    from accordwatch.catalog import record_type
+    from accordwatch.safeguards.inspection import InspectionPlanBody
+    from accordwatch.safeguards.materials import Material, significant_quantity
+    from accordwatch.safeguards.sampling import plan_stratum
+    from accordwatch.sources.safeguards import LoggedPlan, selection, selection_json
+
     day = parse_date(on, where="--date") if on else utc_now().date()
     beta_value = _decimal(beta, "--beta")
     fraction = _decimal(defect, "--defect-fraction")
@@ -165,6 +165,8 @@ def plan(
 
 
 def _print_plan(logged: LoggedPlan, chosen: dict[str, list[str]]) -> None:
+    from rich.table import Table
+
     table = Table("stratum", "material", "items N", "item mass", "goal", "falsify r", "sample n")
     for s in logged.plan.strata:
         table.add_row(
@@ -183,6 +185,8 @@ def _print_plan(logged: LoggedPlan, chosen: dict[str, list[str]]) -> None:
 
 
 def _plan(ledger: Ledger, entry: int) -> tuple[LoggedPlan, list[LoggedInspection]]:
+    from accordwatch.sources.safeguards import inspection_records
+
     plans, reports = inspection_records(ledger)
     logged = plans.get(entry)
     if logged is None:
@@ -196,6 +200,9 @@ def draw_command(
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Repeat a plan's draw from the checkpoint that first covered it."""
+    from accordwatch.safeguards.sampling import seed_from_checkpoint
+    from accordwatch.sources.safeguards import selection, selection_json
+
     check_format(fmt)
     ledger = workspace().ledger()
     logged, _ = _plan(ledger, entry)
@@ -217,6 +224,8 @@ def record(
     key_file: Path = typer.Option(None, "--key", help="Private key file"),
 ) -> None:
     """Log what an inspection found: items found, not found, undeclared; measured values."""
+    from accordwatch.catalog import record_type
+
     doc = read_document(file)
     if not isinstance(doc, dict):
         raise InputError("an inspection report is a mapping", where=str(file))
@@ -260,6 +269,11 @@ def compare_command(
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Discrepancies of an inspection against the declaration, and the D statistic."""
+    from rich.table import Table
+
+    from accordwatch.safeguards.inspection import compare_inspection
+    from accordwatch.sources.safeguards import selection
+
     check_format(fmt)
     ledger = workspace().ledger()
     logged, reports = _plan(ledger, entry)

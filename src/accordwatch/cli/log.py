@@ -8,20 +8,10 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-from rich.table import Table
 
-from accordwatch.catalog import CATALOG
 from accordwatch.cli.context import console, print_json, workspace
 from accordwatch.errors import InputError
-from accordwatch.log.audit import AuditReport, audit
 from accordwatch.log.canonical import parse_json
-from accordwatch.log.checkpoint import Checkpoint
-from accordwatch.log.export import read_export
-from accordwatch.log.note import Verifier
-from accordwatch.log.receipt import Receipt
-from accordwatch.store.auditing import audit_database
-from accordwatch.store.exporting import export_ledger
 
 log_app = typer.Typer(help="Read, prove, export and audit the log.", no_args_is_help=True)
 
@@ -39,6 +29,8 @@ def show(
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """List entries: index, time, record type, party, key, leaf hash."""
+    from rich.table import Table
+
     _format(fmt, ("table", "json"))
     ledger = workspace().ledger()
     rows = [
@@ -92,6 +84,9 @@ def prove(
     fmt: str = typer.Option("json", "--format", help="json, or text (tlog-proof)"),
 ) -> None:
     """Inclusion proof of an entry against a signed checkpoint (the latest by default)."""
+    from accordwatch.log.checkpoint import Checkpoint
+    from accordwatch.log.receipt import Receipt
+
     _format(fmt, ("json", "text"))
     ledger = workspace().ledger()
     note = ledger.checkpoint_at(size) if size is not None else ledger.latest_checkpoint()
@@ -143,6 +138,8 @@ def key() -> None:
 @log_app.command("export")
 def export(out: Path = typer.Argument(..., help="File to write (- for stdout)")) -> None:
     """Write the whole public log (envelopes and checkpoints) as JSON Lines."""
+    from accordwatch.store.exporting import export_ledger
+
     ledger = workspace().ledger()
     fh = sys.stdout if str(out) == "-" else out.open("w", encoding="utf-8")
     try:
@@ -163,6 +160,14 @@ def audit_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON"),
 ) -> None:
     """Recompute every hash, signature and checkpoint; name the first bad entry."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from accordwatch.catalog import CATALOG
+    from accordwatch.log.audit import AuditReport, audit
+    from accordwatch.log.export import read_export
+    from accordwatch.log.note import Verifier
+    from accordwatch.store.auditing import audit_database
+
     if file is not None:
         header, entries = read_export(file)
         verifier = Verifier.parse(log_key or header.log_key)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
 from accordwatch.cli.context import console, passphrase, print_json, submit_as, workspace
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.log.keys import SigningKey
 from accordwatch.log.records import Role
-from accordwatch.workspace import Workspace
+
+if TYPE_CHECKING:
+    from accordwatch.workspace import Workspace
 
 party_app = typer.Typer(help="Parties to the accord and their roles.", no_args_is_help=True)
 key_app = typer.Typer(help="Party signing keys: new, rotate, revoke, list.", no_args_is_help=True)
@@ -40,6 +40,8 @@ def party_add(
 @party_app.command("list")
 def party_list(as_json: bool = typer.Option(False, "--json", help="Print JSON")) -> None:
     """List registered parties with their active keys."""
+    from rich.table import Table
+
     registry = workspace().ledger().registry()
     rows = [
         {
@@ -76,6 +78,8 @@ def key_new(
     replaces: str = typer.Option(None, "--replaces", help="Key id this key rotates out"),
 ) -> None:
     """Make an Ed25519 key, write it (mode 0600) and register its public half in the log."""
+    from accordwatch.log.keys import SigningKey
+
     ws = workspace()
     registry = ws.ledger().registry()
     if party not in registry.parties:
@@ -133,6 +137,8 @@ def key_list(
     as_json: bool = typer.Option(False, "--json", help="Print JSON"),
 ) -> None:
     """List keys with the log entries that registered and revoked them."""
+    from rich.table import Table
+
     registry = workspace().ledger().registry()
     keys = [k for k in registry.keys.values() if party is None or k.party == party]
     rows = [

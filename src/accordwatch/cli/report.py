@@ -7,17 +7,7 @@ from pathlib import Path
 import typer
 
 from accordwatch.cli.context import console, workspace
-from accordwatch.compliance.report import build_report
-from accordwatch.compliance.responses import DEFAULT_WINDOW_DAYS
 from accordwatch.errors import InputError
-from accordwatch.log.checkpoint import Checkpoint
-from accordwatch.reports.charts.compliance_chart import draw_compliance
-from accordwatch.reports.charts.roadmap_chart import draw_roadmap
-from accordwatch.reports.pdf import pdf
-from accordwatch.reports.status import FORMATS, Chart, ReportData, html, markdown
-from accordwatch.roadmap import status as roadmap
-from accordwatch.sources.compliance import evaluate_log
-from accordwatch.sources.roadmap import roadmap_records
 from accordwatch.timeutil import parse_date, utc_now
 
 
@@ -28,6 +18,16 @@ def report(
     accord: str = typer.Option(None, "--accord", help="The accord, if the log holds several"),
 ) -> None:
     """Write the compliance and status report, with the checkpoint it was computed from."""
+    from accordwatch.compliance.report import build_report
+    from accordwatch.compliance.responses import DEFAULT_WINDOW_DAYS
+    from accordwatch.log.checkpoint import Checkpoint
+    from accordwatch.reports.charts.compliance_chart import draw_compliance
+    from accordwatch.reports.charts.roadmap_chart import draw_roadmap
+    from accordwatch.reports.status import FORMATS, Chart, ReportData, html, markdown
+    from accordwatch.roadmap import status as roadmap
+    from accordwatch.sources.compliance import evaluate_log
+    from accordwatch.sources.roadmap import roadmap_records
+
     if fmt not in (*FORMATS, "pdf"):
         raise InputError(f"--format must be one of {', '.join(FORMATS)}, pdf, not {fmt!r}")
     day = parse_date(as_of, where="--as-of") if as_of else utc_now().date()
@@ -72,6 +72,8 @@ def report(
     )
     path = out / f"report-{day.isoformat()}.{fmt}"
     if fmt == "pdf":
+        from accordwatch.reports.pdf import pdf
+
         path.write_bytes(pdf(data, out, utc_now()))
     else:
         path.write_text(html(data) if fmt == "html" else markdown(data), "utf-8")

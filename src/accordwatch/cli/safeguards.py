@@ -8,19 +8,16 @@ method table with any override file (`accordwatch.safeguards.measurement`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
-from rich.table import Table
 
 from accordwatch.cli.context import console, err_console, print_json, read_document
 from accordwatch.errors import InputError
-from accordwatch.safeguards.balance_file import parse_balance, report, run
-from accordwatch.safeguards.detection import alpha_for
-from accordwatch.safeguards.material_balance import Evaluation
-from accordwatch.safeguards.measurement import MethodTable, load_package_table
-from accordwatch.safeguards.simulation import parse_facility, run_simulation
+
+if TYPE_CHECKING:
+    from accordwatch.safeguards.material_balance import Evaluation
+    from accordwatch.safeguards.measurement import MethodTable
 
 safeguards_app = typer.Typer(
     help="Material balance statistics: MUF, sigma, CUMUF, SITMUF, Page, detection.",
@@ -31,6 +28,8 @@ METHODS_HELP = "Measurement methods file overriding the shipped table (see `safe
 
 
 def method_table(methods: Path | None, mba: str | None = None) -> MethodTable:
+    from accordwatch.safeguards.measurement import load_package_table
+
     table = load_package_table()
     if methods is None:
         return table
@@ -48,6 +47,9 @@ def _cell(value: float) -> str:
 
 def print_evaluation(result: Evaluation, out: dict[str, Any]) -> None:
     """The statistics as a table, then the first alarm of each test."""
+    import numpy as np
+    from rich.table import Table
+
     rows = Table(
         "balance",
         "MUF",
@@ -97,6 +99,8 @@ def evaluate_file(
     chart: Path = typer.Option(None, "--chart", help="Folder for the pictures (PNG and SVG)"),
 ) -> None:
     """Evaluate one MBA's balance sequence: MUF, sigma, CUMUF, SITMUF, Page and alarms."""
+    from accordwatch.safeguards.balance_file import parse_balance, report, run
+
     check_format(fmt)
     data = parse_balance(read_document(file), table=method_table(methods), where=str(file))
     result = run(data, where=str(file))
@@ -139,6 +143,10 @@ def simulate_file(
     chart: Path = typer.Option(None, "--chart", help="Folder for the picture (PNG and SVG)"),
 ) -> None:
     """Monte Carlo of a facility: each test's false alarm rate and detection probability."""
+    from rich.table import Table
+
+    from accordwatch.safeguards.simulation import parse_facility, run_simulation
+
     check_format(fmt)
     doc = read_document(file)
     if isinstance(doc, dict):
@@ -189,6 +197,10 @@ def list_methods(
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """The measurement methods, their relative random and systematic SDs and their sources."""
+    from rich.table import Table
+
+    from accordwatch.safeguards.detection import alpha_for
+
     check_format(fmt)
     table = method_table(methods, mba)
     if fmt == "json":

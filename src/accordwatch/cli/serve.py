@@ -8,7 +8,6 @@ import typer
 
 from accordwatch.cli.context import console, workspace
 from accordwatch.errors import InputError
-from accordwatch.service.api.app import DATABASE_ENV, HOME_ENV
 
 
 def serve(
@@ -18,6 +17,8 @@ def serve(
 ) -> None:
     """Serve the REST API (OpenAPI at /openapi.json) and the dashboard (at /)."""
     import uvicorn
+
+    from accordwatch.service.api.app import DATABASE_ENV, HOME_ENV
 
     if not 0 < port < 65536:
         raise InputError(f"--port must be 1..65535, not {port}")

@@ -6,11 +6,6 @@ import typer
 
 from accordwatch.cli.context import STATE, console, home_path, workspace
 from accordwatch.errors import StorageError
-from accordwatch.settings import DEFAULT_HOME
-from accordwatch.store import migrate
-from accordwatch.store.database import describe, storage_errors
-from accordwatch.store.rebuild import rebuild
-from accordwatch.workspace import init_workspace
 
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 
@@ -24,6 +19,10 @@ def init(
     registrar: str = typer.Option("registrar", "--registrar", help="Name of the log's registrar"),
 ) -> None:
     """Create a workspace: settings, database, the log's key and its genesis entry."""
+    from accordwatch.settings import DEFAULT_HOME
+    from accordwatch.store.database import describe
+    from accordwatch.workspace import init_workspace
+
     path = home_path(home) or DEFAULT_HOME
     ws = init_workspace(
         path, database_url=database_url or STATE.database_url, origin=origin, registrar=registrar
@@ -37,6 +36,9 @@ def init(
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head", help="Target revision")) -> None:
     """Bring the database schema up to date (safe to run again)."""
+    from accordwatch.store import migrate
+    from accordwatch.store.database import describe, storage_errors
+
     ws = workspace()
     engine = ws.engine()
     with storage_errors(ws.url):
@@ -48,6 +50,9 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision")) -
 @db_app.command("current")
 def db_current() -> None:
     """Show the database's schema revision and the one this version expects."""
+    from accordwatch.store import migrate
+    from accordwatch.store.database import storage_errors
+
     ws = workspace()
     with storage_errors(ws.url):
         current = migrate.current_revision(ws.engine())
@@ -58,6 +63,8 @@ def db_current() -> None:
 
 def rebuild_command() -> None:
     """Recreate every projection table from the log and check the result is identical."""
+    from accordwatch.store.rebuild import rebuild
+
     ws = workspace()
     result = rebuild(ws.ledger())
     if result.identical:

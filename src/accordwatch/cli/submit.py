@@ -16,22 +16,17 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from accordwatch.catalog import CATALOG
 from accordwatch.cli.context import console, print_json, read_document, signing_key, workspace
 from accordwatch.errors import InputError, NotFoundError, VerificationError
-from accordwatch.log.audit import audit
-from accordwatch.log.envelope import Submission, seal
-from accordwatch.log.export import read_export
-from accordwatch.log.keys import SigningKey
-from accordwatch.log.merkle import leaf_hash
-from accordwatch.log.note import Verifier
-from accordwatch.log.receipt import Receipt
-from accordwatch.log.registry import Registry
 from accordwatch.timeutil import utc_now
+
+if TYPE_CHECKING:
+    from accordwatch.log.envelope import Submission
+    from accordwatch.log.registry import Registry
 
 envelope_app = typer.Typer(help="Sign and check envelopes offline.", no_args_is_help=True)
 receipt_app = typer.Typer(help="Check receipts offline.", no_args_is_help=True)
@@ -58,6 +53,8 @@ def _is_signed(doc: Any) -> bool:
 def _sign(
     path: Path, as_party: str, key_file: Path | None, confidential: bool | None
 ) -> Submission:
+    from accordwatch.log.envelope import seal
+
     ws = workspace()
     ledger = ws.ledger()
     doc = read_document(path)
@@ -85,6 +82,8 @@ def submit(
     fmt: str = typer.Option("text", "--format", help="text or json (the receipt)"),
 ) -> None:
     """Sign (if a draft) and submit a record; print its receipt."""
+    from accordwatch.log.envelope import Submission
+
     doc = read_document(file)
     if _is_signed(doc):
         if as_party:
@@ -136,6 +135,9 @@ def envelope_verify(
     log: Path = typer.Option(None, "--log", help="An exported log to take the key from"),
 ) -> None:
     """Check an envelope's form, signature and commitment without the database."""
+    from accordwatch.log.envelope import Submission
+    from accordwatch.log.keys import SigningKey
+
     submission = Submission.from_json(read_document(file), where=str(file))
     env = submission.envelope
     submission.check_opening(where=str(file))
@@ -162,6 +164,11 @@ def envelope_verify(
 
 def _registry_from(path: Path) -> Registry:
     """Parties and keys as an exported log holds them, after auditing it."""
+    from accordwatch.catalog import CATALOG
+    from accordwatch.log.audit import audit
+    from accordwatch.log.export import read_export
+    from accordwatch.log.note import Verifier
+
     header, entries = read_export(path)
     return audit(
         entries, header.checkpoints, Verifier.parse(header.log_key), catalog=CATALOG
@@ -176,6 +183,12 @@ def receipt_verify(
     envelope: Path = typer.Option(None, "--envelope", help="The envelope the receipt is for"),
 ) -> None:
     """Check a receipt offline: checkpoint signature, inclusion proof, and the entry itself."""
+    from accordwatch.log.envelope import Submission
+    from accordwatch.log.export import read_export
+    from accordwatch.log.merkle import leaf_hash
+    from accordwatch.log.note import Verifier
+    from accordwatch.log.receipt import Receipt
+
     receipt = Receipt.from_json(read_document(file), where=str(file))
     if not log_key and not log:
         raise InputError("give the log's key (--log-key) or an exported log (--log)")

@@ -6,23 +6,27 @@ A token is printed once, when issued; the database keeps only its SHA-256.
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
 from accordwatch.cli.context import console, print_json, workspace
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.log.records import Role
-from accordwatch.service.token_store import TokenStore
-from accordwatch.service.tokens import TOKEN_BYTES, Grant, check_role, expiry, make_token
-from accordwatch.store.ledger import Ledger
 from accordwatch.timeutil import utc_now
+
+if TYPE_CHECKING:
+    from accordwatch.service.tokens import Grant
+    from accordwatch.store.ledger import Ledger
 
 token_app = typer.Typer(help="Bearer tokens of the web service.", no_args_is_help=True)
 
 
 def issue_token(ledger: Ledger, party: str, role: str, expires: str) -> tuple[str, Grant]:
     """Issue a token for a registered party in its registered role; only its hash is stored."""
+    from accordwatch.log.records import Role
+    from accordwatch.service.token_store import TokenStore
+    from accordwatch.service.tokens import TOKEN_BYTES, check_role, expiry, make_token
+
     record = ledger.registry().parties.get(party)
     if record is None:
         raise NotFoundError(f"unknown party {party!r}")
@@ -53,6 +57,8 @@ def issue(
 @token_app.command("revoke")
 def revoke(token_id: str = typer.Argument(..., help="The token's id (from token list)")) -> None:
     """Revoke a token: requests bearing it are refused from now on."""
+    from accordwatch.service.token_store import TokenStore
+
     if not token_id or len(token_id) > 16:
         raise InputError(f"malformed token id {token_id!r}")
     ledger = workspace().ledger()
@@ -63,6 +69,10 @@ def revoke(token_id: str = typer.Argument(..., help="The token's id (from token 
 @token_app.command("list")
 def list_tokens(fmt: str = typer.Option("table", "--format", help="table or json")) -> None:
     """Tokens issued: id, party, role, issued, expires, state (never the token itself)."""
+    from rich.table import Table
+
+    from accordwatch.service.token_store import TokenStore
+
     if fmt not in ("table", "json"):
         raise InputError(f"--format must be one of table, json, not {fmt!r}")
     ledger = workspace().ledger()

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from accordwatch.compliance.responses import ResponseKind
 from accordwatch.log.records import Name, Payload, RecordType, Role
 
 
@@ -50,17 +51,6 @@ class EventRecord(Payload):
         if content_digest(self.source.content) != self.source.digest:
             raise ValueError("source.digest does not match the source row's content")
         return self
-
-
-ResponseKind = Literal[
-    "sc-resolution",
-    "sc-statement",
-    "sanctions-designation",
-    "resumed-exercise",
-    "diplomatic-protest",
-    "other",
-    "none-decided",
-]
 
 
 class ResponseRecord(Payload):

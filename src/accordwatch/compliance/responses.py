@@ -20,13 +20,26 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
-from accordwatch.compliance.records import ResponseKind
-from accordwatch.compliance.violations import Violation
 from accordwatch.errors import InputError, NotFoundError
 
+if TYPE_CHECKING:
+    # Only annotations name it: the command line reads this module's constants at start-up.
+    from accordwatch.compliance.violations import Violation
+
 DEFAULT_WINDOW_DAYS = 90
+
+#: what followed violations, as a `response` record names it
+ResponseKind = Literal[
+    "sc-resolution",
+    "sc-statement",
+    "sanctions-designation",
+    "resumed-exercise",
+    "diplomatic-protest",
+    "other",
+    "none-decided",
+]
 
 _NAMES = {
     "sc-resolution": "Security Council resolution",

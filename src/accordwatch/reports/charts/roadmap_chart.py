@@ -13,14 +13,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display, no network: files only
-
-import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
-from matplotlib.lines import Line2D
-
 from accordwatch.roadmap.accord import Accord
 from accordwatch.roadmap.history import RoadmapRecord, Signature
 from accordwatch.roadmap.status import Status
@@ -47,6 +39,15 @@ def _accord(records: Sequence[RoadmapRecord], status: Status) -> Accord:
 
 def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) -> list[Path]:
     """Write `roadmap-<accord>-<date>.png` and `.svg` into `out`; return the paths."""
+    # matplotlib is imported when a chart is drawn: importing this module stays light.
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display, no network: files only
+
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
     if status.in_force is None or status.accord_id is None:
         from accordwatch.errors import InputError
 
