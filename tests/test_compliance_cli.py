@@ -14,6 +14,7 @@ from accordwatch.compliance.obligations import builtin_obligations
 from accordwatch.compliance.violations import evaluate
 from accordwatch.sources.appending import Signer
 from accordwatch.sources.compliance import append_events, compliance_records
+from accordwatch.sources.snapshot import Snapshot
 from accordwatch.workspace import Workspace
 from tests.conftest import SHARED
 from tests.helpers import Log
@@ -66,7 +67,7 @@ def test_import_evaluate_respond_report(
     )
     run(ws, "events", "import", str(corrected), "--format", "cns", "--as", "cns")
     assert "0 new event(s), 1 correction(s), 338 already" in capsys.readouterr().out
-    records = compliance_records(ws.ledger())
+    records = compliance_records(Snapshot.latest(ws.ledger()))
     assert len(records.events) == 340
     now = current_events(records.events, date.today())
     assert len(now.events) == 339 and now.superseded == 1
@@ -285,7 +286,7 @@ def test_append_events_in_batches_and_read_back(workspace: Workspace) -> None:
         log.ledger, [r.payload for r in parsed.rows], signer=Signer("monitor", key), batch=100
     )
     assert added == 339
-    records = compliance_records(log.ledger)
+    records = compliance_records(Snapshot.latest(log.ledger))
     assert [e.event.event_id for e in records.events[:2]] == ["cns:1", "cns:2"]
     assert {e.party for e in records.events} == {"monitor"}
     events = current_events(records.events, date(2026, 1, 2)).events

@@ -26,6 +26,7 @@ from accordwatch.sources.declarations import (
     reader_for,
     signed_accord,
 )
+from accordwatch.sources.snapshot import Snapshot
 from accordwatch.workspace import Workspace
 from tests.helpers import Log
 from tests.test_declaration_check import example_doc
@@ -97,10 +98,10 @@ def test_confidential_declaration_readable_only_by_those_allowed(log: Log) -> No
     with pytest.raises(VerificationError, match="does not match the commitment"):
         open_record(CATALOG, envelope, forged, reader_for(log.ledger, "iaea"), where="test")
     # Through the store: listed for everyone, opened for the allowed.
-    [hidden] = logged_declarations(log.ledger, reader_for(log.ledger, "usa"))
+    [hidden] = logged_declarations(Snapshot.latest(log.ledger), reader_for(log.ledger, "usa"))
     assert hidden.declaration is None and hidden.confidential
     assert "usa (party) may not read it" in hidden.unreadable
-    [shown] = logged_declarations(log.ledger, reader_for(log.ledger, "iaea"))
+    [shown] = logged_declarations(Snapshot.latest(log.ledger), reader_for(log.ledger, "iaea"))
     assert shown.declaration is not None and shown.declaration.id == "dprk-nuclear-2020-12"
 
 
@@ -129,20 +130,28 @@ def test_corrections_keep_both_and_review_reads_the_log(log: Log) -> None:
     first = log.submit("dprk", "declaration", _payload("dprk-nuclear"), confidential=True)
     fixed = log.submit("dprk", "declaration", _payload("dprk-nuclear-corrected"), confidential=True)
     log.submit("dprk", "declaration", _payload("dprk-missile"), confidential=True)
-    logged = logged_declarations(log.ledger, reader_for(log.ledger, "iaea"))
+    logged = logged_declarations(Snapshot.latest(log.ledger), reader_for(log.ledger, "iaea"))
     assert [i.index for i in logged] == [first.index, fixed.index, fixed.index + 1]
     assert find_declaration(logged, "dprk-nuclear-2020-12").index == first.index
     assert find_declaration(logged, str(fixed.index)).declaration is not None
     target = find_declaration(logged, "dprk-nuclear-2020-12").filed()
-    result = review(target, readable(logged), accord=signed_accord(log.ledger, "dprk-roadmap"))
+    result = review(
+        target, readable(logged), accord=signed_accord(Snapshot.latest(log.ledger), "dprk-roadmap")
+    )
     assert result.ok and result.superseded_by == fixed.index
     missile = find_declaration(logged, "dprk-missile-2021-03").filed()
-    assert review(missile, readable(logged), accord=signed_accord(log.ledger, "dprk-roadmap")).ok
-    mentions, hidden = item_mentions(log.ledger, "KP-H15-0001", reader_for(log.ledger, "iaea"))
+    assert review(
+        missile, readable(logged), accord=signed_accord(Snapshot.latest(log.ledger), "dprk-roadmap")
+    ).ok
+    mentions, hidden = item_mentions(
+        Snapshot.latest(log.ledger), "KP-H15-0001", reader_for(log.ledger, "iaea")
+    )
     assert hidden == 0
     assert [m.index for m in mentions] == [fixed.index + 1]
     assert "type Hwasong-15, status stored, location kanggye" in mentions[0].text
-    mentions, hidden = item_mentions(log.ledger, "KP-H15-0001", reader_for(log.ledger, "usa"))
+    mentions, hidden = item_mentions(
+        Snapshot.latest(log.ledger), "KP-H15-0001", reader_for(log.ledger, "usa")
+    )
     assert mentions == [] and hidden == 3
 
 
@@ -193,7 +202,7 @@ def test_logged_launches_of_undeclared_types_and_sites_are_findings(log: Log) ->
         ]
     ):
         log.submit("monitor", "event", _launch(n, on, missile, site))
-    launches = observed_launches(log.ledger)
+    launches = observed_launches(Snapshot.latest(log.ledger))
     assert [x.missile for x in launches] == [
         "Pukguksong-1",
         "Hwasong-15",
@@ -212,7 +221,9 @@ def test_logged_launches_of_undeclared_types_and_sites_are_findings(log: Log) ->
 def test_item_history_finds_the_item_in_any_record(log: Log) -> None:
     log.submit("dprk", "declaration", _payload("dprk-missile"), confidential=True)
     log.statement("iaea", "KP-H15-0001")
-    mentions, hidden = item_mentions(log.ledger, "kp-h15-0001", reader_for(log.ledger, "iaea"))
+    mentions, hidden = item_mentions(
+        Snapshot.latest(log.ledger), "kp-h15-0001", reader_for(log.ledger, "iaea")
+    )
     assert [(m.record_type, m.party) for m in mentions] == [
         ("declaration", "dprk"),
         ("statement", "iaea"),

@@ -15,6 +15,7 @@ from accordwatch.roadmap.accord_check import check_file
 from accordwatch.roadmap.scenario import parse_scenario, scenario_submissions
 from accordwatch.roadmap.status import FindingKind, Status, evaluate
 from accordwatch.sources.roadmap import roadmap_records
+from accordwatch.sources.snapshot import Snapshot
 from accordwatch.workspace import Workspace
 from tests.helpers import Log
 
@@ -39,7 +40,7 @@ def history(workspace: Workspace) -> Log:
 
 
 def _as_of(log: Log, day: str) -> Status:
-    return evaluate(roadmap_records(log.ledger), date.fromisoformat(day))
+    return evaluate(roadmap_records(Snapshot.latest(log.ledger)), date.fromisoformat(day))
 
 
 def _kinds(status: Status, kind: FindingKind) -> set[tuple[str | None, str | None]]:

@@ -106,10 +106,11 @@ def accord_sign(
 def _signature_state(ledger: Ledger, accord: Accord) -> None:
     from accordwatch.roadmap.history import Signature
     from accordwatch.sources.roadmap import roadmap_records
+    from accordwatch.sources.snapshot import Snapshot
 
     signed = {
         r.party
-        for r in roadmap_records(ledger)
+        for r in roadmap_records(Snapshot.latest(ledger))
         if isinstance(r, Signature) and r.accord.digest() == accord.digest()
     }
     missing = [p.id for p in accord.parties if p.id not in signed]
@@ -144,8 +145,9 @@ def accord_list() -> None:
     from accordwatch.roadmap.history import Signature
     from accordwatch.roadmap.status import evaluate
     from accordwatch.sources.roadmap import roadmap_records
+    from accordwatch.sources.snapshot import Snapshot
 
-    records = roadmap_records(workspace().ledger())
+    records = roadmap_records(Snapshot.latest(workspace().ledger()))
     status_by_id: dict[str, Status] = {}
     for accord_id in sorted({r.accord.id for r in records if isinstance(r, Signature)}):
         status_by_id[accord_id] = evaluate(records, utc_now().date(), accord_id)
@@ -164,8 +166,9 @@ def accord_list() -> None:
 def _accord_id(ledger: Ledger, accord_id: str | None) -> tuple[str, Accord]:
     from accordwatch.roadmap.history import Signature
     from accordwatch.sources.roadmap import roadmap_records
+    from accordwatch.sources.snapshot import Snapshot
 
-    signatures = [r for r in roadmap_records(ledger) if isinstance(r, Signature)]
+    signatures = [r for r in roadmap_records(Snapshot.latest(ledger)) if isinstance(r, Signature)]
     if accord_id is None:
         ids = sorted({s.accord.id for s in signatures})
         if not ids:
@@ -261,12 +264,13 @@ def status(
     """Where every step stands as of a date, per party, findings and the balance."""
     from accordwatch.roadmap.status import evaluate
     from accordwatch.sources.roadmap import roadmap_records
+    from accordwatch.sources.snapshot import Snapshot
 
     if fmt not in ("table", "json"):
         raise InputError(f"--format must be table or json, not {fmt!r}")
     day: date = parse_date(as_of, where="--as-of") if as_of else utc_now().date()
     ledger = workspace().ledger()
-    records = roadmap_records(ledger)
+    records = roadmap_records(Snapshot.latest(ledger))
     try:
         result = evaluate(records, day, accord)
     except ValueError as exc:

@@ -57,12 +57,13 @@ def import_reports(
     from accordwatch.log.envelope import seal
     from accordwatch.safeguards.accountancy import KIND_OF, effective
     from accordwatch.sources.safeguards import accountancy_records
+    from accordwatch.sources.snapshot import Snapshot
 
     kinds = {kind: f"accountancy.{kind}" for kind in KIND_OF.values()}
     raw, default_mba = _reports_of(read_document(file), str(file))
     ws = workspace()
     ledger = ws.ledger()
-    state = effective(accountancy_records(ledger))
+    state = effective(accountancy_records(Snapshot.latest(ledger)))
     planned: dict[tuple[str, str, str], int | None] = {}
     payloads: list[tuple[str, dict[str, Any]]] = []
     for n, item in enumerate(raw):
@@ -156,9 +157,10 @@ def show(
 
     from accordwatch.safeguards.accountancy import effective
     from accordwatch.sources.safeguards import accountancy_records
+    from accordwatch.sources.snapshot import Snapshot
 
     check_format(fmt)
-    state = effective(accountancy_records(workspace().ledger()))
+    state = effective(accountancy_records(Snapshot.latest(workspace().ledger())))
     rows: list[dict[str, Any]] = []
     for key, revisions in state.history.items():
         if mba is not None and key[1] != mba:
@@ -238,6 +240,7 @@ def balance(
     from accordwatch.safeguards.material_balance import Settings
     from accordwatch.safeguards.materials import Material
     from accordwatch.sources.safeguards import accountancy_records
+    from accordwatch.sources.snapshot import Snapshot
 
     check_format(fmt)
     chosen = None
@@ -250,7 +253,7 @@ def balance(
         settings = Settings(k=k, K=k_ref, h=h)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    state = effective(accountancy_records(workspace().ledger()))
+    state = effective(accountancy_records(Snapshot.latest(workspace().ledger())))
     evaluated = evaluate_balance(
         state, mba, table=method_table(methods, mba), settings=settings, material=chosen
     )

@@ -62,8 +62,9 @@ def _evaluate(
     ledger: Ledger, as_of: date, files: list[Path] | None
 ) -> tuple[Evaluation, int, list[Response]]:
     from accordwatch.sources.compliance import evaluate_log
+    from accordwatch.sources.snapshot import Snapshot
 
-    found = evaluate_log(ledger, as_of, *_files(files))
+    found = evaluate_log(Snapshot.latest(ledger), as_of, *_files(files))
     return found.evaluation, found.superseded, found.responses
 
 
@@ -85,6 +86,7 @@ def events_import(
     from accordwatch.compliance.event_files import FORMATS, checked, parse_events, plan_import
     from accordwatch.sources.appending import Signer
     from accordwatch.sources.compliance import append_events, compliance_records
+    from accordwatch.sources.snapshot import Snapshot
 
     _choice(fmt, FORMATS, "--format")
     try:
@@ -100,7 +102,7 @@ def events_import(
     ws = workspace()
     ledger = ws.ledger()
     key = signing_key(ws, ledger.registry(), as_party, key_file)
-    plan = plan_import(parsed.rows, compliance_records(ledger).known_rows())
+    plan = plan_import(parsed.rows, compliance_records(Snapshot.latest(ledger)).known_rows())
     payloads = plan.payloads
     if payloads:
         with console.status(f"signing and appending {len(payloads)} event(s)"):
@@ -132,10 +134,11 @@ def events_list(
 
     from accordwatch.compliance.events import current_events
     from accordwatch.sources.compliance import compliance_records
+    from accordwatch.sources.snapshot import Snapshot
 
     _choice(fmt, ("table", "json"), "--format")
     day = _day(as_of, "--as-of")
-    current = current_events(compliance_records(workspace().ledger()).events, day)
+    current = current_events(compliance_records(Snapshot.latest(workspace().ledger())).events, day)
     shown = [e for e in current.events if year is None or e.on.year == year]
     if fmt == "json":
         print_json(
@@ -307,6 +310,7 @@ def compliance_obligations(
 
     from accordwatch.roadmap.obligations import obligations_as_of
     from accordwatch.sources.compliance import log_obligations
+    from accordwatch.sources.snapshot import Snapshot
 
     _choice(fmt, ("table", "json"), "--format")
     day = _day(as_of, "--as-of")
@@ -319,7 +323,7 @@ def compliance_obligations(
         )
         loaded = obligations_as_of((), day, *files)
     else:
-        loaded = log_obligations(ws.ledger(), day, *files)
+        loaded = log_obligations(Snapshot.latest(ws.ledger()), day, *files)
     if fmt == "json":
         print_json([o.to_json() for o in loaded.obligations])
         return
@@ -389,9 +393,10 @@ def response_list(fmt: str = typer.Option("table", "--format", help="table or js
     from rich.table import Table
 
     from accordwatch.sources.compliance import compliance_records
+    from accordwatch.sources.snapshot import Snapshot
 
     _choice(fmt, ("table", "json"), "--format")
-    responses = compliance_records(workspace().ledger()).responses
+    responses = compliance_records(Snapshot.latest(workspace().ledger())).responses
     if fmt == "json":
         print_json([{**r.to_json(), "to": list(r.to)} for r in responses])
         return

@@ -113,12 +113,13 @@ def open_log(
     whoever reads confidential content must hold the reader's key.
     """
     from accordwatch.sources.declarations import logged_declarations, reader_for
+    from accordwatch.sources.snapshot import Snapshot
 
     ws = workspace()
     ledger = ws.ledger()
     if as_party is not None:
         signing_key(ws, ledger.registry(), as_party, key_file)
-    return ws, ledger, logged_declarations(ledger, reader_for(ledger, as_party))
+    return ws, ledger, logged_declarations(Snapshot.latest(ledger), reader_for(ledger, as_party))
 
 
 def require_readable(item: LoggedDeclaration, as_party: str | None) -> Declaration:

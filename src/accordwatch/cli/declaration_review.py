@@ -114,6 +114,7 @@ def _review(
 ) -> tuple[Review, Locate]:
     from accordwatch.declarations.review import review
     from accordwatch.sources.declarations import observed_launches, readable, signed_accord
+    from accordwatch.sources.snapshot import Snapshot
 
     logged: list[LoggedDeclaration] | None = None
     ledger = None
@@ -124,14 +125,15 @@ def _review(
             raise
     target, locate = _resolve(ref, logged, as_party)
     d = target.declaration
+    log = Snapshot.latest(ledger) if ledger is not None else None
     accord: Accord | None
     if accord_file is not None:
         accord = _accord_file(accord_file)
         if accord.id != d.accord:
             raise InputError(f"the declaration is for accord {d.accord}, not {accord.id}")
     else:
-        accord = signed_accord(ledger, d.accord) if ledger is not None else None
-    launches = observed_launches(ledger) if ledger is not None else []
+        accord = signed_accord(log, d.accord) if log is not None else None
+    launches = observed_launches(log) if log is not None else []
     others = readable([i for i in logged or [] if i.party == d.party])
     result = review(target, others, accord=accord, launches=launches, with_log=ledger is not None)
     return result, locate
@@ -204,6 +206,7 @@ def history(
     from rich.table import Table
 
     from accordwatch.sources.declarations import item_mentions, reader_for
+    from accordwatch.sources.snapshot import Snapshot
 
     if fmt not in ("table", "json"):
         raise InputError(f"--format must be table or json, not {fmt!r}")
@@ -211,7 +214,7 @@ def history(
     ledger = ws.ledger()
     if as_party is not None:
         signing_key(ws, ledger.registry(), as_party, key_file)
-    mentions, hidden = item_mentions(ledger, uid, reader_for(ledger, as_party))
+    mentions, hidden = item_mentions(Snapshot.latest(ledger), uid, reader_for(ledger, as_party))
     if fmt == "json":
         print_json(
             {"uid": uid, "mentions": [m.to_json() for m in mentions], "not_searched": hidden}

@@ -60,11 +60,12 @@ def _declared(
     from accordwatch.safeguards.accountancy import effective
     from accordwatch.safeguards.declared_items import from_document, from_listing
     from accordwatch.sources.safeguards import accountancy_records
+    from accordwatch.sources.snapshot import Snapshot
 
     if file is not None:
         items = from_document(read_document(file), where=str(file))
         return items, f"declared-items file {file.name}"
-    return from_listing(effective(accountancy_records(ledger)), mba, on)
+    return from_listing(effective(accountancy_records(Snapshot.latest(ledger))), mba, on)
 
 
 def _strata(items: list[DeclaredItem], mba: str) -> dict[str, list[DeclaredItem]]:
@@ -186,8 +187,9 @@ def _print_plan(logged: LoggedPlan, chosen: dict[str, list[str]]) -> None:
 
 def _plan(ledger: Ledger, entry: int) -> tuple[LoggedPlan, list[LoggedInspection]]:
     from accordwatch.sources.safeguards import inspection_records
+    from accordwatch.sources.snapshot import Snapshot
 
-    plans, reports = inspection_records(ledger)
+    plans, reports = inspection_records(Snapshot.latest(ledger))
     logged = plans.get(entry)
     if logged is None:
         raise NotFoundError(f"log entry {entry} is not an inspection plan")

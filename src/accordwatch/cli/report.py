@@ -27,18 +27,20 @@ def report(
     from accordwatch.roadmap import status as roadmap
     from accordwatch.sources.compliance import evaluate_log
     from accordwatch.sources.roadmap import roadmap_records
+    from accordwatch.sources.snapshot import Snapshot
 
     if fmt not in (*FORMATS, "pdf"):
         raise InputError(f"--format must be one of {', '.join(FORMATS)}, pdf, not {fmt!r}")
     day = parse_date(as_of, where="--as-of") if as_of else utc_now().date()
     ledger = workspace().ledger()
+    log = Snapshot.latest(ledger)
 
-    records = roadmap_records(ledger)
+    records = roadmap_records(log)
     try:
         status = roadmap.evaluate(records, day, accord)
     except ValueError as exc:
         raise InputError(str(exc), where="--accord") from exc
-    found = evaluate_log(ledger, day)
+    found = evaluate_log(log, day)
     responses = found.responses
     compliance = build_report(
         found.evaluation,
@@ -48,8 +50,8 @@ def report(
         window=DEFAULT_WINDOW_DAYS,
         superseded=found.superseded,
     )
-    # Read after the records: the log only grows, so this checkpoint covers all of them.
-    note = ledger.latest_checkpoint()
+    # The checkpoint every record above was read at.
+    note = log.checkpoint
     cp = Checkpoint.open(note, ledger.signer.verifier)
 
     out.mkdir(parents=True, exist_ok=True)

@@ -26,8 +26,8 @@ from accordwatch.compliance.responses import Response, responses_as_of
 from accordwatch.compliance.violations import Evaluation, evaluate
 from accordwatch.roadmap.obligations import obligations_as_of
 from accordwatch.sources.appending import Signer, sign_and_append
-from accordwatch.sources.payloads import logged_payloads
 from accordwatch.sources.roadmap import roadmap_records
+from accordwatch.sources.snapshot import Snapshot
 from accordwatch.store.ledger import Ledger
 
 COMPLIANCE_TYPES = ("event", "response")
@@ -69,10 +69,10 @@ def event_from(index: int, payload: EventRecord) -> Event:
     )
 
 
-def compliance_records(ledger: Ledger) -> ComplianceRecords:
+def compliance_records(log: Snapshot) -> ComplianceRecords:
     """Every event and response in the log, in log order."""
     out = ComplianceRecords()
-    for logged in logged_payloads(ledger, COMPLIANCE_TYPES):
+    for logged in log.payloads(COMPLIANCE_TYPES):
         index, time, party, payload = logged.index, logged.time, logged.party, logged.payload
         if isinstance(payload, EventRecord):
             out.events.append(
@@ -106,16 +106,16 @@ class LogEvaluation:
     responses: list[Response]
 
 
-def log_obligations(ledger: Ledger, as_of: date, *more: Obligations) -> Obligations:
+def log_obligations(log: Snapshot, as_of: date, *more: Obligations) -> Obligations:
     """The obligations that apply as of `as_of`: resolutions, accords in force, then `more`."""
-    return obligations_as_of(roadmap_records(ledger), as_of, *more)
+    return obligations_as_of(roadmap_records(log), as_of, *more)
 
 
-def evaluate_log(ledger: Ledger, as_of: date, *more: Obligations) -> LogEvaluation:
+def evaluate_log(log: Snapshot, as_of: date, *more: Obligations) -> LogEvaluation:
     """The log's current events as of `as_of` against the obligations that apply then."""
-    records = compliance_records(ledger)
+    records = compliance_records(log)
     current = current_events(records.events, as_of)
-    evaluation = evaluate(current.events, log_obligations(ledger, as_of, *more), as_of)
+    evaluation = evaluate(current.events, log_obligations(log, as_of, *more), as_of)
     return LogEvaluation(evaluation, current.superseded, responses_as_of(records.responses, as_of))
 
 

@@ -24,8 +24,8 @@ from accordwatch.log.access import Reader, open_record
 from accordwatch.log.records import Role
 from accordwatch.roadmap.accord import Accord
 from accordwatch.roadmap.history import Signature
-from accordwatch.sources.payloads import logged_rows
 from accordwatch.sources.roadmap import roadmap_records
+from accordwatch.sources.snapshot import Snapshot
 from accordwatch.store.ledger import Ledger
 
 LAUNCH_TYPES = ("missile_launch", "satellite_launch", "unclassified_launch")
@@ -58,10 +58,10 @@ def reader_for(ledger: Ledger, party: str | None) -> Reader | None:
     return Reader(party, Role(record.role))
 
 
-def logged_declarations(ledger: Ledger, reader: Reader | None) -> list[LoggedDeclaration]:
+def logged_declarations(log: Snapshot, reader: Reader | None) -> list[LoggedDeclaration]:
     """Every declaration in the log, in log order, opened where `reader` may read it."""
     out = []
-    for index, envelope, opening in logged_rows(ledger, ("declaration",)):
+    for index, envelope, opening in log.rows(("declaration",)):
         where = f"log entry {index}"
         declaration = None
         unreadable = ""
@@ -104,24 +104,24 @@ def readable(logged: Sequence[LoggedDeclaration]) -> list[Filed]:
     return [i.filed() for i in logged if i.declaration is not None]
 
 
-def signed_accord(ledger: Ledger, accord_id: str | None) -> Accord | None:
+def signed_accord(log: Snapshot, accord_id: str | None) -> Accord | None:
     """The latest signed version of an accord in the log, if any."""
     if accord_id is None:
         return None
     versions = [
         r.accord
-        for r in roadmap_records(ledger)
+        for r in roadmap_records(log)
         if isinstance(r, Signature) and r.accord.id == accord_id
     ]
     return versions[-1] if versions else None
 
 
-def observed_launches(ledger: Ledger) -> list[ObservedLaunch]:
+def observed_launches(log: Snapshot) -> list[ObservedLaunch]:
     """The launches among the logged events (the current version of each source row)."""
     from accordwatch.compliance.events import current_events
     from accordwatch.sources.compliance import compliance_records
 
-    events = current_events(compliance_records(ledger).events, date.max).events
+    events = current_events(compliance_records(log).events, date.max).events
     out = []
     for event in events:
         if event.type not in LAUNCH_TYPES:
@@ -139,7 +139,7 @@ def observed_launches(ledger: Ledger) -> list[ObservedLaunch]:
     return out
 
 
-def item_mentions(ledger: Ledger, uid: str, reader: Reader | None) -> tuple[list[Mention], int]:
+def item_mentions(log: Snapshot, uid: str, reader: Reader | None) -> tuple[list[Mention], int]:
     """Every entry whose content (as far as the reader may read) names `uid`.
 
     Returns the mentions and the number of confidential entries the reader
@@ -149,7 +149,7 @@ def item_mentions(ledger: Ledger, uid: str, reader: Reader | None) -> tuple[list
         raise InputError("give the unique identifier of an item")
     found: list[Mention] = []
     hidden = 0
-    for index, envelope, opening in logged_rows(ledger):
+    for index, envelope, opening in log.rows():
         where = f"log entry {index}"
         try:
             payload = open_record(CATALOG, envelope, opening, reader, where=where)

@@ -5,7 +5,9 @@ parses each envelope, takes the public payload or, for a confidential entry,
 the stored opening (the operator's view; what a reader may see is decided by
 the callers that serve readers), and validates it with its record type.
 `logged_rows` gives the envelopes and stored openings themselves, for the
-callers that open each entry for one reader (`declaration_access.open_record`).
+callers that open each entry for one reader (`log.access.open_record`). Views
+read them through a `sources.snapshot.Snapshot`, which bounds both by one
+signed checkpoint.
 """
 
 from __future__ import annotations
@@ -35,15 +37,19 @@ class LoggedPayload:
     payload: Payload
 
 
-def logged_payloads(ledger: Ledger, types: tuple[str, ...]) -> Iterator[LoggedPayload]:
-    """Entries of `types`, in log order, with their parsed payloads."""
+def logged_payloads(
+    ledger: Ledger, types: tuple[str, ...], *, below: int | None = None
+) -> Iterator[LoggedPayload]:
+    """Entries of `types` (with an index below `below`), in log order, with their payloads."""
+    query = (
+        select(entries.c.idx, entries.c.envelope, openings.c.payload)
+        .select_from(entries.outerjoin(openings, openings.c.idx == entries.c.idx))
+        .where(entries.c.record_type.in_(types))
+    )
+    if below is not None:
+        query = query.where(entries.c.idx < below)
     with storage_errors(ledger.url), ledger.engine.connect() as conn:
-        rows = conn.execute(
-            select(entries.c.idx, entries.c.envelope, openings.c.payload)
-            .select_from(entries.outerjoin(openings, openings.c.idx == entries.c.idx))
-            .where(entries.c.record_type.in_(types))
-            .order_by(entries.c.idx)
-        ).all()
+        rows = conn.execute(query.order_by(entries.c.idx)).all()
     for index, raw, opened in rows:
         where = f"entry {index}"
         env = parse_json(bytes(raw), where=where)
@@ -57,9 +63,13 @@ def logged_payloads(ledger: Ledger, types: tuple[str, ...]) -> Iterator[LoggedPa
 
 
 def logged_rows(
-    ledger: Ledger, types: Sequence[str] | None = None, *, chunk: int = 2000
+    ledger: Ledger,
+    types: Sequence[str] | None = None,
+    *,
+    below: int | None = None,
+    chunk: int = 2000,
 ) -> Iterator[tuple[int, Envelope, Opening | None]]:
-    """Entries (of some record types) with their stored openings, in log order, by chunks."""
+    """Entries (of some record types, below `below`) with their stored openings, by chunks."""
     after = -1
     while True:
         query = (
@@ -69,6 +79,8 @@ def logged_rows(
         )
         if types is not None:
             query = query.where(entries.c.record_type.in_(types))
+        if below is not None:
+            query = query.where(entries.c.idx < below)
         with storage_errors(ledger.url), ledger.engine.connect() as conn:
             rows = conn.execute(query.order_by(entries.c.idx).limit(chunk)).all()
         if not rows:

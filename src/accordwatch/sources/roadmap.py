@@ -5,17 +5,16 @@ from __future__ import annotations
 from accordwatch.roadmap.accord import Accord
 from accordwatch.roadmap.history import Report, RoadmapRecord, Signature, VerificationResult
 from accordwatch.roadmap.records import AccordSignature, StepReport, StepVerification
-from accordwatch.sources.payloads import logged_payloads
-from accordwatch.store.ledger import Ledger
+from accordwatch.sources.snapshot import Snapshot
 
 ROADMAP_TYPES = ("accord.signature", "step.report", "step.verification")
 
 
-def roadmap_records(ledger: Ledger) -> list[RoadmapRecord]:
+def roadmap_records(log: Snapshot) -> list[RoadmapRecord]:
     """Every signature, step report and verification result in the log, in log order."""
     accords: dict[str, Accord] = {}
     out: list[RoadmapRecord] = []
-    for e in logged_payloads(ledger, ROADMAP_TYPES):
+    for e in log.payloads(ROADMAP_TYPES):
         payload = e.payload
         if isinstance(payload, AccordSignature):
             accord = accords.get(payload.digest)

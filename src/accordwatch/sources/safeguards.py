@@ -12,7 +12,7 @@ from that view rests on nothing the reader may not read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,8 @@ from accordwatch.log.records import Payload
 from accordwatch.safeguards.accountancy import Logged, Report
 from accordwatch.safeguards.inspection import InspectionPlanBody, InspectionReportBody
 from accordwatch.safeguards.sampling import draw, seed_from_checkpoint
-from accordwatch.sources.payloads import LoggedPayload, logged_payloads, logged_rows
+from accordwatch.sources.payloads import LoggedPayload
+from accordwatch.sources.snapshot import Snapshot
 from accordwatch.store.ledger import Ledger
 from accordwatch.timeutil import format_time
 
@@ -106,25 +107,25 @@ class Records:
         return sum(1 for f in self.filed if f.record_type in wanted and not f.readable)
 
 
-def _collect(entries: Iterator[LoggedPayload]) -> Records:
+def _collect(entries: Iterable[LoggedPayload]) -> Records:
     out = Records()
     for entry in entries:
         out.add(entry)
     return out
 
 
-def accountancy_records(ledger: Ledger) -> list[Logged]:
+def accountancy_records(log: Snapshot) -> list[Logged]:
     """Every accountancy report in the log, in log order (corrections included)."""
-    return _collect(logged_payloads(ledger, ACCOUNTANCY_TYPES)).accountancy
+    return _collect(log.payloads(ACCOUNTANCY_TYPES)).accountancy
 
 
-def inspection_records(ledger: Ledger) -> tuple[dict[int, LoggedPlan], list[LoggedInspection]]:
+def inspection_records(log: Snapshot) -> tuple[dict[int, LoggedPlan], list[LoggedInspection]]:
     """Inspection plans by log index, and inspection reports in log order."""
-    found = _collect(logged_payloads(ledger, INSPECTION_TYPES))
+    found = _collect(log.payloads(INSPECTION_TYPES))
     return found.plans, found.inspections
 
 
-def verification_records(ledger: Ledger, reader: Reader | None) -> Records:
+def verification_records(log: Snapshot, reader: Reader | None) -> Records:
     """Every accountancy and inspection entry, opened where `reader` may read it.
 
     An entry the reader may not open (or whose stored content does not match
@@ -132,7 +133,7 @@ def verification_records(ledger: Ledger, reader: Reader | None) -> Records:
     its content goes further.
     """
     out = Records()
-    for index, envelope, opening in logged_rows(ledger, ACCOUNTANCY_TYPES + INSPECTION_TYPES):
+    for index, envelope, opening in log.rows(ACCOUNTANCY_TYPES + INSPECTION_TYPES):
         where = f"log entry {index}"
         unreadable = ""
         payload: Payload | None = None

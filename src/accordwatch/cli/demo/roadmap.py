@@ -24,6 +24,8 @@ from accordwatch.store.ledger import Ledger
 
 def run(ledger: Ledger, keys: dict[str, SigningKey], home: Path) -> None:
     """Sign the DPRK road map, replay its scripted history, and show where it stands."""
+    from accordwatch.sources.snapshot import Snapshot
+
     step("7. The road map: signed by every party, then an (illustrative) history")
     accord = check_file(example_path("dprk-roadmap")).accord
     assert accord is not None  # the shipped example is checked by the tests
@@ -35,7 +37,7 @@ def run(ledger: Ledger, keys: dict[str, SigningKey], home: Path) -> None:
         f"{len(accord.phases)} phases; {len(result.entries)} signatures, reports and "
         "verifications logged"
     )
-    records = roadmap_records(ledger)
+    records = roadmap_records(Snapshot.latest(ledger))
     for day in ("2020-02-20", "2021-03-01", "2021-12-31"):
         status = evaluate(records, date.fromisoformat(day))
         counts = ", ".join(f"{n} {k}" for k, n in status.counts.items() if n)

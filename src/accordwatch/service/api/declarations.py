@@ -35,12 +35,12 @@ def _json(d: LoggedDeclaration) -> dict[str, Any]:
 
 @router.get("", summary="Every declaration, opened where the bearer may read it")
 def list_declarations(svc: ServiceDep, reader: ReaderDep) -> list[dict[str, Any]]:
-    return [_json(d) for d in logged_declarations(svc.ledger, reader)]
+    return [_json(d) for d in logged_declarations(svc.snapshot(), reader)]
 
 
 @router.get("/{index}", summary="One declaration by log index")
 def get_declaration(index: Index, svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
-    for d in logged_declarations(svc.ledger, reader):
+    for d in logged_declarations(svc.snapshot(), reader):
         if d.index == index:
             return _json(d)
     raise NotFoundError(f"log entry {index} is not a declaration")

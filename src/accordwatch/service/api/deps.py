@@ -23,6 +23,7 @@ from accordwatch.log.access import Reader
 from accordwatch.service.committer import Committer
 from accordwatch.service.token_store import TokenStore
 from accordwatch.service.tokens import Grant
+from accordwatch.sources.snapshot import Snapshot
 from accordwatch.store.ledger import Ledger
 from accordwatch.workspace import Workspace
 
@@ -36,6 +37,10 @@ class Service:
     tokens: TokenStore
     clock: Callable[[], datetime]
     committer: Committer
+
+    def snapshot(self) -> Snapshot:
+        """The log as its latest checkpoint states it: what one request's view reads."""
+        return Snapshot.latest(self.ledger)
 
 
 def service_of(request: Request) -> Service:

@@ -20,6 +20,7 @@ from accordwatch.roadmap import status as roadmap
 from accordwatch.service.api.deps import Service, ServiceDep
 from accordwatch.sources.compliance import compliance_records, evaluate_log
 from accordwatch.sources.roadmap import roadmap_records
+from accordwatch.sources.snapshot import Snapshot
 from accordwatch.timeutil import parse_date
 
 router = APIRouter(prefix="/api", tags=["status"])
@@ -33,9 +34,9 @@ def as_of_day(svc: Service, text: str | None) -> date:
     return parse_date(text, where="as_of") if text else svc.clock().date()
 
 
-def roadmap_status(svc: Service, day: date, accord: str | None = None) -> roadmap.Status:
+def roadmap_status(log: Snapshot, day: date, accord: str | None = None) -> roadmap.Status:
     try:
-        return roadmap.evaluate(roadmap_records(svc.ledger), day, accord)
+        return roadmap.evaluate(roadmap_records(log), day, accord)
     except ValueError as exc:
         raise InputError(str(exc), where="accord") from exc
 
@@ -46,13 +47,13 @@ def get_roadmap_status(
     as_of: AsOf = None,
     accord: Annotated[str | None, Query(max_length=100)] = None,
 ) -> dict[str, Any]:
-    return roadmap_status(svc, as_of_day(svc, as_of), accord).to_json()
+    return roadmap_status(svc.snapshot(), as_of_day(svc, as_of), accord).to_json()
 
 
 @router.get("/compliance/violations", summary="Violations of obligations as of a date")
 def get_violations(svc: ServiceDep, as_of: AsOf = None) -> dict[str, Any]:
     day = as_of_day(svc, as_of)
-    evaluation = evaluate_log(svc.ledger, day).evaluation
+    evaluation = evaluate_log(svc.snapshot(), day).evaluation
     return {
         "as_of": day.isoformat(),
         "events": len(evaluation.events),
@@ -65,7 +66,7 @@ def get_violations(svc: ServiceDep, as_of: AsOf = None) -> dict[str, Any]:
 @router.get("/compliance/responses", summary="Responses to violations in the log")
 def get_responses(svc: ServiceDep, as_of: AsOf = None) -> list[dict[str, Any]]:
     day = as_of_day(svc, as_of)
-    responses = responses_as_of(compliance_records(svc.ledger).responses, day)
+    responses = responses_as_of(compliance_records(svc.snapshot()).responses, day)
     return [{**r.to_json(), "to": list(r.to)} for r in responses]
 
 
@@ -80,7 +81,7 @@ def get_compliance_report(
     if by not in UNITS:
         raise InputError(f"by must be one of {', '.join(UNITS)}, not {by!r}")
     day = as_of_day(svc, as_of)
-    found = evaluate_log(svc.ledger, day)
+    found = evaluate_log(svc.snapshot(), day)
     report = build_report(
         found.evaluation,
         found.responses,

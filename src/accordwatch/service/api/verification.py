@@ -37,6 +37,7 @@ from accordwatch.sources.safeguards import (
     selection_json,
     verification_records,
 )
+from accordwatch.sources.snapshot import Snapshot
 from accordwatch.store.ledger import Ledger
 
 router = APIRouter(prefix="/api/verification", tags=["verification"])
@@ -55,9 +56,9 @@ def _withheld_note(count: int) -> str:
     return f" ({count} accountancy report(s) are confidential to this reader)" if count else ""
 
 
-def balances(ledger: Ledger, reader: Reader | None) -> dict[str, Any]:
+def balances(log: Snapshot, reader: Reader | None) -> dict[str, Any]:
     """Every balance area's balances computed from the reports this reader may read."""
-    records = verification_records(ledger, reader)
+    records = verification_records(log, reader)
     withheld = records.withheld(ACCOUNTANCY_TYPES)
     state = effective(records.accountancy)
     table = load_package_table()
@@ -120,10 +121,10 @@ def _compared(
     return {"comparison": inspected.to_json(), "unavailable": None}
 
 
-def inspections(ledger: Ledger, reader: Reader | None) -> dict[str, Any]:
+def inspections(log: Snapshot, reader: Reader | None) -> dict[str, Any]:
     """Every inspection record; plans with their draw and reports with their comparison,
     where this reader may read them."""
-    records = verification_records(ledger, reader)
+    records = verification_records(log, reader)
     state = effective(records.accountancy)
     table = load_package_table()
     reports = {r.index: r for r in records.inspections}
@@ -138,13 +139,13 @@ def inspections(ledger: Ledger, reader: Reader | None) -> dict[str, Any]:
             plan = records.plans[filed.index]
             item["content"] = plan.plan.model_dump(mode="json")
             try:
-                item["selection"] = selection_json(plan, *selection(ledger, plan))
+                item["selection"] = selection_json(plan, *selection(log.ledger, plan))
             except AccordwatchError as exc:
                 item["unavailable"] = exc.diagnostic()
         elif filed.index in reports:
             logged = reports[filed.index]
             item["content"] = logged.report.model_dump(mode="json")
-            item.update(_compared(ledger, records, state, logged, table))
+            item.update(_compared(log.ledger, records, state, logged, table))
         items.append(item)
     return {
         "reader": _reader_json(reader),
@@ -160,7 +161,7 @@ def inspections(ledger: Ledger, reader: Reader | None) -> dict[str, Any]:
     responses=ERRORS,
 )
 def list_balances(svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
-    return balances(svc.ledger, reader)
+    return balances(svc.snapshot(), reader)
 
 
 @router.get(
@@ -169,7 +170,7 @@ def list_balances(svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
     responses=ERRORS,
 )
 def list_inspections(svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
-    return inspections(svc.ledger, reader)
+    return inspections(svc.snapshot(), reader)
 
 
 @router.get(
@@ -178,7 +179,7 @@ def list_inspections(svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
     responses={**ERRORS, 404: problem_response("Not an inspection record")},
 )
 def get_inspection(index: Index, svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
-    for item in inspections(svc.ledger, reader)["records"]:
+    for item in inspections(svc.snapshot(), reader)["records"]:
         if item["index"] == index:
             found: dict[str, Any] = item
             return found

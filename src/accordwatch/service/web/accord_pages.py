@@ -34,8 +34,9 @@ Index = Annotated[
 
 def overview(svc: Service, as_of: str | None) -> dict[str, Any]:
     day = as_of_day(svc, as_of)
-    status = roadmap_status(svc, day).to_json()
-    violations = evaluate_log(svc.ledger, day).evaluation.violations()
+    log = svc.snapshot()
+    status = roadmap_status(log, day).to_json()
+    violations = evaluate_log(log, day).evaluation.violations()
     return {
         "as_of": day.isoformat(),
         "log": log_info(svc),
@@ -64,7 +65,7 @@ def overview(svc: Service, as_of: str | None) -> dict[str, Any]:
 
 def roadmap_page(svc: Service, as_of: str | None) -> dict[str, Any]:
     day = as_of_day(svc, as_of)
-    return roadmap_status(svc, day).to_json()
+    return roadmap_status(svc.snapshot(), day).to_json()
 
 
 def explorer(svc: Service, index: int | None) -> dict[str, Any]:
@@ -91,7 +92,7 @@ def compliance_page(svc: Service, as_of: str | None) -> dict[str, Any]:
 
 
 def _compliance(svc: Service, day: date) -> tuple[Report, list[ViolationResponse]]:
-    found = evaluate_log(svc.ledger, day)
+    found = evaluate_log(svc.snapshot(), day)
     report = build_report(
         found.evaluation,
         found.responses,
@@ -136,8 +137,9 @@ def install(app: FastAPI) -> None:
     )
     def roadmap_svg(svc: ServiceDep, as_of: AsOf = None) -> Response:
         day = as_of_day(svc, as_of)
-        records = roadmap_records(svc.ledger)
-        status = roadmap_status(svc, day)
+        log = svc.snapshot()
+        records = roadmap_records(log)
+        status = roadmap_status(log, day)
         if status.in_force is None:
             raise NotFoundError(f"no accord is in force as of {day}: no chart")
         with tempfile.TemporaryDirectory() as tmp:

@@ -173,7 +173,7 @@ def _content(item: LoggedDeclaration, reader: Reader | None) -> dict[str, Any]:
 
 def declarations_page(svc: Service, reader: Reader | None, index: int | None) -> dict[str, Any]:
     """Every declaration, readable pairs' diffs, and one declaration's content if asked."""
-    logged = logged_declarations(svc.ledger, reader)
+    logged = logged_declarations(svc.snapshot(), reader)
     by_index = {item.index: item for item in logged}
     filed = readable(logged)
     links = _links(filed)

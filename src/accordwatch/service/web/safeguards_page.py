@@ -42,8 +42,9 @@ MaterialQuery = Annotated[
 
 def safeguards_page(svc: Service, reader: Reader | None) -> dict[str, Any]:
     """The balances and inspections this visitor may read, and the rest as public facts."""
-    balance_data = balances(svc.ledger, reader)
-    inspection_data = inspections(svc.ledger, reader)
+    log = svc.snapshot()
+    balance_data = balances(log, reader)
+    inspection_data = inspections(log, reader)
     withheld = [
         r for r in balance_data["records"] + inspection_data["records"] if not r["readable"]
     ]
@@ -72,7 +73,7 @@ def balance_chart(
     svc: Service, reader: Reader | None, mba: str, material: Material | None
 ) -> bytes:
     """The picture of one balance area's balances, from the reports the reader may read."""
-    records = verification_records(svc.ledger, reader)
+    records = verification_records(svc.snapshot(), reader)
     state = effective(records.accountancy)
     if mba not in mbas(state.in_force()):
         who = "without a token" if reader is None else f"as {reader.party}"
