@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from accordwatch.declarations.reading import document, parse_declaration
-from accordwatch.log.records import Role
+from accordwatch.log.roles import Role
 from accordwatch.service.api.app import create_app
 from accordwatch.service.token_store import TokenStore
 from accordwatch.service.tokens import make_token

@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accordwatch.cli import main
-from accordwatch.log.records import Role
+from accordwatch.log.roles import Role
 from accordwatch.service.api.app import create_app
 from accordwatch.service.token_store import TokenStore
 from accordwatch.service.tokens import TOKEN_BYTES, make_token

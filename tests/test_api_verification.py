@@ -24,7 +24,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from accordwatch.cli import main
-from accordwatch.log.records import Role
+from accordwatch.log.roles import Role
 from accordwatch.service.api.app import create_app
 from accordwatch.service.token_store import TokenStore
 from accordwatch.service.tokens import make_token

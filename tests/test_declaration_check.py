@@ -13,14 +13,14 @@ import yaml
 from accordwatch.declarations.base import Problem, Program
 from accordwatch.declarations.check import check_internal, checked
 from accordwatch.declarations.reading import (
-    EXAMPLES,
     DeclarationError,
     document,
-    example_path,
     json_schema,
     parse_declaration,
     parse_declaration_json,
 )
+from accordwatch.examples import DECLARATION_EXAMPLES as EXAMPLES
+from accordwatch.examples import declaration_example_path as example_path
 
 
 def example_doc(name: str) -> dict[str, Any]:

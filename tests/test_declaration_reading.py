@@ -20,10 +20,10 @@ from accordwatch.declarations.nuclear import NuclearDeclaration
 from accordwatch.declarations.reading import (
     DeclarationError,
     collector_paused,
-    example_path,
     parse_declaration,
 )
 from accordwatch.declarations.sums import line_sums
+from accordwatch.examples import declaration_example_path as example_path
 
 
 @pytest.fixture(autouse=True)

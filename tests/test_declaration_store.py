@@ -17,7 +17,7 @@ from accordwatch.examples import example_path as accord_path
 from accordwatch.log.access import Reader, may_read, open_record
 from accordwatch.log.canonical import canonical_json, parse_json
 from accordwatch.log.envelope import Envelope, Opening
-from accordwatch.log.records import Role
+from accordwatch.log.roles import Role
 from accordwatch.sources.declarations import (
     find_declaration,
     item_mentions,

@@ -19,8 +19,9 @@ from fastapi.testclient import TestClient
 
 from accordwatch.cli import main
 from accordwatch.cli.token import issue_token
-from accordwatch.declarations.reading import document, example_path, parse_declaration
-from accordwatch.log.records import Role
+from accordwatch.declarations.reading import document, parse_declaration
+from accordwatch.examples import declaration_example_path as example_path
+from accordwatch.log.roles import Role
 from accordwatch.service.api.app import create_app
 from accordwatch.service.api.deps import COOKIE, ReaderDep
 from accordwatch.service.token_store import TokenStore

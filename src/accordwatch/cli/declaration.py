@@ -29,8 +29,8 @@ from accordwatch.cli.context import (
     submit_as,
     workspace,
 )
-from accordwatch.declarations.reading import EXAMPLES
 from accordwatch.errors import AuthorityError, ConflictError, InputError, NotFoundError
+from accordwatch.examples import DECLARATION_EXAMPLES, declaration_example_path
 
 if TYPE_CHECKING:
     from accordwatch.declarations.base import Program
@@ -177,13 +177,12 @@ def template(
 
 @declaration_app.command("example")
 def example(
-    name: str = typer.Argument(..., help=f"One of: {', '.join(EXAMPLES)}"),
+    name: str = typer.Argument(..., help=f"One of: {', '.join(DECLARATION_EXAMPLES)}"),
     out: Path = typer.Option(None, "--out", "-o", help="Write here [default: stdout]"),
 ) -> None:
     """Print or copy one of the illustrative declarations shipped with accordwatch."""
-    from accordwatch.declarations.reading import example_path
 
-    emit(example_path(name).read_text("utf-8"), out, name)
+    emit(declaration_example_path(name).read_text("utf-8"), out, name)
 
 
 def _write(declaration: Declaration, out: Path) -> None:

@@ -10,7 +10,7 @@ import typer
 
 from accordwatch.cli.context import console, passphrase, print_json, submit_as, workspace
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.log.records import Role
+from accordwatch.log.roles import Role
 
 if TYPE_CHECKING:
     from accordwatch.workspace import Workspace

@@ -23,7 +23,7 @@ token_app = typer.Typer(help="Bearer tokens of the web service.", no_args_is_hel
 
 def issue_token(ledger: Ledger, party: str, role: str, expires: str) -> tuple[str, Grant]:
     """Issue a token for a registered party in its registered role; only its hash is stored."""
-    from accordwatch.log.records import Role
+    from accordwatch.log.roles import Role
     from accordwatch.service.token_store import TokenStore
     from accordwatch.service.tokens import TOKEN_BYTES, check_role, expiry, make_token
 

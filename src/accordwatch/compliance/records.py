@@ -8,7 +8,8 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from accordwatch.compliance.responses import ResponseKind
-from accordwatch.log.records import Name, Payload, RecordType, Role
+from accordwatch.log.records import Name, Payload, RecordType
+from accordwatch.log.roles import Role
 
 
 class EventSourceRow(Payload):

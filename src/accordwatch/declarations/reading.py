@@ -20,7 +20,6 @@ import gc
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,7 +29,7 @@ from accordwatch.declarations.base import FieldPath, Problem, Program, path_text
 from accordwatch.declarations.missile import MissileDeclaration
 from accordwatch.declarations.nuclear import NuclearDeclaration
 from accordwatch.documents import read_yaml
-from accordwatch.errors import InputError, NotFoundError
+from accordwatch.errors import InputError
 
 Declaration = NuclearDeclaration | MissileDeclaration
 MODELS: dict[Program, type[NuclearDeclaration] | type[MissileDeclaration]] = {
@@ -173,22 +172,3 @@ def json_schema(program: Program | None = None) -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = title
     return schema
-
-
-#: the illustrative declarations shipped with accordwatch: name -> file in accordwatch.examples
-EXAMPLES: dict[str, str] = {
-    "dprk-nuclear": "dprk-declaration-nuclear.yaml",
-    "dprk-nuclear-corrected": "dprk-declaration-nuclear-corrected.yaml",
-    "dprk-missile": "dprk-declaration-missile.yaml",
-}
-
-
-def example_path(name: str) -> Path:
-    """The file of a shipped example declaration (installed packages are plain folders)."""
-    if name not in EXAMPLES:
-        known = ", ".join(EXAMPLES)
-        raise NotFoundError(f"no example declaration named {name!r} (examples: {known})")
-    path = Path(str(files("accordwatch.examples").joinpath(EXAMPLES[name])))
-    if not path.is_file():
-        raise NotFoundError(f"example declaration {name!r} is not available as a file: {path}")
-    return path

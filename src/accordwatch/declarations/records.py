@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import model_validator
 
-from accordwatch.log.records import Payload, RecordType, Role
+from accordwatch.log.records import Payload, RecordType
+from accordwatch.log.roles import Role
 
 
 class DeclarationRecord(Payload):

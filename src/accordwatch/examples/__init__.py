@@ -7,8 +7,8 @@
 - `dprk-history.yaml`: an illustrative, scripted history of signatures,
   reports and verifications for the DPRK road map (see `accordwatch.roadmap.scenario`).
 - `dprk-declaration-*.yaml`: illustrative data declarations of the DPRK's
-  nuclear and missile programs, and a correction of the nuclear one (see
-  `accordwatch.declarations.reading.EXAMPLES`).
+  nuclear and missile programs, and a correction of the nuclear one
+  (`DECLARATION_EXAMPLES`).
 - `dprk-accountancy.yaml`, `dprk-inspection.yaml`: illustrative accountancy
   reports of a plutonium store with a planted diversion, and the results of an
   inspection of it with one planted discrepancy, for the demo.
@@ -49,4 +49,23 @@ def example_path(name: str) -> Path:
     path = Path(str(resource))
     if not path.is_file():
         raise NotFoundError(f"example accord {name!r} is not available as a file: {resource}")
+    return path
+
+
+#: the illustrative declarations shipped with accordwatch: name -> file in this package
+DECLARATION_EXAMPLES: dict[str, str] = {
+    "dprk-nuclear": "dprk-declaration-nuclear.yaml",
+    "dprk-nuclear-corrected": "dprk-declaration-nuclear-corrected.yaml",
+    "dprk-missile": "dprk-declaration-missile.yaml",
+}
+
+
+def declaration_example_path(name: str) -> Path:
+    """The file of a shipped example declaration (installed packages are plain folders)."""
+    if name not in DECLARATION_EXAMPLES:
+        known = ", ".join(DECLARATION_EXAMPLES)
+        raise NotFoundError(f"no example declaration named {name!r} (examples: {known})")
+    path = Path(str(files(__name__).joinpath(DECLARATION_EXAMPLES[name])))
+    if not path.is_file():
+        raise NotFoundError(f"example declaration {name!r} is not available as a file: {path}")
     return path

@@ -22,7 +22,8 @@ from typing import Any
 
 from accordwatch.errors import AuthorityError, NotFoundError, VerificationError
 from accordwatch.log.envelope import Envelope, Opening
-from accordwatch.log.records import Catalog, Role
+from accordwatch.log.records import Catalog
+from accordwatch.log.roles import Role
 
 
 @dataclass(frozen=True)

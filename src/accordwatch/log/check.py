@@ -30,9 +30,9 @@ from accordwatch.log.records import (
     PartyRegistration,
     Payload,
     RecordType,
-    Role,
 )
 from accordwatch.log.registry import Registry
+from accordwatch.log.roles import Role
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accordwatch.errors import InputError
+from accordwatch.log.roles import Role
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 _NAME = re.compile(NAME_PATTERN)
@@ -27,16 +27,6 @@ KEY_ID_PATTERN = r"^[0-9a-f]{16}$"
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="lower-case identifier")]
 KeyId = Annotated[str, Field(pattern=KEY_ID_PATTERN, description="16 hex digits")]
-
-
-class Role(StrEnum):
-    """What a party is in the accord, which decides what it may submit."""
-
-    REGISTRAR = "registrar"  # operates the log: registers parties and keys
-    DECLARANT = "declarant"  # the inspected state: declarations, step reports
-    INSPECTORATE = "inspectorate"  # verifies: inspections, verification results
-    PARTY = "party"  # another state party: step reports, concessions, responses
-    OBSERVER = "observer"  # reports observed events (a research centre, a monitor)
 
 
 def valid_name(name: str) -> bool:

@@ -17,8 +17,8 @@ from accordwatch.log.records import (
     KeyRevocation,
     PartyRegistration,
     Payload,
-    Role,
 )
+from accordwatch.log.roles import Role
 
 
 @dataclass

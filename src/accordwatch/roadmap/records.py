@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from accordwatch.log.records import Name, Payload, RecordType, Role
+from accordwatch.log.records import Name, Payload, RecordType
+from accordwatch.log.roles import Role
 from accordwatch.roadmap.accord import Accord
 
 ACCORD_ROLES = frozenset({Role.DECLARANT, Role.PARTY, Role.INSPECTORATE})

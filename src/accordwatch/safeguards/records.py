@@ -6,7 +6,8 @@ inspectorate, as safeguards declarations and accounting reports are to the IAEA.
 
 from __future__ import annotations
 
-from accordwatch.log.records import Payload, RecordType, Role
+from accordwatch.log.records import Payload, RecordType
+from accordwatch.log.roles import Role
 from accordwatch.safeguards import accountancy, inspection
 
 

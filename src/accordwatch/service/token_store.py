@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 
 from accordwatch.errors import ConflictError, NotFoundError, SignatureError
-from accordwatch.log.records import Role
+from accordwatch.log.roles import Role
 from accordwatch.service.tokens import Grant, token_hash, token_id, well_formed
 from accordwatch.store.database import storage_errors
 from accordwatch.store.schema import api_tokens

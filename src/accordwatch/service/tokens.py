@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from accordwatch.errors import AuthorityError, InputError, SignatureError
-from accordwatch.log.records import Role
+from accordwatch.log.roles import Role
 
 PREFIX = "aw_"
 TOKEN_BYTES = 32

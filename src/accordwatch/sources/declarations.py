@@ -21,7 +21,7 @@ from accordwatch.declarations.launches import ObservedLaunch
 from accordwatch.declarations.reading import Declaration, DeclarationError, parse_declaration
 from accordwatch.errors import AccordwatchError, InputError, NotFoundError
 from accordwatch.log.access import Reader, open_record
-from accordwatch.log.records import Role
+from accordwatch.log.roles import Role
 from accordwatch.roadmap.accord import Accord
 from accordwatch.roadmap.history import Signature
 from accordwatch.sources.roadmap import roadmap_records

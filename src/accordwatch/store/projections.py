@@ -20,9 +20,9 @@ from accordwatch.log.records import (
     KeyRevocation,
     PartyRegistration,
     Payload,
-    Role,
 )
 from accordwatch.log.registry import KeyRecord, PartyRecord, Registry
+from accordwatch.log.roles import Role
 from accordwatch.store.schema import PROJECTION_TABLES, log_head, parties, party_keys
 
 
