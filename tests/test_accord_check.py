@@ -473,7 +473,8 @@ def mutated_dprk(draw: st.DrawFn) -> str:
 def assert_well_formed(result: CheckResult, text: str) -> None:
     assert isinstance(result, CheckResult)
     assert (result.accord is not None) is result.ok
-    line_count = text.count("\n") + 2
+    # YAML breaks lines at CR, LF, CRLF, NEL and the Unicode line and paragraph separators.
+    line_count = len(re.findall("\r\n|[\n\r\x85\u2028\u2029]", text)) + 2
     for problem in result.problems:
         assert problem.severity in ("error", "warning")
         assert 1 <= problem.line <= line_count
