@@ -203,6 +203,7 @@ def audit_command(
         "checkpoints_verified": report.checkpoints,
         "nodes_verified": report.nodes,
         "confidential_unopened": report.confidential_unopened,
+        "storage_integrity": report.storage_integrity,
     }
     if as_json:
         typer.echo(json.dumps(result, indent=2))
@@ -212,6 +213,8 @@ def audit_command(
         + (f", {report.nodes} Merkle nodes" if report.nodes else "")
         + f" verified; root {result['root']}"
     )
+    if report.storage_integrity is not None:
+        console.print(f"database structure: {report.storage_integrity}")
 
 
 def register(app: typer.Typer) -> None:
