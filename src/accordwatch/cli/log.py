@@ -213,6 +213,11 @@ def audit_command(
         + (f", {report.nodes} Merkle nodes" if report.nodes else "")
         + f" verified; root {result['root']}"
     )
+    if report.confidential_unopened:
+        console.print(
+            f"{report.confidential_unopened} confidential entries checked without their "
+            "payload (signer, key, signature, role; not the commitment)"
+        )
     if report.storage_integrity is not None:
         console.print(f"database structure: {report.storage_integrity}")
 

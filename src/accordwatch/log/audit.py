@@ -4,11 +4,13 @@ Works the same on the database and on an exported log file. Every entry is
 re-read from its stored bytes: it must be canonical JSON, its leaf hash must
 match, its signature and its signer's authority must hold against the
 registry replayed up to that entry, and a confidential entry's opening (when
-the reader has it) must match its commitment. Copies of envelope members a
-store keeps beside the envelope must equal the envelope's. The tree is
-rebuilt from the leaves; every signed checkpoint must verify with the log key
-and match the rebuilt root at its size (so no two checkpoints can be
-inconsistent), and in the database every stored Merkle node must equal the
+the reader has it) must match its commitment. A confidential entry read
+without its opening (an export) is checked for everything that does not need
+the payload: its log, record type, signer, key, signature and role. Copies of
+envelope members a store keeps beside the envelope must equal the envelope's.
+The tree is rebuilt from the leaves; every signed checkpoint must verify with
+the log key and match the rebuilt root at its size (so no two checkpoints can
+be inconsistent), and in the database every stored Merkle node must equal the
 recomputed one.
 """
 
@@ -118,7 +120,7 @@ def audit(
                     "confidential entry has no stored opening (deleted?)", where=where
                 )
             report.confidential_unopened += 1
-            _check_unopened(env, registry, where)
+            _check_unopened(env, registry, catalog, where)
         else:
             try:
                 accepted = check_submission(
@@ -169,17 +171,54 @@ def _check_columns(env: Envelope, columns: Mapping[str, object], where: str) -> 
             )
 
 
-def _check_unopened(env: Envelope, registry: Registry, where: str) -> None:
-    """A confidential entry read without its opening: signature and signer only."""
+def _check_unopened(env: Envelope, registry: Registry, catalog: Catalog, where: str) -> None:
+    """A confidential entry read without its opening: all that needs no payload.
+
+    The same as the check of a submission up to its payload: the log, the
+    record type and whether it may be confidential, the signer's key and
+    signature, and whether the signer's role may submit that record type. A
+    type its submitter may also file as the owner of what it names (a key's own
+    revocation) needs the payload to tell, so it is not refused for the role.
+    """
+    try:
+        rtype = catalog.get(env.record_type, where=where)
+    except AccordwatchError as exc:
+        raise VerificationError(exc.message, where=where) from exc
+    if env.schema_version != 1:
+        raise VerificationError(
+            f"{env.record_type} schema_version {env.schema_version} is not supported (1)",
+            where=where,
+        )
+    if not rtype.may_be_confidential:
+        raise VerificationError(f"{env.record_type} records cannot be confidential", where=where)
+    if registry.origin is None:
+        raise VerificationError("the log has no genesis entry before this one", where=where)
+    if env.log != registry.origin:
+        raise VerificationError(
+            f"envelope is for log {env.log!r}, this log is {registry.origin!r}", where=where
+        )
+    party = registry.parties.get(env.party)
+    if party is None:
+        raise VerificationError(f"unknown party {env.party!r}", where=where)
     key = registry.keys.get(env.key_id)
     if key is None or key.party != env.party:
         raise VerificationError(f"unknown key {env.key_id} for party {env.party!r}", where=where)
     if key.revoked_at is not None:
-        raise VerificationError(f"signed with key {env.key_id} after its revocation", where=where)
+        raise VerificationError(
+            f"key {env.key_id} of party {env.party!r} was revoked at log entry {key.revoked_at}",
+            where=where,
+        )
     try:
         env.verify_signature(key.public_key, where=where)
     except AccordwatchError as exc:
         raise VerificationError(exc.message, where=where) from exc
+    if party.role not in rtype.roles and not rtype.allows_owner:
+        allowed = ", ".join(sorted(rtype.roles))
+        raise VerificationError(
+            f"party {env.party!r} ({party.role}) may not submit {env.record_type} "
+            f"(allowed: {allowed})",
+            where=where,
+        )
 
 
 def _check_checkpoint(
