@@ -8,9 +8,10 @@ the reader has it) must match its commitment. A confidential entry read
 without its opening (an export) is checked for everything that does not need
 the payload: its log, record type, signer, key, signature and role. Copies of
 envelope members a store keeps beside the envelope must equal the envelope's.
-The tree is rebuilt from the leaves; every signed checkpoint must verify with
-the log key and match the rebuilt root at its size (so no two checkpoints can
-be inconsistent), and in the database every stored Merkle node must equal the
+The tree is rebuilt from the leaves; the genesis entry must name the log key
+the checkpoints are checked with, every signed checkpoint must verify with
+that key and match the rebuilt root at its size (so no two checkpoints can be
+inconsistent), and in the database every stored Merkle node must equal the
 recomputed one.
 """
 
@@ -134,6 +135,12 @@ def audit(
             except AccordwatchError as exc:
                 raise VerificationError(exc.message, where=where) from exc
             registry.apply(item.index, accepted.payload)
+            if item.index == 0 and registry.log_key != verifier.text():
+                raise VerificationError(
+                    f"the log's genesis names log key {registry.log_key}, not the key "
+                    f"{verifier.text()} its checkpoints are checked with",
+                    where=where,
+                )
         compact.append(h)
         if keep_levels:
             leaves.append(h)
