@@ -155,26 +155,46 @@ def export(out: Path = typer.Argument(..., help="File to write (- for stdout)"))
 def audit_command(
     file: Path = typer.Option(None, "--file", help="Audit an exported log instead of the database"),
     log_key: str = typer.Option(
-        None, "--log-key", help="Expected log key (for --file; default: the one in the file)"
+        None,
+        "--log-key",
+        help="The log key to expect (name+id+key, as `log key` prints it); with --file, "
+        "an export signed with any other key fails [default: the key in the file]",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON"),
 ) -> None:
     """Recompute every hash, signature and checkpoint; name the first bad entry."""
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from accordwatch.catalog import CATALOG
+    from accordwatch.errors import VerificationError
     from accordwatch.log.audit import AuditReport, audit
     from accordwatch.log.export import read_export
     from accordwatch.log.note import Verifier
     from accordwatch.store.auditing import audit_database
 
+    expected = Verifier.parse(log_key) if log_key else None
     if file is not None:
         header, entries = read_export(file)
-        verifier = Verifier.parse(log_key or header.log_key)
+        verifier, key_source = Verifier.parse(header.log_key), "file"
+        if expected is not None:
+            if verifier != expected:
+                raise VerificationError(
+                    f"the export is signed with log key {verifier.text()}, not the expected "
+                    f"{expected.text()} (--log-key)",
+                    where=str(file),
+                )
+            key_source = "--log-key"
         total, source = header.size, str(file)
     else:
         ledger = workspace().ledger()
-        verifier, total, source = ledger.signer.verifier, ledger.size(), ledger.origin
+        verifier, key_source = ledger.signer.verifier, "workspace"
+        if expected is not None and expected != verifier:
+            raise VerificationError(
+                f"the workspace's log key is {verifier.text()}, not the expected "
+                f"{expected.text()} (--log-key)"
+            )
+        total, source = ledger.size(), ledger.origin
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -203,6 +223,10 @@ def audit_command(
         "checkpoints_verified": report.checkpoints,
         "nodes_verified": report.nodes,
         "confidential_unopened": report.confidential_unopened,
+        "log_key": verifier.text(),
+        "log_key_from": key_source,
+        "signed_size": report.covered,
+        "storage_integrity": report.storage_integrity,
     }
     if as_json:
         typer.echo(json.dumps(result, indent=2))
@@ -212,6 +236,26 @@ def audit_command(
         + (f", {report.nodes} Merkle nodes" if report.nodes else "")
         + f" verified; root {result['root']}"
     )
+    if key_source == "file":
+        # Nothing but the file vouches for this key: say so.
+        console.print(
+            f"log key trusted from the file: {escape(verifier.text())} (nothing but the file "
+            "vouches for it: give the key you expect with --log-key)"
+        )
+    else:
+        console.print(f"log key ({key_source}): {escape(verifier.text())}")
+    if report.covered < report.size:
+        console.print(
+            f"entries {report.covered}..{report.size - 1} come after the last signed "
+            "checkpoint: the log key does not vouch for them"
+        )
+    if report.confidential_unopened:
+        console.print(
+            f"{report.confidential_unopened} confidential entries checked without their "
+            "payload (signer, key, signature, role; not the commitment)"
+        )
+    if report.storage_integrity is not None:
+        console.print(f"database structure: {report.storage_integrity}")
 
 
 def register(app: typer.Typer) -> None:

@@ -4,17 +4,22 @@ Works the same on the database and on an exported log file. Every entry is
 re-read from its stored bytes: it must be canonical JSON, its leaf hash must
 match, its signature and its signer's authority must hold against the
 registry replayed up to that entry, and a confidential entry's opening (when
-the reader has it) must match its commitment. The tree is rebuilt from the
-leaves; every signed checkpoint must verify with the log key and match the
-rebuilt root at its size (so no two checkpoints can be inconsistent), and in
-the database every stored Merkle node must equal the recomputed one.
+the reader has it) must match its commitment. A confidential entry read
+without its opening (an export) is checked for everything that does not need
+the payload: its log, record type, signer, key, signature and role. Copies of
+envelope members a store keeps beside the envelope must equal the envelope's.
+The tree is rebuilt from the leaves; the genesis entry must name the log key
+the checkpoints are checked with, every signed checkpoint must verify with
+that key and match the rebuilt root at its size (so no two checkpoints can be
+inconsistent), and in the database every stored Merkle node must equal the
+recomputed one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from accordwatch.errors import AccordwatchError, VerificationError
 from accordwatch.log.check import Limits, check_submission
@@ -30,12 +35,23 @@ from accordwatch.log.registry import Registry
 _NO_CLOCK = Limits(max_entry_bytes=1 << 62, max_clock_skew=timedelta(days=365_000))
 
 
+#: The envelope members a store may copy into columns of its own, by column name.
+COPIED_MEMBERS: dict[str, Callable[[Envelope], str | datetime]] = {
+    "record_type": lambda env: env.record_type,
+    "party": lambda env: env.party,
+    "key_id": lambda env: env.key_id,
+    "signed_at": lambda env: env.time,
+}
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     index: int
     envelope: bytes
     stored_leaf_hash: bytes | None = None
     opening: Opening | None = None
+    #: copies of envelope members stored beside it, by `COPIED_MEMBERS` column name
+    columns: Mapping[str, object] | None = None
 
 
 @dataclass
@@ -45,6 +61,12 @@ class AuditReport:
     nodes: int = 0
     confidential_unopened: int = 0
     root: bytes = b""
+    #: the right edge of the tree (`CompactRange.to_bytes`), as a store keeps it for appends
+    edge: bytes = b""
+    #: the size of the last signed checkpoint verified: the entries it vouches for
+    covered: int = 0
+    #: what was checked of the database's own structure (None: not a database)
+    storage_integrity: str | None = None
     levels: list[list[bytes]] = field(default_factory=list)
     registry: Registry = field(default_factory=Registry)
 
@@ -56,11 +78,15 @@ def audit(
     *,
     catalog: Catalog,
     keep_levels: bool = False,
+    openings_required: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> AuditReport:
     """Audit a log given its entries in order and its checkpoints in size order.
 
     `catalog` holds the record types the log accepts; every entry is checked again.
+    With `openings_required` (a database, whose views read every opening), a
+    confidential entry without its opening fails the audit; otherwise (an
+    export) it is checked as far as it can be without its payload.
     """
     report = AuditReport()
     registry = Registry()
@@ -86,10 +112,16 @@ def audit(
             raise VerificationError(
                 "envelope bytes do not match the stored leaf hash (changed payload?)", where=where
             )
+        if item.columns is not None:
+            _check_columns(env, item.columns, where)
         submission = Submission(env, item.opening)
         if env.confidential and item.opening is None:
+            if openings_required:
+                raise VerificationError(
+                    "confidential entry has no stored opening (deleted?)", where=where
+                )
             report.confidential_unopened += 1
-            _check_unopened(env, registry, where)
+            _check_unopened(env, registry, catalog, where)
         else:
             try:
                 accepted = check_submission(
@@ -103,6 +135,12 @@ def audit(
             except AccordwatchError as exc:
                 raise VerificationError(exc.message, where=where) from exc
             registry.apply(item.index, accepted.payload)
+            if item.index == 0 and registry.log_key != verifier.text():
+                raise VerificationError(
+                    f"the log's genesis names log key {registry.log_key}, not the key "
+                    f"{verifier.text()} its checkpoints are checked with",
+                    where=where,
+                )
         compact.append(h)
         if keep_levels:
             leaves.append(h)
@@ -120,23 +158,74 @@ def audit(
         )
     report.size = compact.size
     report.root = compact.root()
+    report.edge = compact.to_bytes()
+    report.covered = last_good
     report.registry = registry
     if keep_levels:
         report.levels = tree_levels(leaves)
     return report
 
 
-def _check_unopened(env: Envelope, registry: Registry, where: str) -> None:
-    """A confidential entry read without its opening: signature and signer only."""
+def _check_columns(env: Envelope, columns: Mapping[str, object], where: str) -> None:
+    """Stored copies of envelope members must be what the envelope says."""
+    for name, stored in columns.items():
+        expected = COPIED_MEMBERS[name](env)
+        if stored != expected:
+            shown = expected.isoformat() if isinstance(expected, datetime) else expected
+            kept = stored.isoformat() if isinstance(stored, datetime) else stored
+            raise VerificationError(
+                f"stored {name} {kept!r} is not the envelope's {shown!r}", where=where
+            )
+
+
+def _check_unopened(env: Envelope, registry: Registry, catalog: Catalog, where: str) -> None:
+    """A confidential entry read without its opening: all that needs no payload.
+
+    The same as the check of a submission up to its payload: the log, the
+    record type and whether it may be confidential, the signer's key and
+    signature, and whether the signer's role may submit that record type. A
+    type its submitter may also file as the owner of what it names (a key's own
+    revocation) needs the payload to tell, so it is not refused for the role.
+    """
+    try:
+        rtype = catalog.get(env.record_type, where=where)
+    except AccordwatchError as exc:
+        raise VerificationError(exc.message, where=where) from exc
+    if env.schema_version != 1:
+        raise VerificationError(
+            f"{env.record_type} schema_version {env.schema_version} is not supported (1)",
+            where=where,
+        )
+    if not rtype.may_be_confidential:
+        raise VerificationError(f"{env.record_type} records cannot be confidential", where=where)
+    if registry.origin is None:
+        raise VerificationError("the log has no genesis entry before this one", where=where)
+    if env.log != registry.origin:
+        raise VerificationError(
+            f"envelope is for log {env.log!r}, this log is {registry.origin!r}", where=where
+        )
+    party = registry.parties.get(env.party)
+    if party is None:
+        raise VerificationError(f"unknown party {env.party!r}", where=where)
     key = registry.keys.get(env.key_id)
     if key is None or key.party != env.party:
         raise VerificationError(f"unknown key {env.key_id} for party {env.party!r}", where=where)
     if key.revoked_at is not None:
-        raise VerificationError(f"signed with key {env.key_id} after its revocation", where=where)
+        raise VerificationError(
+            f"key {env.key_id} of party {env.party!r} was revoked at log entry {key.revoked_at}",
+            where=where,
+        )
     try:
         env.verify_signature(key.public_key, where=where)
     except AccordwatchError as exc:
         raise VerificationError(exc.message, where=where) from exc
+    if party.role not in rtype.roles and not rtype.allows_owner:
+        allowed = ", ".join(sorted(rtype.roles))
+        raise VerificationError(
+            f"party {env.party!r} ({party.role}) may not submit {env.record_type} "
+            f"(allowed: {allowed})",
+            where=where,
+        )
 
 
 def _check_checkpoint(

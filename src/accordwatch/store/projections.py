@@ -3,7 +3,8 @@
 Each projector folds accepted entries into its tables. `append` calls them
 in the same transaction as the entry, so a projection is never ahead of or
 behind the log; `rebuild` empties the tables and replays the log through the
-same code, which is why it gives identical results.
+same code, which is why it gives identical results. The audit compares the
+tables with the registry it replayed from the log (`compare_registry`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from accordwatch.errors import VerificationError
 from accordwatch.log.keys import key_id
 from accordwatch.log.records import (
     Genesis,
@@ -116,3 +118,83 @@ def snapshot(conn: Connection) -> dict[str, list[tuple[object, ...]]]:
         rows = conn.execute(select(table)).all()
         out[table.name] = sorted(tuple(r) for r in rows)
     return out
+
+
+# Each projection table's columns, its primary key first, as `stored_rows` reads them.
+_COLUMNS = {
+    parties.name: ("name", "role", "display_name", "registered_at"),
+    party_keys.name: ("key_id", "party", "public_key", "registered_at", "revoked_at", "reason"),
+}
+_BINARY = frozenset({"public_key"})
+
+
+def stored_rows(conn: Connection) -> dict[str, dict[object, tuple[object, ...]]]:
+    """The projection tables' rows by primary key, as the database holds them.
+
+    Read as the driver gives them, without the columns' type conversions, so
+    that a value edited into another type is compared, not a crash.
+    """
+    out: dict[str, dict[object, tuple[object, ...]]] = {}
+    sqlite = conn.dialect.name == "sqlite"
+    for table, columns in _COLUMNS.items():
+        # SQLite keeps any type in any column, and its driver would decode text as
+        # UTF-8: a key edited into text is read as the name of its type instead.
+        read = [
+            f"CASE typeof({c}) WHEN 'blob' THEN {c} ELSE typeof({c}) END"
+            if sqlite and c in _BINARY
+            else c
+            for c in columns
+        ]
+        rows = conn.exec_driver_sql(f"SELECT {', '.join(read)} FROM {table}").all()
+        out[table] = {row[0]: tuple(_plain(v) for v in row) for row in rows}
+    return out
+
+
+def _plain(value: object) -> object:
+    return bytes(value) if isinstance(value, bytearray | memoryview) else value
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    return repr(value)
+
+
+def registry_rows(registry: Registry) -> dict[str, dict[object, tuple[object, ...]]]:
+    """The rows `project` leaves in the projection tables for `registry`, by primary key."""
+    return {
+        parties.name: {
+            p.name: (p.name, p.role.value, p.display_name, p.registered_at)
+            for p in registry.parties.values()
+        },
+        party_keys.name: {
+            k.key_id: (k.key_id, k.party, k.public_key, k.registered_at, k.revoked_at, k.reason)
+            for k in registry.keys.values()
+        },
+    }
+
+
+def compare_registry(
+    stored: dict[str, dict[object, tuple[object, ...]]], registry: Registry
+) -> None:
+    """The stored projections must be exactly the registry replayed from the log.
+
+    Raises naming the table, the row and the first column that differs.
+    """
+    for table, expected in registry_rows(registry).items():
+        held = stored.get(table, {})
+        columns = _COLUMNS[table]
+        for key, row in expected.items():
+            if key not in held:
+                raise VerificationError(
+                    f"{table} row {key!r} is missing: the log registered it at entry {row[3]}"
+                )
+            for name, want, have in zip(columns, row, held[key], strict=True):
+                if want != have:
+                    raise VerificationError(
+                        f"{table} row {key!r}: {name} is {_shown(have)}, "
+                        f"the log says {_shown(want)}"
+                    )
+        extra = sorted(held.keys() - expected.keys(), key=repr)
+        if extra:
+            raise VerificationError(f"{table} row {extra[0]!r} is not in the log")

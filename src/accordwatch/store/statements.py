@@ -97,13 +97,36 @@ class Statements:
             "SELECT idx, leaf_hash, record_type, party, key_id, signed_at, recorded_at, "
             f"envelope FROM entries WHERE idx = {p}"
         )
+        # The audit reads the columns copied from the envelope too, which it
+        # compares with it, and the storage type of each binary column: a value
+        # edited into text is named, not decoded (it may not even be UTF-8).
+        envelope, leaf = self.binary("envelope"), self.binary("leaf_hash")
         self.audit_entries = (
-            f"SELECT idx, envelope, leaf_hash FROM entries WHERE idx >= {p} ORDER BY idx LIMIT {p}"
+            f"SELECT idx, {envelope}, {leaf}, record_type, party, key_id, signed_at, "
+            f"{self.kind('envelope')}, {self.kind('leaf_hash')} "
+            f"FROM entries WHERE idx >= {p} ORDER BY idx LIMIT {p}"
         )
         self.audit_openings = (
-            f"SELECT idx, salt, payload FROM openings WHERE idx >= {p} AND idx <= {p}"
+            f"SELECT idx, {self.binary('salt')}, {self.binary('payload')}, "
+            f"{self.kind('salt')}, {self.kind('payload')} "
+            f"FROM openings WHERE idx >= {p} AND idx <= {p}"
         )
-        self.audit_nodes = f"SELECT id, hash FROM nodes WHERE id > {p} ORDER BY id LIMIT {p}"
+        self.audit_nodes = (
+            f"SELECT id, {self.binary('hash')}, {self.kind('hash')} "
+            f"FROM nodes WHERE id > {p} ORDER BY id LIMIT {p}"
+        )
+
+    def kind(self, column: str) -> str:
+        """SQL for the storage type of a column's value: `blob` or `bytea` for bytes."""
+        return f"typeof({column})" if self.sqlite else f"pg_typeof({column})::text"
+
+    def binary(self, column: str) -> str:
+        """SQL for a binary column's value, NULL where it is not stored as bytes.
+
+        SQLite stores any type in any column and its driver decodes text as
+        UTF-8, so a value edited into text would fail the read itself.
+        """
+        return f"CASE typeof({column}) WHEN 'blob' THEN {column} END" if self.sqlite else column
 
     def _insert(self, table: str, *columns: tuple[str, str]) -> str:
         names = ", ".join(name for name, _ in columns)
