@@ -9,7 +9,6 @@ authority, payload, and then what the record itself must not contradict.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +19,7 @@ from accordwatch.errors import (
     NotFoundError,
 )
 from accordwatch.log.canonical import canonical_json
+from accordwatch.log.encoding import decode_base64
 from accordwatch.log.envelope import Submission
 from accordwatch.log.keys import PUBLIC_KEY_SIZE, key_id
 from accordwatch.log.records import (
@@ -152,10 +152,7 @@ def _check_genesis(
 
 
 def _public_key(text: str, where: str) -> bytes:
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except ValueError as exc:
-        raise InputError("public key is not valid base64", where=where) from exc
+    raw = decode_base64(text, "public key", where=where)
     if len(raw) != PUBLIC_KEY_SIZE:
         raise InputError(f"public key is {len(raw)} bytes, not an Ed25519 key", where=where)
     return raw

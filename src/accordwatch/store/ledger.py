@@ -375,6 +375,12 @@ class Ledger(LogReader):
         return registry
 
     def _indices_of(self, cur: Any, hashes: Sequence[bytes]) -> dict[bytes, int]:
+        """The entries already in the log among these leaves.
+
+        A leaf stands for one signed statement (see `log.envelope`: canonical
+        bytes, canonical base64, no malleable signature), so a statement sent
+        again, in whatever spelling, is found here and gets its first receipt.
+        """
         rows = self.sql.fetch_matching(
             cur, "SELECT leaf_hash, idx FROM entries", "leaf_hash", hashes
         )
