@@ -149,8 +149,8 @@ async def _client(
             if wait > 0:
                 await asyncio.sleep(wait)
         if rng.random() < share and submissions:
-            kind, body = submissions.pop()
-            raw = _post("/api/submissions", body)
+            kind, envelope = submissions.pop()
+            raw = _post("/api/submissions", envelope)
         else:
             kind = rng.choice(("proof", "entry", "checkpoint"))
             index = rng.randrange(size)
