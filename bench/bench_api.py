@@ -3,8 +3,8 @@
 Run from the repository root:
 
     .venv/bin/python bench/bench_api.py [--clients 200] [--seconds 60] [--workers 4]
-        [--load-procs 1] [--submit-share 0.1] [--rate R] [--prefill 100000]
-        [--pg-url URL | --sqlite]
+        [--load-procs 1] [--submit-share 0.1] [--bad-share 0] [--rate R]
+        [--prefill 100000] [--signed N] [--pg-url URL | --sqlite]
 
 A fresh workspace is made (on PostgreSQL: in a scratch schema of `--pg-url`,
 dropped afterwards; `--sqlite` uses one worker), a party is registered, the
@@ -16,7 +16,10 @@ run `--clients` clients in all, each on its own keep-alive connection, for
 or the latest checkpoint). By default each client sends its next request as
 soon as it has an answer (throughput at saturation); with `--rate`, the
 clients together offer that many requests per second and latency counts
-from when a request was due. Afterwards the log is checked: it holds exactly
+from when a request was due. With `--bad-share F`, that share of the
+submissions carry a forged signature (one bit flipped), interleaved with the
+good ones: each must be refused with 401 (`submit-bad`), and must not slow
+the good ones down. Afterwards the log is checked: it holds exactly
 the initial entries plus the acknowledged submissions, each at the index its
 receipt names, and audits clean.
 
@@ -125,7 +128,7 @@ async def _client(
     rng: random.Random,
     deadline: float,
     share: float,
-    submissions: list[str],
+    submissions: list[tuple[str, str]],
     size: int,
     out: dict[str, list[Any]],
     rate: float,
@@ -146,8 +149,8 @@ async def _client(
             if wait > 0:
                 await asyncio.sleep(wait)
         if rng.random() < share and submissions:
-            kind = "submit"
-            raw = _post("/api/submissions", submissions.pop())
+            kind, envelope = submissions.pop()
+            raw = _post("/api/submissions", envelope)
         else:
             kind = rng.choice(("proof", "entry", "checkpoint"))
             index = rng.randrange(size)
@@ -161,7 +164,7 @@ async def _client(
         start = due if rate else clock()
         try:
             status, body = await conn.request(raw)
-            ok = status == 200
+            ok = status == (401 if kind == "submit-bad" else 200)
             detail = "" if ok else f"{status} {body[:200]!r}"
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             ok, detail, body = False, repr(exc), b""
@@ -176,7 +179,19 @@ async def _client(
     conn.close()
 
 
-def _load(args: tuple[str, int, int, float, float, list[str], int, int, float, Any]) -> None:
+def _forged(body: str) -> str:
+    """The envelope with one bit of its signature flipped (still canonical base64)."""
+    obj = json.loads(body)
+    envelope = obj["envelope"]
+    raw = bytearray(base64.b64decode(envelope["signature"]))
+    raw[10] ^= 1
+    envelope["signature"] = base64.b64encode(bytes(raw)).decode()
+    return json.dumps(obj)
+
+
+def _load(
+    args: tuple[str, int, int, float, float, list[tuple[str, str]], int, int, float, Any],
+) -> None:
     host, port, clients, seconds, share, submissions, size, seed, rate, queue = args
 
     async def main() -> dict[str, list[Any]]:
@@ -234,13 +249,27 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
             ) as conn:
                 conn.exec_driver_sql("VACUUM ANALYZE")
         # enough for the target rate twice over; past that, clients only read
-        expected = int(opts.seconds * 600) + 1000
+        expected = opts.signed or int(opts.seconds * 600) + 1000
         print(f"signing {expected} submissions ...", file=sys.stderr)
         now = utc_now()
         bodies = [
-            json.dumps(log.seal("usa", "statement", {"subject": f"load {i}"}, time=now).to_json())
+            (
+                "submit",
+                json.dumps(
+                    log.seal("usa", "statement", {"subject": f"load {i}"}, time=now).to_json()
+                ),
+            )
             for i in range(expected)
         ]
+        if opts.bad_share:
+            # forged ones spread evenly among the good (clients pop from the end)
+            every = 1 / opts.bad_share
+            bodies = [
+                ("submit-bad", _forged(body))
+                if int(i / every) != int((i + 1) / every)
+                else (kind, body)
+                for i, (kind, body) in enumerate(bodies)
+            ]
         port = _free_port()
         code = "from accordwatch.cli import main; main()"
         serve = ["--home", str(ws.home), "serve", "--port", str(port), "--workers", str(workers)]
@@ -313,8 +342,9 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
             }
             for kind, times in sorted(merged.items())
         }
-        reads = sum(len(v) for k, v in merged.items() if k != "submit")
-        read_times = [t for k, v in merged.items() if k != "submit" for t in v]
+        writes = ("submit", "submit-bad")
+        reads = sum(len(v) for k, v in merged.items() if k not in writes)
+        read_times = [t for k, v in merged.items() if k not in writes for t in v]
         return {
             "database": "sqlite" if opts.sqlite else "postgresql",
             "workers": workers,
@@ -323,6 +353,7 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
             "seconds": opts.seconds,
             "wall_seconds": round(wall, 1),
             "submit_share": opts.submit_share,
+            "bad_share": opts.bad_share,
             "offered_per_second": opts.rate or None,
             "endpoints": endpoints,
             "reads_per_second": round(reads / opts.seconds, 1),
@@ -360,6 +391,12 @@ def main() -> None:
     parser.add_argument("--load-procs", type=int, default=1)
     parser.add_argument("--submit-share", type=float, default=0.1)
     parser.add_argument(
+        "--bad-share",
+        type=float,
+        default=0,
+        help="share of the submissions with a forged signature, interleaved (expect 401)",
+    )
+    parser.add_argument(
         "--rate",
         type=float,
         default=0,
@@ -367,6 +404,12 @@ def main() -> None:
         "0 [default]: each client sends its next request as soon as it has an answer",
     )
     parser.add_argument("--prefill", type=int, default=100_000)
+    parser.add_argument(
+        "--signed",
+        type=int,
+        default=0,
+        help="submissions to sign beforehand [default: 600 a second of the run, plus 1,000]",
+    )
     parser.add_argument("--pg-url", default=os.environ.get("ACCORDWATCH_TEST_PG_URL", PG_URL))
     parser.add_argument("--sqlite", action="store_true", help="SQLite, one worker")
     opts = parser.parse_args()

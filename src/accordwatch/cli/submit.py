@@ -13,7 +13,6 @@ the signed file then needs no key.
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -135,6 +134,7 @@ def envelope_verify(
     log: Path = typer.Option(None, "--log", help="An exported log to take the key from"),
 ) -> None:
     """Check an envelope's form, signature and commitment without the database."""
+    from accordwatch.log.encoding import decode_base64
     from accordwatch.log.envelope import Submission
     from accordwatch.log.keys import SigningKey
 
@@ -142,10 +142,7 @@ def envelope_verify(
     env = submission.envelope
     submission.check_opening(where=str(file))
     if public_key:
-        try:
-            pub = base64.b64decode(public_key, validate=True)
-        except ValueError as exc:
-            raise InputError("--public-key is not base64") from exc
+        pub = decode_base64(public_key, "--public-key")
     elif key_file:
         pub = SigningKey.read(key_file).public_key
     else:

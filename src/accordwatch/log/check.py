@@ -9,7 +9,6 @@ authority, payload, and then what the record itself must not contradict.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +19,7 @@ from accordwatch.errors import (
     NotFoundError,
 )
 from accordwatch.log.canonical import canonical_json
+from accordwatch.log.encoding import decode_base64
 from accordwatch.log.envelope import Submission
 from accordwatch.log.keys import PUBLIC_KEY_SIZE, key_id
 from accordwatch.log.records import (
@@ -31,7 +31,7 @@ from accordwatch.log.records import (
     Payload,
     RecordType,
 )
-from accordwatch.log.registry import Registry
+from accordwatch.log.registry import KeyRecord, Registry
 from accordwatch.log.roles import Role
 
 
@@ -61,19 +61,7 @@ def check_submission(
     `catalog` holds the record types this log accepts.
     """
     env = submission.envelope
-    size = len(env.canonical) + (
-        len(canonical_json(submission.opening.to_json())) if submission.opening else 0
-    )
-    if size > limits.max_entry_bytes:
-        raise InputError(
-            f"submission is {size} bytes, over the limit of {limits.max_entry_bytes}", where=where
-        )
-    rtype = catalog.get(env.record_type, where=where)
-    if env.schema_version != 1:
-        raise InputError(
-            f"{env.record_type} schema_version {env.schema_version} is not supported (1)",
-            where=where,
-        )
+    rtype = _check_form(submission, catalog, limits, where)
     if env.time > now + limits.max_clock_skew:
         raise InputError(
             f"envelope time {env.time_text} is in the future (log clock {now:%Y-%m-%dT%H:%M:%SZ})",
@@ -84,23 +72,15 @@ def check_submission(
         raise InputError(f"{env.record_type} records cannot be confidential", where=where)
     if env.record_type == "log.genesis":
         return _check_genesis(submission, registry, rtype, where)
-    if registry.origin is not None and env.log != registry.origin:
-        raise InputError(
-            f"envelope is for log {env.log!r}, this log is {registry.origin!r}", where=where
-        )
+    _check_origin(submission, registry, where)
 
     party = registry.parties.get(env.party)
     if party is None:
         raise NotFoundError(f"unknown party {env.party!r}", where=where)
     key = registry.keys.get(env.key_id)
-    if key is None or key.party != env.party:
+    if key is None:
         raise AuthorityError(f"unknown key {env.key_id} for party {env.party!r}", where=where)
-    if key.revoked_at is not None:
-        raise AuthorityError(
-            f"key {env.key_id} of party {env.party!r} was revoked at log entry {key.revoked_at}",
-            where=where,
-        )
-    env.verify_signature(key.public_key, where=where)
+    _check_key_and_signature(submission, key, where)
 
     payload = _payload(submission, rtype, where)
     is_owner = (
@@ -124,6 +104,78 @@ def check_submission(
     if problem is not None:
         raise AuthorityError(problem, where=where)
     return Accepted(submission, payload)
+
+
+def check_signature(
+    submission: Submission,
+    registry: Registry,
+    *,
+    catalog: Catalog,
+    limits: Limits = Limits(),
+    where: str = "submission",
+) -> None:
+    """Refuse, ahead of the append, what `check_submission` is bound to refuse.
+
+    Its form, the log it names, its key and its signature, and the opening
+    against its commitment: for a service to refuse a bad submission on its
+    own, before it joins a group of others appended in one transaction.
+    `registry` may be one cached some entries ago: every refusal here holds
+    at any later position (a key's owner and public key never change and a
+    revocation is never undone), and what a newer registry could decide
+    otherwise (a party or key it does not know yet) passes on, to be decided
+    by `check_submission`, which the append runs in any case. So does what
+    depends on the log's clock, the signer's authority or the payload.
+    """
+    env = submission.envelope
+    rtype = _check_form(submission, catalog, limits, where)
+    if env.confidential and not rtype.may_be_confidential:
+        raise InputError(f"{env.record_type} records cannot be confidential", where=where)
+    if env.record_type == "log.genesis":
+        return
+    _check_origin(submission, registry, where)
+    key = registry.keys.get(env.key_id)
+    if key is None:
+        return
+    _check_key_and_signature(submission, key, where)
+    submission.check_opening(where=where)
+
+
+def _check_form(submission: Submission, catalog: Catalog, limits: Limits, where: str) -> RecordType:
+    env = submission.envelope
+    size = len(env.canonical) + (
+        len(canonical_json(submission.opening.to_json())) if submission.opening else 0
+    )
+    if size > limits.max_entry_bytes:
+        raise InputError(
+            f"submission is {size} bytes, over the limit of {limits.max_entry_bytes}", where=where
+        )
+    rtype = catalog.get(env.record_type, where=where)
+    if env.schema_version != 1:
+        raise InputError(
+            f"{env.record_type} schema_version {env.schema_version} is not supported (1)",
+            where=where,
+        )
+    return rtype
+
+
+def _check_origin(submission: Submission, registry: Registry, where: str) -> None:
+    env = submission.envelope
+    if registry.origin is not None and env.log != registry.origin:
+        raise InputError(
+            f"envelope is for log {env.log!r}, this log is {registry.origin!r}", where=where
+        )
+
+
+def _check_key_and_signature(submission: Submission, key: KeyRecord, where: str) -> None:
+    env = submission.envelope
+    if key.party != env.party:
+        raise AuthorityError(f"unknown key {env.key_id} for party {env.party!r}", where=where)
+    if key.revoked_at is not None:
+        raise AuthorityError(
+            f"key {env.key_id} of party {env.party!r} was revoked at log entry {key.revoked_at}",
+            where=where,
+        )
+    env.verify_signature(key.public_key, where=where)
 
 
 def _payload(submission: Submission, rtype: RecordType, where: str) -> Payload:
@@ -152,10 +204,7 @@ def _check_genesis(
 
 
 def _public_key(text: str, where: str) -> bytes:
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except ValueError as exc:
-        raise InputError("public key is not valid base64", where=where) from exc
+    raw = decode_base64(text, "public key", where=where)
     if len(raw) != PUBLIC_KEY_SIZE:
         raise InputError(f"public key is {len(raw)} bytes, not an Ed25519 key", where=where)
     return raw

@@ -8,11 +8,11 @@ against, and two checkpoints of one log must always be consistent.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass
 
 from accordwatch.errors import VerificationError
+from accordwatch.log.encoding import decode_base64
 from accordwatch.log.merkle import HASH_SIZE
 from accordwatch.log.note import NoteSigner, Verifier, open_note
 
@@ -49,10 +49,7 @@ class Checkpoint:
             raise VerificationError(f"invalid checkpoint origin {origin!r}")
         if not _SIZE.fullmatch(size):
             raise VerificationError(f"invalid checkpoint tree size {size!r}")
-        try:
-            raw = base64.b64decode(root, validate=True)
-        except binascii.Error as exc:
-            raise VerificationError("checkpoint root is not base64") from exc
+        raw = decode_base64(root, "checkpoint root", error=VerificationError)
         if len(raw) != HASH_SIZE:
             raise VerificationError(f"checkpoint root is {len(raw)} bytes, not {HASH_SIZE}")
         if any(not e for e in ext):

@@ -13,12 +13,19 @@ the leaf in the Merkle log is the canonical bytes of the whole envelope. A
 confidential payload is replaced by `SHA-256(salt || canonical payload)`; the
 salt and payload (the *opening*) travel beside the envelope to the log,
 which stores them apart for the roles allowed to read them.
+
+The leaf names the signed statement: whatever JSON spelling comes in, the
+envelope is held as the canonical bytes of what was parsed; its binary
+members are read only in canonical base64 (`log.encoding`); and libsodium's
+verification refuses a signature whose scalar is not reduced, the one other
+way to respell an Ed25519 signature. So no one but the key's holder can make
+a second leaf for a statement, and the ledger's duplicate check by leaf hash
+is a check on what the signature covers: a replay gets the first receipt.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import os
 from dataclasses import dataclass
@@ -27,6 +34,7 @@ from typing import Any
 
 from accordwatch.errors import InputError, SignatureError
 from accordwatch.log.canonical import canonical_json, parse_json
+from accordwatch.log.encoding import decode_base64
 from accordwatch.log.keys import SigningKey, verify_signature
 from accordwatch.log.merkle import leaf_hash
 from accordwatch.timeutil import format_time, parse_time
@@ -61,21 +69,12 @@ class Opening:
     def from_json(cls, data: Any, *, where: str) -> Opening:
         if not isinstance(data, dict) or set(data) != {"salt", "payload"}:
             raise InputError("opening must be an object with salt and payload", where=where)
-        salt = _b64(data["salt"], "opening salt", where)
+        salt = decode_base64(data["salt"], "opening salt", where=where)
         if len(salt) < 16:
             raise InputError("opening salt must be at least 16 bytes", where=where)
         if not isinstance(data["payload"], dict):
             raise InputError("opening payload must be a JSON object", where=where)
         return cls(salt, data["payload"])
-
-
-def _b64(value: Any, what: str, where: str) -> bytes:
-    if not isinstance(value, str):
-        raise InputError(f"{what} must be a base64 string", where=where)
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InputError(f"{what} is not valid base64", where=where) from exc
 
 
 def _without_signature(canonical: bytes, signature: str) -> bytes:
@@ -146,11 +145,16 @@ class Envelope:
         return {**self.body(), "signature": base64.b64encode(self.signature).decode()}
 
     def verify_signature(self, public_key: bytes, *, where: str | None = None) -> None:
+        # The envelope is immutable, so once its signature verified with a key it
+        # always will: a service checks it before a group commit, the append again.
+        if self.__dict__.get("_verified_with") == public_key:
+            return
         if not verify_signature(public_key, self.signature, self.signed_bytes()):
             raise SignatureError(
                 f"signature does not verify with key {self.key_id} of party {self.party}",
                 where=where,
             )
+        object.__setattr__(self, "_verified_with", public_key)
 
     @classmethod
     def from_json(cls, obj: Any, *, where: str = "envelope") -> Envelope:
@@ -178,10 +182,13 @@ class Envelope:
         if has_commitment and (
             not isinstance(commitment, str)
             or not commitment.startswith(COMMITMENT_PREFIX)
-            or len(_b64(commitment[len(COMMITMENT_PREFIX) :], "commitment", where)) != 32
+            or len(decode_base64(commitment[len(COMMITMENT_PREFIX) :], "commitment", where=where))
+            != 32
         ):
             raise InputError("commitment must be 'sha256:' and a base64 SHA-256", where=where)
-        signature = _b64(obj["signature"], "signature", where)
+        # Canonical base64 only: another spelling of the same signature would be
+        # another leaf for the same signed statement, appended again (a replay).
+        signature = decode_base64(obj["signature"], "signature", where=where)
         if len(signature) != 64:
             raise SignatureError(
                 f"signature is {len(signature)} bytes, not a 64-byte Ed25519 signature",

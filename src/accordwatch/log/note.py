@@ -10,13 +10,13 @@ of `SHA-256(name || "\\n" || 0x01 || public key)`; the verifier key text is
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 from dataclasses import dataclass
 from functools import cached_property
 
 from accordwatch.errors import VerificationError
+from accordwatch.log.encoding import decode_base64
 from accordwatch.log.keys import SigningKey, verify_signature
 
 ALG_ED25519 = 0x01
@@ -49,9 +49,9 @@ class Verifier:
         name, hex_id, b64 = parts
         try:
             kid = bytes.fromhex(hex_id)
-            raw = base64.b64decode(b64, validate=True)
-        except (ValueError, binascii.Error) as exc:
+        except ValueError as exc:
             raise VerificationError(f"malformed verifier key {vkey!r}") from exc
+        raw = decode_base64(b64, f"verifier key {vkey!r}", error=VerificationError)
         if len(kid) != 4 or len(raw) != 33 or raw[0] != ALG_ED25519:
             raise VerificationError(f"verifier key {vkey!r} is not an Ed25519 note key")
         if note_key_id(name, ALG_ED25519, raw[1:]) != kid:
@@ -123,10 +123,7 @@ def split_note(note: str) -> tuple[str, list[Signature]]:
         fields = line[2:].split(" ")
         if len(fields) != 2 or not _valid_name(fields[0]):
             raise VerificationError(f"malformed signature line {line!r}")
-        try:
-            raw = base64.b64decode(fields[1], validate=True)
-        except binascii.Error as exc:
-            raise VerificationError(f"signature line is not base64: {line!r}") from exc
+        raw = decode_base64(fields[1], f"signature line {line!r}", error=VerificationError)
         if len(raw) < 5:
             raise VerificationError(f"signature too short in line {line!r}")
         sigs.append(Signature(fields[0], raw[:4], raw[4:]))

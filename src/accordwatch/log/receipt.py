@@ -13,12 +13,12 @@ any C2SP signed-note verifier can check it.
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass
 from typing import Any
 
 from accordwatch.errors import InputError, VerificationError
 from accordwatch.log.checkpoint import Checkpoint
+from accordwatch.log.encoding import decode_base64
 from accordwatch.log.merkle import leaf_hash, verify_inclusion
 from accordwatch.log.note import Verifier
 
@@ -51,13 +51,16 @@ class Receipt:
             return cls(
                 index=index,
                 tree_size=size,
-                leaf_hash=base64.b64decode(obj["leaf_hash"], validate=True),
-                proof=[base64.b64decode(p, validate=True) for p in obj["proof"] or []],
+                leaf_hash=decode_base64(obj["leaf_hash"], "leaf_hash", where=where),
+                proof=[
+                    decode_base64(p, f"proof hash {n}", where=where)
+                    for n, p in enumerate(obj["proof"] or [])
+                ],
                 checkpoint=str(obj["checkpoint"]),
             )
         except KeyError as exc:
             raise InputError(f"receipt lacks {exc.args[0]!r}", where=where) from exc
-        except (TypeError, ValueError, binascii.Error) as exc:
+        except (TypeError, ValueError) as exc:
             raise InputError(f"malformed receipt: {exc}", where=where) from exc
 
     def verify(self, verifier: Verifier, envelope: bytes | None = None) -> Checkpoint:

@@ -6,7 +6,12 @@ submission on its own would spend a whole transaction (several round trips,
 a signed checkpoint and a flush to disk) on every submission. Here the
 submissions that arrive while a commit is under way wait for the next one
 and go in together: one transaction, one signed checkpoint, a receipt each.
-`Ledger.submit_many` keeps one client's bad submission from failing another's.
+
+A bad submission must cost no one else anything. What can be refused at
+once (its form, its log, its key and signature: `check.check_signature`,
+against the registry the ledger last held) is refused on the caller's
+request, before it joins a group; whatever else the append's own check
+refuses, `Ledger.submit_many` leaves out of the group alone.
 """
 
 from __future__ import annotations
@@ -15,12 +20,17 @@ import asyncio
 import threading
 from dataclasses import dataclass
 
+from accordwatch.errors import StorageError
+from accordwatch.log.check import check_signature
 from accordwatch.log.envelope import Submission
 from accordwatch.log.receipt import Receipt
+from accordwatch.log.registry import Registry
 from accordwatch.store.ledger import Ledger
 
 #: the most submissions one transaction takes; more wait for the next
 MAX_BATCH = 500
+#: with no registry at hand (the database unreachable), only the form is checked ahead
+_NO_REGISTRY = Registry()
 
 
 @dataclass(frozen=True)
@@ -40,9 +50,18 @@ class Committer:
         self._ready = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closing = False
+        self._first_registry: Registry | None = None
 
     async def submit(self, submission: Submission) -> Receipt:
         """Append `submission` with whatever else is waiting; its receipt, or its error."""
+        ledger = self._ledger
+        check_signature(
+            submission,
+            self._registry(),
+            catalog=ledger.catalog,
+            limits=ledger.limits,
+            where=self._where,
+        )
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Receipt] = loop.create_future()
         with self._ready:
@@ -54,6 +73,22 @@ class Committer:
                 self._thread.start()
             self._ready.notify()
         return await future
+
+    def _registry(self) -> Registry:
+        """The newest registry at hand to check ahead with; any past one will do.
+
+        The ledger's own, as of its last append; until it has one (before the
+        first append, after a failed one), the one read here once.
+        """
+        held = self._ledger.cached_registry()
+        if held is not None:
+            return held
+        if self._first_registry is None:
+            try:
+                self._first_registry = self._ledger.registry()
+            except StorageError:
+                return _NO_REGISTRY  # the append will report it
+        return self._first_registry
 
     def close(self) -> None:
         """Let the writer thread end once what is waiting has been appended."""

@@ -134,18 +134,23 @@ class Ledger(LogReader):
         For a service taking submissions from many clients at once: those that
         arrive together share one transaction and one signed checkpoint (a
         group commit), which is what lets a log serialised on one head lock
-        keep up. One client's bad submission must not fail the others', so if
-        the batch is refused, each submission is appended on its own and gets
-        its own receipt or error. A database failure is every submission's error.
+        keep up. One client's bad submission must not fail the others': a
+        submission the check refuses is left out, with its error, and the rest
+        are appended together as if it had never been sent. A database failure
+        is every submission's error.
         """
+        refused: dict[int, AccordwatchError] = {}
         try:
-            staged = self._write(submissions, where=where, want_receipts=True)
-            return list(self._receipts(staged))
+            staged = self._write(submissions, where=where, want_receipts=True, refusals=refused)
         except StorageError as exc:
             return [exc] * len(submissions)
         except AccordwatchError:
+            # not one submission's fault (none is refused that way): each on its own
             if len(submissions) == 1:
                 raise
+        else:
+            receipts = iter(self._receipts(staged))
+            return [refused[n] if n in refused else next(receipts) for n in range(len(submissions))]
         outcomes: list[Receipt | AccordwatchError] = []
         for submission in submissions:
             try:
@@ -189,13 +194,21 @@ class Ledger(LogReader):
         where: str,
         timings: dict[str, float] | None = None,
         want_receipts: bool = False,
+        refusals: dict[int, AccordwatchError] | None = None,
     ) -> _Staged:
+        """Append in one transaction; with `refusals`, leave out what the check refuses.
+
+        Without `refusals` the first refusal is raised and nothing is stored;
+        with it, each refused submission's error is put there by its position.
+        """
         now = self.clock()
         with storage_errors(self.url):
             try:
                 with self.engine.connect().execution_options(**{WRITE: True}) as conn:
                     with conn.begin():
-                        staged = self._append(conn, submissions, now, where, timings, want_receipts)
+                        staged = self._append(
+                            conn, submissions, now, where, timings, want_receipts, refusals
+                        )
                         stored_at = perf_counter()
                     if timings is not None:
                         _add(timings, "commit", perf_counter() - stored_at)
@@ -230,6 +243,7 @@ class Ledger(LogReader):
         where: str,
         timings: dict[str, float] | None,
         want_receipts: bool,
+        refusals: dict[int, AccordwatchError] | None = None,
     ) -> _Staged:
         sql = self.sql
         started = perf_counter()
@@ -256,17 +270,24 @@ class Ledger(LogReader):
             if leaf in known:
                 results.append(Appended(known[leaf], leaf, True))
                 continue
-            here = f"{where} #{n + 1}" if len(submissions) > 1 else where
+            # independent submissions are each their own client's: no position in a batch
+            here = f"{where} #{n + 1}" if len(submissions) > 1 and refusals is None else where
             if registry.origin is None and submission.envelope.record_type != "log.genesis":
                 raise StorageError("the log has no genesis entry yet: run accordwatch init")
-            accepted = check_submission(
-                submission,
-                registry,
-                catalog=self.catalog,
-                now=now,
-                limits=self.limits,
-                where=here,
-            )
+            try:
+                accepted = check_submission(
+                    submission,
+                    registry,
+                    catalog=self.catalog,
+                    now=now,
+                    limits=self.limits,
+                    where=here,
+                )
+            except AccordwatchError as exc:
+                if refusals is None or isinstance(exc, StorageError):
+                    raise
+                refusals[n] = exc
+                continue
             if isinstance(accepted.payload, _REGISTRY_PAYLOADS):
                 if not registrations:
                     # The cached registry is shared: change a copy, cached after commit.
@@ -355,6 +376,16 @@ class Ledger(LogReader):
             _add(timings, "checkpoint", signed - signing)
         return staged
 
+    def cached_registry(self) -> Registry | None:
+        """The registry as of the last append this process made, if held; no database read.
+
+        It may be some entries behind the log (another process appends too):
+        for `check.check_signature`, whose refusals hold at any later position.
+        The object held is never changed (an append changes a copy).
+        """
+        held = self._registry
+        return None if held is None else held[1]
+
     def forget_registry(self) -> None:
         """Drop the cached registry; the next append reads it from the projections."""
         self._registry = None
@@ -375,6 +406,12 @@ class Ledger(LogReader):
         return registry
 
     def _indices_of(self, cur: Any, hashes: Sequence[bytes]) -> dict[bytes, int]:
+        """The entries already in the log among these leaves.
+
+        A leaf stands for one signed statement (see `log.envelope`: canonical
+        bytes, canonical base64, no malleable signature), so a statement sent
+        again, in whatever spelling, is found here and gets its first receipt.
+        """
         rows = self.sql.fetch_matching(
             cur, "SELECT leaf_hash, idx FROM entries", "leaf_hash", hashes
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,7 +78,9 @@ def run(home: Path) -> Logged:
     """Steps 1 to 6, in a fresh workspace at `home`."""
     _prepare_home(home)
     step("1. A new workspace: database, log key, genesis entry")
-    ws = init_workspace(home, origin="accordwatch.demo/dprk-accord")
+    # A log's origin must be unique in the world: an envelope names the log it is
+    # for, and any log with the same origin would take it. A fresh one per run.
+    ws = init_workspace(home, origin=f"accordwatch.demo/{secrets.token_hex(6)}")
     (home / MARKER).write_text("created by accordwatch demo; removed by the next demo run\n")
     ledger = ws.ledger()
     console.print(f"log [bold]{ledger.origin}[/], verifier key:\n  {ledger.signer.verifier.text()}")

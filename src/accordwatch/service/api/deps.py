@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator
 
 from accordwatch.errors import SignatureError
 from accordwatch.log.access import Reader
@@ -130,4 +131,20 @@ def json_response(data: Any) -> Response:
 
 #: the largest log index or tree size a request may name (indices are 48-bit in the store)
 MAX_INDEX = (1 << 48) - 1
+
+
+def ascii_digits(value: object) -> object:
+    """Let only ASCII digits through to be read as an index or size.
+
+    `int()` reads `٤٩` (Arabic-Indic digits) and every other Unicode digit as
+    49, and Pydantic `+49`, `4_9`, ` 49` and `49.0`; an index has one spelling,
+    the same on every path that reads it (`api.hot_reads` matches `[0-9]`).
+    """
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("must be written in the ASCII digits 0-9 only, without sign or spaces")
+    return value
+
+
+#: the validator of index and size parameters: `Annotated[int, Path(...), AsciiDigits]`
+AsciiDigits = BeforeValidator(ascii_digits)
 ReaderDep = Annotated[Reader | None, Depends(reader)]

@@ -25,7 +25,8 @@ from accordwatch.service.api.deps import MAX_INDEX, json_response, reader_of, se
 from accordwatch.service.api.log import get_entry, latest_checkpoint, prove_inclusion
 from accordwatch.service.api.problems import problem
 
-_ENTRY = re.compile(r"/api/log/entries/(\d{1,15})(/proof)?")
+# [0-9], not \d: \d and int() take every Unicode digit, and `٤٩` would be entry 49
+_ENTRY = re.compile(r"/api/log/entries/([0-9]{1,15})(/proof)?")
 _LATEST = "/api/log/checkpoints/latest"
 
 

@@ -22,15 +22,21 @@ from accordwatch.log.access import Reader, may_read, open_record
 from accordwatch.log.canonical import parse_json
 from accordwatch.log.envelope import Envelope, Opening
 from accordwatch.log.receipt import Receipt
-from accordwatch.service.api.deps import MAX_INDEX, ReaderDep, Service, ServiceDep
+from accordwatch.service.api.deps import (
+    MAX_INDEX,
+    AsciiDigits,
+    ReaderDep,
+    Service,
+    ServiceDep,
+)
 from accordwatch.store.database import storage_errors
 from accordwatch.store.ledger import Ledger
 from accordwatch.store.log_reader import StoredEntry
 from accordwatch.store.schema import openings
 from accordwatch.timeutil import format_time
 
-Index = Annotated[int, Path(ge=0, le=MAX_INDEX, description="Log index of an entry")]
-Size = Annotated[int, Path(ge=0, le=MAX_INDEX, description="Tree size")]
+Index = Annotated[int, Path(ge=0, le=MAX_INDEX, description="Log index of an entry"), AsciiDigits]
+Size = Annotated[int, Path(ge=0, le=MAX_INDEX, description="Tree size"), AsciiDigits]
 
 router = APIRouter(prefix="/api/log", tags=["log"])
 
