@@ -4,7 +4,7 @@ The one object the shells (the command line, the service) hold: it opens the
 ledger with accordwatch's catalog of record types and hands everything the
 same clock, which a test or a replay may set.
 
-accordwatch-data/
+accordwatch-data/         mode 0700; every file in it 0600, SQLite's included
   accordwatch.toml        settings (origin, database URL if not the default)
   accordwatch.db          the SQLite database, unless PostgreSQL is configured
   keys/log.key            the log's checkpoint key (signed-note signer)
@@ -30,6 +30,7 @@ from accordwatch.log.envelope import seal
 from accordwatch.log.keys import SigningKey
 from accordwatch.log.note import NoteSigner
 from accordwatch.log.records import Genesis, valid_name
+from accordwatch.private_files import make_private_folder
 from accordwatch.settings import SETTINGS_FILE, Settings, load_settings, write_settings
 from accordwatch.store.database import describe, open_engine, storage_errors
 from accordwatch.store.ledger import Ledger
@@ -138,7 +139,7 @@ def init_workspace(
     signer = NoteSigner(origin, log_key)
 
     created = not home.exists()
-    home.mkdir(parents=True, exist_ok=True)  # SQLite needs the folder for its file
+    make_private_folder(home)  # SQLite needs the folder for its file
     try:
         _prepare_database(ws, signer, registrar, registrar_key)
     except BaseException:
@@ -152,7 +153,6 @@ def init_workspace(
     if database_url:
         values["database_url"] = database_url
     write_settings(home / SETTINGS_FILE, values)
-    ws.keys_dir.chmod(0o700)
     return Workspace.open(home)
 
 

@@ -20,6 +20,7 @@ from rich.console import Console
 from accordwatch.documents import read_yaml
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.log.canonical import parse_json
+from accordwatch.private_files import write_private_text
 from accordwatch.timeutil import utc_now
 
 if TYPE_CHECKING:
@@ -59,12 +60,12 @@ def workspace() -> Workspace:
 
 
 def emit(text: str, out: Path | None, what: str) -> None:
-    """Print `text`, or write it to `out` and say so (the shipped examples' commands)."""
+    """Print `text`, or write it to `out` (0600) and say so (the shipped examples' commands)."""
     if out is None:
         typer.echo(text, nl=False)
         return
     try:
-        out.write_text(text, "utf-8")
+        write_private_text(out, text)
     except OSError as exc:
         raise InputError(f"cannot write file: {exc.strerror}", where=str(out)) from exc
     console.print(f"wrote {what} to {out}")

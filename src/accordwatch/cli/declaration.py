@@ -31,6 +31,7 @@ from accordwatch.cli.context import (
 )
 from accordwatch.errors import AuthorityError, ConflictError, InputError, NotFoundError
 from accordwatch.examples import DECLARATION_EXAMPLES, declaration_example_path
+from accordwatch.private_files import write_private_text
 
 if TYPE_CHECKING:
     from accordwatch.declarations.base import Program
@@ -196,7 +197,7 @@ def _write(declaration: Declaration, out: Path) -> None:
     else:
         raise InputError("write the declaration as .json or .yaml", where=str(out))
     try:
-        out.write_text(text, "utf-8")
+        write_private_text(out, text)
     except OSError as exc:
         raise InputError(f"cannot write file: {exc.strerror}", where=str(out)) from exc
 
@@ -281,7 +282,7 @@ def submit(
         where=str(file),
     )
     if receipt_out is not None:
-        receipt_out.write_text(json.dumps(receipt.to_json(), indent=2) + "\n", "utf-8")
+        write_private_text(receipt_out, json.dumps(receipt.to_json(), indent=2) + "\n")
     kind = "public" if public else "confidential"
     how = ""
     if declaration.supersedes:

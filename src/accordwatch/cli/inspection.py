@@ -31,6 +31,7 @@ from accordwatch.cli.context import (
 )
 from accordwatch.cli.safeguards import METHODS_HELP, check_format, method_table
 from accordwatch.errors import InputError, NotFoundError
+from accordwatch.private_files import write_private_text
 from accordwatch.timeutil import parse_date, utc_now
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ def plan(
     console.print(f"{as_party} logged plan {payload['plan_id']} at entry {receipt.index}")
     _print_plan(logged, chosen)
     if out is not None:
-        out.write_text(json.dumps(selection_json(logged, note, chosen), indent=2) + "\n", "utf-8")
+        write_private_text(out, json.dumps(selection_json(logged, note, chosen), indent=2) + "\n")
         console.print(f"selection written to {out}")
 
 

@@ -12,6 +12,7 @@ import typer
 from accordwatch.cli.context import console, print_json, workspace
 from accordwatch.errors import InputError
 from accordwatch.log.canonical import parse_json
+from accordwatch.private_files import open_private_text
 
 log_app = typer.Typer(help="Read, prove, export and audit the log.", no_args_is_help=True)
 
@@ -141,7 +142,10 @@ def export(out: Path = typer.Argument(..., help="File to write (- for stdout)"))
     from accordwatch.store.exporting import export_ledger
 
     ledger = workspace().ledger()
-    fh = sys.stdout if str(out) == "-" else out.open("w", encoding="utf-8")
+    try:
+        fh = sys.stdout if str(out) == "-" else open_private_text(out)
+    except OSError as exc:
+        raise InputError(f"cannot write file: {exc.strerror}", where=str(out)) from exc
     try:
         count = export_ledger(ledger, fh)
     finally:

@@ -22,6 +22,7 @@ import typer
 
 from accordwatch.cli.context import console, print_json, read_document, signing_key, workspace
 from accordwatch.errors import InputError, NotFoundError, VerificationError
+from accordwatch.private_files import write_private_text
 from accordwatch.timeutil import utc_now
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ def submit(
         ledger = workspace().ledger()
     receipt = ledger.submit(submission, where=str(file))
     if receipt_out is not None:
-        receipt_out.write_text(json.dumps(receipt.to_json(), indent=2) + "\n", "utf-8")
+        write_private_text(receipt_out, json.dumps(receipt.to_json(), indent=2) + "\n")
     if fmt == "json":
         print_json(receipt.to_json())
     else:
@@ -123,7 +124,7 @@ def envelope_sign(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, "utf-8")
+        write_private_text(out, text)
         console.print(f"signed {submission.envelope.record_type} written to {out}")
 
 

@@ -49,6 +49,7 @@ from accordwatch.declarations.sheets import (
     to_cell,
 )
 from accordwatch.errors import InputError
+from accordwatch.private_files import open_private_binary
 
 Progress = Callable[[int, int], None]
 _PROGRESS_EVERY = 2000
@@ -144,7 +145,8 @@ def write_workbook(path: Path, program: Program, document: dict[str, Any] | None
             ws.append(entry_row(sheet, entry))
             written += 1
     try:
-        wb.save(path)
+        with open_private_binary(path) as fh:
+            wb.save(fh)
     except OSError as exc:
         raise InputError(f"cannot write workbook: {exc.strerror}", where=str(path)) from exc
     return written
