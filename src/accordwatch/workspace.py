@@ -32,7 +32,7 @@ from accordwatch.log.note import NoteSigner
 from accordwatch.log.records import Genesis, valid_name
 from accordwatch.private_files import make_private_folder
 from accordwatch.settings import SETTINGS_FILE, Settings, load_settings, write_settings
-from accordwatch.store.database import describe, open_engine, storage_errors
+from accordwatch.store.database import describe, open_engine, storage_errors, without_password
 from accordwatch.store.ledger import Ledger
 from accordwatch.store.revision import HEAD_REVISION, stored_revision
 from accordwatch.store.schema import log_head
@@ -124,7 +124,8 @@ def init_workspace(
     """Create the workspace, migrate the database and write the log's genesis entry.
 
     The database is prepared before any file is written, so a database that
-    cannot be reached leaves nothing behind.
+    cannot be reached leaves nothing behind. The settings file keeps the
+    database URL without its password; the workspace returned still holds it.
     """
     if (home / SETTINGS_FILE).exists():
         raise InputError("a workspace already exists here", where=str(home))
@@ -151,9 +152,11 @@ def init_workspace(
     registrar_key.write(ws.party_key_path(registrar, registrar_key.key_id))
     values: dict[str, object] = {"origin": origin, "registrar": registrar}
     if database_url:
-        values["database_url"] = database_url
+        # Never a password in the settings file: later commands read it from the
+        # environment or ~/.pgpass (see `without_password`).
+        values["database_url"] = without_password(database_url)[0]
     write_settings(home / SETTINGS_FILE, values)
-    return Workspace.open(home)
+    return Workspace.open(home, database_url=database_url)
 
 
 def _prepare_database(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, OperationalError
 
 from accordwatch.errors import InputError, StorageError
@@ -48,6 +48,31 @@ def describe(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return "<malformed URL>"
+
+
+def without_password(url: str) -> tuple[str, bool]:
+    """`url` without a password (in its user part or its query), and whether it had one.
+
+    A password is not kept in the settings file: the PostgreSQL driver reads
+    it from `PGPASSWORD` or `~/.pgpass` when the URL has none, and
+    `ACCORDWATCH_DATABASE_URL` may give the whole URL.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url, False
+    query = {k: v for k, v in parsed.query.items() if k.lower() != "password"}
+    if parsed.password is None and len(query) == len(parsed.query):
+        return url, False
+    bare = URL.create(
+        parsed.drivername,
+        username=parsed.username,
+        host=parsed.host,
+        port=parsed.port,
+        database=parsed.database,
+        query=query,
+    )
+    return bare.render_as_string(hide_password=False), True
 
 
 def open_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
