@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING
 
 import typer
 import yaml
-from rich.markup import escape
 
 from accordwatch.cli.context import (
     console,
     emit,
     err_console,
+    plain,
     print_json,
+    shown,
     signing_key,
     submit_as,
     workspace,
@@ -58,7 +59,7 @@ def program_option(value: str | None) -> Program | None:
 
 def print_problems(exc: DeclarationError) -> None:
     for problem in exc.problems:
-        console.print(f"[red]{escape(problem.format(exc.locate))}[/]", highlight=False)
+        console.print(f"[red]{shown(problem.format(exc.locate))}[/]", highlight=False)
     if exc.total > len(exc.problems):
         console.print(f"... and {exc.total - len(exc.problems)} more", highlight=False)
 
@@ -211,7 +212,9 @@ def import_(
     declaration, _ = load(file)
     if out is not None:
         _write(declaration, out)
-    console.print(_summary(declaration) + (f"; written to {out}" if out else ""), highlight=False)
+    console.print(
+        shown(_summary(declaration)) + (f"; written to {out}" if out else ""), highlight=False
+    )
 
 
 def _summary(d: Declaration) -> str:
@@ -290,7 +293,7 @@ def submit(
     elif declaration.updates:
         how = f", updating {declaration.updates}"
     console.print(
-        f"logged {kind} {declaration.program} declaration {declaration.id} of {as_party} "
+        f"logged {kind} {declaration.program} declaration {shown(declaration.id)} of {as_party} "
         f"as of {declaration.as_of}{how} at log entry [bold]{receipt.index}[/]",
         highlight=False,
     )
@@ -316,7 +319,7 @@ def list_(
             table.add_row(
                 str(item.index),
                 f"{item.time:%Y-%m-%d %H:%M}",
-                item.party,
+                shown(item.party),
                 access,
                 "-",
                 "-",
@@ -332,12 +335,12 @@ def list_(
         table.add_row(
             str(item.index),
             f"{item.time:%Y-%m-%d %H:%M}",
-            item.party,
+            shown(item.party),
             access,
-            d.id,
-            d.program,
+            shown(d.id),
+            shown(d.program),
             str(d.as_of),
-            link,
+            shown(link),
         )
     console.print(table)
     hidden = sum(1 for i in logged if i.declaration is None)
@@ -366,7 +369,8 @@ def show(
     if fmt == "json":
         print_json(doc)
     else:
-        typer.echo(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), nl=False)
+        # YAML escapes every control character but NEL (U+0085), which it allows raw
+        typer.echo(plain(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)), nl=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from accordwatch.cli.context import console, print_json, workspace
+from accordwatch.cli.context import console, print_json, shown, workspace
 from accordwatch.errors import InputError
 from accordwatch.log.canonical import parse_json
 from accordwatch.private_files import open_private_text
@@ -49,15 +49,15 @@ def show(
         print_json(rows)
         return
     table = Table(
-        "index", "signed at (UTC)", "record type", "party", "leaf hash", title=ledger.origin
+        "index", "signed at (UTC)", "record type", "party", "leaf hash", title=shown(ledger.origin)
     )
     for r in rows:
         kind = str(r["record_type"]) + (" (confidential)" if r["confidential"] else "")
         table.add_row(
             str(r["index"]),
             str(r["signed_at"])[:19],
-            kind,
-            str(r["party"]),
+            shown(kind),
+            shown(r["party"]),
             str(r["leaf_hash"])[:16],
         )
     console.print(table)
