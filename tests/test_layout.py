@@ -18,6 +18,7 @@ FLAT = {
     "timeutil.py",
     "settings.py",
     "documents.py",
+    "private_files.py",
     "catalog.py",
     "workspace.py",
 }

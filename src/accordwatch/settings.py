@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from accordwatch.errors import InputError
+from accordwatch.private_files import write_private_text
 
 SETTINGS_FILE = "accordwatch.toml"
 DEFAULT_HOME = Path("accordwatch-data")
@@ -68,11 +69,11 @@ def load_settings(home: Path | None = None, **overrides: Any) -> Settings:
 
 
 def write_settings(path: Path, values: dict[str, Any]) -> None:
-    """Write a flat TOML file (strings and integers only)."""
+    """Write a flat TOML file (strings and integers only), readable by its owner only."""
     lines = ["# accordwatch workspace settings; environment variables ACCORDWATCH_* override"]
     for key, value in values.items():
         if value is None:
             continue
         # A JSON string literal is a valid TOML basic string.
         lines.append(f"{key} = {json.dumps(value) if isinstance(value, str) else value}")
-    path.write_text("\n".join(lines) + "\n", "utf-8")
+    write_private_text(path, "\n".join(lines) + "\n")

@@ -4,7 +4,7 @@ The one object the shells (the command line, the service) hold: it opens the
 ledger with accordwatch's catalog of record types and hands everything the
 same clock, which a test or a replay may set.
 
-accordwatch-data/
+accordwatch-data/         mode 0700; every file in it 0600, SQLite's included
   accordwatch.toml        settings (origin, database URL if not the default)
   accordwatch.db          the SQLite database, unless PostgreSQL is configured
   keys/log.key            the log's checkpoint key (signed-note signer)
@@ -30,8 +30,9 @@ from accordwatch.log.envelope import seal
 from accordwatch.log.keys import SigningKey
 from accordwatch.log.note import NoteSigner
 from accordwatch.log.records import Genesis, valid_name
+from accordwatch.private_files import make_private_folder
 from accordwatch.settings import SETTINGS_FILE, Settings, load_settings, write_settings
-from accordwatch.store.database import describe, open_engine, storage_errors
+from accordwatch.store.database import describe, open_engine, storage_errors, without_password
 from accordwatch.store.ledger import Ledger
 from accordwatch.store.revision import HEAD_REVISION, stored_revision
 from accordwatch.store.schema import log_head
@@ -123,7 +124,8 @@ def init_workspace(
     """Create the workspace, migrate the database and write the log's genesis entry.
 
     The database is prepared before any file is written, so a database that
-    cannot be reached leaves nothing behind.
+    cannot be reached leaves nothing behind. The settings file keeps the
+    database URL without its password; the workspace returned still holds it.
     """
     if (home / SETTINGS_FILE).exists():
         raise InputError("a workspace already exists here", where=str(home))
@@ -138,7 +140,7 @@ def init_workspace(
     signer = NoteSigner(origin, log_key)
 
     created = not home.exists()
-    home.mkdir(parents=True, exist_ok=True)  # SQLite needs the folder for its file
+    make_private_folder(home)  # SQLite needs the folder for its file
     try:
         _prepare_database(ws, signer, registrar, registrar_key)
     except BaseException:
@@ -150,10 +152,11 @@ def init_workspace(
     registrar_key.write(ws.party_key_path(registrar, registrar_key.key_id))
     values: dict[str, object] = {"origin": origin, "registrar": registrar}
     if database_url:
-        values["database_url"] = database_url
+        # Never a password in the settings file: later commands read it from the
+        # environment or ~/.pgpass (see `without_password`).
+        values["database_url"] = without_password(database_url)[0]
     write_settings(home / SETTINGS_FILE, values)
-    ws.keys_dir.chmod(0o700)
-    return Workspace.open(home)
+    return Workspace.open(home, database_url=database_url)
 
 
 def _prepare_database(

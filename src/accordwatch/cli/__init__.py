@@ -17,7 +17,7 @@ import traceback
 
 import typer
 
-from accordwatch.cli.context import STATE
+from accordwatch.cli.context import STATE, plain
 
 app = typer.Typer(
     name="accordwatch",
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     except AccordwatchError as exc:
         if STATE.verbose:
             traceback.print_exc()
-        print(f"accordwatch: error: {exc.diagnostic()}", file=sys.stderr)
+        print(f"accordwatch: error: {plain(exc.diagnostic(), one_line=True)}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("accordwatch: interrupted", file=sys.stderr)

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from accordwatch.cli.context import console, emit, print_json, submit_as, workspace
+from accordwatch.cli.context import (
+    console,
+    emit,
+    plain,
+    print_json,
+    shown,
+    submit_as,
+    workspace,
+)
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.examples import EXAMPLES, example_path
 from accordwatch.timeutil import parse_date, utc_now
@@ -46,7 +54,7 @@ def _checked(path: Path) -> Accord:
 def _print_problems(result: CheckResult) -> None:
     for problem in result.problems:
         style = "red" if problem.severity == "error" else "yellow"
-        console.print(f"[{style}]{problem.format()}[/]", highlight=False)
+        console.print(f"[{style}]{shown(problem.format())}[/]", highlight=False)
 
 
 @accord_app.command("check")
@@ -56,7 +64,7 @@ def accord_check(file: Path = typer.Argument(..., help="Accord file (YAML)")) ->
 
     result = check_file(file)
     _print_problems(result)
-    console.print(result.summary())
+    console.print(shown(result.summary()))
     if not result.ok:
         raise typer.Exit(1)
 
@@ -97,7 +105,7 @@ def accord_sign(
         ws, ledger, as_party, key_file, "accord.signature", payload, where=str(file)
     )
     console.print(
-        f"{as_party} signed accord {accord.id} version {accord.digest()[:12]} "
+        f"{as_party} signed accord {shown(accord.id)} version {accord.digest()[:12]} "
         f"at log entry {receipt.index}"
     )
     _signature_state(ledger, accord)
@@ -115,7 +123,7 @@ def _signature_state(ledger: Ledger, accord: Accord) -> None:
     }
     missing = [p.id for p in accord.parties if p.id not in signed]
     if missing:
-        console.print(f"  awaiting signatures of: {', '.join(missing)}")
+        console.print(f"  awaiting signatures of: {shown(', '.join(missing), one_line=True)}")
     else:
         console.print("  every party has signed this version: it is in force")
 
@@ -136,7 +144,7 @@ def accord_diff(
     if not changes:
         console.print("no differences in steps, phases or parties")
     for change in changes:
-        console.print(change.describe(), highlight=False)
+        console.print(shown(change.describe()), highlight=False)
 
 
 @accord_app.command("list")
@@ -158,8 +166,11 @@ def accord_list() -> None:
             signers = ", ".join(s.party for s in version.signed)
             missing = ", ".join(version.missing) or "none"
             console.print(
-                f"{accord_id} {version.digest[:12]} [{version.state}] {version.title}\n"
-                f"  signed by {signers}; missing {missing}"
+                shown(
+                    f"{accord_id} {version.digest[:12]} [{version.state}] "
+                    f"{plain(version.title, one_line=True)}\n"
+                    f"  signed by {signers}; missing {missing}"
+                )
             )
 
 
@@ -293,28 +304,29 @@ def _print_status(status: Status) -> None:
         console.print(f"as of {status.as_of}: no accord has been signed")
         return
     if status.in_force is None:
-        console.print(f"as of {status.as_of}: accord {status.accord_id} is not in force")
+        console.print(f"as of {status.as_of}: accord {shown(status.accord_id)} is not in force")
         for version in status.signatures:
             console.print(
                 f"  version {version.digest[:12]}: signed by "
-                f"{', '.join(s.party for s in version.signed) or 'nobody'}; "
-                f"missing {', '.join(version.missing)}"
+                f"{shown(', '.join(s.party for s in version.signed) or 'nobody')}; "
+                f"missing {shown(', '.join(version.missing))}"
             )
         return
     head = status.in_force
     console.print(
-        f"[bold]{head.title}[/] ({status.accord_id} {head.digest[:12]}), in force since "
+        f"[bold]{shown(head.title, one_line=True)}[/] ({shown(status.accord_id)} "
+        f"{head.digest[:12]}), in force since "
         f"{head.since}; status as of [bold]{status.as_of}[/]"
     )
     steps = Table("step", "party", "kind", "deadline", "status", "late", "reported", "verified")
     for s in status.steps:
         style = STATUS_STYLE.get(str(s.status), "")
         steps.add_row(
-            s.id,
-            s.party,
-            s.kind,
+            shown(s.id),
+            shown(s.party),
+            shown(s.kind),
             str(s.deadline or "-"),
-            f"[{style}]{s.status}[/]",
+            f"[{style}]{shown(s.status)}[/]",
             str(s.days_late or ""),
             str(s.reported_on or ""),
             str(s.verified_on or ""),
@@ -324,13 +336,19 @@ def _print_status(status: Status) -> None:
     for p in status.parties:
         nxt = ", ".join(f"{d.step} {d.deadline}" for d in p.next_deadlines)
         parties.add_row(
-            p.id, p.role, str(p.on_time), str(p.late), str(p.outstanding), str(p.overdue), nxt
+            shown(p.id),
+            shown(p.role),
+            str(p.on_time),
+            str(p.late),
+            str(p.outstanding),
+            str(p.overdue),
+            shown(nxt),
         )
     console.print(parties)
     if status.findings:
         console.print(f"[bold]findings ({len(status.findings)})[/]")
         for f in status.findings:
-            console.print(f"  [red]{f.kind}[/] {f.message}", highlight=False)
+            console.print(f"  [red]{shown(f.kind)}[/] {shown(f.message)}", highlight=False)
     if status.balance:
         last = status.balance[-1]
         console.print(

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from accordwatch.cli.context import console, print_json, read_document, signing_key, workspace
+from accordwatch.cli.context import (
+    console,
+    print_json,
+    read_document,
+    shown,
+    signing_key,
+    workspace,
+)
 from accordwatch.cli.safeguards import METHODS_HELP, check_format, draw, method_table
 from accordwatch.cli.safeguards import print_evaluation as print_statistics
 from accordwatch.errors import ConflictError, InputError, NotFoundError
@@ -181,13 +188,13 @@ def show(
         print_json(rows)
         return
     if not rows:
-        console.print("no accountancy report" + (f" of MBA {mba}" if mba else ""))
+        console.print("no accountancy report" + (f" of MBA {shown(mba)}" if mba else ""))
         return
     table = Table("entry", "mba", "type", "report", "rev", "action", "by", "content", "status")
     for r in rows:
         table.add_row(
             *(
-                str(r[c])
+                shown(r[c])
                 for c in (
                     "entry",
                     "mba",
@@ -264,12 +271,12 @@ def balance(
     else:
         periods = out["periods"]
         console.print(
-            f"MBA {mba}, {built.material.value}: {len(periods)} balance period(s) from "
+            f"MBA {shown(mba)}, {built.material.value}: {len(periods)} balance period(s) from "
             f"{periods[0]['start']} to {periods[-1]['end']}"
         )
         print_statistics(result, out)
         for finding in built.findings:
-            console.print(f"  [red]finding[/] {finding}", highlight=False)
+            console.print(f"  [red]finding[/] {shown(finding)}", highlight=False)
         if built.outside:
             console.print(f"  {built.outside} change(s) dated outside every balance period")
     if chart is not None:

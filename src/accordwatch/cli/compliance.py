@@ -13,7 +13,9 @@ from accordwatch.cli.context import (
     console,
     emit,
     err_console,
+    plain,
     print_json,
+    shown,
     signing_key,
     submit_as,
     workspace,
@@ -108,9 +110,9 @@ def events_import(
         with console.status(f"signing and appending {len(payloads)} event(s)"):
             append_events(ledger, payloads, signer=Signer(as_party, key))
     for problem in parsed.problems:
-        typer.echo(f"skipped {problem}", err=True)
+        typer.echo(f"skipped {plain(problem, one_line=True)}", err=True)
     console.print(
-        f"{file}: {len(plan.new)} new event(s), {len(plan.corrections)} correction(s), "
+        f"{shown(file)}: {len(plan.new)} new event(s), {len(plan.corrections)} correction(s), "
         f"{plan.unchanged} already in the log, {len(parsed.problems)} bad row(s) skipped"
     )
 
@@ -139,7 +141,7 @@ def events_list(
     _choice(fmt, ("table", "json"), "--format")
     day = _day(as_of, "--as-of")
     current = current_events(compliance_records(Snapshot.latest(workspace().ledger())).events, day)
-    shown = [e for e in current.events if year is None or e.on.year == year]
+    listed = [e for e in current.events if year is None or e.on.year == year]
     if fmt == "json":
         print_json(
             [
@@ -153,25 +155,25 @@ def events_list(
                     "log_index": e.log_index,
                     "source": e.source.describe() if e.source else None,
                 }
-                for e in shown
+                for e in listed
             ]
         )
         return
     table = Table("date", "occurrence", "event", "type", "class", "name", "site", "entry")
-    for e in shown:
+    for e in listed:
         a = e.attributes
         table.add_row(
             e.on.isoformat(),
-            e.occurrence,
-            e.event_id,
-            e.type,
-            str(a.get("missile_class") or ""),
-            str(a.get("missile_name") or ""),
-            str(a.get("site") or ""),
+            shown(e.occurrence),
+            shown(e.event_id),
+            shown(e.type),
+            shown(a.get("missile_class") or ""),
+            shown(a.get("missile_name") or ""),
+            shown(a.get("site") or ""),
             str(e.log_index),
         )
     console.print(table)
-    console.print(f"{len(shown)} event row(s); {current.superseded} superseded version(s)")
+    console.print(f"{len(listed)} event row(s); {current.superseded} superseded version(s)")
 
 
 # -- compliance --------------------------------------------------------------
@@ -209,7 +211,12 @@ def compliance_evaluate(
         )
         status = "violation" if v.certain else "[yellow]uncertain[/]"
         table.add_row(
-            v.id, v.on.isoformat(), v.obligation.instrument.title, status, str(v.missiles), rows
+            shown(v.id),
+            v.on.isoformat(),
+            shown(v.obligation.instrument.title),
+            status,
+            str(v.missiles),
+            shown(rows),
         )
     console.print(table)
     certain = sum(v.certain for v in found)
@@ -267,12 +274,12 @@ def _print_report(report: Report) -> None:
     for text in report_tables(report):
         if not text.rows:
             continue
-        table = Table(*text.columns, title=text.title, title_justify="left")
+        table = Table(*text.columns, title=shown(text.title), title_justify="left")
         for row in text.rows:
-            table.add_row(*row)
+            table.add_row(*map(shown, row))
         console.print(table)
     for line in summary_lines(report):
-        console.print(line, highlight=False)
+        console.print(shown(line), highlight=False)
 
 
 @compliance_app.command("chart")
@@ -331,13 +338,13 @@ def compliance_obligations(
     for o in loaded.obligations:
         j = o.to_json()
         table.add_row(
-            o.id,
-            o.instrument.title,
+            shown(o.id),
+            shown(o.instrument.title),
             "yes" if o.binding else "[yellow]no[/]",
-            o.party,
-            str(j["effective"]),
-            str(j["ends"] or ""),
-            str(j["rule"]),
+            shown(o.party),
+            shown(j["effective"]),
+            shown(j["ends"] or ""),
+            shown(j["rule"]),
         )
     console.print(table)
 
@@ -406,9 +413,9 @@ def response_list(fmt: str = typer.Option("table", "--format", help="table or js
             str(r.index),
             r.on.isoformat(),
             RESPONSE_KINDS[r.kind],
-            r.responder,
-            r.reference,
-            "\n".join(r.to),
+            shown(r.responder),
+            shown(r.reference),
+            "\n".join(shown(t, one_line=True) for t in r.to),
         )
     console.print(table)
 

@@ -3,12 +3,19 @@
 Every command module imports this one when the command line starts, even for
 `--help`: the workspace, the ledger and the log's key and envelope code are
 imported by the helpers that use them, not here.
+
+Record text (what parties and observers wrote: an event's occurrence, a
+title, a note) reaches the terminal only through `shown` (for Rich) or
+`plain` (for plain text): Rich would read `[link=...]` or `[reverse]` in it as
+markup, and a terminal would act on escape sequences (colours, the window
+title, a carriage return that hides the line), even through a pipe.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from accordwatch.documents import read_yaml
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.log.canonical import parse_json
+from accordwatch.private_files import write_private_text
 from accordwatch.timeutil import utc_now
 
 if TYPE_CHECKING:
@@ -33,8 +42,31 @@ PASSPHRASE_ENV = "ACCORDWATCH_PASSPHRASE"
 
 
 # Rich assumes 80 columns when output is not a terminal; tables then truncate ids.
-console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True)
+# No emoji codes: ":warning:" in record text stays as written.
+console = Console(width=None if sys.stdout.isatty() else 160, emoji=False)
+err_console = Console(stderr=True, emoji=False)
+
+# C0 and C1 control characters and DEL, but for the tab and the line feed; and
+# with them, in one-line text, the tab, the line feed and the Unicode line breaks.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LINE_BREAK = re.compile("[\t\n\u2028\u2029]")
+# Those JSON leaves as they are (it escapes C0 only).
+_JSON_UNESCAPED = re.compile("[\x7f-\x9f]")
+
+
+def plain(value: object, *, one_line: bool = False) -> str:
+    """Record text for the terminal as plain text: control characters removed."""
+    text = _CONTROL.sub("", str(value))
+    return _LINE_BREAK.sub(" ", text) if one_line else text
+
+
+def shown(value: object, *, one_line: bool = False) -> str:
+    """Record text to print through Rich: control characters removed, markup escaped.
+
+    `one_line` turns line breaks and tabs into spaces, for text inside a line
+    of output (a table cell may keep its lines).
+    """
+    return escape(plain(value, one_line=one_line))
 
 
 @dataclass
@@ -59,19 +91,21 @@ def workspace() -> Workspace:
 
 
 def emit(text: str, out: Path | None, what: str) -> None:
-    """Print `text`, or write it to `out` and say so (the shipped examples' commands)."""
+    """Print `text`, or write it to `out` (0600) and say so (the shipped examples' commands)."""
     if out is None:
         typer.echo(text, nl=False)
         return
     try:
-        out.write_text(text, "utf-8")
+        write_private_text(out, text)
     except OSError as exc:
         raise InputError(f"cannot write file: {exc.strerror}", where=str(out)) from exc
     console.print(f"wrote {what} to {out}")
 
 
 def print_json(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    # C1 controls and DEL can only stand inside strings: write them as \u escapes
+    typer.echo(_JSON_UNESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def read_document(path: Path) -> Any:

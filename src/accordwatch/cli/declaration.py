@@ -18,19 +18,21 @@ from typing import TYPE_CHECKING
 
 import typer
 import yaml
-from rich.markup import escape
 
 from accordwatch.cli.context import (
     console,
     emit,
     err_console,
+    plain,
     print_json,
+    shown,
     signing_key,
     submit_as,
     workspace,
 )
 from accordwatch.errors import AuthorityError, ConflictError, InputError, NotFoundError
 from accordwatch.examples import DECLARATION_EXAMPLES, declaration_example_path
+from accordwatch.private_files import write_private_text
 
 if TYPE_CHECKING:
     from accordwatch.declarations.base import Program
@@ -57,7 +59,7 @@ def program_option(value: str | None) -> Program | None:
 
 def print_problems(exc: DeclarationError) -> None:
     for problem in exc.problems:
-        console.print(f"[red]{escape(problem.format(exc.locate))}[/]", highlight=False)
+        console.print(f"[red]{shown(problem.format(exc.locate))}[/]", highlight=False)
     if exc.total > len(exc.problems):
         console.print(f"... and {exc.total - len(exc.problems)} more", highlight=False)
 
@@ -196,7 +198,7 @@ def _write(declaration: Declaration, out: Path) -> None:
     else:
         raise InputError("write the declaration as .json or .yaml", where=str(out))
     try:
-        out.write_text(text, "utf-8")
+        write_private_text(out, text)
     except OSError as exc:
         raise InputError(f"cannot write file: {exc.strerror}", where=str(out)) from exc
 
@@ -210,7 +212,9 @@ def import_(
     declaration, _ = load(file)
     if out is not None:
         _write(declaration, out)
-    console.print(_summary(declaration) + (f"; written to {out}" if out else ""), highlight=False)
+    console.print(
+        shown(_summary(declaration)) + (f"; written to {out}" if out else ""), highlight=False
+    )
 
 
 def _summary(d: Declaration) -> str:
@@ -281,7 +285,7 @@ def submit(
         where=str(file),
     )
     if receipt_out is not None:
-        receipt_out.write_text(json.dumps(receipt.to_json(), indent=2) + "\n", "utf-8")
+        write_private_text(receipt_out, json.dumps(receipt.to_json(), indent=2) + "\n")
     kind = "public" if public else "confidential"
     how = ""
     if declaration.supersedes:
@@ -289,7 +293,7 @@ def submit(
     elif declaration.updates:
         how = f", updating {declaration.updates}"
     console.print(
-        f"logged {kind} {declaration.program} declaration {declaration.id} of {as_party} "
+        f"logged {kind} {declaration.program} declaration {shown(declaration.id)} of {as_party} "
         f"as of {declaration.as_of}{how} at log entry [bold]{receipt.index}[/]",
         highlight=False,
     )
@@ -315,7 +319,7 @@ def list_(
             table.add_row(
                 str(item.index),
                 f"{item.time:%Y-%m-%d %H:%M}",
-                item.party,
+                shown(item.party),
                 access,
                 "-",
                 "-",
@@ -331,12 +335,12 @@ def list_(
         table.add_row(
             str(item.index),
             f"{item.time:%Y-%m-%d %H:%M}",
-            item.party,
+            shown(item.party),
             access,
-            d.id,
-            d.program,
+            shown(d.id),
+            shown(d.program),
             str(d.as_of),
-            link,
+            shown(link),
         )
     console.print(table)
     hidden = sum(1 for i in logged if i.declaration is None)
@@ -365,7 +369,8 @@ def show(
     if fmt == "json":
         print_json(doc)
     else:
-        typer.echo(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), nl=False)
+        # YAML escapes every control character but NEL (U+0085), which it allows raw
+        typer.echo(plain(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)), nl=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.markup import escape
 
-from accordwatch.cli.context import console, print_json, signing_key, workspace
+from accordwatch.cli.context import console, print_json, shown, signing_key, workspace
 from accordwatch.cli.declaration import declaration_app, load, open_log, require_readable
 from accordwatch.errors import InputError, NotFoundError
 
@@ -66,14 +65,16 @@ def _print_review(result: Review, locate: Locate) -> None:
     if result.previous is not None:
         p = result.previous
         console.print(
-            f"compared over time with {p.declaration.id} as of {p.declaration.as_of} "
+            f"compared over time with {shown(p.declaration.id)} as of {p.declaration.as_of} "
             f"(log entry {p.index})",
             highlight=False,
         )
     for group, problems in result.by_group().items():
         for problem in problems:
             style = "red" if problem.severity == "error" else "yellow"
-            console.print(f"[{style}]{group}: {escape(problem.format(locate))}[/]", highlight=False)
+            console.print(
+                f"[{style}]{shown(group)}: {shown(problem.format(locate))}[/]", highlight=False
+            )
     if result.launches is not None:
         lc = result.launches
         console.print(
@@ -81,7 +82,7 @@ def _print_review(result: Review, locate: Locate) -> None:
             f"{lc.unidentified_missile}; site not identified: {lc.unidentified_site})",
             highlight=False,
         )
-    console.print(result.summary(), highlight=False)
+    console.print(shown(result.summary()), highlight=False)
 
 
 def check(
@@ -143,28 +144,30 @@ def _print_diff(result: DeclarationDiff, before: Declaration, after: Declaration
     from accordwatch.declarations.diff import show
 
     console.print(
-        f"{result.program} declaration {before.id} (as of {before.as_of}) -> "
-        f"{after.id} (as of {after.as_of})",
+        f"{result.program} declaration {shown(before.id)} (as of {before.as_of}) -> "
+        f"{shown(after.id)} (as of {after.as_of})",
         highlight=False,
     )
     for name, old, new in result.header:
-        console.print(f"  header {name}: {show(old)} -> {show(new)}", highlight=False)
+        console.print(f"  header {name}: {shown(show(old))} -> {shown(show(new))}", highlight=False)
     if not result.changes:
         console.print("no entry added, removed or changed")
     for change in result.changes:
         style = {"added": "green", "removed": "red", "changed": "yellow"}[change.kind]
-        console.print(f"[{style}]{escape(change.describe())}[/]", highlight=False)
+        console.print(f"[{style}]{shown(change.describe())}[/]", highlight=False)
     counts = result.counts()
     if counts:
         console.print(
             "entries: "
-            + ", ".join(f"{section} {kind} {n}" for (section, kind), n in sorted(counts.items())),
+            + shown(
+                ", ".join(f"{section} {kind} {n}" for (section, kind), n in sorted(counts.items()))
+            ),
             highlight=False,
         )
     moved = result.changed_totals()
     console.print(f"totals changed: {len(moved)} of {len(result.totals)}")
     for total in moved:
-        console.print(f"  {escape(total.describe())}", highlight=False)
+        console.print(f"  {shown(total.describe())}", highlight=False)
 
 
 def diff(
@@ -221,12 +224,16 @@ def history(
         )
         return
     if not mentions:
-        console.print(f"no entry names {uid}", highlight=False)
+        console.print(f"no entry names {shown(uid)}", highlight=False)
     else:
         table = Table("entry", "time", "party", "record", "what it says")
         for m in mentions:
             table.add_row(
-                str(m.index), f"{m.time:%Y-%m-%d}", m.party, m.record_type, escape(m.text)
+                str(m.index),
+                f"{m.time:%Y-%m-%d}",
+                shown(m.party),
+                shown(m.record_type),
+                shown(m.text),
             )
         console.print(table)
     if hidden:

@@ -26,11 +26,13 @@ from accordwatch.cli.context import (
     console,
     print_json,
     read_document,
+    shown,
     submit_as,
     workspace,
 )
 from accordwatch.cli.safeguards import METHODS_HELP, check_format, method_table
 from accordwatch.errors import InputError, NotFoundError
+from accordwatch.private_files import write_private_text
 from accordwatch.timeutil import parse_date, utc_now
 
 if TYPE_CHECKING:
@@ -158,10 +160,10 @@ def plan(
     )
     logged = LoggedPlan(receipt.index, utc_now(), as_party, body)
     note, chosen = selection(ledger, logged)
-    console.print(f"{as_party} logged plan {payload['plan_id']} at entry {receipt.index}")
+    console.print(f"{as_party} logged plan {shown(payload['plan_id'])} at entry {receipt.index}")
     _print_plan(logged, chosen)
     if out is not None:
-        out.write_text(json.dumps(selection_json(logged, note, chosen), indent=2) + "\n", "utf-8")
+        write_private_text(out, json.dumps(selection_json(logged, note, chosen), indent=2) + "\n")
         console.print(f"selection written to {out}")
 
 
@@ -171,7 +173,7 @@ def _print_plan(logged: LoggedPlan, chosen: dict[str, list[str]]) -> None:
     table = Table("stratum", "material", "items N", "item mass", "goal", "falsify r", "sample n")
     for s in logged.plan.strata:
         table.add_row(
-            s.name,
+            shown(s.name),
             s.material.value,
             str(len(s.item_ids)),
             str(s.item_mass),
@@ -182,7 +184,10 @@ def _print_plan(logged: LoggedPlan, chosen: dict[str, list[str]]) -> None:
     console.print(table)
     console.print(f"non-detection probability at most {logged.plan.beta} per stratum")
     for name, ids in chosen.items():
-        console.print(f"[bold]{name}[/]: inspect {', '.join(ids) or 'nothing'}", highlight=False)
+        console.print(
+            f"[bold]{shown(name)}[/]: inspect {shown(', '.join(ids) or 'nothing')}",
+            highlight=False,
+        )
 
 
 def _plan(ledger: Ledger, entry: int) -> tuple[LoggedPlan, list[LoggedInspection]]:
@@ -213,7 +218,8 @@ def draw_command(
         print_json(selection_json(logged, note, chosen))
     else:
         console.print(
-            f"plan {logged.plan.plan_id} (entry {entry}), seed {seed_from_checkpoint(note).hex()}"
+            f"plan {shown(logged.plan.plan_id)} (entry {entry}), "
+            f"seed {seed_from_checkpoint(note).hex()}"
         )
         _print_plan(logged, chosen)
 
@@ -254,7 +260,8 @@ def record(
         where=str(file),
     )
     console.print(
-        f"{as_party} logged inspection report {doc.get('report_id')} at entry {receipt.index}"
+        f"{as_party} logged inspection report {shown(doc.get('report_id'))} "
+        f"at entry {receipt.index}"
     )
 
 
@@ -305,12 +312,13 @@ def compare_command(
         print_json(out)
         return
     console.print(
-        f"inspection {out['report_id']} (entry {out['report_entry']}) of MBA {mba} against {source}"
+        f"inspection {shown(out['report_id'])} (entry {out['report_entry']}) of MBA {shown(mba)} "
+        f"against {shown(source)}"
     )
     if not result.findings:
         console.print("  no discrepancy")
     for f in result.findings:
-        console.print(f"  [red]{f.kind}[/] {f.message}", highlight=False)
+        console.print(f"  [red]{shown(f.kind)}[/] {shown(f.message)}", highlight=False)
     if result.d_statistics:
         table = Table(
             "stratum", "N", "measured n", "D (kg)", "sigma D (kg)", "D (SQ)", f"> {k:g} sigma"
@@ -319,7 +327,7 @@ def compare_command(
             data = d.to_json()
             sq = f"{data['d_sq']:.4g}" if "d_sq" in data else "-"
             table.add_row(
-                d.stratum,
+                shown(d.stratum),
                 str(d.population),
                 str(d.measured),
                 f"{d.d_kg:.4g}",

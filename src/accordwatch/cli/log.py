@@ -9,9 +9,10 @@ from pathlib import Path
 
 import typer
 
-from accordwatch.cli.context import console, print_json, workspace
+from accordwatch.cli.context import console, print_json, shown, workspace
 from accordwatch.errors import InputError
 from accordwatch.log.canonical import parse_json
+from accordwatch.private_files import open_private_text
 
 log_app = typer.Typer(help="Read, prove, export and audit the log.", no_args_is_help=True)
 
@@ -48,15 +49,15 @@ def show(
         print_json(rows)
         return
     table = Table(
-        "index", "signed at (UTC)", "record type", "party", "leaf hash", title=ledger.origin
+        "index", "signed at (UTC)", "record type", "party", "leaf hash", title=shown(ledger.origin)
     )
     for r in rows:
         kind = str(r["record_type"]) + (" (confidential)" if r["confidential"] else "")
         table.add_row(
             str(r["index"]),
             str(r["signed_at"])[:19],
-            kind,
-            str(r["party"]),
+            shown(kind),
+            shown(r["party"]),
             str(r["leaf_hash"])[:16],
         )
     console.print(table)
@@ -141,7 +142,10 @@ def export(out: Path = typer.Argument(..., help="File to write (- for stdout)"))
     from accordwatch.store.exporting import export_ledger
 
     ledger = workspace().ledger()
-    fh = sys.stdout if str(out) == "-" else out.open("w", encoding="utf-8")
+    try:
+        fh = sys.stdout if str(out) == "-" else open_private_text(out)
+    except OSError as exc:
+        raise InputError(f"cannot write file: {exc.strerror}", where=str(out)) from exc
     try:
         count = export_ledger(ledger, fh)
     finally:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from accordwatch.cli.context import console, passphrase, print_json, submit_as, workspace
+from accordwatch.cli.context import console, passphrase, print_json, shown, submit_as, workspace
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.log.roles import Role
 
@@ -59,11 +59,11 @@ def party_list(as_json: bool = typer.Option(False, "--json", help="Print JSON"))
     table = Table("party", "role", "name", "entry", "active keys")
     for r in rows:
         table.add_row(
-            str(r["name"]),
-            str(r["role"]),
-            str(r["display_name"]),
+            shown(r["name"]),
+            shown(r["role"]),
+            shown(r["display_name"]),
             str(r["registered_at"]),
-            ", ".join(r["active_keys"]),  # type: ignore[arg-type]  # list of key ids
+            shown(", ".join(r["active_keys"])),  # type: ignore[arg-type]  # list of key ids
         )
     console.print(table)
 
@@ -128,7 +128,7 @@ def key_revoke(
     signer = as_party or ws.settings.registrar
     payload = {"party": record.party, "key_id": key_id, "reason": reason}
     index = submit_as(ws, ledger, signer, key_file, "key.revoke", payload).index
-    console.print(f"key {key_id} of {record.party} revoked at log entry {index}")
+    console.print(f"key {shown(key_id)} of {shown(record.party)} revoked at log entry {index}")
 
 
 @key_app.command("list")
@@ -159,7 +159,11 @@ def key_list(
     for r in rows:
         revoked = "" if r["revoked_at"] is None else str(r["revoked_at"])
         table.add_row(
-            str(r["key_id"]), str(r["party"]), str(r["registered_at"]), revoked, str(r["reason"])
+            shown(r["key_id"]),
+            shown(r["party"]),
+            str(r["registered_at"]),
+            revoked,
+            shown(r["reason"]),
         )
     console.print(table)
 

@@ -8,6 +8,11 @@ import typer
 
 from accordwatch.cli.context import console, workspace
 from accordwatch.errors import InputError
+from accordwatch.private_files import (
+    make_private_folder,
+    write_private_bytes,
+    write_private_text,
+)
 from accordwatch.timeutil import parse_date, utc_now
 
 
@@ -54,7 +59,7 @@ def report(
     note = log.checkpoint
     cp = Checkpoint.open(note, ledger.signer.verifier)
 
-    out.mkdir(parents=True, exist_ok=True)
+    make_private_folder(out)
     charts = []
     if status.in_force is not None:
         png, svg = draw_roadmap(records, status, out)
@@ -76,9 +81,9 @@ def report(
     if fmt == "pdf":
         from accordwatch.reports.pdf import pdf
 
-        path.write_bytes(pdf(data, out, utc_now()))
+        write_private_bytes(path, pdf(data, out, utc_now()))
     else:
-        path.write_text(html(data) if fmt == "html" else markdown(data), "utf-8")
+        write_private_text(path, html(data) if fmt == "html" else markdown(data))
     console.print(f"report as of {day} from checkpoint at size {cp.size} written to {path}")
 
 

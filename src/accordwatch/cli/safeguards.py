@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from accordwatch.cli.context import console, err_console, print_json, read_document
+from accordwatch.cli.context import console, err_console, print_json, read_document, shown
 from accordwatch.errors import InputError
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def print_evaluation(result: Evaluation, out: dict[str, Any]) -> None:
         )
     console.print(rows)
     s = result.settings
-    console.print(f"unit: {out['unit']}; k = {s.k:g}, K = {s.K:g}, h = {s.h:g}")
+    console.print(f"unit: {shown(out['unit'])}; k = {s.k:g}, K = {s.K:g}, h = {s.h:g}")
     for name, info in out["alarms"].items():
         first = info["first"]
         text = f"first alarm at balance {first}" if first else "no alarm"
@@ -219,10 +219,16 @@ def list_methods(
         return
     rows = Table("method", "name", "random", "systematic", "source")
     for key, m in sorted(table.methods.items()):
-        rows.add_row(key, m.name, f"{m.random_rsd:.2%}", f"{m.systematic_rsd:.2%}", m.source or "-")
+        rows.add_row(
+            shown(key),
+            shown(m.name),
+            f"{m.random_rsd:.2%}",
+            f"{m.systematic_rsd:.2%}",
+            shown(m.source or "-"),
+        )
     console.print(rows)
     for key, text in table.sources.items():
-        console.print(f"[bold]{key}[/]: {text}", highlight=False)
+        console.print(f"[bold]{shown(key)}[/]: {shown(text)}", highlight=False)
     console.print(
         f"default k = 3 gives a false alarm probability of {alpha_for(3):.4%} per balance"
     )

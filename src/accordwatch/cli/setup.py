@@ -7,6 +7,11 @@ import typer
 from accordwatch.cli.context import STATE, console, home_path, workspace
 from accordwatch.errors import StorageError
 
+PASSWORD_NOTE = (
+    "note: the database password is not written to accordwatch.toml; later commands read it "
+    "from ACCORDWATCH_DATABASE_URL (the whole URL), PGPASSWORD or ~/.pgpass"
+)
+
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 
 
@@ -20,13 +25,14 @@ def init(
 ) -> None:
     """Create a workspace: settings, database, the log's key and its genesis entry."""
     from accordwatch.settings import DEFAULT_HOME
-    from accordwatch.store.database import describe
+    from accordwatch.store.database import describe, without_password
     from accordwatch.workspace import init_workspace
 
     path = home_path(home) or DEFAULT_HOME
-    ws = init_workspace(
-        path, database_url=database_url or STATE.database_url, origin=origin, registrar=registrar
-    )
+    url = database_url or STATE.database_url
+    ws = init_workspace(path, database_url=url, origin=origin, registrar=registrar)
+    if url and without_password(url)[1]:
+        typer.echo(PASSWORD_NOTE, err=True)
     console.print(f"Created workspace [bold]{ws.home}[/] for log [bold]{ws.settings.origin}[/]")
     console.print(f"  database  {describe(ws.url)}")
     console.print(f"  log key   {ws.log_signer().verifier.text()}")

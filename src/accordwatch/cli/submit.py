@@ -19,8 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from accordwatch.cli.context import console, print_json, read_document, signing_key, workspace
+from accordwatch.cli.context import (
+    console,
+    print_json,
+    read_document,
+    shown,
+    signing_key,
+    workspace,
+)
 from accordwatch.errors import InputError, NotFoundError, VerificationError
+from accordwatch.private_files import write_private_text
 from accordwatch.timeutil import utc_now
 
 if TYPE_CHECKING:
@@ -96,14 +104,15 @@ def submit(
         ledger = workspace().ledger()
     receipt = ledger.submit(submission, where=str(file))
     if receipt_out is not None:
-        receipt_out.write_text(json.dumps(receipt.to_json(), indent=2) + "\n", "utf-8")
+        write_private_text(receipt_out, json.dumps(receipt.to_json(), indent=2) + "\n")
     if fmt == "json":
         print_json(receipt.to_json())
     else:
         env = submission.envelope
         kind = "confidential " if env.confidential else ""
         console.print(
-            f"logged {kind}{env.record_type} by {env.party} at index [bold]{receipt.index}[/] "
+            f"logged {kind}{shown(env.record_type)} by {shown(env.party)} at index "
+            f"[bold]{receipt.index}[/] "
             f"(tree size {receipt.tree_size}, leaf {receipt.leaf_hash.hex()[:16]})"
         )
 
@@ -122,8 +131,8 @@ def envelope_sign(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, "utf-8")
-        console.print(f"signed {submission.envelope.record_type} written to {out}")
+        write_private_text(out, text)
+        console.print(f"signed {shown(submission.envelope.record_type)} written to {out}")
 
 
 @envelope_app.command("verify")
@@ -154,8 +163,8 @@ def envelope_verify(
     env.verify_signature(pub)
     opened = " and its opening matches the commitment" if submission.opening else ""
     console.print(
-        f"valid: {env.record_type} signed by {env.party} with key {env.key_id} at "
-        f"{env.time_text}{opened}; leaf hash {env.leaf_hash.hex()}"
+        f"valid: {shown(env.record_type)} signed by {shown(env.party)} with key "
+        f"{shown(env.key_id)} at {shown(env.time_text)}{opened}; leaf hash {env.leaf_hash.hex()}"
     )
 
 
@@ -209,7 +218,7 @@ def receipt_verify(
     what = f"entry {receipt.index}"
     if entry_bytes is not None:
         what += f" (leaf {leaf_hash(entry_bytes).hex()[:16]})"
-    console.print(f"valid: {what} is in log {cp.origin} at tree size {cp.size}")
+    console.print(f"valid: {what} is in log {shown(cp.origin)} at tree size {cp.size}")
 
 
 def register(app: typer.Typer) -> None:

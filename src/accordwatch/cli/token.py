@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from accordwatch.cli.context import console, print_json, workspace
+from accordwatch.cli.context import console, print_json, shown, workspace
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.timeutil import utc_now
 
@@ -94,8 +94,8 @@ def list_tokens(fmt: str = typer.Option("table", "--format", help="table or json
     table = Table("id", "party", "role", "issued", "expires", "state")
     for r in rows:
         table.add_row(
-            r["token_id"],
-            r["party"],
+            shown(r["token_id"]),
+            shown(r["party"]),
             r["role"],
             r["issued_at"][:19],
             r["expires_at"][:19],

@@ -42,6 +42,10 @@ from accordwatch.declarations.nuclear import (
 
 HEADER_SHEET = "declaration"
 INSTRUCTIONS_SHEET = "instructions"
+# How text starts that a spreadsheet program takes for a formula: `=`, and `+`,
+# `-`, `@` once the cell is edited or the file is read as CSV; a leading tab or
+# carriage return hides such a start from a check of the first character.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -295,6 +299,16 @@ def from_cell(kind: str, value: Any) -> Any:
     if kind == "text" and isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return value
+
+
+def formula_like(value: object) -> bool:
+    """Whether a spreadsheet program could read the text `value` as a formula.
+
+    A declaration is the declarant's text, read by the other parties: such a
+    value is written as text (in a workbook, a string cell marked with a
+    quote prefix), never as a formula that runs on the reader's machine.
+    """
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
 
 
 def to_cell(kind: str, value: Any) -> Any:

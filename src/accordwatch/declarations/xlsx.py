@@ -4,7 +4,10 @@
 `instructions` sheet, the `declaration` header sheet, and one sheet per
 section with its column names, drop-down lists for the columns that take a
 fixed set of values, and (when a declaration is given) its entries. Without a
-declaration it is the template to fill in.
+declaration it is the template to fill in. A declaration is its declarant's
+text, opened by the other parties: a value that a spreadsheet program could
+take for a formula (`sheets.formula_like`) is written as a text cell, and the
+file is readable by its owner only.
 
 `read_workbook` streams a workbook row by row (large files stay out of
 memory, and a progress callback is told how far it got), builds the
@@ -44,11 +47,13 @@ from accordwatch.declarations.sheets import (
     Column,
     Sheet,
     entry_row,
+    formula_like,
     from_cell,
     row_entry,
     to_cell,
 )
 from accordwatch.errors import InputError
+from accordwatch.private_files import open_private_binary
 
 Progress = Callable[[int, int], None]
 _PROGRESS_EVERY = 2000
@@ -65,6 +70,22 @@ def _bold_row(ws: WriteOnlyWorksheet, values: Sequence[str]) -> list[Any]:
         cell.font = _BOLD
         cells.append(cell)
     return cells
+
+
+def _text(ws: WriteOnlyWorksheet, value: Any) -> Any:
+    """`value` as a cell: text that looks like a formula stays text (see `formula_like`)."""
+    if not formula_like(value):
+        return value
+    cell = WriteOnlyCell(ws, value=value)
+    # openpyxl takes a string starting with "=" for a formula: say it is a string,
+    # and mark it so that a spreadsheet program keeps it text when it is edited.
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
+
+
+def _row(ws: WriteOnlyWorksheet, values: Sequence[Any]) -> list[Any]:
+    return [_text(ws, value) for value in values]
 
 
 def _instructions(wb: Workbook, program: Program, sheets: Sequence[Sheet]) -> None:
@@ -94,12 +115,15 @@ def _instructions(wb: Workbook, program: Program, sheets: Sequence[Sheet]) -> No
         for column in columns:
             allowed = f" Allowed: {', '.join(column.choices)}." if column.choices else ""
             ws.append(
-                [
-                    f"  {column.header}",
-                    "yes" if column.required else "",
-                    column.kind,
-                    f"{column.help}{allowed}".strip(),
-                ]
+                _row(
+                    ws,
+                    [
+                        f"  {column.header}",
+                        "yes" if column.required else "",
+                        column.kind,
+                        f"{column.help}{allowed}".strip(),
+                    ],
+                )
             )
 
 
@@ -128,7 +152,8 @@ def write_workbook(path: Path, program: Program, document: dict[str, Any] | None
     values = document or {"program": program.value}
     for row, column in enumerate(HEADER, start=2):
         _validation(head, column, f"B{row}")
-        cell = WriteOnlyCell(head, value=to_cell(column.kind, values.get(column.header)))
+        value = to_cell(column.kind, values.get(column.header))
+        cell = _text(head, value) if formula_like(value) else WriteOnlyCell(head, value=value)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         head.append([column.header, cell, column.help])
     written = 0
@@ -141,10 +166,11 @@ def write_workbook(path: Path, program: Program, document: dict[str, Any] | None
             _validation(ws, column, f"{letter}2:{letter}1048576")
         ws.append(_bold_row(ws, [c.header for c in sheet.columns]))
         for entry in (document or {}).get(sheet.name, []):
-            ws.append(entry_row(sheet, entry))
+            ws.append(_row(ws, entry_row(sheet, entry)))
             written += 1
     try:
-        wb.save(path)
+        with open_private_binary(path) as fh:
+            wb.save(fh)
     except OSError as exc:
         raise InputError(f"cannot write workbook: {exc.strerror}", where=str(path)) from exc
     return written

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from accordwatch.errors import InputError, SignatureError
+from accordwatch.private_files import make_private_folder
 
 PUBLIC_KEY_SIZE = 32
 SIGNATURE_SIZE = 64
@@ -110,8 +111,8 @@ class SigningKey:
         )
 
     def write(self, path: Path, passphrase: str | None = None) -> None:
-        """Write the key file with mode 0600, refusing to overwrite an existing one."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Write the key file with mode 0600 (its new folders 0700), refusing to overwrite one."""
+        make_private_folder(path.parent)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError as exc:

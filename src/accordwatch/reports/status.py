@@ -6,13 +6,20 @@ checkpoint of the log they were read from, which is printed in full with the
 log's key so a reader can check the report against the log: every finding,
 step and violation names the log entries it rests on. Pure: the caller reads
 the log, draws the charts and writes the files.
+
+Record text (an event's occurrence, an accord's title, a finding's message)
+is written by parties, observers among them: in Markdown every piece of it is
+escaped (`md`), so it reads as written and adds no tag, link, image or
+heading; in HTML the template escapes it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -39,6 +46,37 @@ class ReportData:
     charts: list[Chart] = field(default_factory=list)
 
 
+# Line breaks and other control characters, which would let text start a
+# block of its own (a heading, a list, a table row) or break a table's row.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# Characters with an inline meaning in CommonMark or GitHub Markdown: escapes,
+# code, emphasis, links and images, raw HTML and entities, table cells,
+# strikethrough, math; `#` too, so that no text ever reads as a heading.
+_INLINE = re.compile(r"([\\`*_\[\]<>&!|~$#])")
+
+
+def md(value: object) -> str:
+    """Record text as Markdown that shows it as written, on one line and inert."""
+    return _INLINE.sub(r"\\\1", _CONTROL.sub(" ", str(value)))
+
+
+def _code(value: object) -> str:
+    """A code span holding `value` whatever backticks it contains."""
+    text = _CONTROL.sub(" ", str(value))
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    return (
+        f"{fence} {text} {fence}"
+        if text.startswith("`") or text.endswith("`")
+        else (f"{fence}{text}{fence}")
+    )
+
+
+def _fenced(text: str) -> list[str]:
+    """A code block holding `text`, fenced by more backticks than any line of it holds."""
+    fence = "`" * max(3, max(map(len, re.findall("`+", text)), default=0) + 1)
+    return [fence, text, fence]
+
+
 def _entries(indices: list[int]) -> str:
     return ", ".join(f"#{i}" for i in indices) if indices else "none logged"
 
@@ -57,39 +95,40 @@ def _evidence(event: dict[str, Any]) -> list[int]:
 def markdown(data: ReportData) -> str:
     rm, co = data.roadmap, data.compliance
     out = [
-        f"# Compliance and status report as of {data.as_of}",
+        f"# Compliance and status report as of {md(data.as_of)}",
         "",
-        f"Log `{data.origin}`, computed from its signed checkpoint at tree size {data.size}. "
-        "Entry numbers (#n) are log indices: `accordwatch log get n` shows the entry and "
-        "`accordwatch log prove n` its inclusion proof.",
+        f"Log {_code(data.origin)}, computed from its signed checkpoint at tree size "
+        f"{data.size}. Entry numbers (#n) are log indices: `accordwatch log get n` shows the "
+        "entry and `accordwatch log prove n` its inclusion proof.",
         "",
         "## Road map",
         "",
     ]
     head = rm.get("in_force")
     if head is None:
-        out += [f"No accord is in force as of {data.as_of}.", ""]
+        out += [f"No accord is in force as of {md(data.as_of)}.", ""]
     else:
         out += [
-            f"**{head['title']}** is in force since {head['since']} (signatures complete at "
-            f"#{head['index']}).",
+            f"**{md(head['title'])}** is in force since {md(head['since'])} (signatures "
+            f"complete at #{md(head['index'])}).",
             "",
             "| status | steps |",
             "|---|---|",
-            *(f"| {k} | {n} |" for k, n in rm["counts"].items()),
+            *(f"| {md(k)} | {md(n)} |" for k, n in rm["counts"].items()),
             "",
             "| party | role | on time | late | overdue | outstanding | next deadlines |",
             "|---|---|---|---|---|---|---|",
         ]
         for p in rm["parties"]:
-            nxt = "; ".join(f"{d['step']} ({d['deadline']})" for d in p["next_deadlines"])
+            nxt = "; ".join(f"{md(d['step'])} ({md(d['deadline'])})" for d in p["next_deadlines"])
             out.append(
-                f"| {p['name']} | {p['role']} | {p['on_time']} | {p['late']} | {p['overdue']} "
-                f"| {p['outstanding']} | {nxt or 'none'} |"
+                f"| {md(p['name'])} | {md(p['role'])} | {md(p['on_time'])} | {md(p['late'])} "
+                f"| {md(p['overdue'])} | {md(p['outstanding'])} | {nxt or 'none'} |"
             )
         out += ["", "### Findings", ""]
         out += [
-            f"- {f['date']} — {f['kind']}: {f['message']} (entries {_entries(f['indices'])})"
+            f"- {md(f['date'])} — {md(f['kind'])}: {md(f['message'])} "
+            f"(entries {_entries(f['indices'])})"
             for f in rm["findings"]
         ] or ["None."]
         out += ["", "### Steps", "", "| step | party | status | deadline | entries |"]
@@ -97,15 +136,15 @@ def markdown(data: ReportData) -> str:
         for s in rm["steps"]:
             indices = s["report_indices"] + s["verification_indices"]
             out.append(
-                f"| {s['id']} | {s['party']} | {s['status']} | {s['deadline'] or ''} "
-                f"| {_entries(indices)} |"
+                f"| {md(s['id'])} | {md(s['party'])} | {md(s['status'])} "
+                f"| {md(s['deadline'] or '')} | {_entries(indices)} |"
             )
         out.append("")
     totals = co["totals"]
     out += [
         "## Compliance",
         "",
-        f"{totals['violations']} violation(s) counted per {co['counted_per']} "
+        f"{totals['violations']} violation(s) counted per {md(co['counted_per'])} "
         f"({totals['uncertain']} uncertain), {totals['answered']} answered, "
         f"{totals['unanswered']} unanswered; {totals['without_response_within_window']} without "
         f"a response within {co['window_days']} days.",
@@ -132,28 +171,27 @@ def markdown(data: ReportData) -> str:
             "|---|---|---|---|---|",
         ]
         out += [
-            f"| {g['key']} | {g['label']} | {'yes' if g['binding'] else 'no'} "
+            f"| {md(g['key'])} | {md(g['label'])} | {'yes' if g['binding'] else 'no'} "
             f"| {g['violations']} | {g['uncertain']} |"
             for g in co["by_instrument"]["rows"]
         ]
         out += ["", "### Violations", ""]
         out += [
-            f"- {e['date']} {e['occurrence']}: {e['status']} of "
-            f"{', '.join(e['instruments'])}; response: {e['response_state']} "
-            f"(evidence {_entries(_evidence(e))})"
+            f"- {md(e['date'])} {md(e['occurrence'])}: {md(e['status'])} of "
+            f"{', '.join(md(i) for i in e['instruments'])}; response: "
+            f"{md(e['response_state'])} (evidence {_entries(_evidence(e))})"
             for e in co["events"]
         ]
         out.append("")
     for chart in data.charts:
-        out += [f"![{chart.title}]({chart.png})", ""]
+        # the file name holds the accord's id: a link destination, percent-encoded
+        out += [f"![{md(chart.title)}]({quote(chart.png)})", ""]
     out += [
         "## The checkpoint this report was computed from",
         "",
-        "```",
-        data.checkpoint.rstrip("\n"),
-        "```",
+        *_fenced(data.checkpoint.rstrip("\n")),
         "",
-        f"Log key: `{data.log_key}`",
+        f"Log key: {_code(data.log_key)}",
         "",
     ]
     return "\n".join(out)

@@ -11,14 +11,16 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, OperationalError
 
 from accordwatch.errors import InputError, StorageError
+from accordwatch.private_files import create_private_file
 
 WRITE = "accordwatch_write"
 # Page cache per SQLite connection, an upper bound (pages are allocated as
@@ -48,6 +50,31 @@ def describe(url: str) -> str:
         return "<malformed URL>"
 
 
+def without_password(url: str) -> tuple[str, bool]:
+    """`url` without a password (in its user part or its query), and whether it had one.
+
+    A password is not kept in the settings file: the PostgreSQL driver reads
+    it from `PGPASSWORD` or `~/.pgpass` when the URL has none, and
+    `ACCORDWATCH_DATABASE_URL` may give the whole URL.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url, False
+    query = {k: v for k, v in parsed.query.items() if k.lower() != "password"}
+    if parsed.password is None and len(query) == len(parsed.query):
+        return url, False
+    bare = URL.create(
+        parsed.drivername,
+        username=parsed.username,
+        host=parsed.host,
+        port=parsed.port,
+        database=parsed.database,
+        query=query,
+    )
+    return bare.render_as_string(hide_password=False), True
+
+
 def open_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
     url = normalise_url(url)
     try:
@@ -56,6 +83,7 @@ def open_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
         raise InputError(f"malformed database URL {url!r}") from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
+        _create_database_file(parsed.database)
         engine = create_engine(url, connect_args={"timeout": 60})
         _configure_sqlite(engine, sqlite_synchronous)
     elif backend == "postgresql":
@@ -66,6 +94,20 @@ def open_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
     else:
         raise InputError(f"unsupported database {backend!r}: use sqlite:// or postgresql://")
     return engine
+
+
+def _create_database_file(database: str | None) -> None:
+    """Create a new SQLite database file 0600 before SQLite does.
+
+    SQLite creates the file as the umask lets it (0644 as a rule) and its
+    `-wal` and `-shm` files with the mode of the database file: one made 0600
+    here keeps all three from other local users. An in-memory database, a
+    `file:` URI and a folder that does not exist are left to SQLite.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    with suppress(OSError):  # SQLite names the problem when it opens the file
+        create_private_file(Path(database))
 
 
 def _ping_idle_connections(engine: Engine) -> None:

@@ -42,16 +42,20 @@ def demo(
         safeguards,
     )
     from accordwatch.cli.demo.shell import Shell
+    from accordwatch.private_files import private_umask
 
-    logged = log_and_keys.run(home)  # steps 1 to 6
-    roadmap.run(logged.ledger, logged.keys, home)  # step 7
-    # The rest runs through the commands a user types, on the command line the
-    # demo itself was started from, so the demo shows them as they are.
-    shell = Shell(ctx, home)
-    declarations.run(shell)  # step 8
-    compliance.run(shell)  # step 9
-    safeguards.run(shell)  # steps 10 and 11
-    closing.run(shell, logged)  # step 12 and the closing words
+    # The workspace holds confidential declarations and keys: whatever the demo
+    # and the commands it runs write there is for its owner only.
+    with private_umask():
+        logged = log_and_keys.run(home)  # steps 1 to 6
+        roadmap.run(logged.ledger, logged.keys, home)  # step 7
+        # The rest runs through the commands a user types, on the command line the
+        # demo itself was started from, so the demo shows them as they are.
+        shell = Shell(ctx, home)
+        declarations.run(shell)  # step 8
+        compliance.run(shell)  # step 9
+        safeguards.run(shell)  # steps 10 and 11
+        closing.run(shell, logged)  # step 12 and the closing words
 
 
 def register(app: typer.Typer) -> None:

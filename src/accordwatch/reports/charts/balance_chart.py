@@ -24,6 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
+from accordwatch.reports.charts.files import save_chart
 from accordwatch.safeguards.detection import (
     DEFAULT_POWER,
     detectable_diversion,
@@ -39,10 +40,7 @@ BAND = "#90caf9"
 
 
 def _save(fig: Figure, out: Path, stem: str) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / f"{stem}.png", out / f"{stem}.svg"]
-    fig.savefig(paths[0], dpi=130)
-    fig.savefig(paths[1], metadata={"Date": None})
+    paths = save_chart(fig, out / f"{stem}.png", out / f"{stem}.svg")
     plt.close(fig)
     return paths
 

@@ -25,6 +25,7 @@ from matplotlib.ticker import MaxNLocator
 from accordwatch.compliance.report import Report
 from accordwatch.compliance.responses import NOT_A_RESPONSE, RESPONSE_KINDS, Response
 from accordwatch.errors import InputError
+from accordwatch.reports.charts.files import save_chart
 
 TYPE_COLOURS = {
     "missile_launch": "#c62828",
@@ -54,7 +55,6 @@ def draw_compliance(report: Report, responses: Sequence[Response], out: Path) ->
     """Write `compliance-<unit>-<date>.png` and `.svg` into `out`; return the paths."""
     if not report.by_year:
         raise InputError(f"no violations as of {report.as_of}: nothing to draw")
-    out.mkdir(parents=True, exist_ok=True)
     unit = "events" if report.unit == "event" else "missiles"
     years = [y.year for y in report.by_year]
     first, last = min(years), max(years)
@@ -161,8 +161,6 @@ def draw_compliance(report: Report, responses: Sequence[Response], out: Path) ->
     fig.tight_layout()
 
     stem = out / f"compliance-{report.unit}-{report.as_of.isoformat()}"
-    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
-    fig.savefig(paths[0], dpi=130)
-    fig.savefig(paths[1], metadata={"Date": None})
+    paths = save_chart(fig, stem.with_suffix(".png"), stem.with_suffix(".svg"))
     plt.close(fig)
     return paths

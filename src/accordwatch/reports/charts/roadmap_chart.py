@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+from accordwatch.reports.charts.files import save_chart
 from accordwatch.roadmap.accord import Accord
 from accordwatch.roadmap.history import RoadmapRecord, Signature
 from accordwatch.roadmap.status import Status
@@ -53,7 +54,6 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
 
         raise InputError(f"no accord is in force as of {status.as_of}: nothing to draw")
     accord = _accord(records, status)
-    out.mkdir(parents=True, exist_ok=True)
     steps = list(status.steps)
     start = min(status.in_force.since, *(s.deadline for s in steps if s.deadline)) - timedelta(30)
     end = max(status.as_of, *(p.ends for p in accord.phases)) + timedelta(30)
@@ -156,8 +156,6 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
     fig.tight_layout()
 
     stem = out / f"roadmap-{status.accord_id}-{status.as_of.isoformat()}"
-    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
-    fig.savefig(paths[0], dpi=130)
-    fig.savefig(paths[1], metadata={"Date": None})
+    paths = save_chart(fig, stem.with_suffix(".png"), stem.with_suffix(".svg"))
     plt.close(fig)
     return paths
