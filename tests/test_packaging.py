@@ -7,6 +7,7 @@ wheel and installs it into a new virtual environment, as a user would.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -67,15 +68,19 @@ def test_the_demo_runs_from_the_wheel_in_a_new_virtual_environment(
     wheel: Path, tmp_path: Path
 ) -> None:
     venv = tmp_path / "venv"
+    # Only the wheel may supply accordwatch there: a PYTHONPATH would put a source tree first.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)],
         check=True,
         timeout=600,
+        env=env,
     )
     where = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import accordwatch; print(accordwatch.__file__)"],
         cwd=tmp_path,
+        env=env,
         capture_output=True,
         text=True,
         check=True,
@@ -86,6 +91,7 @@ def test_the_demo_runs_from_the_wheel_in_a_new_virtual_environment(
     demo = subprocess.run(
         [str(venv / "bin" / "accordwatch"), "demo"],
         cwd=run,
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
@@ -100,5 +106,6 @@ def test_the_demo_runs_from_the_wheel_in_a_new_virtual_environment(
         capture_output=True,
         text=True,
         timeout=120,
+        env=env,
     )
     assert audit.returncode == 0, audit.stderr
