@@ -1,0 +1,1 @@
+"""Each numbered attack of the hardening issue, performed as an attacker would, and refused."""
