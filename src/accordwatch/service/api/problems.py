@@ -6,6 +6,11 @@ one-line diagnostic and its `http_status`; request validation, unknown
 routes and wrong methods are mapped to the same shape, and anything else is
 a 500 whose detail says nothing of the internals. The OpenAPI schema declares
 these problems on every operation that can give them.
+
+A failure of the server's own storage (503) tells the client only that the
+database is unavailable: the database's URL (user, host, database name), its
+file path and the driver's message are the operator's, and go to the
+server's log (`shown`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accordwatch.errors import AccordwatchError
+
+#: all a client is told of a failure of the server's storage
+UNAVAILABLE = "the database is unavailable"
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://accordwatch.example/problems/"
@@ -125,6 +133,23 @@ def problem(status: int, detail: str, instance: str) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+def shown(exc: AccordwatchError, context: str, text: str | None = None) -> str:
+    """What a client is told of `exc`: `text` (by default its one-line diagnostic).
+
+    A failure on the server's side (5xx: the storage) is logged, with
+    `context` (the request's path), and the client reads only `UNAVAILABLE`.
+    """
+    if exc.http_status >= 500:
+        log.error("%s: %s", context, exc.diagnostic())
+        return UNAVAILABLE
+    return exc.diagnostic() if text is None else text
+
+
+def error_problem(exc: AccordwatchError, instance: str) -> JSONResponse:
+    """The problem document a client gets for `exc` on the resource `instance`."""
+    return problem(exc.http_status, shown(exc, instance), instance)
+
+
 def _validation_detail(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:3]:
@@ -139,7 +164,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(AccordwatchError)
     async def _accordwatch(request: Request, exc: AccordwatchError) -> JSONResponse:
-        return problem(exc.http_status, exc.diagnostic(), request.url.path)
+        return error_problem(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

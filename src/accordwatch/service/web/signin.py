@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from accordwatch.errors import AccordwatchError, AuthorityError, InputError, SignatureError
 from accordwatch.service.api.deps import COOKIE, SAFE_METHODS, grant_of, service_of
-from accordwatch.service.api.problems import problem
+from accordwatch.service.api.problems import error_problem, shown
 from accordwatch.service.web.rendering import render_page
 from accordwatch.service.web.visitor import Visitor, clear_cookie, set_cookie, signed_in
 
@@ -120,7 +120,8 @@ def install(app: FastAPI) -> None:
             grant = await run_in_threadpool(grant_of, service_of(request), token)
         except AccordwatchError as exc:
             # no cookie is set: an earlier sign-in, if any, stays as it was
-            return _form_again(request, exc.http_status, exc.message, next_page)
+            message = shown(exc, request.url.path, exc.message)
+            return _form_again(request, exc.http_status, message, next_page)
         response = RedirectResponse(next_page, status_code=303)
         set_cookie(response, request, token, grant.expires_at)
         return response
@@ -146,7 +147,7 @@ def install(app: FastAPI) -> None:
             and "text/html" in request.headers.get("accept", "")
         )
         if not stale_cookie:
-            return problem(exc.http_status, exc.diagnostic(), request.url.path)
+            return error_problem(exc, request.url.path)
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         message = f"{exc.message}: sign in again to read as a party"
         return _form_again(request, exc.http_status, message, local_page(here), clear=True)
