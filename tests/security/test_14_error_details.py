@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
 from accordwatch.service.api.app import create_app
-from accordwatch.workspace import Workspace, init_workspace
+from accordwatch.workspace import init_workspace
 
 PATHS = [
     "/api/log",
