@@ -44,6 +44,7 @@ KINDS: dict[int, str] = {
     405: "method-not-allowed",
     409: "conflict",
     413: "too-large",
+    415: "unsupported-media-type",
     422: "invalid-input",
     500: "internal-error",
     503: "storage-unavailable",

@@ -67,9 +67,15 @@ def _form_again(
 def _cross_site(request: Request) -> bool:
     """Whether the browser says the form was posted from another site."""
     origin = request.headers.get("origin")
+    fetch_site = request.headers.get("sec-fetch-site")
+    if origin == "null":
+        # This site's pages say `Referrer-Policy: no-referrer`, under which a browser
+        # posts their forms with the opaque origin "null"; so does a sandboxed frame
+        # of any site. Only the browser's own Sec-Fetch-Site can then tell them apart.
+        return fetch_site != "same-origin"
     if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
         return True
-    return request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")
+    return (fetch_site or "same-origin") not in ("same-origin", "none")
 
 
 async def _form(request: Request) -> dict[str, str]:
