@@ -84,8 +84,10 @@ def _document(operation: dict[str, Any]) -> None:
     Any route may find the storage unreachable (503); one with parameters or a
     body may find them invalid (422, in place of FastAPI's own validation
     body, which this module replaces) or naming nothing (404: an unknown
-    index, party or accord); one that reads a bearer token may refuse it (401).
-    Statuses a route declares itself are kept.
+    index, party or accord); one that reads a bearer token may refuse it (401),
+    and says that the token is optional (an empty security requirement beside
+    the bearer's: without a token, a request reads public data). Statuses a
+    route declares itself are kept.
     """
     parameters = operation.get("parameters", [])
     statuses = [503]
@@ -95,6 +97,9 @@ def _document(operation: dict[str, Any]) -> None:
         statuses.append(404)
     if operation.get("security"):
         statuses.append(401)
+        # the token is optional: without one, a request reads as nobody (public data)
+        if {} not in operation["security"]:
+            operation["security"].append({})
     responses = operation.setdefault("responses", {})
     validation = responses.get("422", {}).get("content", {})
     if "application/json" in validation:  # FastAPI's HTTPValidationError, never sent
@@ -176,7 +181,10 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no such resource: {request.url.path}"
-        return problem(exc.status_code, detail, request.url.path)
+        response = problem(exc.status_code, detail, request.url.path)
+        # a 405's Allow header (RFC 9110: it must list the methods the resource has)
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
