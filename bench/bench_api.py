@@ -273,6 +273,9 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
         port = _free_port()
         code = "from accordwatch.cli import main; main()"
         serve = ["--home", str(ws.home), "serve", "--port", str(port), "--workers", str(workers)]
+        # the requests below name the host "bench"; the access log is written, as in service
+        serve += ["--allowed-host", "bench", "--allowed-host", "127.0.0.1"]
+        serve += ["--access-log", str(ws.home.parent / "access.log")]
         server = subprocess.Popen([sys.executable, "-c", code, *serve])
         base = f"http://127.0.0.1:{port}"
         try:

@@ -122,7 +122,10 @@ def test_bad_submissions_are_problems_and_store_nothing(log: Log, client: TestCl
     size = log.ledger.size()
     good = log.seal("usa", "statement", {"subject": "x"}).to_json()
 
-    assert_problem(client.post("/api/submissions", content=b"{nope"), 422, "malformed JSON")
+    json_type = {"Content-Type": "application/json"}
+    assert_problem(
+        client.post("/api/submissions", content=b"{nope", headers=json_type), 422, "malformed JSON"
+    )
     assert_problem(client.post("/api/submissions", json=[1, 2]), 422)
     assert_problem(client.post("/api/submissions", json={"envelope": {}}), 422)
 

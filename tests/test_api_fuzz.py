@@ -95,6 +95,8 @@ def test_get_routes_never_fail_with_a_server_error(client: TestClient, data: Any
     )
 )
 def test_submissions_of_junk_are_problems(client: TestClient, body: bytes) -> None:
-    response = client.post("/api/submissions", content=body)
+    response = client.post(
+        "/api/submissions", content=body, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code in (401, 403, 404, 409, 413, 422), response.text
     _check(response)

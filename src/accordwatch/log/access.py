@@ -12,7 +12,8 @@ parties, observers, or the registrar who runs the log.
 
 `open_record` gives an allowed reader the content only after checking it
 against the commitment signed in the log, so what is shown is what was
-signed. Pure: the caller fetches the envelope and opening.
+signed, and tells the reader (`Reader.opened`), so that a service can
+record who read what. Pure: the caller fetches the envelope and opening.
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ class Reader:
 
     party: str
     role: Role
+
+    def opened(self, envelope: Envelope, where: str) -> None:
+        """Called by `open_record` each time it hands this reader a confidential payload.
+
+        Does nothing here; a reader known by a credential (the web service's
+        bearer-token reader) records the read with it.
+        """
 
 
 def may_read(catalog: Catalog, record_type: str, reader: Reader, submitter: str) -> bool:
@@ -75,4 +83,5 @@ def open_record(
         raise VerificationError(
             "the stored content does not match the commitment in the log", where=where
         )
+    reader.opened(envelope, where)
     return opening.payload

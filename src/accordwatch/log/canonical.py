@@ -8,11 +8,20 @@ as ECMAScript does), integers beyond IEEE-754's exact range, or object keys
 outside the Basic Multilingual Plane (JCS sorts keys by UTF-16 code units).
 Everything else goes through `json.dumps`, which then produces identical bytes
 about four times faster; the test suite checks the two agree.
+
+`parse_json` is the one JSON reader of everything accordwatch is handed
+(request bodies, files on the command line, exports, stored entries), and it
+refuses what would cost too much or could not be signed exactly: values
+nested more than `MAX_DEPTH` deep, integers outside ±(2^53 - 1) (I-JSON, RFC
+7493, which RFC 8785 builds on: beyond that no two implementations are sure
+to agree on the number, so none can be signed), and the non-JSON constants
+`NaN`, `Infinity` and `-Infinity` that Python's reader would take.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import rfc8785
@@ -20,6 +29,12 @@ import rfc8785
 from accordwatch.errors import InputError
 
 _MAX_SAFE_INTEGER = 2**53 - 1
+#: arrays and objects may nest this deep in any JSON accordwatch reads
+MAX_DEPTH = 64
+#: the most digits a safe integer has: 2^53 - 1 is 9007199254740991
+_SAFE_DIGITS = len(str(_MAX_SAFE_INTEGER))
+_LONG_DIGITS = re.compile(f"[0-9]{{{_SAFE_DIGITS}}}")
+_LONG_DIGITS_BYTES = re.compile(_LONG_DIGITS.pattern.encode())
 
 
 def _plain(value: Any) -> bool:
@@ -61,12 +76,77 @@ def canonical_json(value: Any) -> bytes:
 
 
 def parse_json(data: bytes | str, *, where: str) -> Any:
-    """Parse JSON text, turning every parse failure into a one-line `InputError`."""
+    """Parse JSON text, turning every parse failure into a one-line `InputError`.
+
+    Refuses nesting beyond `MAX_DEPTH`, integers outside ±(2^53 - 1) and the
+    constants NaN and Infinity (see the module's docstring).
+    """
     try:
-        return json.loads(data)
+        value = json.loads(data, parse_constant=_no_constant)
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", where=where) from exc
     except json.JSONDecodeError as exc:
         raise InputError(
             f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", where=where
         ) from exc
+    except RecursionError:
+        raise InputError(_too_deep(), where=where) from None
+    except _ConstantError as exc:
+        raise InputError(f"{exc.args[0]} is not JSON", where=where) from None
+    except ValueError:  # an integer past Python's int-str conversion limit (4300 digits)
+        raise InputError(_unsafe_integer(), where=where) from None
+    if _may_exceed_limits(data):
+        _check_limits(value, where)
+    return value
+
+
+class _ConstantError(ValueError):
+    """A NaN or Infinity in the text (a subclass, so that the reader stops at once)."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _ConstantError(name)
+
+
+def _too_deep() -> str:
+    return f"JSON nested more than {MAX_DEPTH} levels deep (the limit)"
+
+
+def _unsafe_integer() -> str:
+    return (
+        f"an integer outside ±{_MAX_SAFE_INTEGER} (2^53 - 1) cannot be represented "
+        "exactly in canonical JSON (RFC 8785, I-JSON)"
+    )
+
+
+def _may_exceed_limits(data: bytes | str) -> bool:
+    """Whether the text could nest too deep or hold an unsafe integer.
+
+    Tests on the raw text, at C speed, that spare almost every document the
+    walk of `_check_limits`: fewer brackets than the limit cannot nest
+    deeper, and an integer needs as many digits in a row as 2^53 has to
+    exceed it.
+    """
+    if isinstance(data, bytes):
+        brackets = data.count(b"[") + data.count(b"{")
+        return brackets > MAX_DEPTH or _LONG_DIGITS_BYTES.search(data) is not None
+    brackets = data.count("[") + data.count("{")
+    return brackets > MAX_DEPTH or _LONG_DIGITS.search(data) is not None
+
+
+def _check_limits(value: Any, where: str) -> None:
+    """Refuse nesting beyond `MAX_DEPTH` and integers outside the safe range (iteratively)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            if type(item) is int and not -_MAX_SAFE_INTEGER <= item <= _MAX_SAFE_INTEGER:
+                raise InputError(_unsafe_integer(), where=where)
+            continue
+        if depth > MAX_DEPTH:
+            raise InputError(_too_deep(), where=where)
+        stack.extend((child, depth + 1) for child in children)

@@ -2,20 +2,24 @@
 
 `create_app(workspace)` builds it; `app_from_environment` is the factory
 `accordwatch serve` hands to uvicorn, so that each worker process opens the
-workspace named by `ACCORDWATCH_HOME` / `ACCORDWATCH_DATABASE_URL` itself.
+workspace named by `ACCORDWATCH_HOME` / `ACCORDWATCH_DATABASE_URL` itself,
+and answers the host names in `ACCORDWATCH_ALLOWED_HOSTS` (comma-separated).
 Workers on PostgreSQL share one log safely: appends queue on the head lock.
+Every answer passes through `api.guard` (host check, security headers, access
+log), outside FastAPI's own error handling and the hot reads.
 """
 
 from __future__ import annotations
 
 import gc
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from accordwatch import __version__
 from accordwatch.service.api import (
@@ -28,6 +32,7 @@ from accordwatch.service.api import (
     verification,
 )
 from accordwatch.service.api.deps import Service
+from accordwatch.service.api.guard import Guard, normalised_hosts
 from accordwatch.service.api.hot_reads import HotReads
 from accordwatch.service.committer import Committer
 from accordwatch.service.token_store import TokenStore
@@ -36,9 +41,25 @@ from accordwatch.workspace import Workspace
 
 HOME_ENV = "ACCORDWATCH_HOME"
 DATABASE_ENV = "ACCORDWATCH_DATABASE_URL"
+HOSTS_ENV = "ACCORDWATCH_ALLOWED_HOSTS"
 
 
-def create_app(workspace: Workspace, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+class GuardedAPI(FastAPI):
+    """FastAPI with `api.guard` outside everything, its error handling included."""
+
+    allowed_hosts: frozenset[str] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return Guard(super().build_middleware_stack(), self.allowed_hosts)
+
+
+def create_app(
+    workspace: Workspace,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    allowed_hosts: Iterable[str] | None = None,
+) -> FastAPI:
+    """The application over `workspace`; with `allowed_hosts`, it answers those host names only."""
     ledger = workspace.ledger()
 
     @asynccontextmanager
@@ -51,7 +72,7 @@ def create_app(workspace: Workspace, *, clock: Callable[[], datetime] = utc_now)
             service.committer.close()
             ledger.release_connection()
 
-    app = FastAPI(
+    app = GuardedAPI(
         lifespan=lifespan,
         title="accordwatch",
         version=__version__,
@@ -60,9 +81,12 @@ def create_app(workspace: Workspace, *, clock: Callable[[], datetime] = utc_now)
             "Reads of public data are open; confidential payloads need a bearer token "
             "(`accordwatch token issue`). Errors are RFC 9457 problem details."
         ),
-        docs_url="/api/docs",
+        # `web.api_docs` serves the documentation from the package itself
+        docs_url=None,
         redoc_url=None,
     )
+    if allowed_hosts is not None:
+        app.allowed_hosts = normalised_hosts(allowed_hosts)
     app.state.service = service = Service(
         workspace=workspace,
         ledger=ledger,
@@ -83,7 +107,11 @@ def create_app(workspace: Workspace, *, clock: Callable[[], datetime] = utc_now)
 def app_from_environment() -> FastAPI:
     home = os.environ.get(HOME_ENV)
     url = os.environ.get(DATABASE_ENV)
-    app = create_app(Workspace.open(Path(home) if home else None, database_url=url))
+    hosts = os.environ.get(HOSTS_ENV)
+    app = create_app(
+        Workspace.open(Path(home) if home else None, database_url=url),
+        allowed_hosts=None if hosts is None else hosts.split(","),
+    )
     # What a worker has loaded by now lives as long as the process: keep the
     # collector from walking it on every full collection (a pause felt in
     # the slowest answers under load).

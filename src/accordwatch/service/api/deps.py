@@ -21,6 +21,7 @@ from pydantic import BeforeValidator
 
 from accordwatch.errors import SignatureError
 from accordwatch.log.access import Reader
+from accordwatch.service.api.access_log import TokenReader
 from accordwatch.service.committer import Committer
 from accordwatch.service.token_store import TokenStore
 from accordwatch.service.tokens import Grant
@@ -104,7 +105,7 @@ def reader_of(request: Request) -> Reader | None:
     else:
         return None
     grant = request_grant(request, token)
-    return Reader(grant.party, grant.role)
+    return TokenReader(grant.party, grant.role, token_id=grant.token_id)
 
 
 async def reader(

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from accordwatch.errors import AccordwatchError
 from accordwatch.service.api.deps import MAX_INDEX, json_response, reader_of, service_of
 from accordwatch.service.api.log import get_entry, latest_checkpoint, prove_inclusion
-from accordwatch.service.api.problems import problem
+from accordwatch.service.api.problems import error_problem
 
 # [0-9], not \d: \d and int() take every Unicode digit, and `٤٩` would be entry 49
 _ENTRY = re.compile(r"/api/log/entries/([0-9]{1,15})(/proof)?")
@@ -46,7 +46,7 @@ class HotReads:
                 try:
                     data = _answer(request, entry)
                 except AccordwatchError as exc:
-                    response = problem(exc.http_status, exc.diagnostic(), path)
+                    response = error_problem(exc, path)
                 else:
                     response = json_response(data)
                 await response(scope, receive, send)

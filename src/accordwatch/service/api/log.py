@@ -17,7 +17,7 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 
 from accordwatch.catalog import CATALOG
-from accordwatch.errors import AccordwatchError
+from accordwatch.errors import AccordwatchError, NotFoundError
 from accordwatch.log.access import Reader, may_read, open_record
 from accordwatch.log.canonical import parse_json
 from accordwatch.log.envelope import Envelope, Opening
@@ -193,6 +193,11 @@ def prove_consistency(
     second: Annotated[int | None, Query(ge=1, le=MAX_INDEX)] = None,
 ) -> dict[str, Any]:
     ledger = svc.ledger
+    size = ledger.size()
+    for name, asked in (("first", first), ("second", second)):
+        if asked is not None and asked > size:
+            # as for a checkpoint: no tree of that size exists (yet)
+            raise NotFoundError(f"{name}: tree size {asked} is beyond the log (size {size})")
     second_size, proof = ledger.prove_consistency(first, second)
     return {
         "first": first,

@@ -6,6 +6,11 @@ one-line diagnostic and its `http_status`; request validation, unknown
 routes and wrong methods are mapped to the same shape, and anything else is
 a 500 whose detail says nothing of the internals. The OpenAPI schema declares
 these problems on every operation that can give them.
+
+A failure of the server's own storage (503) tells the client only that the
+database is unavailable: the database's URL (user, host, database name), its
+file path and the driver's message are the operator's, and go to the
+server's log (`shown`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accordwatch.errors import AccordwatchError
 
+#: all a client is told of a failure of the server's storage
+UNAVAILABLE = "the database is unavailable"
+
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://accordwatch.example/problems/"
 
@@ -36,6 +44,7 @@ KINDS: dict[int, str] = {
     405: "method-not-allowed",
     409: "conflict",
     413: "too-large",
+    415: "unsupported-media-type",
     422: "invalid-input",
     500: "internal-error",
     503: "storage-unavailable",
@@ -75,8 +84,10 @@ def _document(operation: dict[str, Any]) -> None:
     Any route may find the storage unreachable (503); one with parameters or a
     body may find them invalid (422, in place of FastAPI's own validation
     body, which this module replaces) or naming nothing (404: an unknown
-    index, party or accord); one that reads a bearer token may refuse it (401).
-    Statuses a route declares itself are kept.
+    index, party or accord); one that reads a bearer token may refuse it (401),
+    and says that the token is optional (an empty security requirement beside
+    the bearer's: without a token, a request reads public data). Statuses a
+    route declares itself are kept.
     """
     parameters = operation.get("parameters", [])
     statuses = [503]
@@ -86,6 +97,9 @@ def _document(operation: dict[str, Any]) -> None:
         statuses.append(404)
     if operation.get("security"):
         statuses.append(401)
+        # the token is optional: without one, a request reads as nobody (public data)
+        if {} not in operation["security"]:
+            operation["security"].append({})
     responses = operation.setdefault("responses", {})
     validation = responses.get("422", {}).get("content", {})
     if "application/json" in validation:  # FastAPI's HTTPValidationError, never sent
@@ -125,6 +139,23 @@ def problem(status: int, detail: str, instance: str) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+def shown(exc: AccordwatchError, context: str, text: str | None = None) -> str:
+    """What a client is told of `exc`: `text` (by default its one-line diagnostic).
+
+    A failure on the server's side (5xx: the storage) is logged, with
+    `context` (the request's path), and the client reads only `UNAVAILABLE`.
+    """
+    if exc.http_status >= 500:
+        log.error("%s: %s", context, exc.diagnostic())
+        return UNAVAILABLE
+    return exc.diagnostic() if text is None else text
+
+
+def error_problem(exc: AccordwatchError, instance: str) -> JSONResponse:
+    """The problem document a client gets for `exc` on the resource `instance`."""
+    return problem(exc.http_status, shown(exc, instance), instance)
+
+
 def _validation_detail(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:3]:
@@ -139,7 +170,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(AccordwatchError)
     async def _accordwatch(request: Request, exc: AccordwatchError) -> JSONResponse:
-        return problem(exc.http_status, exc.diagnostic(), request.url.path)
+        return error_problem(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -150,7 +181,10 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no such resource: {request.url.path}"
-        return problem(exc.status_code, detail, request.url.path)
+        response = problem(exc.status_code, detail, request.url.path)
+        # a 405's Allow header (RFC 9110: it must list the methods the resource has)
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:

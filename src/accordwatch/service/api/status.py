@@ -25,8 +25,26 @@ from accordwatch.timeutil import parse_date
 
 router = APIRouter(prefix="/api", tags=["status"])
 
+
+def _date_format(schema: dict[str, Any]) -> None:
+    """Say in the OpenAPI schema that the text is a date (`format: date`), or empty.
+
+    Empty is what a page's cleared date field sends: it means today, as no
+    value does.
+    """
+    for branch in schema.get("anyOf", [schema]):
+        if branch.get("type") == "string":
+            branch["format"] = "date"
+    schema.setdefault("anyOf", []).append({"type": "string", "enum": [""]})
+
+
 AsOf = Annotated[
-    str | None, Query(description="Date (YYYY-MM-DD) [default: today, UTC]", max_length=10)
+    str | None,
+    Query(
+        description="Date (YYYY-MM-DD) [default: today, UTC]",
+        max_length=10,
+        json_schema_extra=_date_format,
+    ),
 ]
 
 
@@ -73,7 +91,9 @@ def get_responses(svc: ServiceDep, as_of: AsOf = None) -> list[dict[str, Any]]:
 @router.get("/compliance/report", summary="Violations by year, instrument and type, with responses")
 def get_compliance_report(
     svc: ServiceDep,
-    by: Annotated[str, Query(description=f"one of {', '.join(UNITS)}")] = UNITS[0],
+    by: Annotated[
+        str, Query(description=f"one of {', '.join(UNITS)}", json_schema_extra={"enum": [*UNITS]})
+    ] = UNITS[0],
     year: Annotated[int | None, Query(ge=1900, le=9999)] = None,
     as_of: AsOf = None,
     window: Annotated[int, Query(ge=0, le=3650)] = DEFAULT_WINDOW_DAYS,

@@ -27,7 +27,7 @@ from accordwatch.safeguards.material_balance import Settings
 from accordwatch.safeguards.measurement import MethodTable, load_package_table
 from accordwatch.service.api.deps import ReaderDep, ServiceDep
 from accordwatch.service.api.log import Index
-from accordwatch.service.api.problems import problem_response
+from accordwatch.service.api.problems import problem_response, shown
 from accordwatch.sources.safeguards import (
     ACCOUNTANCY_TYPES,
     INSPECTION_TYPES,
@@ -72,9 +72,8 @@ def balances(log: Snapshot, reader: Reader | None) -> dict[str, Any]:
                     state, mba, table=table, settings=settings, material=material
                 )
             except AccordwatchError as exc:
-                unavailable.append(
-                    {"mba": mba, "material": material.value, "detail": exc.diagnostic()}
-                )
+                detail = shown(exc, f"balance of {mba}")
+                unavailable.append({"mba": mba, "material": material.value, "detail": detail})
                 continue
             found.append({**result.to_json(), "thresholds": result.evaluation.thresholds()})
     return {
@@ -117,7 +116,8 @@ def _compared(
             table=table,
         )
     except AccordwatchError as exc:
-        return {"comparison": None, "unavailable": exc.diagnostic() + _withheld_note(withheld)}
+        unavailable = shown(exc, "inspection") + _withheld_note(withheld)
+        return {"comparison": None, "unavailable": unavailable}
     return {"comparison": inspected.to_json(), "unavailable": None}
 
 
@@ -141,7 +141,7 @@ def inspections(log: Snapshot, reader: Reader | None) -> dict[str, Any]:
             try:
                 item["selection"] = selection_json(plan, *selection(log.ledger, plan))
             except AccordwatchError as exc:
-                item["unavailable"] = exc.diagnostic()
+                item["unavailable"] = shown(exc, "inspection selection")
         elif filed.index in reports:
             logged = reports[filed.index]
             item["content"] = logged.report.model_dump(mode="json")

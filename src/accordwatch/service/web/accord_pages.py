@@ -161,7 +161,10 @@ def install(app: FastAPI) -> None:
         responses={200: {"content": {"image/svg+xml": {}}}},
     )
     def compliance_svg(svc: ServiceDep, as_of: AsOf = None) -> Response:
-        report, responses = _compliance(svc, as_of_day(svc, as_of))
+        day = as_of_day(svc, as_of)
+        report, responses = _compliance(svc, day)
+        if not report.by_year:
+            raise NotFoundError(f"no violations as of {day}: no chart")
         with tempfile.TemporaryDirectory() as tmp:
             return _svg(draw_compliance(report, responses, Path(tmp)))
 

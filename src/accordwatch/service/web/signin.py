@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from accordwatch.errors import AccordwatchError, AuthorityError, InputError, SignatureError
 from accordwatch.service.api.deps import COOKIE, SAFE_METHODS, grant_of, service_of
-from accordwatch.service.api.problems import problem
+from accordwatch.service.api.problems import error_problem, shown
 from accordwatch.service.web.rendering import render_page
 from accordwatch.service.web.visitor import Visitor, clear_cookie, set_cookie, signed_in
 
@@ -67,9 +67,15 @@ def _form_again(
 def _cross_site(request: Request) -> bool:
     """Whether the browser says the form was posted from another site."""
     origin = request.headers.get("origin")
+    fetch_site = request.headers.get("sec-fetch-site")
+    if origin == "null":
+        # This site's pages say `Referrer-Policy: no-referrer`, under which a browser
+        # posts their forms with the opaque origin "null"; so does a sandboxed frame
+        # of any site. Only the browser's own Sec-Fetch-Site can then tell them apart.
+        return fetch_site != "same-origin"
     if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
         return True
-    return request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")
+    return (fetch_site or "same-origin") not in ("same-origin", "none")
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -120,7 +126,8 @@ def install(app: FastAPI) -> None:
             grant = await run_in_threadpool(grant_of, service_of(request), token)
         except AccordwatchError as exc:
             # no cookie is set: an earlier sign-in, if any, stays as it was
-            return _form_again(request, exc.http_status, exc.message, next_page)
+            message = shown(exc, request.url.path, exc.message)
+            return _form_again(request, exc.http_status, message, next_page)
         response = RedirectResponse(next_page, status_code=303)
         set_cookie(response, request, token, grant.expires_at)
         return response
@@ -146,7 +153,7 @@ def install(app: FastAPI) -> None:
             and "text/html" in request.headers.get("accept", "")
         )
         if not stale_cookie:
-            return problem(exc.http_status, exc.diagnostic(), request.url.path)
+            return error_problem(exc, request.url.path)
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         message = f"{exc.message}: sign in again to read as a party"
         return _form_again(request, exc.http_status, message, local_page(here), clear=True)

@@ -16,6 +16,7 @@ from fastapi import Request, Response
 
 from accordwatch.errors import AccordwatchError
 from accordwatch.service.api.deps import COOKIE, request_grant
+from accordwatch.service.api.problems import shown
 from accordwatch.service.tokens import Grant
 from accordwatch.timeutil import format_time
 
@@ -46,7 +47,7 @@ def signed_in(request: Request) -> Visitor:
     try:
         return Visitor(request_grant(request, token))
     except AccordwatchError as exc:
-        return Visitor(None, exc.message)
+        return Visitor(None, shown(exc, request.url.path, exc.message))
 
 
 def set_cookie(response: Response, request: Request, token: str, expires: datetime) -> None:
