@@ -1,0 +1,1 @@
+"""Attacks on accordwatch, each performed as an attacker would and refused."""
