@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from accordwatch.documents import read_yaml
-from accordwatch.errors import InputError, NotFoundError
+from accordwatch.errors import AuthorityError, InputError, NotFoundError
 from accordwatch.log.canonical import parse_json
 from accordwatch.private_files import write_private_text
 from accordwatch.timeutil import utc_now
@@ -172,8 +172,14 @@ def submit_as(
 
 def signing_key(ws: Workspace, registry: Registry, party: str, key_file: Path | None) -> SigningKey:
     """The key `party` signs with: the given file, or its newest active key in the workspace."""
-    if party not in registry.parties:
+    member = registry.parties.get(party)
+    if member is None:
         raise NotFoundError(f"unknown party {party!r}")
+    if member.revoked_at is not None:
+        raise AuthorityError(
+            f"party {party!r} was revoked at log entry {member.revoked_at}: "
+            "it may submit nothing more"
+        )
     if key_file is not None:
         return read_key(key_file)
     active = sorted(

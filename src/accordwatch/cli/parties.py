@@ -37,9 +37,28 @@ def party_add(
     console.print(f"registered party [bold]{name}[/] ({role.value}) at log entry {index}")
 
 
+@party_app.command("revoke")
+def party_revoke(
+    name: str = typer.Argument(..., help="The party to end"),
+    reason: str = typer.Option(..., "--reason", help="Why (kept in the log)"),
+) -> None:
+    """End a party (signed by the registrar): its keys are revoked, its tokens stop working.
+
+    Its later submissions are refused and no token is issued to it; the
+    entries it made before stay valid.
+    """
+    ws = workspace()
+    record = ws.ledger().registry().parties.get(name)
+    if record is None:
+        raise NotFoundError(f"unknown party {name!r}")
+    index = _registrar_submit(ws, "party.revoke", {"name": name, "reason": reason})
+    console.print(f"party [bold]{name}[/] revoked at log entry {index}: its keys and tokens too")
+
+
 @party_app.command("list")
 def party_list(as_json: bool = typer.Option(False, "--json", help="Print JSON")) -> None:
-    """List registered parties with their active keys."""
+    """List registered parties with their active keys, and which were revoked."""
+    from rich.markup import escape
     from rich.table import Table
 
     registry = workspace().ledger().registry()
@@ -50,20 +69,25 @@ def party_list(as_json: bool = typer.Option(False, "--json", help="Print JSON"))
             "display_name": p.display_name,
             "registered_at": p.registered_at,
             "active_keys": [k.key_id for k in registry.keys_of(p.name) if k.active],
+            "revoked_at": p.revoked_at,
+            "revoked_reason": p.reason,
         }
         for p in sorted(registry.parties.values(), key=lambda p: p.registered_at)
     ]
     if as_json:
         print_json(rows)
         return
-    table = Table("party", "role", "name", "entry", "active keys")
+    table = Table("party", "role", "name", "entry", "active keys", "revoked")
     for r in rows:
+        revoked = "" if r["revoked_at"] is None else f"at {r['revoked_at']}: {r['revoked_reason']}"
+        revoked = escape(revoked)  # the reason is free text from the log
         table.add_row(
             shown(r["name"]),
             shown(r["role"]),
             shown(r["display_name"]),
             str(r["registered_at"]),
             shown(", ".join(r["active_keys"])),  # type: ignore[arg-type]  # list of key ids
+            revoked,
         )
     console.print(table)
 

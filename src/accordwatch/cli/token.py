@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from accordwatch.cli.context import console, print_json, shown, workspace
-from accordwatch.errors import InputError, NotFoundError
+from accordwatch.errors import AuthorityError, InputError, NotFoundError
 from accordwatch.timeutil import utc_now
 
 if TYPE_CHECKING:
@@ -30,6 +30,11 @@ def issue_token(ledger: Ledger, party: str, role: str, expires: str) -> tuple[st
     record = ledger.registry().parties.get(party)
     if record is None:
         raise NotFoundError(f"unknown party {party!r}")
+    if record.revoked_at is not None:
+        raise AuthorityError(
+            f"party {party!r} was revoked at log entry {record.revoked_at}: "
+            "no token is issued to it"
+        )
     granted = check_role(party, role, Role(record.role))
     now = utc_now()
     until = expiry(expires, now)

@@ -28,6 +28,7 @@ from accordwatch.log.records import (
     KeyRegistration,
     KeyRevocation,
     PartyRegistration,
+    PartyRevocation,
     Payload,
     RecordType,
 )
@@ -77,6 +78,12 @@ def check_submission(
     party = registry.parties.get(env.party)
     if party is None:
         raise NotFoundError(f"unknown party {env.party!r}", where=where)
+    if party.revoked_at is not None:
+        raise AuthorityError(
+            f"party {env.party!r} was revoked at log entry {party.revoked_at}: "
+            "it may submit nothing more",
+            where=where,
+        )
     key = registry.keys.get(env.key_id)
     if key is None:
         raise AuthorityError(f"unknown key {env.key_id} for party {env.party!r}", where=where)
@@ -219,8 +226,15 @@ def _check_registration(payload: Payload, registry: Registry, where: str) -> Non
         if payload.role is Role.REGISTRAR:
             raise AuthorityError("the log has exactly one registrar", where=where)
     elif isinstance(payload, KeyRegistration):
-        if payload.party not in registry.parties:
+        owner = registry.parties.get(payload.party)
+        if owner is None:
             raise NotFoundError(f"unknown party {payload.party!r}", where=where)
+        if owner.revoked_at is not None:
+            raise AuthorityError(
+                f"party {payload.party!r} was revoked at log entry {owner.revoked_at}: "
+                "no key is registered to it",
+                where=where,
+            )
         public = _public_key(payload.public_key, where)
         if key_id(public) != payload.key_id:
             raise InputError(
@@ -244,3 +258,14 @@ def _check_registration(payload: Payload, registry: Registry, where: str) -> Non
             )
         if not key.active:
             raise ConflictError(f"key {payload.key_id} is already revoked", where=where)
+    elif isinstance(payload, PartyRevocation):
+        target = registry.parties.get(payload.name)
+        if target is None:
+            raise NotFoundError(f"unknown party {payload.name!r}", where=where)
+        if target.role is Role.REGISTRAR:
+            raise AuthorityError("the registrar cannot be revoked: it runs the log", where=where)
+        if target.revoked_at is not None:
+            raise ConflictError(
+                f"party {payload.name!r} was already revoked at log entry {target.revoked_at}",
+                where=where,
+            )

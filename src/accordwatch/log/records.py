@@ -75,6 +75,16 @@ class KeyRevocation(Payload):
     reason: str = Field(default="", max_length=500)
 
 
+class PartyRevocation(Payload):
+    """The end of a party: its keys are revoked and it may submit nothing more.
+
+    Its earlier entries stay valid: revocation follows log order, as a key's does.
+    """
+
+    name: Name
+    reason: str = Field(min_length=1, max_length=500)
+
+
 class Statement(Payload):
     """A signed public statement: a note of record that any party may make."""
 
@@ -124,6 +134,12 @@ LOG_RECORD_TYPES: tuple[RecordType, ...] = (
         frozenset({Role.REGISTRAR}),
         "revoke a party key (by the registrar or the key's own party)",
         allows_owner=True,
+    ),
+    RecordType(
+        "party.revoke",
+        PartyRevocation,
+        frozenset({Role.REGISTRAR}),
+        "end a party: its keys are revoked, its later submissions refused",
     ),
     RecordType("statement", Statement, ANY_ROLE, "a signed statement", may_be_confidential=True),
 )

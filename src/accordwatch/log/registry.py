@@ -1,9 +1,10 @@
 """Who is in the log: parties, their roles and their keys, as of a log position.
 
 A pure projection of the registration entries (`log.genesis`,
-`party.register`, `key.register`, `key.revoke`). The check reads it to
-decide whether a new envelope's signer may act; the store keeps the same
-state as tables and rebuilds them by replaying the log through `apply`.
+`party.register`, `key.register`, `key.revoke`, `party.revoke`). The check
+reads it to decide whether a new envelope's signer may act; the store keeps
+the same state as tables and rebuilds them by replaying the log through
+`apply`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,15 @@ from accordwatch.log.records import (
     KeyRegistration,
     KeyRevocation,
     PartyRegistration,
+    PartyRevocation,
     Payload,
 )
 from accordwatch.log.roles import Role
+
+
+def party_revoked_reason(reason: str) -> str:
+    """What a key revoked with its party gives as its reason."""
+    return f"party revoked: {reason}"
 
 
 @dataclass
@@ -27,6 +34,13 @@ class PartyRecord:
     role: Role
     display_name: str
     registered_at: int
+    #: the `party.revoke` entry that ended the party, and why
+    revoked_at: int | None = None
+    reason: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
 
 
 @dataclass
@@ -70,6 +84,13 @@ class Registry:
             self._add_key(index, payload.party, base64.b64decode(payload.public_key))
         elif isinstance(payload, KeyRevocation):
             self._revoke(index, payload.key_id, payload.reason)
+        elif isinstance(payload, PartyRevocation):
+            party = self.parties[payload.name]
+            party.revoked_at = index
+            party.reason = payload.reason
+            for key in self.keys_of(payload.name):
+                if key.active:
+                    self._revoke(index, key.key_id, party_revoked_reason(payload.reason))
 
     def _add_key(self, index: int, party: str, public_key: bytes) -> None:
         from accordwatch.log.keys import key_id

@@ -1,17 +1,22 @@
-"""The web service's bearer tokens in the database (`api_tokens`), by hash only."""
+"""The web service's bearer tokens in the database (`api_tokens`), by hash only.
+
+A token is read with its party's row of the `parties` projection: a token of
+a party the log has revoked (`party.revoke`) no longer works, whenever and
+however the revocation was appended.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, Select, insert, select, update
 
 from accordwatch.errors import ConflictError, NotFoundError, SignatureError
 from accordwatch.log.roles import Role
 from accordwatch.service.tokens import Grant, token_hash, token_id, well_formed
 from accordwatch.store.database import storage_errors
-from accordwatch.store.schema import api_tokens
+from accordwatch.store.schema import api_tokens, parties
 
 
 def _aware(moment: datetime) -> datetime:
@@ -27,6 +32,14 @@ def _grant(row: Any) -> Grant:
         issued_at=_aware(row.issued_at),
         expires_at=_aware(row.expires_at),
         revoked_at=_aware(row.revoked_at) if row.revoked_at is not None else None,
+        party_revoked_at=row.party_revoked_at,
+    )
+
+
+def _with_party() -> Select[Any]:
+    """Tokens with the log entry that revoked their party (NULL: not revoked)."""
+    return select(api_tokens, parties.c.revoked_at.label("party_revoked_at")).select_from(
+        api_tokens.outerjoin(parties, parties.c.name == api_tokens.c.party)
     )
 
 
@@ -59,7 +72,7 @@ class TokenStore:
             raise SignatureError("malformed bearer token")
         with storage_errors(self.url), self.engine.connect() as conn:
             row = conn.execute(
-                select(api_tokens).where(api_tokens.c.token_hash == token_hash(token))
+                _with_party().where(api_tokens.c.token_hash == token_hash(token))
             ).first()
         if row is None:
             raise SignatureError("unknown bearer token")
@@ -72,7 +85,7 @@ class TokenStore:
                 .where(api_tokens.c.token_id == tid, api_tokens.c.revoked_at.is_(None))
                 .values(revoked_at=at)
             ).rowcount
-            row = conn.execute(select(api_tokens).where(api_tokens.c.token_id == tid)).first()
+            row = conn.execute(_with_party().where(api_tokens.c.token_id == tid)).first()
         if row is None:
             raise NotFoundError(f"no token {tid!r} (see accordwatch token list)")
         grant = _grant(row)
@@ -82,5 +95,5 @@ class TokenStore:
 
     def all(self) -> list[Grant]:
         with storage_errors(self.url), self.engine.connect() as conn:
-            rows = conn.execute(select(api_tokens).order_by(api_tokens.c.issued_at)).all()
+            rows = conn.execute(_with_party().order_by(api_tokens.c.issued_at)).all()
         return [_grant(r) for r in rows]

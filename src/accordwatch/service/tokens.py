@@ -98,14 +98,21 @@ class Grant:
     issued_at: datetime
     expires_at: datetime
     revoked_at: datetime | None = None
+    #: the log entry that revoked the token's party (`party.revoke`), if it was
+    party_revoked_at: int | None = None
 
     def state(self, now: datetime) -> str:
-        if self.revoked_at is not None:
+        if self.revoked_at is not None or self.party_revoked_at is not None:
             return "revoked"
         return "expired" if now >= self.expires_at else "active"
 
     def check(self, now: datetime) -> None:
-        """A revoked or expired token is refused (401: the caller must get a new one)."""
+        """A revoked or expired token, or one of a revoked party, is refused (401)."""
+        if self.party_revoked_at is not None:
+            raise SignatureError(
+                f"bearer token {self.token_id} is of party {self.party!r}, "
+                f"revoked at log entry {self.party_revoked_at}"
+            )
         state = self.state(now)
         if state != "active":
             raise SignatureError(f"bearer token {self.token_id} is {state}")

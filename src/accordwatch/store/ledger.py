@@ -49,6 +49,7 @@ from accordwatch.log.records import (
     KeyRegistration,
     KeyRevocation,
     PartyRegistration,
+    PartyRevocation,
     Payload,
 )
 from accordwatch.log.registry import Registry
@@ -62,7 +63,13 @@ from accordwatch.store.log_reader import (
 from accordwatch.store.schema import log_head
 from accordwatch.timeutil import utc_now
 
-_REGISTRY_PAYLOADS = (Genesis, PartyRegistration, KeyRegistration, KeyRevocation)
+_REGISTRY_PAYLOADS = (
+    Genesis,
+    PartyRegistration,
+    KeyRegistration,
+    KeyRevocation,
+    PartyRevocation,
+)
 
 
 @dataclass(frozen=True)

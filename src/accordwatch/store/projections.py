@@ -21,9 +21,10 @@ from accordwatch.log.records import (
     KeyRegistration,
     KeyRevocation,
     PartyRegistration,
+    PartyRevocation,
     Payload,
 )
-from accordwatch.log.registry import KeyRecord, PartyRecord, Registry
+from accordwatch.log.registry import KeyRecord, PartyRecord, Registry, party_revoked_reason
 from accordwatch.log.roles import Role
 from accordwatch.store.schema import PROJECTION_TABLES, log_head, parties, party_keys
 
@@ -55,6 +56,8 @@ def project(conn: Connection, index: int, payload: Payload) -> None:
         _add_key(conn, index, payload.party, base64.b64decode(payload.public_key))
     elif isinstance(payload, KeyRevocation):
         _revoke(conn, index, payload.key_id, payload.reason)
+    elif isinstance(payload, PartyRevocation):
+        _revoke_party(conn, index, payload)
 
 
 def _add_key(conn: Connection, index: int, party: str, public_key: bytes) -> None:
@@ -76,6 +79,20 @@ def _revoke(conn: Connection, index: int, kid: str, reason: str) -> None:
     )
 
 
+def _revoke_party(conn: Connection, index: int, payload: PartyRevocation) -> None:
+    """As `Registry.apply`: the party ends, and every key it still had is revoked with it."""
+    conn.execute(
+        update(parties)
+        .where(parties.c.name == payload.name)
+        .values(revoked_at=index, reason=payload.reason)
+    )
+    conn.execute(
+        update(party_keys)
+        .where(party_keys.c.party == payload.name, party_keys.c.revoked_at.is_(None))
+        .values(revoked_at=index, reason=party_revoked_reason(payload.reason))
+    )
+
+
 def load_registry(conn: Connection) -> Registry:
     """The registry as the projection tables hold it."""
     registry = Registry()
@@ -83,7 +100,12 @@ def load_registry(conn: Connection) -> Registry:
     registry.origin = head.origin if head else None
     for row in conn.execute(select(parties)):
         registry.parties[row.name] = PartyRecord(
-            row.name, Role(row.role), row.display_name, row.registered_at
+            row.name,
+            Role(row.role),
+            row.display_name,
+            row.registered_at,
+            row.revoked_at,
+            row.reason,
         )
     for row in conn.execute(select(party_keys)):
         registry.keys[row.key_id] = KeyRecord(

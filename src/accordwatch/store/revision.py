@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, inspect, text
 
 #: the newest migration in `store/migrations/versions` (checked against Alembic in the tests)
-HEAD_REVISION = "0002_api_tokens"
+HEAD_REVISION = "0003_party_revocation"
 
 
 def stored_revision(engine: Engine) -> str | None:

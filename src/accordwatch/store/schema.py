@@ -83,6 +83,9 @@ parties = Table(
     Column("role", String(32), nullable=False),
     Column("display_name", String(200), nullable=False),
     Column("registered_at", BigInteger, nullable=False),
+    # the `party.revoke` entry that ended the party (its keys are revoked at the same entry)
+    Column("revoked_at", BigInteger, nullable=True),
+    Column("reason", Text, nullable=False, server_default=""),
 )
 
 party_keys = Table(

@@ -62,7 +62,8 @@ class Statements:
             "SELECT size, edge, (SELECT MAX(i) FROM ("
             "SELECT MAX(registered_at) AS i FROM parties "
             "UNION ALL SELECT MAX(registered_at) FROM party_keys "
-            "UNION ALL SELECT MAX(revoked_at) FROM party_keys) AS changes) FROM log_head"
+            "UNION ALL SELECT MAX(revoked_at) FROM party_keys "
+            "UNION ALL SELECT MAX(revoked_at) FROM parties) AS changes) FROM log_head"
             + ("" if self.sqlite else " FOR UPDATE")
         )
         self.size = "SELECT COALESCE(MAX(size), 0) FROM log_head"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -25,6 +25,7 @@ from accordwatch.service.api.access_log import TokenReader
 from accordwatch.service.committer import Committer
 from accordwatch.service.token_store import TokenStore
 from accordwatch.service.tokens import Grant
+from accordwatch.service.view_cache import ViewCache
 from accordwatch.sources.snapshot import Snapshot
 from accordwatch.store.ledger import Ledger
 from accordwatch.workspace import Workspace
@@ -39,6 +40,8 @@ class Service:
     tokens: TokenStore
     clock: Callable[[], datetime]
     committer: Committer
+    #: views computed at the latest checkpoint (`view_cache`)
+    views: ViewCache = field(default_factory=ViewCache)
 
     def snapshot(self) -> Snapshot:
         """The log as its latest checkpoint states it: what one request's view reads."""

@@ -93,10 +93,10 @@ def entry_json(
     }
 
 
-def log_info(svc: Service) -> dict[str, Any]:
-    """The log's origin, size, root, verifier key and latest signed checkpoint."""
+def log_info(svc: Service, note: str | None = None) -> dict[str, Any]:
+    """The log's origin, size, root, verifier key and signed checkpoint (`note`, or the latest)."""
     ledger = svc.ledger
-    note = ledger.latest_checkpoint()
+    note = note or ledger.latest_checkpoint()
     cp = ledger.opened(note)
     return {
         "origin": ledger.origin,

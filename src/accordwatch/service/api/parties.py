@@ -20,6 +20,8 @@ def party_json(record: PartyRecord, registry: Registry) -> dict[str, Any]:
         "role": str(record.role),
         "display_name": record.display_name,
         "registered_at": record.registered_at,
+        "revoked_at": record.revoked_at,
+        "revoked_reason": record.reason,
         "keys": [
             {
                 "key_id": k.key_id,

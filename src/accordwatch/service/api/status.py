@@ -3,7 +3,11 @@
 Both are the pure evaluations the CLI prints (`accordwatch status`,
 `accordwatch compliance evaluate|report`), over the records in the log;
 compliance is judged against the shipped resolutions and the obligations of the
-accords in force (`store.compliance_source.evaluate_log`).
+accords in force (`sources.compliance.evaluate_log`).
+
+Each is computed once per signed checkpoint and date (`service.view_cache`):
+`status_at` and `evaluation_at` are what the dashboard's pages build on too,
+and each answer's JSON is encoded once.
 """
 
 from __future__ import annotations
@@ -11,14 +15,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from accordwatch.compliance.report import UNITS, build_report
 from accordwatch.compliance.responses import DEFAULT_WINDOW_DAYS, responses_as_of
 from accordwatch.errors import InputError
 from accordwatch.roadmap import status as roadmap
 from accordwatch.service.api.deps import Service, ServiceDep
-from accordwatch.sources.compliance import compliance_records, evaluate_log
+from accordwatch.sources.compliance import LogEvaluation, compliance_records, evaluate_log
 from accordwatch.sources.roadmap import roadmap_records
 from accordwatch.sources.snapshot import Snapshot
 from accordwatch.timeutil import parse_date
@@ -59,19 +63,42 @@ def roadmap_status(log: Snapshot, day: date, accord: str | None = None) -> roadm
         raise InputError(str(exc), where="accord") from exc
 
 
-@router.get("/roadmap/status", summary="The road map's status as of a date")
+def status_at(svc: Service, log: Snapshot, day: date, accord: str | None = None) -> roadmap.Status:
+    """`roadmap_status`, computed once per checkpoint, date and accord."""
+    return svc.views.view(
+        log, "roadmap status", (day, accord), None, lambda log: roadmap_status(log, day, accord)
+    )
+
+
+def evaluation_at(svc: Service, log: Snapshot, day: date) -> LogEvaluation:
+    """`evaluate_log`, computed once per checkpoint and date."""
+    return svc.views.view(
+        log, "compliance evaluation", (day,), None, lambda log: evaluate_log(log, day)
+    )
+
+
+@router.get(
+    "/roadmap/status",
+    summary="The road map's status as of a date",
+    response_model=dict[str, Any],
+)
 def get_roadmap_status(
     svc: ServiceDep,
     as_of: AsOf = None,
     accord: Annotated[str | None, Query(max_length=100)] = None,
-) -> dict[str, Any]:
-    return roadmap_status(svc.snapshot(), as_of_day(svc, as_of), accord).to_json()
-
-
-@router.get("/compliance/violations", summary="Violations of obligations as of a date")
-def get_violations(svc: ServiceDep, as_of: AsOf = None) -> dict[str, Any]:
+) -> Response:
     day = as_of_day(svc, as_of)
-    evaluation = evaluate_log(svc.snapshot(), day).evaluation
+    return svc.views.json(
+        svc.snapshot(),
+        "api roadmap status",
+        (day, accord),
+        None,
+        lambda log: status_at(svc, log, day, accord).to_json(),
+    )
+
+
+def _violations(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
+    evaluation = evaluation_at(svc, log, day).evaluation
     return {
         "as_of": day.isoformat(),
         "events": len(evaluation.events),
@@ -81,14 +108,40 @@ def get_violations(svc: ServiceDep, as_of: AsOf = None) -> dict[str, Any]:
     }
 
 
-@router.get("/compliance/responses", summary="Responses to violations in the log")
-def get_responses(svc: ServiceDep, as_of: AsOf = None) -> list[dict[str, Any]]:
+@router.get(
+    "/compliance/violations",
+    summary="Violations of obligations as of a date",
+    response_model=dict[str, Any],
+)
+def get_violations(svc: ServiceDep, as_of: AsOf = None) -> Response:
     day = as_of_day(svc, as_of)
-    responses = responses_as_of(compliance_records(svc.snapshot()).responses, day)
+    return svc.views.json(
+        svc.snapshot(), "api violations", (day,), None, lambda log: _violations(svc, log, day)
+    )
+
+
+def _responses(log: Snapshot, day: date) -> list[dict[str, Any]]:
+    responses = responses_as_of(compliance_records(log).responses, day)
     return [{**r.to_json(), "to": list(r.to)} for r in responses]
 
 
-@router.get("/compliance/report", summary="Violations by year, instrument and type, with responses")
+@router.get(
+    "/compliance/responses",
+    summary="Responses to violations in the log",
+    response_model=list[dict[str, Any]],
+)
+def get_responses(svc: ServiceDep, as_of: AsOf = None) -> Response:
+    day = as_of_day(svc, as_of)
+    return svc.views.json(
+        svc.snapshot(), "api responses", (day,), None, lambda log: _responses(log, day)
+    )
+
+
+@router.get(
+    "/compliance/report",
+    summary="Violations by year, instrument and type, with responses",
+    response_model=dict[str, Any],
+)
 def get_compliance_report(
     svc: ServiceDep,
     by: Annotated[
@@ -97,17 +150,21 @@ def get_compliance_report(
     year: Annotated[int | None, Query(ge=1900, le=9999)] = None,
     as_of: AsOf = None,
     window: Annotated[int, Query(ge=0, le=3650)] = DEFAULT_WINDOW_DAYS,
-) -> dict[str, Any]:
+) -> Response:
     if by not in UNITS:
         raise InputError(f"by must be one of {', '.join(UNITS)}, not {by!r}")
     day = as_of_day(svc, as_of)
-    found = evaluate_log(svc.snapshot(), day)
-    report = build_report(
-        found.evaluation,
-        found.responses,
-        unit=by,
-        year=year,
-        window=window,
-        superseded=found.superseded,
-    )
-    return report.to_json()
+
+    def report(log: Snapshot) -> dict[str, Any]:
+        found = evaluation_at(svc, log, day)
+        return build_report(
+            found.evaluation,
+            found.responses,
+            unit=by,
+            year=year,
+            window=window,
+            superseded=found.superseded,
+        ).to_json()
+
+    params = (day, by, year, window)
+    return svc.views.json(svc.snapshot(), "api compliance report", params, None, report)

@@ -9,13 +9,15 @@ may read and nothing else (`accountancy_source.verification_records`), and
 say how many records were withheld from them. The shapes are those of
 `accountancy balance --format json` (one per balance area and material) and
 `inspection compare --format json` / `inspection draw --format json`.
+Both are computed once per signed checkpoint and reader (`service.view_cache`):
+what one reader may read is never kept for another.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from accordwatch.errors import AccordwatchError, NotFoundError
 from accordwatch.log.access import Reader
@@ -25,7 +27,7 @@ from accordwatch.safeguards.declared_items import from_listing
 from accordwatch.safeguards.inspection import compare_inspection
 from accordwatch.safeguards.material_balance import Settings
 from accordwatch.safeguards.measurement import MethodTable, load_package_table
-from accordwatch.service.api.deps import ReaderDep, ServiceDep
+from accordwatch.service.api.deps import ReaderDep, Service, ServiceDep
 from accordwatch.service.api.log import Index
 from accordwatch.service.api.problems import problem_response, shown
 from accordwatch.sources.safeguards import (
@@ -155,22 +157,36 @@ def inspections(log: Snapshot, reader: Reader | None) -> dict[str, Any]:
     }
 
 
+def balances_at(svc: Service, log: Snapshot, reader: Reader | None) -> dict[str, Any]:
+    """`balances`, computed once per checkpoint and reader."""
+    return svc.views.view(log, "balances", (), reader, lambda log: balances(log, reader))
+
+
+def inspections_at(svc: Service, log: Snapshot, reader: Reader | None) -> dict[str, Any]:
+    """`inspections`, computed once per checkpoint and reader."""
+    return svc.views.view(log, "inspections", (), reader, lambda log: inspections(log, reader))
+
+
 @router.get(
     "/balances",
     summary="Material balances (MUF, sigma, CUMUF, SITMUF, Page, alarms) the bearer may read",
     responses=ERRORS,
+    response_model=dict[str, Any],
 )
-def list_balances(svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
-    return balances(svc.snapshot(), reader)
+def list_balances(svc: ServiceDep, reader: ReaderDep) -> Response:
+    return svc.views.json(svc.snapshot(), "balances", (), reader, lambda log: balances(log, reader))
 
 
 @router.get(
     "/inspections",
     summary="Inspection plans and reports, with their discrepancies where the bearer may read",
     responses=ERRORS,
+    response_model=dict[str, Any],
 )
-def list_inspections(svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
-    return inspections(svc.snapshot(), reader)
+def list_inspections(svc: ServiceDep, reader: ReaderDep) -> Response:
+    return svc.views.json(
+        svc.snapshot(), "inspections", (), reader, lambda log: inspections(log, reader)
+    )
 
 
 @router.get(
@@ -179,7 +195,7 @@ def list_inspections(svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
     responses={**ERRORS, 404: problem_response("Not an inspection record")},
 )
 def get_inspection(index: Index, svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
-    for item in inspections(svc.snapshot(), reader)["records"]:
+    for item in inspections_at(svc, svc.snapshot(), reader)["records"]:
         if item["index"] == index:
             found: dict[str, Any] = item
             return found

@@ -2,11 +2,16 @@
 
 Every page `/X` renders the same dictionary that `/X.json` returns for the
 same query, so what a person reads and what a program reads never differ.
+Each answer is computed once per signed checkpoint and query
+(`service.view_cache`): the JSON twins and the charts, and the pages for
+visitors who are not signed in (`cached_pages`); they share the evaluations
+they are made from.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,24 +27,23 @@ from accordwatch.reports.charts.compliance_chart import draw_compliance
 from accordwatch.reports.charts.roadmap_chart import draw_roadmap
 from accordwatch.service.api.deps import MAX_INDEX, Service, ServiceDep
 from accordwatch.service.api.log import get_entry, log_info, prove_inclusion
-from accordwatch.service.api.status import AsOf, as_of_day, roadmap_status
+from accordwatch.service.api.status import AsOf, as_of_day, evaluation_at, status_at
+from accordwatch.service.web.cached_pages import public_page
 from accordwatch.service.web.rendering import render_page
-from accordwatch.sources.compliance import evaluate_log
 from accordwatch.sources.roadmap import roadmap_records
+from accordwatch.sources.snapshot import Snapshot
 
 Index = Annotated[
     int | None, Query(ge=0, le=MAX_INDEX, description="Log index of the entry to check")
 ]
 
 
-def overview(svc: Service, as_of: str | None) -> dict[str, Any]:
-    day = as_of_day(svc, as_of)
-    log = svc.snapshot()
-    status = roadmap_status(log, day).to_json()
-    violations = evaluate_log(log, day).evaluation.violations()
+def overview(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
+    status = status_at(svc, log, day).to_json()
+    violations = evaluation_at(svc, log, day).evaluation.violations()
     return {
         "as_of": day.isoformat(),
-        "log": log_info(svc),
+        "log": log_info(svc, log.checkpoint),
         "accord": status["in_force"],
         "accord_id": status["accord_id"],
         "counts": status["counts"],
@@ -63,12 +67,12 @@ def overview(svc: Service, as_of: str | None) -> dict[str, Any]:
     }
 
 
-def roadmap_page(svc: Service, as_of: str | None) -> dict[str, Any]:
-    day = as_of_day(svc, as_of)
-    return roadmap_status(svc.snapshot(), day).to_json()
+def roadmap_page(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
+    return status_at(svc, log, day).to_json()
 
 
 def explorer(svc: Service, index: int | None) -> dict[str, Any]:
+    # one entry and its proof: cheaper to read again than to keep per index
     info = log_info(svc)
     out: dict[str, Any] = {"log": info, "index": index, "entry": None, "receipt": None}
     if index is None:
@@ -84,15 +88,13 @@ def explorer(svc: Service, index: int | None) -> dict[str, Any]:
     return out
 
 
-def compliance_page(svc: Service, as_of: str | None) -> dict[str, Any]:
+def compliance_page(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
     """Violations by year with the responses they drew, as `compliance report --by event`."""
-    day = as_of_day(svc, as_of)
-    report, _ = _compliance(svc, day)
-    return report.to_json()
+    return _compliance(svc, log, day)[0].to_json()
 
 
-def _compliance(svc: Service, day: date) -> tuple[Report, list[ViolationResponse]]:
-    found = evaluate_log(svc.snapshot(), day)
+def _compliance(svc: Service, log: Snapshot, day: date) -> tuple[Report, list[ViolationResponse]]:
+    found = evaluation_at(svc, log, day)
     report = build_report(
         found.evaluation,
         found.responses,
@@ -104,8 +106,40 @@ def _compliance(svc: Service, day: date) -> tuple[Report, list[ViolationResponse
     return report, found.responses
 
 
-def _svg(paths: list[Path]) -> Response:
-    svg = next(p for p in paths if p.suffix == ".svg").read_bytes()
+def _page(
+    view: Callable[[Service, Snapshot, date], dict[str, Any]], svc: Service, day: date
+) -> Callable[[Snapshot], dict[str, Any]]:
+    """`view` of a snapshot as of `day`, in the form the cache computes it."""
+    return lambda log: view(svc, log, day)
+
+
+def _svg(paths: list[Path]) -> bytes:
+    return next(p for p in paths if p.suffix == ".svg").read_bytes()
+
+
+def _roadmap_chart(svc: Service, day: date) -> Callable[[Snapshot], bytes]:
+    def draw(log: Snapshot) -> bytes:
+        status = status_at(svc, log, day)
+        if status.in_force is None:
+            raise NotFoundError(f"no accord is in force as of {day}: no chart")
+        with tempfile.TemporaryDirectory() as tmp:
+            return _svg(draw_roadmap(roadmap_records(log), status, Path(tmp)))
+
+    return draw
+
+
+def _compliance_chart(svc: Service, day: date) -> Callable[[Snapshot], bytes]:
+    def draw(log: Snapshot) -> bytes:
+        report, responses = _compliance(svc, log, day)
+        if not report.by_year:
+            raise NotFoundError(f"no violations as of {day}: no chart")
+        with tempfile.TemporaryDirectory() as tmp:
+            return _svg(draw_compliance(report, responses, Path(tmp)))
+
+    return draw
+
+
+def _image(svg: bytes) -> Response:
     return Response(svg, media_type="image/svg+xml")
 
 
@@ -113,20 +147,35 @@ def install(app: FastAPI) -> None:
     """Add the overview, road map, compliance and explorer pages and their JSON twins."""
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def overview_html(request: Request, svc: ServiceDep, as_of: AsOf = None) -> HTMLResponse:
-        return render_page(request, "overview.html", overview(svc, as_of))
+    def overview_html(request: Request, svc: ServiceDep, as_of: AsOf = None) -> Response:
+        day = as_of_day(svc, as_of)
+        return public_page(request, svc, "overview.html", (day,), _page(overview, svc, day))
 
-    @app.get("/overview.json", tags=["dashboard"], summary="The overview page's data")
-    def overview_json(svc: ServiceDep, as_of: AsOf = None) -> dict[str, Any]:
-        return overview(svc, as_of)
+    @app.get(
+        "/overview.json",
+        tags=["dashboard"],
+        summary="The overview page's data",
+        response_model=dict[str, Any],
+    )
+    def overview_json(svc: ServiceDep, as_of: AsOf = None) -> Response:
+        day = as_of_day(svc, as_of)
+        return svc.views.json(svc.snapshot(), "overview", (day,), None, _page(overview, svc, day))
 
     @app.get("/roadmap", response_class=HTMLResponse, include_in_schema=False)
-    def roadmap_html(request: Request, svc: ServiceDep, as_of: AsOf = None) -> HTMLResponse:
-        return render_page(request, "roadmap.html", roadmap_page(svc, as_of))
+    def roadmap_html(request: Request, svc: ServiceDep, as_of: AsOf = None) -> Response:
+        day = as_of_day(svc, as_of)
+        return public_page(request, svc, "roadmap.html", (day,), _page(roadmap_page, svc, day))
 
-    @app.get("/roadmap.json", tags=["dashboard"], summary="The road map page's data")
-    def roadmap_json(svc: ServiceDep, as_of: AsOf = None) -> dict[str, Any]:
-        return roadmap_page(svc, as_of)
+    @app.get(
+        "/roadmap.json",
+        tags=["dashboard"],
+        summary="The road map page's data",
+        response_model=dict[str, Any],
+    )
+    def roadmap_json(svc: ServiceDep, as_of: AsOf = None) -> Response:
+        day = as_of_day(svc, as_of)
+        log = svc.snapshot()
+        return svc.views.json(log, "roadmap", (day,), None, _page(roadmap_page, svc, day))
 
     @app.get(
         "/roadmap.svg",
@@ -138,20 +187,24 @@ def install(app: FastAPI) -> None:
     def roadmap_svg(svc: ServiceDep, as_of: AsOf = None) -> Response:
         day = as_of_day(svc, as_of)
         log = svc.snapshot()
-        records = roadmap_records(log)
-        status = roadmap_status(log, day)
-        if status.in_force is None:
-            raise NotFoundError(f"no accord is in force as of {day}: no chart")
-        with tempfile.TemporaryDirectory() as tmp:
-            return _svg(draw_roadmap(records, status, Path(tmp)))
+        return _image(svc.views.view(log, "roadmap.svg", (day,), None, _roadmap_chart(svc, day)))
 
     @app.get("/compliance", response_class=HTMLResponse, include_in_schema=False)
-    def compliance_html(request: Request, svc: ServiceDep, as_of: AsOf = None) -> HTMLResponse:
-        return render_page(request, "compliance.html", compliance_page(svc, as_of))
+    def compliance_html(request: Request, svc: ServiceDep, as_of: AsOf = None) -> Response:
+        day = as_of_day(svc, as_of)
+        compute = _page(compliance_page, svc, day)
+        return public_page(request, svc, "compliance.html", (day,), compute)
 
-    @app.get("/compliance.json", tags=["dashboard"], summary="The compliance page's data")
-    def compliance_json(svc: ServiceDep, as_of: AsOf = None) -> dict[str, Any]:
-        return compliance_page(svc, as_of)
+    @app.get(
+        "/compliance.json",
+        tags=["dashboard"],
+        summary="The compliance page's data",
+        response_model=dict[str, Any],
+    )
+    def compliance_json(svc: ServiceDep, as_of: AsOf = None) -> Response:
+        day = as_of_day(svc, as_of)
+        log = svc.snapshot()
+        return svc.views.json(log, "compliance", (day,), None, _page(compliance_page, svc, day))
 
     @app.get(
         "/compliance.svg",
@@ -162,11 +215,9 @@ def install(app: FastAPI) -> None:
     )
     def compliance_svg(svc: ServiceDep, as_of: AsOf = None) -> Response:
         day = as_of_day(svc, as_of)
-        report, responses = _compliance(svc, day)
-        if not report.by_year:
-            raise NotFoundError(f"no violations as of {day}: no chart")
-        with tempfile.TemporaryDirectory() as tmp:
-            return _svg(draw_compliance(report, responses, Path(tmp)))
+        log = svc.snapshot()
+        chart = _compliance_chart(svc, day)
+        return _image(svc.views.view(log, "compliance.svg", (day,), None, chart))
 
     @app.get("/explorer", response_class=HTMLResponse, include_in_schema=False)
     def explorer_html(request: Request, svc: ServiceDep, index: Index = None) -> HTMLResponse:

@@ -7,15 +7,18 @@ token) also sees what it is, which earlier declaration it corrects or
 updates, its version, and, for each readable pair of a declaration and the
 one it corrects or updates, the diff that `accordwatch declaration diff
 --json` prints. `?index=N` shows one declaration: its header, its totals
-recomputed from its lines, and its first entries of each section.
+recomputed from its lines, and its first entries of each section. The page
+is computed once per signed checkpoint, query and reader
+(`service.view_cache`): what one reader may read is never kept for another.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic_core import to_jsonable_python
 
 from accordwatch.catalog import CATALOG
@@ -30,6 +33,7 @@ from accordwatch.sources.declarations import (
     logged_declarations,
     readable,
 )
+from accordwatch.sources.snapshot import Snapshot
 from accordwatch.timeutil import format_time
 
 #: entries shown of each section of one declaration (the whole is at /api/declarations/N)
@@ -173,27 +177,35 @@ def _content(item: LoggedDeclaration, reader: Reader | None) -> dict[str, Any]:
 
 def declarations_page(svc: Service, reader: Reader | None, index: int | None) -> dict[str, Any]:
     """Every declaration, readable pairs' diffs, and one declaration's content if asked."""
-    logged = logged_declarations(svc.snapshot(), reader)
-    by_index = {item.index: item for item in logged}
-    filed = readable(logged)
-    links = _links(filed)
-    versions = _versions(filed, links)
-    replaced_by = {earlier: later for later, (k, earlier) in links.items() if k == "corrects"}
-    filed_at = {f.index: f for f in filed}
-    out: dict[str, Any] = {
-        "reading_as": None if reader is None else {"party": reader.party, "role": reader.role},
-        "declarations": [_row(i, links, replaced_by, versions, by_index) for i in logged],
-        "hidden": sum(1 for i in logged if i.declaration is None),
-        "diffs": [
-            _diff(filed_at[earlier], filed_at[later], kind)
-            for later, (kind, earlier) in sorted(links.items())
-        ],
-        "limits": {"entries_per_section": MAX_ENTRIES, "changes_per_diff": MAX_CHANGES},
-        "selected": None,
-    }
-    if index is not None:
-        out["selected"] = _content(find_declaration(logged, str(index)), reader)
-    return out
+    log = svc.snapshot()
+    return svc.views.view(log, "declarations", (index,), reader, _declarations(reader, index))
+
+
+def _declarations(reader: Reader | None, index: int | None) -> Callable[[Snapshot], dict[str, Any]]:
+    def compute(log: Snapshot) -> dict[str, Any]:
+        logged = logged_declarations(log, reader)
+        by_index = {item.index: item for item in logged}
+        filed = readable(logged)
+        links = _links(filed)
+        versions = _versions(filed, links)
+        replaced_by = {earlier: later for later, (k, earlier) in links.items() if k == "corrects"}
+        filed_at = {f.index: f for f in filed}
+        out: dict[str, Any] = {
+            "reading_as": None if reader is None else {"party": reader.party, "role": reader.role},
+            "declarations": [_row(i, links, replaced_by, versions, by_index) for i in logged],
+            "hidden": sum(1 for i in logged if i.declaration is None),
+            "diffs": [
+                _diff(filed_at[earlier], filed_at[later], kind)
+                for later, (kind, earlier) in sorted(links.items())
+            ],
+            "limits": {"entries_per_section": MAX_ENTRIES, "changes_per_diff": MAX_CHANGES},
+            "selected": None,
+        }
+        if index is not None:
+            out["selected"] = _content(find_declaration(logged, str(index)), reader)
+        return out
+
+    return compute
 
 
 def install(app: FastAPI) -> None:
@@ -203,8 +215,12 @@ def install(app: FastAPI) -> None:
     ) -> HTMLResponse:
         return render_page(request, "declarations.html", declarations_page(svc, reader, index))
 
-    @app.get("/declarations.json", tags=["dashboard"], summary="The declarations page's data")
-    def declarations_json(
-        svc: ServiceDep, reader: ReaderDep, index: Index = None
-    ) -> dict[str, Any]:
-        return declarations_page(svc, reader, index)
+    @app.get(
+        "/declarations.json",
+        tags=["dashboard"],
+        summary="The declarations page's data",
+        response_model=dict[str, Any],
+    )
+    def declarations_json(svc: ServiceDep, reader: ReaderDep, index: Index = None) -> Response:
+        log = svc.snapshot()
+        return svc.views.json(log, "declarations", (index,), reader, _declarations(reader, index))
