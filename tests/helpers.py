@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import re
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -72,3 +74,43 @@ class Log:
 
     def statement(self, party: str, subject: str, **kw: Any) -> Receipt:
         return self.submit(party, "statement", {"subject": subject}, **kw)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+#: colour and cursor sequences, which a captured run of the command line may hold
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+#: how the command line starts the one line it gives for a user's mistake
+ERROR_PREFIX = "accordwatch: error: "
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of the command line: its exit code and what it wrote."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def flat(self) -> str:
+        """Stdout with rich's line wrapping undone."""
+        return " ".join(self.out.split())
+
+
+def one_line_error(run: Run, *needles: str) -> str:
+    """The run failed with one line on stderr, naming every needle; that line."""
+    assert run.code != 0, run.out
+    assert "Traceback" not in run.err, run.err
+    lines = run.err.splitlines()
+    assert len(lines) == 1, run.err
+    assert lines[0].startswith(ERROR_PREFIX), run.err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]

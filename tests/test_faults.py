@@ -40,12 +40,10 @@ from accordwatch.store.ledger import Ledger
 from accordwatch.store.schema import checkpoints, entries, nodes
 from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
-from tests.helpers import Log
+from tests.helpers import ANSI, Log, Run, one_line_error
 
 WORKER = Path(__file__).with_name("_fault_worker.py")
 CONSOLE_SCRIPT = Path(sys.executable).with_name("accordwatch")
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-ERROR_PREFIX = "accordwatch: error: "
 
 
 @pytest.fixture(autouse=True)
@@ -532,18 +530,6 @@ def test_audit_finds_a_changed_checkpoint_root(tampered: Tampered) -> None:
 # -- the command line, in-process ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def flat(self) -> str:
-        """Stdout with rich's line wrapping undone."""
-        return " ".join(self.out.split())
-
-
 Cli = Callable[..., Run]
 
 
@@ -565,17 +551,6 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
 def _ok(run: Run) -> Run:
     assert run.code == 0, run.err
     return run
-
-
-def _one_line_error(run: Run, *needles: str) -> str:
-    assert run.code != 0, run.out
-    assert "Traceback" not in run.err, run.err
-    lines = run.err.splitlines()
-    assert len(lines) == 1, run.err
-    assert lines[0].startswith(ERROR_PREFIX), run.err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def _write_json(path: Path, value: Any) -> Path:
@@ -763,7 +738,7 @@ def test_cli_bad_input_is_one_line_and_appends_nothing(cli_log: CliLog, case: st
     argv = prepare(cli_log)
     size = _size(cli_log.ws)
     run = cli_log(*argv)
-    _one_line_error(run, *needles)
+    one_line_error(run, *needles)
     assert run.code == code, run.err
     assert _size(cli_log.ws) == size
     assert _audit_size(cli_log.ws) == size
@@ -784,7 +759,7 @@ def test_console_script_missing_workspace(tmp_path: Path) -> None:
     home = tmp_path / "nonexistent"
     done = _console("--home", str(home), "log", "show")
     run = Run(done.returncode, done.stdout, done.stderr)
-    _one_line_error(run, f"no workspace at {home}")
+    one_line_error(run, f"no workspace at {home}")
     assert run.code == 4
     assert not home.exists()
 
@@ -799,7 +774,7 @@ def test_console_script_unreachable_postgresql_leaves_nothing(tmp_path: Path) ->
         "postgresql+psycopg://postgres@127.0.0.1:1/test",
     )
     run = Run(done.returncode, done.stdout, done.stderr)
-    _one_line_error(run, "127.0.0.1:1")
+    one_line_error(run, "127.0.0.1:1")
     assert run.code == 6
     assert not home.exists()
     assert list(tmp_path.iterdir()) == []

@@ -8,8 +8,6 @@ is missing, except in CI (`CI=true`), where that fails the run.
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,32 +19,10 @@ import httpx
 import pytest
 
 from accordwatch.cli import main
+from tests.browser import CHROMIUM, LAUNCH_ARGS, playwright_or_skip
+from tests.helpers import free_port
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 AS_OF = "2021-03-01"
-
-
-def _browser_or_skip() -> Any:
-    problem = None
-    if not CHROMIUM.exists():
-        problem = f"{CHROMIUM} is not installed (apt-get install chromium)"
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        problem = "Playwright for Python is not installed"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests are required in CI: {problem}")
-        pytest.skip(problem)
-    return sync_playwright
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +33,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(home: Path) -> Iterator[str]:
     """`accordwatch serve` over the demo workspace, on a free loopback port."""
-    _browser_or_skip()
+    playwright_or_skip()
     main(["demo", "--home", str(home)])
-    port = _free_port()
+    port = free_port()
     code = "from accordwatch.cli import main; main()"
     args = ["--home", str(home), "serve", "--port", str(port)]
     proc = subprocess.Popen([sys.executable, "-c", code, *args])
@@ -81,7 +57,7 @@ def server(home: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(server: str) -> Iterator[Any]:
-    sync_playwright = _browser_or_skip()
+    sync_playwright = playwright_or_skip()
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         yield chromium

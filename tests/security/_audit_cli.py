@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import re
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,21 +12,7 @@ import sqlalchemy as sa
 
 from accordwatch.cli import main
 from accordwatch.workspace import Workspace
-
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-ERROR_PREFIX = "accordwatch: error: "
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def flat(self) -> str:
-        """Stdout with rich's line wrapping undone."""
-        return " ".join(self.out.split())
+from tests.helpers import ANSI, Run
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str | Path) -> Run:
@@ -50,18 +34,6 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str | Path) -> Run:
         os.environ.update(saved)
     out, err = capsys.readouterr()
     return Run(code, ANSI.sub("", out), ANSI.sub("", err) + crash)
-
-
-def one_line_error(run: Run, *needles: str) -> str:
-    """The run failed with one line on stderr, naming every needle."""
-    assert run.code != 0, run.out
-    assert "Traceback" not in run.err, run.err
-    lines = run.err.splitlines()
-    assert len(lines) == 1, run.err
-    assert lines[0].startswith(ERROR_PREFIX), run.err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def tamper(ws: Workspace, statement: str, **params: Any) -> None:

@@ -24,8 +24,8 @@ from sqlalchemy.engine import make_url
 
 from accordwatch.log.keys import SigningKey
 from accordwatch.workspace import Workspace
-from tests.helpers import Log
-from tests.security._audit_cli import Run, one_line_error, run_cli, tamper
+from tests.helpers import Log, Run, one_line_error
+from tests.security._audit_cli import run_cli, tamper
 
 
 @dataclass

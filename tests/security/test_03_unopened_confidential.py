@@ -27,7 +27,8 @@ from accordwatch.log.keys import SigningKey
 from accordwatch.log.merkle import CompactRange, leaf_hash
 from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
-from tests.security._audit_cli import Run, one_line_error, run_cli
+from tests.helpers import Run, one_line_error
+from tests.security._audit_cli import run_cli
 
 
 @dataclass

@@ -24,8 +24,8 @@ from accordwatch.log.keys import SigningKey
 from accordwatch.log.merkle import CompactRange, leaf_hash
 from accordwatch.log.note import NoteSigner
 from accordwatch.workspace import Workspace, init_workspace
-from tests.helpers import Log
-from tests.security._audit_cli import Run, one_line_error, run_cli
+from tests.helpers import Log, Run, one_line_error
+from tests.security._audit_cli import run_cli
 
 CUT = 60
 

@@ -12,7 +12,6 @@ Content-Security-Policy included).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,30 +20,13 @@ import httpx
 import pytest
 
 from accordwatch.workspace import init_workspace
+from tests.browser import CHROMIUM, LAUNCH_ARGS, playwright_or_skip
 from tests.security.served import serving
-
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def _playwright_or_skip() -> Any:
-    problem = None
-    if not CHROMIUM.exists():
-        problem = f"{CHROMIUM} is not installed (apt-get install chromium)"
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        problem = "Playwright for Python is not installed"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests are required in CI: {problem}")
-        pytest.skip(problem)
-    return sync_playwright
 
 
 @pytest.mark.slow
 def test_api_docs_load_with_the_network_cut_off(tmp_path: Path) -> None:
-    sync_playwright = _playwright_or_skip()
+    sync_playwright = playwright_or_skip()
     home = tmp_path / "ws"
     init_workspace(home, origin="test.local/docs")
     with serving(home) as server, sync_playwright() as p:
