@@ -42,7 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -196,19 +196,32 @@ def phase_evaluate(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def cns_rows(n: int, seed: int) -> bytes:
+def cns_rows(
+    n: int,
+    seed: int,
+    *,
+    day_of: Callable[[int], date] | None = None,
+    row_key: Callable[[int], str] = str,
+) -> bytes:
+    """`n` synthetic launches in the CNS layout: four a day from 1993 unless `day_of(i)` says.
+
+    Row `i` is keyed `row_key(i)`.
+    """
     from accordwatch.compliance.event_cns import COLUMNS
 
     rng = random.Random(seed + 2)
     kinds = ["SRBM", "MRBM", "IRBM", "ICBM", "SLBM", "SLV", "HGV", "Unknown"]
     lines = [",".join(COLUMNS)]
     for i in range(1, n + 1):
-        day = date.fromordinal(date(1993, 1, 1).toordinal() + i // 4)
+        if day_of is None:
+            day = date.fromordinal(date(1993, 1, 1).toordinal() + i // 4)
+        else:
+            day = day_of(i)
         kind = rng.choice(kinds)
         site = rng.choice(SITES)
         distance = rng.choice(["", str(rng.randrange(50, 13000))])
         row = [
-            str(i),
+            row_key(i),
             day.isoformat(),
             f"{rng.randrange(24):02d}:{rng.randrange(60):02d}",
             "",

@@ -32,7 +32,6 @@ import io
 import json
 import os
 import platform
-import random
 import statistics
 import sys
 import tempfile
@@ -41,48 +40,21 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import bench_compliance
+
 RESULTS = Path(__file__).resolve().parent / "results"
 PATHS = ("/compliance.json", "/overview.json", "/compliance.svg", "/roadmap.svg")
-KINDS = ["SRBM", "MRBM", "IRBM", "ICBM", "SLBM", "SLV", "HGV", "Unknown"]
-SITES = [f"site-{i}" for i in range(60)]
 FIRST_DAY, LAST_DAY = date(2006, 1, 1), date(2025, 12, 31)
 
 
 def cns_rows(n: int, seed: int) -> bytes:
     """`n` synthetic launches in the CNS layout, spread over 2006-2025."""
-    from accordwatch.compliance.event_cns import COLUMNS
-
-    rng = random.Random(seed)
     span = LAST_DAY.toordinal() - FIRST_DAY.toordinal()
-    lines = [",".join(COLUMNS)]
-    for i in range(1, n + 1):
-        day = date.fromordinal(FIRST_DAY.toordinal() + (i * span) // (n + 1))
-        kind = rng.choice(KINDS)
-        distance = rng.choice(["", str(rng.randrange(50, 13000))])
-        site = rng.choice(SITES)
-        row = [
-            f"9{i:06d}",
-            day.isoformat(),
-            f"{rng.randrange(24):02d}:{rng.randrange(60):02d}",
-            "",
-            str(i % 4 + 1),
-            kind.lower(),
-            f"Missile {kind}",
-            kind,
-            site,
-            f"Site {site}",
-            "39.0",
-            "125.7",
-            "sea-of-japan",
-            "",
-            distance,
-            "unknown",
-            distance or "unknown",
-            rng.choice(["success", "failure", "unknown"]),
-            '"A synthetic launch row of about the length of a CNS description, for timing."',
-        ]
-        lines.append(",".join(row))
-    return ("\n".join(lines) + "\n").encode()
+
+    def day_of(i: int) -> date:
+        return date.fromordinal(FIRST_DAY.toordinal() + (i * span) // (n + 1))
+
+    return bench_compliance.cns_rows(n, seed, day_of=day_of, row_key=lambda i: f"9{i:06d}")
 
 
 def build(home: Path, entries: int, seed: int) -> dict[str, Any]:
