@@ -57,6 +57,16 @@ class KeyRecord:
         return self.revoked_at is None
 
 
+#: the payloads that change the registry: `Registry.apply` folds exactly these
+REGISTRY_PAYLOADS = (
+    Genesis,
+    PartyRegistration,
+    KeyRegistration,
+    KeyRevocation,
+    PartyRevocation,
+)
+
+
 @dataclass
 class Registry:
     origin: str | None = None

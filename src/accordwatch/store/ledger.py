@@ -46,13 +46,9 @@ from accordwatch.log.receipt import Receipt
 from accordwatch.log.records import (
     Catalog,
     Genesis,
-    KeyRegistration,
-    KeyRevocation,
-    PartyRegistration,
-    PartyRevocation,
     Payload,
 )
-from accordwatch.log.registry import Registry
+from accordwatch.log.registry import REGISTRY_PAYLOADS, Registry
 from accordwatch.store import projections
 from accordwatch.store.database import WRITE, storage_errors
 from accordwatch.store.log_reader import (
@@ -62,14 +58,6 @@ from accordwatch.store.log_reader import (
 )
 from accordwatch.store.schema import log_head
 from accordwatch.timeutil import utc_now
-
-_REGISTRY_PAYLOADS = (
-    Genesis,
-    PartyRegistration,
-    KeyRegistration,
-    KeyRevocation,
-    PartyRevocation,
-)
 
 
 @dataclass(frozen=True)
@@ -295,7 +283,7 @@ class Ledger(LogReader):
                     raise
                 refusals[n] = exc
                 continue
-            if isinstance(accepted.payload, _REGISTRY_PAYLOADS):
+            if isinstance(accepted.payload, REGISTRY_PAYLOADS):
                 if not registrations:
                     # The cached registry is shared: change a copy, cached after commit.
                     registry = copy.deepcopy(registry)
