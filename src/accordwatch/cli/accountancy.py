@@ -27,7 +27,6 @@ from accordwatch.cli.context import (
 from accordwatch.cli.safeguards import METHODS_HELP, check_format, draw, method_table
 from accordwatch.cli.safeguards import print_evaluation as print_statistics
 from accordwatch.errors import ConflictError, InputError, NotFoundError
-from accordwatch.timeutil import utc_now
 
 if TYPE_CHECKING:
     from accordwatch.safeguards.accountancy import Logged, Reports
@@ -61,8 +60,8 @@ def import_reports(
 ) -> None:
     """Sign and log the accountancy reports of a file, all or none."""
     from accordwatch.catalog import record_type
-    from accordwatch.log.envelope import seal
     from accordwatch.safeguards.accountancy import KIND_OF, effective
+    from accordwatch.sources.appending import Signer, sealed
     from accordwatch.sources.safeguards import accountancy_records
     from accordwatch.sources.snapshot import Snapshot
 
@@ -93,20 +92,8 @@ def import_reports(
         # The schema check (the same the log applies) names the member at fault.
         record_type(kinds[str(kind)], where=where).parse_payload(payload, where=where)
         payloads.append((kinds[str(kind)], payload))
-    signer = signing_key(ws, ledger.registry(), as_party, key_file)
-    now = utc_now()
-    batch = [
-        seal(
-            log=ledger.origin,
-            record_type=rtype,
-            party=as_party,
-            key=signer,
-            time=now,
-            payload=payload,
-            confidential=not public,
-        )
-        for rtype, payload in payloads
-    ]
+    signer = Signer(as_party, signing_key(ws, ledger.registry(), as_party, key_file))
+    batch = sealed(ledger, signer, payloads, confidential=not public)
     result = ledger.append(batch, where=str(file))
     indices = [e.index for e in result.entries]
     console.print(

@@ -29,7 +29,6 @@ from accordwatch.documents import read_yaml
 from accordwatch.errors import AuthorityError, InputError, NotFoundError
 from accordwatch.log.canonical import parse_json
 from accordwatch.private_files import write_private_text
-from accordwatch.timeutil import utc_now
 
 if TYPE_CHECKING:
     from accordwatch.log.keys import SigningKey
@@ -155,19 +154,11 @@ def submit_as(
     where: str | None = None,
 ) -> Receipt:
     """Sign `payload` as `party` (with `key_file`, or its active key here) and append it."""
-    from accordwatch.log.envelope import seal
+    from accordwatch.sources.appending import Signer, sign_and_submit
 
     key = signing_key(ws, ledger.registry(), party, key_file)
-    submission = seal(
-        log=ledger.origin,
-        record_type=record,
-        party=party,
-        key=key,
-        time=utc_now(),
-        payload=payload,
-        confidential=confidential,
-    )
-    return ledger.submit(submission, where=where or record)
+    signer = Signer(party, key)
+    return sign_and_submit(ledger, signer, record, payload, confidential=confidential, where=where)
 
 
 def signing_key(ws: Workspace, registry: Registry, party: str, key_file: Path | None) -> SigningKey:

@@ -28,12 +28,11 @@ class Signer:
 def sealed(
     ledger: Ledger,
     signer: Signer,
-    record_type: str,
-    payloads: Sequence[dict[str, Any]],
+    records: Sequence[tuple[str, dict[str, Any]]],
     *,
     confidential: bool = False,
 ) -> list[Submission]:
-    """`payloads` as submissions of `record_type` signed by `signer`, all at one time."""
+    """`records` (record type, payload) as submissions signed by `signer`, all at one time."""
     moment = ledger.clock()
     return [
         seal(
@@ -45,7 +44,7 @@ def sealed(
             payload=payload,
             confidential=confidential,
         )
-        for payload in payloads
+        for record_type, payload in records
     ]
 
 
@@ -59,7 +58,7 @@ def sign_and_submit(
     where: str | None = None,
 ) -> Receipt:
     """Sign one payload and append it in its own transaction; its receipt."""
-    (submission,) = sealed(ledger, signer, record_type, [payload], confidential=confidential)
+    (submission,) = sealed(ledger, signer, [(record_type, payload)], confidential=confidential)
     return ledger.submit(submission, where=where or record_type)
 
 
@@ -73,5 +72,6 @@ def sign_and_append(
     where: str | None = None,
 ) -> AppendResult:
     """Sign payloads and append them together, all or none."""
-    batch = sealed(ledger, signer, record_type, payloads, confidential=confidential)
+    records = [(record_type, payload) for payload in payloads]
+    batch = sealed(ledger, signer, records, confidential=confidential)
     return ledger.append(batch, where=where or record_type)
