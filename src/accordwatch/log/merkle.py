@@ -286,6 +286,35 @@ def verify_consistency(
         raise VerificationError(f"consistency proof does not lead to the root of size {second}")
 
 
+def implied_first_root(first: int, second: int, proof: Sequence[bytes]) -> bytes | None:
+    """The root of size `first` that a consistency proof to size `second` commits to.
+
+    None when `first` is a power of two (the proof then leaves that root out:
+    the verifier supplies it) or the proof has the wrong shape. A proof that
+    leads to the second tree's root fixes the first root too, so a log that
+    signed a checkpoint of size `first` with another root signed two trees.
+    """
+    if not 0 < first < second or not proof or first & (first - 1) == 0:
+        return None
+    fn, sn = first - 1, second - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = proof[0]
+    for c in proof[1:]:
+        if sn == 0:
+            return None
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        fn >>= 1
+        sn >>= 1
+    return fr if sn == 0 else None
+
+
 class MemoryTree:
     """A whole tree in memory: the reference used by tests and offline audits."""
 

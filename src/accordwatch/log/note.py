@@ -24,7 +24,7 @@ _DASH = "\u2014"
 MAX_SIGNATURES = 100
 
 
-def _valid_name(name: str) -> bool:
+def valid_key_name(name: str) -> bool:
     return bool(name) and "+" not in name and not any(c.isspace() for c in name)
 
 
@@ -44,7 +44,7 @@ class Verifier:
     def parse(cls, vkey: str) -> Verifier:
         """Parse `name+hexid+base64key`, checking that the id matches the key."""
         parts = vkey.strip().split("+", 2)
-        if len(parts) != 3 or not _valid_name(parts[0]):
+        if len(parts) != 3 or not valid_key_name(parts[0]):
             raise VerificationError(f"malformed verifier key {vkey!r}")
         name, hex_id, b64 = parts
         try:
@@ -71,7 +71,7 @@ class NoteSigner:
     key: SigningKey
 
     def __post_init__(self) -> None:
-        if not _valid_name(self.name):
+        if not valid_key_name(self.name):
             raise VerificationError(f"invalid note key name {self.name!r}")
 
     @cached_property
@@ -121,7 +121,7 @@ def split_note(note: str) -> tuple[str, list[Signature]]:
         if not line.startswith(_DASH + " "):
             raise VerificationError(f"malformed signature line {line!r}")
         fields = line[2:].split(" ")
-        if len(fields) != 2 or not _valid_name(fields[0]):
+        if len(fields) != 2 or not valid_key_name(fields[0]):
             raise VerificationError(f"malformed signature line {line!r}")
         raw = decode_base64(fields[1], f"signature line {line!r}", error=VerificationError)
         if len(raw) < 5:
