@@ -14,6 +14,7 @@ MAX_LINES = 600
 #: what may stand flat in the package: the foundation, the catalog and the workspace
 FLAT = {
     "__init__.py",
+    "__main__.py",
     "errors.py",
     "timeutil.py",
     "settings.py",
