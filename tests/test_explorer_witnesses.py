@@ -288,7 +288,7 @@ def _read(page: Any, errors: list[str]) -> Checked:
         steps=[(k, t) for k, t in steps],
         table=[(w, a, c) for w, a, c in table],
         kept=json.loads(kept) if kept else None,
-        fork=page.inner_text("#fork") if page.is_visible("#fork") else "",
+        fork=page.text_content("#fork") if page.is_visible("#fork") else "",
         errors=errors,
     )
 

@@ -445,23 +445,29 @@
     return body.proof.map(b64decode);
   }
 
-  function showFork(kept, noteText) {
+  // The two signed checkpoints side by side: anyone holding the log's key can check
+  // them, so together they are evidence of the fork.
+  function showFork(kept, note, noteText) {
     const box = document.getElementById("fork");
     if (!box) return;
-    const block = (title, text) => {
+    const block = (title, size, root, text) => {
       const h = document.createElement("h3");
-      h.textContent = title;
+      h.textContent = `${title}: size ${size}, root ${root}`;
+      const details = document.createElement("details");
+      const summary = document.createElement("summary");
+      summary.textContent = "the signed checkpoint";
       const pre = document.createElement("pre");
       pre.className = "mono";
       pre.textContent = text;
-      return [h, pre];
+      details.append(summary, pre);
+      return [h, details];
     };
     const lead = document.createElement("p");
     lead.textContent = "FORK: this log showed this browser two histories. Both checkpoints are " +
       "signed by the log; keep them as evidence.";
     box.replaceChildren(lead,
-      ...block(`kept by this browser, seen ${kept.seen}`, kept.note),
-      ...block("on this page", noteText));
+      ...block(`kept by this browser, seen ${kept.seen}`, kept.size, b64encode(kept.root), kept.note),
+      ...block("on this page", note.size, b64encode(note.root), noteText));
     box.hidden = false;
   }
 
@@ -476,7 +482,7 @@
     const seen = `${kept.size} this browser saw on ${kept.seen}`;
     const fork = (why) => {
       say("no", `FORK: this log showed this browser two histories: ${why}`, true);
-      showFork(kept, noteText);
+      showFork(kept, note, noteText);
       return { outcome: "fork", kept };
     };
     if (kept.size === note.size) {
