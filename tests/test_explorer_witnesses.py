@@ -31,7 +31,7 @@ from accordwatch.log.cosignature import Algorithm, Cosigner
 from accordwatch.log.keys import SigningKey
 from accordwatch.log.merkle import MemoryTree, leaf_hash
 from accordwatch.log.note import NoteSigner, split_note
-from accordwatch.log.policy import Policy
+from accordwatch.log.policy import Policy, policy_problems
 from accordwatch.log.witnessed import witness_check
 from accordwatch.service.api.guard import POLICY as CONTENT_POLICY
 from accordwatch.service.web.rendering import STATIC, templates
@@ -63,6 +63,10 @@ def _policy_text(group: str = "3") -> str:
 
 POLICY_TEXT = _policy_text()
 POLICY = Policy.parse(POLICY_TEXT)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
 
 
 def _tree(label: str, size: int) -> MemoryTree:
@@ -110,11 +114,10 @@ def _page(
     """The real explorer page for entry `index` of `tree` at `size`, checkpoint `note`."""
     canonical = f"{'a' if tree is HISTORY_A else 'b'} entry {index}".encode()
     leaf = base64.b64encode(leaf_hash(canonical)).decode()
-    b64 = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
     log: dict[str, Any] = {
         "origin": ORIGIN,
         "size": size,
-        "root": b64(tree.root(size)),
+        "root": _b64(tree.root(size)),
         "log_key": LOG.verifier.text(),
         "checkpoint": note,
     }
@@ -130,13 +133,13 @@ def _page(
             "party": "usa",
             "leaf_hash": leaf,
             "confidential": False,
-            "canonical": b64(canonical),
+            "canonical": _b64(canonical),
         },
         "receipt": {
             "index": index,
             "tree_size": size,
             "leaf_hash": leaf,
-            "proof": [b64(p) for p in tree.inclusion_proof(index, size)],
+            "proof": [_b64(p) for p in tree.inclusion_proof(index, size)],
             "checkpoint": note,
         },
     }
@@ -160,19 +163,18 @@ class FakeLog:
 
     def consistency(self, first: int, second: int) -> dict[str, Any]:
         self.asked.append((first, second))
-        enc = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
         return {
             "first": first,
             "second": second,
-            "proof": [enc(p) for p in self.tree.consistency_proof(first, second)],
-            "first_root": enc(self.tree.root(first)),
-            "second_root": enc(self.tree.root(second)),
+            "proof": [_b64(p) for p in self.tree.consistency_proof(first, second)],
+            "first_root": _b64(self.tree.root(first)),
+            "second_root": _b64(self.tree.root(second)),
         }
 
 
 def _handler(log: FakeLog) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the http.server interface)
+        def do_GET(self) -> None:
             url = urlsplit(self.path)
             if url.path in log.pages:
                 self._send(200, "text/html; charset=utf-8", log.pages[url.path].encode())
@@ -512,3 +514,108 @@ def _assert_fork(got: Checked, kept: str, shown: str) -> None:
     assert got.fork.startswith("FORK: this log showed this browser two histories")
     assert kept.strip() in got.fork and shown.strip() in got.fork
     assert got.errors == []
+
+
+# -- the pieces, against the Python core ---------------------------------------------
+
+
+def _pieces(context: Any, server: FakeLog) -> Any:
+    """A checked page, whose `accordwatchExplorer` holds the script's pieces."""
+    page = context.new_page()
+    page.goto(server.show("pieces", _page(HISTORY_A, 9, _note(HISTORY_A, 9))))
+    page.wait_for_selector("#verdict.verified", timeout=15_000)
+    return page
+
+
+def test_consistency_proofs_agree_with_the_python_core(server: FakeLog, context: Any) -> None:
+    tree = MemoryTree(leaf_hash(str(i).encode()) for i in range(33))
+    roots = [_b64(tree.root(size)) if size else "" for size in range(tree.size + 1)]
+    vectors = [
+        [m, n, roots[m], roots[n], [_b64(p) for p in tree.consistency_proof(m, n)]]
+        for n in range(2, tree.size + 1)
+        for m in range(1, n)
+    ]
+    page = _pieces(context, server)
+    # each vector verifies, and fails once its first root, a proof hash or its length is off
+    outcome = page.evaluate(
+        """async (vectors) => {
+          const check = window.accordwatchExplorer.verifyConsistency;
+          const d = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+          const flip = (b) => { const c = b.slice(); c[0] ^= 1; return c; };
+          const wrong = [];
+          for (const [m, n, r1, r2, p] of vectors) {
+            const proof = p.map(d);
+            const tries = [
+              [true, d(r1), proof], [false, flip(d(r1)), proof],
+              [false, d(r1), [flip(proof[0]), ...proof.slice(1)]],
+              [false, d(r1), proof.slice(0, -1)], [false, d(r1), [...proof, proof[0]]],
+            ];
+            for (const [good, root, path] of tries) {
+              const ok = await check(m, n, root, d(r2), path).then(() => true, () => false);
+              if (ok !== good) wrong.push([m, n, good]);
+            }
+          }
+          return wrong;
+        }""",
+        vectors,
+    )
+    page.close()
+    assert len(vectors) == 528
+    assert outcome == []
+
+
+_KEYS = {name: c.key.text() for name, c in WITNESSES.items()}
+POLICIES = {
+    "the accord's": POLICY_TEXT,
+    "none": "quorum none\n",
+    "nested, tabs and comments": (
+        f"  # two levels\nwitness a\t{_KEYS['dprk']}\nwitness b {_KEYS['rok']} https://w.example/b\n"
+        f"witness c {_KEYS['usa']}\ngroup ab any a b\ngroup top all ab c\n\t\nquorum top"
+    ),
+    "one witness": f"witness a {_KEYS['iaea']}\nquorum a\n",
+    "no quorum": f"witness a {_KEYS['iaea']}\n",
+    "two quorums": f"witness a {_KEYS['iaea']}\nquorum a\nquorum none\n",
+    "quorum of an unknown name": f"witness a {_KEYS['iaea']}\nquorum b\n",
+    "group of a later name": f"group g any a\nwitness a {_KEYS['iaea']}\nquorum g\n",
+    "a member of two groups": (
+        f"witness a {_KEYS['usa']}\nwitness b {_KEYS['rok']}\n"
+        "group g any a b\ngroup h any a\nquorum g\n"
+    ),
+    "a member twice": f"witness a {_KEYS['usa']}\ngroup g 1 a a\nquorum g\n",
+    "threshold above the members": f"witness a {_KEYS['usa']}\ngroup g 2 a\nquorum g\n",
+    "threshold 0": f"witness a {_KEYS['usa']}\ngroup g 0 a\nquorum g\n",
+    "a witness named none": f"witness none {_KEYS['usa']}\nquorum none\n",
+    "a name twice": f"witness a {_KEYS['usa']}\nwitness a {_KEYS['rok']}\nquorum a\n",
+    "a key twice": f"witness a {_KEYS['usa']}\nwitness b {_KEYS['usa']}\nquorum a\n",
+    "a log key as a witness's": f"witness a {LOG.verifier.text()}\nquorum a\n",
+    "a witness key as the log's": f"log {_KEYS['usa']}\nquorum none\n",
+    "a key id that does not match": (
+        f"witness a {_KEYS['usa'].replace(_KEYS['usa'].split('+')[1], '00000000')}\nquorum a\n"
+    ),
+    "an unknown keyword": "witnesses a b\nquorum none\n",
+    "a control character": "# bell \x07\nquorum none\n",
+}
+
+
+def test_policies_are_read_as_the_python_core_reads_them(server: FakeLog, context: Any) -> None:
+    page = _pieces(context, server)
+    for name, text in POLICIES.items():
+        js = page.evaluate(
+            """async (text) => {
+              const pieces = window.accordwatchExplorer;
+              try {
+                const policy = await pieces.parsePolicy(text);
+                return "quorum: " + pieces.describe(policy, policy.quorum);
+              } catch (err) { return "refused: " + err.message; }
+            }""",
+            text,
+        )
+        problems = policy_problems(text)
+        if not problems:
+            assert js == f"quorum: {Policy.parse(text).describe_quorum()}", name
+        else:
+            line = problems[0][0]
+            where = f"policy line {line}:" if line <= text.count("\n") else "the policy has no"
+            assert js.startswith(f"refused: {where}"), (name, js, problems)
+    page.close()
+    assert sum(1 for t in POLICIES.values() if not policy_problems(t)) == 4

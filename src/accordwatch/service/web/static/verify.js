@@ -637,6 +637,10 @@
     document.getElementById("edit-policy").disabled = true;
   }
 
+  // the pieces a reader may want to try by hand from the console (and the tests compare
+  // with the Python core's): nothing on the page depends on this
+  window.accordwatchExplorer = Object.freeze({ parsePolicy, describe, verifyConsistency, holds });
+
   document.getElementById("edit-policy")?.addEventListener("click", allowPolicyEdits);
   const again = document.getElementById("verify-again");
   if (again) {
