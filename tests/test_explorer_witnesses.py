@@ -336,6 +336,7 @@ def test_two_cosignatures_are_not_witnessed_until_the_policy_asks_for_two(
     assert got.verdict.startswith("NOT witnessed") and "verified" not in got.verdict
     assert got.step("NOT witnessed") == expected
     assert ("dprk", "Ed25519", "did not cosign") in got.table
+    assert got.step("ML-DSA-44 witness rok (witness.example/rok) did not cosign")
     assert ("iaea", "ML-DSA-44", _iso(TIMES["iaea"])) in got.table
     assert got.kept is None, "a checkpoint that is not witnessed is not kept"
     assert got.errors == []

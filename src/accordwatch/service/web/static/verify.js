@@ -341,13 +341,18 @@
   // Every cosignature on the note by a witness of the policy, one step each. Lines by
   // other keys are ignored; a line by a known key that does not verify is a failure, as
   // a signed-note verifier must treat it. Each witness counts once.
+  function witnessLabel(witness) {
+    const key = witness.key;
+    return witness.name === key.name ? key.name : `${witness.name} (${key.name})`;
+  }
+
   async function checkCosignatures(note, policy, say) {
     const rows = policy.witnesses.map((w) => ({ witness: w, time: null, problem: null }));
     for (const sig of note.sigs) {
       for (const row of rows) {
         const key = row.witness.key;
         if (sig.name !== key.name || !equal(sig.kid, key.kid)) continue;
-        const who = row.witness.name === key.name ? key.name : `${row.witness.name} (${key.name})`;
+        const who = witnessLabel(row.witness);
         try {
           const time = await verifyCosignature(key, note, sig);
           if (row.time === null) {
@@ -367,6 +372,9 @@
           }
         }
       }
+    }
+    for (const row of rows.filter((r) => r.time === null && !r.problem)) {
+      say("info", `${row.witness.key.alg} witness ${witnessLabel(row.witness)} did not cosign this checkpoint`);
     }
     return rows;
   }
