@@ -620,3 +620,16 @@ def test_policies_are_read_as_the_python_core_reads_them(server: FakeLog, contex
             assert js.startswith(f"refused: {where}"), (name, js, problems)
     page.close()
     assert sum(1 for t in POLICIES.values() if not policy_problems(t)) == 4
+
+
+def test_without_a_consistency_proof_a_new_checkpoint_is_not_trusted(
+    server: FakeLog, context: Any
+) -> None:
+    first = _note(HISTORY_A, 5)
+    assert _check(context, server.show("a-5", _page(HISTORY_A, 5, first))).kept is not None
+    server.tree = _tree("a", 6)  # the server's log is behind the page's checkpoint: a 404
+    got = _check(context, server.show("a-9", _page(HISTORY_A, 9, _note(HISTORY_A, 9))))
+    assert got.verdict_class == "verdict failed" and got.verdict.startswith("failed")
+    assert got.step("could not get the log's consistency proof from size 5 to 9")
+    assert got.fork == "" and got.kept is not None and got.kept["note"] == first
+    assert got.errors == ["Failed to load resource: the server responded with a status of 404 (Not Found)"]

@@ -387,7 +387,7 @@
     const quorum = describe(policy, policy.quorum);
     if (policy.quorum === NONE) {
       say("info", "the policy asks for no witnesses (quorum none): the checkpoint is only the log's word");
-      return { met: true, summary: "quorum none" };
+      return { met: true, summary: "the policy asks for no witnesses" };
     }
     if (!holds(policy, policy.quorum, new Set(times.keys()))) {
       const summary = `NOT witnessed: cosigned by ${count}; the quorum is ${quorum}`;
@@ -534,13 +534,8 @@
     return leaf;
   }
 
-  // Returns what the verdict needs: whether the log signed, the witnesses' word, the history.
-  async function check(data, tamper, say) {
-    const receipt = data.receipt;
-    const state = { logSigned: false, witness: "no policy", summary: "", history: "ok" };
-    const leaf = await checkEntry(data, tamper, say);
-    const note = splitNote(receipt.checkpoint);
-    const key = await parseLogKey(document.getElementById("log-key").value);
+  // The receipt's inclusion proof against the checkpoint: origin, size and root.
+  async function checkInclusion(note, key, receipt, leaf, say) {
     const originOk = note.origin === key.name;
     say(originOk ? "ok" : "no", `checkpoint origin ${note.origin}` +
       (originOk ? " is the log key's name" : ` is not the log key's name ${key.name}`));
@@ -550,43 +545,61 @@
     const rootOk = equal(root, note.root);
     say(rootOk ? "ok" : "no", `inclusion proof of entry ${receipt.index} (${receipt.proof.length} hashes) gives root ` +
       `${b64encode(root)}` + (rootOk ? ", the checkpoint's root" : `, not the checkpoint's ${b64encode(note.root)}`));
+    return originOk;
+  }
 
+  // The log's own Ed25519 signature on the checkpoint.
+  async function checkLogSignature(note, key, say) {
     const sig = note.sigs.find((s) => s.name === key.name && equal(s.kid, key.kid));
-    if (!sig) { say("no", "no signature of the log key on the checkpoint"); return state; }
-    let sigOk;
+    if (!sig) { say("no", "no signature of the log key on the checkpoint"); return false; }
+    let ok;
     try {
-      sigOk = await verifyEd25519(key.pub, sig.sig, enc.encode(note.text));
+      ok = await verifyEd25519(key.pub, sig.sig, enc.encode(note.text));
     } catch (err) {
       say("no", `this browser cannot verify Ed25519 with WebCrypto (${err.name}): signature not checked`);
-      return state;
+      return false;
     }
-    say(sigOk ? "ok" : "no", `Ed25519 signature of ${key.name} (key id ${hex(key.kid)}) on the checkpoint ` +
-      (sigOk ? "verifies" : "does not verify"));
-    state.logSigned = sigOk && originOk;
-    if (!state.logSigned) return state;
+    say(ok ? "ok" : "no", `Ed25519 signature of ${key.name} (key id ${hex(key.kid)}) on the checkpoint ` +
+      (ok ? "verifies" : "does not verify"));
+    return ok;
+  }
 
-    let cosignaturesOk = true;
-    const policyText = document.getElementById("policy")?.value ?? "";
-    if (!policyText.trim()) {
+  // The witnesses' word under the policy in the page's field: "no policy", "witnessed" or
+  // "not witnessed", with the summary line, and whether every cosignature by a known key held.
+  async function checkWitnessing(note, key, say) {
+    const text = document.getElementById("policy")?.value ?? "";
+    if (!text.trim()) {
       say("info", "not witnessed: there is no witness policy, so this checkpoint is only the log's word");
-      showWitnesses([]);
-    } else {
-      const policy = await parsePolicy(policyText);
-      if (policy.logs.length && !policy.logs.some((l) => l.name === key.name && equal(l.pub, key.pub))) {
-        say("no", `the log key ${key.name}+${hex(key.kid)} is not a log of the policy`);
-        cosignaturesOk = false;
-      }
-      const counted = (kind, text) => { if (kind === "no") cosignaturesOk = false; say(kind, text); };
-      const rows = await checkCosignatures(note, policy, counted);
-      showWitnesses(rows);
-      const quorum = quorumStep(policy, rows, say);
-      state.witness = quorum.met ? "witnessed" : "not witnessed";
-      state.summary = quorum.summary;
+      return { witness: "no policy", summary: "", cosignaturesOk: true };
     }
+    const policy = await parsePolicy(text);
+    let cosignaturesOk = true;
+    if (policy.logs.length && !policy.logs.some((l) => l.name === key.name && equal(l.pub, key.pub))) {
+      say("no", `the log key ${key.name}+${hex(key.kid)} is not a log of the policy`);
+      cosignaturesOk = false;
+    }
+    const counted = (kind, line) => { if (kind === "no") cosignaturesOk = false; say(kind, line); };
+    const rows = await checkCosignatures(note, policy, counted);
+    showWitnesses(rows);
+    const quorum = quorumStep(policy, rows, say);
+    return { witness: quorum.met ? "witnessed" : "not witnessed", summary: quorum.summary, cosignaturesOk };
+  }
 
+  // Every step, in order; returns what the verdict needs beyond the count of failed steps.
+  async function check(data, tamper, say) {
+    const receipt = data.receipt;
+    const state = { witness: "no policy", summary: "", history: "ok" };
+    const leaf = await checkEntry(data, tamper, say);
+    const note = splitNote(receipt.checkpoint);
+    const key = await parseLogKey(document.getElementById("log-key").value);
+    const originOk = await checkInclusion(note, key, receipt, leaf, say);
+    // cosignatures and history are about a checkpoint the log signed, or about nothing
+    if (!(await checkLogSignature(note, key, say)) || !originOk) return state;
+    const witnessing = await checkWitnessing(note, key, say);
+    Object.assign(state, { witness: witnessing.witness, summary: witnessing.summary });
     const history = await checkHistory(note, receipt.checkpoint, say);
     state.history = history.outcome;
-    if (history.outcome === "ok" && cosignaturesOk && state.witness !== "not witnessed") {
+    if (history.outcome === "ok" && witnessing.cosignaturesOk && state.witness !== "not witnessed") {
       keep(note, receipt.checkpoint, history.kept);
     }
     return state;
@@ -596,8 +609,9 @@
     const what = `entry ${data.receipt.index} is in the log signed at tree size ${data.receipt.tree_size}`;
     if (state.history === "fork") return ["failed", "FORK: this log showed this browser two histories (see below)"];
     if (state.witness === "not witnessed") {
-      return ["failed", `NOT witnessed: the witnesses' quorum is not met` +
-        (failures ? ", and a step failed (marked ✗)" : "")];
+      return ["failed", "NOT witnessed: " + (failures
+        ? "the witnesses' quorum is not met, and a step failed (marked ✗)"
+        : `${what}, but the witnesses' quorum is not met: only the log says so`)];
     }
     if (failures) return ["failed", "failed: see the step marked ✗"];
     if (state.witness === "no policy") {
@@ -614,6 +628,7 @@
     const fork = document.getElementById("fork");
     const tamper = document.getElementById("tamper").checked;
     list.replaceChildren();
+    showWitnesses([]);
     if (fork) fork.hidden = true;
     verdict.className = "verdict pending";
     verdict.textContent = "checking…";
