@@ -632,4 +632,4 @@ def test_without_a_consistency_proof_a_new_checkpoint_is_not_trusted(
     assert got.verdict_class == "verdict failed" and got.verdict.startswith("failed")
     assert got.step("could not get the log's consistency proof from size 5 to 9")
     assert got.fork == "" and got.kept is not None and got.kept["note"] == first
-    assert got.errors == ["Failed to load resource: the server responded with a status of 404 (Not Found)"]
+    assert [e for e in got.errors if "404" not in e] == [] and len(got.errors) == 1
