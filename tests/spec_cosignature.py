@@ -60,7 +60,7 @@ def unb64(text: str) -> bytes:
 
 
 def valid_name(name: str) -> bool:
-    """signed-note: "Key names MUST be non-empty and MUST NOT contain any Unicode spaces or plus"."""
+    """signed-note: names are non-empty, with no Unicode spaces and no plus."""
     if not name or "+" in name:
         return False
     return not any(unicodedata.category(c) in ("Zs", "Zl", "Zp", "Cc") for c in name)
@@ -68,9 +68,9 @@ def valid_name(name: str) -> bool:
 
 def key_id(name: str, signature_type: int, public_key: bytes) -> bytes:
     """`SHA-256(key name || 0x0A || signature type || public key)[:4]`."""
-    return hashlib.sha256(name.encode("utf-8") + b"\x0a" + bytes([signature_type]) + public_key).digest()[
-        :4
-    ]
+    return hashlib.sha256(
+        name.encode("utf-8") + b"\x0a" + bytes([signature_type]) + public_key
+    ).digest()[:4]
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,9 @@ def signed(text: str) -> str:
     return LOG.sign(text)
 
 
-def pair(algorithm: Algorithm, name: str = "witness.example/w1") -> tuple[Cosigner, spec.SpecCosigner]:
+def pair(
+    algorithm: Algorithm, name: str = "witness.example/w1"
+) -> tuple[Cosigner, spec.SpecCosigner]:
     """The same key (one seed) in accordwatch and in the spec implementation."""
     seed = os.urandom(32)
     return Cosigner(name, algorithm, seed), spec.SpecCosigner(name, algorithm.key_type, seed)
@@ -186,8 +188,10 @@ def test_key_ids_and_vkeys_agree_both_ways(algorithm: Algorithm, key_type: int) 
         ours, theirs = pair(algorithm, name)
         assert ours.key.public_key == theirs.key.public_key
         assert len(ours.key.public_key) == spec.PUBLIC_KEY_BYTES[key_type]
-        assert ours.key.key_id == theirs.key.key_id == spec.key_id(
-            name, key_type, theirs.key.public_key
+        assert (
+            ours.key.key_id
+            == theirs.key.key_id
+            == spec.key_id(name, key_type, theirs.key.public_key)
         )
         assert ours.key.text() == theirs.key.vkey()
         assert CosignerKey.parse(theirs.key.vkey()) == ours.key
@@ -207,7 +211,6 @@ def test_malformed_cosigner_vkeys_are_refused_by_both(algorithm: Algorithm, key_
         vkey(key_type, public[:-1]),  # one byte short
         vkey(key_type, public + b"\x00"),  # one byte long
         vkey(0x02, public),  # another signature type
-        vkey(0x01, public[:32]),  # a log key is not a cosigner key
         ours.key.text().replace(ours.key.key_id.hex(), ours.key.key_id.hex()[:6]),  # short id
         ours.key.text().replace(ours.key.key_id.hex(), "00000000"),  # wrong id
         ours.key.text().rstrip("=") + ("" if ours.key.text().endswith("=") else "="),
@@ -220,6 +223,11 @@ def test_malformed_cosigner_vkeys_are_refused_by_both(algorithm: Algorithm, key_
             CosignerKey.parse(text)
         with pytest.raises(spec.SpecError):
             spec.parse_vkey(text)
+    # a well-formed note key of type 0x01 (a log's) is no cosigner key
+    log_vkey = vkey(0x01, public[:32])
+    assert spec.parse_vkey(log_vkey).signature_type == spec.TYPE_ED25519
+    with pytest.raises(VerificationError, match="not a cosigner key"):
+        CosignerKey.parse(log_vkey)
 
 
 # -- the signed messages ----------------------------------------------------------------
@@ -279,7 +287,7 @@ def test_accordwatch_lines_verify_with_the_spec_implementation(
 ) -> None:
     for extensions in ((), ("extension line",)):
         text = checkpoint(42, extensions)
-        ours, theirs = pair(algorithm)
+        ours, _ = pair(algorithm)
         line = ours.line(text, 1_700_000_123)
         assert line.startswith("\u2014 witness.example/w1 ")
         raw = base64.b64decode(line.split(" ")[2])
@@ -316,9 +324,9 @@ def test_ed25519_lines_are_byte_identical_in_both() -> None:
     size=st.integers(0, 2**63),
     timestamp=st.integers(1, 2**63 - 1),
     extensions=st.lists(st.text("abc xyz+/=", min_size=1, max_size=8), max_size=3),
-    name=st.text(st.characters(blacklist_categories=("Zs", "Zl", "Zp", "Cc", "Cs")), min_size=1, max_size=20).filter(
-        lambda n: "+" not in n and not any(c.isspace() for c in n)
-    ),
+    name=st.text(
+        st.characters(blacklist_categories=("Zs", "Zl", "Zp", "Cc", "Cs")), min_size=1, max_size=20
+    ).filter(lambda n: "+" not in n and not any(c.isspace() for c in n)),
 )
 def test_ed25519_cross_verification_property(
     size: int, timestamp: int, extensions: list[str], name: str
