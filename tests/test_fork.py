@@ -276,3 +276,30 @@ def test_malformed_files_are_input_errors(text: str | bytes) -> None:
     assert info.value.where == "fork.json"
     assert "\n" not in info.value.diagnostic()
     assert ForkEvidence.parse(_file()).verify()  # the unchanged file is good
+
+
+# -- implied_first_root -----------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.integers(2, 70), data=st.data())
+def test_implied_first_root_is_the_root_a_proof_fixes(n: int, data: st.DataObject) -> None:
+    m = data.draw(st.integers(1, n - 1))
+    t = tree(n)
+    proof = t.consistency_proof(m, n)
+    implied = implied_first_root(m, n, proof)
+    if m & (m - 1) == 0:
+        assert implied is None
+    else:
+        assert implied == t.root(m)
+    # a proof one hash too short or too long has the wrong shape
+    assert implied_first_root(m, n, proof[:-1]) is None
+    assert implied_first_root(m, n, [*proof, bytes(32)]) is None
+
+
+def test_implied_first_root_outside_0_lt_first_lt_second() -> None:
+    t = tree(8)
+    proof = t.consistency_proof(3, 8)
+    for first, second in ((0, 8), (8, 8), (9, 8), (3, 3), (-3, 8)):
+        assert implied_first_root(first, second, proof) is None
+    assert implied_first_root(3, 8, []) is None

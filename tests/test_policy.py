@@ -15,10 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accordwatch.errors import InputError
+from accordwatch.log.checkpoint import Checkpoint
 from accordwatch.log.cosignature import Algorithm, Cosigner
 from accordwatch.log.keys import SigningKey
 from accordwatch.log.note import NoteSigner
 from accordwatch.log.policy import Policy, policy_problems
+from accordwatch.log.witnessed import witness_check
+from tests import spec_cosignature as spec
 
 LOG = NoteSigner("accords.example/log", SigningKey(bytes(32))).verifier.text()
 
@@ -378,3 +381,32 @@ def test_witnessed_at_examples() -> None:
     none = Policy.parse("quorum none\n")
     assert none.witnessed_at({}) is None
     assert none.witnessed_at({"A": 5}) is None
+
+
+# -- a checkpoint under a policy --------------------------------------------------------
+
+
+def test_witness_check_counts_cosignatures_made_from_the_spec_text() -> None:
+    log = NoteSigner("accords.example/log", SigningKey(bytes(32)))
+    x = [spec.SpecCosigner(f"x.example/{i}", spec.TYPE_ML_DSA_44, bytes([i]) * 32) for i in (1, 2)]
+    y = spec.SpecCosigner("y.example/1", spec.TYPE_COSIGNATURE_V1, bytes([3]) * 32)
+    policy = Policy.parse(
+        f"log {log.verifier.text()}\n"
+        f"witness X1 {x[0].key.vkey()}\nwitness X2 {x[1].key.vkey()}\n"
+        f"witness Y1 {y.key.vkey()}\n"
+        "group X any X1 X2\ngroup XY all X Y1\nquorum XY\n"
+    )
+    text = Checkpoint("accords.example/log", 5, bytes(32)).text()
+    note = log.sign(text) + x[1].line(text, 300)
+    partial = witness_check(note, policy)
+    assert not partial.quorum_met and partial.witnessed_at is None
+    assert partial.cosigned == {"X2": 300}
+    assert partial.summary().startswith("NOT witnessed: cosigned by 1 of 3 (X2)")
+    full = witness_check(note + y.line(text, 200) + x[0].line(text, 400), policy)
+    assert full.quorum_met and full.witnessed_at == 300
+    assert full.cosigned == {"X1": 400, "X2": 300, "Y1": 200}
+    assert full.summary() == "witnessed by 3 of 3 (X1, X2, Y1) by 1970-01-01T00:05:00Z"
+    none = Policy.parse(f"log {log.verifier.text()}\nquorum none\n")
+    unwitnessed = witness_check(log.sign(text), none)
+    assert unwitnessed.quorum_met and unwitnessed.witnessed_at is None
+    assert unwitnessed.summary() == "witnessed by 0 of 0 (none)"
