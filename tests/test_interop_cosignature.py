@@ -17,6 +17,7 @@ import struct
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -501,3 +502,20 @@ def test_each_key_counts_once_and_unknown_lines_are_left_alone() -> None:
     }
     # the log's own line is a type 0x01 line: no cosigner key matches it
     assert verify_cosignatures(signed(text), [ed.key, ml.key]) == []
+
+
+@pytest.mark.parametrize(("algorithm", "key_type"), KINDS)
+def test_key_files_are_standard_pkcs8_read_by_the_spec_side(
+    algorithm: Algorithm, key_type: int, tmp_path: Path
+) -> None:
+    ours = Cosigner.generate("witness.example/file", algorithm)
+    path = tmp_path / "witness.pem"
+    ours.write(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    private = load_pem_private_key(path.read_bytes(), password=None)
+    public = private.public_key().public_bytes_raw()  # type: ignore[union-attr]
+    key = spec.SpecKey("witness.example/file", key_type, public)
+    assert key.vkey() == ours.key.text()
+    assert Cosigner.read(path, "witness.example/file").key == ours.key
+    text = checkpoint()
+    assert spec.verify_cosignatures(signed(text) + ours.line(text, 9), [key]) == {key.name: 9}
