@@ -519,3 +519,22 @@ def test_key_files_are_standard_pkcs8_read_by_the_spec_side(
     assert Cosigner.read(path, "witness.example/file").key == ours.key
     text = checkpoint()
     assert spec.verify_cosignatures(signed(text) + ours.line(text, 9), [key]) == {key.name: 9}
+
+
+def test_a_key_id_is_eight_lowercase_hex_digits_as_signed_note_writes_it() -> None:
+    ours = Cosigner.generate("witness.example/hex", Algorithm.ED25519)
+    name, kid, material = ours.key.text().split("+", 2)
+    log_name, log_kid, log_material = LOG.verifier.text().split("+", 2)
+    spaced = " ".join(kid[i : i + 2] for i in range(0, 8, 2))
+    for other in (kid.upper(), spaced, f" {kid}", f"0x{kid[2:]}"):
+        if other == kid:
+            continue
+        with pytest.raises(VerificationError):
+            CosignerKey.parse(f"{name}+{other}+{material}")
+        with pytest.raises(spec.SpecError):
+            spec.parse_vkey(f"{name}+{other}+{material}")
+    for other in (log_kid.upper(), " ".join(log_kid[i : i + 2] for i in range(0, 8, 2))):
+        if other == log_kid:
+            continue
+        with pytest.raises(VerificationError):
+            Verifier.parse(f"{log_name}+{other}+{log_material}")
