@@ -35,7 +35,7 @@ from accordwatch.errors import InputError, SignatureError, VerificationError
 from accordwatch.log.checkpoint import Checkpoint
 from accordwatch.log.encoding import decode_base64
 from accordwatch.log.keys import verify_signature
-from accordwatch.log.note import Signature, note_key_id, split_note, valid_key_name
+from accordwatch.log.note import KEY_ID_HEX, Signature, note_key_id, split_note, valid_key_name
 from accordwatch.private_files import make_private_folder
 
 ALG_COSIGNATURE_V1 = 0x04
@@ -128,6 +128,8 @@ class CosignerKey:
             raise VerificationError(f"malformed cosigner key {_short(vkey)!r}")
         name, hex_id, b64 = parts
         try:
+            if not KEY_ID_HEX.fullmatch(hex_id):
+                raise ValueError(hex_id)
             kid = bytes.fromhex(hex_id)
         except ValueError:
             raise VerificationError(f"malformed cosigner key {_short(vkey)!r}") from None

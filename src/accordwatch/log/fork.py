@@ -108,32 +108,40 @@ class ForkEvidence:
     def from_json(cls, obj: Any, *, where: str = "fork evidence") -> ForkEvidence:
         if not isinstance(obj, dict) or obj.get("format") != FORMAT:
             raise InputError(f"not a fork evidence file (format {FORMAT!r} expected)", where=where)
-        try:
-            first, second = obj["checkpoints"]
-            proof = obj.get("consistency_proof") or []
-            if not isinstance(proof, list) or len(proof) > MAX_PROOF:
-                raise InputError(f"consistency_proof must be a list of at most {MAX_PROOF} hashes")
-            implied = obj.get("implied_root")
-            return cls(
-                log_key=str(obj["log_key"]),
-                first=str(first),
-                second=str(second),
-                proof=tuple(
-                    decode_base64(p, f"consistency proof hash {n}", where=where)
-                    for n, p in enumerate(proof)
-                ),
-                implied_root=None
-                if implied is None
-                else decode_base64(implied, "implied_root", where=where),
-                found_by=str(obj.get("found_by", "")),
-                found_at=str(obj.get("found_at", "")),
-            )
-        except KeyError as exc:
-            raise InputError(f"fork evidence lacks {exc.args[0]!r}", where=where) from None
-        except (TypeError, ValueError):
+        for name in ("log_key", "checkpoints"):
+            if name not in obj:
+                raise InputError(f"fork evidence lacks {name!r}", where=where)
+        checkpoints = obj["checkpoints"]
+        if not (
+            isinstance(checkpoints, list)
+            and len(checkpoints) == 2
+            and all(isinstance(c, str) for c in checkpoints)
+        ):
+            raise InputError("checkpoints must be a list of two signed notes", where=where)
+        texts = {k: obj.get(k, "") for k in ("log_key", "found_by", "found_at")}
+        bad = [k for k, v in texts.items() if not isinstance(v, str)]
+        if bad:
+            raise InputError(f"{bad[0]} must be a string", where=where)
+        proof = obj.get("consistency_proof", [])
+        if not isinstance(proof, list) or len(proof) > MAX_PROOF:
             raise InputError(
-                "checkpoints must be a list of two signed notes", where=where
-            ) from None
+                f"consistency_proof must be a list of at most {MAX_PROOF} hashes", where=where
+            )
+        implied = obj.get("implied_root")
+        return cls(
+            log_key=texts["log_key"],
+            first=checkpoints[0],
+            second=checkpoints[1],
+            proof=tuple(
+                decode_base64(p, f"consistency proof hash {n}", where=where)
+                for n, p in enumerate(proof)
+            ),
+            implied_root=None
+            if implied is None
+            else decode_base64(implied, "implied_root", where=where),
+            found_by=texts["found_by"],
+            found_at=texts["found_at"],
+        )
 
     @classmethod
     def parse(cls, text: str | bytes, *, where: str = "fork evidence") -> ForkEvidence:
@@ -141,6 +149,8 @@ class ForkEvidence:
             obj = json.loads(text)
         except (ValueError, UnicodeDecodeError) as exc:
             raise InputError(f"fork evidence is not JSON: {exc}", where=where) from None
+        except RecursionError:
+            raise InputError("fork evidence is not JSON: nested too deeply", where=where) from None
         return cls.from_json(obj, where=where)
 
 

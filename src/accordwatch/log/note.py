@@ -22,6 +22,8 @@ from accordwatch.log.keys import SigningKey, verify_signature
 ALG_ED25519 = 0x01
 _DASH = "\u2014"
 MAX_SIGNATURES = 100
+#: a vkey's key id: eight lowercase hex digits (signed-note's fixed-length Base 16)
+KEY_ID_HEX = re.compile(r"[0-9a-f]{8}")
 
 
 def valid_key_name(name: str) -> bool:
@@ -48,6 +50,8 @@ class Verifier:
             raise VerificationError(f"malformed verifier key {vkey!r}")
         name, hex_id, b64 = parts
         try:
+            if not KEY_ID_HEX.fullmatch(hex_id):
+                raise ValueError(hex_id)
             kid = bytes.fromhex(hex_id)
         except ValueError as exc:
             raise VerificationError(f"malformed verifier key {vkey!r}") from exc

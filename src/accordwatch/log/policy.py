@@ -94,9 +94,13 @@ class Policy:
         return count >= group.threshold
 
     def witnessed_at(self, times: Mapping[str, int]) -> int | None:
-        """The earliest time by which cosignatures dated `times` (by witness) met the quorum."""
+        """The earliest time by which cosignatures dated `times` (by witness) met the quorum.
+
+        None if they never meet it, and for `quorum none`: no cosignature is
+        needed, so no moment of one says when it was met.
+        """
         if self.quorum == NONE:
-            return min(times.values(), default=0)
+            return None
         so_far: set[str] = set()
         for name, moment in sorted(times.items(), key=lambda item: item[1]):
             so_far.add(name)

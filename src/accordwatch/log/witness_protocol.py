@@ -22,7 +22,7 @@ from accordwatch.errors import VerificationError
 from accordwatch.log.checkpoint import Checkpoint
 from accordwatch.log.fork import ForkEvidence, find_fork
 from accordwatch.log.merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
-from accordwatch.log.note import Verifier, split_note
+from accordwatch.log.note import Verifier, open_note, split_note
 
 MAX_PROOF_LINES = 63
 MAX_BODY = 64 * 1024
@@ -132,7 +132,7 @@ def decide(
     cp, key = _verified(request.note, keys)
     if request.old_size > cp.size:
         raise RefusedCheckpointError(
-            400, f"old size {request.old_size} is above the checkpoint's {cp.size}"
+            400, f"old size {request.old_size} is above the checkpoint's {cp.size}", signed=True
         )
     latest = seen.size if seen is not None else 0
     if request.old_size != latest:
@@ -154,6 +154,10 @@ def decide(
         return cp
     assert seen is not None
     if cp.size == seen.size:
+        if request.proof:
+            raise RefusedCheckpointError(
+                422, "a consistency proof between equal sizes must be empty", signed=True
+            )
         if cp.root != seen.root:
             raise RefusedCheckpointError(
                 422,
@@ -181,6 +185,13 @@ def decide(
 
 
 def _verified(note: str, keys: Sequence[Verifier]) -> tuple[Checkpoint, Verifier]:
+    try:
+        # a line by any trusted key (name and id) that fails rejects the note
+        open_note(note, list(keys))
+    except VerificationError:
+        raise RefusedCheckpointError(
+            403, "no valid signature by a log key this witness trusts, or a bad one"
+        ) from None
     for key in keys:
         try:
             return Checkpoint.open(note, key), key
