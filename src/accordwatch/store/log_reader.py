@@ -37,6 +37,7 @@ from accordwatch.log.note import NoteSigner
 from accordwatch.log.receipt import Receipt
 from accordwatch.log.registry import Registry
 from accordwatch.store import projections
+from accordwatch.store.cosignatures import CosignatureStore
 from accordwatch.store.database import driver_error, storage_errors
 from accordwatch.store.schema import checkpoints, entries, log_head, openings
 from accordwatch.store.statements import Statements, as_is
@@ -64,8 +65,11 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-class LogReader:
-    """Reads and proofs over the log one database holds, signed by `signer`'s log."""
+class LogReader(CosignatureStore):
+    """Reads and proofs over the log one database holds, signed by `signer`'s log.
+
+    With the witnesses' cosignatures of its checkpoints (`CosignatureStore`).
+    """
 
     def __init__(self, engine: Engine, signer: NoteSigner, *, url: str = "") -> None:
         self.engine = engine
@@ -81,6 +85,8 @@ class LogReader:
         # (the log is append-only, so the statements of one read never disagree).
         self._autocommit_reads = engine.dialect.name == "postgresql"
         self._held = threading.local()
+        self._checked = {}
+        self._checked_lock = threading.Lock()
 
     @property
     def origin(self) -> str:
