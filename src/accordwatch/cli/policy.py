@@ -153,13 +153,10 @@ def policy_line(state: object) -> str:
         return "witness policy: none signed (accordwatch accord policy FILE --as PARTY)"
     if state.in_force is not None:
         policy = Policy.parse(state.in_force.text)
-        return shown(
-            f"witness policy in force: {state.in_force.digest[:12]}, {describe(policy)}"
-        )
+        return shown(f"witness policy in force: {state.in_force.digest[:12]}, {describe(policy)}")
     pending = state.versions[-1]
     return shown(
-        f"witness policy: none in force; {pending.digest[:12]} awaits "
-        f"{', '.join(pending.missing)}"
+        f"witness policy: none in force; {pending.digest[:12]} awaits {', '.join(pending.missing)}"
     )
 
 

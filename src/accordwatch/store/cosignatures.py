@@ -129,6 +129,17 @@ class CosignatureStore:
             ).all()
         return [str(r[0]) for r in rows]
 
+    def all_cosignature_lines(self) -> dict[int, list[str]]:
+        """Every stored cosignature line, by checkpoint size."""
+        out: dict[int, list[str]] = {}
+        with storage_errors(self.url), self.engine.connect() as conn:
+            rows = conn.execute(
+                select(cosignatures.c.size, cosignatures.c.line).order_by(cosignatures.c.id)
+            ).all()
+        for size, line in rows:
+            out.setdefault(int(size), []).append(str(line))
+        return out
+
     def cosigned_note(self, size: int) -> str:
         """The checkpoint of `size` with every cosignature stored for it appended."""
         return _with_lines(self.checkpoint_at(size), self.cosignature_lines_at(size))

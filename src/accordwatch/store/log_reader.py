@@ -34,6 +34,7 @@ from accordwatch.log.merkle import (
     root_plan,
 )
 from accordwatch.log.note import NoteSigner
+from accordwatch.log.policy import Policy
 from accordwatch.log.receipt import Receipt
 from accordwatch.log.registry import Registry
 from accordwatch.store import projections
@@ -357,6 +358,20 @@ class LogReader(CosignatureStore):
                 raise NotFoundError(f"no log entry {index} in a tree of size {size}")
             proof = self._resolve(cur, inclusion_plan(index, size))
         return Receipt(index, size, bytes(leaf), proof, str(note))
+
+    def witnessed_receipt(self, index: int, policy: Policy | None) -> Receipt:
+        """Receipt against the earliest witnessed checkpoint that includes `index`.
+
+        With its cosignatures; with no such checkpoint (or no policy), against
+        the latest checkpoint, with whatever cosignatures it has.
+        """
+        found = self.witnessed_covering(index, policy) if policy is not None else None
+        if found is None:
+            note = self.cosigned_note(self.opened(self.latest_checkpoint()).size)
+        else:
+            note = found[0]
+        size, proof = self.prove_inclusion(index, self.opened(note).size)
+        return Receipt(index, size, self.entry(index).leaf_hash, proof, note)
 
 
 def _stored(row: Any, moment: Callable[[Any], Any] = as_is) -> StoredEntry:
