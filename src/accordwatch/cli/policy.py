@@ -166,3 +166,22 @@ def register(app: typer.Typer) -> None:
     app.add_typer(policy_app, name="policy")
     accord_app.command("policy")(accord_policy)
     accord_app.command("status")(accord_status)
+
+
+def policy_for(policy_file: Path | None, ledger: Ledger | None) -> Policy | None:
+    """The policy to check witnesses with: the file given, else the one in force in the log."""
+    if policy_file is not None:
+        return read_policy(policy_file)
+    if ledger is None:
+        return None
+    from accordwatch.sources.witnessing import log_policy
+
+    return log_policy(ledger)
+
+
+def workspace_ledger() -> Ledger | None:
+    """The workspace's ledger, if there is a workspace here (None: no workspace at hand)."""
+    try:
+        return workspace().ledger()
+    except NotFoundError:
+        return None
