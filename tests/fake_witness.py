@@ -52,7 +52,7 @@ class FakeWitness:
             def log_message(self, *_args: object) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 if self.path != "/add-checkpoint":

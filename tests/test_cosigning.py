@@ -494,3 +494,35 @@ def test_export_carries_cosignatures_and_audit_checks_them(
     assert "latest witnessed checkpoint: size" in run.flat
     run = ok(cli("log", "audit"))
     assert "witnessed by 4 of 4" in run.flat
+
+
+def test_the_service_collects_after_each_committed_batch(
+    log: Log,
+    witnessed_log: tuple[Ledger, Policy, Path],
+    workspace: Workspace,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from accordwatch.service.api.app import create_app
+
+    ledger, policy, _ = witnessed_log
+    # the periodic round is far off: only the kick after the commit can cosign in time
+    monkeypatch.setenv("ACCORDWATCH_COSIGN_INTERVAL_SECONDS", "3600")
+    served = Workspace.open(workspace.home, database_url=workspace.settings.database_url)
+    assert served.settings.cosign_interval_seconds == 3600
+    with TestClient(create_app(served)) as client:
+        submission = log.seal("registrar", "statement", {"subject": "through the API"})
+        answer = client.post("/api/submissions", json=submission.to_json())
+        assert answer.status_code in (200, 201), answer.text
+        size = answer.json()["tree_size"]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            found = ledger.latest_witnessed(policy)
+            if found is not None and found[1].checkpoint.size >= size:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("no witnessed checkpoint of the submitted entry within 20 s")
