@@ -526,3 +526,28 @@ def test_the_service_collects_after_each_committed_batch(
             time.sleep(0.1)
         else:
             pytest.fail("no witnessed checkpoint of the submitted entry within 20 s")
+
+
+def test_a_422_with_a_checkpoint_the_log_contradicts_is_recorded_as_a_fork(
+    log: Log, witnessed_log: tuple[Ledger, Policy, Path], witnesses: list[FakeWitness]
+) -> None:
+    from accordwatch.log.checkpoint import Checkpoint
+    from accordwatch.log.merkle import leaf_hash
+
+    ledger, policy, _ = witnessed_log
+    size = ledger.size()
+    statement(log, "one more")
+    # the witness holds a checkpoint the log signed for another tree of a size it issued
+    other = Checkpoint(ledger.origin, size, leaf_hash(b"another history")).sign(ledger.signer)
+    witnesses[0].forced = (422, other.encode())
+    warnings: list[str] = []
+    done = collect(ledger, policy, warnings).collect()
+    assert done is not None and done.outcomes[0].result == "fork"
+    assert "different roots" in done.outcomes[0].detail
+    (evidence,) = ledger.forks()
+    assert evidence.found_by == "log collector" and evidence.verify()
+    # a 422 that proves nothing records nothing
+    witnesses[0].forced = (422, b"bad proof\n")
+    done = collect(ledger, policy).collect()
+    assert done is not None and done.outcomes[0].result == "refused"
+    assert len(ledger.forks()) == 1
