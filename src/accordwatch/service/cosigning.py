@@ -48,7 +48,8 @@ class WitnessOutcome:
 
     witness: str
     url: str
-    #: cosigned, already (held it), down, refused, conflict, fork, bad-answer
+    #: cosigned, already (its cosignature of this size is stored: not asked again), down,
+    #: refused, conflict, fork, bad-answer
     result: str
     detail: str = ""
     stored: int = 0
@@ -201,6 +202,8 @@ class Collector:
 
     def _offer(self, witness: PolicyWitness, note: str, cp: Checkpoint, old: int) -> WitnessOutcome:
         url = witness.url or ""
+        if old == cp.size:
+            return WitnessOutcome(witness.name, url, "already", f"size {cp.size}")
         if old > cp.size:
             old = 0  # the witness holds more than this log has: let it say which (409)
         try:
@@ -210,8 +213,6 @@ class Collector:
                     held = _size_answer(kind, data)
                     if held is None:
                         return WitnessOutcome(witness.name, url, "bad-answer", "409 without a size")
-                    if held == cp.size:
-                        return self._already(witness, url, cp)
                     if held > cp.size or held == old:
                         return WitnessOutcome(
                             witness.name,
@@ -263,14 +264,6 @@ class Collector:
             return WitnessOutcome(witness.name, url, "bad-answer", "no cosignature by its key")
         stored = self.reader.add_cosignatures(cp.size, good)
         return WitnessOutcome(witness.name, url, "cosigned", f"size {cp.size}", stored)
-
-    def _already(self, witness: PolicyWitness, url: str, cp: Checkpoint) -> WitnessOutcome:
-        held = self.reader.witness_sizes().get((witness.key.name, witness.key.key_id.hex()), 0)
-        if held == cp.size:
-            return WitnessOutcome(witness.name, url, "already", f"size {cp.size}")
-        return WitnessOutcome(
-            witness.name, url, "conflict", f"it holds size {cp.size} but no cosignature of it here"
-        )
 
     def _fork(self, data: bytes, note: str, cp: Checkpoint) -> str:
         """Record fork evidence if the 422 answer holds a checkpoint the log contradicts."""
