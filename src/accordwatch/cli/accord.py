@@ -291,7 +291,7 @@ def status(
     else:
         _print_status(result)
         if result.accord_id is not None and result.in_force is not None:
-            from accordwatch.cli.policy import policy_line
+            from accordwatch.cli.policy_lines import policy_line
             from accordwatch.sources.witnessing import policy_state_of
 
             state = policy_state_of(Snapshot.latest(ledger), result.accord_id, day)

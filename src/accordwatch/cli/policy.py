@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from accordwatch.cli.context import console, shown, submit_as, workspace
+from accordwatch.cli.policy_lines import describe, policy_line
 from accordwatch.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:
@@ -39,14 +40,6 @@ def read_policy(path: Path) -> Policy:
     from accordwatch.log.policy import Policy
 
     return Policy.parse(read_policy_text(path), where=str(path))
-
-
-def describe(policy: Policy) -> str:
-    urls = sum(1 for w in policy.witnesses if w.url)
-    return (
-        f"{len(policy.logs)} log(s), {len(policy.witnesses)} witness(es) ({urls} with a URL); "
-        f"quorum {policy.describe_quorum()}"
-    )
 
 
 @policy_app.command("check")
@@ -142,22 +135,6 @@ def accord_status(
             highlight=False,
         )
         console.print("  " + policy_line(policy_state_of(snapshot, accord_id, today)))
-
-
-def policy_line(state: object) -> str:
-    """One line on the witness policy of an accord: in force, pending, or none."""
-    from accordwatch.log.policy import Policy
-    from accordwatch.roadmap.witness_policy import PolicyState
-
-    if not isinstance(state, PolicyState) or not state.versions:
-        return "witness policy: none signed (accordwatch accord policy FILE --as PARTY)"
-    if state.in_force is not None:
-        policy = Policy.parse(state.in_force.text)
-        return shown(f"witness policy in force: {state.in_force.digest[:12]}, {describe(policy)}")
-    pending = state.versions[-1]
-    return shown(
-        f"witness policy: none in force; {pending.digest[:12]} awaits {', '.join(pending.missing)}"
-    )
 
 
 def register(app: typer.Typer) -> None:
