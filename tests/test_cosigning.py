@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -553,3 +554,36 @@ def test_a_422_with_a_checkpoint_the_log_contradicts_is_recorded_as_a_fork(
     done = collect(ledger, policy).collect()
     assert done is not None and done.outcomes[0].result == "refused"
     assert len(ledger.forks()) == 1
+
+
+def test_cosignatures_are_stored_once_per_size_and_key(workspace: Workspace) -> None:
+    import sqlalchemy as sa
+
+    from accordwatch.log.checkpoint import Checkpoint
+    from accordwatch.log.cosignature import Cosigner
+    from accordwatch.log.fork import find_fork
+    from accordwatch.log.merkle import leaf_hash
+
+    ledger = Log.open(workspace).ledger
+    with ledger.engine.connect() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+    assert {"cosignatures", "fork_evidence"} <= tables
+    size = ledger.size()
+    note = ledger.checkpoint_at(size)
+    text = ledger.opened(note).text()
+    a, b = (Cosigner.generate(f"w{n}.test", Algorithm.ED25519) for n in (1, 2))
+    assert ledger.add_cosignatures(size, [a.line(text, 100), b.line(text, 200)]) == 2
+    # the same key again, even with another timestamp: the first line stays
+    assert ledger.add_cosignatures(size, [a.line(text, 300)]) == 0
+    assert ledger.cosigned_note(size) == note + a.line(text, 100) + b.line(text, 200)
+    assert ledger.witness_sizes() == {
+        ("w1.test", a.key.key_id.hex()): size,
+        ("w2.test", b.key.key_id.hex()): size,
+    }
+    other = Checkpoint(ledger.origin, size, leaf_hash(b"elsewhere")).sign(ledger.signer)
+    evidence = find_fork(ledger.signer.verifier, note, other, found_by="test")
+    assert evidence is not None
+    ledger.record_fork(evidence)
+    assert ledger.forks() == [evidence]
+    with pytest.raises(VerificationError):
+        ledger.record_fork(replace(evidence, second=note))

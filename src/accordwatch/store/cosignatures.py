@@ -88,7 +88,8 @@ class CosignatureStore:
                     stmt = sqlite.insert(cosignatures).values(**row).on_conflict_do_nothing()
                 else:  # pragma: no cover - only SQLite and PostgreSQL are supported
                     stmt = insert(cosignatures).values(**row)
-                added += conn.execute(stmt).rowcount or 0
+                # RETURNING counts what was inserted: psycopg reports no rowcount here
+                added += len(conn.execute(stmt.returning(cosignatures.c.id)).all())
         return added
 
     def record_fork(self, evidence: ForkEvidence) -> int:
