@@ -34,6 +34,15 @@ class Settings(BaseSettings):
     max_clock_skew_seconds: int = Field(
         default=300, ge=0, description="how far in the future an envelope time may be"
     )
+    witness_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=300, description="how long the log waits for one witness's answer"
+    )
+    cosign_interval_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=86_400,
+        description="how often `serve` asks the witnesses to cosign the latest checkpoint",
+    )
     sqlite_synchronous: str = Field(
         default="NORMAL",
         description="SQLite durability: NORMAL survives a crashed process, FULL a power loss",

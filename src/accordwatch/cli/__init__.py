@@ -72,6 +72,7 @@ def _register() -> None:
         inspection,
         log,
         parties,
+        policy,
         report,
         safeguards,
         serve,
@@ -80,7 +81,7 @@ def _register() -> None:
         token,
     )
 
-    for module in (setup, parties, submit, log, accord, compliance, demo):
+    for module in (setup, parties, submit, log, accord, policy, compliance, demo):
         module.register(app)
     for module in (accountancy, inspection, safeguards):
         module.register(app)

@@ -290,6 +290,12 @@ def status(
         print_json(result.to_json())
     else:
         _print_status(result)
+        if result.accord_id is not None and result.in_force is not None:
+            from accordwatch.cli.policy_lines import policy_line
+            from accordwatch.sources.witnessing import policy_state_of
+
+            state = policy_state_of(Snapshot.latest(ledger), result.accord_id, day)
+            console.print(policy_line(state), highlight=False)
     if timeline:
         from accordwatch.reports.charts.roadmap_chart import draw_roadmap
 

@@ -6,13 +6,20 @@ import base64
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from accordwatch.cli.context import console, print_json, shown, workspace
+from accordwatch.cli.submit import NOT_WITNESSED
 from accordwatch.errors import InputError
 from accordwatch.log.canonical import parse_json
 from accordwatch.private_files import open_private_text
+
+if TYPE_CHECKING:
+    from accordwatch.log.note import Verifier
+    from accordwatch.log.policy import Policy
+    from accordwatch.log.witnessed import Witnessed
 
 log_app = typer.Typer(help="Read, prove, export and audit the log.", no_args_is_help=True)
 
@@ -65,17 +72,53 @@ def show(
 
 
 @log_app.command("get")
-def get(index: int = typer.Argument(..., help="Entry index")) -> None:
-    """Print one entry's envelope (canonical JSON, pretty-printed) and leaf hash."""
-    entry = workspace().ledger().entry(index)
-    print_json(
-        {
-            "index": entry.index,
-            "leaf_hash": base64.b64encode(entry.leaf_hash).decode(),
-            "recorded_at": entry.recorded_at.isoformat().replace("+00:00", "Z"),
-            "envelope": parse_json(entry.envelope, where=f"entry {index}"),
+def get(
+    index: int = typer.Argument(..., help="Entry index"),
+    fmt: str = typer.Option("json", "--format", help="json or text"),
+) -> None:
+    """Print one entry's envelope, leaf hash, when it was logged and when witnessed."""
+    from accordwatch.cli.policy import policy_for
+    from accordwatch.timeutil import format_time
+
+    _format(fmt, ("json", "text"))
+    ledger = workspace().ledger()
+    entry = ledger.entry(index)
+    policy = policy_for(None, ledger)
+    found = ledger.witnessed_covering(index, policy) if policy is not None else None
+    witnessed: dict[str, object] | None = None
+    if found is not None:
+        when = found[1].witnessed_time
+        witnessed = {
+            "summary": found[1].summary(),
+            "checkpoint_size": found[1].checkpoint.size,
+            "witnessed_at": format_time(when) if when is not None else None,
         }
+    out = {
+        "index": entry.index,
+        "leaf_hash": base64.b64encode(entry.leaf_hash).decode(),
+        "recorded_at": entry.recorded_at.isoformat().replace("+00:00", "Z"),
+        "logged_at": format_time(entry.recorded_at),
+        "witnessed": witnessed,
+        "envelope": parse_json(entry.envelope, where=f"entry {index}"),
+    }
+    if fmt == "json":
+        print_json(out)
+        return
+    console.print(
+        f"entry {index}: {shown(entry.record_type)} by {shown(entry.party)}", highlight=False
     )
+    console.print(f"logged at {out['logged_at']}", highlight=False)
+    if witnessed is not None:
+        console.print(shown(witnessed["summary"]), highlight=False)
+    elif policy is None:
+        console.print("not witnessed: no witness policy is in force", highlight=False)
+    else:
+        console.print(
+            "not witnessed yet: no checkpoint that includes it has its quorum of cosignatures "
+            f"({shown(policy.describe_quorum())})",
+            highlight=False,
+        )
+    print_json(out["envelope"])
 
 
 @log_app.command("prove")
@@ -84,23 +127,26 @@ def prove(
     size: int = typer.Option(None, "--size", help="Prove against the checkpoint of this size"),
     fmt: str = typer.Option("json", "--format", help="json, or text (tlog-proof)"),
 ) -> None:
-    """Inclusion proof of an entry against a signed checkpoint (the latest by default)."""
-    from accordwatch.log.checkpoint import Checkpoint
+    """Inclusion proof of an entry against a signed checkpoint, with its cosignatures.
+
+    By default against the earliest witnessed checkpoint that includes the
+    entry (else the latest).
+    """
+    from accordwatch.cli.policy import policy_for
     from accordwatch.log.receipt import Receipt
 
     _format(fmt, ("json", "text"))
     ledger = workspace().ledger()
-    note = ledger.checkpoint_at(size) if size is not None else ledger.latest_checkpoint()
-    cp = Checkpoint.open(note, ledger.signer.verifier)
-    tree_size, proof = ledger.prove_inclusion(index, cp.size)
-    receipt = Receipt(index, tree_size, ledger.entry(index).leaf_hash, proof, note)
+    if size is not None:
+        note = ledger.cosigned_note(size)
+        tree_size, proof = ledger.prove_inclusion(index, ledger.opened(note).size)
+        receipt = Receipt(index, tree_size, ledger.entry(index).leaf_hash, proof, note)
+    else:
+        receipt = ledger.witnessed_receipt(index, policy_for(None, ledger))
     if fmt == "json":
         print_json(receipt.to_json())
     else:
-        # C2SP tlog-proof@v1 text form
-        lines = ["c2sp.org/tlog-proof@v1", f"index {index}"]
-        lines += [base64.b64encode(p).decode() for p in proof]
-        typer.echo("\n".join(lines) + "\n\n" + note, nl=False)
+        typer.echo(receipt.proof_text(), nl=False)
 
 
 @log_app.command("consistency")
@@ -122,11 +168,90 @@ def consistency(
 
 
 @log_app.command("checkpoint")
-def checkpoint(size: int = typer.Option(None, "--size", help="A past checkpoint's size")) -> None:
-    """Print the latest signed checkpoint (C2SP tlog-checkpoint)."""
-    ledger = workspace().ledger()
-    note = ledger.checkpoint_at(size) if size is not None else ledger.latest_checkpoint()
+def checkpoint(
+    size: int = typer.Option(None, "--size", help="A past checkpoint's size"),
+    policy_file: Path = typer.Option(
+        None, "--policy", help="Witness policy file [default: the one in force in the log]"
+    ),
+) -> None:
+    """Print the latest witnessed checkpoint with every signature line (log and witnesses).
+
+    How far the log is ahead of it goes to standard error; with no policy in
+    force, or none witnessed yet, the latest checkpoint, "not witnessed".
+    """
+    from accordwatch.cli.context import err_console
+    from accordwatch.cli.policy import policy_for
+    from accordwatch.cli.seen import check_and_keep
+
+    ws = workspace()
+    ledger = ws.ledger()
+    policy = policy_for(policy_file, ledger)
+    if size is not None:
+        note = ledger.cosigned_note(size)
+        typer.echo(note, nl=False)
+        if policy is not None:
+            err_console.print(shown(ledger.witnessed(note, policy).summary()), highlight=False)
+        return
+    latest = ledger.opened(ledger.latest_checkpoint()).size
+    found = ledger.latest_witnessed(policy) if policy is not None else None
+    if found is None:
+        typer.echo(ledger.cosigned_note(latest), nl=False)
+        why = (
+            "no witness policy is in force"
+            if policy is None
+            else "no checkpoint has its quorum yet"
+        )
+        err_console.print(f"not witnessed: {why}", highlight=False)
+        return
+    note, witnessed = found
+    check_and_keep(ws.home, ledger, note)
     typer.echo(note, nl=False)
+    err_console.print(shown(witnessed.summary()), highlight=False)
+    ahead = latest - witnessed.checkpoint.size
+    err_console.print(
+        f"the log is {ahead} entries ahead of its latest witnessed checkpoint"
+        if ahead
+        else "the latest checkpoint is witnessed",
+        highlight=False,
+    )
+
+
+@log_app.command("cosign")
+def cosign(
+    policy_file: Path = typer.Option(
+        None, "--policy", help="Witness policy file [default: the one in force in the log]"
+    ),
+    timeout: float = typer.Option(
+        None, "--timeout", help="Seconds to wait for each witness [default: the setting]"
+    ),
+) -> None:
+    """Ask every witness of the policy (with a URL) to cosign the latest checkpoint, now."""
+    from accordwatch.cli.policy import policy_for
+    from accordwatch.errors import NotFoundError
+    from accordwatch.service.cosigning import Collector
+
+    ws = workspace()
+    ledger = ws.ledger()
+    policy = policy_for(policy_file, ledger)
+    if policy is None:
+        raise NotFoundError(
+            "no witness policy is in force for this log (accordwatch accord policy, or --policy)"
+        )
+    wait = timeout if timeout is not None else ws.settings.witness_timeout_seconds
+    if wait <= 0:
+        raise InputError(f"--timeout must be above 0, not {wait}")
+    collector = Collector(ledger, lambda: policy, timeout=wait)
+    try:
+        done = collector.collect()
+    finally:
+        collector.close()
+    assert done is not None
+    if not any(w.url for w in policy.witnesses):
+        console.print("no witness of the policy has a URL: none was asked", highlight=False)
+    for outcome in done.outcomes:
+        style = "green" if outcome.ok else "yellow"
+        console.print(f"[{style}]{shown(outcome.line())}[/]", highlight=False)
+    console.print(f"checkpoint {done.size}: {shown(done.summary())}", highlight=False)
 
 
 @log_app.command("key")
@@ -139,15 +264,17 @@ def key() -> None:
 @log_app.command("export")
 def export(out: Path = typer.Argument(..., help="File to write (- for stdout)")) -> None:
     """Write the whole public log (envelopes and checkpoints) as JSON Lines."""
+    from accordwatch.cli.policy import policy_for
     from accordwatch.store.exporting import export_ledger
 
     ledger = workspace().ledger()
+    policy = policy_for(None, ledger)
     try:
         fh = sys.stdout if str(out) == "-" else open_private_text(out)
     except OSError as exc:
         raise InputError(f"cannot write file: {exc.strerror}", where=str(out)) from exc
     try:
-        count = export_ledger(ledger, fh)
+        count = export_ledger(ledger, fh, policy=policy)
     finally:
         if fh is not sys.stdout:
             fh.close()
@@ -165,12 +292,23 @@ def audit_command(
         "an export signed with any other key fails [default: the key in the file]",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON"),
+    policy_file: Path = typer.Option(
+        None,
+        "--policy",
+        help="Witness policy to check every cosignature and the quorum with "
+        "[default: the one in force in the log]",
+    ),
 ) -> None:
-    """Recompute every hash, signature and checkpoint; name the first bad entry."""
+    """Recompute every hash, signature, checkpoint and cosignature; name the first bad one.
+
+    Exit 8 ("not witnessed") when a witness policy applies and no checkpoint
+    has its quorum of cosignatures.
+    """
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from accordwatch.catalog import CATALOG
+    from accordwatch.cli.policy import policy_for, read_policy
     from accordwatch.errors import VerificationError
     from accordwatch.log.audit import AuditReport, audit
     from accordwatch.log.export import read_export
@@ -219,6 +357,14 @@ def audit_command(
             report = audit(entries, header.checkpoints, verifier, catalog=CATALOG, progress=advance)
         else:
             report = audit_database(ledger, progress=advance)
+    if file is not None:
+        policy = read_policy(policy_file) if policy_file is not None else None
+        cosigned = header.checkpoints
+    else:
+        policy = policy_for(policy_file, ledger)
+        lines = ledger.all_cosignature_lines() if policy is not None else {}
+        cosigned = [(s, n + "".join(lines.get(s, []))) for s, n in ledger.checkpoints()]
+    witnessed = _audit_witnesses(cosigned, policy, verifier) if policy is not None else None
     result = {
         "ok": True,
         "source": source,
@@ -231,9 +377,15 @@ def audit_command(
         "log_key_from": key_source,
         "signed_size": report.covered,
         "storage_integrity": report.storage_integrity,
+        "policy": policy.text if policy is not None else None,
+        "witnessed_size": witnessed.checkpoint.size if witnessed is not None else None,
+        "witnessed": witnessed.summary() if witnessed is not None else None,
     }
+    not_witnessed = policy is not None and witnessed is None
     if as_json:
         typer.echo(json.dumps(result, indent=2))
+        if not_witnessed:
+            raise typer.Exit(NOT_WITNESSED)
         return
     console.print(
         f"audit ok: {report.size} entries, {report.checkpoints} signed checkpoints"
@@ -260,6 +412,39 @@ def audit_command(
         )
     if report.storage_integrity is not None:
         console.print(f"database structure: {report.storage_integrity}")
+    if witnessed is not None:
+        console.print(
+            f"latest witnessed checkpoint: size {witnessed.checkpoint.size}, "
+            f"{escape(witnessed.summary())}"
+        )
+    elif policy is None:
+        console.print("witnesses not checked: no witness policy (give --policy FILE)")
+    else:
+        console.print(
+            f"not witnessed: no checkpoint has its quorum ({escape(policy.describe_quorum())})"
+        )
+        raise typer.Exit(NOT_WITNESSED)
+
+
+def _audit_witnesses(
+    checkpoints: list[tuple[int, str]], policy: Policy, verifier: Verifier
+) -> Witnessed | None:
+    """Verify every cosignature by a witness of `policy`; the latest checkpoint with a quorum.
+
+    A cosignature that does not verify fails the audit, naming its checkpoint.
+    """
+    from accordwatch.errors import VerificationError
+    from accordwatch.log.witnessed import witness_check
+
+    latest = None
+    for size, note in checkpoints:
+        try:
+            found = witness_check(note, policy, verifier)
+        except VerificationError as exc:
+            raise VerificationError(exc.message, where=f"checkpoint of size {size}") from None
+        if found.quorum_met:
+            latest = found
+    return latest
 
 
 def register(app: typer.Typer) -> None:

@@ -27,12 +27,15 @@ from accordwatch.cli.context import (
     signing_key,
     workspace,
 )
-from accordwatch.errors import InputError, NotFoundError, VerificationError
+from accordwatch.errors import AccordwatchError, InputError, NotFoundError, VerificationError
 from accordwatch.private_files import write_private_text
 from accordwatch.timeutil import utc_now
 
 if TYPE_CHECKING:
     from accordwatch.log.envelope import Submission
+    from accordwatch.log.note import Verifier
+    from accordwatch.log.policy import Policy
+    from accordwatch.log.receipt import Receipt
     from accordwatch.log.registry import Registry
 
 envelope_app = typer.Typer(help="Sign and check envelopes offline.", no_args_is_help=True)
@@ -181,21 +184,38 @@ def _registry_from(path: Path) -> Registry:
     ).registry
 
 
+#: exit code of `receipt verify` and `log audit` for a log signature and proof that hold
+#: but a checkpoint without its quorum of witness cosignatures: not a bad receipt, not verified
+NOT_WITNESSED = 8
+
+
 @receipt_app.command("verify")
 def receipt_verify(
-    file: Path = typer.Argument(..., help="Receipt JSON (from submit --receipt or log prove)"),
+    file: Path = typer.Argument(
+        ..., help="Receipt: JSON (submit --receipt, log prove) or tlog-proof text"
+    ),
     log_key: str = typer.Option(None, "--log-key", help="The log's verifier key (name+id+key)"),
     log: Path = typer.Option(None, "--log", help="An exported log to check the entry against"),
     envelope: Path = typer.Option(None, "--envelope", help="The envelope the receipt is for"),
+    policy_file: Path = typer.Option(
+        None,
+        "--policy",
+        help="Witness policy (C2SP tlog-policy) to check the cosignatures and quorum with "
+        "[default: the one in force in the workspace's log, if there is one]",
+    ),
 ) -> None:
-    """Check a receipt offline: checkpoint signature, inclusion proof, and the entry itself."""
+    """Check a receipt offline: log signature, cosignatures and quorum, inclusion, the entry.
+
+    Exit 0 when verified (and witnessed, if a policy applies); 8 when all
+    holds but the witnesses' quorum is not met ("not witnessed").
+    """
+    from accordwatch.cli.policy import read_policy
     from accordwatch.log.envelope import Submission
     from accordwatch.log.export import read_export
     from accordwatch.log.merkle import leaf_hash
     from accordwatch.log.note import Verifier
-    from accordwatch.log.receipt import Receipt
+    from accordwatch.log.receipt import PROOF_HEADER, Receipt
 
-    receipt = Receipt.from_json(read_document(file), where=str(file))
     if not log_key and not log:
         raise InputError("give the log's key (--log-key) or an exported log (--log)")
     entry_bytes: bytes | None = None
@@ -206,6 +226,8 @@ def receipt_verify(
         if log_key and Verifier.parse(log_key).text() != header.log_key:
             raise VerificationError("the exported log is signed by another key than --log-key")
         log_key = log_key or header.log_key
+    receipt = _read_receipt(file, entry_bytes, PROOF_HEADER)
+    if log is not None:
         for entry in entries:
             if entry.index == receipt.index:
                 if entry_bytes is not None and entry_bytes != entry.envelope:
@@ -214,11 +236,91 @@ def receipt_verify(
                 break
         else:
             raise NotFoundError(f"the exported log has no entry {receipt.index}")
-    cp = receipt.verify(Verifier.parse(log_key), entry_bytes)
+        if receipt.leaf_hash == b"" and entry_bytes is not None:
+            receipt = Receipt(
+                receipt.index,
+                receipt.tree_size,
+                leaf_hash(entry_bytes),
+                receipt.proof,
+                receipt.checkpoint,
+            )
+    if not receipt.leaf_hash:
+        raise InputError(
+            "a tlog-proof names no leaf: give the entry (--envelope or --log)", where=str(file)
+        )
+    verifier = Verifier.parse(log_key)
+    policy = read_policy(policy_file) if policy_file is not None else _workspace_policy(verifier)
     what = f"entry {receipt.index}"
     if entry_bytes is not None:
         what += f" (leaf {leaf_hash(entry_bytes).hex()[:16]})"
-    console.print(f"valid: {what} is in log {shown(cp.origin)} at tree size {cp.size}")
+    if policy is None:
+        cp = receipt.verify(verifier, entry_bytes)
+        console.print(f"valid: {what} is in log {shown(cp.origin)} at tree size {cp.size}")
+        console.print("witnesses not checked: no witness policy (give --policy FILE)")
+        return
+    witnessed = receipt.verify_witnessed(policy, verifier, entry_bytes)
+    cp = witnessed.checkpoint
+    if not witnessed.quorum_met:
+        console.print(
+            f"not witnessed: {what} is in log {shown(cp.origin)} at tree size {cp.size}, "
+            "but that checkpoint lacks its quorum of witnesses",
+            highlight=False,
+        )
+        console.print(shown(witnessed.summary()), highlight=False)
+        raise typer.Exit(NOT_WITNESSED)
+    _keep_seen(receipt.checkpoint, verifier)
+    console.print(
+        f"valid: {what} is in log {shown(cp.origin)} at tree size {cp.size}; "
+        f"{shown(witnessed.summary())}",
+        highlight=False,
+    )
+
+
+def _read_receipt(file: Path, leaf: bytes | None, header: str) -> Receipt:
+    from accordwatch.log.merkle import leaf_hash
+    from accordwatch.log.receipt import Receipt
+
+    if str(file) != "-":
+        try:
+            head = file.read_bytes()[: len(header)]
+        except OSError as exc:
+            raise InputError(f"cannot read file: {exc.strerror}", where=str(file)) from exc
+        if head == header.encode():
+            try:
+                text = file.read_text("utf-8")
+            except UnicodeDecodeError:
+                raise InputError("the proof is not UTF-8 text", where=str(file)) from None
+            return Receipt.from_proof_text(
+                text, leaf_hash(leaf) if leaf is not None else b"", where=str(file)
+            )
+    return Receipt.from_json(read_document(file), where=str(file))
+
+
+def _workspace_policy(verifier: Verifier) -> Policy | None:
+    """The policy in force in the workspace's log, when a workspace of this log is at hand."""
+    from accordwatch.cli.policy import policy_for, workspace_ledger
+
+    try:
+        ledger = workspace_ledger()
+    except AccordwatchError:
+        return None
+    if ledger is None or ledger.signer.verifier != verifier:
+        return None
+    return policy_for(None, ledger)
+
+
+def _keep_seen(note: str, verifier: Verifier) -> None:
+    """Check a witnessed checkpoint against the one the workspace kept, if this is its log."""
+    from accordwatch.cli.policy import workspace_ledger
+    from accordwatch.cli.seen import check_and_keep
+
+    try:
+        ledger = workspace_ledger()
+    except AccordwatchError:
+        return
+    if ledger is None or ledger.signer.verifier != verifier:
+        return
+    check_and_keep(workspace().home, ledger, note)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,8 +1,13 @@
 """The exported log: one JSON Lines file that anyone can audit offline.
 
     {"format": "accordwatch/log-export/v1", "origin": ..., "log_key": <vkey>, "size": N,
-     "checkpoints": K}
+     "checkpoints": K, "policy": <witness policy text> | null}
     {"checkpoint_size": s, "checkpoint": <signed note>}        (K lines, by size)
+
+Each checkpoint note carries the log's signature and the witnesses'
+cosignatures the log collected for it. The header's policy is the one in
+force when the log was exported, for reference: a verifier checks the
+cosignatures against the policy it trusts (`--policy`).
     {"index": i, "envelope": {...}}                            (N lines, by index)
 
 Envelopes are JSON objects; their leaf bytes are their RFC 8785 canonical
@@ -30,6 +35,7 @@ class ExportHeader:
     log_key: str
     size: int
     checkpoints: list[tuple[int, str]]
+    policy: str | None = None
 
 
 def write_export(
@@ -40,6 +46,7 @@ def write_export(
     size: int,
     checkpoints: list[tuple[int, str]],
     envelopes: Iterable[tuple[int, bytes]],
+    policy: str | None = None,
 ) -> int:
     header = {
         "format": FORMAT,
@@ -47,6 +54,7 @@ def write_export(
         "log_key": log_key,
         "size": size,
         "checkpoints": len(checkpoints),
+        "policy": policy,
     }
     out.write(json.dumps(header) + "\n")
     for cp_size, note in checkpoints:
@@ -80,7 +88,14 @@ def read_export(path: Path) -> tuple[ExportHeader, Iterator[AuditEntry]]:
         raise InputError(f"not an accordwatch log export (format {FORMAT})", where=f"{path}:1")
     try:
         count = int(head["checkpoints"])
-        header = ExportHeader(str(head["origin"]), str(head["log_key"]), int(head["size"]), [])
+        policy = head.get("policy")
+        header = ExportHeader(
+            str(head["origin"]),
+            str(head["log_key"]),
+            int(head["size"]),
+            [],
+            policy if isinstance(policy, str) else None,
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"export header lacks {exc}", where=f"{path}:1") from exc
     for n in range(count):

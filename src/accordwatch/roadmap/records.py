@@ -1,4 +1,5 @@
-"""The road map's record types: accord signatures, step reports and step verifications."""
+"""The road map's record types: accord signatures, witness policies, step reports and
+step verifications."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
+from accordwatch.errors import InputError
+from accordwatch.log.policy import Policy
 from accordwatch.log.records import Name, Payload, RecordType
 from accordwatch.log.roles import Role
 from accordwatch.roadmap.accord import Accord
@@ -42,6 +45,29 @@ class AccordSignature(Payload):
         return None
 
 
+class AccordPolicy(Payload):
+    """A party's signature of one witness policy text (C2SP tlog-policy) for an accord.
+
+    The policy says which witnesses must cosign the log's checkpoints before
+    the parties trust them; it is in force once every party of the accord
+    version in force signed the same text (`roadmap.witness_policy`).
+    """
+
+    accord_id: Name
+    digest: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the policy text")
+    policy: str = Field(min_length=1, max_length=500_000, description="the policy file's text")
+
+    @model_validator(mode="after")
+    def _policy_parses(self) -> AccordPolicy:
+        try:
+            parsed = Policy.parse(self.policy)
+        except InputError as exc:
+            raise ValueError(f"the signed policy is invalid: {exc.message}") from None
+        if parsed.digest != self.digest:
+            raise ValueError("digest is not the SHA-256 of the policy text")
+        return self
+
+
 class Evidence(Payload):
     name: str = Field(min_length=1, max_length=300)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
@@ -69,6 +95,12 @@ class StepVerification(Payload):
 
 RECORD_TYPES: tuple[RecordType, ...] = (
     RecordType("accord.signature", AccordSignature, ACCORD_ROLES, "sign a version of an accord"),
+    RecordType(
+        "accord.policy",
+        AccordPolicy,
+        ACCORD_ROLES,
+        "sign the witness policy of an accord (in force once every party signed it)",
+    ),
     RecordType(
         "step.report",
         StepReport,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from accordwatch.errors import StorageError
@@ -43,8 +44,16 @@ class _Waiting:
 class Committer:
     """Appends submissions from the event loop in batches, on a thread of its own."""
 
-    def __init__(self, ledger: Ledger, *, where: str = "request body") -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        where: str = "request body",
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
         self._ledger = ledger
+        #: called on the writer thread after each batch is committed (it must not block)
+        self._on_commit = on_commit
         self._where = where
         self._waiting: list[_Waiting] = []
         self._ready = threading.Condition()
@@ -115,6 +124,8 @@ class Committer:
                 outcomes = [exc] * len(batch)
             for waiting, outcome in zip(batch, outcomes, strict=True):
                 waiting.loop.call_soon_threadsafe(_settle, waiting.future, outcome)
+            if self._on_commit is not None and any(isinstance(o, Receipt) for o in outcomes):
+                self._on_commit()
 
 
 def _settle(future: asyncio.Future[Receipt], outcome: Receipt | BaseException) -> None:

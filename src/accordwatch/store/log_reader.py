@@ -34,9 +34,11 @@ from accordwatch.log.merkle import (
     root_plan,
 )
 from accordwatch.log.note import NoteSigner
+from accordwatch.log.policy import Policy
 from accordwatch.log.receipt import Receipt
 from accordwatch.log.registry import Registry
 from accordwatch.store import projections
+from accordwatch.store.cosignatures import CosignatureStore
 from accordwatch.store.database import driver_error, storage_errors
 from accordwatch.store.schema import checkpoints, entries, log_head, openings
 from accordwatch.store.statements import Statements, as_is
@@ -64,8 +66,11 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-class LogReader:
-    """Reads and proofs over the log one database holds, signed by `signer`'s log."""
+class LogReader(CosignatureStore):
+    """Reads and proofs over the log one database holds, signed by `signer`'s log.
+
+    With the witnesses' cosignatures of its checkpoints (`CosignatureStore`).
+    """
 
     def __init__(self, engine: Engine, signer: NoteSigner, *, url: str = "") -> None:
         self.engine = engine
@@ -81,6 +86,8 @@ class LogReader:
         # (the log is append-only, so the statements of one read never disagree).
         self._autocommit_reads = engine.dialect.name == "postgresql"
         self._held = threading.local()
+        self._checked = {}
+        self._checked_lock = threading.Lock()
 
     @property
     def origin(self) -> str:
@@ -351,6 +358,20 @@ class LogReader:
                 raise NotFoundError(f"no log entry {index} in a tree of size {size}")
             proof = self._resolve(cur, inclusion_plan(index, size))
         return Receipt(index, size, bytes(leaf), proof, str(note))
+
+    def witnessed_receipt(self, index: int, policy: Policy | None) -> Receipt:
+        """Receipt against the earliest witnessed checkpoint that includes `index`.
+
+        With its cosignatures; with no such checkpoint (or no policy), against
+        the latest checkpoint, with whatever cosignatures it has.
+        """
+        found = self.witnessed_covering(index, policy) if policy is not None else None
+        if found is None:
+            note = self.cosigned_note(self.opened(self.latest_checkpoint()).size)
+        else:
+            note = found[0]
+        size, proof = self.prove_inclusion(index, self.opened(note).size)
+        return Receipt(index, size, self.entry(index).leaf_hash, proof, note)
 
 
 def _stored(row: Any, moment: Callable[[Any], Any] = as_is) -> StoredEntry:

@@ -5,6 +5,8 @@ serialises writers), `entries` (canonical envelope bytes per index),
 `nodes` (every complete subtree hash, keyed by `merkle.node_key`),
 `checkpoints` (every signed checkpoint the log issued) and `openings`
 (confidential payloads, never part of the public log).
+Beside the log: `cosignatures` (witnesses' cosignature lines on checkpoints)
+and `fork_evidence` (proofs that the log signed inconsistent checkpoints).
 
 Projections: `parties` and `party_keys`, rebuilt from the log by `rebuild`.
 """
@@ -15,12 +17,14 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -110,6 +114,33 @@ api_tokens = Table(
     Column("issued_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# What witnesses cosigned: one signature line per checkpoint size and witness key.
+cosignatures = Table(
+    "cosignatures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("size", BigInteger, nullable=False),
+    Column("witness", String(255), nullable=False),
+    # the 4-byte key id, hex
+    Column("key_id", String(8), nullable=False),
+    Column("line", Text, nullable=False),
+    # the cosignature's own timestamp (POSIX seconds)
+    Column("cosigned_at", BigInteger, nullable=False),
+    Column("stored_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("size", "witness", "key_id", name="uq_cosignatures_size_key"),
+    Index("ix_cosignatures_key", "witness", "key_id", "size"),
+)
+
+# Proofs that the log signed two inconsistent checkpoints (`log.fork.ForkEvidence` JSON).
+fork_evidence = Table(
+    "fork_evidence",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("found_at", DateTime(timezone=True), nullable=False),
+    Column("found_by", String(255), nullable=False),
+    Column("evidence", Text, nullable=False),
 )
 
 PROJECTION_TABLES = (parties, party_keys)

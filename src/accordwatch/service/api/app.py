@@ -12,6 +12,7 @@ log), outside FastAPI's own error handling and the hot reads.
 from __future__ import annotations
 
 import gc
+import logging
 import os
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -35,13 +36,16 @@ from accordwatch.service.api.deps import Service
 from accordwatch.service.api.guard import Guard, normalised_hosts
 from accordwatch.service.api.hot_reads import HotReads
 from accordwatch.service.committer import Committer
+from accordwatch.service.cosigning import Collector
 from accordwatch.service.token_store import TokenStore
+from accordwatch.sources.witnessing import PolicyCache
 from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
 
 HOME_ENV = "ACCORDWATCH_HOME"
 DATABASE_ENV = "ACCORDWATCH_DATABASE_URL"
 HOSTS_ENV = "ACCORDWATCH_ALLOWED_HOSTS"
+_log = logging.getLogger("accordwatch.cosigning")
 
 
 class GuardedAPI(FastAPI):
@@ -66,10 +70,12 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # the hot reads run on the event loop's thread: one connection serves them
         ledger.hold_connection()
+        collector.start(workspace.settings.cosign_interval_seconds)
         try:
             yield
         finally:
             service.committer.close()
+            collector.close()
             ledger.release_connection()
 
     app = GuardedAPI(
@@ -87,12 +93,20 @@ def create_app(
     )
     if allowed_hosts is not None:
         app.allowed_hosts = normalised_hosts(allowed_hosts)
+    policies = PolicyCache()
+    collector = Collector(
+        ledger,
+        lambda: policies.get(ledger),
+        timeout=workspace.settings.witness_timeout_seconds,
+        warn=_warn,
+    )
     app.state.service = service = Service(
         workspace=workspace,
         ledger=ledger,
         tokens=TokenStore(ledger.engine, ledger.url),
         clock=clock,
-        committer=Committer(ledger),
+        committer=Committer(ledger, on_commit=collector.kick),
+        policies=policies,
     )
     problems.install(app)
     app.add_middleware(HotReads)
@@ -102,6 +116,10 @@ def create_app(
 
     pages.install(app)
     return app
+
+
+def _warn(line: str) -> None:
+    _log.warning("%s", line)
 
 
 def app_from_environment() -> FastAPI:

@@ -27,6 +27,7 @@ from accordwatch.service.token_store import TokenStore
 from accordwatch.service.tokens import Grant
 from accordwatch.service.view_cache import ViewCache
 from accordwatch.sources.snapshot import Snapshot
+from accordwatch.sources.witnessing import PolicyCache
 from accordwatch.store.ledger import Ledger
 from accordwatch.workspace import Workspace
 
@@ -40,6 +41,8 @@ class Service:
     tokens: TokenStore
     clock: Callable[[], datetime]
     committer: Committer
+    #: the witness policy in force for this log, kept until the log grows
+    policies: PolicyCache = field(default_factory=PolicyCache)
     #: views computed at the latest checkpoint (`view_cache`)
     views: ViewCache = field(default_factory=ViewCache)
 

@@ -94,16 +94,25 @@ def entry_json(
 
 
 def log_info(svc: Service, note: str | None = None) -> dict[str, Any]:
-    """The log's origin, size, root, verifier key and signed checkpoint (`note`, or the latest)."""
+    """The log's origin, size, root, verifier key and signed checkpoint (`note`, or the latest).
+
+    With the witness policy in force (its text) and the latest checkpoint its
+    quorum of witnesses cosigned (null: none yet, or no policy).
+    """
     ledger = svc.ledger
     note = note or ledger.latest_checkpoint()
     cp = ledger.opened(note)
+    policy = svc.policies.get(ledger)
+    witnessed = ledger.latest_witnessed(policy) if policy is not None else None
     return {
         "origin": ledger.origin,
         "size": cp.size,
         "root": base64.b64encode(cp.root).decode(),
         "log_key": ledger.signer.verifier.text(),
         "checkpoint": note,
+        "witnessed_checkpoint": witnessed[0] if witnessed else None,
+        "witnessed": witnessed[1].summary() if witnessed else None,
+        "policy": policy.text if policy is not None else None,
     }
 
 
@@ -175,12 +184,19 @@ def get_entry(index: int, svc: Service, reader: Reader | None) -> dict[str, Any]
 
 
 def prove_inclusion(index: int, svc: Service, size: int | None) -> dict[str, Any]:
-    """The receipt of entry `index` against the checkpoint at `size`, or the latest."""
+    """The receipt of entry `index` against the checkpoint at `size`, or the witnessed one.
+
+    Without a size: the earliest witnessed checkpoint that includes the entry
+    (with its cosignatures), else the latest.
+    """
     ledger = svc.ledger
     if size is None:
-        # one connection: the latest checkpoint, the path and the leaf
-        return ledger.receipt(index, at="latest").to_json()
-    note = ledger.checkpoint_at(size)
+        policy = svc.policies.get(ledger)
+        if policy is None:
+            # one connection: the latest checkpoint, the path and the leaf
+            return ledger.receipt(index, at="latest").to_json()
+        return ledger.witnessed_receipt(index, policy).to_json()
+    note = ledger.cosigned_note(size)
     cp = ledger.opened(note)
     tree_size, proof = ledger.prove_inclusion(index, cp.size)
     return Receipt(index, tree_size, ledger.entry(index).leaf_hash, proof, note).to_json()
@@ -208,13 +224,33 @@ def prove_consistency(
     }
 
 
-def _checkpoint_json(note: str, ledger: Ledger) -> dict[str, Any]:
+def _checkpoint_json(note: str, svc: Service) -> dict[str, Any]:
+    """A checkpoint with its cosignatures, and what they amount to under the policy in force."""
+    ledger = svc.ledger
     cp = ledger.opened(note)
-    return {"size": cp.size, "root": base64.b64encode(cp.root).decode(), "note": note}
+    note = ledger.cosigned_note(cp.size)
+    policy = svc.policies.get(ledger)
+    out: dict[str, Any] = {
+        "size": cp.size,
+        "root": base64.b64encode(cp.root).decode(),
+        "note": note,
+        "witnessed": None,
+    }
+    if policy is not None:
+        try:
+            out["witnessed"] = ledger.witnessed(note, policy).summary()
+        except AccordwatchError as exc:
+            out["witnessed"] = f"NOT witnessed: {exc.message}"
+    return out
 
 
 def latest_checkpoint(svc: Service) -> dict[str, Any]:
-    return _checkpoint_json(svc.ledger.latest_checkpoint(), svc.ledger)
+    """The latest checkpoint, and the latest witnessed one (null: none, or no policy)."""
+    out = _checkpoint_json(svc.ledger.latest_checkpoint(), svc)
+    policy = svc.policies.get(svc.ledger)
+    witnessed = svc.ledger.latest_witnessed(policy) if policy is not None else None
+    out["witnessed_checkpoint"] = witnessed[0] if witnessed else None
+    return out
 
 
 @router.get(
@@ -223,9 +259,10 @@ def latest_checkpoint(svc: Service) -> dict[str, Any]:
     summary="The latest signed checkpoint as a C2SP signed note",
 )
 def latest_checkpoint_text(svc: ServiceDep) -> str:
-    return svc.ledger.latest_checkpoint()
+    ledger = svc.ledger
+    return ledger.cosigned_note(ledger.opened(ledger.latest_checkpoint()).size)
 
 
 @router.get("/checkpoints/{size}", summary="The signed checkpoint the log issued at a size")
 def checkpoint_at(size: Size, svc: ServiceDep) -> dict[str, Any]:
-    return _checkpoint_json(svc.ledger.checkpoint_at(size), svc.ledger)
+    return _checkpoint_json(svc.ledger.checkpoint_at(size), svc)
