@@ -83,8 +83,16 @@ def explorer(svc: Service, index: int | None) -> dict[str, Any]:
         for k in ("index", "signed_at", "record_type", "party", "leaf_hash", "confidential")
     }
     out["entry"]["canonical"] = entry["canonical"]
-    # against the checkpoint shown on the page, so the two always agree
-    out["receipt"] = prove_inclusion(index, svc, info["size"])
+    # against a checkpoint shown on the page, so the two always agree: the latest
+    # witnessed one when it holds the entry (its cosignatures are checked in the
+    # browser), else the latest signed one
+    size = info["size"]
+    witnessed = info["witnessed_checkpoint"]
+    if witnessed is not None:
+        witnessed_size = svc.ledger.opened(witnessed).size
+        if witnessed_size > index:
+            size = witnessed_size
+    out["receipt"] = prove_inclusion(index, svc, size)
     return out
 
 
