@@ -109,7 +109,12 @@ class ForkEvidence:
         if not isinstance(obj, dict) or obj.get("format") != FORMAT:
             raise InputError(f"not a fork evidence file (format {FORMAT!r} expected)", where=where)
         try:
-            first, second = obj["checkpoints"]
+            checkpoints = obj["checkpoints"]
+            if not isinstance(checkpoints, list) or not all(
+                isinstance(c, str) for c in checkpoints
+            ):
+                raise ValueError
+            first, second = checkpoints
             proof = obj.get("consistency_proof") or []
             if not isinstance(proof, list) or len(proof) > MAX_PROOF:
                 raise InputError(f"consistency_proof must be a list of at most {MAX_PROOF} hashes")

@@ -22,7 +22,7 @@ from accordwatch.errors import VerificationError
 from accordwatch.log.checkpoint import Checkpoint
 from accordwatch.log.fork import ForkEvidence, find_fork
 from accordwatch.log.merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
-from accordwatch.log.note import Verifier, split_note
+from accordwatch.log.note import Verifier, open_note, split_note
 
 MAX_PROOF_LINES = 63
 MAX_BODY = 64 * 1024
@@ -181,9 +181,26 @@ def decide(
 
 
 def _verified(note: str, keys: Sequence[Verifier]) -> tuple[Checkpoint, Verifier]:
-    for key in keys:
-        try:
-            return Checkpoint.open(note, key), key
-        except VerificationError:
-            continue
-    raise RefusedCheckpointError(403, "no valid signature by a log key this witness trusts")
+    """The checkpoint, opened with all of the origin's trusted keys at once, and a key that signed.
+
+    All keys together: a line that names a trusted key but does not verify
+    rejects the note (403), even when another trusted key's line verifies.
+    """
+    try:
+        text = open_note(note, list(keys))
+    except VerificationError:
+        raise RefusedCheckpointError(
+            403, "no valid signature by a log key this witness trusts"
+        ) from None
+    try:
+        cp = Checkpoint.parse_text(text)
+    except VerificationError as exc:
+        raise RefusedCheckpointError(400, f"malformed checkpoint: {exc.message}") from None
+    _, sigs = split_note(note)
+    signed = {(s.name, s.key_id) for s in sigs}
+    key = next(k for k in keys if (k.name, k.key_id) in signed)
+    if cp.origin != key.name:
+        raise RefusedCheckpointError(
+            403, f"checkpoint origin {cp.origin!r} is not the log {key.name!r}"
+        )
+    return cp, key
