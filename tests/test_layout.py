@@ -34,6 +34,7 @@ PACKAGES = {
     "sources",
     "reports",
     "service",
+    "witness",
     "cli",
     "data",
     "examples",

@@ -7,6 +7,7 @@ settings, private key and database (see `accordwatch.witness.home`).
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -148,6 +149,7 @@ def serve(
     import os
 
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from accordwatch.witness.cosigning import Witness
     from accordwatch.witness.server import HOME_ENV, WitnessApp
@@ -160,9 +162,8 @@ def serve(
         raise InputError(f"--log-level must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
     home = _home()
     witness = Witness.open(home)  # fails here, in one line, if the witness is not usable
+    sock = _listen(host, port)
     options = {
-        "host": host,
-        "port": port,
         "http": "httptools",
         "loop": "uvloop",
         "log_level": log_level.lower(),
@@ -171,18 +172,36 @@ def serve(
         "date_header": False,
     }
     shown_host = f"[{host}]" if ":" in host else host
+    # the line comes once the port accepts connections: whoever waits for it may connect
     typer.echo(f"witness {witness.name} serving at http://{shown_host}:{port}/")
     if workers == 1:
-        uvicorn.run(WitnessApp(witness), **options)  # type: ignore[arg-type]
+        config = uvicorn.Config(WitnessApp(witness), **options)  # type: ignore[arg-type]
+        uvicorn.Server(config).run(sockets=[sock])
         return
     witness.state.close()
     os.environ[HOME_ENV] = str(home.folder.resolve())
-    uvicorn.run(
+    config = uvicorn.Config(
         "accordwatch.witness.server:app_from_environment",
         factory=True,
         workers=workers,
         **options,  # type: ignore[arg-type]
     )
+    Multiprocess(config, sockets=[sock]).run()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on `host`:`port`, or one line saying why not."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 @witness_app.command("evidence")
