@@ -31,6 +31,8 @@ class TestLog:
 
     origin: str = "example.org/test-log"
     size: int = 64
+    #: what makes the leaves of two logs of one origin differ
+    variant: str = ""
     signer: NoteSigner = field(init=False)
     tree: MemoryTree = field(init=False)
 
@@ -38,7 +40,7 @@ class TestLog:
 
     def __post_init__(self) -> None:
         self.signer = NoteSigner(self.origin, SigningKey.generate())
-        self.tree = MemoryTree(leaf_hash(f"{self.origin} {i}".encode()) for i in range(self.size))
+        self.tree = MemoryTree(leaf_hash(f"{self.origin} {self.variant}{i}".encode()) for i in range(self.size))
 
     @property
     def vkey(self) -> str:
@@ -83,6 +85,7 @@ def serving(home: Path, *extra: str) -> Iterator[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+    stopped_cleanly = False
     try:
         assert proc.stdout is not None
         # the line is written once the port accepts connections
@@ -90,6 +93,7 @@ def serving(home: Path, *extra: str) -> Iterator[str]:
         line = proc.stdout.readline() if ready else ""
         assert "serving at http://127.0.0.1:" in line, line + proc.stderr.read() if proc.stderr else ""
         yield f"http://127.0.0.1:{port}"
+        stopped_cleanly = True
     finally:
         proc.terminate()
         try:
@@ -98,4 +102,6 @@ def serving(home: Path, *extra: str) -> Iterator[str]:
             proc.kill()
             proc.wait(timeout=20)
             raise
-        assert code == 0, proc.stderr.read() if proc.stderr else code
+    # after the block's own failure, that failure is the one to see
+    if stopped_cleanly:
+        assert code == 0, (code, proc.stderr.read() if proc.stderr else "")

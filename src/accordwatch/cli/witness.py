@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -176,7 +177,9 @@ def serve(
     typer.echo(f"witness {witness.name} serving at http://{shown_host}:{port}/")
     if workers == 1:
         config = uvicorn.Config(WitnessApp(witness), **options)  # type: ignore[arg-type]
-        uvicorn.Server(config).run(sockets=[sock])
+        server = uvicorn.Server(config)
+        _stop_on_signals(lambda: setattr(server, "should_exit", True))
+        server.run(sockets=[sock])
         return
     witness.state.close()
     os.environ[HOME_ENV] = str(home.folder.resolve())
@@ -186,7 +189,23 @@ def serve(
         workers=workers,
         **options,  # type: ignore[arg-type]
     )
+    _stop_on_signals(lambda: None)
     Multiprocess(config, sockets=[sock]).run()
+
+
+def _stop_on_signals(stop: Callable[[], None]) -> None:
+    """SIGTERM and SIGINT stop the server, which then exits 0.
+
+    uvicorn handles them while it runs, then raises the signal again once it
+    has shut down; this handler takes it then, and during start-up.
+    """
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        stop()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handler)
 
 
 def _listen(host: str, port: int) -> socket.socket:
