@@ -35,20 +35,22 @@ def test_mistakes_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str
     home = ["--home", str(tmp_path / "w")]
     one_line_error(cli([*home, "witness", "key"], capsys), "no witness here")
     one_line_error(cli([*home, "witness", "list"], capsys), "no witness here")
-    one_line_error(
-        cli([*home, "witness", "init", "--name", "a b"], capsys), "invalid witness name"
-    )
+    one_line_error(cli([*home, "witness", "init", "--name", "a b"], capsys), "invalid witness name")
     one_line_error(
         cli([*home, "witness", "init", "--name", "w", "--algorithm", "rsa"], capsys),
         "unknown cosignature algorithm",
     )
     one_line_error(
-        cli([*home, "witness", "init", "--name", "w", "--simulated-clock-file", "/nonexistent"],
-            capsys),
+        cli(
+            [*home, "witness", "init", "--name", "w", "--simulated-clock-file", "/nonexistent"],
+            capsys,
+        ),
         "cannot read the clock file",
     )
     assert not (tmp_path / "w").exists()  # nothing half-made
-    assert cli([*home, "witness", "init", "--name", "w", "--algorithm", "ed25519"], capsys).code == 0
+    assert (
+        cli([*home, "witness", "init", "--name", "w", "--algorithm", "ed25519"], capsys).code == 0
+    )
     one_line_error(cli([*home, "witness", "trust", "not-a-key"], capsys), "malformed")
     log = TestLog()
     assert cli([*home, "witness", "trust", log.vkey], capsys).code == 0
@@ -56,8 +58,11 @@ def test_mistakes_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str
     one_line_error(cli([*home, "witness", "list", "--format", "xml"], capsys), "--format")
     one_line_error(cli([*home, "witness", "serve", "--port", "0"], capsys), "--port")
     one_line_error(cli(["fork", "verify", str(tmp_path / "none.json")], capsys), "cannot read")
-    (tmp_path / "e.json").write_text(json.dumps({"format": "accordwatch/fork-evidence@v1",
-                                                 "checkpoints": "ab", "log_key": log.vkey}))
+    (tmp_path / "e.json").write_text(
+        json.dumps(
+            {"format": "accordwatch/fork-evidence@v1", "checkpoints": "ab", "log_key": log.vkey}
+        )
+    )
     one_line_error(cli(["fork", "verify", str(tmp_path / "e.json")], capsys), "two signed notes")
 
 
@@ -78,8 +83,21 @@ def test_the_simulated_clock_is_read_from_its_file(
     clock_file = tmp_path / "clock"
     clock_file.write_text("2020-02-01T09:00:00Z\n")
     folder = tmp_path / "w"
-    run = cli(["--home", str(folder), "witness", "init", "--name", "w", "--algorithm", "ed25519",
-               "--simulated-clock-file", str(clock_file)], capsys)
+    run = cli(
+        [
+            "--home",
+            str(folder),
+            "witness",
+            "init",
+            "--name",
+            "w",
+            "--algorithm",
+            "ed25519",
+            "--simulated-clock-file",
+            str(clock_file),
+        ],
+        capsys,
+    )
     assert run.code == 0, run.err
     assert stat.S_IMODE((folder / "witness.toml").stat().st_mode) == 0o600
     clock = WitnessHome.at(folder).clock()

@@ -16,7 +16,6 @@ def test_a_bad_line_of_one_trusted_key_refuses_the_note_though_another_verifies(
     log = TestLog()
     second = TestLog(origin=log.origin)
     note = log.note(10)
-    text, _ = split_note(note)
     # the second key's line, over other text: it names a trusted key and does not verify
     bad_line = second.note(11).split("\n\n", 1)[1]
     forged = note + bad_line

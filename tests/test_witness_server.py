@@ -20,9 +20,7 @@ from tests.witness_logs import TestLog, cli, serving
 pytestmark = pytest.mark.slow
 
 
-def request(
-    url: str, method: str, path: str, body: bytes | None = None
-) -> tuple[int, str, bytes]:
+def request(url: str, method: str, path: str, body: bytes | None = None) -> tuple[int, str, bytes]:
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
     try:
@@ -42,8 +40,10 @@ def make_witness(
 ) -> tuple[Path, CosignerKey]:
     home = tmp_path / "witness"
     run = cli(
-        ["--home", str(home), "witness", "init", "--name", "witness.example/w1"]
-        + ["--algorithm", algorithm, "--durability", "normal"],
+        [
+            *("--home", str(home), "witness", "init", "--name", "witness.example/w1"),
+            *("--algorithm", algorithm, "--durability", "normal"),
+        ],
         capsys,
     )
     assert run.code == 0, run.err
@@ -162,8 +162,9 @@ def test_a_fork_is_kept_as_evidence_that_anyone_can_check(
     assert inconsistent.code == 0, inconsistent.err
     assert "sizes 33 and 40 that are not consistent" in inconsistent.out
 
-    listed = json.loads(cli(["--home", str(home), "witness", "evidence", "--format", "json"],
-                            capsys).out)
+    listed = json.loads(
+        cli(["--home", str(home), "witness", "evidence", "--format", "json"], capsys).out
+    )
     assert [item["status"] for item in listed] == [422, 422]
     assert listed[0]["fork_evidence"]["found_by"] == "witness.example/w1"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,8 @@ from accordwatch.log.checkpoint import Checkpoint
 from accordwatch.log.cosignature import Algorithm, Cosigner, verify_cosignatures
 from accordwatch.log.fork import ForkEvidence
 from accordwatch.log.witness_protocol import RefusedCheckpointError
-from accordwatch.witness.cosigning import Witness
 from accordwatch.witness.clock import Clock
+from accordwatch.witness.cosigning import Witness
 from accordwatch.witness.state import WitnessState, origin_sha256
 from tests.witness_logs import TestLog
 
@@ -29,7 +30,7 @@ class FixedClock(Clock):
 
 
 @pytest.fixture
-def state(tmp_path: Path) -> WitnessState:
+def state(tmp_path: Path) -> Iterator[WitnessState]:
     state = WitnessState.create(tmp_path / "witness.db", durability="normal")
     yield state
     state.close()

@@ -40,7 +40,9 @@ class TestLog:
 
     def __post_init__(self) -> None:
         self.signer = NoteSigner(self.origin, SigningKey.generate())
-        self.tree = MemoryTree(leaf_hash(f"{self.origin} {self.variant}{i}".encode()) for i in range(self.size))
+        self.tree = MemoryTree(
+            leaf_hash(f"{self.origin} {self.variant}{i}".encode()) for i in range(self.size)
+        )
 
     @property
     def vkey(self) -> str:
@@ -91,7 +93,9 @@ def serving(home: Path, *extra: str) -> Iterator[str]:
         # the line is written once the port accepts connections
         ready, _, _ = select.select([proc.stdout], [], [], 60)
         line = proc.stdout.readline() if ready else ""
-        assert "serving at http://127.0.0.1:" in line, line + proc.stderr.read() if proc.stderr else ""
+        assert "serving at http://127.0.0.1:" in line, (
+            line + proc.stderr.read() if proc.stderr else ""
+        )
         yield f"http://127.0.0.1:{port}"
         stopped_cleanly = True
     finally:

@@ -122,8 +122,7 @@ class WitnessHome:
         cosigner = Cosigner.read(self.key_path, config.name)
         if cosigner.algorithm is not config.algorithm:
             raise InputError(
-                f"the key is {cosigner.algorithm.value} but {CONFIG} says "
-                f"{config.algorithm.value}",
+                f"the key is {cosigner.algorithm.value} but {CONFIG} says {config.algorithm.value}",
                 where=str(self.key_path),
             )
         return cosigner

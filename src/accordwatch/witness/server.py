@@ -49,8 +49,10 @@ class WitnessApp:
                 await _send(send, _text(405, "use POST"), [(b"allow", b"POST")])
                 return
             body = await _read_body(scope, receive)
-            answer = _text(413, f"request body over {MAX_BODY} bytes") if body is None else (
-                self.witness.add_checkpoint(body)
+            answer = (
+                _text(413, f"request body over {MAX_BODY} bytes")
+                if body is None
+                else (self.witness.add_checkpoint(body))
             )
             await _send(send, answer)
             return
@@ -93,7 +95,11 @@ async def _read_body(scope: Scope, receive: Receive) -> bytes | None:
 
 
 async def _send(
-    send: Send, answer: Answer, extra: list[tuple[bytes, bytes]] | None = None, *, head: bool = False
+    send: Send,
+    answer: Answer,
+    extra: list[tuple[bytes, bytes]] | None = None,
+    *,
+    head: bool = False,
 ) -> None:
     headers = [
         (b"content-type", answer.content_type),

@@ -215,9 +215,11 @@ class WitnessState:
 
     def latest_note(self, origin_hash: str) -> str | None:
         """The latest cosigned checkpoint of the log whose origin has this SHA-256 (hex)."""
-        row = self._db().execute(
-            "SELECT note FROM checkpoints WHERE origin_sha256 = ?", (origin_hash,)
-        ).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT note FROM checkpoints WHERE origin_sha256 = ?", (origin_hash,))
+            .fetchone()
+        )
         return None if row is None else str(row[0])
 
     def last_timestamp(self) -> int:
@@ -259,7 +261,20 @@ class WitnessState:
             "SELECT id, received_at, last_received_at, times, origin, status, message, body, "
             "fork_evidence FROM evidence ORDER BY id"
         )
-        return [Evidence(*row[:7], bytes(row[7]), row[8]) for row in rows]
+        return [
+            Evidence(
+                id=row[0],
+                received_at=row[1],
+                last_received_at=row[2],
+                times=row[3],
+                origin=row[4],
+                status=row[5],
+                message=row[6],
+                body=bytes(row[7]),
+                fork_evidence=row[8],
+            )
+            for row in rows
+        ]
 
 
 def _apply(
