@@ -25,7 +25,9 @@ request body is kept once, with how many times and when last it came.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import hashlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -130,6 +132,7 @@ class WitnessState:
         self.durability = durability
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
+        self._locks: list[int] = []
         self._guard = threading.Lock()
 
     @classmethod
@@ -177,22 +180,46 @@ class WitnessState:
         with self._guard:
             for db in self._all:
                 db.close()
+            for fd in self._locks:
+                os.close(fd)
             self._all.clear()
+            self._locks.clear()
         self._local = threading.local()
+
+    def _lock_fd(self) -> int:
+        fd: int | None = getattr(self._local, "lock", None)
+        if fd is None:
+            path = self.path.with_name(self.path.name + ".lock")
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._local.lock = fd
+            with self._guard:
+                self._locks.append(fd)
+        return fd
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction at a time, across threads and processes.
+
+        SQLite's own wait for its write lock polls, sleeping up to 100 ms
+        between tries; a lock file's `flock` wakes the next writer as soon
+        as the lock is free. `BEGIN IMMEDIATE` still takes SQLite's lock.
+        """
         db = self._db()
+        lock = self._lock_fd()
+        fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StorageError(f"the witness database is not available: {exc}") from exc
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StorageError(f"the witness database is not available: {exc}") from exc
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
     # -- trusted logs --------------------------------------------------------------
 
