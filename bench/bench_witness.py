@@ -111,7 +111,7 @@ def prepare_logs(tree: MemoryTree, logs: int, requests: int, seed: int) -> list[
     out = []
     for n in range(logs):
         signer = NoteSigner(f"bench.example/log{n}", SigningKey.generate())
-        sizes = sorted(rng.sample(range(1, tree.size), requests - 1)) + [tree.size]
+        sizes = [*sorted(rng.sample(range(1, tree.size), requests - 1)), tree.size]
         notes, bodies, old = [], [], 0
         for size in sizes:
             note = Checkpoint(signer.name, size, tree.root(size)).sign(signer)
