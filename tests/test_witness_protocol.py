@@ -7,7 +7,7 @@ import pytest
 from accordwatch.errors import InputError, VerificationError
 from accordwatch.log.cosignature import Algorithm, Cosigner, CosignerKey, verify_cosignatures
 from accordwatch.log.fork import ForkEvidence
-from accordwatch.log.note import split_note
+from accordwatch.log.note import split_note, valid_key_name
 from accordwatch.log.witness_protocol import RefusedCheckpointError, Seen, decide
 from tests.witness_logs import TestLog
 
@@ -69,3 +69,11 @@ def test_fork_evidence_needs_a_list_of_two_notes() -> None:
     for checkpoints in ("ab", [1, 2], [log.note(3)]):
         with pytest.raises(InputError, match="two signed notes"):
             ForkEvidence.from_json({**base, "checkpoints": checkpoints})
+
+
+def test_key_names_refuse_every_white_space_and_plus() -> None:
+    spaces = [chr(c) for c in range(0x3001) if chr(c).isspace()]
+    assert len(spaces) > 20
+    assert not any(valid_key_name(f"a{c}b") for c in [*spaces, "+"])
+    assert not valid_key_name("")
+    assert valid_key_name("witness.example/w1") and valid_key_name("go.sum\u00e9")
