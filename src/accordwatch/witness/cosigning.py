@@ -9,6 +9,7 @@ database, so across restarts and processes) and never 0.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from accordwatch.errors import AccordwatchError
@@ -54,22 +55,38 @@ class Witness:
 
     def add_checkpoint(self, body: bytes) -> Answer:
         """The answer to `POST /add-checkpoint` with this body."""
-        try:
-            request = AddCheckpoint.parse(body)
-            lines = self.state.add_checkpoint(
-                request,
-                self._cosign,
-                received_at=self.clock.iso(),
-                body=body,
-                found_by=self.name,
-            )
-        except RefusedCheckpointError as refused:
-            if refused.status == 409:
-                return Answer(409, SIZE, f"{refused.size}\n".encode())
-            return Answer(refused.status, TEXT, (refused.message + "\n").encode())
-        except AccordwatchError as exc:  # the witness's own trouble (database, clock file)
-            return Answer(503, TEXT, f"the witness cannot answer: {exc.diagnostic()}\n".encode())
-        return Answer(200, TEXT, lines.encode())
+        [answer] = self.add_checkpoints([body])
+        return answer
+
+    def add_checkpoints(self, bodies: Sequence[bytes]) -> list[Answer]:
+        """The answers to several add-checkpoint requests, decided in order, committed once."""
+        answers: list[Answer | None] = []
+        parsed: list[tuple[AddCheckpoint, bytes | None]] = []
+        for body in bodies:
+            try:
+                parsed.append((AddCheckpoint.parse(body), body))
+                answers.append(None)
+            except RefusedCheckpointError as refused:
+                answers.append(_refusal(refused))
+        if parsed:
+            try:
+                outcomes = self.state.add_checkpoints(
+                    parsed, self._cosign, received_at=self.clock.iso(), found_by=self.name
+                )
+            except AccordwatchError as exc:  # the witness's own trouble (database, clock file)
+                trouble = f"the witness cannot answer: {exc.diagnostic()}\n".encode()
+                failed = Answer(503, TEXT, trouble)
+                return [a if a is not None else failed for a in answers]
+            results = iter(outcomes)
+            for n, answer in enumerate(answers):
+                if answer is None:
+                    outcome = next(results)
+                    answers[n] = (
+                        _refusal(outcome)
+                        if isinstance(outcome, RefusedCheckpointError)
+                        else Answer(200, TEXT, outcome.encode())
+                    )
+        return [a for a in answers if a is not None]
 
     def checkpoint(self, origin_hash: str) -> Answer:
         """The answer to `GET /<origin hash>/checkpoint`."""
@@ -77,3 +94,9 @@ class Witness:
         if note is None:
             return Answer(404, TEXT, b"no checkpoint of that log cosigned here\n")
         return Answer(200, TEXT, note.encode())
+
+
+def _refusal(refused: RefusedCheckpointError) -> Answer:
+    if refused.status == 409:
+        return Answer(409, SIZE, f"{refused.size}\n".encode())
+    return Answer(refused.status, TEXT, (refused.message + "\n").encode())

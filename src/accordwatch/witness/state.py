@@ -30,7 +30,7 @@ import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -266,20 +266,42 @@ class WitnessState:
 
         `RefusedCheckpointError` if refused (kept as evidence when signed).
         """
-        try:
-            origin = checkpoint_origin(request.note)
-        except Exception:  # decide says why, in its words
-            origin = ""
-        try:
-            with self._transaction() as db:
-                outcome = _apply(db, origin, request, cosign)
-                if isinstance(outcome, RefusedCheckpointError) and outcome.signed:
-                    _keep(db, origin, outcome, body or request.body(), received_at, found_by)
-        except sqlite3.Error as exc:
-            raise StorageError(f"the witness database failed: {exc}") from exc
+        [outcome] = self.add_checkpoints(
+            [(request, body)], cosign, received_at=received_at, found_by=found_by
+        )
         if isinstance(outcome, RefusedCheckpointError):
             raise outcome
         return outcome
+
+    def add_checkpoints(
+        self,
+        requests: Sequence[tuple[AddCheckpoint, bytes | None]],
+        cosign: Cosign,
+        *,
+        received_at: str,
+        found_by: str = "",
+    ) -> list[str | RefusedCheckpointError]:
+        """Several requests, one after the other, in one transaction: one commit for all.
+
+        Each is decided against the state the ones before it left, as if
+        they came one at a time; nothing is answered before the commit.
+        """
+        outcomes: list[str | RefusedCheckpointError] = []
+        try:
+            with self._transaction() as db:
+                for request, body in requests:
+                    try:
+                        origin = checkpoint_origin(request.note)
+                    except Exception:  # decide says why, in its words
+                        origin = ""
+                    outcome = _apply(db, origin, request, cosign)
+                    if isinstance(outcome, RefusedCheckpointError) and outcome.signed:
+                        kept = body or request.body()
+                        _keep(db, origin, outcome, kept, received_at, found_by)
+                    outcomes.append(outcome)
+        except sqlite3.Error as exc:
+            raise StorageError(f"the witness database failed: {exc}") from exc
+        return outcomes
 
     # -- evidence ------------------------------------------------------------------
 
