@@ -6,6 +6,7 @@ import hashlib
 import http.client
 import json
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -183,3 +184,25 @@ def test_a_fork_is_kept_as_evidence_that_anyone_can_check(
     one_line_error(cli(["fork", "verify", str(tampered)], capsys), "not a fork")
     tampered.write_text("{not json")
     one_line_error(cli(["fork", "verify", str(tampered)], capsys), "not JSON")
+
+
+def test_racing_requests_over_http_get_one_cosignature(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Requests from size 20 to 21..36 sent at once: one is cosigned, the rest get 409."""
+    log = TestLog()
+    home, _ = make_witness(tmp_path, capsys, "ed25519", log)
+    with serving(home) as url:
+        assert add(url, log.request(0, 20).body())[0] == 200
+        bodies = [log.request(20, 20 + k).body() for k in range(1, 17)]
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(lambda b: add(url, b), bodies))
+        statuses = sorted(status for status, _, _ in answers)
+        assert statuses == [200] + [409] * 15
+        winner = next(n for n, (status, _, _) in enumerate(answers) if status == 200)
+        assert {body for status, _, body in answers if status == 409} == {
+            f"{21 + winner}\n".encode()
+        }
+        origin_hash = hashlib.sha256(log.origin.encode()).hexdigest()
+        note = request(url, "GET", f"/{origin_hash}/checkpoint")[2].decode()
+        assert Checkpoint.open(note, log.signer.verifier).size == 21 + winner

@@ -211,3 +211,23 @@ def test_an_unknown_log_is_not_kept(state: WitnessState) -> None:
         state.add_checkpoint(
             TestLog().request(0, 5), lambda cp, floor: ("", floor), received_at="now"
         )
+
+
+def test_a_group_is_decided_in_order_in_one_transaction(state: WitnessState) -> None:
+    log = TestLog()
+    state.trust(log.signer.verifier, "2026-12-06T00:00:00Z")
+    witness = _witness(state)
+    bodies = [
+        log.request(0, 8).body(),
+        log.request(8, 20).body(),
+        log.request(8, 30).body(),  # the one before moved the witness on: 409 with 20
+        b"old x\n\n",
+        log.request(20, 20, root=log.tree.root(19)).body(),
+        log.request(20, 30).body(),
+    ]
+    answers = witness.add_checkpoints(bodies)
+    assert [a.status for a in answers] == [200, 200, 409, 400, 422, 200]
+    assert answers[2].body == b"20\n"
+    assert witness.cosigned == [8, 20, 30]
+    assert state.logs()[0].size == 30
+    assert [e.status for e in state.evidence()] == [409, 422]
