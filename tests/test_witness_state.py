@@ -231,3 +231,15 @@ def test_a_group_is_decided_in_order_in_one_transaction(state: WitnessState) -> 
     assert witness.cosigned == [8, 20, 30]
     assert state.logs()[0].size == 30
     assert [e.status for e in state.evidence()] == [409, 422]
+
+
+def test_a_checkpoint_it_cannot_cosign_is_refused_alone(state: WitnessState) -> None:
+    long_log = TestLog(origin="example.org/" + "x" * 250)  # over ML-DSA-44's 255 bytes
+    log = TestLog()
+    for each in (long_log, log):
+        state.trust(each.signer.verifier, "2026-12-06T00:00:00Z")
+    cosigner = Cosigner.generate("witness.example/w1", Algorithm.ML_DSA_44)
+    witness = Witness(cosigner, FixedClock(1_700_000_000), state)
+    answers = witness.add_checkpoints([long_log.request(0, 3).body(), log.request(0, 3).body()])
+    assert [a.status for a in answers] == [400, 200]
+    assert b"cannot cosign" in answers[0].body

@@ -37,7 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from accordwatch.errors import ConflictError, NotFoundError, StorageError
+from accordwatch.errors import ConflictError, NotFoundError, StorageError, VerificationError
 from accordwatch.log.checkpoint import Checkpoint
 from accordwatch.log.cosignature import signature_line
 from accordwatch.log.note import Verifier, split_note
@@ -345,7 +345,10 @@ def _apply(
     except RefusedCheckpointError as refused:
         return refused
     (floor,) = db.execute("SELECT value FROM meta WHERE key = 'last_timestamp'").fetchone()
-    lines, timestamp = cosign(cp, max(int(floor), 1))
+    try:
+        lines, timestamp = cosign(cp, max(int(floor), 1))
+    except VerificationError as exc:  # e.g. an origin too long for an ML-DSA-44 cosignature
+        return RefusedCheckpointError(400, f"cannot cosign this checkpoint: {exc.message}")
     note = _log_signed(request.note, keys) + lines
     db.execute(
         "INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin) "
