@@ -89,6 +89,8 @@ CASES = [
     (["serve", "--help"], "--workers"),
     (["declaration", "--help"], "template"),
     (["safeguards", "evaluate", "--help"], "--chart"),
+    (["witness", "serve", "--help"], "--workers"),
+    (["fork", "verify", "--help"], "fork evidence file"),
 ]
 
 

@@ -35,6 +35,7 @@ PACKAGES = {
     "sources",
     "reports",
     "service",
+    "witness",
     "cli",
     "data",
     "examples",

@@ -69,6 +69,7 @@ def _register() -> None:
         declaration,
         declaration_review,
         demo,
+        fork,
         inspection,
         log,
         parties,
@@ -79,6 +80,7 @@ def _register() -> None:
         setup,
         submit,
         token,
+        witness,
     )
 
     for module in (setup, parties, submit, log, accord, policy, compliance, demo):
@@ -92,6 +94,8 @@ def _register() -> None:
     serve.register(app)
     token.register(app)
     report.register(app)
+    witness.register(app)
+    fork.register(app)
 
 
 _register()

@@ -26,8 +26,12 @@ MAX_SIGNATURES = 100
 KEY_ID_HEX = re.compile(r"[0-9a-f]{8}")
 
 
+#: a key name: not empty, no "+", no white space (`\s` is what `str.isspace` finds)
+_KEY_NAME = re.compile(r"[^\s+]+")
+
+
 def valid_key_name(name: str) -> bool:
-    return bool(name) and "+" not in name and not any(c.isspace() for c in name)
+    return _KEY_NAME.fullmatch(name) is not None
 
 
 def note_key_id(name: str, alg: int, public_key: bytes) -> bytes:

@@ -185,16 +185,26 @@ def decide(
 
 
 def _verified(note: str, keys: Sequence[Verifier]) -> tuple[Checkpoint, Verifier]:
+    """The checkpoint, opened with all of the origin's trusted keys at once, and a key that signed.
+
+    All keys together: a line that names a trusted key but does not verify
+    rejects the note (403), even when another trusted key's line verifies.
+    """
     try:
-        # a line by any trusted key (name and id) that fails rejects the note
-        open_note(note, list(keys))
+        text = open_note(note, list(keys))
     except VerificationError:
         raise RefusedCheckpointError(
-            403, "no valid signature by a log key this witness trusts, or a bad one"
+            403, "no valid signature by a log key this witness trusts"
         ) from None
-    for key in keys:
-        try:
-            return Checkpoint.open(note, key), key
-        except VerificationError:
-            continue
-    raise RefusedCheckpointError(403, "no valid signature by a log key this witness trusts")
+    try:
+        cp = Checkpoint.parse_text(text)
+    except VerificationError as exc:
+        raise RefusedCheckpointError(400, f"malformed checkpoint: {exc.message}") from None
+    _, sigs = split_note(note)
+    signed = {(s.name, s.key_id) for s in sigs}
+    key = next(k for k in keys if (k.name, k.key_id) in signed)
+    if cp.origin != key.name:
+        raise RefusedCheckpointError(
+            403, f"checkpoint origin {cp.origin!r} is not the log {key.name!r}"
+        )
+    return cp, key

@@ -1,0 +1,322 @@
+"""The accordwatch witness under load: add-checkpoint requests a second, per cosignature algorithm.
+
+Run from the repository root:
+
+    .venv/bin/python bench/bench_witness.py [--logs 16] [--requests 500] [--tree-size 1000000]
+        [--client-procs 2] [--algorithms ed25519,ml-dsa-44] [--durability full]
+        [--workers 1] [--part throughput]
+
+One Merkle tree of `--tree-size` leaves is built in memory. Each of `--logs`
+logs (origin `bench.example/log<N>`, its own Ed25519 note key) gets a
+sequence of `--requests` checkpoints of growing sizes over that tree, the
+last one the whole tree, each signed by its log and sent with the
+consistency proof from the one before (the first with old size 0), as
+`add-checkpoint` bodies built before anything is timed. For each algorithm a
+fresh witness is made (`WitnessHome.init`, the logs trusted), served by
+`accordwatch witness serve` on a free loopback port, and `--client-procs`
+processes send the requests: each log's requests one after the other on its
+own keep-alive connection (each extends the last), the logs in parallel.
+The client writes prepared request bytes and reads the status line, the
+headers and the body by hand, so that it costs less than the server.
+
+Every answer must be 200. Afterwards each log's last cosignature is checked
+with the witness's public key, and the witness's database must hold the
+whole tree's size for every log. Requests a second (all requests over the
+wall time from the common start to the last answer) and p50/p99 latency
+are printed and written as JSON to `bench/results/witness-<time>.json`.
+Target on the 2-core machine: >= 1,000 requests/s with Ed25519.
+
+The run is made of parts (`PARTS`, chosen with `--part`): each is a
+function of the options and the prepared logs that returns its results as a
+dict. A part measuring the delay from an append to its witnessed checkpoint
+with several witnesses can be added beside `throughput`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import platform
+import random
+import select
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from accordwatch.log.checkpoint import Checkpoint
+from accordwatch.log.cosignature import CosignerKey, parse_algorithm, verify_cosignatures
+from accordwatch.log.keys import SigningKey
+from accordwatch.log.merkle import MemoryTree, leaf_hash
+from accordwatch.log.note import NoteSigner
+from accordwatch.log.witness_protocol import AddCheckpoint
+from accordwatch.witness.home import WitnessConfig, WitnessHome
+from accordwatch.witness.state import WitnessState
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@dataclass
+class BenchLog:
+    """One log: its key, and its add-checkpoint requests, in the order they must be sent."""
+
+    signer: NoteSigner
+    sizes: list[int]
+    notes: list[str]
+    requests: list[bytes]  # whole HTTP requests
+
+
+def _http(body: bytes) -> bytes:
+    head = (
+        "POST /add-checkpoint HTTP/1.1\r\nHost: bench\r\n"
+        f"Content-Type: text/plain\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def build_tree(size: int) -> MemoryTree:
+    tree = MemoryTree()
+    for i in range(size):
+        tree.append_hash(leaf_hash(i.to_bytes(8, "big")))
+    return tree
+
+
+def prepare_logs(tree: MemoryTree, logs: int, requests: int, seed: int) -> list[BenchLog]:
+    """`logs` logs over `tree`, each with `requests` growing checkpoints ending at its size."""
+    rng = random.Random(seed)
+    out = []
+    for n in range(logs):
+        signer = NoteSigner(f"bench.example/log{n}", SigningKey.generate())
+        sizes = [*sorted(rng.sample(range(1, tree.size), requests - 1)), tree.size]
+        notes, bodies, old = [], [], 0
+        for size in sizes:
+            note = Checkpoint(signer.name, size, tree.root(size)).sign(signer)
+            proof = tuple(tree.consistency_proof(old, size)) if old else ()
+            bodies.append(_http(AddCheckpoint(old, proof, note).body()))
+            notes.append(note)
+            old = size
+        out.append(BenchLog(signer, sizes, notes, bodies))
+    return out
+
+
+# -- the client ----------------------------------------------------------------------
+
+
+async def _send_all(
+    host: str, port: int, index: int, requests: list[bytes], out: dict[str, Any]
+) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    last = b""
+    try:
+        for raw in requests:
+            began = time.perf_counter()
+            writer.write(raw)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+                    break
+            body = await reader.readexactly(length) if length else b""
+            out["latencies"].append(time.perf_counter() - began)
+            if status != 200:
+                out["errors"].append(f"{status} {body[:200]!r}")
+                break
+            last = body
+    finally:
+        writer.close()
+    out["last"][index] = last.decode()
+
+
+def _client(args: tuple[str, int, list[tuple[int, list[bytes]]], float, Any]) -> None:
+    """One client process: its logs in parallel, each log's requests in order."""
+    host, port, logs, start_at, queue = args
+    out: dict[str, Any] = {"latencies": [], "errors": [], "last": {}}
+
+    async def main() -> None:
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        await asyncio.gather(*(_send_all(host, port, i, reqs, out) for i, reqs in logs))
+
+    try:
+        import uvloop
+
+        uvloop.run(main())
+    except ImportError:
+        asyncio.run(main())
+    out["ended_at"] = time.time()
+    queue.put(out)
+
+
+# -- the server ----------------------------------------------------------------------
+
+
+def make_witness(
+    folder: Path, algorithm: str, durability: str, logs: list[BenchLog]
+) -> tuple[WitnessHome, CosignerKey]:
+    home = WitnessHome.at(folder)
+    config = WitnessConfig("bench.example/witness", parse_algorithm(algorithm), None, durability)
+    cosigner = home.init(config)
+    state = WitnessState.open(home.database_path, durability=durability)
+    for log in logs:
+        state.trust(log.signer.verifier, "2026-01-01T00:00:00Z")
+    state.close()
+    return home, cosigner.key
+
+
+def start_server(home: WitnessHome, port: int, workers: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORDWATCH_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
+    command = [sys.executable, "-c", "from accordwatch.cli import main; main()"]
+    args = ["--home", str(home.folder), "witness", "serve", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, *args, "--workers", str(workers)], env=env, stdout=subprocess.PIPE, text=True
+    )
+    assert server.stdout is not None
+    ready, _, _ = select.select([server.stdout], [], [], 60)
+    if not ready or "serving at" not in server.stdout.readline():
+        server.terminate()
+        raise SystemExit("the witness did not start")
+    return server
+
+
+# -- the parts -----------------------------------------------------------------------
+
+
+def throughput(opts: argparse.Namespace, logs: list[BenchLog]) -> dict[str, Any]:
+    """Add-checkpoint requests a second that one witness answers, per algorithm."""
+    results: dict[str, Any] = {}
+    for algorithm in opts.algorithms.split(","):
+        with tempfile.TemporaryDirectory(prefix="aw-bench-witness-") as tmp:
+            home, key = make_witness(Path(tmp) / "witness", algorithm, opts.durability, logs)
+            port = _free_port()
+            server = start_server(home, port, opts.workers)
+            try:
+                procs = opts.client_procs
+                indexed = list(enumerate(log.requests for log in logs))
+                share = [indexed[i::procs] for i in range(procs)]
+                ctx = multiprocessing.get_context("fork")
+                queue: Any = ctx.Queue()
+                start_at = time.time() + 1.0
+                clients = [
+                    ctx.Process(target=_client, args=(("127.0.0.1", port, s, start_at, queue),))
+                    for s in share
+                ]
+                load_before = os.getloadavg()
+                for c in clients:
+                    c.start()
+                parts = [queue.get(timeout=3600) for _ in clients]
+                for c in clients:
+                    c.join()
+                load_after = os.getloadavg()
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+            latencies = [x for p in parts for x in p["latencies"]]
+            errors = [x for p in parts for x in p["errors"]]
+            wall = max(p["ended_at"] for p in parts) - start_at
+            lasts = {i: body for p in parts for i, body in p["last"].items()}
+            verified = sum(
+                1
+                for i, log in enumerate(logs)
+                if lasts.get(i) and verify_cosignatures(log.notes[-1] + lasts[i], [key])
+            )
+            state = WitnessState.open(home.database_path)
+            sizes = {t.origin: t.size for t in state.logs()}
+            state.close()
+            entry = {
+                "requests": len(latencies),
+                "errors": len(errors),
+                "error_samples": errors[:5],
+                "seconds": round(wall, 3),
+                "requests_per_second": round(len(latencies) / wall, 1),
+                "p50_ms": round(1000 * _percentile(latencies, 0.5), 2),
+                "p99_ms": round(1000 * _percentile(latencies, 0.99), 2),
+                "last_cosignatures_verified": verified,
+                "every_log_at_full_size": all(
+                    sizes.get(log.signer.name) == log.sizes[-1] for log in logs
+                ),
+                "load_average_before": load_before,
+                "load_average_after": load_after,
+            }
+            results[algorithm] = entry
+            print(
+                f"{algorithm:10} {entry['requests_per_second']:>9,.1f} req/s  "
+                f"p50 {entry['p50_ms']} ms  p99 {entry['p99_ms']} ms  "
+                f"errors {entry['errors']}  verified {verified}/{len(logs)}",
+                file=sys.stderr,
+            )
+    return results
+
+
+PARTS: dict[str, Callable[[argparse.Namespace, list[BenchLog]], dict[str, Any]]] = {
+    "throughput": throughput,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--logs", type=int, default=16, help="logs driven in parallel")
+    parser.add_argument("--requests", type=int, default=500, help="checkpoints per log")
+    parser.add_argument("--tree-size", type=int, default=1_000_000)
+    parser.add_argument("--client-procs", type=int, default=2)
+    parser.add_argument("--algorithms", default="ed25519,ml-dsa-44")
+    parser.add_argument("--durability", choices=("full", "normal"), default="full")
+    parser.add_argument("--workers", type=int, default=1, help="witness server processes")
+    parser.add_argument("--part", choices=sorted(PARTS), action="append")
+    parser.add_argument("--seed", type=int, default=1)
+    opts = parser.parse_args()
+    began = time.perf_counter()
+    tree = build_tree(opts.tree_size)
+    print(f"tree of {tree.size:,} leaves in {time.perf_counter() - began:.1f} s", file=sys.stderr)
+    began = time.perf_counter()
+    logs = prepare_logs(tree, opts.logs, opts.requests, opts.seed)
+    print(
+        f"{opts.logs} logs x {opts.requests} checkpoints signed and proved in "
+        f"{time.perf_counter() - began:.1f} s",
+        file=sys.stderr,
+    )
+    result: dict[str, Any] = {
+        "parameters": {k: v for k, v in vars(opts).items() if k != "part"},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average": os.getloadavg(),
+        },
+    }
+    for name in opts.part or ["throughput"]:
+        result[name] = PARTS[name](opts, logs)
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"witness-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+    print(json.dumps(result, indent=2))
+    print(f"written to {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
