@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import re
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,7 +15,6 @@ from accordwatch.log.envelope import Submission, seal
 from accordwatch.log.keys import SigningKey
 from accordwatch.log.receipt import Receipt
 from accordwatch.store.ledger import Ledger
-from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
 
 
@@ -48,10 +49,27 @@ class Log:
             record_type=record_type,
             party=party,
             key=key or self.keys[party],
-            time=time or utc_now(),
+            time=time or self.ledger.clock(),
             payload=payload,
             confidential=confidential,
         )
+
+    @contextmanager
+    def clock_at(self, moment: datetime) -> Iterator[None]:
+        """Run the log's clock at `moment` (envelopes sealed meanwhile are signed then too)."""
+        before = self.ledger.clock
+        self.ledger.clock = lambda: moment
+        try:
+            yield
+        finally:
+            self.ledger.clock = before
+
+    def submit_at(
+        self, moment: datetime, party: str, record_type: str, payload: dict[str, Any], **kw: Any
+    ) -> Receipt:
+        """Sign and append at `moment`, by the log's clock as well as the signer's."""
+        with self.clock_at(moment):
+            return self.submit(party, record_type, payload, time=moment, **kw)
 
     def submit(self, party: str, record_type: str, payload: dict[str, Any], **kw: Any) -> Receipt:
         return self.ledger.submit(self.seal(party, record_type, payload, **kw))

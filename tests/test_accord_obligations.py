@@ -323,7 +323,7 @@ def logged(workspace: Workspace, tmp_path: Path) -> Workspace:
     payload = {"accord_id": a.id, "digest": a.digest(), "accord": a.model_dump(mode="json")}
     for record in signed(a):
         assert isinstance(record, Signature)
-        log.submit(record.party, "accord.signature", payload, time=record.time)
+        log.submit(record.party, "accord.signature", payload, time=record.logged_at)
     home = ["--home", str(workspace.home)]
     main([*home, "party", "add", "cns", "--role", "observer"])
     main([*home, "key", "new", "--party", "cns"])

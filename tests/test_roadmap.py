@@ -602,7 +602,7 @@ def test_a_later_entry_never_changes_an_earlier_status(
     # an entry logged after the as-of day, whatever it says and whatever date it names
     kind, party, step_id, on, _, flag, second = extra
     logged = datetime.combine(as_of + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    logged = max(logged, records[-1].time) + timedelta(seconds=second)
+    logged = max(logged, records[-1].logged_at) + timedelta(seconds=second)
     later = record(len(records), logged, kind, party, step_id, on, flag)
     assert evaluate([*records, later], as_of, ACCORD.id) == before
 

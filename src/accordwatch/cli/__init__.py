@@ -65,6 +65,7 @@ def _register() -> None:
     from accordwatch.cli import (
         accord,
         accountancy,
+        clock,
         compliance,
         declaration,
         declaration_review,
@@ -80,7 +81,7 @@ def _register() -> None:
         token,
     )
 
-    for module in (setup, parties, submit, log, accord, compliance, demo):
+    for module in (setup, clock, parties, submit, log, accord, compliance, demo):
         module.register(app)
     for module in (accountancy, inspection, safeguards):
         module.register(app)

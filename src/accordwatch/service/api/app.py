@@ -36,7 +36,6 @@ from accordwatch.service.api.guard import Guard, normalised_hosts
 from accordwatch.service.api.hot_reads import HotReads
 from accordwatch.service.committer import Committer
 from accordwatch.service.token_store import TokenStore
-from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
 
 HOME_ENV = "ACCORDWATCH_HOME"
@@ -56,10 +55,13 @@ class GuardedAPI(FastAPI):
 def create_app(
     workspace: Workspace,
     *,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Callable[[], datetime] | None = None,
     allowed_hosts: Iterable[str] | None = None,
 ) -> FastAPI:
-    """The application over `workspace`; with `allowed_hosts`, it answers those host names only."""
+    """The application over `workspace`; with `allowed_hosts`, it answers those host names only.
+
+    Its clock is `clock`, else the workspace's (simulated, if the workspace runs on one).
+    """
     ledger = workspace.ledger()
 
     @asynccontextmanager
@@ -91,7 +93,7 @@ def create_app(
         workspace=workspace,
         ledger=ledger,
         tokens=TokenStore(ledger.engine, ledger.url),
-        clock=clock,
+        clock=clock or workspace.clock,
         committer=Committer(ledger),
     )
     problems.install(app)
