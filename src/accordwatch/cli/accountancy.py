@@ -69,7 +69,7 @@ def import_reports(
     raw, default_mba = _reports_of(read_document(file), str(file))
     ws = workspace()
     ledger = ws.ledger()
-    state = effective(accountancy_records(Snapshot.latest(ledger)))
+    state = effective(accountancy_records(Snapshot.default(ledger)))
     planned: dict[tuple[str, str, str], int | None] = {}
     payloads: list[tuple[str, dict[str, Any]]] = []
     for n, item in enumerate(raw):
@@ -154,7 +154,7 @@ def show(
     from accordwatch.sources.snapshot import Snapshot
 
     check_format(fmt)
-    state = effective(accountancy_records(Snapshot.latest(workspace().ledger())))
+    state = effective(accountancy_records(Snapshot.default(workspace().ledger())))
     rows: list[dict[str, Any]] = []
     for key, revisions in state.history.items():
         if mba is not None and key[1] != mba:
@@ -247,7 +247,7 @@ def balance(
         settings = Settings(k=k, K=k_ref, h=h)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    state = effective(accountancy_records(Snapshot.latest(workspace().ledger())))
+    state = effective(accountancy_records(Snapshot.default(workspace().ledger())))
     evaluated = evaluate_balance(
         state, mba, table=method_table(methods, mba), settings=settings, material=chosen
     )

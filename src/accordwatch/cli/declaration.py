@@ -121,7 +121,7 @@ def open_log(
     ledger = ws.ledger()
     if as_party is not None:
         signing_key(ws, ledger.registry(), as_party, key_file)
-    return ws, ledger, logged_declarations(Snapshot.latest(ledger), reader_for(ledger, as_party))
+    return ws, ledger, logged_declarations(Snapshot.default(ledger), reader_for(ledger, as_party))
 
 
 def require_readable(item: LoggedDeclaration, as_party: str | None) -> Declaration:

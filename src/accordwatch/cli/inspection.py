@@ -68,7 +68,7 @@ def _declared(
     if file is not None:
         items = from_document(read_document(file), where=str(file))
         return items, f"declared-items file {file.name}"
-    return from_listing(effective(accountancy_records(Snapshot.latest(ledger))), mba, on)
+    return from_listing(effective(accountancy_records(Snapshot.default(ledger))), mba, on)
 
 
 def _strata(items: list[DeclaredItem], mba: str) -> dict[str, list[DeclaredItem]]:
@@ -195,7 +195,7 @@ def _plan(ledger: Ledger, entry: int) -> tuple[LoggedPlan, list[LoggedInspection
     from accordwatch.sources.safeguards import inspection_records
     from accordwatch.sources.snapshot import Snapshot
 
-    plans, reports = inspection_records(Snapshot.latest(ledger))
+    plans, reports = inspection_records(Snapshot.default(ledger))
     logged = plans.get(entry)
     if logged is None:
         raise NotFoundError(f"log entry {entry} is not an inspection plan")

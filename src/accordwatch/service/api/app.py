@@ -36,6 +36,7 @@ from accordwatch.service.api.guard import Guard, normalised_hosts
 from accordwatch.service.api.hot_reads import HotReads
 from accordwatch.service.committer import Committer
 from accordwatch.service.token_store import TokenStore
+from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
 
 HOME_ENV = "ACCORDWATCH_HOME"
@@ -60,7 +61,8 @@ def create_app(
 ) -> FastAPI:
     """The application over `workspace`; with `allowed_hosts`, it answers those host names only.
 
-    Its clock is `clock`, else the workspace's (simulated, if the workspace runs on one).
+    Its clock is `clock` (tokens' lifetimes included), else the workspace's for the
+    views (simulated, if the workspace runs on one) and the real one for tokens.
     """
     ledger = workspace.ledger()
 
@@ -95,6 +97,7 @@ def create_app(
         tokens=TokenStore(ledger.engine, ledger.url),
         clock=clock or workspace.clock,
         committer=Committer(ledger),
+        token_clock=clock or utc_now,
     )
     problems.install(app)
     app.add_middleware(HotReads)
