@@ -77,7 +77,7 @@ class Log:
     def replay(self, events: Sequence[ScenarioEvent]) -> None:
         """Log a scenario's events one by one, each at its own time by the log's clock."""
         for event, submission in zip(
-            events, scenario_submissions(events, self.keys, self.ledger.origin), strict=True
+            events, scenario_submissions(list(events), self.keys, self.ledger.origin), strict=True
         ):
             with self.clock_at(scenario_time(event.on)):
                 self.ledger.submit(submission)

@@ -52,6 +52,11 @@ class ViewAt:
         )
         return text + ("; simulated clock" if self.simulated_clock else "")
 
+    def log_header(self) -> str:
+        """The header for a view with no day in the world: the log's day and checkpoint."""
+        text = f"known at {self.known_at} (log time), from {self.log.describe()}"
+        return text + ("; simulated clock" if self.simulated_clock else "")
+
     def to_json(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of.isoformat(),
