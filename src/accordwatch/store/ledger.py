@@ -91,7 +91,9 @@ class Ledger(LogReader):
     """The log one database holds: appending, as well as everything `LogReader` reads.
 
     `catalog` holds the record types this log accepts; `clock` is the log's
-    clock, read once per append.
+    clock, read once per append: an envelope's time must be within the allowed
+    skew of it, and the entries are recorded (`recorded_at`) at the later of it
+    and the last entry's time, so that the log's time never goes back.
     """
 
     def __init__(
