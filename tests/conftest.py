@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def workspace(tmp_path: Path, database_url: str | None) -> Workspace:
     return init_workspace(tmp_path / "ws", database_url=database_url, origin="test.local/log")
+
+
+#: where the simulated clock of `early_workspace` starts: before any history the tests replay
+EARLY = datetime(2019, 10, 1, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def early_workspace(tmp_path: Path, database_url: str | None) -> Workspace:
+    """A workspace on a simulated clock from October 2019, for histories logged at their dates."""
+    return init_workspace(
+        tmp_path / "ws", database_url=database_url, origin="test.local/log", simulated_clock=EARLY
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import re
 import socket
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,8 +14,10 @@ from typing import Any
 from accordwatch.log.envelope import Submission, seal
 from accordwatch.log.keys import SigningKey
 from accordwatch.log.receipt import Receipt
+from accordwatch.roadmap.scenario import Event as ScenarioEvent
+from accordwatch.roadmap.scenario import scenario_submissions, scenario_time
 from accordwatch.store.ledger import Ledger
-from accordwatch.timeutil import utc_now
+from accordwatch.timeutil import read_clock_file, set_clock_file
 from accordwatch.workspace import Workspace
 
 
@@ -48,10 +52,42 @@ class Log:
             record_type=record_type,
             party=party,
             key=key or self.keys[party],
-            time=time or utc_now(),
+            time=time or self.ledger.clock(),
             payload=payload,
             confidential=confidential,
         )
+
+    @contextmanager
+    def clock_at(self, moment: datetime) -> Iterator[None]:
+        """Run the log's clock at `moment` (envelopes sealed meanwhile are signed then too).
+
+        On a simulated clock, its file is moved forward to `moment` as well (never
+        back), so that commands run afterwards go on from there.
+        """
+        path = self.ws.settings.clock_path
+        if path is not None and read_clock_file(path) < moment:
+            set_clock_file(path, moment)
+        before = self.ledger.clock
+        self.ledger.clock = lambda: moment
+        try:
+            yield
+        finally:
+            self.ledger.clock = before
+
+    def replay(self, events: Sequence[ScenarioEvent]) -> None:
+        """Log a scenario's events one by one, each at its own time by the log's clock."""
+        for event, submission in zip(
+            events, scenario_submissions(list(events), self.keys, self.ledger.origin), strict=True
+        ):
+            with self.clock_at(scenario_time(event.on)):
+                self.ledger.submit(submission)
+
+    def submit_at(
+        self, moment: datetime, party: str, record_type: str, payload: dict[str, Any], **kw: Any
+    ) -> Receipt:
+        """Sign and append at `moment`, by the log's clock as well as the signer's."""
+        with self.clock_at(moment):
+            return self.submit(party, record_type, payload, time=moment, **kw)
 
     def submit(self, party: str, record_type: str, payload: dict[str, Any], **kw: Any) -> Receipt:
         return self.ledger.submit(self.seal(party, record_type, payload, **kw))

@@ -23,6 +23,7 @@ from accordwatch.roadmap.diff import diff_accords
 from accordwatch.roadmap.history import Report, RoadmapRecord, Signature, VerificationResult
 from accordwatch.roadmap.obligations import accord_obligations, obligations_as_of
 from accordwatch.service.api.app import create_app
+from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
 from tests.helpers import Log
 from tests.test_compliance import launch
@@ -314,8 +315,9 @@ EVENTS = {
 
 
 @pytest.fixture
-def logged(workspace: Workspace, tmp_path: Path) -> Workspace:
+def logged(early_workspace: Workspace, tmp_path: Path) -> Workspace:
     """A workspace with the test accord signed in January 2021 and three events."""
+    workspace = early_workspace
     log = Log.open(workspace)
     for name, role in (("dprk", "declarant"), ("usa", "party"), ("iaea", "inspectorate")):
         log.add_party(name, role)
@@ -323,7 +325,10 @@ def logged(workspace: Workspace, tmp_path: Path) -> Workspace:
     payload = {"accord_id": a.id, "digest": a.digest(), "accord": a.model_dump(mode="json")}
     for record in signed(a):
         assert isinstance(record, Signature)
-        log.submit(record.party, "accord.signature", payload, time=record.time)
+        log.submit_at(record.logged_at, record.party, "accord.signature", payload)
+    # the rest is logged, and read, today
+    with log.clock_at(utc_now()):
+        pass
     home = ["--home", str(workspace.home)]
     main([*home, "party", "add", "cns", "--role", "observer"])
     main([*home, "key", "new", "--party", "cns"])
@@ -362,8 +367,8 @@ def test_the_cli_reports_accord_violations(
 
     # as of a day before entry into force, the accord binds nothing
     early = cli_json(logged, capsys, "compliance", "obligations", "--as-of", "2021-01-09")
-    assert not any(o["instrument"] == "test-freeze" for o in early)
-    listed = cli_json(logged, capsys, "compliance", "obligations")
+    assert not any(o["instrument"] == "test-freeze" for o in early["obligations"])
+    listed = cli_json(logged, capsys, "compliance", "obligations")["obligations"]
     assert {o["id"]: o["effective"] for o in listed if o["instrument"] == "test-freeze"} == {
         "test-freeze.no-nuclear-tests": "2021-01-10",
         "test-freeze.usa-no-tests": "2021-01-10",
@@ -378,7 +383,9 @@ def test_obligations_outside_a_workspace_are_the_shipped_ones(
     main(["--home", str(tmp_path / "none"), "compliance", "obligations", "--format", "json"])
     out = capsys.readouterr()
     listed = json.loads(out.out)
-    assert {o["id"] for o in listed} == {o.id for o in builtin_obligations().obligations}
+    assert {o["id"] for o in listed["obligations"]} == {
+        o.id for o in builtin_obligations().obligations
+    }
     assert out.err.count("\n") == 1 and "no accord's obligations are included" in out.err
 
 

@@ -164,6 +164,9 @@ def test_api_figures_are_those_of_the_commands(
     capsys.readouterr()
     main(["--home", home, "accountancy", "balance", STORE, "--format", "json"])
     printed = json.loads(capsys.readouterr().out)
+    # the command says which log it read, beside the figures
+    assert printed.pop("known_at") and printed.pop("checkpoint")["size"] > 0
+    assert printed.pop("simulated_clock") is True
     assert {k: v for k, v in balance.items() if k != "thresholds"} == printed
     plan, report = _get(client, "/api/verification/inspections", tokens["iaea"])["records"]
     main(["--home", home, "inspection", "compare", str(plan["index"]), "--format", "json"])

@@ -268,7 +268,9 @@ def test_current_events_take_the_latest_version_of_a_row() -> None:
     now = current_events(logged, date(2026, 3, 1))
     assert [e.attributes["missile_class"] for e in now.events] == ["MRBM"]
     assert now.superseded == 1 and now.events[0].superseded == (5,)
-    # as of a day before the correction was logged, the first version counts
-    then = current_events(logged, date(2026, 1, 15))
+    # the log as it stood before the correction (a snapshot without it): the first version
+    then = current_events(logged[:1], date(2026, 3, 1))
     assert [e.attributes["missile_class"] for e in then.events] == ["SRBM"]
+    # an event is dated by its occurrence, not by when the log learnt of it
+    assert len(current_events(logged, date(2019, 5, 4)).events) == 1
     assert current_events(logged, date(2019, 5, 3)).events == []

@@ -728,7 +728,11 @@ BAD_INPUT: dict[str, tuple[Callable[[CliLog], list[str | Path]], int, tuple[str,
         ("'watcher' (observer) may not submit party.register",),
     ),
     "too-big": (_case_too_big, 2, ("big.json", "over the limit of 2048")),
-    "future-time": (_case_future_time, 2, ("future.json", "is in the future")),
+    "future-time": (
+        _case_future_time,
+        2,
+        ("future.json", "after the log clock", "allowed skew 300 s"),
+    ),
 }
 
 

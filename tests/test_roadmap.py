@@ -226,7 +226,8 @@ def test_report_counts_from_its_date_and_its_log_time() -> None:
     assert h.status("2020-01-20").step("declare").status == StepState.REPORTED
     assert h.status("2020-03-04").step("freeze").reported_on is None
     later = h.status("2020-03-05").step("freeze")
-    assert later.status == StepState.REPORTED and later.reported_on == d("2020-03-01")
+    # reported from the day the log knew it, whatever day the report claims
+    assert later.status == StepState.REPORTED and later.reported_on == d("2020-03-05")
 
 
 def test_findings() -> None:
@@ -291,10 +292,19 @@ def test_verification_before_report_is_ignored_until_a_report_precedes_it() -> N
     (ignored,) = [f for f in first.findings if f.step == "freeze"]
     assert ignored.kind == FindingKind.IGNORED_RECORD and ignored.indices == (3,)
     assert "precedes any report" in ignored.message
+    # a report claiming an earlier day, but logged after the result, does not precede it
     h.report("dprk", "freeze", "2020-01-30", logged="2020-02-03")
     later = h.status("2020-02-03")
-    assert later.step("freeze").status == StepState.VERIFIED
-    assert not [f for f in later.findings if f.step == "freeze"]
+    assert later.step("freeze").status == StepState.REPORTED
+    (still,) = [f for f in later.findings if f.step == "freeze"]
+    assert "precedes its report on 2020-01-30 (party's claim), logged 2020-02-03" in still.message
+    # one logged before the result does
+    h = Script().signed()
+    h.report("dprk", "freeze", "2020-01-30", logged="2020-01-31")
+    h.verify("iaea", "freeze", "2020-02-01")
+    settled = h.status("2020-02-03")
+    assert settled.step("freeze").status == StepState.VERIFIED
+    assert not [f for f in settled.findings if f.step == "freeze"]
 
 
 def test_verified_then_found_not_verified_drops_out_of_the_balance() -> None:
@@ -602,7 +612,7 @@ def test_a_later_entry_never_changes_an_earlier_status(
     # an entry logged after the as-of day, whatever it says and whatever date it names
     kind, party, step_id, on, _, flag, second = extra
     logged = datetime.combine(as_of + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    logged = max(logged, records[-1].time) + timedelta(seconds=second)
+    logged = max(logged, records[-1].logged_at) + timedelta(seconds=second)
     later = record(len(records), logged, kind, party, step_id, on, flag)
     assert evaluate([*records, later], as_of, ACCORD.id) == before
 

@@ -12,7 +12,7 @@ from accordwatch.cli import main
 from accordwatch.examples import example_path
 from accordwatch.roadmap.accord import Accord
 from accordwatch.roadmap.accord_check import check_file
-from accordwatch.roadmap.scenario import parse_scenario, scenario_submissions
+from accordwatch.roadmap.scenario import parse_scenario
 from accordwatch.roadmap.status import FindingKind, Status, evaluate
 from accordwatch.sources.roadmap import roadmap_records
 from accordwatch.sources.snapshot import Snapshot
@@ -29,13 +29,13 @@ def _accord() -> Accord:
 
 
 @pytest.fixture
-def history(workspace: Workspace) -> Log:
-    log = Log.open(workspace)
+def history(early_workspace: Workspace) -> Log:
+    log = Log.open(early_workspace)
     for name, role in PARTIES:
         log.add_party(name, role)
     text = example_path("dprk-roadmap").with_name("dprk-history.yaml").read_text("utf-8")
     events = parse_scenario(text, _accord())
-    log.ledger.append(scenario_submissions(events, log.keys, log.ledger.origin))
+    log.replay(events)
     return log
 
 

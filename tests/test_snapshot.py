@@ -49,4 +49,4 @@ def test_rows_stop_at_the_checkpoint_too(workspace: Workspace) -> None:
     log.add_party("usa", "party")
     snapshot = Snapshot.latest(log.ledger)
     log.submit("usa", "response", _response(1))
-    assert [i for i, _, _ in snapshot.rows()] == list(range(snapshot.size))
+    assert [row.log_index for row in snapshot.rows()] == list(range(snapshot.size))

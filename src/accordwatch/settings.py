@@ -32,7 +32,16 @@ class Settings(BaseSettings):
     registrar: str = Field(default="registrar", description="name of the log's registrar")
     max_entry_bytes: int = Field(default=1 << 20, ge=1024, description="largest submission")
     max_clock_skew_seconds: int = Field(
-        default=300, ge=0, description="how far in the future an envelope time may be"
+        default=300,
+        ge=0,
+        description="how far an envelope time may be from the log clock, before or after it",
+    )
+    simulated_clock_file: Path | None = Field(
+        default=None,
+        description=(
+            "a file holding the time (ISO 8601, UTC) the workspace runs at, set by "
+            "`accordwatch clock set`; relative to the workspace; unset: the system clock"
+        ),
     )
     witness_timeout_seconds: float = Field(
         default=5.0, gt=0, le=300, description="how long the log waits for one witness's answer"
@@ -47,6 +56,13 @@ class Settings(BaseSettings):
         default="NORMAL",
         description="SQLite durability: NORMAL survives a crashed process, FULL a power loss",
     )
+
+    @property
+    def clock_path(self) -> Path | None:
+        """The simulated clock's file, if the workspace runs on one (relative to the workspace)."""
+        if self.simulated_clock_file is None:
+            return None
+        return self.home / self.simulated_clock_file
 
     @property
     def resolved_database_url(self) -> str:
@@ -78,11 +94,13 @@ def load_settings(home: Path | None = None, **overrides: Any) -> Settings:
 
 
 def write_settings(path: Path, values: dict[str, Any]) -> None:
-    """Write a flat TOML file (strings and integers only), readable by its owner only."""
+    """Write a flat TOML file (strings, paths and integers only), readable by its owner only."""
     lines = ["# accordwatch workspace settings; environment variables ACCORDWATCH_* override"]
     for key, value in values.items():
         if value is None:
             continue
         # A JSON string literal is a valid TOML basic string.
+        if isinstance(value, Path):
+            value = str(value)
         lines.append(f"{key} = {json.dumps(value) if isinstance(value, str) else value}")
     write_private_text(path, "\n".join(lines) + "\n")

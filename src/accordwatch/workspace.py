@@ -9,6 +9,7 @@ accordwatch-data/         mode 0700; every file in it 0600, SQLite's included
   accordwatch.db          the SQLite database, unless PostgreSQL is configured
   keys/log.key            the log's checkpoint key (signed-note signer)
   keys/<party>/<id>.key   party keys made here (registrar's included)
+  clock.txt               the simulated clock, if the workspace runs on one
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ from accordwatch.store.database import describe, open_engine, storage_errors, wi
 from accordwatch.store.ledger import Ledger
 from accordwatch.store.revision import HEAD_REVISION, stored_revision
 from accordwatch.store.schema import log_head
-from accordwatch.timeutil import utc_now
+from accordwatch.timeutil import clock_from_file, set_clock_file, utc_now
 
 LOG_KEY = "log.key"
+#: the simulated clock's file, in the workspace, when `init_workspace` is given one
+CLOCK_FILE = "clock.txt"
 
 
 @dataclass
@@ -50,6 +53,11 @@ class Workspace:
     @property
     def home(self) -> Path:
         return self.settings.home
+
+    @property
+    def simulated_clock(self) -> bool:
+        """Whether the workspace runs on a simulated clock (`settings.simulated_clock_file`)."""
+        return self.settings.clock_path is not None
 
     @property
     def url(self) -> str:
@@ -67,9 +75,11 @@ class Workspace:
         cls,
         home: Path | None = None,
         *,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Callable[[], datetime] | None = None,
         **overrides: object,
     ) -> Workspace:
+        """The workspace at `home`; its clock is `clock`, else its simulated clock, else the
+        system's."""
         settings = load_settings(home, **overrides)
         if not (settings.home / SETTINGS_FILE).is_file():
             raise NotFoundError(
@@ -78,6 +88,9 @@ class Workspace:
             )
         if not settings.origin:
             raise InputError("workspace settings lack the log origin", where=str(settings.home))
+        if clock is None:
+            path = settings.clock_path
+            clock = utc_now if path is None else clock_from_file(path)
         return cls(settings, clock)
 
     def engine(self) -> Engine:
@@ -120,8 +133,12 @@ def init_workspace(
     database_url: str | None = None,
     origin: str | None = None,
     registrar: str = "registrar",
+    simulated_clock: datetime | None = None,
 ) -> Workspace:
     """Create the workspace, migrate the database and write the log's genesis entry.
+
+    With `simulated_clock`, the workspace runs on a simulated clock starting at
+    that time, kept in the file `CLOCK_FILE` (`accordwatch clock set` moves it).
 
     The database is prepared before any file is written, so a database that
     cannot be reached leaves nothing behind. The settings file keeps the
@@ -134,8 +151,14 @@ def init_workspace(
         raise InputError(f"log origin {origin!r} must be non-empty, without spaces or '+'")
     if not valid_name(registrar):
         raise InputError(f"registrar name {registrar!r} must match [a-z0-9][a-z0-9._-]*")
-    settings = Settings(home=home, database_url=database_url, origin=origin, registrar=registrar)
-    ws = Workspace(settings)
+    settings = Settings(
+        home=home,
+        database_url=database_url,
+        origin=origin,
+        registrar=registrar,
+        simulated_clock_file=None if simulated_clock is None else Path(CLOCK_FILE),
+    )
+    ws = Workspace(settings, utc_now if simulated_clock is None else lambda: simulated_clock)
     log_key, registrar_key = SigningKey.generate(), SigningKey.generate()
     signer = NoteSigner(origin, log_key)
 
@@ -151,6 +174,9 @@ def init_workspace(
     log_key.write(ws.keys_dir / LOG_KEY)
     registrar_key.write(ws.party_key_path(registrar, registrar_key.key_id))
     values: dict[str, object] = {"origin": origin, "registrar": registrar}
+    if simulated_clock is not None:
+        set_clock_file(home / CLOCK_FILE, simulated_clock)
+        values["simulated_clock_file"] = CLOCK_FILE
     if database_url:
         # Never a password in the settings file: later commands read it from the
         # environment or ~/.pgpass (see `without_password`).
@@ -175,7 +201,7 @@ def _prepare_database(
         from accordwatch.store import migrate
 
         migrate.upgrade(engine)
-    ledger = Ledger(engine, signer, catalog=CATALOG, url=ws.url, limits=ws.limits())
+    ledger = Ledger(engine, signer, catalog=CATALOG, url=ws.url, limits=ws.limits(), clock=ws.clock)
     genesis = Genesis(
         origin=signer.name,
         log_key=signer.verifier.text(),

@@ -65,6 +65,7 @@ def _register() -> None:
     from accordwatch.cli import (
         accord,
         accountancy,
+        clock,
         compliance,
         declaration,
         declaration_review,
@@ -83,7 +84,7 @@ def _register() -> None:
         witness,
     )
 
-    for module in (setup, parties, submit, log, accord, policy, compliance, demo):
+    for module in (setup, clock, parties, submit, log, accord, policy, compliance, demo):
         module.register(app)
     for module in (accountancy, inspection, safeguards):
         module.register(app)

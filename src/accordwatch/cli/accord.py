@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,9 +17,10 @@ from accordwatch.cli.context import (
     submit_as,
     workspace,
 )
+from accordwatch.cli.view_dates import AS_OF_HELP, KNOWN_AT_HELP, LOG_SIZE_HELP, today, view_at
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.examples import EXAMPLES, example_path
-from accordwatch.timeutil import parse_date, utc_now
+from accordwatch.timeutil import parse_date
 
 if TYPE_CHECKING:
     from accordwatch.roadmap.accord import Accord
@@ -118,7 +118,7 @@ def _signature_state(ledger: Ledger, accord: Accord) -> None:
 
     signed = {
         r.party
-        for r in roadmap_records(Snapshot.latest(ledger))
+        for r in roadmap_records(Snapshot.default(ledger))
         if isinstance(r, Signature) and r.accord.digest() == accord.digest()
     }
     missing = [p.id for p in accord.parties if p.id not in signed]
@@ -155,10 +155,11 @@ def accord_list() -> None:
     from accordwatch.sources.roadmap import roadmap_records
     from accordwatch.sources.snapshot import Snapshot
 
-    records = roadmap_records(Snapshot.latest(workspace().ledger()))
+    ws = workspace()
+    records = roadmap_records(Snapshot.default(ws.ledger()))
     status_by_id: dict[str, Status] = {}
     for accord_id in sorted({r.accord.id for r in records if isinstance(r, Signature)}):
-        status_by_id[accord_id] = evaluate(records, utc_now().date(), accord_id)
+        status_by_id[accord_id] = evaluate(records, today(ws), accord_id)
     if not status_by_id:
         console.print("no accord has been signed in this log")
     for accord_id, status in status_by_id.items():
@@ -179,7 +180,7 @@ def _accord_id(ledger: Ledger, accord_id: str | None) -> tuple[str, Accord]:
     from accordwatch.sources.roadmap import roadmap_records
     from accordwatch.sources.snapshot import Snapshot
 
-    signatures = [r for r in roadmap_records(Snapshot.latest(ledger)) if isinstance(r, Signature)]
+    signatures = [r for r in roadmap_records(Snapshot.default(ledger)) if isinstance(r, Signature)]
     if accord_id is None:
         ids = sorted({s.accord.id for s in signatures})
         if not ids:
@@ -244,8 +245,8 @@ def step_verify(
     """The verifying side's word on a reported step (a log entry)."""
     if result not in ("verified", "not-verified"):
         raise InputError(f"--result must be verified or not-verified, not {result!r}")
-    day = parse_date(on, where="--on") if on else utc_now().date()
     ws = workspace()
+    day = parse_date(on, where="--on") if on else today(ws)
     ledger = ws.ledger()
     accord_id, version = _accord_id(ledger, accord)
     _known_step(version, step)
@@ -266,7 +267,9 @@ def _known_step(accord: Accord, step: str) -> None:
 
 
 def status(
-    as_of: str = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD) [default: today]"),
+    as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
+    known_at: str = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
+    log_size: int = typer.Option(None, "--log-size", help=LOG_SIZE_HELP),
     fmt: str = typer.Option("table", "--format", help="table or json"),
     accord: str = typer.Option(None, "--accord", help="Accord id [default: the only one]"),
     timeline: bool = typer.Option(False, "--timeline", help="Also draw the timeline chart"),
@@ -275,26 +278,25 @@ def status(
     """Where every step stands as of a date, per party, findings and the balance."""
     from accordwatch.roadmap.status import evaluate
     from accordwatch.sources.roadmap import roadmap_records
-    from accordwatch.sources.snapshot import Snapshot
 
     if fmt not in ("table", "json"):
         raise InputError(f"--format must be table or json, not {fmt!r}")
-    day: date = parse_date(as_of, where="--as-of") if as_of else utc_now().date()
-    ledger = workspace().ledger()
-    records = roadmap_records(Snapshot.latest(ledger))
+    view = view_at(as_of, known_at, log_size)
+    records = roadmap_records(view.log)
     try:
-        result = evaluate(records, day, accord)
+        result = evaluate(records, view.as_of, accord)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
     if fmt == "json":
-        print_json(result.to_json())
+        print_json({**result.to_json(), **view.to_json()})
     else:
+        console.print(view.header(), highlight=False)
         _print_status(result)
         if result.accord_id is not None and result.in_force is not None:
             from accordwatch.cli.policy_lines import policy_line
             from accordwatch.sources.witnessing import policy_state_of
 
-            state = policy_state_of(Snapshot.latest(ledger), result.accord_id, day)
+            state = policy_state_of(view.log, result.accord_id, view.as_of)
             console.print(policy_line(state), highlight=False)
     if timeline:
         from accordwatch.reports.charts.roadmap_chart import draw_roadmap

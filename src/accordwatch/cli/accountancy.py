@@ -26,6 +26,7 @@ from accordwatch.cli.context import (
 )
 from accordwatch.cli.safeguards import METHODS_HELP, check_format, draw, method_table
 from accordwatch.cli.safeguards import print_evaluation as print_statistics
+from accordwatch.cli.view_dates import KNOWN_AT_HELP, LOG_SIZE_HELP, view_at
 from accordwatch.errors import ConflictError, InputError, NotFoundError
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def import_reports(
     raw, default_mba = _reports_of(read_document(file), str(file))
     ws = workspace()
     ledger = ws.ledger()
-    state = effective(accountancy_records(Snapshot.latest(ledger)))
+    state = effective(accountancy_records(Snapshot.default(ledger)))
     planned: dict[tuple[str, str, str], int | None] = {}
     payloads: list[tuple[str, dict[str, Any]]] = []
     for n, item in enumerate(raw):
@@ -154,7 +155,7 @@ def show(
     from accordwatch.sources.snapshot import Snapshot
 
     check_format(fmt)
-    state = effective(accountancy_records(Snapshot.latest(workspace().ledger())))
+    state = effective(accountancy_records(Snapshot.default(workspace().ledger())))
     rows: list[dict[str, Any]] = []
     for key, revisions in state.history.items():
         if mba is not None and key[1] != mba:
@@ -227,6 +228,8 @@ def balance(
     h: float = typer.Option(5.0, "--h", help="Page's threshold"),
     fmt: str = typer.Option("table", "--format", help="table or json"),
     chart: Path = typer.Option(None, "--chart", help="Folder for the pictures (PNG and SVG)"),
+    known_at: str = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
+    log_size: int = typer.Option(None, "--log-size", help=LOG_SIZE_HELP),
 ) -> None:
     """The balance statistics of an MBA from its reports in force, and report findings."""
     from accordwatch.safeguards.accountancy import effective
@@ -234,7 +237,6 @@ def balance(
     from accordwatch.safeguards.material_balance import Settings
     from accordwatch.safeguards.materials import Material
     from accordwatch.sources.safeguards import accountancy_records
-    from accordwatch.sources.snapshot import Snapshot
 
     check_format(fmt)
     chosen = None
@@ -247,15 +249,19 @@ def balance(
         settings = Settings(k=k, K=k_ref, h=h)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    state = effective(accountancy_records(Snapshot.latest(workspace().ledger())))
+    view = view_at(None, known_at, log_size)
+    state = effective(accountancy_records(view.log))
     evaluated = evaluate_balance(
         state, mba, table=method_table(methods, mba), settings=settings, material=chosen
     )
     built, result = evaluated.balance, evaluated.evaluation
     out = evaluated.to_json()
     if fmt == "json":
-        print_json(out)
+        dates = view.to_json()
+        del dates["as_of"]  # the reports' own dates are the world's here
+        print_json({**out, **dates})
     else:
+        console.print(view.log_header(), highlight=False)
         periods = out["periods"]
         console.print(
             f"MBA {shown(mba)}, {built.material.value}: {len(periods)} balance period(s) from "

@@ -20,17 +20,25 @@ from accordwatch.cli.context import (
     submit_as,
     workspace,
 )
+from accordwatch.cli.view_dates import (
+    AS_OF_HELP,
+    KNOWN_AT_HELP,
+    LOG_SIZE_HELP,
+    ViewAt,
+    today,
+    view_at,
+)
 from accordwatch.compliance.responses import DEFAULT_WINDOW_DAYS, RESPONSE_KINDS
 from accordwatch.data import DEMO_EVENTS, data_text
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.timeutil import parse_date, utc_now
+from accordwatch.timeutil import parse_date
 
 if TYPE_CHECKING:
     from accordwatch.compliance.obligations import Obligations
     from accordwatch.compliance.report import Report
     from accordwatch.compliance.responses import Response
     from accordwatch.compliance.violations import Evaluation
-    from accordwatch.store.ledger import Ledger
+    from accordwatch.sources.snapshot import Snapshot
 
 events_app = typer.Typer(help="Observed events: import, list.", no_args_is_help=True)
 compliance_app = typer.Typer(
@@ -50,10 +58,6 @@ def _files(files: list[Path] | None) -> list[Obligations]:
     return [read_obligations(p) for p in files or []]
 
 
-def _day(text: str | None, option: str) -> date:
-    return parse_date(text, where=option) if text else utc_now().date()
-
-
 def _choice(value: str, allowed: tuple[str, ...] | list[str], option: str) -> str:
     if value not in allowed:
         raise InputError(f"{option} must be one of {', '.join(allowed)}, not {value!r}")
@@ -61,12 +65,11 @@ def _choice(value: str, allowed: tuple[str, ...] | list[str], option: str) -> st
 
 
 def _evaluate(
-    ledger: Ledger, as_of: date, files: list[Path] | None
+    log: Snapshot, as_of: date, files: list[Path] | None
 ) -> tuple[Evaluation, int, list[Response]]:
     from accordwatch.sources.compliance import evaluate_log
-    from accordwatch.sources.snapshot import Snapshot
 
-    found = evaluate_log(Snapshot.latest(ledger), as_of, *_files(files))
+    found = evaluate_log(log, as_of, *_files(files))
     return found.evaluation, found.superseded, found.responses
 
 
@@ -104,7 +107,7 @@ def events_import(
     ws = workspace()
     ledger = ws.ledger()
     key = signing_key(ws, ledger.registry(), as_party, key_file)
-    plan = plan_import(parsed.rows, compliance_records(Snapshot.latest(ledger)).known_rows())
+    plan = plan_import(parsed.rows, compliance_records(Snapshot.default(ledger)).known_rows())
     payloads = plan.payloads
     if payloads:
         with console.status(f"signing and appending {len(payloads)} event(s)"):
@@ -128,7 +131,9 @@ def events_example(
 @events_app.command("list")
 def events_list(
     year: int = typer.Option(None, "--year", help="Only this year"),
-    as_of: str = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD) [default: today]"),
+    as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
+    known_at: str = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
+    log_size: int = typer.Option(None, "--log-size", help=LOG_SIZE_HELP),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """The events that count as of a date (the latest version of each source row)."""
@@ -136,29 +141,32 @@ def events_list(
 
     from accordwatch.compliance.events import current_events
     from accordwatch.sources.compliance import compliance_records
-    from accordwatch.sources.snapshot import Snapshot
 
     _choice(fmt, ("table", "json"), "--format")
-    day = _day(as_of, "--as-of")
-    current = current_events(compliance_records(Snapshot.latest(workspace().ledger())).events, day)
+    view = view_at(as_of, known_at, log_size)
+    current = current_events(compliance_records(view.log).events, view.as_of)
     listed = [e for e in current.events if year is None or e.on.year == year]
     if fmt == "json":
         print_json(
-            [
-                {
-                    "event_id": e.event_id,
-                    "occurrence": e.occurrence,
-                    "date": e.on.isoformat(),
-                    "type": e.type,
-                    "count": e.count,
-                    "attributes": dict(e.attributes),
-                    "log_index": e.log_index,
-                    "source": e.source.describe() if e.source else None,
-                }
-                for e in listed
-            ]
+            {
+                **view.to_json(),
+                "events": [
+                    {
+                        "event_id": e.event_id,
+                        "occurrence": e.occurrence,
+                        "date": e.on.isoformat(),
+                        "type": e.type,
+                        "count": e.count,
+                        "attributes": dict(e.attributes),
+                        "log_index": e.log_index,
+                        "source": e.source.describe() if e.source else None,
+                    }
+                    for e in listed
+                ],
+            }
         )
         return
+    console.print(view.header(), highlight=False)
     table = Table("date", "occurrence", "event", "type", "class", "name", "site", "entry")
     for e in listed:
         a = e.attributes
@@ -181,7 +189,9 @@ def events_list(
 
 @compliance_app.command("evaluate")
 def compliance_evaluate(
-    as_of: str = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD) [default: today]"),
+    as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
+    known_at: str = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
+    log_size: int = typer.Option(None, "--log-size", help=LOG_SIZE_HELP),
     fmt: str = typer.Option("table", "--format", help="table or json"),
     obligations: list[Path] = typer.Option(None, "--obligations", help=OBLIGATIONS_HELP),
 ) -> None:
@@ -189,14 +199,15 @@ def compliance_evaluate(
     from rich.table import Table
 
     _choice(fmt, ("table", "json"), "--format")
-    day = _day(as_of, "--as-of")
-    evaluation, _, _ = _evaluate(workspace().ledger(), day, obligations)
+    view = view_at(as_of, known_at, log_size)
+    day = view.as_of
+    evaluation, _, _ = _evaluate(view.log, day, obligations)
     found = evaluation.violations()
     loose = evaluation.violations(binding=False)
     if fmt == "json":
         print_json(
             {
-                "as_of": day.isoformat(),
+                **view.to_json(),
                 "events": len(evaluation.events),
                 "obligations": len(evaluation.obligations.obligations),
                 "violations": [v.to_json() for v in found],
@@ -220,6 +231,7 @@ def compliance_evaluate(
         )
     console.print(table)
     certain = sum(v.certain for v in found)
+    console.print(view.header(), highlight=False)
     console.print(
         f"as of {day}: {len(evaluation.events)} event row(s) against "
         f"{len(evaluation.obligations.obligations)} obligation(s): {certain} violation(s) "
@@ -229,15 +241,14 @@ def compliance_evaluate(
 
 
 def _report(
-    by: str, year: int | None, as_of: str | None, window: int, files: list[Path] | None
+    by: str, year: int | None, view: ViewAt, window: int, files: list[Path] | None
 ) -> tuple[Report, list[Response]]:
     from accordwatch.compliance.report import UNITS, build_report
 
     _choice(by, UNITS, "--by")
     if window < 0:
         raise InputError(f"--window must be 0 or more days, not {window}")
-    day = _day(as_of, "--as-of")
-    evaluation, superseded, responses = _evaluate(workspace().ledger(), day, files)
+    evaluation, superseded, responses = _evaluate(view.log, view.as_of, files)
     report = build_report(
         evaluation, responses, unit=by, year=year, window=window, superseded=superseded
     )
@@ -249,7 +260,9 @@ def compliance_report(
     by: str = typer.Option(..., "--by", help="Count per event or per missile"),
     year: int = typer.Option(None, "--year", help="Only this year"),
     fmt: str = typer.Option("table", "--format", help="table or json"),
-    as_of: str = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD) [default: today]"),
+    as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
+    known_at: str = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
+    log_size: int = typer.Option(None, "--log-size", help=LOG_SIZE_HELP),
     window: int = typer.Option(DEFAULT_WINDOW_DAYS, "--window", help="Days a response may take"),
     obligations: list[Path] = typer.Option(None, "--obligations", help=OBLIGATIONS_HELP),
     chart: bool = typer.Option(False, "--chart", help="Also draw the chart (PNG and SVG)"),
@@ -257,10 +270,12 @@ def compliance_report(
 ) -> None:
     """Violations by year, instrument, event type and missile class, with responses."""
     _choice(fmt, ("table", "json"), "--format")
-    report, responses = _report(by, year, as_of, window, obligations)
+    view = view_at(as_of, known_at, log_size)
+    report, responses = _report(by, year, view, window, obligations)
     if fmt == "json":
-        print_json(report.to_json())
+        print_json({**report.to_json(), **view.to_json()})
     else:
+        console.print(view.header(), highlight=False)
         _print_report(report)
     if chart:
         _draw(report, responses, out)
@@ -285,13 +300,17 @@ def _print_report(report: Report) -> None:
 @compliance_app.command("chart")
 def compliance_chart(
     by: str = typer.Option("event", "--by", help="Count per event or per missile"),
-    as_of: str = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD) [default: today]"),
+    as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
+    known_at: str = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
+    log_size: int = typer.Option(None, "--log-size", help=LOG_SIZE_HELP),
     window: int = typer.Option(DEFAULT_WINDOW_DAYS, "--window", help="Days a response may take"),
     obligations: list[Path] = typer.Option(None, "--obligations", help=OBLIGATIONS_HELP),
     out: Path = typer.Option(Path(), "--out", help="Folder for the chart"),
 ) -> None:
     """Draw violations per year by event type, with responses marked (PNG and SVG)."""
-    report, responses = _report(by, None, as_of, window, obligations)
+    view = view_at(as_of, known_at, log_size)
+    console.print(view.header(), highlight=False)
+    report, responses = _report(by, None, view, window, obligations)
     _draw(report, responses, out)
 
 
@@ -305,7 +324,9 @@ def _draw(report: Report, responses: list[Response], out: Path) -> None:
 @compliance_app.command("obligations")
 def compliance_obligations(
     obligations: list[Path] = typer.Option(None, "--obligations", help=OBLIGATIONS_HELP),
-    as_of: str = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD) [default: today]"),
+    as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
+    known_at: str = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
+    log_size: int = typer.Option(None, "--log-size", help=LOG_SIZE_HELP),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """List the obligations evaluated as of a date: instrument, party, dates, rule.
@@ -317,10 +338,9 @@ def compliance_obligations(
 
     from accordwatch.roadmap.obligations import obligations_as_of
     from accordwatch.sources.compliance import log_obligations
-    from accordwatch.sources.snapshot import Snapshot
+    from accordwatch.timeutil import utc_now
 
     _choice(fmt, ("table", "json"), "--format")
-    day = _day(as_of, "--as-of")
     files = _files(obligations)
     try:
         ws = workspace()
@@ -328,11 +348,18 @@ def compliance_obligations(
         err_console.print(
             f"{exc.message}: no accord's obligations are included", highlight=False, soft_wrap=True
         )
+        # no workspace, no clock of its own: today is the system's
+        day = parse_date(as_of, where="--as-of") if as_of else utc_now().date()
         loaded = obligations_as_of((), day, *files)
+        header: dict[str, object] = {"as_of": day.isoformat()}
     else:
-        loaded = log_obligations(Snapshot.latest(ws.ledger()), day, *files)
+        view = view_at(as_of, known_at, log_size, ws=ws)
+        loaded = log_obligations(view.log, view.as_of, *files)
+        header = view.to_json()
+        if fmt != "json":
+            console.print(view.header(), highlight=False)
     if fmt == "json":
-        print_json([o.to_json() for o in loaded.obligations])
+        print_json({**header, "obligations": [o.to_json() for o in loaded.obligations]})
         return
     table = Table("obligation", "instrument", "binding", "party", "from", "to", "rule")
     for o in loaded.obligations:
@@ -369,12 +396,13 @@ def response_record(
 ) -> None:
     """Record a response to violations (a log entry)."""
     from accordwatch.compliance.responses import resolve_targets
+    from accordwatch.sources.snapshot import Snapshot
 
     _choice(kind, list(RESPONSE_KINDS), "--kind")
     day = parse_date(on, where="--on")
     ws = workspace()
     ledger = ws.ledger()
-    evaluation, _, _ = _evaluate(ledger, utc_now().date(), obligations)
+    evaluation, _, _ = _evaluate(Snapshot.default(ledger), today(ws), obligations)
     violations = evaluation.violations()
     targets = resolve_targets([*to, *(more or [])], violations, day)
     payload = {
@@ -403,7 +431,7 @@ def response_list(fmt: str = typer.Option("table", "--format", help="table or js
     from accordwatch.sources.snapshot import Snapshot
 
     _choice(fmt, ("table", "json"), "--format")
-    responses = compliance_records(Snapshot.latest(workspace().ledger())).responses
+    responses = compliance_records(Snapshot.default(workspace().ledger())).responses
     if fmt == "json":
         print_json([{**r.to_json(), "to": list(r.to)} for r in responses])
         return

@@ -28,8 +28,8 @@ from accordwatch.cli.context import (
     shown,
     signing_key,
     submit_as,
-    workspace,
 )
+from accordwatch.cli.view_dates import KNOWN_AT_HELP, LOG_SIZE_HELP, view_at
 from accordwatch.errors import AuthorityError, ConflictError, InputError, NotFoundError
 from accordwatch.examples import DECLARATION_EXAMPLES, declaration_example_path
 from accordwatch.private_files import write_private_text
@@ -107,21 +107,29 @@ def load(path: Path) -> tuple[Declaration, Locate]:
 
 
 def open_log(
-    as_party: str | None, key_file: Path | None
+    as_party: str | None,
+    key_file: Path | None,
+    known_at: str | None = None,
+    log_size: int | None = None,
+    *,
+    say: bool = False,
 ) -> tuple[Workspace, Ledger, list[LoggedDeclaration]]:
     """The workspace's ledger and its declarations, opened for `as_party`.
 
     Reading as a party needs that party's key (the workspace's, or `--key`):
-    whoever reads confidential content must hold the reader's key.
+    whoever reads confidential content must hold the reader's key. The log is
+    read as it stood at `known_at` (or `log_size`), else at its default checkpoint;
+    with `say`, a line names that checkpoint.
     """
     from accordwatch.sources.declarations import logged_declarations, reader_for
-    from accordwatch.sources.snapshot import Snapshot
 
-    ws = workspace()
-    ledger = ws.ledger()
+    view = view_at(None, known_at, log_size)
+    ws, ledger = view.ws, view.ledger
     if as_party is not None:
         signing_key(ws, ledger.registry(), as_party, key_file)
-    return ws, ledger, logged_declarations(Snapshot.latest(ledger), reader_for(ledger, as_party))
+    if say:
+        console.print(view.log_header(), highlight=False)
+    return ws, ledger, logged_declarations(view.log, reader_for(ledger, as_party))
 
 
 def require_readable(item: LoggedDeclaration, as_party: str | None) -> Declaration:
@@ -303,11 +311,13 @@ def submit(
 def list_(
     as_party: str = typer.Option(None, "--as", help="Read as this party"),
     key_file: Path = typer.Option(None, "--key", help="The reader's private key file"),
+    known_at: str = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
+    log_size: int = typer.Option(None, "--log-size", help=LOG_SIZE_HELP),
 ) -> None:
     """Declarations in the log; what a confidential one says only for those allowed."""
     from rich.table import Table
 
-    _, _, logged = open_log(as_party, key_file)
+    _, _, logged = open_log(as_party, key_file, known_at, log_size, say=True)
     if not logged:
         console.print("no declaration in this log")
         return

@@ -126,7 +126,7 @@ def _review(
             raise
     target, locate = _resolve(ref, logged, as_party)
     d = target.declaration
-    log = Snapshot.latest(ledger) if ledger is not None else None
+    log = Snapshot.default(ledger) if ledger is not None else None
     accord: Accord | None
     if accord_file is not None:
         accord = _accord_file(accord_file)
@@ -217,7 +217,7 @@ def history(
     ledger = ws.ledger()
     if as_party is not None:
         signing_key(ws, ledger.registry(), as_party, key_file)
-    mentions, hidden = item_mentions(Snapshot.latest(ledger), uid, reader_for(ledger, as_party))
+    mentions, hidden = item_mentions(Snapshot.default(ledger), uid, reader_for(ledger, as_party))
     if fmt == "json":
         print_json(
             {"uid": uid, "mentions": [m.to_json() for m in mentions], "not_searched": hidden}

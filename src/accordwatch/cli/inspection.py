@@ -31,9 +31,10 @@ from accordwatch.cli.context import (
     workspace,
 )
 from accordwatch.cli.safeguards import METHODS_HELP, check_format, method_table
+from accordwatch.cli.view_dates import today
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.private_files import write_private_text
-from accordwatch.timeutil import parse_date, utc_now
+from accordwatch.timeutil import parse_date
 
 if TYPE_CHECKING:
     from accordwatch.safeguards.inspection import DeclaredItem
@@ -67,7 +68,7 @@ def _declared(
     if file is not None:
         items = from_document(read_document(file), where=str(file))
         return items, f"declared-items file {file.name}"
-    return from_listing(effective(accountancy_records(Snapshot.latest(ledger))), mba, on)
+    return from_listing(effective(accountancy_records(Snapshot.default(ledger))), mba, on)
 
 
 def _strata(items: list[DeclaredItem], mba: str) -> dict[str, list[DeclaredItem]]:
@@ -108,11 +109,11 @@ def plan(
     from accordwatch.safeguards.sampling import plan_stratum
     from accordwatch.sources.safeguards import LoggedPlan, selection, selection_json
 
-    day = parse_date(on, where="--date") if on else utc_now().date()
     beta_value = _decimal(beta, "--beta")
     fraction = _decimal(defect, "--defect-fraction")
     goal_kg = _decimal(goal, "--goal") if goal is not None else None
     ws = workspace()
+    day = parse_date(on, where="--date") if on else today(ws)
     ledger = ws.ledger()
     items, source = _declared(ledger, mba, declared)
     strata = []
@@ -158,7 +159,7 @@ def plan(
         confidential=not public,
         where="inspection plan",
     )
-    logged = LoggedPlan(receipt.index, utc_now(), as_party, body)
+    logged = LoggedPlan(receipt.index, ledger.entry(receipt.index).recorded_at, as_party, body)
     note, chosen = selection(ledger, logged)
     console.print(f"{as_party} logged plan {shown(payload['plan_id'])} at entry {receipt.index}")
     _print_plan(logged, chosen)
@@ -194,7 +195,7 @@ def _plan(ledger: Ledger, entry: int) -> tuple[LoggedPlan, list[LoggedInspection
     from accordwatch.sources.safeguards import inspection_records
     from accordwatch.sources.snapshot import Snapshot
 
-    plans, reports = inspection_records(Snapshot.latest(ledger))
+    plans, reports = inspection_records(Snapshot.default(ledger))
     logged = plans.get(entry)
     if logged is None:
         raise NotFoundError(f"log entry {entry} is not an inspection plan")

@@ -36,7 +36,7 @@ def show(
     limit: int = typer.Option(20, "--limit", help="How many entries"),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
-    """List entries: index, time, record type, party, key, leaf hash."""
+    """List entries: index, log time, record type, party, leaf hash."""
     from rich.table import Table
 
     _format(fmt, ("table", "json"))
@@ -45,6 +45,7 @@ def show(
         {
             "index": e.index,
             "signed_at": e.signed_at.isoformat().replace("+00:00", "Z"),
+            "recorded_at": e.recorded_at.isoformat().replace("+00:00", "Z"),
             "record_type": e.record_type,
             "party": e.party,
             "leaf_hash": e.leaf_hash.hex(),
@@ -56,13 +57,13 @@ def show(
         print_json(rows)
         return
     table = Table(
-        "index", "signed at (UTC)", "record type", "party", "leaf hash", title=shown(ledger.origin)
+        "index", "logged at (UTC)", "record type", "party", "leaf hash", title=shown(ledger.origin)
     )
     for r in rows:
         kind = str(r["record_type"]) + (" (confidential)" if r["confidential"] else "")
         table.add_row(
             str(r["index"]),
-            str(r["signed_at"])[:19],
+            str(r["recorded_at"])[:19],
             shown(kind),
             shown(r["party"]),
             str(r["leaf_hash"])[:16],

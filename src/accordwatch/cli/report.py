@@ -6,18 +6,20 @@ from pathlib import Path
 
 import typer
 
-from accordwatch.cli.context import console, workspace
+from accordwatch.cli.context import console
+from accordwatch.cli.view_dates import AS_OF_HELP, KNOWN_AT_HELP, LOG_SIZE_HELP, view_at
 from accordwatch.errors import InputError
 from accordwatch.private_files import (
     make_private_folder,
     write_private_bytes,
     write_private_text,
 )
-from accordwatch.timeutil import parse_date, utc_now
 
 
 def report(
-    as_of: str = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD) [default: today]"),
+    as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
+    known_at: str = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
+    log_size: int = typer.Option(None, "--log-size", help=LOG_SIZE_HELP),
     fmt: str = typer.Option("html", "--format", help="html, md or pdf"),
     out: Path = typer.Option(Path(), "--out", help="Folder for the report and its charts"),
     accord: str = typer.Option(None, "--accord", help="The accord, if the log holds several"),
@@ -32,13 +34,11 @@ def report(
     from accordwatch.roadmap import status as roadmap
     from accordwatch.sources.compliance import evaluate_log
     from accordwatch.sources.roadmap import roadmap_records
-    from accordwatch.sources.snapshot import Snapshot
 
     if fmt not in (*FORMATS, "pdf"):
         raise InputError(f"--format must be one of {', '.join(FORMATS)}, pdf, not {fmt!r}")
-    day = parse_date(as_of, where="--as-of") if as_of else utc_now().date()
-    ledger = workspace().ledger()
-    log = Snapshot.latest(ledger)
+    view = view_at(as_of, known_at, log_size)
+    day, ledger, log = view.as_of, view.ledger, view.log
 
     records = roadmap_records(log)
     try:
@@ -69,6 +69,8 @@ def report(
         charts.append(Chart("Violations by year", png.name, svg.read_text("utf-8")))
     data = ReportData(
         as_of=day.isoformat(),
+        known_at=view.known_at.isoformat(),
+        simulated_clock=view.simulated_clock,
         origin=ledger.origin,
         log_key=ledger.signer.verifier.text(),
         checkpoint=note,
@@ -81,10 +83,10 @@ def report(
     if fmt == "pdf":
         from accordwatch.reports.pdf import pdf
 
-        write_private_bytes(path, pdf(data, out, utc_now()))
+        write_private_bytes(path, pdf(data, out, view.ws.clock()))
     else:
         write_private_text(path, html(data) if fmt == "html" else markdown(data))
-    console.print(f"report as of {day} from checkpoint at size {cp.size} written to {path}")
+    console.print(f"report {view.header()} written to {path}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -22,21 +22,32 @@ def init(
     ),
     origin: str = typer.Option(None, "--origin", help="The log's name in its checkpoints"),
     registrar: str = typer.Option("registrar", "--registrar", help="Name of the log's registrar"),
+    simulated_clock: str = typer.Option(
+        None,
+        "--simulated-clock",
+        help="Run the workspace on a simulated clock starting at this time (ISO 8601 UTC)",
+    ),
 ) -> None:
     """Create a workspace: settings, database, the log's key and its genesis entry."""
     from accordwatch.settings import DEFAULT_HOME
     from accordwatch.store.database import describe, without_password
+    from accordwatch.timeutil import parse_time
     from accordwatch.workspace import init_workspace
 
     path = home_path(home) or DEFAULT_HOME
     url = database_url or STATE.database_url
-    ws = init_workspace(path, database_url=url, origin=origin, registrar=registrar)
+    start = parse_time(simulated_clock, where="--simulated-clock") if simulated_clock else None
+    ws = init_workspace(
+        path, database_url=url, origin=origin, registrar=registrar, simulated_clock=start
+    )
     if url and without_password(url)[1]:
         typer.echo(PASSWORD_NOTE, err=True)
     console.print(f"Created workspace [bold]{ws.home}[/] for log [bold]{ws.settings.origin}[/]")
     console.print(f"  database  {describe(ws.url)}")
     console.print(f"  log key   {ws.log_signer().verifier.text()}")
     console.print(f"  registrar {registrar} (key in {ws.keys_dir / registrar})")
+    if ws.simulated_clock:
+        console.print(f"  clock     simulated, in {ws.settings.clock_path}")
 
 
 @db_app.command("upgrade")

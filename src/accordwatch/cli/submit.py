@@ -29,7 +29,6 @@ from accordwatch.cli.context import (
 )
 from accordwatch.errors import AccordwatchError, InputError, NotFoundError, VerificationError
 from accordwatch.private_files import write_private_text
-from accordwatch.timeutil import utc_now
 
 if TYPE_CHECKING:
     from accordwatch.log.envelope import Submission
@@ -75,7 +74,7 @@ def _sign(
         record_type=rtype,
         party=as_party,
         key=key,
-        time=utc_now(),
+        time=ledger.clock(),
         payload=payload,
         confidential=draft_confidential if confidential is None else confidential,
     )

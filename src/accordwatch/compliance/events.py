@@ -205,17 +205,17 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class LoggedEvent:
-    """An event entry as the log holds it, with when it was signed."""
+    """An event entry as the log holds it, with when the log knew it (`logged_at`)."""
 
     index: int
-    time: datetime
+    logged_at: datetime
     party: str
     event: Event
     supersedes: int | None = None
 
     @property
-    def counts_from(self) -> date:
-        return self.time.astimezone(UTC).date()
+    def logged_on(self) -> date:
+        return self.logged_at.astimezone(UTC).date()
 
 
 @dataclass
@@ -225,17 +225,21 @@ class CurrentEvents:
     events: list[Event] = field(default_factory=list)
     #: log entries replaced by a later version of the same row
     superseded: int = 0
-    #: events logged by the date but dated after it
+    #: events in the log read but dated after the date
     not_yet: int = 0
 
 
 def current_events(logged: Iterable[LoggedEvent], as_of: date) -> CurrentEvents:
-    """The latest version (by log index) of each event_id logged by `as_of`, dated by it."""
+    """The latest version (by log index) of each event_id in `logged`, if it occurred by `as_of`.
+
+    An event is a fact about the world dated by its occurrence (`Event.on`),
+    whenever the log learnt of it: `as_of` is a day in the world. What the log
+    knew, and when, is the caller's choice of entries (a snapshot of the log
+    at one checkpoint), never the signer's claimed time.
+    """
     latest: dict[str, LoggedEvent] = {}
     earlier: dict[str, list[int]] = {}
     for entry in sorted(logged, key=lambda e: e.index):
-        if entry.counts_from > as_of:
-            continue
         key = entry.event.event_id
         previous = latest.get(key)
         if previous is not None:

@@ -59,7 +59,7 @@ ANSWER_STATES = ("answered", "late", "unanswered", "open")
 @dataclass(frozen=True)
 class Response:
     index: int  # log index
-    time: datetime  # signed time
+    logged_at: datetime  # the log's time of the entry: the response is known from then
     party: str  # who recorded it
     to: tuple[str, ...]  # violation ids
     kind: str
@@ -70,7 +70,7 @@ class Response:
 
     @property
     def counts_from(self) -> date:
-        return self.time.astimezone(UTC).date()
+        return self.logged_at.astimezone(UTC).date()
 
     @property
     def responder(self) -> str:
@@ -98,7 +98,7 @@ class FirstResponse:
 
 
 def responses_as_of(responses: Iterable[Response], as_of: date) -> list[Response]:
-    """Responses logged by `as_of` (UTC day of signing) and dated by it."""
+    """Responses logged by `as_of` (UTC day of the log's time) and dated by it."""
     return [r for r in responses if r.counts_from <= as_of and r.on <= as_of]
 
 

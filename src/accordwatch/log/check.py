@@ -10,7 +10,7 @@ authority, payload, and then what the record itself must not contradict.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from accordwatch.errors import (
     AuthorityError,
@@ -63,11 +63,9 @@ def check_submission(
     """
     env = submission.envelope
     rtype = _check_form(submission, catalog, limits, where)
-    if env.time > now + limits.max_clock_skew:
-        raise InputError(
-            f"envelope time {env.time_text} is in the future (log clock {now:%Y-%m-%dT%H:%M:%SZ})",
-            where=where,
-        )
+    skew = clock_skew_problem(env.time, now, limits.max_clock_skew)
+    if skew is not None:
+        raise InputError(skew, where=where)
 
     if env.confidential and not rtype.may_be_confidential:
         raise InputError(f"{env.record_type} records cannot be confidential", where=where)
@@ -111,6 +109,37 @@ def check_submission(
     if problem is not None:
         raise AuthorityError(problem, where=where)
     return Accepted(submission, payload)
+
+
+def clock_skew_problem(claimed: datetime, now: datetime, allowed: timedelta) -> str | None:
+    """Why an envelope time `claimed` is too far from the log's clock `now`, or None.
+
+    A signer's time is its own claim: the log takes it only within `allowed`
+    of its own clock, before or after, so that no statement can be dated
+    into the past (counted as if the log had known it then) or the future.
+    """
+    gap = claimed - now
+    if abs(gap) <= allowed:
+        return None
+    direction = "after" if gap > timedelta(0) else "before"
+    return (
+        f"envelope time {_stamp(claimed)} is {_span(abs(gap))} {direction} the log clock "
+        f"{_stamp(now)} (allowed skew {int(allowed.total_seconds())} s)"
+    )
+
+
+def _stamp(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+
+
+def _span(gap: timedelta) -> str:
+    """A gap in the largest whole unit that fits: days, hours, minutes or seconds."""
+    seconds = int(gap.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} s"
 
 
 def check_signature(

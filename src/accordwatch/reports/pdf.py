@@ -264,6 +264,7 @@ def pdf(data: ReportData, folder: Path, created: datetime) -> bytes:
     doc.set_creator("accordwatch")
     doc.add_page()
     _heading(doc, title, 1)
+    _paragraph(doc, data.dates_line())
     _paragraph(
         doc,
         f"Log {data.origin}, computed from its signed checkpoint at tree size {data.size} "

@@ -44,6 +44,18 @@ class ReportData:
     roadmap: dict[str, Any]
     compliance: dict[str, Any]
     charts: list[Chart] = field(default_factory=list)
+    #: the log's day the report reads the log as of ("" when not said)
+    known_at: str = ""
+    simulated_clock: bool = False
+
+    def dates_line(self) -> str:
+        """Both dates and the clock: `As of 2021-03-01 (world); log as known at ... (log time).`"""
+        text = f"As of {self.as_of} (day in the world)"
+        if self.known_at:
+            text += f"; the log as known at {self.known_at} (log time)"
+        if self.simulated_clock:
+            text += "; simulated clock"
+        return text + "."
 
 
 # Line breaks and other control characters, which would let text start a
@@ -96,6 +108,8 @@ def markdown(data: ReportData) -> str:
     rm, co = data.roadmap, data.compliance
     out = [
         f"# Compliance and status report as of {md(data.as_of)}",
+        "",
+        md(data.dates_line()),
         "",
         f"Log {_code(data.origin)}, computed from its signed checkpoint at tree size "
         f"{data.size}. Entry numbers (#n) are log indices: `accordwatch log get n` shows the "

@@ -26,6 +26,7 @@ from accordwatch.roadmap.history import (
     Signature,
     StepLedger,
     VerificationResult,
+    claimed_and_logged,
     value_at,
 )
 
@@ -52,7 +53,7 @@ def ignored(item: Ignored) -> Finding:
     record = item.record
     return Finding(
         FindingKind.IGNORED_RECORD,
-        record.on,
+        record.counts_from,
         item.reason,
         record.step,
         record.party,
@@ -76,11 +77,11 @@ def stranger(signature: Signature) -> Finding:
 def before_report(result: VerificationResult, ledger: StepLedger) -> Finding:
     """A verification result dated before the step's report (or with no report yet)."""
     first = ledger.first_report
-    when = "any report of it" if first is None else f"its report on {first.on.isoformat()}"
+    when = "any report of it" if first is None else f"its report {claimed_and_logged(first)}"
     return ignored(
         Ignored(
             result,
-            f"verification result for step {result.step} on {result.on.isoformat()} "
+            f"verification result for step {result.step} {claimed_and_logged(result)} "
             f"precedes {when}",
         )
     )
@@ -95,19 +96,20 @@ def premature(plan: Plan, report: Report, ledgers: Mapping[str, StepLedger]) -> 
         if ledger is None:
             missing.append(f"{required} (not a step of the accord)")
             continue
-        if value_at(ledger.history(), report.on) is True:
+        day = report.counts_from
+        if value_at(ledger.history(), day) is True:
             continue
-        decided = [r for r in ledger.results if r.on <= report.on]
+        decided = [r for r in ledger.results if r.counts_from <= day]
         if decided:
-            last = max(decided, key=lambda r: (r.on, r.index))
+            last = max(decided, key=lambda r: (r.counts_from, r.index))
             indices.add(last.index)
-            why = f"found not verified on {last.on.isoformat()}"
+            why = f"found not verified {claimed_and_logged(last)}"
         else:
             why = "not verified by then"
         later = ledger.first_verified
-        if later is not None and later.on > report.on:
+        if later is not None and later.counts_from > day:
             indices.add(later.index)
-            why += f"; first verified on {later.on.isoformat()}"
+            why += f"; first verified {claimed_and_logged(later)}"
         missing.append(f"{required} ({why})")
     if not missing:
         return None
@@ -115,8 +117,8 @@ def premature(plan: Plan, report: Report, ledgers: Mapping[str, StepLedger]) -> 
     what = "concession" if plan.concession else "step"
     return Finding(
         kind=kind,
-        date=report.on,
-        message=f"{plan.party} reported {what} {plan.id} on {report.on.isoformat()} "
+        date=report.counts_from,
+        message=f"{plan.party} reported {what} {plan.id} {claimed_and_logged(report)} "
         f"before its prerequisites were verified: {'; '.join(missing)}",
         step=plan.id,
         party=plan.party,
@@ -151,7 +153,7 @@ def missed(
         indices.append(first.index)
         message = (
             f"{plan.party} reported step {plan.id} {days_late} days late "
-            f"(deadline {due.isoformat()}, reported on {first.on.isoformat()})"
+            f"(deadline {due.isoformat()}, reported done {claimed_and_logged(first)})"
         )
     return Finding(
         FindingKind.MISSED_DEADLINE, due, message, plan.id, plan.party, tuple(sorted(indices))
@@ -163,21 +165,24 @@ def unverified(plan: Plan, ledger: StepLedger, as_of: date) -> Finding | None:
     first = ledger.first_report
     if first is None:
         return None
-    limit = first.on + timedelta(days=plan.window)
-    answer = min(ledger.results, key=lambda r: (r.on, r.index), default=None)
-    if (answer is not None and answer.on <= limit) or as_of <= limit:
+    reported = first.counts_from
+    limit = reported + timedelta(days=plan.window)
+    answer = min(ledger.results, key=lambda r: (r.counts_from, r.index), default=None)
+    if (answer is not None and answer.counts_from <= limit) or as_of <= limit:
         return None
     if answer is not None:
         word = "verified" if answer.verified else "found not verified"
-        tail = f"{word} only on {answer.on.isoformat()}, {(answer.on - first.on).days} days"
+        tail = (
+            f"{word} only {claimed_and_logged(answer)}, {(answer.counts_from - reported).days} days"
+        )
         indices: tuple[int, ...] = tuple(sorted((first.index, answer.index)))
     else:
-        tail = f"still awaiting verification after {(as_of - first.on).days} days"
+        tail = f"still awaiting verification after {(as_of - reported).days} days"
         indices = (first.index,)
     return Finding(
         FindingKind.UNVERIFIED_TOO_LONG,
         limit,
-        f"step {plan.id} reported on {first.on.isoformat()}; {plan.verifier} was to give "
+        f"step {plan.id} reported {claimed_and_logged(first)}; {plan.verifier} was to give "
         f"its word within {plan.window} days, by {limit.isoformat()}: {tail}",
         plan.id,
         plan.verifier,

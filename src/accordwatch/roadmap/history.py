@@ -32,14 +32,23 @@ def _utc_day(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
 
 
-def _dated_counts_from(time: datetime, on: date) -> date:
-    """When a record about a day counts: the later of the UTC day of `time` and `on`.
+def _dated_counts_from(logged_at: datetime, on: date) -> date:
+    """When a record about a day counts: the later of the UTC day of `logged_at` and `on`.
 
-    A record cannot count before it was logged, nor before the day it speaks of.
+    A record cannot count before the log knew it, nor before the day it speaks of:
+    `on` is the party's claim about the world, the log's time is the log's own.
     """
     if isinstance(on, datetime):
         raise TypeError(f"`on` must be a date, not a datetime ({on!r})")
-    return max(_utc_day(time), on)
+    return max(_utc_day(logged_at), on)
+
+
+def claimed_and_logged(record: Report | VerificationResult) -> str:
+    """`on 2021-02-01`, or, when the log knew it later than the day it claims,
+    `on 2021-02-01 (party's claim), logged 2021-03-04`."""
+    if record.counts_from == record.on:
+        return f"on {record.on.isoformat()}"
+    return f"on {record.on.isoformat()} (party's claim), logged {record.counts_from.isoformat()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,24 +56,28 @@ class Signature:
     """A party signed an exact accord version; `accord.digest()` names the version."""
 
     index: int
-    time: datetime
+    logged_at: datetime  # the log's time (`recorded_at`): the signature takes effect then
     party: str
     accord: Accord
-    #: the UTC day of `time`: the signature counts as of that day
+    #: the UTC day of `logged_at`: the signature counts as of that day
     counts_from: date = field(init=False, repr=False, compare=False)
     digest: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "counts_from", _utc_day(self.time))
+        object.__setattr__(self, "counts_from", _utc_day(self.logged_at))
         object.__setattr__(self, "digest", self.accord.digest())
 
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """The acting party says it took a step on `on`."""
+    """The acting party says it took a step on `on` (its claim); the log knew it at `logged_at`.
+
+    It counts, and dates the step's report, from `counts_from`: a report logged
+    after its deadline is late whatever day it claims.
+    """
 
     index: int
-    time: datetime
+    logged_at: datetime  # the log's time (`recorded_at`)
     party: str
     accord_id: str
     step: str
@@ -74,15 +87,15 @@ class Report:
     counts_from: date = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "counts_from", _dated_counts_from(self.time, self.on))
+        object.__setattr__(self, "counts_from", _dated_counts_from(self.logged_at, self.on))
 
 
 @dataclass(frozen=True, slots=True)
 class VerificationResult:
-    """The verifying party's word on a step, given on `on`."""
+    """The verifying party's word on a step, given on `on` (its claim); dated by `counts_from`."""
 
     index: int
-    time: datetime
+    logged_at: datetime  # the log's time (`recorded_at`)
     party: str
     accord_id: str
     step: str
@@ -93,7 +106,7 @@ class VerificationResult:
     counts_from: date = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "counts_from", _dated_counts_from(self.time, self.on))
+        object.__setattr__(self, "counts_from", _dated_counts_from(self.logged_at, self.on))
 
 
 RoadmapRecord = Signature | Report | VerificationResult
@@ -123,7 +136,7 @@ class Version:
     digest: str
     accord: Accord
     first_index: int
-    #: each party's first signature of this version, earliest (time, index)
+    #: each party's first signature of this version, earliest (log time, index)
     signed: dict[str, Signature]
     #: signatures by parties this version does not list (ignored)
     strangers: list[Signature]
@@ -137,7 +150,7 @@ class Version:
         """The signature that completed the set (all parties signed), if it is complete."""
         if self.missing:
             return None
-        return max(self.signed.values(), key=lambda s: (s.time, s.index))
+        return max(self.signed.values(), key=lambda s: (s.logged_at, s.index))
 
 
 def gather_versions(records: Iterable[RoadmapRecord], accord_id: str, until: date) -> list[Version]:
@@ -158,14 +171,14 @@ def gather_versions(records: Iterable[RoadmapRecord], accord_id: str, until: dat
             version.strangers.append(record)
             continue
         known = version.signed.get(record.party)
-        if known is None or (record.time, record.index) < (known.time, known.index):
+        if known is None or (record.logged_at, record.index) < (known.logged_at, known.index):
             version.signed[record.party] = record
     return sorted(versions.values(), key=lambda v: v.first_index)
 
 
 def completion_key(version: Version) -> tuple[datetime, int] | None:
     done = version.completion
-    return None if done is None else (done.time, done.index)
+    return None if done is None else (done.logged_at, done.index)
 
 
 def schedule(versions: Sequence[Version]) -> list[tuple[date, Version]]:
@@ -261,7 +274,7 @@ def sort_records(
 class OwnState(NamedTuple):
     """What a step's own records say as of a date."""
 
-    reported_on: date | None  # the earliest report date
+    reported_on: date | None  # the earliest report date (by `counts_from`)
     latest: bool | None  # the latest counting verification result, None if none
     result_on: date | None  # its date
     verified_on: date | None  # the earliest verified=True result (anchors deadlines)
@@ -274,7 +287,9 @@ class StepLedger:
     """One step's counting records, fed in any order; the state depends only on the set.
 
     A verification result counts once the step is reported and the result is dated on
-    or after the (earliest) report; until then it waits in `pending`.
+    or after the (earliest) report; until then it waits in `pending`. Every record is
+    dated by its `counts_from` (the later of its claimed day and the day the log knew
+    it), never by its claim alone.
     """
 
     __slots__ = (
@@ -305,7 +320,7 @@ class StepLedger:
     def add_report(self, report: Report) -> None:
         self.reports.append(report)
         first = self.first_report
-        if first is None or (report.on, report.index) < (first.on, first.index):
+        if first is None or (report.counts_from, report.index) < (first.counts_from, first.index):
             self.first_report = report
             if self.pending:
                 waiting = self.pending
@@ -315,18 +330,26 @@ class StepLedger:
 
     def add_result(self, result: VerificationResult) -> None:
         first = self.first_report
-        on = result.on
-        if first is None or on < first.on:
+        on = result.counts_from
+        if first is None or on < first.counts_from:
             self.pending.append(result)
             return
         self.results.append(result)
         self._history = None
         latest = self.latest
-        if latest is None or on > latest.on or (on == latest.on and result.index > latest.index):
+        if (
+            latest is None
+            or on > latest.counts_from
+            or (on == latest.counts_from and result.index > latest.index)
+        ):
             self.latest = result
         if result.verified:
             known = self.first_verified
-            if known is None or on < known.on or (on == known.on and result.index < known.index):
+            if (
+                known is None
+                or on < known.counts_from
+                or (on == known.counts_from and result.index < known.index)
+            ):
                 self.first_verified = result
 
     def state(self) -> OwnState:
@@ -335,10 +358,10 @@ class StepLedger:
         latest = self.latest
         first = self.first_verified
         return OwnState(
-            self.first_report.on,
+            self.first_report.counts_from,
             None if latest is None else latest.verified,
-            None if latest is None else latest.on,
-            None if first is None else first.on,
+            None if latest is None else latest.counts_from,
+            None if first is None else first.counts_from,
         )
 
     def history(self) -> tuple[list[date], list[bool]]:
@@ -347,11 +370,11 @@ class StepLedger:
             return self._history
         days: list[date] = []
         values: list[bool] = []
-        for result in sorted(self.results, key=lambda r: (r.on, r.index)):
-            if days and days[-1] == result.on:
+        for result in sorted(self.results, key=lambda r: (r.counts_from, r.index)):
+            if days and days[-1] == result.counts_from:
                 values[-1] = result.verified
             else:
-                days.append(result.on)
+                days.append(result.counts_from)
                 values.append(result.verified)
         self._history = (days, values)
         return self._history

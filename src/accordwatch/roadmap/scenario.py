@@ -4,8 +4,10 @@ A scenario (such as the shipped `dprk-history.yaml`) lists who signs an
 accord when, then step reports (`report: STEP`) and verification results
 (`verify: STEP`, `result: verified|not-verified`) by date. `scenario_submissions`
 turns it into envelopes signed by the parties' keys, each timed at noon UTC on
-its date, in date order: the log then tells the history as it would have
-been recorded.
+its date, in date order. The log takes an envelope only within its allowed
+skew of its own clock, so a scenario is replayed on a clock set to each
+event's time (`scenario_time`) as it is appended: the log then tells the
+history as it would have been recorded.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ class Event:
     payload: dict[str, Any]
 
 
-def _noon(day: date) -> datetime:
+def scenario_time(day: date) -> datetime:
+    """When an event of `day` is signed: noon UTC (the log's clock must read the same)."""
     return datetime.combine(day, time(12), tzinfo=UTC)
 
 
@@ -103,7 +106,7 @@ def scenario_submissions(
             record_type=e.record_type,
             party=e.party,
             key=keys[e.party],
-            time=_noon(e.on),
+            time=scenario_time(e.on),
             payload=e.payload,
         )
         for e in events

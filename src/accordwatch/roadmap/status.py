@@ -10,10 +10,14 @@ same records and date always give the same `Status`. `timeline` (in
 The rules
 ---------
 
-As of a date. A record counts as of the UTC day of its signed log time, and a
-report or verification result not before the date it is about (`on`): a report
-dated after the as-of date does not count yet, nor does one logged later.
-Records logged after the as-of day never change the status as of that day.
+As of a date. A record counts as of the UTC day of its log time (the log's
+clock when it was appended, never the signer's claim), and a report or
+verification result not before the date it is about (`on`, the party's claim
+about the world): a report dated after the as-of date does not count yet, nor
+does one logged later. Records logged after the as-of day never change the
+status as of that day. A report or result is dated by the later of the two
+(`counts_from`): a step reported after its deadline is late whatever day its
+report claims, and the claim is shown beside the day the log knew it.
 
 In force. A version of an accord (its `digest()`) is in force from the UTC day
 on which the last of the parties it lists signed that same version. The version
@@ -423,7 +427,7 @@ class _Evaluation:
                 days, values = ledger.history()
                 changes.extend(verified_changes(days, values, weight))
             if plan.concession and ledger.first_report is not None:
-                changes.append((ledger.first_report.on, 0, weight))
+                changes.append((ledger.first_report.counts_from, 0, weight))
         return points(changes, self.as_of, scale)
 
 

@@ -13,7 +13,7 @@ What is kept is bounded twice, least recently used out first: answers as
 they are sent (JSON, SVG, HTML bytes) up to `MAX_BYTES` in all, and the
 evaluations they are made from (Python objects, whose size is not known) up
 to `MAX_OBJECTS`. Once a newer checkpoint is seen the views of older ones are
-dropped: `Snapshot.latest` never reads them again. Concurrent requests for
+dropped: `Snapshot.default` never reads them again. Concurrent requests for
 the same missing view wait for the one computing it rather than compute it
 too. A computation that fails is not kept: the next request tries again.
 """

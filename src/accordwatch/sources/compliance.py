@@ -73,7 +73,7 @@ def compliance_records(log: Snapshot) -> ComplianceRecords:
     """Every event and response in the log, in log order."""
     out = ComplianceRecords()
     for logged in log.payloads(COMPLIANCE_TYPES):
-        index, time, party, payload = logged.index, logged.time, logged.party, logged.payload
+        index, time, party, payload = logged.index, logged.logged_at, logged.party, logged.payload
         if isinstance(payload, EventRecord):
             out.events.append(
                 LoggedEvent(index, time, party, event_from(index, payload), payload.supersedes)
@@ -82,7 +82,7 @@ def compliance_records(log: Snapshot) -> ComplianceRecords:
             out.responses.append(
                 Response(
                     index=index,
-                    time=time,
+                    logged_at=time,
                     party=party,
                     to=tuple(payload.to),
                     kind=payload.kind,

@@ -61,7 +61,7 @@ def reader_for(ledger: Ledger, party: str | None) -> Reader | None:
 def logged_declarations(log: Snapshot, reader: Reader | None) -> list[LoggedDeclaration]:
     """Every declaration in the log, in log order, opened where `reader` may read it."""
     out = []
-    for index, envelope, opening in log.rows(("declaration",)):
+    for index, envelope, opening, logged_at in log.rows(("declaration",)):
         where = f"log entry {index}"
         declaration = None
         unreadable = ""
@@ -75,7 +75,7 @@ def logged_declarations(log: Snapshot, reader: Reader | None) -> list[LoggedDecl
         out.append(
             LoggedDeclaration(
                 index,
-                envelope.time,
+                logged_at,
                 envelope.party,
                 envelope.confidential,
                 declaration,
@@ -149,7 +149,7 @@ def item_mentions(log: Snapshot, uid: str, reader: Reader | None) -> tuple[list[
         raise InputError("give the unique identifier of an item")
     found: list[Mention] = []
     hidden = 0
-    for index, envelope, opening in log.rows():
+    for index, envelope, opening, logged_at in log.rows():
         where = f"log entry {index}"
         try:
             payload = open_record(CATALOG, envelope, opening, reader, where=where)
@@ -165,7 +165,7 @@ def item_mentions(log: Snapshot, uid: str, reader: Reader | None) -> tuple[list[
         else:
             details = payload_mentions(payload, uid)
         found.extend(
-            Mention(index, envelope.time, envelope.party, envelope.record_type, text)
+            Mention(index, logged_at, envelope.party, envelope.record_type, text)
             for text in details
         )
     return found, hidden

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 
@@ -25,16 +26,34 @@ from accordwatch.log.envelope import Envelope, Opening
 from accordwatch.log.records import Payload
 from accordwatch.store.database import storage_errors
 from accordwatch.store.ledger import Ledger
+from accordwatch.store.log_reader import aware_utc
 from accordwatch.store.schema import entries, openings
 from accordwatch.timeutil import parse_time
 
 
 @dataclass(frozen=True)
 class LoggedPayload:
+    """An entry's payload with its two times: the signer's claim and the log's own.
+
+    `logged_at` (the entry's `recorded_at`) is when the log knew it: the time
+    that counts. `signed_at` (the envelope's time) is what the signer claims,
+    within the log's allowed clock skew of `logged_at`.
+    """
+
     index: int
-    time: datetime  # the envelope's signed time
+    signed_at: datetime
+    logged_at: datetime
     party: str
     payload: Payload
+
+
+class LoggedRow(NamedTuple):
+    """An entry's envelope, its stored opening (if confidential) and the log's time of it."""
+
+    log_index: int
+    envelope: Envelope
+    opening: Opening | None
+    logged_at: datetime
 
 
 def logged_payloads(
@@ -42,7 +61,7 @@ def logged_payloads(
 ) -> Iterator[LoggedPayload]:
     """Entries of `types` (with an index below `below`), in log order, with their payloads."""
     query = (
-        select(entries.c.idx, entries.c.envelope, openings.c.payload)
+        select(entries.c.idx, entries.c.envelope, openings.c.payload, entries.c.recorded_at)
         .select_from(entries.outerjoin(openings, openings.c.idx == entries.c.idx))
         .where(entries.c.record_type.in_(types))
     )
@@ -50,7 +69,7 @@ def logged_payloads(
         query = query.where(entries.c.idx < below)
     with storage_errors(ledger.url), ledger.engine.connect() as conn:
         rows = conn.execute(query.order_by(entries.c.idx)).all()
-    for index, raw, opened in rows:
+    for index, raw, opened, recorded_at in rows:
         where = f"entry {index}"
         env = parse_json(bytes(raw), where=where)
         data = env.get("payload")
@@ -59,7 +78,13 @@ def logged_payloads(
                 raise VerificationError("confidential entry has no stored opening", where=where)
             data = parse_json(bytes(opened), where=where)
         payload = record_type(env["record_type"], where=where).parse_payload(data, where=where)
-        yield LoggedPayload(index, parse_time(env["time"], where=where), str(env["party"]), payload)
+        yield LoggedPayload(
+            index,
+            parse_time(env["time"], where=where),
+            aware_utc(recorded_at),
+            str(env["party"]),
+            payload,
+        )
 
 
 def logged_rows(
@@ -68,12 +93,18 @@ def logged_rows(
     *,
     below: int | None = None,
     chunk: int = 2000,
-) -> Iterator[tuple[int, Envelope, Opening | None]]:
+) -> Iterator[LoggedRow]:
     """Entries (of some record types, below `below`) with their stored openings, by chunks."""
     after = -1
     while True:
         query = (
-            select(entries.c.idx, entries.c.envelope, openings.c.salt, openings.c.payload)
+            select(
+                entries.c.idx,
+                entries.c.envelope,
+                openings.c.salt,
+                openings.c.payload,
+                entries.c.recorded_at,
+            )
             .join(openings, openings.c.idx == entries.c.idx, isouter=True)
             .where(entries.c.idx > after)
         )
@@ -85,11 +116,11 @@ def logged_rows(
             rows = conn.execute(query.order_by(entries.c.idx).limit(chunk)).all()
         if not rows:
             return
-        for index, raw, salt, payload in rows:
+        for index, raw, salt, payload, recorded_at in rows:
             where = f"log entry {index}"
             envelope = Envelope.from_bytes(bytes(raw), where=where)
             opening = None
             if salt is not None:
                 opening = Opening(bytes(salt), parse_json(bytes(payload), where=where))
-            yield int(index), envelope, opening
+            yield LoggedRow(int(index), envelope, opening, aware_utc(recorded_at))
         after = rows[-1].idx

@@ -20,12 +20,12 @@ def roadmap_records(log: Snapshot) -> list[RoadmapRecord]:
             accord = accords.get(payload.digest)
             if accord is None:
                 accord = accords[payload.digest] = Accord.model_validate(payload.accord)
-            out.append(Signature(e.index, e.time, e.party, accord))
+            out.append(Signature(e.index, e.logged_at, e.party, accord))
         elif isinstance(payload, StepReport):
             out.append(
                 Report(
                     e.index,
-                    e.time,
+                    e.logged_at,
                     e.party,
                     payload.accord_id,
                     payload.step,
@@ -37,7 +37,7 @@ def roadmap_records(log: Snapshot) -> list[RoadmapRecord]:
             out.append(
                 VerificationResult(
                     e.index,
-                    e.time,
+                    e.logged_at,
                     e.party,
                     payload.accord_id,
                     payload.step,

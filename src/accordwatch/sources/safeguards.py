@@ -94,12 +94,14 @@ class Records:
     def add(self, entry: LoggedPayload) -> None:
         payload = entry.payload
         if isinstance(payload, InspectionPlanBody):
-            self.plans[entry.index] = LoggedPlan(entry.index, entry.time, entry.party, payload)
+            self.plans[entry.index] = LoggedPlan(entry.index, entry.logged_at, entry.party, payload)
         elif isinstance(payload, InspectionReportBody):
-            self.inspections.append(LoggedInspection(entry.index, entry.time, entry.party, payload))
+            self.inspections.append(
+                LoggedInspection(entry.index, entry.logged_at, entry.party, payload)
+            )
         else:
             assert isinstance(payload, Report)
-            self.accountancy.append(Logged(entry.index, entry.time, entry.party, payload))
+            self.accountancy.append(Logged(entry.index, entry.logged_at, entry.party, payload))
 
     def withheld(self, types: Iterable[str]) -> int:
         """How many entries of `types` the reader may not read."""
@@ -133,7 +135,7 @@ def verification_records(log: Snapshot, reader: Reader | None) -> Records:
     its content goes further.
     """
     out = Records()
-    for index, envelope, opening in log.rows(ACCOUNTANCY_TYPES + INSPECTION_TYPES):
+    for index, envelope, opening, logged_at in log.rows(ACCOUNTANCY_TYPES + INSPECTION_TYPES):
         where = f"log entry {index}"
         unreadable = ""
         payload: Payload | None = None
@@ -147,7 +149,7 @@ def verification_records(log: Snapshot, reader: Reader | None) -> Records:
         out.filed.append(
             Filed(
                 index,
-                envelope.time,
+                logged_at,
                 envelope.party,
                 envelope.record_type,
                 envelope.confidential,
@@ -155,7 +157,7 @@ def verification_records(log: Snapshot, reader: Reader | None) -> Records:
             )
         )
         if payload is not None:
-            out.add(LoggedPayload(index, envelope.time, envelope.party, payload))
+            out.add(LoggedPayload(index, envelope.time, logged_at, envelope.party, payload))
     return out
 
 

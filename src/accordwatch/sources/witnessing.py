@@ -33,7 +33,7 @@ def policy_signatures(log: Snapshot) -> list[PolicySignature]:
         if isinstance(payload, AccordPolicy):
             out.append(
                 PolicySignature(
-                    e.index, e.time, e.party, payload.accord_id, payload.digest, payload.policy
+                    e.index, e.logged_at, e.party, payload.accord_id, payload.digest, payload.policy
                 )
             )
     return out

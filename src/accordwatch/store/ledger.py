@@ -55,6 +55,7 @@ from accordwatch.store.log_reader import (
     CACHE_FROM_KEY,
     INDEX_MASK,
     LogReader,
+    aware_utc,
 )
 from accordwatch.store.schema import log_head
 from accordwatch.timeutil import utc_now
@@ -90,7 +91,9 @@ class Ledger(LogReader):
     """The log one database holds: appending, as well as everything `LogReader` reads.
 
     `catalog` holds the record types this log accepts; `clock` is the log's
-    clock, read once per append.
+    clock, read once per append: an envelope's time must be within the allowed
+    skew of it, and the entries are recorded (`recorded_at`) at the later of it
+    and the last entry's time, so that the log's time never goes back.
     """
 
     def __init__(
@@ -252,6 +255,13 @@ class Ledger(LogReader):
             head = cur.fetchone()
         size = int(head[0]) if head else 0
         last_registry = int(head[2]) if head and head[2] is not None else -1
+        if head and head[3] is not None:
+            # The log's time never goes back, whatever its clock says: each entry is
+            # recorded at the later of the clock and the entry before it.
+            last = aware_utc(sql.read_moment(head[3]))
+            log_time = max(now, last)
+        else:
+            log_time = now
         registry = self._load_registry(conn, size, last_registry)
         compact = CompactRange.from_bytes(size, bytes(head[1])) if head else CompactRange()
         read = perf_counter()
@@ -316,7 +326,7 @@ class Ledger(LogReader):
         merkle = perf_counter()
 
         moment = sql.moment
-        recorded_at = moment(now)
+        recorded_at = moment(log_time)
         entry_rows: list[tuple[Any, ...]] = []
         opening_rows: list[tuple[int, bytes, bytes]] = []
         for idx, submission, leaf in fresh:

@@ -61,7 +61,7 @@ class StoredEntry:
     recorded_at: datetime
 
 
-def _aware(moment: datetime) -> datetime:
+def aware_utc(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; everything stored is UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -383,6 +383,6 @@ def _stored(row: Any, moment: Callable[[Any], Any] = as_is) -> StoredEntry:
         envelope=bytes(envelope),
         record_type=record_type,
         party=party,
-        signed_at=_aware(moment(signed_at)),
-        recorded_at=_aware(moment(recorded_at)),
+        signed_at=aware_utc(moment(signed_at)),
+        recorded_at=aware_utc(moment(recorded_at)),
     )

@@ -53,7 +53,8 @@ class Statements:
         moment = entries.c.recorded_at.type.dialect_impl(dialect)
         self.moment: Callable[[Any], Any] = moment.bind_processor(dialect) or as_is
         self.read_moment: Callable[[Any], Any] = moment.result_processor(dialect, None) or as_is
-        # The head, and the last entry that changed the registry: a registry
+        # The head, the last entry that changed the registry and the last entry's
+        # time (`recorded_at`, kept monotonic in index). A registry
         # cached before that entry must be read again, one cached after it not.
         # Every such entry leaves its index in a projection table (registered or
         # revoked at), which holds a row per party or key: reading it there costs
@@ -63,7 +64,9 @@ class Statements:
             "SELECT MAX(registered_at) AS i FROM parties "
             "UNION ALL SELECT MAX(registered_at) FROM party_keys "
             "UNION ALL SELECT MAX(revoked_at) FROM party_keys "
-            "UNION ALL SELECT MAX(revoked_at) FROM parties) AS changes) FROM log_head"
+            "UNION ALL SELECT MAX(revoked_at) FROM parties) AS changes), "
+            # the log's last time: what the next entry's `recorded_at` may not go below
+            "(SELECT recorded_at FROM entries WHERE idx = log_head.size - 1) FROM log_head"
             + ("" if self.sqlite else " FOR UPDATE")
         )
         self.size = "SELECT COALESCE(MAX(size), 0) FROM log_head"

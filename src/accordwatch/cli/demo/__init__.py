@@ -8,13 +8,20 @@ export is caught and the entry named. Then every party signs the DPRK road map
 example, its scripted (illustrative) history of reports and verifications is
 logged, and the road map's status, findings and balance are shown as of
 several dates, with the timeline chart. Through the user's commands it then
-submits declarations, imports launch events (every launch of 2019 among them)
-and reports their violations of the resolutions and of the road map, imports
-an illustrative plutonium store's accountancy reports with a planted
-diversion and shows the balance tests alarm, inspects the store and finds the
-one planted discrepancy, writes the report, and issues the inspectorate a token
+submits declarations, imports an illustrative plutonium store's accountancy
+reports with a planted diversion and shows the balance tests alarm, inspects
+the store and finds the one planted discrepancy, imports launch events (every
+launch of 2019 among them) and reports their violations of the resolutions
+and of the road map, writes the report, and issues the inspectorate a token
 to sign in to the dashboard with (`inspectorate.token`), where the
 declarations and their diff are read.
+
+The workspace runs on a simulated clock (`accordwatch clock`), which the demo
+moves forward only: the parties are registered in October 2019, the road
+map's history is logged event by event at its own dates from January 2020 to
+November 2021, the declarations in December 2021, the accountancy and the
+inspection in January 2022, and the launch events (those of 2019 too) and the
+Council's responses in December 2022. No entry is backdated.
 
 This module only registers the command; the steps live in the modules beside
 it, imported when the demo runs so that the rest of the command line starts
@@ -52,9 +59,10 @@ def demo(
         # The rest runs through the commands a user types, on the command line the
         # demo itself was started from, so the demo shows them as they are.
         shell = Shell(ctx, home)
+        # in the simulated clock's order: December 2021, January 2022, December 2022
         declarations.run(shell)  # step 8
-        compliance.run(shell)  # step 9
-        safeguards.run(shell)  # steps 10 and 11
+        safeguards.run(shell)  # steps 9 and 10
+        compliance.run(shell)  # step 11
         closing.run(shell, logged)  # step 12 and the closing words
 
 

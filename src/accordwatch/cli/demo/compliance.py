@@ -7,6 +7,8 @@ violations reported year by year and charted.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from accordwatch.cli.context import console
 from accordwatch.cli.demo.shell import Shell, step
 
@@ -20,7 +22,11 @@ RESPONSES = (
 
 
 def run(shell: Shell) -> None:
-    step("9. Compliance: launches and tests against the UN resolutions and the road map")
+    step("11. Compliance: launches and tests against the UN resolutions and the road map")
+    # The events file runs to November 2022: it is imported after, in one go,
+    # the launches of 2019 with the rest. An event is dated by its occurrence,
+    # whenever the log learnt of it (`--as-of` is a day in the world).
+    shell.clock(datetime(2022, 12, 1, 9, tzinfo=UTC))
     events = shell.home / "demo-events.json"
     shell.unseen("events", "example", "--out", str(events))
     shell.typed("events", "import", str(events), "--format", "json", "--as", "cns")
@@ -45,6 +51,8 @@ def run(shell: Shell) -> None:
     # Every launch of 2019 is in the file as the CNS database records it; the
     # demo records no response to them, so they stand unanswered.
     shell.typed("compliance", "report", "--by", "event", "--year", "2019")
+    # As the world stood at the end of 2019, by what the log knows now: the same launches.
+    shell.typed("compliance", "evaluate", "--as-of", "2019-12-31")
     # The road map signed above forbids nuclear tests from its entry into force
     # (6 January 2020) and long-range and space launches from the deadline of its
     # missile freeze (31 January 2020); the file's only later event is one launch

@@ -6,11 +6,14 @@ workspace, submitted by the declarant, and compared.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from accordwatch.cli.demo.shell import Shell, step
 
 
 def run(shell: Shell) -> None:
     step("8. Declarations: confidential, signed, corrected and compared")
+    shell.clock(datetime(2021, 12, 1, 9, tzinfo=UTC))
     home = shell.home
     for name in ("dprk-nuclear", "dprk-nuclear-corrected"):
         shell.unseen("declaration", "example", name, "--out", str(home / f"{name}.yaml"))

@@ -13,6 +13,7 @@ import json
 import secrets
 import shutil
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from rich.panel import Panel
 
 from accordwatch.catalog import CATALOG
 from accordwatch.cli.context import console
-from accordwatch.cli.demo.shell import step
+from accordwatch.cli.demo.shell import set_clock, step
 from accordwatch.errors import AccordwatchError, InputError
 from accordwatch.log.audit import audit
 from accordwatch.log.export import read_export
@@ -34,6 +35,8 @@ from accordwatch.store.ledger import Ledger
 from accordwatch.workspace import Workspace, init_workspace
 
 MARKER = ".accordwatch-demo"
+#: the demo's simulated clock starts here, and only moves forward
+START = datetime(2019, 10, 1, 9, tzinfo=UTC)
 
 PARTIES = [
     ("dprk", "declarant", "Democratic People's Republic of Korea"),
@@ -80,10 +83,19 @@ def run(home: Path) -> Logged:
     step("1. A new workspace: database, log key, genesis entry")
     # A log's origin must be unique in the world: an envelope names the log it is
     # for, and any log with the same origin would take it. A fresh one per run.
-    ws = init_workspace(home, origin=f"accordwatch.demo/{secrets.token_hex(6)}")
+    # It runs on a simulated clock, from October 2019: the log records every
+    # entry at the clock's time and refuses an envelope dated away from it, so
+    # the story is told by moving the clock forward, never by backdating.
+    ws = init_workspace(
+        home, origin=f"accordwatch.demo/{secrets.token_hex(6)}", simulated_clock=START
+    )
     (home / MARKER).write_text("created by accordwatch demo; removed by the next demo run\n")
     ledger = ws.ledger()
     console.print(f"log [bold]{ledger.origin}[/], verifier key:\n  {ledger.signer.verifier.text()}")
+    console.print(
+        f"simulated clock from {START:%Y-%m-%d %H:%M} UTC (accordwatch clock show): every "
+        "entry is logged at the clock's time, and the clock only moves forward"
+    )
 
     step("2. Parties and their keys, registered by the registrar")
     registrar_key = _key_of(ws, ledger, ws.settings.registrar)
@@ -109,6 +121,7 @@ def run(home: Path) -> Logged:
         console.print(f"  {name:5} {role:12} key {key.key_id}")
 
     step("3. Signed statements; each append returns a receipt")
+    set_clock(home, datetime(2019, 10, 8, 10, tzinfo=UTC))
     receipts = []
     for party, subject, text in STATEMENTS:
         r = _as(ledger, party, keys[party], "statement", {"subject": subject, "text": text})
@@ -142,6 +155,7 @@ def run(home: Path) -> Logged:
     console.print(f"  [green]valid[/]: entry {receipt.index} is in the tree of size {cp.size}")
 
     step("5. Key rotation and revocation")
+    set_clock(home, datetime(2019, 11, 4, 10, tzinfo=UTC))
     _rotate_and_refuse(ws, ledger, registrar_key, keys)
 
     step("6. Audit: the database, then an exported copy offline")

@@ -11,12 +11,12 @@ from datetime import date
 from pathlib import Path
 
 from accordwatch.cli.context import console
-from accordwatch.cli.demo.shell import step
+from accordwatch.cli.demo.shell import set_clock, step
 from accordwatch.examples import example_path
 from accordwatch.log.keys import SigningKey
 from accordwatch.reports.charts.roadmap_chart import draw_roadmap
 from accordwatch.roadmap.accord_check import check_file
-from accordwatch.roadmap.scenario import parse_scenario, scenario_submissions
+from accordwatch.roadmap.scenario import parse_scenario, scenario_submissions, scenario_time
 from accordwatch.roadmap.status import evaluate
 from accordwatch.sources.roadmap import roadmap_records
 from accordwatch.store.ledger import Ledger
@@ -31,13 +31,20 @@ def run(ledger: Ledger, keys: dict[str, SigningKey], home: Path) -> None:
     assert accord is not None  # the shipped example is checked by the tests
     history = example_path("dprk-roadmap").with_name("dprk-history.yaml").read_text("utf-8")
     events = parse_scenario(history, accord, source="dprk-history.yaml")
-    result = ledger.append(scenario_submissions(events, keys, ledger.origin), where="history")
+    # Replayed event by event: the simulated clock is moved to noon of each
+    # event's day and the entry signed and logged then, as it would have been.
+    for event, submission in zip(
+        events, scenario_submissions(events, keys, ledger.origin), strict=True
+    ):
+        set_clock(home, scenario_time(event.on), say=False)
+        ledger.submit(submission, where="history")
     console.print(
         f"  {accord.title}\n  version {accord.digest()[:12]}: {len(accord.steps)} steps in "
-        f"{len(accord.phases)} phases; {len(result.entries)} signatures, reports and "
-        "verifications logged"
+        f"{len(accord.phases)} phases; {len(events)} signatures, reports and "
+        f"verifications logged one by one on the simulated clock, from {events[0].on} "
+        f"to {events[-1].on}"
     )
-    records = roadmap_records(Snapshot.latest(ledger))
+    records = roadmap_records(Snapshot.default(ledger))
     for day in ("2020-02-20", "2021-03-01", "2021-12-31"):
         status = evaluate(records, date.fromisoformat(day))
         counts = ", ".join(f"{n} {k}" for k, n in status.counts.items() if n)

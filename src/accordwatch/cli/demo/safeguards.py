@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 
 from accordwatch.cli.demo.shell import Shell, step
 from accordwatch.examples import example_path
@@ -21,13 +22,15 @@ def run(shell: Shell) -> None:
     home = shell.home
     examples = example_path("dprk-roadmap").parent
 
-    step("10. Accountancy: a plutonium store's reports, with a planted diversion")
+    step("9. Accountancy: a plutonium store's reports, with a planted diversion")
+    shell.clock(datetime(2022, 1, 10, 9, tzinfo=UTC))
     reports = home / "dprk-accountancy.yaml"  # a copy in the workspace, to read or change
     shutil.copyfile(examples / "dprk-accountancy.yaml", reports)
     shell.typed("accountancy", "import", str(reports), "--as", "dprk")
     shell.typed("accountancy", "balance", STORE, "--chart", str(home / "safeguards"))
 
-    step("11. An inspection of the store: plan, seeded draw, results, comparison")
+    step("10. An inspection of the store: plan, seeded draw, results, comparison")
+    shell.clock(datetime(2022, 1, 14, 9, tzinfo=UTC))
     selection = home / "inspection-selection.json"
     shell.typed(
         "inspection",
@@ -47,5 +50,6 @@ def run(shell: Shell) -> None:
     results = home / "dprk-inspection.yaml"
     shipped = (examples / "dprk-inspection.yaml").read_text("utf-8")
     results.write_text(f"plan_entry: {plan_entry}\n{shipped}", "utf-8")
+    shell.clock(datetime(2022, 1, 21, 9, tzinfo=UTC))
     shell.typed("inspection", "record", str(results), "--as", "iaea")
     shell.typed("inspection", "compare", str(plan_entry))

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import typer
 
 from accordwatch.cli.context import console
+from accordwatch.timeutil import set_clock_file
+from accordwatch.workspace import CLOCK_FILE
 
 
 def step(title: str) -> None:
     console.rule(f"[bold cyan]{title}")
+
+
+def set_clock(home: Path, moment: datetime, *, say: bool = True) -> None:
+    """Move the demo workspace's simulated clock forward to `moment` (and say so)."""
+    set_clock_file(home / CLOCK_FILE, moment)
+    if say:
+        console.print(f"[dim]simulated clock: {moment:%Y-%m-%d %H:%M} UTC[/]")
 
 
 class Shell:
@@ -25,6 +35,10 @@ class Shell:
     def __init__(self, ctx: typer.Context, home: Path) -> None:
         self._root = ctx.find_root().command
         self.home = home
+
+    def clock(self, moment: datetime) -> None:
+        """Move the workspace's simulated clock forward to `moment`, as `accordwatch clock set`."""
+        set_clock(self.home, moment)
 
     def typed(self, *args: str) -> None:
         """Show the command line, then run it in the demo workspace."""

@@ -60,10 +60,14 @@ class GuardedAPI(FastAPI):
 def create_app(
     workspace: Workspace,
     *,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Callable[[], datetime] | None = None,
     allowed_hosts: Iterable[str] | None = None,
 ) -> FastAPI:
-    """The application over `workspace`; with `allowed_hosts`, it answers those host names only."""
+    """The application over `workspace`; with `allowed_hosts`, it answers those host names only.
+
+    Its clock is `clock` (tokens' lifetimes included), else the workspace's for the
+    views (simulated, if the workspace runs on one) and the real one for tokens.
+    """
     ledger = workspace.ledger()
 
     @asynccontextmanager
@@ -104,9 +108,10 @@ def create_app(
         workspace=workspace,
         ledger=ledger,
         tokens=TokenStore(ledger.engine, ledger.url),
-        clock=clock,
+        clock=clock or workspace.clock,
         committer=Committer(ledger, on_commit=collector.kick),
         policies=policies,
+        token_clock=clock or utc_now,
     )
     problems.install(app)
     app.add_middleware(HotReads)

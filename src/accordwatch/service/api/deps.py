@@ -29,6 +29,7 @@ from accordwatch.service.view_cache import ViewCache
 from accordwatch.sources.snapshot import Snapshot
 from accordwatch.sources.witnessing import PolicyCache
 from accordwatch.store.ledger import Ledger
+from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
 
 
@@ -39,16 +40,19 @@ class Service:
     workspace: Workspace
     ledger: Ledger
     tokens: TokenStore
+    #: "today" for the views: the workspace's clock (simulated, if it runs on one)
     clock: Callable[[], datetime]
     committer: Committer
     #: the witness policy in force for this log, kept until the log grows
     policies: PolicyCache = field(default_factory=PolicyCache)
     #: views computed at the latest checkpoint (`view_cache`)
     views: ViewCache = field(default_factory=ViewCache)
+    #: what bearer tokens' lifetimes are checked against: the real clock, never a simulated one
+    token_clock: Callable[[], datetime] = utc_now
 
     def snapshot(self) -> Snapshot:
-        """The log as its latest checkpoint states it: what one request's view reads."""
-        return Snapshot.latest(self.ledger)
+        """The log as the default checkpoint states it: what one request's view reads."""
+        return Snapshot.default(self.ledger)
 
 
 def service_of(request: Request) -> Service:
@@ -76,7 +80,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD"})
 def grant_of(svc: Service, token: str) -> Grant:
     """The grant of a presented token, refused (401) if malformed, unknown, expired or revoked."""
     grant = svc.tokens.find(token.strip())
-    grant.check(svc.clock())
+    grant.check(svc.token_clock())
     return grant
 
 

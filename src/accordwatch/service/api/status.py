@@ -12,7 +12,7 @@ and each answer's JSON is encoded once.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -53,7 +53,7 @@ AsOf = Annotated[
 
 
 def as_of_day(svc: Service, text: str | None) -> date:
-    return parse_date(text, where="as_of") if text else svc.clock().date()
+    return parse_date(text, where="as_of") if text else svc.clock().astimezone(UTC).date()
 
 
 def roadmap_status(log: Snapshot, day: date, accord: str | None = None) -> roadmap.Status:
