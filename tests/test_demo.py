@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import csv
 import json
+import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterable
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import accordwatch
 import accordwatch.cli.demo
 from accordwatch.cli import main
 from accordwatch.data import DEMO_EVENTS, data_text
@@ -21,6 +23,8 @@ from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace
 from tests.conftest import SHARED
 from tests.test_compliance_report import EVENTS_PER_YEAR
+
+SRC = Path(accordwatch.__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
@@ -78,6 +82,38 @@ def test_demo_runs_and_its_log_audits(tmp_path: Path, capsys: pytest.CaptureFixt
     compared = json.loads(capsys.readouterr().out)
     assert [(f["kind"], f["item_id"]) for f in compared["findings"]] == [("missing", "CAN-016")]
     assert not any(d["significant"] for d in compared["d_statistics"])
+
+    # The parties' witnesses cosigned, refused a forked checkpoint, and the evidence holds.
+    assert "witnessed by 4 of 4 (dprk, iaea, rok, usa)" in out
+    assert "the witness answers 422: a second root for size" in out
+    assert "signed two checkpoints of size" in out
+    # A receipt, the policy and the log's key: a machine with only these checks it.
+    receipts = sorted(home.glob("witnessed-receipt-*.json"))
+    assert receipts
+    alone = tmp_path / "elsewhere"
+    alone.mkdir()
+    for path in (receipts[0], home / "policy.txt", home / "log.vkey"):
+        (alone / path.name).write_bytes(path.read_bytes())
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(alone), "PYTHONPATH": str(SRC)}
+    checked = subprocess.run(
+        [
+            *(sys.executable, "-m", "accordwatch", "receipt", "verify", receipts[0].name),
+            *("--log-key", (alone / "log.vkey").read_text("utf-8").strip()),
+            *("--policy", "policy.txt"),
+        ],
+        cwd=alone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "witnessed by 4 of 4" in checked.stdout
+    # no witness process outlives the demo
+    leftover = subprocess.run(
+        ["pgrep", "-f", f"{home}/witnesses/"], capture_output=True, text=True, check=False
+    )
+    assert leftover.stdout == ""
 
     main(["--home", str(home), "log", "audit"])
     assert "audit ok" in capsys.readouterr().out

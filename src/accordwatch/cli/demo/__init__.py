@@ -49,20 +49,24 @@ def demo(
         safeguards,
     )
     from accordwatch.cli.demo.shell import Shell
+    from accordwatch.cli.demo.witnesses import Witnesses
     from accordwatch.private_files import private_umask
 
     # The workspace holds confidential declarations and keys: whatever the demo
     # and the commands it runs write there is for its owner only.
-    with private_umask():
+    # The witnesses are processes of their own: stopped however the demo ends.
+    with private_umask(), Witnesses(home) as witnesses:
         logged = log_and_keys.run(home)  # steps 1 to 6
         roadmap.run(logged.ledger, logged.keys, home)  # step 7
         # The rest runs through the commands a user types, on the command line the
         # demo itself was started from, so the demo shows them as they are.
         shell = Shell(ctx, home)
+        witnesses.run(shell, logged.ledger)  # the parties' witnesses, and a fork refused
         # in the simulated clock's order: December 2021, January 2022, December 2022
         declarations.run(shell)  # step 8
         safeguards.run(shell)  # steps 9 and 10
         compliance.run(shell)  # step 11
+        witnesses.close(shell, logged.ledger, logged.first_entry)
         closing.run(shell, logged)  # step 12 and the closing words
 
 
