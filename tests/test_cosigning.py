@@ -461,6 +461,17 @@ def test_a_fork_seen_by_the_client_is_refused_with_evidence(
     assert len(evidence) == 1
     assert len(ledger.forks()) == 1
 
+    # the dashboard's overview shows the proof to every visitor
+    from fastapi.testclient import TestClient
+
+    from accordwatch.service.api.app import create_app
+
+    client = TestClient(create_app(workspace))
+    forks = client.get("/overview.json").json()["forks"]
+    assert len(forks) == 1 and "not consistent" in forks[0]["description"]
+    page = client.get("/").text
+    assert "The log signed two histories" in page and "accordwatch fork verify" in page
+
 
 def test_api_log_and_proofs_carry_the_witnessed_checkpoint(
     log: Log, witnessed_log: tuple[Ledger, Policy, Path], workspace: Workspace

@@ -22,7 +22,8 @@ from fastapi.responses import HTMLResponse, Response
 from accordwatch.compliance.report import Report, build_report
 from accordwatch.compliance.responses import DEFAULT_WINDOW_DAYS
 from accordwatch.compliance.responses import Response as ViolationResponse
-from accordwatch.errors import NotFoundError
+from accordwatch.errors import AccordwatchError, NotFoundError
+from accordwatch.log.fork import ForkEvidence
 from accordwatch.reports.charts.compliance_chart import draw_compliance
 from accordwatch.reports.charts.roadmap_chart import draw_roadmap
 from accordwatch.service.api.deps import MAX_INDEX, Service, ServiceDep
@@ -36,6 +37,19 @@ from accordwatch.sources.snapshot import Snapshot
 Index = Annotated[
     int | None, Query(ge=0, le=MAX_INDEX, description="Log index of the entry to check")
 ]
+
+
+def _fork_json(evidence: ForkEvidence) -> dict[str, Any]:
+    try:
+        description = evidence.verify()
+    except AccordwatchError as exc:
+        description = f"not a proof of a fork: {exc.message}"
+    return {
+        "found_at": evidence.found_at,
+        "found_by": evidence.found_by,
+        "description": description,
+        "evidence": evidence.to_json(),
+    }
 
 
 def overview(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
@@ -59,6 +73,8 @@ def overview(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
             for p in status["parties"]
         ],
         "findings": status["findings"],
+        # proofs that the log signed two histories: shown to every visitor
+        "forks": [_fork_json(e) for e in svc.ledger.forks()],
         "violations": {
             "total": len(violations),
             "certain": sum(v.certain for v in violations),
