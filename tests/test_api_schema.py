@@ -15,9 +15,10 @@ and the bearer token's scheme as the schema declares it (optional: without a
 token a request reads public data). It runs without a token and again with
 an inspectorate's.
 
-Two refusals of schema-valid requests are the API's to make and are allowed,
-narrowly: a consistency proof from a larger tree to a smaller one (a
-relation between two parameters a schema cannot state), and a submission
+Three refusals of schema-valid requests are the API's to make and are allowed,
+narrowly: a consistency proof from a larger tree to a smaller one and a view
+asked for both `known_at` and `log_size` (relations between two parameters a
+schema cannot state), and a submission
 that has the shape of a JSON object but is no signed envelope of this log
 (only the log can check a signature, a signer and a record type's payload).
 """
@@ -46,6 +47,10 @@ EXAMPLES = 10
 ALLOWED_REFUSALS = [
     ("GET /api/log/consistency", "positive_data_acceptance", "needs 0 < first <= second"),
     ("POST /api/submissions", "positive_data_acceptance", "request body"),
+    # a view reads one checkpoint: named by a day or by a size, not both
+    ("GET /api/roadmap/status", "positive_data_acceptance", "not both"),
+    ("GET /api/compliance/violations", "positive_data_acceptance", "not both"),
+    ("GET /api/compliance/report", "positive_data_acceptance", "not both"),
 ]
 
 

@@ -24,7 +24,7 @@ from accordwatch.roadmap import status as roadmap
 from accordwatch.service.api.deps import Service, ServiceDep
 from accordwatch.sources.compliance import LogEvaluation, compliance_records, evaluate_log
 from accordwatch.sources.roadmap import roadmap_records
-from accordwatch.sources.snapshot import Snapshot
+from accordwatch.sources.snapshot import Snapshot, choose_snapshot
 from accordwatch.timeutil import parse_date
 
 router = APIRouter(prefix="/api", tags=["status"])
@@ -50,6 +50,37 @@ AsOf = Annotated[
         json_schema_extra=_date_format,
     ),
 ]
+
+
+KnownAt = Annotated[
+    str | None,
+    Query(
+        description="The log as it stood at the end of this day, by log time (YYYY-MM-DD) "
+        "[default: the latest checkpoint]",
+        max_length=10,
+        json_schema_extra=_date_format,
+    ),
+]
+LogSize = Annotated[
+    int | None, Query(ge=1, description="Read the log as the checkpoint of this size states it")
+]
+
+
+def view_log(svc: Service, known_at: str | None, log_size: int | None) -> Snapshot:
+    """The checkpoint a view reads: `known_at` or `log_size` (not both), else the default."""
+    day = parse_date(known_at, where="known_at") if known_at else None
+    return choose_snapshot(svc.ledger, day, log_size)
+
+
+def dated(log: Snapshot, day: date, answer: dict[str, Any]) -> dict[str, Any]:
+    """An answer with the two dates it was computed for and its checkpoint."""
+    last = log.known_day  # None: the latest checkpoint, as no known_at was given
+    return {
+        **answer,
+        "as_of": day.isoformat(),
+        "known_at": last.isoformat() if last is not None else None,
+        "checkpoint": log.checkpoint_json(),
+    }
 
 
 def as_of_day(svc: Service, text: str | None) -> date:
@@ -86,14 +117,16 @@ def get_roadmap_status(
     svc: ServiceDep,
     as_of: AsOf = None,
     accord: Annotated[str | None, Query(max_length=100)] = None,
+    known_at: KnownAt = None,
+    log_size: LogSize = None,
 ) -> Response:
     day = as_of_day(svc, as_of)
     return svc.views.json(
-        svc.snapshot(),
+        view_log(svc, known_at, log_size),
         "api roadmap status",
         (day, accord),
         None,
-        lambda log: status_at(svc, log, day, accord).to_json(),
+        lambda log: dated(log, day, status_at(svc, log, day, accord).to_json()),
     )
 
 
@@ -113,10 +146,16 @@ def _violations(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
     summary="Violations of obligations as of a date",
     response_model=dict[str, Any],
 )
-def get_violations(svc: ServiceDep, as_of: AsOf = None) -> Response:
+def get_violations(
+    svc: ServiceDep, as_of: AsOf = None, known_at: KnownAt = None, log_size: LogSize = None
+) -> Response:
     day = as_of_day(svc, as_of)
     return svc.views.json(
-        svc.snapshot(), "api violations", (day,), None, lambda log: _violations(svc, log, day)
+        view_log(svc, known_at, log_size),
+        "api violations",
+        (day,),
+        None,
+        lambda log: dated(log, day, _violations(svc, log, day)),
     )
 
 
@@ -150,6 +189,8 @@ def get_compliance_report(
     year: Annotated[int | None, Query(ge=1900, le=9999)] = None,
     as_of: AsOf = None,
     window: Annotated[int, Query(ge=0, le=3650)] = DEFAULT_WINDOW_DAYS,
+    known_at: KnownAt = None,
+    log_size: LogSize = None,
 ) -> Response:
     if by not in UNITS:
         raise InputError(f"by must be one of {', '.join(UNITS)}, not {by!r}")
@@ -167,4 +208,10 @@ def get_compliance_report(
         ).to_json()
 
     params = (day, by, year, window)
-    return svc.views.json(svc.snapshot(), "api compliance report", params, None, report)
+    return svc.views.json(
+        view_log(svc, known_at, log_size),
+        "api compliance report",
+        params,
+        None,
+        lambda log: dated(log, day, report(log)),
+    )
