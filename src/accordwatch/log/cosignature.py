@@ -33,9 +33,8 @@ from cryptography.hazmat.primitives.asymmetric.mldsa import MLDSA44PrivateKey, M
 
 from accordwatch.errors import InputError, SignatureError, VerificationError
 from accordwatch.log.checkpoint import Checkpoint
-from accordwatch.log.encoding import decode_base64
 from accordwatch.log.keys import verify_signature
-from accordwatch.log.note import KEY_ID_HEX, Signature, note_key_id, split_note, valid_key_name
+from accordwatch.log.note import Signature, note_key_id, split_note, split_vkey, valid_key_name
 from accordwatch.private_files import make_private_folder
 
 ALG_COSIGNATURE_V1 = 0x04
@@ -123,17 +122,9 @@ class CosignerKey:
     @classmethod
     def parse(cls, vkey: str) -> CosignerKey:
         """Parse a cosigner vkey (type 0x04 or 0x06), checking that its id matches its key."""
-        parts = vkey.strip().split("+", 2)
-        if len(parts) != 3 or not valid_key_name(parts[0]):
-            raise VerificationError(f"malformed cosigner key {_short(vkey)!r}")
-        name, hex_id, b64 = parts
-        try:
-            if not KEY_ID_HEX.fullmatch(hex_id):
-                raise ValueError(hex_id)
-            kid = bytes.fromhex(hex_id)
-        except ValueError:
-            raise VerificationError(f"malformed cosigner key {_short(vkey)!r}") from None
-        raw = decode_base64(b64, f"cosigner key {name!r}", error=VerificationError)
+        malformed = f"malformed cosigner key {_short(vkey)!r}"
+        name = vkey.strip().split("+", 1)[0]
+        name, kid, raw = split_vkey(vkey, malformed, f"cosigner key {name!r}")
         algorithm = _BY_TYPE.get(raw[0]) if raw else None
         if algorithm is None:
             kind = f"type 0x{raw[0]:02x}" if raw else "no key"

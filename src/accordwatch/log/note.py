@@ -38,6 +38,19 @@ def note_key_id(name: str, alg: int, public_key: bytes) -> bytes:
     return hashlib.sha256(name.encode() + b"\n" + bytes([alg]) + public_key).digest()[:4]
 
 
+def split_vkey(vkey: str, malformed: str, what: str) -> tuple[str, bytes, bytes]:
+    """A vkey's name, key id and `type || key` bytes; `VerificationError(malformed)` if no vkey.
+
+    `what` names the base64 part in its own error. The caller checks the type,
+    the key and that the id is the key's.
+    """
+    parts = vkey.strip().split("+", 2)
+    if len(parts) != 3 or not valid_key_name(parts[0]) or not KEY_ID_HEX.fullmatch(parts[1]):
+        raise VerificationError(malformed)
+    name, hex_id, b64 = parts
+    return name, bytes.fromhex(hex_id), decode_base64(b64, what, error=VerificationError)
+
+
 @dataclass(frozen=True)
 class Verifier:
     """A named Ed25519 key that checks note signatures."""
@@ -49,17 +62,9 @@ class Verifier:
     @classmethod
     def parse(cls, vkey: str) -> Verifier:
         """Parse `name+hexid+base64key`, checking that the id matches the key."""
-        parts = vkey.strip().split("+", 2)
-        if len(parts) != 3 or not valid_key_name(parts[0]):
-            raise VerificationError(f"malformed verifier key {vkey!r}")
-        name, hex_id, b64 = parts
-        try:
-            if not KEY_ID_HEX.fullmatch(hex_id):
-                raise ValueError(hex_id)
-            kid = bytes.fromhex(hex_id)
-        except ValueError as exc:
-            raise VerificationError(f"malformed verifier key {vkey!r}") from exc
-        raw = decode_base64(b64, f"verifier key {vkey!r}", error=VerificationError)
+        name, kid, raw = split_vkey(
+            vkey, f"malformed verifier key {vkey!r}", f"verifier key {vkey!r}"
+        )
         if len(kid) != 4 or len(raw) != 33 or raw[0] != ALG_ED25519:
             raise VerificationError(f"verifier key {vkey!r} is not an Ed25519 note key")
         if note_key_id(name, ALG_ED25519, raw[1:]) != kid:

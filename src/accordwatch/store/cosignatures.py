@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import struct
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -43,12 +43,9 @@ class CosignatureStore:
     signer: NoteSigner
     _checked: dict[tuple[str, str], Witnessed]
     _checked_lock: threading.Lock
-
-    def checkpoint_at(self, size: int) -> str:  # provided by LogReader
-        raise NotImplementedError
-
-    def latest_checkpoint(self) -> str:  # provided by LogReader
-        raise NotImplementedError
+    # provided by `LogReader`, which this is mixed into
+    checkpoint_at: Callable[[int], str]
+    latest_checkpoint: Callable[[], str]
 
     # -- writing ---------------------------------------------------------------
 
