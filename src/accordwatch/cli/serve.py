@@ -39,6 +39,16 @@ def default_hosts(bind: str) -> list[str]:
     return names
 
 
+def check_server_options(port: int, workers: int, log_level: str) -> None:
+    """One-line errors for the options every accordwatch server takes."""
+    if not 0 < port < 65536:
+        raise InputError(f"--port must be 1..65535, not {port}")
+    if workers < 1:
+        raise InputError(f"--workers must be 1 or more, not {workers}")
+    if log_level.lower() not in LOG_LEVELS:
+        raise InputError(f"--log-level must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
+
+
 def _access_log_file(path: Path) -> str:
     """Create the access log (0600: it names who read what) if it is missing; its path."""
     try:
@@ -72,12 +82,7 @@ def serve(
     from accordwatch.service.api.access_log import logging_config
     from accordwatch.service.api.app import DATABASE_ENV, HOME_ENV, HOSTS_ENV
 
-    if not 0 < port < 65536:
-        raise InputError(f"--port must be 1..65535, not {port}")
-    if workers < 1:
-        raise InputError(f"--workers must be 1 or more, not {workers}")
-    if log_level.lower() not in LOG_LEVELS:
-        raise InputError(f"--log-level must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
+    check_server_options(port, workers, log_level)
     for name in allowed_host or ():
         if not _HOST.fullmatch(name):
             raise InputError(f"--allowed-host {name!r} is not a host name or address")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from accordwatch.cli.context import STATE, console, plain, print_json
+from accordwatch.cli.serve import LOG_LEVELS, check_server_options
 from accordwatch.errors import InputError
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ witness_app = typer.Typer(
 )
 
 FORMATS = ("text", "json")
-LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 def _home() -> WitnessHome:
@@ -155,12 +155,7 @@ def serve(
     from accordwatch.witness.cosigning import Witness
     from accordwatch.witness.server import HOME_ENV, WitnessApp
 
-    if not 0 < port < 65536:
-        raise InputError(f"--port must be 1..65535, not {port}")
-    if workers < 1:
-        raise InputError(f"--workers must be 1 or more, not {workers}")
-    if log_level.lower() not in LOG_LEVELS:
-        raise InputError(f"--log-level must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
+    check_server_options(port, workers, log_level)
     home = _home()
     witness = Witness.open(home)  # fails here, in one line, if the witness is not usable
     sock = _listen(host, port)
