@@ -40,7 +40,6 @@ from accordwatch.private_files import make_private_folder
 ALG_COSIGNATURE_V1 = 0x04
 ALG_ML_DSA_44 = 0x06
 MAX_TIMESTAMP = (1 << 63) - 1
-_DASH = "\u2014"
 _SUBTREE_LABEL = b"subtree/v1\n\x00"
 
 
@@ -223,8 +222,9 @@ class Cosigner:
         """The note signature line of a cosignature on `checkpoint_text` at `timestamp`."""
         if timestamp <= 0:
             raise VerificationError("a witness's cosignature never omits its timestamp")
-        raw = self.key.key_id + self.signature(checkpoint_text, timestamp)
-        return f"{_DASH} {self.name} {base64.b64encode(raw).decode()}\n"
+        return Signature(
+            self.name, self.key.key_id, self.signature(checkpoint_text, timestamp)
+        ).line()
 
     # -- the key file ------------------------------------------------------------
 
@@ -303,13 +303,9 @@ def cosignature_lines(note: str, lines: str) -> list[Signature]:
     return sigs
 
 
-def signature_line(sig: Signature) -> str:
-    return f"{_DASH} {sig.name} {base64.b64encode(sig.key_id + sig.signature).decode()}\n"
-
-
 def add_lines(note: str, sigs: list[Signature]) -> str:
     """`note` with the signature lines of `sigs` it does not hold yet appended."""
     _, present = split_note(note)
     have = {(s.name, s.key_id, s.signature) for s in present}
-    extra = [signature_line(s) for s in sigs if (s.name, s.key_id, s.signature) not in have]
+    extra = [s.line() for s in sigs if (s.name, s.key_id, s.signature) not in have]
     return note + "".join(extra)

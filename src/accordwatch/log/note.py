@@ -94,8 +94,7 @@ class NoteSigner:
 
     def signature_line(self, text: str) -> str:
         sig = self.key.sign(text.encode("utf-8"))
-        encoded = base64.b64encode(self.verifier.key_id + sig).decode()
-        return f"{_DASH} {self.name} {encoded}\n"
+        return Signature(self.name, self.verifier.key_id, sig).line()
 
     def sign(self, text: str) -> str:
         """Return the signed note: text, blank line, one signature line."""
@@ -118,6 +117,10 @@ class Signature:
     name: str
     key_id: bytes
     signature: bytes
+
+    def line(self) -> str:
+        """`— <name> base64(key id || signature)` and its newline."""
+        return f"{_DASH} {self.name} {base64.b64encode(self.key_id + self.signature).decode()}\n"
 
 
 def split_note(note: str) -> tuple[str, list[Signature]]:

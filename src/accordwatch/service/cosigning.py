@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from accordwatch.errors import AccordwatchError, VerificationError
 from accordwatch.log.checkpoint import Checkpoint
-from accordwatch.log.cosignature import cosignature_lines, signature_line
+from accordwatch.log.cosignature import cosignature_lines
 from accordwatch.log.fork import find_fork
 from accordwatch.log.policy import Policy, PolicyWitness
 from accordwatch.log.witness_protocol import AddCheckpoint
@@ -259,7 +259,7 @@ class Collector:
                 witness.key.verify(text, sig)
             except VerificationError as exc:
                 return WitnessOutcome(witness.name, url, "bad-answer", exc.message)
-            good.append(signature_line(sig))
+            good.append(sig.line())
         if not good:
             return WitnessOutcome(witness.name, url, "bad-answer", "no cosignature by its key")
         stored = self.reader.add_cosignatures(cp.size, good)

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from accordwatch.errors import AccordwatchError, InputError, NotFoundError
-from accordwatch.log.cosignature import cosignature_lines, signature_line
+from accordwatch.log.cosignature import cosignature_lines
 from accordwatch.log.fork import ForkEvidence
 from accordwatch.log.note import NoteSigner
 from accordwatch.log.policy import Policy
@@ -67,7 +67,7 @@ class CosignatureStore:
                     "size": size,
                     "witness": sig.name,
                     "key_id": sig.key_id.hex(),
-                    "line": signature_line(sig),
+                    "line": sig.line(),
                     "cosigned_at": int(stamp),
                     "stored_at": utc_now(),
                 }

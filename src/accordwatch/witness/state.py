@@ -39,7 +39,6 @@ from typing import Any
 
 from accordwatch.errors import ConflictError, NotFoundError, StorageError, VerificationError
 from accordwatch.log.checkpoint import Checkpoint
-from accordwatch.log.cosignature import signature_line
 from accordwatch.log.note import Verifier, split_note
 from accordwatch.log.witness_protocol import (
     AddCheckpoint,
@@ -364,7 +363,7 @@ def _log_signed(note: str, keys: list[Verifier]) -> str:
     """The checkpoint text with the signature lines of the trusted keys only."""
     text, sigs = split_note(note)
     known = {(k.name, k.key_id) for k in keys}
-    return text + "\n" + "".join(signature_line(s) for s in sigs if (s.name, s.key_id) in known)
+    return text + "\n" + "".join(s.line() for s in sigs if (s.name, s.key_id) in known)
 
 
 def _keep(
