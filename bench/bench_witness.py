@@ -65,24 +65,14 @@ from accordwatch.log.witness_protocol import AddCheckpoint
 from accordwatch.witness.home import WitnessConfig, WitnessHome
 from accordwatch.witness.state import WitnessState
 
+# the tests' free port, and the load benchmark's percentile (this folder is on the path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.helpers import free_port as _free_port
+
+from bench_api import _percentile
+
 RESULTS = Path(__file__).resolve().parent / "results"
 SRC = Path(__file__).resolve().parents[1] / "src"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 @dataclass
