@@ -41,8 +41,13 @@ def check_format(fmt: str) -> None:
         raise InputError(f"--format must be table or json, not {fmt!r}")
 
 
+SYSTEMATIC_HELP = (
+    "Build the variances from the observed values (plug-in) or from the declared ones"
+)
+
+
 def _cell(value: float) -> str:
-    return f"{value:.4g}"
+    return "undefined" if value != value else f"{value:.4g}"
 
 
 def print_evaluation(result: Evaluation, out: dict[str, Any]) -> None:
@@ -78,6 +83,12 @@ def print_evaluation(result: Evaluation, out: dict[str, Any]) -> None:
     console.print(rows)
     s = result.settings
     console.print(f"unit: {shown(out['unit'])}; k = {s.k:g}, K = {s.K:g}, h = {s.h:g}")
+    for gap in result.undefined:
+        balances = ", ".join(str(b) for b in gap.balances)
+        console.print(
+            f"  {' and '.join(gap.statistics)} undefined at balance(s) {balances}: {gap.reason}",
+            highlight=False,
+        )
     for name, info in out["alarms"].items():
         first = info["first"]
         text = f"first alarm at balance {first}" if first else "no alarm"
@@ -97,13 +108,20 @@ def evaluate_file(
     fmt: str = typer.Option("table", "--format", help="table or json"),
     methods: Path = typer.Option(None, "--methods", help=METHODS_HELP),
     chart: Path = typer.Option(None, "--chart", help="Folder for the pictures (PNG and SVG)"),
+    systematic_from: str = typer.Option(
+        "observed", "--systematic-from", help=SYSTEMATIC_HELP + " (`declared` in the file)"
+    ),
 ) -> None:
-    """Evaluate one MBA's balance sequence: MUF, sigma, CUMUF, SITMUF, Page and alarms."""
+    """Evaluate one MBA's balance sequence: MUF, sigma, CUMUF, SITMUF, Page and alarms.
+
+    The file's layout: `accordwatch safeguards schema balance`; an example:
+    `accordwatch safeguards example balance`.
+    """
     from accordwatch.safeguards.balance_file import parse_balance, report, run
 
     check_format(fmt)
     data = parse_balance(read_document(file), table=method_table(methods), where=str(file))
-    result = run(data, where=str(file))
+    result = run(data, where=str(file), systematic_from=systematic_from)
     out = report(result, data)
     if fmt == "json":
         print_json(out)
@@ -141,8 +159,15 @@ def simulate_file(
     realisations: int = typer.Option(None, "--realisations", help="Override the file's count"),
     seed: int = typer.Option(None, "--seed", help="Override the file's seed"),
     chart: Path = typer.Option(None, "--chart", help="Folder for the picture (PNG and SVG)"),
+    systematic_from: str = typer.Option(
+        "observed", "--systematic-from", help=SYSTEMATIC_HELP + " (the facility's true values)"
+    ),
 ) -> None:
-    """Monte Carlo of a facility: each test's false alarm rate and detection probability."""
+    """Monte Carlo of a facility: each test's false alarm rate and detection probability.
+
+    The file's layout: `accordwatch safeguards schema facility`; an example:
+    `accordwatch safeguards example facility`.
+    """
     from rich.table import Table
 
     from accordwatch.safeguards.simulation import parse_facility, run_simulation
@@ -159,7 +184,12 @@ def simulate_file(
         doc, table=method_table(methods), where=str(file)
     )
     result = run_simulation(
-        facility, scenario, realisations=count, seed=chosen_seed, where=str(file)
+        facility,
+        scenario,
+        realisations=count,
+        seed=chosen_seed,
+        where=str(file),
+        systematic_from=systematic_from,
     )
     out = result.to_json()
     if fmt == "json":
@@ -179,7 +209,8 @@ def simulate_file(
         if result.diverted_sq is not None:
             diverted += f" ({result.diverted_sq:.3g} SQ)"
         console.print(
-            f"{count} realisations, seed {chosen_seed}, scenario {scenario.kind} "
+            f"{count} realisations, seed {chosen_seed}, variances from the "
+            f"{systematic_from} values, scenario {scenario.kind} "
             f"({diverted} diverted in all); false alarms: any alarm without diversion; "
             f"detection: an alarm from balance {scenario.start} on with it"
         )
@@ -232,6 +263,48 @@ def list_methods(
     console.print(
         f"default k = 3 gives a false alarm probability of {alpha_for(3):.4%} per balance"
     )
+
+
+#: file kind -> (the shipped example's file name, what reads it)
+FILE_KINDS = {
+    "balance": ("safeguards-balance.yaml", "safeguards evaluate"),
+    "facility": ("safeguards-facility.yaml", "safeguards simulate"),
+}
+
+
+def _file_kind(kind: str) -> str:
+    if kind not in FILE_KINDS:
+        raise InputError(f"no file kind {kind!r}: balance (for evaluate) or facility (for simulate)")
+    return kind
+
+
+@safeguards_app.command("schema")
+def schema(
+    kind: str = typer.Argument(..., help="balance (for evaluate) or facility (for simulate)"),
+) -> None:
+    """Print the JSON Schema of a balance file or a facility description."""
+    from accordwatch.safeguards.file_schemas import SCHEMAS
+
+    print_json(SCHEMAS[_file_kind(kind)]())
+
+
+@safeguards_app.command("example")
+def example(
+    kind: str = typer.Argument(..., help="balance (for evaluate) or facility (for simulate)"),
+    out: Path = typer.Option(None, "--out", "-o", help="Write it here instead of printing it"),
+) -> None:
+    """Print (or write) an illustrative balance file or facility description."""
+    from importlib.resources import files
+
+    name, reader = FILE_KINDS[_file_kind(kind)]
+    text = files("accordwatch.examples").joinpath(name).read_text(encoding="utf-8")
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if out.exists():
+        raise InputError(f"{out} exists; not overwritten")
+    out.write_text(text, encoding="utf-8")
+    err_console.print(f"wrote {out}; run `accordwatch {reader} {out}`")
 
 
 def register(app: typer.Typer) -> None:
