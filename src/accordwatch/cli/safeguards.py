@@ -41,9 +41,18 @@ def check_format(fmt: str) -> None:
         raise InputError(f"--format must be table or json, not {fmt!r}")
 
 
-SYSTEMATIC_HELP = (
-    "Build the variances from the observed values (plug-in) or from the declared ones"
-)
+SYSTEMATIC_HELP = "Build the variances from the observed values (plug-in) or from the declared ones"
+
+
+def _ranges(numbers: tuple[int, ...]) -> str:
+    """1, 2, 3, 5 as "1-3, 5"."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
 def _cell(value: float) -> str:
@@ -84,7 +93,7 @@ def print_evaluation(result: Evaluation, out: dict[str, Any]) -> None:
     s = result.settings
     console.print(f"unit: {shown(out['unit'])}; k = {s.k:g}, K = {s.K:g}, h = {s.h:g}")
     for gap in result.undefined:
-        balances = ", ".join(str(b) for b in gap.balances)
+        balances = _ranges(gap.balances)
         console.print(
             f"  {' and '.join(gap.statistics)} undefined at balance(s) {balances}: {gap.reason}",
             highlight=False,
@@ -274,7 +283,9 @@ FILE_KINDS = {
 
 def _file_kind(kind: str) -> str:
     if kind not in FILE_KINDS:
-        raise InputError(f"no file kind {kind!r}: balance (for evaluate) or facility (for simulate)")
+        raise InputError(
+            f"no file kind {kind!r}: balance (for evaluate) or facility (for simulate)"
+        )
     return kind
 
 

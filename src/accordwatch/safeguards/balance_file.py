@@ -191,9 +191,7 @@ def _location(
 def run(data: BalanceInput, *, where: str, systematic_from: str = "observed") -> Evaluation:
     """Evaluate, with the covariance built from the observed or the declared values."""
     if systematic_from not in SYSTEMATIC_FROM:
-        raise InputError(
-            f"--systematic-from must be observed or declared, not {systematic_from!r}"
-        )
+        raise InputError(f"--systematic-from must be observed or declared, not {systematic_from!r}")
     declared = None
     if systematic_from == "declared":
         if data.declared is None:

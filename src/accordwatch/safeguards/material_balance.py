@@ -43,9 +43,9 @@ Array = NDArray[np.float64]
 Kind = Literal["input", "output", "inventory"]
 KINDS: tuple[Kind, ...] = ("input", "output", "inventory")
 
-#: Page's test threshold: with K = 0.5 the in-control average run length is about
-#: 940 balances and a loss of one SITMUF standard deviation per balance is found in
-#: about 10 (Siegmund's approximation, `accordwatch.safeguards.detection.page_arl`).
+#: Page's test threshold: with K = 0.5 the in-control average run length is 930.9
+#: balances and a loss of one SITMUF standard deviation per balance is found in 10.4
+#: on average (`accordwatch.safeguards.detection.page_arl_exact`).
 DEFAULT_H = 5.0
 TESTS = ("muf", "cumuf", "sitmuf", "page")
 
@@ -209,6 +209,8 @@ def sitmuf(mufs: Array, cov: Covariance) -> Array:
     - from the first balance whose random-error part is not positive definite
       while it holds material (a location measured with no random error): the
       factorization cannot go on, so that balance and every later one are NaN.
+      (`evaluate` then tries the whole matrix, which may still be positive
+      definite thanks to the systematic part.)
     """
     shape = np.broadcast_shapes(mufs.shape[:-1], cov.diagonal.shape[:-1])
     b = mufs.shape[-1]
@@ -378,6 +380,9 @@ def evaluate(
         (cov.diagonal <= 0) & ~np.any(cov.factors != 0, axis=-1), standardized.shape
     )
     stopped = np.isnan(standardized) & ~empty
+    culprit = int(np.argmax(stopped)) + 1 if stopped.ndim == 1 and stopped.any() else 0
+    if stopped.any() and standardized.ndim == 1 and standardized.size <= _DENSE_LIMIT:
+        standardized, stopped = _dense_sitmuf(mufs, cov, empty)
     pages = np.where(stopped, np.nan, page(standardized, settings.K))
     with np.errstate(invalid="ignore"):
         alarms = {
@@ -388,10 +393,35 @@ def evaluate(
         }
     undefined: tuple[Undefined, ...] = ()
     if standardized.ndim == 1:
-        undefined = _undefined(empty, stopped)
+        undefined = _undefined(empty, stopped, culprit)
     return Evaluation(
         settings, mufs, sigma, cumuf, sigma_cumuf, standardized, pages, alarms, undefined
     )
+
+
+#: the largest sequence whose SITMUF is computed from the full matrix when the
+#: structured factorization cannot be used (B x B floats: 200 MB at 5,000)
+_DENSE_LIMIT = 5_000
+
+
+def _dense_sitmuf(
+    mufs: Array, cov: Covariance, empty: NDArray[np.bool_]
+) -> tuple[Array, NDArray[np.bool_]]:
+    """SITMUF from a Cholesky factor of the whole matrix (without the empty balances).
+
+    The structured computation factors the random-error part first, which fails
+    when a balance has no random error although the systematic part gives it a
+    variance; the whole matrix may still be positive definite.
+    """
+    keep = np.flatnonzero(~empty)
+    out = np.full(mufs.shape, np.nan)
+    try:
+        factor = np.linalg.cholesky(cov.dense()[np.ix_(keep, keep)])
+    except np.linalg.LinAlgError:
+        return out, ~empty
+    # Forward substitution: L is lower triangular.
+    out[keep] = np.linalg.solve(factor, mufs[keep])
+    return out, np.zeros(mufs.shape, dtype=bool)
 
 
 def _declared_for(balance: Balance, declared: Balance) -> Balance:
@@ -404,7 +434,9 @@ def _declared_for(balance: Balance, declared: Balance) -> Balance:
     return declared
 
 
-def _undefined(empty: NDArray[np.bool_], stopped: NDArray[np.bool_]) -> tuple[Undefined, ...]:
+def _undefined(
+    empty: NDArray[np.bool_], stopped: NDArray[np.bool_], culprit: int
+) -> tuple[Undefined, ...]:
     out: list[Undefined] = []
     balances = [int(i) + 1 for i in np.flatnonzero(empty)]
     if balances:
@@ -412,9 +444,9 @@ def _undefined(empty: NDArray[np.bool_], stopped: NDArray[np.bool_]) -> tuple[Un
             Undefined(
                 ("sitmuf",),
                 tuple(balances),
-                "no material and no measurement error in the balance (an empty period): "
-                "its MUF is exactly 0 and has no standardized value; Page's test keeps "
-                "its value across it",
+                "the balance's MUF has no measurement error (an empty period, or nothing "
+                "that changed was measured with error): it is known exactly and has no "
+                "standardized value; Page's test keeps its value across it",
             )
         )
     stop = [int(i) + 1 for i in np.flatnonzero(stopped)]
@@ -423,8 +455,9 @@ def _undefined(empty: NDArray[np.bool_], stopped: NDArray[np.bool_]) -> tuple[Un
             Undefined(
                 ("sitmuf", "page"),
                 tuple(stop),
-                f"balance {stop[0]} holds material measured with no random error, so the "
-                "covariance cannot be factored from there on",
+                "the covariance of the balances is not positive definite (from balance "
+                f"{culprit} on, material is measured with no random error), so they "
+                "cannot be standardized",
             )
         )
     return tuple(out)

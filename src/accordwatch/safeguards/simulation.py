@@ -247,9 +247,7 @@ def simulate(
     if facility.material is not None:
         kilograms = total_loss * float(KILOGRAMS_PER[facility.unit])
         sq = in_significant_quantities(kilograms, facility.material)
-    return SimulationResult(
-        realisations, seed, scenario, tests, total_loss, sq, systematic_from
-    )
+    return SimulationResult(realisations, seed, scenario, tests, total_loss, sq, systematic_from)
 
 
 _FACILITY = {
@@ -384,9 +382,7 @@ def run_simulation(
 ) -> SimulationResult:
     """`simulate`, with a covariance that cannot be factored reported as a user error."""
     if systematic_from not in ("observed", "declared"):
-        raise InputError(
-            f"--systematic-from must be observed or declared, not {systematic_from!r}"
-        )
+        raise InputError(f"--systematic-from must be observed or declared, not {systematic_from!r}")
     try:
         return simulate(
             facility,
