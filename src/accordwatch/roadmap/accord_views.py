@@ -78,7 +78,10 @@ class StepView:
     id: str
     party: str | None
     phase: str | None
+    #: the built-in kind (a declared kind's `of`); None when it cannot be read or is unknown
     kind: StepKind | None
+    #: the kind as written, built in or declared under `kinds`
+    kind_name: str | None
     due: Deadline | None
     requires: tuple[tuple[int, str], ...]
     has_requires: bool
@@ -94,7 +97,10 @@ class StepView:
         return self.due.days if isinstance(self.due, RelativeDeadline) else 0
 
     @staticmethod
-    def read(index: int, item: dict[Any, Any], ident: str) -> StepView:
+    def read(
+        index: int, item: dict[Any, Any], ident: str, kinds: dict[str, StepKind]
+    ) -> StepView:
+        kind_name = item.get("kind") if isinstance(item.get("kind"), str) else None
         verification = item.get("verification")
         verification = verification if isinstance(verification, dict) else {}
         requires = item.get("requires")
@@ -108,7 +114,8 @@ class StepView:
             id=ident,
             party=_an_id(item.get("party")),
             phase=_an_id(item.get("phase")),
-            kind=_enum(StepKind, item.get("kind")),
+            kind=_enum(StepKind, kind_name) or kinds.get(kind_name or ""),
+            kind_name=kind_name,
             due=_deadline(item.get("deadline")),
             requires=entries,
             has_requires=bool(requires),
@@ -173,6 +180,8 @@ class AccordView:
     #: every step, duplicates included (they are checked too)
     all_steps: list[StepView] = field(default_factory=list)
     obligations: list[ObligationView] = field(default_factory=list)
+    #: the kinds declared under `kinds`: id -> (index, the built-in kind it is or refines)
+    kinds: dict[str, tuple[int, StepKind | None]] = field(default_factory=dict)
 
     @staticmethod
     def read(data: Any, report: ProblemReport) -> AccordView:
@@ -183,8 +192,12 @@ class AccordView:
             view.parties.setdefault(ident, party)
         for index, item, ident in view._items("phases", report):
             view.phases.setdefault(ident, PhaseView(index, ident, _a_date(item.get("ends"))))
+        for index, item, ident in view._items("kinds", report):
+            base = _enum(StepKind, ident) or _enum(StepKind, item.get("of"))
+            view.kinds.setdefault(ident, (index, base))
+        bases = {ident: base for ident, (_, base) in view.kinds.items() if base is not None}
         for index, item, ident in view._items("steps", report):
-            step = StepView.read(index, item, ident)
+            step = StepView.read(index, item, ident, bases)
             view.all_steps.append(step)
             view.steps.setdefault(ident, step)
         for index, item, ident in view._items("obligations", report):

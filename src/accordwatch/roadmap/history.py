@@ -438,7 +438,7 @@ def plans(accord: Accord) -> list[Plan]:
                 requires=tuple(step.requires),
                 window=step.verification.within_days or accord.verification_window_days,
                 inspected=step.party in inspected,
-                concession=step.kind == StepKind.CONCESSION,
+                concession=accord.base_kind(step) is StepKind.CONCESSION,
                 weight=step.weight,
             )
         )
