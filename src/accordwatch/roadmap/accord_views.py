@@ -97,9 +97,7 @@ class StepView:
         return self.due.days if isinstance(self.due, RelativeDeadline) else 0
 
     @staticmethod
-    def read(
-        index: int, item: dict[Any, Any], ident: str, kinds: dict[str, StepKind]
-    ) -> StepView:
+    def read(index: int, item: dict[Any, Any], ident: str, kinds: dict[str, StepKind]) -> StepView:
         kind_name = item.get("kind") if isinstance(item.get("kind"), str) else None
         verification = item.get("verification")
         verification = verification if isinstance(verification, dict) else {}
