@@ -13,6 +13,10 @@ the instrument. When such an obligation starts to bind (`effective`) is
 `entry into force`, a date, `deadline of STEP`, `STEP reported` or `STEP
 verified`; `accord_obligations` resolves it against the log.
 
+And it may list `consequences` (`consequence_terms`): what a party does when
+a step is overdue, an obligation is broken or a verification fails, the
+concessions held back meanwhile and what clears them.
+
 This module is pure: parsing text into `Accord` and the canonical form that
 parties sign. Locating problems in the file is `accord_check`; evaluating
 status against the log is `roadmap`.
@@ -41,6 +45,7 @@ from accordwatch.compliance.obligations import ObligationTerms
 from accordwatch.compliance.rules import parse_rule
 from accordwatch.log.canonical import canonical_json
 from accordwatch.log.records import NAME_PATTERN
+from accordwatch.roadmap.consequence_terms import Consequence
 
 Id = Annotated[str, Field(pattern=NAME_PATTERN)]
 
@@ -275,16 +280,23 @@ class Accord(Model):
         default_factory=list,
         description="what parties must not do while the accord is in force (obligations rules)",
     )
+    consequences: list[Consequence] = Field(
+        default_factory=list,
+        description="what a party does when a deadline is missed or an obligation broken",
+    )
 
     @model_serializer(mode="wrap")
     def _without_empty_obligations(
         self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
     ) -> dict[str, Any]:
         # An accord without obligations keeps the canonical form (and digest) it had
-        # before accords could carry them, so versions signed then still match.
+        # before accords could carry them, so versions signed then still match;
+        # likewise an accord without consequences.
         data: dict[str, Any] = handler(self)
         if not self.obligations:
             data.pop("obligations", None)
+        if not self.consequences:
+            data.pop("consequences", None)
         return data
 
     def party(self, party_id: str) -> Party:
@@ -292,6 +304,9 @@ class Accord(Model):
 
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)
+
+    def consequence(self, consequence_id: str) -> Consequence:
+        return next(c for c in self.consequences if c.id == consequence_id)
 
     def phase(self, phase_id: str) -> Phase:
         return next(p for p in self.phases if p.id == phase_id)

@@ -24,6 +24,7 @@ ITEM_NOUNS = {
     "phases": "phase",
     "steps": "step",
     "obligations": "obligation",
+    "consequences": "consequence",
 }
 
 

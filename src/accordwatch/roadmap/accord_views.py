@@ -1,4 +1,4 @@
-"""A lenient reading of an accord file's parties, phases, steps and obligations.
+"""A lenient reading of an accord file's parties, phases, steps, obligations and consequences.
 
 The checks of meaning (references, cycles, verification, the schedule) run
 on this view rather than on the parsed `Accord`, so that they run on every
@@ -32,6 +32,7 @@ from accordwatch.roadmap.accord import (
     parse_start,
 )
 from accordwatch.roadmap.accord_problems import ITEM_NOUNS, ProblemReport
+from accordwatch.roadmap.consequence_views import ConsequenceView
 
 _ID = re.compile(NAME_PATTERN)
 
@@ -173,6 +174,7 @@ class AccordView:
     #: every step, duplicates included (they are checked too)
     all_steps: list[StepView] = field(default_factory=list)
     obligations: list[ObligationView] = field(default_factory=list)
+    consequences: list[ConsequenceView] = field(default_factory=list)
 
     @staticmethod
     def read(data: Any, report: ProblemReport) -> AccordView:
@@ -189,6 +191,8 @@ class AccordView:
             view.steps.setdefault(ident, step)
         for index, item, ident in view._items("obligations", report):
             view.obligations.append(ObligationView.read(index, item, ident))
+        for index, item, ident in view._items("consequences", report):
+            view.consequences.append(ConsequenceView.read(index, item, ident))
         return view
 
     def _items(self, key: str, report: ProblemReport) -> Iterator[tuple[int, dict[Any, Any], str]]:
