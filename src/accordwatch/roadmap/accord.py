@@ -21,6 +21,10 @@ irreversible concessions given before the inspected party's irreversible
 steps. `delays` gives, for `accord assess`'s Monte Carlo, how late steps may
 be taken, per party or kind.
 
+And it may list `consequences` (`consequence_terms`): what a party does when
+a step is overdue, an obligation is broken or a verification fails, the
+concessions held back meanwhile and what clears them.
+
 This module is pure: parsing text into `Accord` and the canonical form that
 parties sign. Locating problems in the file is `accord_check`; evaluating
 status against the log is `roadmap`.
@@ -50,6 +54,7 @@ from accordwatch.compliance.obligations import ObligationTerms
 from accordwatch.compliance.rules import parse_rule
 from accordwatch.log.canonical import canonical_json
 from accordwatch.log.records import NAME_PATTERN
+from accordwatch.roadmap.consequence_terms import Consequence
 
 Id = Annotated[str, Field(pattern=NAME_PATTERN)]
 
@@ -377,13 +382,18 @@ class Accord(Model):
         default_factory=Delays,
         description="how late steps may be taken, per party or kind (for accord assess)",
     )
+    consequences: list[Consequence] = Field(
+        default_factory=list,
+        description="what a party does when a deadline is missed or an obligation broken",
+    )
 
     @model_serializer(mode="wrap")
     def _without_empty_obligations(
         self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
     ) -> dict[str, Any]:
-        # An accord without obligations (kinds, delays) keeps the canonical form (and
-        # digest) it had before accords could carry them, so versions signed then match.
+        # An accord without obligations (kinds, delays, consequences) keeps the canonical
+        # form (and digest) it had before accords could carry them, so versions signed
+        # then still match.
         data: dict[str, Any] = handler(self)
         if not self.obligations:
             data.pop("obligations", None)
@@ -391,6 +401,8 @@ class Accord(Model):
             data.pop("kinds", None)
         if self.delays.empty:
             data.pop("delays", None)
+        if not self.consequences:
+            data.pop("consequences", None)
         return data
 
     def kind(self, step: Step) -> Kind | None:
@@ -413,6 +425,9 @@ class Accord(Model):
 
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)
+
+    def consequence(self, consequence_id: str) -> Consequence:
+        return next(c for c in self.consequences if c.id == consequence_id)
 
     def phase(self, phase_id: str) -> Phase:
         return next(p for p in self.phases if p.id == phase_id)

@@ -33,7 +33,10 @@ The check runs in three layers, each on what the one before could read:
      a party that never acts or verifies (warnings);
    - the schedule (`accord_schedule`): phases whose `ends` dates are not in
      order and deadlines that cannot be met (errors), a fixed deadline after
-     the end of its step's phase (warning).
+     the end of its step's phase (warning);
+   - consequences (`accord_consequences`, errors): unknown steps, parties and
+     obligations, triggers that can never fire, suspended steps that are not
+     concessions, cycles between held-back concessions and requirements.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from pathlib import Path
 
 from accordwatch.documents import DocumentError, read_yaml
 from accordwatch.errors import InputError
+from accordwatch.roadmap.accord_consequences import check_consequences
 from accordwatch.roadmap.accord_cycles import check_cycles
 from accordwatch.roadmap.accord_kinds import check_kinds
 from accordwatch.roadmap.accord_problems import CheckResult, ProblemReport
@@ -91,6 +95,7 @@ def load_accord(text: str | bytes, source: str = "<accord>") -> CheckResult:
     check_idle_parties(view, report)
     check_obligations(view, report)
     check_instrument_id(view, report)
+    check_consequences(view, report)
     return report.result(accord if not report.has_errors else None)
 
 

@@ -25,6 +25,7 @@ ITEM_NOUNS = {
     "steps": "step",
     "obligations": "obligation",
     "kinds": "kind",
+    "consequences": "consequence",
 }
 
 

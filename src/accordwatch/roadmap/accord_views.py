@@ -1,4 +1,4 @@
-"""A lenient reading of an accord file's parties, phases, steps and obligations.
+"""A lenient reading of an accord file's parties, phases, steps, obligations and consequences.
 
 The checks of meaning (references, cycles, verification, the schedule) run
 on this view rather than on the parsed `Accord`, so that they run on every
@@ -32,6 +32,7 @@ from accordwatch.roadmap.accord import (
     parse_start,
 )
 from accordwatch.roadmap.accord_problems import ITEM_NOUNS, ProblemReport
+from accordwatch.roadmap.consequence_views import ConsequenceView
 
 _ID = re.compile(NAME_PATTERN)
 
@@ -180,6 +181,7 @@ class AccordView:
     obligations: list[ObligationView] = field(default_factory=list)
     #: the kinds declared under `kinds`: id -> (index, the built-in kind it is or refines)
     kinds: dict[str, tuple[int, StepKind | None]] = field(default_factory=dict)
+    consequences: list[ConsequenceView] = field(default_factory=list)
 
     @staticmethod
     def read(data: Any, report: ProblemReport) -> AccordView:
@@ -200,6 +202,8 @@ class AccordView:
             view.steps.setdefault(ident, step)
         for index, item, ident in view._items("obligations", report):
             view.obligations.append(ObligationView.read(index, item, ident))
+        for index, item, ident in view._items("consequences", report):
+            view.consequences.append(ConsequenceView.read(index, item, ident))
         return view
 
     def _items(self, key: str, report: ProblemReport) -> Iterator[tuple[int, dict[Any, Any], str]]:

@@ -268,6 +268,25 @@ def sort_records(
     return by_step, ignored
 
 
+def step_ledgers(
+    records: Iterable[RoadmapRecord], accord: Accord, until: date
+) -> dict[str, StepLedger]:
+    """Each step's ledger of the reports and results that count for it by `until`."""
+    return ledgers_of(sort_records(records, accord, until)[0])
+
+
+def ledgers_of(by_step: dict[str, StepRecords]) -> dict[str, StepLedger]:
+    ledgers: dict[str, StepLedger] = {}
+    for step, gathered in by_step.items():
+        ledger = StepLedger()
+        for report in gathered.reports:
+            ledger.add_report(report)
+        for result in gathered.results:
+            ledger.add_result(result)
+        ledgers[step] = ledger
+    return ledgers
+
+
 # --- one step's own state -----------------------------------------------------------------
 
 
