@@ -66,10 +66,26 @@ def monte_carlo_lines(mc: MonteCarlo, delays: tuple[str, ...]) -> Iterator[str]:
 
 
 def _weakness_text(w: Weakness) -> list[str]:
-    lines = [f"{w.severity:<8}{w.line}:{w.column}  {w.code}"]
-    lines += _wrap(w.message, "  ")
-    lines += _wrap("steps: " + (", ".join(w.steps) or "-"), "  ")
+    """`  LINE:COL  message`, wrapped under itself, and the steps when there are others."""
+    where = f"  {w.line}:{w.column}"
+    where += " " * max(2, 10 - len(where))
+    lines = _wrap(w.message, " " * len(where))
+    lines[0] = where + lines[0].lstrip()
+    if w.steps and w.steps != (w.subject,):
+        lines += _wrap("steps: " + ", ".join(w.steps), " " * len(where))
     return lines
+
+
+def _grouped(weaknesses: tuple[Weakness, ...]) -> Iterator[str]:
+    """The weaknesses under one heading per severity and code, in file order within each."""
+    groups: dict[tuple[str, str], list[Weakness]] = {}
+    for w in weaknesses:
+        groups.setdefault((w.severity, w.code.value), []).append(w)
+    for (severity, code), items in groups.items():
+        yield ""
+        yield f"{severity}: {code} ({len(items)})"
+        for w in items:
+            yield from _weakness_text(w)
 
 
 def _figure(f: FigureChange) -> str:
@@ -81,9 +97,7 @@ def assessment_text(assessment: Assessment, amendment: Amendment | None = None) 
     a = assessment
     out = _wrap(f"accord {a.accord_id}: {a.title}", "")
     out += _wrap(f"{a.source}: {_counts(a)}", "")
-    for w in a.weaknesses:
-        out.append("")
-        out += _weakness_text(w)
+    out += _grouped(a.weaknesses)
     out += ["", "largest exposure (every party at its deadline, verifiers at the end of"]
     out.append("their windows):")
     if a.exposure.weight > 0:

@@ -27,7 +27,11 @@ The weaknesses (`Code`), errors first:
   may be verified without it having been accepted (warning);
 - a phase with no declaration: neither it nor any phase before it has a
   declaration of the inspected party, so its steps are verified against no
-  declared baseline (warning).
+  declared baseline (warning);
+- a deadline with no consequence: no consequence is triggered when the step
+  is overdue (warning);
+- an obligation with no consequence: no consequence is triggered by its
+  violation (warning).
 """
 
 from __future__ import annotations
@@ -48,7 +52,15 @@ from accordwatch.roadmap.accord import (
     StepKind,
     VerificationMethod,
 )
-from accordwatch.roadmap.monte_carlo import MonteCarlo, Network, Schedule, scheduled, simulate
+from accordwatch.roadmap.consequence_terms import Overdue, ViolationOf, leaves
+from accordwatch.roadmap.monte_carlo import (
+    DEFAULT_DELAY,
+    MonteCarlo,
+    Network,
+    Schedule,
+    scheduled,
+    simulate,
+)
 
 Severity = Literal["error", "warning"]
 
@@ -64,6 +76,8 @@ class Code(StrEnum):
     STEP_WITHOUT_DEADLINE = "step without deadline"
     DECLARATION_NOT_REQUIRED = "declaration not required"
     PHASE_WITHOUT_DECLARATION = "phase without declaration"
+    DEADLINE_WITHOUT_CONSEQUENCE = "deadline without consequence"
+    OBLIGATION_WITHOUT_CONSEQUENCE = "obligation without consequence"
 
 
 @dataclass(frozen=True)
@@ -207,8 +221,12 @@ def assess(
     chosen = delays if delays is not None else accord.delays
     origin = delays_from if delays is not None else ("draft" if not accord.delays.empty else None)
     monte_carlo = simulate(network, chosen, runs=runs, seed=seed, delays_from=origin or "default")
+    # errors first, then each code's findings together, in file order
     order = {"error": 0, "warning": 1}
-    weaknesses = sorted(finder.found, key=lambda w: (order[w.severity], w.line, w.column))
+    codes = list(Code)
+    weaknesses = sorted(
+        finder.found, key=lambda w: (order[w.severity], codes.index(w.code), w.line, w.column)
+    )
     return Assessment(
         source=source,
         accord_id=accord.id,
@@ -221,8 +239,6 @@ def assess(
 
 
 def _describe_delays(delays: Delays) -> Iterator[str]:
-    from accordwatch.roadmap.monte_carlo import DEFAULT_DELAY
-
     for kind, delay in delays.kinds.items():
         yield f"kind {kind}: {delay.describe()}"
     for party, delay in delays.parties.items():
@@ -313,7 +329,8 @@ def check_irreversible(finder: _Finder, schedule: Schedule) -> None:
                 (step.id, *later),
                 finder.step_at(step, "kind"),
                 f"concession {step.id} cannot be taken back (kind {step.kind}) and is due "
-                f"{given} before irreversible steps {_names(later)} are verified",
+                f"{given}, before {len(later)} irreversible step{'s' * (len(later) != 1)} of "
+                "the inspected party are verified",
             )
 
 
@@ -390,12 +407,46 @@ def check_declarations(finder: _Finder, schedule: Schedule) -> None:
         )
 
 
+def check_consequences(finder: _Finder, schedule: Schedule) -> None:
+    accord = finder.accord
+    overdue: set[str] = set()
+    broken: set[str] = set()
+    for consequence in accord.consequences:
+        for leaf in leaves(consequence.trigger):
+            if isinstance(leaf, Overdue):
+                overdue.add(leaf.step)
+            elif isinstance(leaf, ViolationOf):
+                # an accord's own obligation is named by its bare id or as ACCORD.ID
+                broken.add(leaf.obligation.removeprefix(f"{accord.id}."))
+    for step in accord.steps:
+        if step.id not in overdue:
+            finder.add(
+                Code.DEADLINE_WITHOUT_CONSEQUENCE,
+                "warning",
+                step.id,
+                (step.id,),
+                finder.step_at(step, "deadline"),
+                f"no consequence if {step.party}'s step {step.id} is overdue",
+            )
+    for index, obligation in enumerate(accord.obligations):
+        if obligation.id not in broken:
+            finder.add(
+                Code.OBLIGATION_WITHOUT_CONSEQUENCE,
+                "warning",
+                obligation.id,
+                (),
+                ("obligations", index),
+                f"no consequence if {obligation.party} breaks obligation {obligation.id}",
+            )
+
+
 CHECKS = (
     check_concessions,
     check_irreversible,
     check_unverified_steps,
     check_deadlines,
     check_declarations,
+    check_consequences,
 )
 
 
