@@ -16,8 +16,16 @@ disputed, some by the wrong party). It times:
 - `Status.to_json` on that status;
 - a daily `timeline` over the whole period (target: under 10 s);
 
-and checks the timeline against `evaluate` on a few sampled days. It prints a
-table and writes every figure as JSON to `bench/results/` (gitignored).
+and checks the timeline against `evaluate` on a few sampled days.
+
+`accord assess` of the same accord, written as a file with
+`--assess-consequences` consequences (default 200) and a few obligations, and
+`--assess-runs` Monte Carlo runs (default 10,000): reading and checking the
+file and the assessment, in this process (target: under 5 s), and the whole
+command in a child process, with its peak memory (target: under 1 GB).
+
+It prints a table and writes every figure as JSON to `bench/results/`
+(gitignored).
 """
 
 from __future__ import annotations
@@ -27,15 +35,22 @@ import json
 import os
 import platform
 import random
+import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import yaml
+
 from accordwatch.roadmap.accord import Accord
+from accordwatch.roadmap.accord_check import load_accord
+from accordwatch.roadmap.assessment import Assessment, assess
 from accordwatch.roadmap.status import (
     Report,
     RoadmapRecord,
@@ -186,6 +201,150 @@ def summary(status: Status) -> dict[str, Any]:
     }
 
 
+# --- accord assess ---------------------------------------------------------------------------
+
+
+def build_assess_text(rng: random.Random, accord: Accord, consequences: int) -> str:
+    """The accord as a file, with obligations, `consequences` consequences and delays."""
+    data = accord.model_dump(mode="json", exclude_defaults=True)
+    _meetable(rng, data)
+    data["obligations"] = [
+        {"id": f"o{i}", "party": "dprk", "text": f"Obligation {i}.", "rule": {"type": kind}}
+        for i, kind in enumerate(["nuclear_test", "missile_launch", "satellite_launch"])
+    ]
+    steps = accord.steps
+    concessions = [s.id for s in steps if s.kind == "concession"]
+    out = []
+    for i in range(consequences):
+        step = rng.choice(steps)
+        when: dict[str, Any]
+        if i % 10 == 0:
+            when = {"violation": {"obligation": f"o{i % 3}"}}
+        elif i % 10 == 1:
+            when = {
+                "any": [
+                    {"overdue": {"step": step.id, "days": 30}},
+                    {"verification": {"step": step.id, "result": "not-verified"}},
+                ]
+            }
+        else:
+            when = {"overdue": {"step": step.id, "days": rng.choice([0, 30, 90])}}
+        out.append(
+            {
+                "id": f"c{i:03d}",
+                "party": "usa" if step.party == "dprk" else "dprk",
+                "when": when,
+                "respond": {"kind": "protest", "within_days": 30},
+                "text": f"Consequence {i}.",
+                **({"suspends": [rng.choice(concessions)]} if step.party == "dprk" else {}),
+            }
+        )
+    data["consequences"] = out
+    data["delays"] = {
+        "default": {"triangular": [0, 10, 60]},
+        "parties": {"dprk": {"triangular": [0, 30, 180]}},
+        "kinds": {"concession": {"uniform": [0, 30]}},
+    }
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def _meetable(rng: random.Random, data: dict[str, Any]) -> None:
+    """Rewrite deadlines `accord check` finds cannot be met as `Nd after REQ verified`.
+
+    Steps require and count from earlier steps only, so one pass in file order
+    settles every scheduled date (as `accord_schedule` computes them).
+    """
+    ends = {phase["id"]: date.fromisoformat(phase["ends"]) for phase in data["phases"]}
+    dates: dict[str, date] = {}
+    for step in data["steps"]:
+        deadline = step["deadline"]
+        if deadline == "end of phase":
+            due = ends[step["phase"]]
+        elif "after" in deadline:
+            days, _, anchor, _ = deadline.split()
+            due = dates[anchor] + timedelta(days=int(days.rstrip("d")))
+        else:
+            due = date.fromisoformat(deadline)
+        latest = max(step.get("requires", []), key=lambda r: dates[r], default=None)
+        if latest is not None and dates[latest] > due:
+            days = rng.randrange(30, 120)
+            step["deadline"] = f"{days}d after {latest} verified"
+            due = dates[latest] + timedelta(days=days)
+        dates[step["id"]] = due
+
+
+def assess_text(text: str, runs: int, seed: int) -> Assessment:
+    """What `accord assess` does with a file's text: read and check it, then assess it."""
+    result = load_accord(text, "bench-accord.yaml")
+    if result.accord is None:
+        raise SystemExit("the benchmark accord has errors:\n" + result.format())
+    return assess(result.accord, result.document, source="bench", runs=runs, seed=seed)
+
+
+def assess_command(text: str, runs: int, seed: int) -> tuple[float, float]:
+    """The whole command in a child process: (wall seconds, peak resident memory in MB)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench-accord.yaml"
+        path.write_text(text, "utf-8")
+        command = [sys.executable, "-m", "accordwatch", "accord", "assess", str(path)]
+        command += ["--runs", str(runs), "--seed", str(seed), "--format", "json"]
+        began = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, check=False)
+        wall = time.perf_counter() - began
+    if done.returncode not in (0, 1) or not done.stdout.startswith(b"{"):
+        raise SystemExit(f"accord assess failed: {done.stderr.decode()[-400:]}")
+    # ru_maxrss is in kilobytes on Linux; the child is the only one waited for so far
+    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def bench_assess(args: argparse.Namespace, accord: Accord) -> dict[str, Any]:
+    rng = random.Random(args.seed + 2)
+    text = build_assess_text(rng, accord, args.assess_consequences)
+    log(f"accord assess: {len(text):,} bytes, {args.assess_runs:,} Monte Carlo runs")
+    result, times = timed(lambda: assess_text(text, args.assess_runs, args.seed), args.repeat)
+    # the machine is shared: CPU time says what the work costs when others run too
+    cpu = time.process_time()
+    assess_text(text, args.assess_runs, args.seed)
+    cpu = time.process_time() - cpu
+    log("accord assess as a command, in a child process")
+    wall, peak_mb = assess_command(text, args.assess_runs, args.seed)
+    mc = result.monte_carlo
+    return {
+        "assess_s": statistics.median(times),
+        "assess_runs_s": times,
+        "assess_cpu_s": cpu,
+        "command_s": wall,
+        "command_peak_mb": peak_mb,
+        "file_bytes": len(text),
+        "consequences": args.assess_consequences,
+        "monte_carlo_runs": args.assess_runs,
+        "errors": len(result.errors),
+        "warnings": len(result.warnings),
+        "p_ahead": mc.p_ahead,
+        "mean_days_ahead": mc.mean_days_ahead,
+        "completion_p50": mc.completion[50].isoformat(),
+        "targets": {"assess_s": 5.0, "command_peak_mb": 1024},
+    }
+
+
+def print_assess(figures: dict[str, Any]) -> None:
+    rows = [
+        ("accord assess (read, check, assess)", figures["assess_s"], "s", 5.0),
+        ("accord assess, CPU time", figures["assess_cpu_s"], "s", None),
+        ("accord assess, the command", figures["command_s"], "s", None),
+        ("accord assess, peak memory", figures["command_peak_mb"], "MB", 1024.0),
+    ]
+    for label, value, unit, target in rows:
+        mark = "" if target is None else f"  (target < {target:g} {unit}: "
+        mark += "" if target is None else ("met)" if value < target else "MISSED)")
+        print(f"  {label:<40} {value:8.3f} {unit}{mark}")
+    print(
+        f"  assess: {figures['consequences']} consequences, {figures['monte_carlo_runs']:,} "
+        f"runs; {figures['errors']} errors, {figures['warnings']} warnings; "
+        f"P(ahead) {figures['p_ahead']:.3f}, completion p50 {figures['completion_p50']}"
+    )
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--steps", type=int, default=1_000)
@@ -194,6 +353,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=3, help="runs per figure (median reported)")
     p.add_argument("--seed", type=int, default=20191005)
     p.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON results")
+    p.add_argument("--assess-runs", type=int, default=10_000, help="accord assess Monte Carlo")
+    p.add_argument("--assess-consequences", type=int, default=200)
     args = p.parse_args(argv)
     if args.steps < 1 or args.records < 1 or args.years < 1 or args.repeat < 1:
         p.error("--steps, --records, --years and --repeat must be positive")
@@ -252,6 +413,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             raise SystemExit(f"timeline disagrees with evaluate on {day}")
 
+    assessed = bench_assess(args, accord)
+
     figures = {
         "evaluate_last_day_s": statistics.median(last_times),
         "evaluate_mid_period_s": statistics.median(middle_times),
@@ -281,6 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "last_day": summary(last),
         "mid_period": summary(middle),
         "timeline_checked_days": [d.isoformat() for d in checked],
+        "accord_assess": assessed,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"roadmap-{time.strftime('%Y%m%d-%H%M%S')}.json"
@@ -303,6 +467,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\n  as of {end}: {last.counts}")
     print(f"  findings {len(last.findings):,}, status JSON {json_bytes:,} bytes")
     print(f"  timeline agrees with evaluate on {len(checked)} sampled days")
+    print_assess(assessed)
     print(f"\nresults: {path}")
     return 0
 

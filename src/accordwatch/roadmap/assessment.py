@@ -170,6 +170,7 @@ class _Finder:
         self.accord = accord
         self.document = document
         self.index = {s.id: i for i, s in enumerate(accord.steps)}
+        self.steps = {s.id: s for s in accord.steps}
         self.found: list[Weakness] = []
 
     def add(
@@ -254,7 +255,7 @@ def _concessions(accord: Accord) -> Iterator[Step]:
     return (s for s in accord.steps if accord.base_kind(s) is StepKind.CONCESSION)
 
 
-def _support(accord: Accord, step: Step) -> set[str]:
+def _support(steps: dict[str, Step], step: Step) -> set[str]:
     """Every step `step` requires, directly or through the steps it requires."""
     seen: set[str] = set()
     pending = list(step.requires)
@@ -262,7 +263,7 @@ def _support(accord: Accord, step: Step) -> set[str]:
         ident = pending.pop()
         if ident not in seen:
             seen.add(ident)
-            pending.extend(accord.step(ident).requires)
+            pending.extend(steps[ident].requires)
     return seen
 
 
@@ -274,7 +275,7 @@ def check_concessions(finder: _Finder, schedule: Schedule) -> None:
     accord = finder.accord
     inspected = _inspected(accord)
     for step in _concessions(accord):
-        earned = [r for r in step.requires if accord.step(r).party in inspected]
+        earned = [r for r in step.requires if finder.steps[r].party in inspected]
         if not earned:
             finder.add(
                 Code.CONCESSION_FOR_PROMISES,
@@ -286,7 +287,7 @@ def check_concessions(finder: _Finder, schedule: Schedule) -> None:
                 "it is given for promises",
             )
             continue
-        methods = {accord.step(r).verification.method for r in earned}
+        methods = {finder.steps[r].verification.method for r in earned}
         if not methods & set(_ON_THE_GROUND):
             finder.add(
                 Code.CONCESSION_ON_ACKNOWLEDGMENT,
@@ -306,7 +307,7 @@ def check_irreversible(finder: _Finder, schedule: Schedule) -> None:
     for step in _concessions(accord):
         if accord.reversible(step):
             continue
-        support = _support(accord, step)
+        support = _support(finder.steps, step)
         rests_on = [i for i in theirs if i in support]
         given = schedule.taken[step.id]
         later = [i for i in theirs if i not in support and schedule.verified[i] > given]
@@ -358,7 +359,7 @@ def check_deadlines(finder: _Finder, schedule: Schedule) -> None:
             continue
         anchor, due = step, step.due
         while isinstance(due, RelativeDeadline):
-            anchor = accord.step(due.step)
+            anchor = finder.steps[due.step]
             if anchor.party not in inspected:
                 finder.add(
                     Code.STEP_WITHOUT_DEADLINE,

@@ -115,8 +115,8 @@ class Network:
 
     def propagate(self, delays: Days, lags: Days) -> tuple[Days, Days]:
         """Days taken and verified, shape (steps, runs), from delays and lags of that shape."""
-        taken = np.zeros_like(delays)
-        verified = np.zeros_like(delays)
+        taken = np.empty_like(delays)  # every row is written below
+        verified = np.empty_like(delays)
         for i in self.order:
             anchor = self.anchors[i]
             if anchor is None:
@@ -313,11 +313,16 @@ def _events(network: Network, taken: Days, verified: Days) -> tuple[Days, NDArra
     runs = taken.shape[1]
     if not rows:
         return np.zeros((runs, 0), dtype=np.int64), np.zeros((runs, 0))
-    keys = np.stack(rows, axis=1)
-    order = np.argsort(keys, axis=1, kind="stable")
-    keys = np.take_along_axis(keys, order, axis=1)
-    weights = np.asarray(signs)[order]
-    return keys, weights
+    # Sorting values is much faster than sorting indices: carry each event's index in
+    # the low bits of its key (ties keep the events' order, as a stable sort would).
+    bits = max(1, (len(rows) - 1).bit_length())
+    packed = np.stack(rows, axis=1)
+    packed <<= bits
+    packed |= np.arange(len(rows), dtype=np.int64)
+    packed.sort(axis=1)
+    weights = np.asarray(signs)[packed & ((1 << bits) - 1)]
+    packed >>= bits
+    return packed, weights
 
 
 def _spread(
@@ -332,12 +337,15 @@ def _spread(
     # One searchsorted over all runs: each run's keys shifted past the previous run's.
     shift = int(keys.max()) + 2
     offsets = np.arange(runs, dtype=np.int64) * shift
-    flat = (keys + offsets[:, None]).ravel()
+    flat = keys + offsets[:, None]
     wanted = (grid[None, :] * 2 + 1) + offsets[:, None]
-    counts = np.searchsorted(flat, wanted.ravel(), side="right").reshape(runs, -1)
+    counts = np.searchsorted(flat.ravel(), wanted.ravel(), side="right").reshape(runs, -1)
+    del flat
     counts -= (np.arange(runs, dtype=np.int64) * events)[:, None]
-    padded = np.concatenate([np.zeros((runs, 1)), balance], axis=1)
-    at = np.take_along_axis(padded, counts, axis=1)
-    spread = {q: tuple(float(v) for v in np.percentile(at, q, axis=0)) for q in QUANTILES}
+    # the balance after the last event of the day; 0 before the first event
+    at = np.take_along_axis(balance, np.maximum(counts - 1, 0), axis=1)
+    at[counts == 0] = 0.0
+    values = np.percentile(at, QUANTILES, axis=0)
+    spread = {q: tuple(float(v) for v in row) for q, row in zip(QUANTILES, values, strict=True)}
     share = tuple(float(v) for v in (at > eps).mean(axis=0))
     return tuple(date.fromordinal(int(d)) for d in grid), spread, share
