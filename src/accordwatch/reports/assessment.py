@@ -58,7 +58,7 @@ def monte_carlo_lines(mc: MonteCarlo, delays: tuple[str, ...]) -> Iterator[str]:
         f"completion: {mc.scheduled_completion} if every party acts at its deadline; "
         f"mean {mc.mean_completion}"
     )
-    yield "  " + ", ".join(f"p{q} {mc.completion[q]}" for q in QUANTILES)
+    yield "  " + ", ".join(f"p{q}={mc.completion[q]}" for q in QUANTILES)
     yield (
         f"largest exposure in a run: mean {mc.mean_largest_exposure:.3g}, "
         f"p95 {mc.p95_largest_exposure:.3g}"
