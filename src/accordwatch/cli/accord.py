@@ -340,23 +340,24 @@ def status(
     timeline: bool = typer.Option(False, "--timeline", help="Also draw the timeline chart"),
     out: Path = typer.Option(Path(), "--out", help="Folder for the timeline chart"),
 ) -> None:
-    """Where every step stands as of a date, per party, findings and the balance."""
-    from accordwatch.roadmap.status import evaluate
+    """Where every step stands as of a date, per party, findings, the balance and consequences."""
+    from accordwatch.cli.consequence_lines import print_consequences
+    from accordwatch.sources.consequences import roadmap_view
     from accordwatch.sources.roadmap import roadmap_records
 
     if fmt not in ("table", "json"):
         raise InputError(f"--format must be table or json, not {fmt!r}")
     view = view_at(as_of, known_at, log_size)
-    records = roadmap_records(view.log)
     try:
-        result = evaluate(records, view.as_of, accord)
+        result, consequences = roadmap_view(view.log, view.as_of, accord)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
     if fmt == "json":
-        print_json({**result.to_json(), **view.to_json()})
+        print_json({**result.to_json(), "consequences": consequences.to_json(), **view.to_json()})
     else:
         console.print(view.header(), highlight=False)
         _print_status(result)
+        print_consequences(consequences)
         if result.accord_id is not None and result.in_force is not None:
             from accordwatch.cli.policy_lines import policy_line
             from accordwatch.sources.witnessing import policy_state_of
@@ -366,7 +367,7 @@ def status(
     if timeline:
         from accordwatch.reports.charts.roadmap_chart import draw_roadmap
 
-        files = draw_roadmap(records, result, out)
+        files = draw_roadmap(roadmap_records(view.log), result, out)
         console.print("timeline chart: " + ", ".join(str(f) for f in files))
 
 

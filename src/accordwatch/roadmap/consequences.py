@@ -47,6 +47,7 @@ entries that triggered the occasion.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -59,6 +60,7 @@ from accordwatch.compliance.responses import (
     first_responses,
 )
 from accordwatch.compliance.violations import Violation
+from accordwatch.errors import InputError, NotFoundError
 from accordwatch.roadmap.accord import Accord, RelativeDeadline
 from accordwatch.roadmap.consequence_terms import (
     AllTrigger,
@@ -68,6 +70,7 @@ from accordwatch.roadmap.consequence_terms import (
     Trigger,
     VerificationIs,
     ViolationOf,
+    leaves,
 )
 from accordwatch.roadmap.findings import Finding, FindingKind, ordered
 from accordwatch.roadmap.history import (
@@ -81,6 +84,8 @@ from accordwatch.roadmap.history import (
 from accordwatch.roadmap.status import Status, StepStatus
 
 FORMAT = "accordwatch.consequences/1"
+#: how a response names an occasion: the consequence id, a slash, the day it was triggered
+OCCASION_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*/\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -507,3 +512,53 @@ def _json(found: Consequences) -> dict[str, Any]:
             for f in found.findings
         ],
     }
+
+
+def needs_violations(records: Sequence[RoadmapRecord], status: Status) -> bool:
+    """Whether the accord in force has a violation trigger (so compliance must be evaluated)."""
+    if status.accord_id is None or status.in_force is None:
+        return False
+    current = in_force(gather_versions(records, status.accord_id, status.as_of), status.as_of)
+    return current is not None and any(
+        isinstance(leaf, ViolationOf)
+        for c in current.accord.consequences
+        for leaf in leaves(c.trigger)
+    )
+
+
+def status_json(status: Status, consequences: Consequences) -> dict[str, Any]:
+    """`status --format json`: the road map status with its consequences and their findings."""
+    return {
+        **with_consequences(status, consequences).to_json(),
+        "consequences": consequences.to_json(),
+    }
+
+
+def resolve_occasions(targets: Sequence[str], found: Sequence[Consequences], on: date) -> list[str]:
+    """The occasions a response names (`CONSEQUENCE-ID/DATE`), checked to be triggered by now.
+
+    Raises if one was not triggered (as of the evaluations in `found`) or the
+    response is dated before it.
+    """
+    occasions = {o.id: o for each in found for o in each.occasions}
+    chosen: list[str] = []
+    for target in targets:
+        occasion = occasions.get(target)
+        if occasion is None:
+            raise NotFoundError(
+                f"no triggered consequence {target!r} (see accordwatch status)", where="--to"
+            )
+        if on < occasion.triggered_on:
+            raise InputError(
+                f"the response is dated {on}, before the consequence {target} was triggered "
+                f"({occasion.triggered_on})",
+                where="--on",
+            )
+        if target not in chosen:
+            chosen.append(target)
+    return chosen
+
+
+def is_occasion_id(target: str) -> bool:
+    """Whether `target` names a consequence's occasion (`ID/YYYY-MM-DD`), not a violation."""
+    return OCCASION_ID.match(target) is not None
