@@ -74,7 +74,7 @@ def accord_assess(
     draft: Path = typer.Argument(..., help="Draft accord file (YAML)"),
     against: Path = typer.Option(None, "--against", help="Signed version to compare with"),
     fmt: str = typer.Option("text", "--format", help="text, json or md"),
-    runs: int = typer.Option(10_000, "--runs", help="Monte Carlo runs", min=1, max=1_000_000),
+    runs: int = typer.Option(10_000, "--runs", help="Monte Carlo runs", min=1, max=100_000),
     seed: int = typer.Option(1, "--seed", help="Monte Carlo seed", min=0),
     delays: Path = typer.Option(None, "--delays", help="Delays file (replaces the draft's)"),
     chart: Path = typer.Option(None, "--chart", help="Write the chart to PATH.png and PATH.svg"),
