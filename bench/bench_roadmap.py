@@ -15,6 +15,11 @@ disputed, some by the wrong party). It times:
 - `evaluate` as of the last day (targets: under 0.5 s), and as of mid-period;
 - `Status.to_json` on that status;
 - a daily `timeline` over the whole period (target: under 10 s);
+- the accord's `--consequences` consequences (default 200: overdue,
+  verification and violation triggers, alone or in any/all, each holding back
+  a few concessions until a step is verified) against 2,000 synthetic
+  violations of its two obligations and responses to half of the occasions,
+  evaluated as of the last day given its status (target: under 0.5 s);
 
 and checks the timeline against `evaluate` on a few sampled days. It prints a
 table and writes every figure as JSON to `bench/results/` (gitignored).
@@ -35,7 +40,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from accordwatch.compliance.obligations import Instrument, Obligation
+from accordwatch.compliance.responses import Response
+from accordwatch.compliance.rules import parse_rule
+from accordwatch.compliance.violations import Evidence, Violation
 from accordwatch.roadmap.accord import Accord
+from accordwatch.roadmap.consequences import Consequences, evaluate_consequences
 from accordwatch.roadmap.status import (
     Report,
     RoadmapRecord,
@@ -52,7 +62,52 @@ T = TypeVar("T")
 INSPECTED_KINDS = ["declare", "freeze", "grant access", "disable", "dismantle", "remove"]
 
 
-def build_accord(rng: random.Random, steps: int, start: date, years: int) -> Accord:
+OBLIGATIONS = ("no-tests", "no-launches")
+
+
+def build_consequences(
+    rng: random.Random, steps: list[dict[str, Any]], count: int
+) -> list[dict[str, Any]]:
+    """`count` consequences on inspected steps, each holding back up to 3 concessions."""
+    inspected = [s["id"] for s in steps if s["kind"] != "concession"]
+    concessions = [s["id"] for s in steps if s["kind"] == "concession"]
+
+    def single() -> dict[str, Any]:
+        roll = rng.random()
+        if roll < 0.5:
+            return {"overdue": {"step": rng.choice(inspected), "days": rng.randrange(0, 90)}}
+        if roll < 0.8:
+            result = rng.choice(["verified", "not-verified", "not-verified"])
+            return {"verification": {"step": rng.choice(inspected), "result": result}}
+        return {"violation": {"obligation": rng.choice(OBLIGATIONS)}}
+
+    out = []
+    for i in range(count):
+        roll = rng.random()
+        if roll < 0.6:
+            when = single()
+        else:
+            when = {"any" if roll < 0.85 else "all": [single() for _ in range(rng.randint(2, 3))]}
+        leaf = when if "any" not in when and "all" not in when else next(iter(when.values()))[0]
+        body = next(iter(leaf.values()))
+        until = body.get("step", rng.choice(inspected))
+        out.append(
+            {
+                "id": f"c{i:03d}",
+                "party": "usa",
+                "when": when,
+                "respond": {"kind": "resume-exercises", "within_days": rng.choice([30, 60, 90])},
+                "suspends": rng.sample(concessions, k=min(len(concessions), rng.randint(1, 3))),
+                "until": {"step": until, "verified": True},
+                "text": f"Consequence {i}",
+            }
+        )
+    return out
+
+
+def build_accord(
+    rng: random.Random, steps: int, start: date, years: int, consequences: int = 0
+) -> Accord:
     phases = [
         {
             "id": f"phase-{i + 1}",
@@ -116,6 +171,11 @@ def build_accord(rng: random.Random, steps: int, start: date, years: int) -> Acc
             ],
             "phases": phases,
             "steps": out,
+            "obligations": [
+                {"id": o, "party": "dprk", "text": o, "rule": {"type": "nuclear_test"}}
+                for o in OBLIGATIONS
+            ],
+            "consequences": build_consequences(rng, out, consequences),
         }
     )
 
@@ -166,6 +226,57 @@ def build_records(
     return records
 
 
+def build_violations(
+    rng: random.Random, accord: Accord, count: int, start: date, days: int
+) -> list[Violation]:
+    """`count` violations of the accord's obligations on random days, some uncertain."""
+    instrument = Instrument(accord.id, accord.title, "accord", start, True)
+    obligations = [
+        Obligation(
+            f"{accord.id}.{o}",
+            instrument,
+            "dprk",
+            start,
+            None,
+            o,
+            parse_rule({"type": "nuclear_test"}),
+        )
+        for o in OBLIGATIONS
+    ]
+    out = []
+    for i in range(count):
+        on = start + timedelta(days=rng.randrange(days))
+        certain = rng.random() < 0.9
+        obligation = rng.choice(obligations)
+        occurrence = f"event-{i}"
+        evidence = (Evidence(occurrence, 200_000 + i, None, certain),)
+        out.append(
+            Violation(
+                f"{occurrence}/{obligation.id}",
+                occurrence,
+                on,
+                obligation,
+                certain,
+                1,
+                ("nuclear_test",),
+                (),
+                evidence,
+            )
+        )
+    return sorted(out, key=lambda v: v.on)
+
+
+def build_responses(rng: random.Random, found: Consequences) -> list[Response]:
+    """Responses to half of the occasions, some in time and some late."""
+    out = []
+    for n, occasion in enumerate(found.occasions):
+        if rng.random() < 0.5:
+            on = occasion.triggered_on + timedelta(days=rng.randrange(0, 120))
+            logged = datetime.combine(on, datetime.min.time(), tzinfo=UTC)
+            out.append(Response(300_000 + n, logged, "usa", (occasion.id,), "resumed-exercise", on))
+    return out
+
+
 def timed(fn: Callable[[], T], repeat: int) -> tuple[T, list[float]]:
     times: list[float] = []
     result: T | None = None
@@ -191,6 +302,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--steps", type=int, default=1_000)
     p.add_argument("--records", type=int, default=100_000)
     p.add_argument("--years", type=int, default=10)
+    p.add_argument("--consequences", type=int, default=200)
+    p.add_argument("--violations", type=int, default=2_000)
     p.add_argument("--repeat", type=int, default=3, help="runs per figure (median reported)")
     p.add_argument("--seed", type=int, default=20191005)
     p.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON results")
@@ -212,8 +325,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     days = (end - start).days + 1
     log(f"generating an accord of {args.steps:,} steps and {args.records:,} records")
     began = time.perf_counter()
-    accord = build_accord(rng, args.steps, start, args.years)
+    accord = build_accord(rng, args.steps, start, args.years, args.consequences)
     records = build_records(rng, accord, args.records, start, days)
+    violations = build_violations(rng, accord, args.violations, start, days)
     generated = time.perf_counter() - began
 
     log("evaluate as of the last day")
@@ -223,6 +337,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     middle, middle_times = timed(lambda: evaluate(records, middle_day), args.repeat)
     _, json_times = timed(last.to_json, args.repeat)
     json_bytes = len(json.dumps(last.to_json()))
+    log("consequences as of the last day")
+    unanswered = evaluate_consequences(records, last, violations, ())
+    responses = build_responses(
+        rng,
+        unanswered,
+    )
+    found, consequence_times = timed(
+        lambda: evaluate_consequences(records, last, violations, responses), args.repeat
+    )
+    _, both_times = timed(
+        lambda: evaluate_consequences(records, evaluate(records, end), violations, responses),
+        args.repeat,
+    )
     log("daily timeline over the whole period")
     line, line_times = timed(lambda: timeline(records, start, end), args.repeat)
 
@@ -257,6 +384,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "evaluate_mid_period_s": statistics.median(middle_times),
         "to_json_s": statistics.median(json_times),
         "timeline_daily_s": statistics.median(line_times),
+        "consequences_last_day_s": statistics.median(consequence_times),
+        "status_and_consequences_last_day_s": statistics.median(both_times),
     }
     data: dict[str, Any] = {
         "machine": {
@@ -276,8 +405,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             "evaluate_mid_period": middle_times,
             "to_json": json_times,
             "timeline_daily": line_times,
+            "consequences_last_day": consequence_times,
+            "status_and_consequences_last_day": both_times,
         },
-        "targets_s": {"evaluate_last_day_s": 0.5, "timeline_daily_s": 10.0},
+        "targets_s": {
+            "evaluate_last_day_s": 0.5,
+            "timeline_daily_s": 10.0,
+            "consequences_last_day_s": 0.5,
+        },
+        "consequences": found.totals,
         "last_day": summary(last),
         "mid_period": summary(middle),
         "timeline_checked_days": [d.isoformat() for d in checked],
@@ -295,6 +431,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("evaluate, as of mid-period", figures["evaluate_mid_period_s"], None),
         ("Status.to_json", figures["to_json_s"], None),
         (f"timeline, daily ({len(line.points):,} days)", figures["timeline_daily_s"], 10.0),
+        (
+            f"{len(found.items)} consequences, last day",
+            figures["consequences_last_day_s"],
+            0.5,
+        ),
+        ("status and consequences, last day", figures["status_and_consequences_last_day_s"], None),
     ]
     for label, seconds, target in rows:
         mark = "" if target is None else f"  (target < {target:g} s: "
@@ -303,6 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\n  as of {end}: {last.counts}")
     print(f"  findings {len(last.findings):,}, status JSON {json_bytes:,} bytes")
     print(f"  timeline agrees with evaluate on {len(checked)} sampled days")
+    print(f"  consequences as of {end}: {found.totals}")
     print(f"\nresults: {path}")
     return 0
 

@@ -48,6 +48,7 @@ entries that triggered the occasion.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -74,12 +75,13 @@ from accordwatch.roadmap.consequence_terms import (
 )
 from accordwatch.roadmap.findings import Finding, FindingKind, ordered
 from accordwatch.roadmap.history import (
+    Report,
     RoadmapRecord,
-    StepLedger,
+    Signature,
+    VerificationResult,
     claimed_and_logged,
     gather_versions,
     in_force,
-    step_ledgers,
 )
 from accordwatch.roadmap.status import Status, StepStatus
 
@@ -189,7 +191,7 @@ def evaluate_consequences(
     accord = current.accord
     if not accord.consequences:
         return Consequences(as_of, accord.id, (), ())
-    ledgers = step_ledgers(records, accord, as_of)
+    ledgers = _Records(records, status)
     steps = {s.id: s for s in status.steps}
     context = _Context(accord, status, steps, ledgers, _by_obligation(violations))
     items = tuple(context.consequence(c) for c in accord.consequences)
@@ -232,13 +234,83 @@ def _by_obligation(violations: Sequence[Violation]) -> dict[str, list[Violation]
     return out
 
 
+class _Records:
+    """The counting records of a step, found through its status's log indices.
+
+    The status has already sorted out which reports and results count for each
+    step (`StepStatus.report_indices`, `verification_indices`); they are looked
+    up, for the steps the consequences ask about only, rather than sorted again.
+    """
+
+    def __init__(self, records: Sequence[RoadmapRecord], status: Status) -> None:
+        self.steps = {s.id: s for s in status.steps}
+        self.records: dict[int, Report | VerificationResult] = {
+            r.index: r for r in records if not isinstance(r, Signature)
+        }
+        self._results: dict[str, list[VerificationResult]] = {}
+        self._first: dict[str, Report | None] = {}
+        self._verified: dict[str, tuple[list[date], list[VerificationResult]]] = {}
+
+    def get(self, step: str) -> _Records.Step | None:
+        return _Records.Step(self, step) if step in self.steps else None
+
+    def results(self, step: str) -> list[VerificationResult]:
+        """The step's counting verification results, by date and log index."""
+        found = self._results.get(step)
+        if found is None:
+            found = [
+                r
+                for i in self.steps[step].verification_indices
+                if isinstance(r := self.records[i], VerificationResult)
+            ]
+            found.sort(key=lambda r: (r.counts_from, r.index))
+            self._results[step] = found
+        return found
+
+    def verified(self, step: str) -> tuple[list[date], list[VerificationResult]]:
+        """The step's counting results that say verified, with their days, in date order."""
+        found = self._verified.get(step)
+        if found is None:
+            results = [r for r in self.results(step) if r.verified]
+            found = self._verified[step] = ([r.counts_from for r in results], results)
+        return found
+
+    def first_report(self, step: str) -> Report | None:
+        """The step's earliest counting report, by date and log index."""
+        if step not in self._first:
+            reports = [
+                r
+                for i in self.steps[step].report_indices
+                if isinstance(r := self.records[i], Report)
+            ]
+            self._first[step] = min(reports, key=lambda r: (r.counts_from, r.index), default=None)
+        return self._first[step]
+
+    @dataclass(frozen=True, slots=True)
+    class Step:
+        of: _Records
+        id: str
+
+        @property
+        def results(self) -> list[VerificationResult]:
+            return self.of.results(self.id)
+
+        @property
+        def first_report(self) -> Report | None:
+            return self.of.first_report(self.id)
+
+        @property
+        def first_verified(self) -> VerificationResult | None:
+            return next((r for r in self.results if r.verified), None)
+
+
 class _Context:
     def __init__(
         self,
         accord: Accord,
         status: Status,
         steps: Mapping[str, StepStatus],
-        ledgers: Mapping[str, StepLedger],
+        ledgers: _Records,
         violations: Mapping[str, list[Violation]],
     ) -> None:
         assert status.in_force is not None
@@ -251,10 +323,10 @@ class _Context:
         self.violations = violations
         self.own = {o.id for o in accord.obligations}
         self.anchors = {s.id: s.due for s in accord.steps}
+        self.fired: dict[Trigger, list[Firing]] = {}
 
     def consequence(self, item: Consequence) -> ConsequenceStatus:
-        firings = sorted(self.fire(item.trigger), key=lambda f: (f.day, f.entries))
-        occasions = self._occasions(item, firings)
+        occasions = self._occasions(item, self.fire(item.trigger))
         return ConsequenceStatus(
             id=item.id,
             party=item.party,
@@ -267,15 +339,23 @@ class _Context:
         )
 
     def fire(self, trigger: Trigger) -> list[Firing]:
+        """The firings of `trigger` as of the date, in date order."""
+        known = self.fired.get(trigger)
+        if known is not None:
+            return known  # the same trigger in several consequences is worked out once
         if isinstance(trigger, Overdue):
-            return self._overdue(trigger)
-        if isinstance(trigger, ViolationOf):
-            return self._violations(trigger)
-        if isinstance(trigger, VerificationIs):
-            return self._verifications(trigger)
-        if isinstance(trigger, AnyTrigger):
-            return [f for part in trigger.parts for f in self.fire(part)]
-        return self._all(trigger)
+            found = self._overdue(trigger)
+        elif isinstance(trigger, ViolationOf):
+            found = self._violations(trigger)
+        elif isinstance(trigger, VerificationIs):
+            found = self._verifications(trigger)
+        elif isinstance(trigger, AnyTrigger):
+            found = [f for part in trigger.parts for f in self.fire(part)]
+        else:
+            found = self._all(trigger)
+        found.sort(key=lambda f: (f.day, f.entries))
+        self.fired[trigger] = found
+        return found
 
     def _day(self, day: date) -> date:
         return max(day, self.since)
@@ -328,22 +408,22 @@ class _Context:
         ]
 
     def _all(self, trigger: AllTrigger) -> list[Firing]:
-        parts = [sorted(self.fire(p), key=lambda f: f.day) for p in trigger.parts]
+        parts = [self.fire(p) for p in trigger.parts]  # each in date order
         if not parts or any(not p for p in parts):
             return []
+        days = [[f.day for f in part] for part in parts]
         out: list[Firing] = []
         for i, part in enumerate(parts):
             for firing in part:
+                # the latest firing of every other part by that day, if each has one
                 latest = [
-                    max(
-                        (f for f in other if f.day <= firing.day), key=lambda f: f.day, default=None
-                    )
-                    for j, other in enumerate(parts)
-                    if j != i
+                    parts[j][at - 1]
+                    for j in range(len(parts))
+                    if j != i and (at := bisect_right(days[j], firing.day))
                 ]
-                if any(f is None for f in latest):
+                if len(latest) < len(parts) - 1:
                     continue
-                together = [firing, *(f for f in latest if f is not None)]
+                together = [firing, *latest]
                 out.append(
                     Firing(
                         firing.day,
@@ -373,18 +453,12 @@ class _Context:
         ]
 
     def _clearing(self, step: str, start: date) -> tuple[date, int] | None:
-        ledger = self.ledgers.get(step)
-        if ledger is None:
+        """The first result saying `step` is verified dated on or after `start`."""
+        if step not in self.ledgers.steps:
             return None
-        found = min(
-            (
-                (r.counts_from, r.index)
-                for r in ledger.results
-                if r.verified and r.counts_from >= start
-            ),
-            default=None,
-        )
-        return found
+        days, verified = self.ledgers.verified(step)
+        at = bisect_left(days, start)
+        return None if at == len(days) else (verified[at].counts_from, verified[at].index)
 
     def _occasion(
         self, item: Consequence, group: list[Firing], clearing: tuple[date, int] | None
@@ -429,7 +503,7 @@ def _given_while_suspended(
     occasion: Occasion,
     step_id: str,
     steps: Mapping[str, StepStatus],
-    ledgers: Mapping[str, StepLedger],
+    ledgers: _Records,
 ) -> Finding | None:
     ledger = ledgers.get(step_id)
     step = steps.get(step_id)
