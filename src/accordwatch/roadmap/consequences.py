@@ -73,12 +73,10 @@ from accordwatch.roadmap.consequence_terms import (
     ViolationOf,
     leaves,
 )
+from accordwatch.roadmap.counting_records import CountingRecords
 from accordwatch.roadmap.findings import Finding, FindingKind, ordered
 from accordwatch.roadmap.history import (
-    Report,
     RoadmapRecord,
-    Signature,
-    VerificationResult,
     claimed_and_logged,
     gather_versions,
     in_force,
@@ -191,7 +189,7 @@ def evaluate_consequences(
     accord = current.accord
     if not accord.consequences:
         return Consequences(as_of, accord.id, (), ())
-    ledgers = _Records(records, status)
+    ledgers = CountingRecords(records, status)
     steps = {s.id: s for s in status.steps}
     context = _Context(accord, status, steps, ledgers, _by_obligation(violations))
     items = tuple(context.consequence(c) for c in accord.consequences)
@@ -234,83 +232,13 @@ def _by_obligation(violations: Sequence[Violation]) -> dict[str, list[Violation]
     return out
 
 
-class _Records:
-    """The counting records of a step, found through its status's log indices.
-
-    The status has already sorted out which reports and results count for each
-    step (`StepStatus.report_indices`, `verification_indices`); they are looked
-    up, for the steps the consequences ask about only, rather than sorted again.
-    """
-
-    def __init__(self, records: Sequence[RoadmapRecord], status: Status) -> None:
-        self.steps = {s.id: s for s in status.steps}
-        self.records: dict[int, Report | VerificationResult] = {
-            r.index: r for r in records if not isinstance(r, Signature)
-        }
-        self._results: dict[str, list[VerificationResult]] = {}
-        self._first: dict[str, Report | None] = {}
-        self._verified: dict[str, tuple[list[date], list[VerificationResult]]] = {}
-
-    def get(self, step: str) -> _Records.Step | None:
-        return _Records.Step(self, step) if step in self.steps else None
-
-    def results(self, step: str) -> list[VerificationResult]:
-        """The step's counting verification results, by date and log index."""
-        found = self._results.get(step)
-        if found is None:
-            found = [
-                r
-                for i in self.steps[step].verification_indices
-                if isinstance(r := self.records[i], VerificationResult)
-            ]
-            found.sort(key=lambda r: (r.counts_from, r.index))
-            self._results[step] = found
-        return found
-
-    def verified(self, step: str) -> tuple[list[date], list[VerificationResult]]:
-        """The step's counting results that say verified, with their days, in date order."""
-        found = self._verified.get(step)
-        if found is None:
-            results = [r for r in self.results(step) if r.verified]
-            found = self._verified[step] = ([r.counts_from for r in results], results)
-        return found
-
-    def first_report(self, step: str) -> Report | None:
-        """The step's earliest counting report, by date and log index."""
-        if step not in self._first:
-            reports = [
-                r
-                for i in self.steps[step].report_indices
-                if isinstance(r := self.records[i], Report)
-            ]
-            self._first[step] = min(reports, key=lambda r: (r.counts_from, r.index), default=None)
-        return self._first[step]
-
-    @dataclass(frozen=True, slots=True)
-    class Step:
-        of: _Records
-        id: str
-
-        @property
-        def results(self) -> list[VerificationResult]:
-            return self.of.results(self.id)
-
-        @property
-        def first_report(self) -> Report | None:
-            return self.of.first_report(self.id)
-
-        @property
-        def first_verified(self) -> VerificationResult | None:
-            return next((r for r in self.results if r.verified), None)
-
-
 class _Context:
     def __init__(
         self,
         accord: Accord,
         status: Status,
         steps: Mapping[str, StepStatus],
-        ledgers: _Records,
+        ledgers: CountingRecords,
         violations: Mapping[str, list[Violation]],
     ) -> None:
         assert status.in_force is not None
@@ -503,7 +431,7 @@ def _given_while_suspended(
     occasion: Occasion,
     step_id: str,
     steps: Mapping[str, StepStatus],
-    ledgers: _Records,
+    ledgers: CountingRecords,
 ) -> Finding | None:
     ledger = ledgers.get(step_id)
     step = steps.get(step_id)
