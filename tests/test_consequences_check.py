@@ -204,3 +204,25 @@ def test_duplicate_consequence_ids() -> None:
         """
     )
     assert problems == ["f.yaml:21:10: error: duplicate consequence id 'x' (first at line 19)"]
+
+
+def test_accord_diff_names_a_changed_consequence() -> None:
+    from accordwatch.roadmap.diff import diff_accords
+
+    one = """\
+    - id: x
+      party: b
+      when: {overdue: {step: s1, days: 30}}
+      respond: {kind: r, within_days: 30}
+      text: x
+    """
+    old = load_accord(HEAD + textwrap.indent(textwrap.dedent(one), "  ")).accord
+    new = load_accord(
+        HEAD + textwrap.indent(textwrap.dedent(one.replace("days: 30}}", "days: 90}}")), "  ")
+    ).accord
+    assert old is not None and new is not None
+    (change,) = diff_accords(old, new)
+    assert change.describe() == (
+        "consequence x: when {'overdue': {'step': 's1', 'days': 30}} -> "
+        "{'overdue': {'step': 's1', 'days': 90}}"
+    )

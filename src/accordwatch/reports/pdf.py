@@ -26,7 +26,14 @@ from fpdf import FPDF, FontFace
 from fpdf.enums import TableBordersLayout, WrapMode
 from PIL import Image
 
-from accordwatch.reports.status import ReportData, _entries, _evidence
+from accordwatch.reports.status import (
+    CONSEQUENCE_HEADER,
+    ReportData,
+    _entries,
+    _evidence,
+    consequence_rows,
+    consequence_summary,
+)
 
 _FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 _SANS, _MONO = "DejaVuSans", "DejaVuSansMono"
@@ -158,6 +165,13 @@ def _roadmap(doc: _Document, data: ReportData) -> None:
         ]
         or ["None."],
     )
+    found = rm.get("consequences")
+    if found and found["consequences"]:
+        _heading(doc, "Consequences", 3)
+        _paragraph(doc, consequence_summary(found))
+        _table(
+            doc, [list(CONSEQUENCE_HEADER), *consequence_rows(found)], [26, 9, 30, 30, 22, 16, 11]
+        )
     _heading(doc, "Steps", 3)
     steps = [["step", "party", "status", "deadline", "entries"]]
     for s in rm["steps"]:
@@ -177,6 +191,13 @@ def _compliance(doc: _Document, data: ReportData) -> None:
         f"{totals['unanswered']} unanswered; {totals['without_response_within_window']} "
         f"without a response within {co['window_days']} days.",
     )
+    held = (data.roadmap.get("consequences") or {}).get("totals")
+    if held and held["consequences"]:
+        _paragraph(
+            doc,
+            f"Consequences of the accord: {held['triggered']} triggered, "
+            f"{held['without_response_within_window']} without a response within their window.",
+        )
     rows: list[dict[str, Any]] = co["by_year"]["rows"]
     if not rows:
         return

@@ -145,6 +145,7 @@ def markdown(data: ReportData) -> str:
             f"(entries {_entries(f['indices'])})"
             for f in rm["findings"]
         ] or ["None."]
+        out += _consequences(rm.get("consequences"))
         out += ["", "### Steps", "", "| step | party | status | deadline | entries |"]
         out += ["|---|---|---|---|---|"]
         for s in rm["steps"]:
@@ -164,6 +165,13 @@ def markdown(data: ReportData) -> str:
         f"a response within {co['window_days']} days.",
         "",
     ]
+    held = (rm.get("consequences") or {}).get("totals")
+    if held and held["consequences"]:
+        out += [
+            f"Consequences of the accord: {held['triggered']} triggered, "
+            f"{held['without_response_within_window']} without a response within their window.",
+            "",
+        ]
     if co["by_year"]["rows"]:
         out += [
             "| year | violations | uncertain | answered | unanswered |",
@@ -209,6 +217,65 @@ def markdown(data: ReportData) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+CONSEQUENCE_HEADER = (
+    "consequence",
+    "party",
+    "triggered by",
+    "response",
+    "holds back",
+    "cleared",
+    "entries",
+)
+
+
+def consequence_summary(found: dict[str, Any]) -> str:
+    totals = found["totals"]
+    return (
+        f"{totals['triggered']} triggered, {totals['standing']} standing; "
+        f"{totals['without_response_within_window']} without a response within their window; "
+        f"{totals['concessions_while_suspended']} concession(s) given while suspended."
+    )
+
+
+def consequence_rows(found: dict[str, Any]) -> list[list[str]]:
+    """One row per occasion (or per consequence not triggered), as plain text."""
+    rows = []
+    for c in found["consequences"]:
+        if not c["occasions"]:
+            rows.append([c["id"], c["party"], "not triggered", "", "", "", ""])
+        for o in c["occasions"]:
+            response = o["response"]
+            answer = o["state"]
+            if response is not None:
+                answer += f" ({response['kind']} on {response['on']}, #{response['log_index']})"
+            cleared = f"{o['cleared_on']} (#{o['cleared_by']})" if o["cleared_on"] else "standing"
+            rows.append(
+                [
+                    o["id"],
+                    c["party"],
+                    o["why"],
+                    f"{c['respond']['kind']} by {o['respond_by']}: {answer}",
+                    ", ".join(o["suspended"]),
+                    cleared,
+                    _entries(o["entries"]),
+                ]
+            )
+    return rows
+
+
+def _consequences(found: dict[str, Any] | None) -> list[str]:
+    """The accord's consequences: each occasion, its response, what it holds back, its entries."""
+    if not found or not found["consequences"]:
+        return []
+    out = ["", "### Consequences", "", md(consequence_summary(found)), ""]
+    out += ["| " + " | ".join(CONSEQUENCE_HEADER) + " |", "|---" * len(CONSEQUENCE_HEADER) + "|"]
+    # the entries cell is made here (#n), not record text: left as it is
+    out += [
+        "| " + " | ".join([*map(md, row[:-1]), row[-1]]) + " |" for row in consequence_rows(found)
+    ]
+    return out
 
 
 def html(data: ReportData) -> str:

@@ -48,6 +48,7 @@ entries that triggered the occasion.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -72,14 +73,13 @@ from accordwatch.roadmap.consequence_terms import (
     ViolationOf,
     leaves,
 )
+from accordwatch.roadmap.counting_records import CountingRecords
 from accordwatch.roadmap.findings import Finding, FindingKind, ordered
 from accordwatch.roadmap.history import (
     RoadmapRecord,
-    StepLedger,
     claimed_and_logged,
     gather_versions,
     in_force,
-    step_ledgers,
 )
 from accordwatch.roadmap.status import Status, StepStatus
 
@@ -189,7 +189,7 @@ def evaluate_consequences(
     accord = current.accord
     if not accord.consequences:
         return Consequences(as_of, accord.id, (), ())
-    ledgers = step_ledgers(records, accord, as_of)
+    ledgers = CountingRecords(records, status)
     steps = {s.id: s for s in status.steps}
     context = _Context(accord, status, steps, ledgers, _by_obligation(violations))
     items = tuple(context.consequence(c) for c in accord.consequences)
@@ -238,7 +238,7 @@ class _Context:
         accord: Accord,
         status: Status,
         steps: Mapping[str, StepStatus],
-        ledgers: Mapping[str, StepLedger],
+        ledgers: CountingRecords,
         violations: Mapping[str, list[Violation]],
     ) -> None:
         assert status.in_force is not None
@@ -251,10 +251,10 @@ class _Context:
         self.violations = violations
         self.own = {o.id for o in accord.obligations}
         self.anchors = {s.id: s.due for s in accord.steps}
+        self.fired: dict[Trigger, list[Firing]] = {}
 
     def consequence(self, item: Consequence) -> ConsequenceStatus:
-        firings = sorted(self.fire(item.trigger), key=lambda f: (f.day, f.entries))
-        occasions = self._occasions(item, firings)
+        occasions = self._occasions(item, self.fire(item.trigger))
         return ConsequenceStatus(
             id=item.id,
             party=item.party,
@@ -267,15 +267,23 @@ class _Context:
         )
 
     def fire(self, trigger: Trigger) -> list[Firing]:
+        """The firings of `trigger` as of the date, in date order."""
+        known = self.fired.get(trigger)
+        if known is not None:
+            return known  # the same trigger in several consequences is worked out once
         if isinstance(trigger, Overdue):
-            return self._overdue(trigger)
-        if isinstance(trigger, ViolationOf):
-            return self._violations(trigger)
-        if isinstance(trigger, VerificationIs):
-            return self._verifications(trigger)
-        if isinstance(trigger, AnyTrigger):
-            return [f for part in trigger.parts for f in self.fire(part)]
-        return self._all(trigger)
+            found = self._overdue(trigger)
+        elif isinstance(trigger, ViolationOf):
+            found = self._violations(trigger)
+        elif isinstance(trigger, VerificationIs):
+            found = self._verifications(trigger)
+        elif isinstance(trigger, AnyTrigger):
+            found = [f for part in trigger.parts for f in self.fire(part)]
+        else:
+            found = self._all(trigger)
+        found.sort(key=lambda f: (f.day, f.entries))
+        self.fired[trigger] = found
+        return found
 
     def _day(self, day: date) -> date:
         return max(day, self.since)
@@ -328,22 +336,22 @@ class _Context:
         ]
 
     def _all(self, trigger: AllTrigger) -> list[Firing]:
-        parts = [sorted(self.fire(p), key=lambda f: f.day) for p in trigger.parts]
+        parts = [self.fire(p) for p in trigger.parts]  # each in date order
         if not parts or any(not p for p in parts):
             return []
+        days = [[f.day for f in part] for part in parts]
         out: list[Firing] = []
         for i, part in enumerate(parts):
             for firing in part:
+                # the latest firing of every other part by that day, if each has one
                 latest = [
-                    max(
-                        (f for f in other if f.day <= firing.day), key=lambda f: f.day, default=None
-                    )
-                    for j, other in enumerate(parts)
-                    if j != i
+                    parts[j][at - 1]
+                    for j in range(len(parts))
+                    if j != i and (at := bisect_right(days[j], firing.day))
                 ]
-                if any(f is None for f in latest):
+                if len(latest) < len(parts) - 1:
                     continue
-                together = [firing, *(f for f in latest if f is not None)]
+                together = [firing, *latest]
                 out.append(
                     Firing(
                         firing.day,
@@ -373,18 +381,12 @@ class _Context:
         ]
 
     def _clearing(self, step: str, start: date) -> tuple[date, int] | None:
-        ledger = self.ledgers.get(step)
-        if ledger is None:
+        """The first result saying `step` is verified dated on or after `start`."""
+        if step not in self.ledgers.steps:
             return None
-        found = min(
-            (
-                (r.counts_from, r.index)
-                for r in ledger.results
-                if r.verified and r.counts_from >= start
-            ),
-            default=None,
-        )
-        return found
+        days, verified = self.ledgers.verified(step)
+        at = bisect_left(days, start)
+        return None if at == len(days) else (verified[at].counts_from, verified[at].index)
 
     def _occasion(
         self, item: Consequence, group: list[Firing], clearing: tuple[date, int] | None
@@ -429,7 +431,7 @@ def _given_while_suspended(
     occasion: Occasion,
     step_id: str,
     steps: Mapping[str, StepStatus],
-    ledgers: Mapping[str, StepLedger],
+    ledgers: CountingRecords,
 ) -> Finding | None:
     ledger = ledgers.get(step_id)
     step = steps.get(step_id)

@@ -268,14 +268,8 @@ def sort_records(
     return by_step, ignored
 
 
-def step_ledgers(
-    records: Iterable[RoadmapRecord], accord: Accord, until: date
-) -> dict[str, StepLedger]:
-    """Each step's ledger of the reports and results that count for it by `until`."""
-    return ledgers_of(sort_records(records, accord, until)[0])
-
-
 def ledgers_of(by_step: dict[str, StepRecords]) -> dict[str, StepLedger]:
+    """Each step's ledger of the records `sort_records` found counting for it."""
     ledgers: dict[str, StepLedger] = {}
     for step, gathered in by_step.items():
         ledger = StepLedger()
