@@ -47,8 +47,8 @@ def report(
     from accordwatch.reports.charts.compliance_chart import draw_compliance
     from accordwatch.reports.charts.roadmap_chart import draw_roadmap
     from accordwatch.reports.status import FORMATS, Chart, ReportData, html, markdown
-    from accordwatch.roadmap import status as roadmap
     from accordwatch.sources.compliance import evaluate_log
+    from accordwatch.sources.consequences import roadmap_view
     from accordwatch.sources.declarations import reader_for
     from accordwatch.sources.roadmap import roadmap_records
     from accordwatch.sources.verification import balance_summary
@@ -60,11 +60,11 @@ def report(
     day, ledger, log = view.as_of, view.ledger, view.log
 
     records = roadmap_records(log)
+    found = evaluate_log(log, day)
     try:
-        status = roadmap.evaluate(records, day, accord)
+        status, consequences = roadmap_view(log, day, accord, lambda: found)
     except ValueError as exc:
         raise InputError(str(exc), where="--accord") from exc
-    found = evaluate_log(log, day)
     responses = found.responses
     compliance = build_report(
         found.evaluation,
@@ -99,7 +99,7 @@ def report(
         log_key=ledger.signer.verifier.text(),
         checkpoint=note,
         size=cp.size,
-        roadmap=status.to_json(),
+        roadmap={**status.to_json(), "consequences": consequences.to_json()},
         compliance=compliance.to_json(),
         charts=charts,
         reading_as=as_party or "",

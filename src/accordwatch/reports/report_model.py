@@ -180,6 +180,14 @@ def _summary(data: ReportData) -> Section:
         f"{totals['unanswered']} unanswered, {totals['without_response_within_window']} "
         f"without a response within {co['window_days']} days."
     )
+    held = (rm.get("consequences") or {}).get("totals")
+    if held and held["consequences"]:
+        items.append(
+            f"Consequences of the accord: {held['triggered']} triggered, {held['standing']} "
+            f"standing, {held['without_response_within_window']} without a response within "
+            f"their window; {held['concessions_while_suspended']} concession(s) given while "
+            "suspended."
+        )
     items += _alarm_lines(data)
     items.append(f"Checkpoint: tree size {data.size}; {data.witnessed or 'witnesses not checked'}.")
     return Section("Summary", [Bullets(items)], anchor="summary")
@@ -277,11 +285,64 @@ def _roadmap(data: ReportData) -> list[Section]:
         ],
         level=3,
     )
-    out = [Section("Road map", blocks, anchor="roadmap"), findings, steps]
+    out = [Section("Road map", blocks, anchor="roadmap"), findings]
+    out += _consequences(rm.get("consequences"))
+    out.append(steps)
     timeline = [c for c in data.charts if c.kind == "roadmap"]
     if timeline:
         out.append(Section(timeline[0].title, [Figure(timeline[0])], new_page=True))
     return out
+
+
+CONSEQUENCE_HEADER = (
+    "consequence",
+    "party",
+    "triggered by",
+    "response",
+    "holds back",
+    "cleared",
+    "entries",
+)
+
+
+def consequence_rows(found: dict[str, Any]) -> list[tuple[str, ...]]:
+    """One row per occasion (or per consequence not triggered), as plain text."""
+    rows: list[tuple[str, ...]] = []
+    for c in found["consequences"]:
+        if not c["occasions"]:
+            rows.append((c["id"], c["party"], "not triggered", "", "", "", ""))
+        for o in c["occasions"]:
+            response = o["response"]
+            answer = o["state"]
+            if response is not None:
+                answer += f" ({response['kind']} on {response['on']}, #{response['log_index']})"
+            cleared = f"{o['cleared_on']} (#{o['cleared_by']})" if o["cleared_on"] else "standing"
+            rows.append(
+                (
+                    o["id"],
+                    c["party"],
+                    o["why"],
+                    f"{c['respond']['kind']} by {o['respond_by']}: {answer}",
+                    ", ".join(o["suspended"]),
+                    cleared,
+                    entries(o["entries"]),
+                )
+            )
+    return rows
+
+
+def _consequences(found: dict[str, Any] | None) -> list[Section]:
+    """The accord's consequences: each occasion, its response, what it holds back, its entries."""
+    if not found or not found["consequences"]:
+        return []
+    totals = found["totals"]
+    summary = (
+        f"{totals['triggered']} triggered, {totals['standing']} standing; "
+        f"{totals['without_response_within_window']} without a response within their window; "
+        f"{totals['concessions_while_suspended']} concession(s) given while suspended."
+    )
+    table = Table(CONSEQUENCE_HEADER, consequence_rows(found), (26, 9, 30, 30, 22, 16, 11))
+    return [Section("Consequences", [Paragraph(summary), table], level=3)]
 
 
 def _compliance(data: ReportData) -> list[Section]:
@@ -295,6 +356,15 @@ def _compliance(data: ReportData) -> list[Section]:
             f"without a response within {co['window_days']} days."
         )
     ]
+    held = (data.roadmap.get("consequences") or {}).get("totals")
+    if held and held["consequences"]:
+        blocks.append(
+            Paragraph(
+                f"Consequences of the accord: {held['triggered']} triggered, "
+                f"{held['without_response_within_window']} without a response within their "
+                "window."
+            )
+        )
     out = [Section("Compliance", blocks, anchor="compliance")]
     if not co["by_year"]["rows"]:
         return out

@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from accordwatch.reports.charts.files import save_chart
-from accordwatch.roadmap.accord import Accord
+from accordwatch.roadmap.accord import Accord, StepKind
 from accordwatch.roadmap.history import RoadmapRecord, Signature
 from accordwatch.roadmap.status import Status
 from accordwatch.roadmap.timeline import timeline
@@ -54,6 +54,8 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
 
         raise InputError(f"no accord is in force as of {status.as_of}: nothing to draw")
     accord = _accord(records, status)
+    # a kind the accord declares may refine `concession` (a sanctions lift)
+    concessions = {st.id for st in accord.steps if accord.base_kind(st) is StepKind.CONCESSION}
     steps = list(status.steps)
     start = min(status.in_force.since, *(s.deadline for s in steps if s.deadline)) - timedelta(30)
     end = max(status.as_of, *(p.ends for p in accord.phases)) + timedelta(30)
@@ -103,7 +105,7 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
                 marker="o",
                 ms=6,
                 color=colour,
-                markeredgecolor="white" if s.kind != "concession" else "black",
+                markeredgecolor="black" if s.id in concessions else "white",
             )
     top.axvline(status.as_of, color="#d32f2f", lw=1, ls="--")
     top.set_yticks(range(len(steps)))

@@ -28,7 +28,14 @@ from accordwatch.reports.charts.compliance_chart import draw_compliance
 from accordwatch.reports.charts.roadmap_chart import draw_roadmap
 from accordwatch.service.api.deps import MAX_INDEX, Service, ServiceDep
 from accordwatch.service.api.log import get_entry, log_info, prove_inclusion
-from accordwatch.service.api.status import AsOf, as_of_day, evaluation_at, status_at
+from accordwatch.service.api.status import (
+    AsOf,
+    as_of_day,
+    consequences_at,
+    evaluation_at,
+    roadmap_json,
+    status_at,
+)
 from accordwatch.service.web.cached_pages import public_page
 from accordwatch.service.web.rendering import render_page
 from accordwatch.sources.roadmap import roadmap_records
@@ -73,6 +80,7 @@ def overview(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
             for p in status["parties"]
         ],
         "findings": status["findings"],
+        "consequences": consequences_at(svc, log, day).totals,
         # proofs that the log signed two histories: shown to every visitor
         "forks": [_fork_json(e) for e in svc.ledger.forks()],
         "violations": {
@@ -84,7 +92,7 @@ def overview(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
 
 
 def roadmap_page(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
-    return status_at(svc, log, day).to_json()
+    return roadmap_json(svc, log, day)
 
 
 def explorer(svc: Service, index: int | None) -> dict[str, Any]:
