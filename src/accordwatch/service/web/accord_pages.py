@@ -19,17 +19,15 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from accordwatch.compliance.report import Report, build_report
-from accordwatch.compliance.responses import DEFAULT_WINDOW_DAYS
-from accordwatch.compliance.responses import Response as ViolationResponse
-from accordwatch.errors import AccordwatchError, NotFoundError
-from accordwatch.log.fork import ForkEvidence
+from accordwatch.errors import NotFoundError
 from accordwatch.reports.charts.compliance_chart import draw_compliance
 from accordwatch.reports.charts.roadmap_chart import draw_roadmap
-from accordwatch.service.api.deps import MAX_INDEX, Service, ServiceDep
+from accordwatch.service.api.deps import MAX_INDEX, ReaderDep, Service, ServiceDep
 from accordwatch.service.api.log import get_entry, log_info, prove_inclusion
-from accordwatch.service.api.status import AsOf, as_of_day, evaluation_at, status_at
+from accordwatch.service.api.status import AsOf, as_of_day, status_at
 from accordwatch.service.web.cached_pages import public_page
+from accordwatch.service.web.compliance_data import compliance_json, compliance_report
+from accordwatch.service.web.overview_page import overview
 from accordwatch.service.web.rendering import render_page
 from accordwatch.sources.roadmap import roadmap_records
 from accordwatch.sources.snapshot import Snapshot
@@ -37,50 +35,6 @@ from accordwatch.sources.snapshot import Snapshot
 Index = Annotated[
     int | None, Query(ge=0, le=MAX_INDEX, description="Log index of the entry to check")
 ]
-
-
-def _fork_json(evidence: ForkEvidence) -> dict[str, Any]:
-    try:
-        description = evidence.verify()
-    except AccordwatchError as exc:
-        description = f"not a proof of a fork: {exc.message}"
-    return {
-        "found_at": evidence.found_at,
-        "found_by": evidence.found_by,
-        "description": description,
-        "evidence": evidence.to_json(),
-    }
-
-
-def overview(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
-    status = status_at(svc, log, day).to_json()
-    violations = evaluation_at(svc, log, day).evaluation.violations()
-    return {
-        "as_of": day.isoformat(),
-        "log": log_info(svc, log.checkpoint),
-        "accord": status["in_force"],
-        "accord_id": status["accord_id"],
-        "counts": status["counts"],
-        "parties": [
-            {
-                "id": p["id"],
-                "name": p["name"],
-                "role": p["role"],
-                "overdue": p["overdue"],
-                "outstanding": p["outstanding"],
-                "next_deadlines": p["next_deadlines"],
-            }
-            for p in status["parties"]
-        ],
-        "findings": status["findings"],
-        # proofs that the log signed two histories: shown to every visitor
-        "forks": [_fork_json(e) for e in svc.ledger.forks()],
-        "violations": {
-            "total": len(violations),
-            "certain": sum(v.certain for v in violations),
-            "latest": [v.to_json() for v in violations[-5:]],
-        },
-    }
 
 
 def roadmap_page(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
@@ -114,20 +68,7 @@ def explorer(svc: Service, index: int | None) -> dict[str, Any]:
 
 def compliance_page(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
     """Violations by year with the responses they drew, as `compliance report --by event`."""
-    return _compliance(svc, log, day)[0].to_json()
-
-
-def _compliance(svc: Service, log: Snapshot, day: date) -> tuple[Report, list[ViolationResponse]]:
-    found = evaluation_at(svc, log, day)
-    report = build_report(
-        found.evaluation,
-        found.responses,
-        unit="event",
-        year=None,
-        window=DEFAULT_WINDOW_DAYS,
-        superseded=found.superseded,
-    )
-    return report, found.responses
+    return compliance_json(compliance_report(svc, log, day)[0])
 
 
 def _page(
@@ -154,7 +95,7 @@ def _roadmap_chart(svc: Service, day: date) -> Callable[[Snapshot], bytes]:
 
 def _compliance_chart(svc: Service, day: date) -> Callable[[Snapshot], bytes]:
     def draw(log: Snapshot) -> bytes:
-        report, responses = _compliance(svc, log, day)
+        report, responses = compliance_report(svc, log, day)
         if not report.by_year:
             raise NotFoundError(f"no violations as of {day}: no chart")
         with tempfile.TemporaryDirectory() as tmp:
@@ -171,9 +112,15 @@ def install(app: FastAPI) -> None:
     """Add the overview, road map, compliance and explorer pages and their JSON twins."""
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def overview_html(request: Request, svc: ServiceDep, as_of: AsOf = None) -> Response:
+    def overview_html(
+        request: Request, svc: ServiceDep, reader: ReaderDep, as_of: AsOf = None
+    ) -> Response:
         day = as_of_day(svc, as_of)
-        return public_page(request, svc, "overview.html", (day,), _page(overview, svc, day))
+
+        def compute(log: Snapshot) -> dict[str, Any]:
+            return overview(svc, log, day, reader)
+
+        return public_page(request, svc, "overview.html", (day,), compute, reader=reader)
 
     @app.get(
         "/overview.json",
@@ -181,9 +128,13 @@ def install(app: FastAPI) -> None:
         summary="The overview page's data",
         response_model=dict[str, Any],
     )
-    def overview_json(svc: ServiceDep, as_of: AsOf = None) -> Response:
+    def overview_json(svc: ServiceDep, reader: ReaderDep, as_of: AsOf = None) -> Response:
         day = as_of_day(svc, as_of)
-        return svc.views.json(svc.snapshot(), "overview", (day,), None, _page(overview, svc, day))
+
+        def compute(log: Snapshot) -> dict[str, Any]:
+            return overview(svc, log, day, reader)
+
+        return svc.views.json(svc.snapshot(), "overview", (day,), reader, compute)
 
     @app.get("/roadmap", response_class=HTMLResponse, include_in_schema=False)
     def roadmap_html(request: Request, svc: ServiceDep, as_of: AsOf = None) -> Response:
