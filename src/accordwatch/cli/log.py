@@ -17,8 +17,8 @@ from accordwatch.log.canonical import parse_json
 from accordwatch.private_files import open_private_text
 
 if TYPE_CHECKING:
-    from accordwatch.log.note import Verifier
     from accordwatch.log.audit import AuditReport
+    from accordwatch.log.note import Verifier
     from accordwatch.log.policy import Policy
     from accordwatch.log.witnessed import Witnessed
 
@@ -312,7 +312,7 @@ def audit_command(
     from accordwatch.catalog import CATALOG
     from accordwatch.cli.policy import policy_for, read_policy
     from accordwatch.errors import VerificationError
-    from accordwatch.log.audit import AuditReport, audit
+    from accordwatch.log.audit import audit
     from accordwatch.log.export import read_export
     from accordwatch.log.note import Verifier
     from accordwatch.store.auditing import audit_database

@@ -55,7 +55,7 @@ def write_audit_record(home: Path, record: AuditRecord) -> None:
 
 
 def read_audit_record(home: Path) -> AuditRecord | None:
-    """The workspace's latest audit record; None if it was never audited or the file is unreadable."""
+    """The workspace's latest audit record; None if never audited (or the file is unreadable)."""
     path = home / AUDIT_FILE
     try:
         data = json.loads(path.read_text("utf-8"))

@@ -23,12 +23,12 @@ from accordwatch.errors import NotFoundError
 from accordwatch.reports.charts.compliance_chart import draw_compliance
 from accordwatch.reports.charts.roadmap_chart import draw_roadmap
 from accordwatch.service.api.deps import MAX_INDEX, ReaderDep, Service, ServiceDep
-from accordwatch.service.api.log import get_entry, log_info, prove_inclusion
 from accordwatch.service.api.status import AsOf, as_of_day, status_at
 from accordwatch.service.web.cached_pages import public_page
 from accordwatch.service.web.compliance_data import compliance_json, compliance_report
 from accordwatch.service.web.overview_page import overview
-from accordwatch.service.web.rendering import render_page
+from accordwatch.service.web.page_tables import COMPLIANCE, OVERVIEW, ROADMAP
+from accordwatch.service.web.table_csv import TableName, page_table_csv
 from accordwatch.sources.roadmap import roadmap_records
 from accordwatch.sources.snapshot import Snapshot
 
@@ -39,31 +39,6 @@ Index = Annotated[
 
 def roadmap_page(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
     return status_at(svc, log, day).to_json()
-
-
-def explorer(svc: Service, index: int | None) -> dict[str, Any]:
-    # one entry and its proof: cheaper to read again than to keep per index
-    info = log_info(svc)
-    out: dict[str, Any] = {"log": info, "index": index, "entry": None, "receipt": None}
-    if index is None:
-        return out
-    entry = get_entry(index, svc, None)
-    out["entry"] = {
-        k: entry[k]
-        for k in ("index", "signed_at", "record_type", "party", "leaf_hash", "confidential")
-    }
-    out["entry"]["canonical"] = entry["canonical"]
-    # against a checkpoint shown on the page, so the two always agree: the latest
-    # witnessed one when it holds the entry (its cosignatures are checked in the
-    # browser), else the latest signed one
-    size = info["size"]
-    witnessed = info["witnessed_checkpoint"]
-    if witnessed is not None:
-        witnessed_size = svc.ledger.opened(witnessed).size
-        if witnessed_size > index:
-            size = witnessed_size
-    out["receipt"] = prove_inclusion(index, svc, size)
-    return out
 
 
 def compliance_page(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
@@ -194,10 +169,46 @@ def install(app: FastAPI) -> None:
         chart = _compliance_chart(svc, day)
         return _image(svc.views.view(log, "compliance.svg", (day,), None, chart))
 
-    @app.get("/explorer", response_class=HTMLResponse, include_in_schema=False)
-    def explorer_html(request: Request, svc: ServiceDep, index: Index = None) -> HTMLResponse:
-        return render_page(request, "explorer.html", explorer(svc, index))
+    @app.get(
+        "/overview.csv",
+        tags=["dashboard"],
+        summary="A table of the overview page as CSV",
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {}}}},
+    )
+    def overview_csv(
+        svc: ServiceDep, reader: ReaderDep, table: TableName, as_of: AsOf = None
+    ) -> Response:
+        day = as_of_day(svc, as_of)
 
-    @app.get("/explorer.json", tags=["dashboard"], summary="An entry with its inclusion proof")
-    def explorer_json(svc: ServiceDep, index: Index = None) -> dict[str, Any]:
-        return explorer(svc, index)
+        def compute(log: Snapshot) -> dict[str, Any]:
+            return overview(svc, log, day, reader)
+
+        data = svc.views.view(svc.snapshot(), "overview", (day,), reader, compute)
+        return page_table_csv("overview", OVERVIEW, table, data)
+
+    @app.get(
+        "/roadmap.csv",
+        tags=["dashboard"],
+        summary="A table of the road map page as CSV",
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {}}}},
+    )
+    def roadmap_csv(svc: ServiceDep, table: TableName, as_of: AsOf = None) -> Response:
+        day = as_of_day(svc, as_of)
+        log = svc.snapshot()
+        data = svc.views.view(log, "roadmap", (day,), None, _page(roadmap_page, svc, day))
+        return page_table_csv("roadmap", ROADMAP, table, data)
+
+    @app.get(
+        "/compliance.csv",
+        tags=["dashboard"],
+        summary="A table of the compliance page as CSV",
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {}}}},
+    )
+    def compliance_csv(svc: ServiceDep, table: TableName, as_of: AsOf = None) -> Response:
+        day = as_of_day(svc, as_of)
+        log = svc.snapshot()
+        data = svc.views.view(log, "compliance", (day,), None, _page(compliance_page, svc, day))
+        return page_table_csv("compliance", COMPLIANCE, table, data)

@@ -31,7 +31,12 @@ from accordwatch.timeutil import format_time
 #: how many of the latest violating events the overview lists
 LATEST = 5
 #: the statistics whose alarms the safeguards page shows, with their labels there
-ALARMS = {"muf": "MUF > k σ", "cumuf": "CUMUF > k σ", "sitmuf": "SITMUF > k", "page": "Page > h"}
+ALARMS = {
+    "muf": "MUF > k \u03c3",
+    "cumuf": "CUMUF > k \u03c3",
+    "sitmuf": "SITMUF > k",
+    "page": "Page > h",
+}
 
 
 def _fork_json(evidence: ForkEvidence) -> dict[str, Any]:
