@@ -97,7 +97,8 @@ def balance_chart(
         )
         balance = result.balance
         title = f"Material balance: MBA {mba}, {balance.material.value}"
-        return balance_svg(result.evaluation, unit=balance.data.unit, title=title)
+        periods = list(zip(balance.boundaries, balance.boundaries[1:], strict=False))
+        return balance_svg(result.evaluation, unit=balance.data.unit, title=title, periods=periods)
 
     return svc.views.view(svc.snapshot(), "safeguards.svg", (mba, material), reader, draw)
 
