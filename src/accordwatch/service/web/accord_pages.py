@@ -1,11 +1,14 @@
-"""The pages of the accord and its log: overview, road map, compliance, log explorer.
+"""The pages of the accord: overview, road map and compliance, with their JSON twins and CSVs.
 
 Every page `/X` renders the same dictionary that `/X.json` returns for the
-same query, so what a person reads and what a program reads never differ.
-Each answer is computed once per signed checkpoint and query
-(`service.view_cache`): the JSON twins and the charts, and the pages for
-visitors who are not signed in (`cached_pages`); they share the evaluations
-they are made from.
+same query, so what a person reads and what a program reads never differ;
+`/X.csv?table=NAME` gives one of its tables. Each answer is computed once per
+signed checkpoint and query (`service.view_cache`): the JSON twins and the
+charts, and the road map and compliance pages for visitors who are not
+signed in (`cached_pages`); they share the evaluations they are made from.
+The overview's evaluations are kept the same way, but its page is put
+together on each request, as the log's health (how old the witnessed
+checkpoint is, the last audit) changes without the log.
 """
 
 from __future__ import annotations
@@ -14,27 +17,25 @@ import tempfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
 from accordwatch.errors import NotFoundError
+from accordwatch.log.access import Reader
 from accordwatch.reports.charts.compliance_chart import draw_compliance
 from accordwatch.reports.charts.roadmap_chart import draw_roadmap
-from accordwatch.service.api.deps import MAX_INDEX, ReaderDep, Service, ServiceDep
+from accordwatch.service.api.deps import ReaderDep, Service, ServiceDep, json_response
 from accordwatch.service.api.status import AsOf, as_of_day, status_at
 from accordwatch.service.web.cached_pages import public_page
 from accordwatch.service.web.compliance_data import compliance_json, compliance_report
-from accordwatch.service.web.overview_page import overview
+from accordwatch.service.web.overview_page import health, overview
 from accordwatch.service.web.page_tables import COMPLIANCE, OVERVIEW, ROADMAP
+from accordwatch.service.web.rendering import render_page
 from accordwatch.service.web.table_csv import TableName, page_table_csv
 from accordwatch.sources.roadmap import roadmap_records
 from accordwatch.sources.snapshot import Snapshot
-
-Index = Annotated[
-    int | None, Query(ge=0, le=MAX_INDEX, description="Log index of the entry to check")
-]
 
 
 def roadmap_page(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
@@ -86,16 +87,21 @@ def _image(svg: bytes) -> Response:
 def install(app: FastAPI) -> None:
     """Add the overview, road map, compliance and explorer pages and their JSON twins."""
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def overview_html(
-        request: Request, svc: ServiceDep, reader: ReaderDep, as_of: AsOf = None
-    ) -> Response:
-        day = as_of_day(svc, as_of)
+    def overview_data(svc: Service, day: date, reader: Reader | None) -> dict[str, Any]:
+        # the evaluations once per checkpoint; the log's health (ages, the last audit) now
+        log = svc.snapshot()
 
         def compute(log: Snapshot) -> dict[str, Any]:
             return overview(svc, log, day, reader)
 
-        return public_page(request, svc, "overview.html", (day,), compute, reader=reader)
+        return {**svc.views.view(log, "overview", (day,), reader, compute), **health(svc, log)}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def overview_html(
+        request: Request, svc: ServiceDep, reader: ReaderDep, as_of: AsOf = None
+    ) -> Response:
+        data = overview_data(svc, as_of_day(svc, as_of), reader)
+        return render_page(request, "overview.html", data)
 
     @app.get(
         "/overview.json",
@@ -104,12 +110,7 @@ def install(app: FastAPI) -> None:
         response_model=dict[str, Any],
     )
     def overview_json(svc: ServiceDep, reader: ReaderDep, as_of: AsOf = None) -> Response:
-        day = as_of_day(svc, as_of)
-
-        def compute(log: Snapshot) -> dict[str, Any]:
-            return overview(svc, log, day, reader)
-
-        return svc.views.json(svc.snapshot(), "overview", (day,), reader, compute)
+        return json_response(overview_data(svc, as_of_day(svc, as_of), reader))
 
     @app.get("/roadmap", response_class=HTMLResponse, include_in_schema=False)
     def roadmap_html(request: Request, svc: ServiceDep, as_of: AsOf = None) -> Response:
@@ -179,12 +180,7 @@ def install(app: FastAPI) -> None:
     def overview_csv(
         svc: ServiceDep, reader: ReaderDep, table: TableName, as_of: AsOf = None
     ) -> Response:
-        day = as_of_day(svc, as_of)
-
-        def compute(log: Snapshot) -> dict[str, Any]:
-            return overview(svc, log, day, reader)
-
-        data = svc.views.view(svc.snapshot(), "overview", (day,), reader, compute)
+        data = overview_data(svc, as_of_day(svc, as_of), reader)
         return page_table_csv("overview", OVERVIEW, table, data)
 
     @app.get(

@@ -16,7 +16,6 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from accordwatch.log.access import Reader
 from accordwatch.service.api.deps import COOKIE, Service
 from accordwatch.service.web.rendering import render_page
 from accordwatch.sources.snapshot import Snapshot
@@ -28,16 +27,10 @@ def public_page(
     template: str,
     params: tuple[Hashable, ...],
     compute: Callable[[Snapshot], dict[str, Any]],
-    *,
-    reader: Reader | None = None,
 ) -> Response:
-    """`template` over `compute(log)`: kept for anonymous visitors, fresh for signed-in ones.
-
-    `reader`: whom `compute` reads as, for a page that shows some of what it reads
-    (a bearer token counts as much as the cookie).
-    """
+    """`template` over `compute(log)`: kept for anonymous visitors, fresh for signed-in ones."""
     log = svc.snapshot()
-    if COOKIE in request.cookies or reader is not None:
+    if COOKIE in request.cookies:
         return render_page(request, template, compute(log))
     # the page links to its JSON twin with the query as given: the query is part of the key
     key = (*params, request.url.path, request.url.query)

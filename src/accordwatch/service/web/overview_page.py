@@ -79,6 +79,7 @@ def log_health(svc: Service, log: Snapshot) -> dict[str, Any]:
         "witnessed_age": None,
         "not_yet_witnessed": None,
         "witnessed": None,
+        "now": format_time(now),
         "audit": None,
         "audit_age": None,
     }
@@ -96,6 +97,11 @@ def log_health(svc: Service, log: Snapshot) -> dict[str, Any]:
         out["audit"] = record.to_json()
         out["audit_age"] = age(record.audited_at, now)
     return out
+
+
+def health(svc: Service, log: Snapshot) -> dict[str, Any]:
+    """The part of the overview that changes without the log: ages and the last audit."""
+    return {"health": log_health(svc, log)}
 
 
 def _deadline_note(party: dict[str, Any]) -> str:
@@ -120,13 +126,16 @@ def _safeguards(svc: Service, log: Snapshot, reader: Reader | None) -> dict[str,
             "statistic": name,
             "label": label,
             "balances": b["alarms"][name]["balances"],
+            # the day each alarming balance period ends, as the page and its chart name it
+            "ends": [b["periods"][n - 1]["end"] for n in b["alarms"][name]["balances"]],
         }
         for b in data["balances"]
         for name, label in ALARMS.items()
         if b["alarms"][name]["balances"]
     ]
     return {
-        "counted_per": "balance area and statistic",
+        "counted_per": "statistic of a balance area",
+        "areas_alarmed": len({(a["mba"], a["material"]) for a in alarms}),
         "reports": len(data["records"]),
         "withheld": data["withheld"],
         "balances_shown": len(data["balances"]),
@@ -152,7 +161,6 @@ def overview(svc: Service, log: Snapshot, day: date, reader: Reader | None) -> d
     return {
         "as_of": day.isoformat(),
         "log": log_info(svc, log.checkpoint),
-        "health": log_health(svc, log),
         "accord": status["in_force"],
         "accord_id": status["accord_id"],
         "roadmap": {
