@@ -34,6 +34,7 @@ from accordwatch.service.web.overview_page import health, overview
 from accordwatch.service.web.page_tables import COMPLIANCE, OVERVIEW, ROADMAP
 from accordwatch.service.web.rendering import render_page
 from accordwatch.service.web.table_csv import TableName, page_table_csv
+from accordwatch.service.web.visitor import page_reader
 from accordwatch.sources.roadmap import roadmap_records
 from accordwatch.sources.snapshot import Snapshot
 
@@ -97,10 +98,8 @@ def install(app: FastAPI) -> None:
         return {**svc.views.view(log, "overview", (day,), reader, compute), **health(svc, log)}
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def overview_html(
-        request: Request, svc: ServiceDep, reader: ReaderDep, as_of: AsOf = None
-    ) -> Response:
-        data = overview_data(svc, as_of_day(svc, as_of), reader)
+    def overview_html(request: Request, svc: ServiceDep, as_of: AsOf = None) -> Response:
+        data = overview_data(svc, as_of_day(svc, as_of), page_reader(request))
         return render_page(request, "overview.html", data)
 
     @app.get(

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from accordwatch.catalog import CATALOG
 from accordwatch.errors import InputError
@@ -97,8 +97,8 @@ def _listing(svc: Service, filters: Filters, start: int, reader: Reader | None) 
         query = query.where(entries.c.signed_at < after)
     with storage_errors(ledger.url), ledger.engine.connect() as conn:
         rows = conn.execute(query.order_by(entries.c.idx).limit(PAGE + 1)).all()
-        types = sorted(conn.execute(select(distinct(entries.c.record_type))).scalars())
-        parties = sorted(conn.execute(select(distinct(entries.c.party))).scalars())
+        types = sorted(conn.execute(select(entries.c.record_type).distinct()).scalars())
+        parties = sorted(conn.execute(select(entries.c.party).distinct()).scalars())
     found = [_stored(r) for r in rows]
     more = len(found) > PAGE
     found = found[:PAGE]
