@@ -67,8 +67,8 @@ def _check_legible(fig: Figure) -> None:
     assert width <= files.PAGE_WIDTH_IN
     assert files.smallest_text(fig) >= files.MIN_TEXT_PT
     canvas = FigureCanvasAgg(fig)  # the figure was closed once written: draw it again
-    canvas.draw()
-    renderer = canvas.get_renderer()
+    canvas.draw()  # type: ignore[no-untyped-call]
+    renderer = canvas.get_renderer()  # type: ignore[no-untyped-call]
     for ax in fig.axes:
         legend = ax.get_legend()
         if legend is not None:

@@ -16,7 +16,8 @@ from fastapi import Request, Response
 
 from accordwatch.errors import AccordwatchError
 from accordwatch.log.access import Reader
-from accordwatch.service.api.deps import COOKIE, TokenReader, reader_of, request_grant
+from accordwatch.service.api.access_log import TokenReader
+from accordwatch.service.api.deps import COOKIE, reader_of, request_grant
 from accordwatch.service.api.problems import shown
 from accordwatch.service.tokens import Grant
 from accordwatch.timeutil import format_time
