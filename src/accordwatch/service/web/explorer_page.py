@@ -39,7 +39,14 @@ PARTY_OR_NONE = r"^([a-z0-9][a-z0-9._-]{0,63})?$"
 Index = Annotated[
     int | None, Query(ge=0, le=MAX_INDEX, description="Log index of the entry to show and check")
 ]
-Start = Annotated[int, Query(ge=0, le=MAX_INDEX, description="List entries from this index")]
+Start = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        le=MAX_INDEX,
+        description="List entries from this index [default: the page of the entry shown, else 0]",
+    ),
+]
 RecordType = Annotated[
     str | None, Query(max_length=64, pattern=r"^[a-z0-9._-]*$", description="Only this record type")
 ]
@@ -69,6 +76,9 @@ class Filters:
         if first is not None and last is not None and last < first:
             raise InputError(f"until {last} is before since {first}", where="until")
         return cls(record_type or None, party or None, first, last)
+
+    def __bool__(self) -> bool:
+        return bool(self.query())
 
     def query(self) -> dict[str, str]:
         """The filters as query parameters (only those given)."""
@@ -127,11 +137,14 @@ def explorer(
     index: int | None,
     reader: Reader | None = None,
     filters: Filters | None = None,
-    start: int = 0,
+    start: int | None = None,
 ) -> dict[str, Any]:
     """The listing, and entry `index` with its content and proof if one is asked for."""
     info = log_info(svc)
     out: dict[str, Any] = {"log": info, "index": index, "entry": None, "receipt": None}
+    if start is None:
+        # the page of the listing that holds the entry shown, else the first
+        start = 0 if index is None or filters else index - index % PAGE
     out["listing"] = _listing(svc, filters or Filters(), start, reader)
     if index is None:
         return out
@@ -186,7 +199,7 @@ def install(app: FastAPI) -> None:
         svc: ServiceDep,
         reader: ReaderDep,
         index: Index = None,
-        start: Start = 0,
+        start: Start = None,
         record_type: RecordType = None,
         party: Party = None,
         since: Day = None,
@@ -204,7 +217,7 @@ def install(app: FastAPI) -> None:
         svc: ServiceDep,
         reader: ReaderDep,
         index: Index = None,
-        start: Start = 0,
+        start: Start = None,
         record_type: RecordType = None,
         party: Party = None,
         since: Day = None,
@@ -223,12 +236,12 @@ def install(app: FastAPI) -> None:
     def explorer_csv(
         svc: ServiceDep,
         reader: ReaderDep,
-        start: Start = 0,
+        start: Start = None,
         record_type: RecordType = None,
         party: Party = None,
         since: Day = None,
         until: Day = None,
     ) -> Response:
         filters = Filters.of(record_type, party, since, until)
-        listing = _listing(svc, filters, start, reader)
+        listing = _listing(svc, filters, start or 0, reader)
         return csv_response("entries", ENTRY_COLUMNS, listing["entries"], "log-entries.csv")
