@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from accordwatch.cli.context import console, print_json, shown, workspace
+from accordwatch.cli.context import console, err_console, print_json, shown, workspace
 from accordwatch.cli.submit import NOT_WITNESSED
 from accordwatch.errors import InputError
 from accordwatch.log.canonical import parse_json
@@ -455,7 +455,11 @@ def _record_audit(ok: bool, size: int, summary: str) -> None:
     from accordwatch.store.audit_record import AuditRecord, write_audit_record
 
     ws = workspace()
-    write_audit_record(ws.home, AuditRecord(ws.clock(), ok, size, summary))
+    try:
+        write_audit_record(ws.home, AuditRecord(ws.clock(), ok, size, summary))
+    except OSError as exc:
+        # the audit's own answer stands; only the dashboard's note of it is missing
+        err_console.print(f"could not note the audit in {ws.home}: {exc.strerror or exc}")
 
 
 def _audit_witnesses(
