@@ -23,7 +23,14 @@ from accordwatch.catalog import CATALOG
 from accordwatch.errors import InputError
 from accordwatch.log.access import Reader, allowed_readers
 from accordwatch.service.api.deps import MAX_INDEX, ReaderDep, Service, ServiceDep
-from accordwatch.service.api.log import _openings, entry_json, get_entry, log_info, prove_inclusion
+from accordwatch.service.api.log import (
+    MAX_PAGE,
+    _openings,
+    entry_json,
+    get_entry,
+    log_info,
+    prove_inclusion,
+)
 from accordwatch.service.web.rendering import render_page
 from accordwatch.service.web.table_csv import csv_response
 from accordwatch.store.database import storage_errors
@@ -33,6 +40,8 @@ from accordwatch.timeutil import parse_date
 
 #: entries on one page of the listing
 PAGE = 50
+#: entries in one CSV of the listing (the API's largest page)
+CSV_PAGE = MAX_PAGE
 #: a party's name, or nothing (a form's empty choice)
 PARTY_OR_NONE = r"^([a-z0-9][a-z0-9._-]{0,63})?$"
 
@@ -91,7 +100,9 @@ class Filters:
         return {k: v for k, v in out.items() if v}
 
 
-def _listing(svc: Service, filters: Filters, start: int, reader: Reader | None) -> dict[str, Any]:
+def _listing(
+    svc: Service, filters: Filters, start: int, reader: Reader | None, page: int = PAGE
+) -> dict[str, Any]:
     """One page of entries from `start` on that pass the filters, and where the next begins."""
     ledger = svc.ledger
     size = ledger.size()
@@ -106,12 +117,12 @@ def _listing(svc: Service, filters: Filters, start: int, reader: Reader | None) 
         after = datetime.combine(filters.until + timedelta(days=1), time(), UTC)
         query = query.where(entries.c.signed_at < after)
     with storage_errors(ledger.url), ledger.engine.connect() as conn:
-        rows = conn.execute(query.order_by(entries.c.idx).limit(PAGE + 1)).all()
+        rows = conn.execute(query.order_by(entries.c.idx).limit(page + 1)).all()
         types = sorted(conn.execute(select(entries.c.record_type).distinct()).scalars())
         parties = sorted(conn.execute(select(entries.c.party).distinct()).scalars())
     found = [_stored(r) for r in rows]
-    more = len(found) > PAGE
-    found = found[:PAGE]
+    more = len(found) > page
+    found = found[:page]
     held = _openings(ledger, [e.index for e in found if b'"commitment"' in e.envelope])
     listed = []
     for e in found:
@@ -123,7 +134,7 @@ def _listing(svc: Service, filters: Filters, start: int, reader: Reader | None) 
     return {
         "filters": base,
         "start": start,
-        "page_size": PAGE,
+        "page_size": page,
         "entries": listed,
         "next": f"/explorer?{urlencode({**base, 'start': found[-1].index + 1})}" if more else None,
         "first": f"/explorer?{urlencode(base)}" if start else None,
@@ -229,7 +240,7 @@ def install(app: FastAPI) -> None:
     @app.get(
         "/explorer.csv",
         tags=["dashboard"],
-        summary="A page of entries as CSV (the explorer's listing)",
+        summary="The explorer's listing as CSV: up to 1000 entries from `start`",
         response_class=Response,
         responses={200: {"content": {"text/csv": {}}}},
     )
@@ -243,5 +254,5 @@ def install(app: FastAPI) -> None:
         until: Day = None,
     ) -> Response:
         filters = Filters.of(record_type, party, since, until)
-        listing = _listing(svc, filters, start or 0, reader)
+        listing = _listing(svc, filters, start or 0, reader, CSV_PAGE)
         return csv_response("entries", ENTRY_COLUMNS, listing["entries"], "log-entries.csv")
