@@ -77,12 +77,14 @@ def test_roadmap_page_chart_and_twin(demo: TestClient) -> None:
     assert '<h2 id="consequences">Consequences</h2>' in text
     for o in occasions.values():
         assert o["id"] in text and o["state"] == "open"
-        assert all(f'<a href="/explorer?index={i}">#{i}</a>' in text for i in o["entries"])
+        assert all(
+            f'<a class="entry" href="/explorer?index={i}">#{i}</a>' in text for i in o["entries"]
+        )
     later = demo.get("/roadmap.json", params={"as_of": "2021-12-31"}).json()
     assert later["consequences"]["totals"]["concessions_while_suspended"] == 1
     assert "concession while suspended" in {f["kind"] for f in later["findings"]}
     overview = demo.get("/", params={"as_of": "2021-12-31"}).text
-    assert "2 consequence(s) triggered</a>, 2 without response" in overview
+    assert "2 consequence(s) of the accord triggered</a>, 2 without a response" in overview
     before = demo.get("/roadmap.svg", params={"as_of": "2010-01-01"})
     assert before.status_code == 404 and "no accord is in force" in before.json()["detail"]
 
