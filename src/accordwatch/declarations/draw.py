@@ -139,7 +139,8 @@ class Draw:
                 f"{', '.join(self.parties)} and checkpoint {self.beacon.size}"
             )
         if state is DrawState.AWAITING_COMMITMENTS:
-            return f"step {self.step}: awaiting nonce commitments by {', '.join(self.missing_commitments)}"
+            missing = ", ".join(self.missing_commitments)
+            return f"step {self.step}: awaiting nonce commitments by {missing}"
         if state is DrawState.AWAITING_NONCES:
             return f"step {self.step}: awaiting the nonces of {', '.join(self.missing_nonces)}"
         return f"step {self.step}: {state.value}"
