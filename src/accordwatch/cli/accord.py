@@ -194,7 +194,8 @@ def _accord_id(ledger: Ledger, accord_id: str | None) -> tuple[str, Accord]:
     return accord_id, versions[-1]
 
 
-def _evidence(paths: list[Path]) -> list[dict[str, str]]:
+def evidence_digests(paths: list[Path]) -> list[dict[str, str]]:
+    """Each file's name and SHA-256, as a step report or an observation logs them."""
     out = []
     for path in paths:
         try:
@@ -226,7 +227,7 @@ def step_report(
         "step": step,
         "on": day.isoformat(),
         "note": note,
-        "evidence": _evidence(evidence),
+        "evidence": evidence_digests(evidence),
     }
     index = submit_as(ws, ledger, as_party, key_file, "step.report", payload).index
     console.print(f"{as_party} reported step {step} done on {day} at log entry {index}")

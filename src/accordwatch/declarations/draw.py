@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
 from accordwatch.log.canonical import canonical_json
+from accordwatch.roadmap.findings import Finding, FindingKind
 
 DOMAIN = "accordwatch/draw/v1"
 NONCE_BYTES = 32
@@ -283,6 +284,17 @@ class Breach:
     message: str
     indices: tuple[int, ...]
 
+    def finding(self) -> Finding:
+        """The road map's form of it: the party is in breach of the step."""
+        return Finding(
+            FindingKind.UNREVEALED_NONCE,
+            self.deadline,
+            self.message,
+            self.step,
+            self.party,
+            self.indices,
+        )
+
 
 def breaches(result: Draw, deadline: date | None, as_of: date) -> list[Breach]:
     """Parties whose nonce was not in the log by the end of `deadline`, once it has passed."""
@@ -315,4 +327,76 @@ def breaches(result: Draw, deadline: date | None, as_of: date) -> list[Breach]:
                 indices,
             )
         )
+    return out
+
+
+# --- the draws of an accord's drawn reveal steps ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RevealStep:
+    """What the draw needs of a reveal step of the accord."""
+
+    id: str
+    escrow: str
+    part: str
+
+
+DRAWN = "drawn"
+
+
+def candidates_of(
+    step: RevealStep,
+    steps: Sequence[RevealStep],
+    parts: Sequence[str],
+    drawn_before: Mapping[str, str | None],
+) -> tuple[str, ...]:
+    """The parts `step` may draw: the escrow's, less those other reveal steps of it open.
+
+    Those are the parts named by its fixed reveal steps and the parts drawn by
+    the drawn steps before it in the accord (`drawn_before`: step -> part).
+    """
+    taken = {s.part for s in steps if s.escrow == step.escrow and s.part != DRAWN}
+    for s in steps:
+        if s.id == step.id:
+            break
+        if s.escrow == step.escrow and s.part == DRAWN:
+            part = drawn_before.get(s.id)
+            if part is not None:
+                taken.add(part)
+    return tuple(sorted(p for p in parts if p not in taken))
+
+
+def accord_draws(
+    accord_id: str,
+    parties: Sequence[str],
+    steps: Sequence[RevealStep],
+    parts_of: Callable[[str], Sequence[str] | None],
+    commitments: Sequence[tuple[str, Committed]],
+    reveals: Sequence[tuple[str, Revealed]],
+    beacon_after: Callable[[int], Beacon | None],
+) -> dict[str, Draw]:
+    """The draw of every drawn reveal step of an accord, in accord order.
+
+    `parts_of(escrow_step)` gives the part names of the escrow for that
+    declaration step (None: not escrowed yet, nothing to draw from);
+    `commitments` and `reveals` are (step, entry) pairs of this accord.
+    """
+    out: dict[str, Draw] = {}
+    drawn: dict[str, str | None] = {}
+    for step in steps:
+        if step.part != DRAWN:
+            continue
+        parts = parts_of(step.escrow) or ()
+        result = draw(
+            accord_id,
+            step.id,
+            parties,
+            candidates_of(step, steps, parts, drawn),
+            [c for s, c in commitments if s == step.id],
+            [r for s, r in reveals if s == step.id],
+            beacon_after,
+        )
+        out[step.id] = result
+        drawn[step.id] = result.part
     return out

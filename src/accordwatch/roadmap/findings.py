@@ -6,7 +6,10 @@ Kinds (the rules are in the docstring of `roadmap`):
   `requires` was not verified;
 - `unverified too long`: no verification result within the window after the report;
 - `missed deadline`: not reported by the deadline (outstanding or reported late);
-- `ignored record`: a record that does not count.
+- `ignored record`: a record that does not count;
+- `unrevealed nonce`, `undeclared item`, `relocation`: what an escrowed
+  declaration's draws and reveals show (`declarations.draw`,
+  `declarations.escrow_findings`), added to the status by its sources.
 
 Each finding names the log indices it rests on, so every one can be checked
 against the log (and its receipts).
@@ -37,6 +40,9 @@ class FindingKind(StrEnum):
     UNVERIFIED_TOO_LONG = "unverified too long"
     MISSED_DEADLINE = "missed deadline"
     IGNORED_RECORD = "ignored record"
+    UNREVEALED_NONCE = "unrevealed nonce"
+    UNDECLARED_ITEM = "undeclared item"
+    RELOCATION = "relocation"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,282 @@
+"""The draw of a `part: drawn` reveal step: commit to a nonce, reveal it, recompute the draw.
+
+`declaration draw commit STEP --as PARTY` draws 32 random bytes, keeps them
+in the party's private file in the workspace (`keys/PARTY/draws/`, 0600) and
+logs their SHA-256; `declaration draw reveal STEP --as PARTY` logs the nonce
+once every party has committed and a witnessed checkpoint includes the last
+commitment; `declaration draw show` lists every draw and where it stands;
+`declaration verify-draw ENTRY` recomputes a draw from the log alone and, for
+a reveal entry, checks that it opens the drawn part.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from accordwatch.cli.context import console, print_json, shown, submit_as, workspace
+from accordwatch.cli.declaration import declaration_app
+from accordwatch.errors import ConflictError, InputError, NotFoundError, VerificationError
+
+if TYPE_CHECKING:
+    from accordwatch.declarations.draw import Draw
+    from accordwatch.roadmap.accord import Accord
+    from accordwatch.sources.snapshot import Snapshot
+    from accordwatch.store.ledger import Ledger
+    from accordwatch.workspace import Workspace
+
+draw_app = typer.Typer(
+    help="The draw of a drawn reveal step: nonces committed, then revealed.", no_args_is_help=True
+)
+
+ACCORD_HELP = "Accord id [default: the only one]"
+
+
+def nonce_path(ws: Workspace, party: str, accord_id: str, step: str) -> Path:
+    """Where a party's nonce for a step is kept, readable by the workspace's owner only."""
+    return ws.keys_dir / party / "draws" / f"{accord_id}.{step}.nonce"
+
+
+def _draws(ledger: Ledger, accord: Accord) -> tuple[Snapshot, dict[str, Draw]]:
+    from accordwatch.cli.view_dates import today
+    from accordwatch.sources.draws import log_draws
+    from accordwatch.sources.escrows import escrow_book
+    from accordwatch.sources.snapshot import Snapshot
+
+    log = Snapshot.default(ledger)
+    return log, log_draws(log, accord, escrow_book(log, None), today(workspace()))
+
+
+def _drawn_step(accord: Accord, step: str) -> None:
+    from accordwatch.sources.draws import reveal_steps
+
+    found = next((s for s in reveal_steps(accord) if s.id == step), None)
+    if found is None or found.part != "drawn":
+        drawn = [s.id for s in reveal_steps(accord) if s.part == "drawn"]
+        known = ", ".join(drawn) if drawn else "none"
+        raise NotFoundError(
+            f"step {step!r} of accord {accord.id!r} is not a reveal step with part: drawn "
+            f"(drawn steps: {known})"
+        )
+
+
+def _party(accord: Accord, party: str) -> None:
+    if party not in {p.id for p in accord.parties}:
+        raise InputError(f"{party!r} is not a party to accord {accord.id!r}")
+
+
+@draw_app.command("commit")
+def commit(
+    step: str = typer.Argument(..., help="The reveal step with part: drawn"),
+    as_party: str = typer.Option(..., "--as", help="The committing party"),
+    accord: str = typer.Option(None, "--accord", help=ACCORD_HELP),
+    key_file: Path = typer.Option(None, "--key", help="Private key file"),
+) -> None:
+    """Commit to a fresh random nonce (kept in the party's private file; its SHA-256 logged)."""
+    from accordwatch.cli.accord import _accord_id
+    from accordwatch.declarations.draw import NONCE_BYTES, nonce_commitment
+    from accordwatch.private_files import make_private_folder, write_private_text
+
+    ws = workspace()
+    ledger = ws.ledger()
+    accord_id, version = _accord_id(ledger, accord)
+    _drawn_step(version, step)
+    _party(version, as_party)
+    _, draws = _draws(ledger, version)
+    held = draws[step].commitments.get(as_party)
+    if held is not None:
+        raise ConflictError(
+            f"{as_party} already committed to a nonce for step {step} at log entry {held.index}"
+        )
+    path = nonce_path(ws, as_party, accord_id, step)
+    if path.exists():
+        raise ConflictError(f"a nonce for step {step} is already kept here", where=str(path))
+    nonce = secrets.token_bytes(NONCE_BYTES).hex()
+    make_private_folder(path.parent)
+    write_private_text(path, nonce + "\n")
+    payload = {"accord_id": accord_id, "step": step, "commitment": nonce_commitment(nonce)}
+    try:
+        index = submit_as(ws, ledger, as_party, key_file, "draw.commit", payload).index
+    except BaseException:
+        path.unlink(missing_ok=True)  # nothing committed: no nonce to keep
+        raise
+    console.print(
+        f"{shown(as_party)} committed to a nonce for the draw of step {shown(step)} at log "
+        f"entry {index}; the nonce is kept in {path}",
+        highlight=False,
+    )
+
+
+@draw_app.command("reveal")
+def reveal(
+    step: str = typer.Argument(..., help="The reveal step with part: drawn"),
+    as_party: str = typer.Option(..., "--as", help="The party revealing its nonce"),
+    accord: str = typer.Option(None, "--accord", help=ACCORD_HELP),
+    nonce_file: Path = typer.Option(
+        None, "--nonce-file", help="The nonce file [default: the party's in the workspace]"
+    ),
+    key_file: Path = typer.Option(None, "--key", help="Private key file"),
+) -> None:
+    """Reveal the party's nonce, once every party committed and a witnessed checkpoint holds it."""
+    from accordwatch.cli.accord import _accord_id
+    from accordwatch.declarations.draw import DrawState, nonce_commitment
+
+    ws = workspace()
+    ledger = ws.ledger()
+    accord_id, version = _accord_id(ledger, accord)
+    _drawn_step(version, step)
+    _party(version, as_party)
+    _, draws = _draws(ledger, version)
+    result = draws[step]
+    own = result.commitments.get(as_party)
+    if own is None:
+        raise NotFoundError(f"{as_party} has not committed to a nonce for step {step}")
+    if as_party in result.nonces:
+        raise ConflictError(
+            f"{as_party} revealed its nonce for step {step} at log entry "
+            f"{result.nonces[as_party].index}"
+        )
+    if result.state is DrawState.AWAITING_COMMITMENTS:
+        raise ConflictError(
+            f"not yet: step {step} awaits the commitments of "
+            f"{', '.join(result.missing_commitments)} (a nonce revealed before would help them)"
+        )
+    if result.beacon is None:
+        raise ConflictError(
+            f"not yet: no witnessed checkpoint includes the last commitment of step {step} "
+            "(accordwatch log cosign)"
+        )
+    path = nonce_file or nonce_path(ws, as_party, accord_id, step)
+    try:
+        nonce = path.read_text("utf-8").strip()
+    except OSError as exc:
+        raise NotFoundError(f"cannot read the nonce: {exc.strerror}", where=str(path)) from None
+    try:
+        opens = nonce_commitment(nonce) == own.commitment and len(nonce) == 64
+    except ValueError:
+        opens = False
+    if not opens:
+        raise VerificationError(
+            f"this nonce does not open {as_party}'s commitment at log entry {own.index}",
+            where=str(path),
+        )
+    payload = {"accord_id": accord_id, "step": step, "nonce": nonce}
+    index = submit_as(ws, ledger, as_party, key_file, "draw.reveal", payload).index
+    console.print(
+        f"{shown(as_party)} revealed its nonce for the draw of step {shown(step)} at log "
+        f"entry {index}",
+        highlight=False,
+    )
+    _, after = _draws(ledger, version)
+    console.print(shown(after[step].describe()), highlight=False)
+
+
+@draw_app.command("show")
+def show(
+    accord: str = typer.Option(None, "--accord", help=ACCORD_HELP),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """Every drawn reveal step's draw: commitments, nonces, checkpoint, seed and part."""
+    from accordwatch.cli.accord import _accord_id
+
+    if fmt not in ("table", "json"):
+        raise InputError(f"--format must be table or json, not {fmt!r}")
+    ledger = workspace().ledger()
+    _, version = _accord_id(ledger, accord)
+    _, draws = _draws(ledger, version)
+    if fmt == "json":
+        print_json([d.to_json() for d in draws.values()])
+        return
+    if not draws:
+        console.print(f"accord {shown(version.id)} has no reveal step with part: drawn")
+    for result in draws.values():
+        console.print(shown(result.describe()), highlight=False)
+
+
+def _print_draw(result: Draw) -> None:
+    beacon = result.beacon
+    for party in result.parties:
+        own = result.commitments.get(party)
+        nonce = result.nonces.get(party)
+        committed = f"committed at entry {own.index}" if own else "not committed"
+        revealed = f"nonce {nonce.nonce[:16]}... at entry {nonce.index}" if nonce else "no nonce"
+        console.print(f"  {shown(party)}: {committed}, {revealed}", highlight=False)
+    if beacon is not None:
+        when = (
+            f", witnessed {beacon.witnessed_at:%Y-%m-%dT%H:%M:%SZ}" if beacon.witnessed_at else ""
+        )
+        console.print(
+            f"  checkpoint {beacon.size} of {shown(beacon.origin)}{when}", highlight=False
+        )
+    console.print(f"  candidates: {shown(', '.join(result.candidates) or 'none')}")
+    if result.seed is not None:
+        console.print(f"  seed {result.seed}")
+    for item in result.ignored:
+        console.print(f"  [yellow]ignored[/] entry {item.index}: {shown(item.reason)}")
+
+
+def verify_draw(
+    entry: int = typer.Argument(..., help="A draw.commit, draw.reveal or escrow.reveal entry"),
+    fmt: str = typer.Option("text", "--format", help="text or json"),
+) -> None:
+    """Recompute from the log the draw an entry belongs to; a reveal must open the drawn part."""
+    from accordwatch.declarations.draw import DrawState
+    from accordwatch.declarations.draw_records import DrawCommitment, DrawNonce
+    from accordwatch.declarations.escrow_records import RevealRecord
+    from accordwatch.log.canonical import parse_json
+    from accordwatch.sources.declarations import signed_accord
+    from accordwatch.sources.snapshot import Snapshot
+
+    if fmt not in ("text", "json"):
+        raise InputError(f"--format must be text or json, not {fmt!r}")
+    ledger = workspace().ledger()
+    stored = ledger.entry(entry)
+    where = f"log entry {entry}"
+    envelope = parse_json(stored.envelope, where=where)
+    record_type = envelope.get("record_type") if isinstance(envelope, dict) else None
+    payload = envelope.get("payload") if isinstance(envelope, dict) else None
+    if record_type not in ("draw.commit", "draw.reveal", "escrow.reveal"):
+        raise InputError(
+            f"log entry {entry} is a {record_type} entry, not draw.commit, draw.reveal or "
+            "escrow.reveal"
+        )
+    if not isinstance(payload, dict):
+        raise InputError("the entry is confidential: its step cannot be read here", where=where)
+    parsed: DrawCommitment | DrawNonce | RevealRecord
+    if record_type == "draw.commit":
+        parsed = DrawCommitment.model_validate(payload)
+    elif record_type == "draw.reveal":
+        parsed = DrawNonce.model_validate(payload)
+    else:
+        parsed = RevealRecord.model_validate(payload)
+    if parsed.accord_id is None or parsed.step is None:
+        raise InputError("the reveal names no accord step: it belongs to no draw", where=where)
+    log_accord = signed_accord(Snapshot.default(ledger), parsed.accord_id)
+    if log_accord is None:
+        raise NotFoundError(f"no accord {parsed.accord_id!r} has been signed in this log")
+    _drawn_step(log_accord, parsed.step)
+    _, draws = _draws(ledger, log_accord)
+    result = draws[parsed.step]
+    opened = parsed.part if isinstance(parsed, RevealRecord) else None
+    if fmt == "json":
+        print_json({**result.to_json(), "entry": entry, "opens": opened})
+    else:
+        console.print(shown(result.describe()), highlight=False)
+        _print_draw(result)
+    if result.state is not DrawState.DRAWN:
+        raise VerificationError(f"the draw of step {parsed.step} is not complete: {result.state}")
+    if opened is not None and opened != result.part:
+        raise VerificationError(
+            f"the reveal at log entry {entry} opens part {opened}; the draw chose {result.part}"
+        )
+    if fmt == "text":
+        tail = f"; the reveal at entry {entry} opens it" if opened is not None else ""
+        console.print(f"[green]draw verified[/]: part {shown(result.part)}{tail}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    declaration_app.add_typer(draw_app, name="draw")
+    declaration_app.command("verify-draw")(verify_draw)
