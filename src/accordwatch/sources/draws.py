@@ -16,8 +16,8 @@ from accordwatch.declarations.draw import (
     Breach,
     Committed,
     Draw,
-    RevealStep,
     Revealed,
+    RevealStep,
     accord_draws,
     breaches,
 )
