@@ -278,6 +278,7 @@ def status(
 ) -> None:
     """Where every step stands as of a date, per party, findings and the balance."""
     from accordwatch.roadmap.status import evaluate
+    from accordwatch.sources.escrow_status import with_escrow_findings
     from accordwatch.sources.roadmap import roadmap_records
 
     if fmt not in ("table", "json"):
@@ -288,6 +289,7 @@ def status(
         result = evaluate(records, view.as_of, accord)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
+    result = with_escrow_findings(view.log, result)
     if fmt == "json":
         print_json({**result.to_json(), **view.to_json()})
     else:

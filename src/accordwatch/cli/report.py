@@ -33,6 +33,7 @@ def report(
     from accordwatch.reports.status import FORMATS, Chart, ReportData, html, markdown
     from accordwatch.roadmap import status as roadmap
     from accordwatch.sources.compliance import evaluate_log
+    from accordwatch.sources.escrow_status import escrow_view, with_escrow_findings
     from accordwatch.sources.roadmap import roadmap_records
 
     if fmt not in (*FORMATS, "pdf"):
@@ -45,6 +46,8 @@ def report(
         status = roadmap.evaluate(records, day, accord)
     except ValueError as exc:
         raise InputError(str(exc), where="--accord") from exc
+    escrows = escrow_view(log, status, None)
+    status = with_escrow_findings(log, status)
     found = evaluate_log(log, day)
     responses = found.responses
     compliance = build_report(
@@ -78,6 +81,7 @@ def report(
         roadmap=status.to_json(),
         compliance=compliance.to_json(),
         charts=charts,
+        escrows=escrows.summaries(),
     )
     path = out / f"report-{day.isoformat()}.{fmt}"
     if fmt == "pdf":

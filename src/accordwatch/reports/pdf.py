@@ -26,7 +26,15 @@ from fpdf import FPDF, FontFace
 from fpdf.enums import TableBordersLayout, WrapMode
 from PIL import Image
 
-from accordwatch.reports.status import ReportData, _entries, _evidence
+from accordwatch.reports.status import (
+    ESCROW_COLUMNS,
+    ReportData,
+    _entries,
+    _evidence,
+    escrow_line,
+    escrow_notes,
+    escrow_rows,
+)
 
 _FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 _SANS, _MONO = "DejaVuSans", "DejaVuSansMono"
@@ -166,6 +174,18 @@ def _roadmap(doc: _Document, data: ReportData) -> None:
     _table(doc, steps, [38, 10, 14, 14, 24])
 
 
+def _escrows(doc: _Document, data: ReportData) -> None:
+    if not data.escrows:
+        return
+    _heading(doc, "Escrowed declarations", 2)
+    for e in data.escrows:
+        _paragraph(doc, escrow_line(e))
+        _table(doc, [ESCROW_COLUMNS, *escrow_rows(e)], [40, 12, 30, 22, 14])
+        notes = escrow_notes(e)
+        if notes:
+            _bullets(doc, notes)
+
+
 def _compliance(doc: _Document, data: ReportData) -> None:
     co = data.compliance
     totals = co["totals"]
@@ -272,6 +292,7 @@ def pdf(data: ReportData, folder: Path, created: datetime) -> bytes:
         "shows the entry and “accordwatch log prove n” its inclusion proof.",
     )
     _roadmap(doc, data)
+    _escrows(doc, data)
     _compliance(doc, data)
     _charts(doc, data, folder)
     _checkpoint(doc, data)

@@ -47,6 +47,8 @@ class ReportData:
     #: the log's day the report reads the log as of ("" when not said)
     known_at: str = ""
     simulated_clock: bool = False
+    #: escrowed declarations (`sources.escrow_status.EscrowView.summaries`)
+    escrows: list[dict[str, Any]] = field(default_factory=list)
 
     def dates_line(self) -> str:
         """Both dates and the clock: `As of 2021-03-01 (world); log as known at ... (log time).`"""
@@ -104,6 +106,48 @@ def _evidence(event: dict[str, Any]) -> list[int]:
     )
 
 
+def escrow_line(escrow: dict[str, Any]) -> str:
+    """One escrow in a sentence: whose, for which step, how much of it is revealed."""
+    return (
+        f"Escrow {escrow['escrow_id']} of {escrow['party']} (declaration "
+        f"{escrow['declaration_id']}, step {escrow['step'] or 'none'}, version "
+        f"{escrow['version']}) at #{escrow['index']}, partitioned by {escrow['partition_by']}: "
+        f"{escrow['revealed']} of {len(escrow['parts'])} parts revealed, {escrow['verified']} "
+        f"verified; root {escrow['root'][:16]}..."
+    )
+
+
+ESCROW_COLUMNS = ["part", "items", "revealed", "check", "findings"]
+
+
+def escrow_rows(escrow: dict[str, Any]) -> list[list[str]]:
+    """Its parts, one row each: name, committed count, the reveal's entry and date, its check."""
+    rows = []
+    for p in escrow["parts"]:
+        r = p["revealed"]
+        when = f"#{r['index']} on {r['time'][:10]}" if r else "sealed"
+        rows.append(
+            [p["name"], str(p["count"]), when, r["status"] if r else "", str(p["findings"])]
+        )
+    return rows
+
+
+def escrow_notes(escrow: dict[str, Any]) -> list[str]:
+    """Its findings, late additions and draws, one line each."""
+    out = [
+        f"{f['date']} — {f['kind']}: {f['message']} (entries {_entries(f['indices'])})"
+        for f in escrow["findings"]
+    ]
+    out += [f"late addition: {a['message']}" for a in escrow["late_additions"]]
+    for d in escrow["draws"]:
+        part = f"drew part {d['part']}" if d["part"] else d["state"]
+        seed = f", seed {d['seed'][:16]}..." if d["seed"] else ""
+        cp = d["checkpoint"]
+        at = f" with checkpoint {cp['size']}" if cp else ""
+        out.append(f"draw of step {d['step']}: {part}{at}{seed}")
+    return out
+
+
 def markdown(data: ReportData) -> str:
     rm, co = data.roadmap, data.compliance
     out = [
@@ -154,6 +198,13 @@ def markdown(data: ReportData) -> str:
                 f"| {md(s['deadline'] or '')} | {_entries(indices)} |"
             )
         out.append("")
+    if data.escrows:
+        out += ["## Escrowed declarations", ""]
+        for e in data.escrows:
+            out += [md(escrow_line(e)), "", "| " + " | ".join(ESCROW_COLUMNS) + " |"]
+            out += ["|" + "---|" * len(ESCROW_COLUMNS)]
+            out += ["| " + " | ".join(md(c) for c in row) + " |" for row in escrow_rows(e)]
+            out += ["", *(f"- {md(n)}" for n in escrow_notes(e)), ""]
     totals = co["totals"]
     out += [
         "## Compliance",
@@ -217,6 +268,9 @@ def html(data: ReportData) -> str:
     )
     env.filters["entries"] = _entries
     env.filters["evidence"] = _evidence
+    env.filters["escrow_line"] = escrow_line
+    env.filters["escrow_rows"] = escrow_rows
+    env.filters["escrow_notes"] = escrow_notes
     template = env.get_template("report.html")
     # inline charts: drop the XML prolog and DOCTYPE, which may not appear inside HTML
     charts = [{"title": c.title, "svg": c.svg[c.svg.find("<svg") :]} for c in data.charts]

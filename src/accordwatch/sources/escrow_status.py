@@ -11,6 +11,7 @@ status (the command line, the API, the dashboard, the report) shows them.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from accordwatch.catalog import CATALOG
 from accordwatch.declarations.draw import Breach, Draw
@@ -20,7 +21,7 @@ from accordwatch.declarations.escrow_findings import (
     LoggedObservation,
     escrow_findings,
 )
-from accordwatch.declarations.escrow_log import EscrowBook
+from accordwatch.declarations.escrow_log import EscrowBook, EscrowState, LoggedEscrow, RevealCheck
 from accordwatch.declarations.observations import ObservationRecord
 from accordwatch.errors import AccordwatchError
 from accordwatch.log.access import Reader, open_record
@@ -28,9 +29,10 @@ from accordwatch.roadmap.findings import ordered
 from accordwatch.roadmap.status import Status
 from accordwatch.safeguards.records import InspectionReport
 from accordwatch.sources.declarations import signed_accord
-from accordwatch.sources.draws import draw_breaches, log_draws
+from accordwatch.sources.draws import draw_breaches, log_draws, reveal_steps
 from accordwatch.sources.escrows import escrow_book
 from accordwatch.sources.snapshot import Snapshot
+from accordwatch.timeutil import format_time
 
 OBSERVATION_TYPES = ("observation",)
 INSPECTION_TYPES = ("inspection.report",)
@@ -64,8 +66,91 @@ class EscrowView:
     book: EscrowBook
     findings: tuple[EscrowFinding, ...]
     draws: dict[str, Draw]
+    #: drawn step -> the declaration step whose escrow it opens
+    drawn_for: dict[str, str]
     breaches: tuple[Breach, ...]
     observations: tuple[LoggedObservation, ...]
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """Each escrow, newest version first per chain: its parts, reveals, findings and draws.
+
+        JSON-ready, for the dashboard's declarations page and the report.
+        """
+        return [self._summary(state) for state in reversed(self.book.current())]
+
+    def _summary(self, state: EscrowState) -> dict[str, Any]:
+        escrow = state.escrow
+        record = escrow.record
+        versions = self.book.versions(escrow.index)
+        indices = {v.index for v in versions}
+        findings = [f for f in self.findings if f.escrow in indices]
+        parts = []
+        for part in record.parts:
+            check = _first_reveal(self.book, versions, part.name)
+            revealed = None
+            if check is not None:
+                r = check.reveal
+                revealed = {
+                    "index": r.index,
+                    "time": format_time(r.time),
+                    "status": check.status,
+                    "problem": check.problem,
+                    "confidential": r.confidential,
+                    "escrow": r.escrow,
+                    "step": r.record.step if r.record is not None else None,
+                }
+            parts.append(
+                {
+                    "name": part.name,
+                    "count": part.count,
+                    "revealed": revealed,
+                    "findings": sum(1 for f in findings if f.part == part.name),
+                }
+            )
+        draws = [
+            d.to_json()
+            for step, d in self.draws.items()
+            if self.drawn_for.get(step) == record.step and record.step is not None
+        ]
+        return {
+            "index": escrow.index,
+            "time": format_time(escrow.time),
+            "escrow_id": record.escrow_id,
+            "party": escrow.party,
+            "declaration_id": record.declaration_id,
+            "program": record.program,
+            "as_of": record.as_of.isoformat(),
+            "accord_id": record.accord_id,
+            "step": record.step,
+            "partition_by": record.partition_by,
+            "counts": record.counts,
+            "root": record.root,
+            "version": len(versions),
+            "versions": [v.index for v in versions],
+            "parts": parts,
+            "revealed": sum(1 for p in parts if p["revealed"] is not None),
+            "verified": sum(
+                1
+                for p in parts
+                if p["revealed"] is not None and p["revealed"]["status"] == "verified"
+            ),
+            "findings": [f.to_json() for f in findings],
+            "late_additions": [
+                {"index": a.amendment, "message": a.message()}
+                for a in self.book.late
+                if a.amendment in indices
+            ],
+            "draws": draws,
+        }
+
+
+def _first_reveal(book: EscrowBook, versions: list[LoggedEscrow], part: str) -> RevealCheck | None:
+    """The reveal of `part` in the newest version that has one: a verified one, else the first."""
+    for version in reversed(versions):
+        found = book.states[version.index].opened(part)
+        if found is not None:
+            return found
+    return None
 
 
 def escrow_view(log: Snapshot, status: Status | None, reader: Reader | None) -> EscrowView:
@@ -74,13 +159,15 @@ def escrow_view(log: Snapshot, status: Status | None, reader: Reader | None) -> 
     observations = logged_observations(log)
     findings = escrow_findings(book, observations, logged_inspections(log, reader))
     draws: dict[str, Draw] = {}
+    drawn_for: dict[str, str] = {}
     breaches: list[Breach] = []
     if status is not None and status.accord_id is not None and status.in_force is not None:
         accord = signed_accord(log, status.accord_id)
         if accord is not None:
             draws = log_draws(log, accord, book, status.as_of)
+            drawn_for = {s.id: s.escrow for s in reveal_steps(accord)}
             breaches = draw_breaches(draws, status)
-    return EscrowView(book, tuple(findings), draws, tuple(breaches), tuple(observations))
+    return EscrowView(book, tuple(findings), draws, drawn_for, tuple(breaches), tuple(observations))
 
 
 def with_escrow_findings(log: Snapshot, status: Status, reader: Reader | None = None) -> Status:

@@ -88,10 +88,14 @@ def as_of_day(svc: Service, text: str | None) -> date:
 
 
 def roadmap_status(log: Snapshot, day: date, accord: str | None = None) -> roadmap.Status:
+    """The road map status, with what the escrows show (`sources.escrow_status`)."""
+    from accordwatch.sources.escrow_status import with_escrow_findings
+
     try:
-        return roadmap.evaluate(roadmap_records(log), day, accord)
+        status = roadmap.evaluate(roadmap_records(log), day, accord)
     except ValueError as exc:
         raise InputError(str(exc), where="accord") from exc
+    return with_escrow_findings(log, status)
 
 
 def status_at(svc: Service, log: Snapshot, day: date, accord: str | None = None) -> roadmap.Status:
