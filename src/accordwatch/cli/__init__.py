@@ -68,6 +68,7 @@ def _register() -> None:
         clock,
         compliance,
         declaration,
+        declaration_escrow,
         declaration_review,
         demo,
         fork,
@@ -91,6 +92,7 @@ def _register() -> None:
     # The review commands join the declaration group, and add the item group after it.
     declaration.register(app)
     declaration_review.register(app)
+    declaration_escrow.register(app)
 
     serve.register(app)
     token.register(app)
