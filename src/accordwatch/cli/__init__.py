@@ -69,6 +69,7 @@ def _register() -> None:
         compliance,
         declaration,
         declaration_draw,
+        declaration_escrow,
         declaration_review,
         demo,
         fork,
@@ -93,6 +94,7 @@ def _register() -> None:
     # The review commands join the declaration group, and add the item group after it.
     declaration.register(app)
     declaration_review.register(app)
+    declaration_escrow.register(app)
     declaration_draw.register(app)
 
     serve.register(app)

@@ -309,7 +309,9 @@ def audit_command(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from accordwatch.catalog import CATALOG
+    from accordwatch.cli.declaration_escrow import audit_reveals
     from accordwatch.cli.policy import policy_for, read_policy
+    from accordwatch.declarations.escrow_log import EscrowBook, feed_envelopes
     from accordwatch.errors import VerificationError
     from accordwatch.log.audit import AuditReport, audit
     from accordwatch.log.export import read_export
@@ -353,11 +355,26 @@ def audit_command(
             if n % 1000 == 0 or n == total:
                 bar.update(task, completed=n)
 
+        # The reveals of escrowed declarations are checked on the way (`declarations.escrow_log`).
+        book = EscrowBook()
         report: AuditReport
         if file is not None:
-            report = audit(entries, header.checkpoints, verifier, catalog=CATALOG, progress=advance)
+            report = audit(
+                feed_envelopes(book, entries),
+                header.checkpoints,
+                verifier,
+                catalog=CATALOG,
+                progress=advance,
+            )
         else:
-            report = audit_database(ledger, progress=advance)
+            report = audit_database(
+                ledger, progress=advance, watch=lambda found: feed_envelopes(book, found)
+            )
+    reveals = audit_reveals(book)
+    if reveals["failed"]:
+        raise VerificationError(
+            f"reveal at {reveals['failed'][0]} (of {len(reveals['failed'])} that do not verify)"
+        )
     if file is not None:
         policy = read_policy(policy_file) if policy_file is not None else None
         cosigned = header.checkpoints
@@ -381,6 +398,7 @@ def audit_command(
         "policy": policy.text if policy is not None else None,
         "witnessed_size": witnessed.checkpoint.size if witnessed is not None else None,
         "witnessed": witnessed.summary() if witnessed is not None else None,
+        "reveals": reveals,
     }
     not_witnessed = policy is not None and witnessed is None
     if as_json:
@@ -413,6 +431,15 @@ def audit_command(
         )
     if report.storage_integrity is not None:
         console.print(f"database structure: {report.storage_integrity}")
+    if book.checks:
+        unread = (
+            f" ({reveals['not_readable']} confidential, not read)"
+            if reveals["not_readable"]
+            else ""
+        )
+        console.print(
+            f"escrow reveals: {reveals['verified']} verified against their escrows{unread}"
+        )
     if witnessed is not None:
         console.print(
             f"latest witnessed checkpoint: size {witnessed.checkpoint.size}, "

@@ -282,19 +282,31 @@ class Escrow:
 
     def reveal(self, name: str) -> Reveal:
         """The opening of part `name`, with its inclusion proof up to the escrow root."""
-        index, part = self.part(name)
-        tree = MemoryTree(c.leaf() for c in self.commitments)
-        committed = self.commitments[index]
-        return Reveal(
-            part.name,
-            index,
-            len(self.parts),
-            committed.count,
-            committed.root,
-            part.items,
-            part.salts,
-            tuple(tree.inclusion_proof(index)),
-        )
+        return reveal_part(self.part(name)[1], self.commitments)
+
+
+def reveal_part(part: EscrowPart, commitments: Sequence[PartCommitment]) -> Reveal:
+    """The opening of `part` of the escrow whose parts are `commitments` (in escrow order).
+
+    Refused unless the part's items and salts hash to what the escrow committed.
+    """
+    index = next((n for n, c in enumerate(commitments) if c.name == part.name), None)
+    if index is None:
+        raise InputError(f"the escrow has no part {part.name!r}")
+    committed = commitments[index]
+    if part.commitment() != committed:
+        raise InputError(f"the items held for part {part.name} are not those committed")
+    tree = MemoryTree(c.leaf() for c in commitments)
+    return Reveal(
+        part.name,
+        index,
+        len(commitments),
+        committed.count,
+        committed.root,
+        part.items,
+        part.salts,
+        tuple(tree.inclusion_proof(index)),
+    )
 
 
 def build_escrow(

@@ -32,7 +32,8 @@ The check runs in three layers, each on what the one before could read:
      a party that never acts or verifies (warnings);
    - the schedule (`accord_schedule`): phases whose `ends` dates are not in
      order and deadlines that cannot be met (errors), a fixed deadline after
-     the end of its step's phase (warning).
+     the end of its step's phase (warning);
+   - reveal steps (`accord_reveals`): the escrow and part each names.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from accordwatch.roadmap.accord_references import (
     check_obligations,
     check_step_references,
 )
+from accordwatch.roadmap.accord_reveals import check_reveal_steps
 from accordwatch.roadmap.accord_schedule import check_phase_order, check_schedule
 from accordwatch.roadmap.accord_shape import check_shape
 from accordwatch.roadmap.accord_verification import (
@@ -88,6 +90,7 @@ def load_accord(text: str | bytes, source: str = "<accord>") -> CheckResult:
     check_idle_parties(view, report)
     check_obligations(view, report)
     check_instrument_id(view, report)
+    check_reveal_steps(view, report)
     return report.result(accord if not report.has_errors else None)
 
 
