@@ -84,11 +84,13 @@ class EscrowView:
         versions = self.book.versions(escrow.index)
         indices = {v.index for v in versions}
         findings = [f for f in self.findings if f.escrow in indices]
-        parts = []
+        parts: list[dict[str, Any]] = []
+        verified = 0
         for part in record.parts:
             check = _first_reveal(self.book, versions, part.name)
-            revealed = None
+            revealed: dict[str, Any] | None = None
             if check is not None:
+                verified += check.verified
                 r = check.reveal
                 revealed = {
                     "index": r.index,
@@ -129,11 +131,7 @@ class EscrowView:
             "versions": [v.index for v in versions],
             "parts": parts,
             "revealed": sum(1 for p in parts if p["revealed"] is not None),
-            "verified": sum(
-                1
-                for p in parts
-                if p["revealed"] is not None and p["revealed"]["status"] == "verified"
-            ),
+            "verified": verified,
             "findings": [f.to_json() for f in findings],
             "late_additions": [
                 {"index": a.amendment, "message": a.message()}

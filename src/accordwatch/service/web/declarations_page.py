@@ -9,8 +9,9 @@ one it corrects or updates, the diff that `accordwatch declaration diff
 --json` prints. Each escrowed declaration is shown as a map of its parts:
 which are revealed, when, by which entry and whether the reveal verified,
 with its findings and draws (`sources.escrow_status`). `?index=N` shows
-one declaration: its header, its totals recomputed from its lines, and its first entries of each section. The page
-is computed once per signed checkpoint, query and reader
+one declaration: its header, its totals recomputed from its lines, and its
+first entries of each section. The page is computed once per signed
+checkpoint, query and reader
 (`service.view_cache`): what one reader may read is never kept for another.
 """
 
