@@ -142,7 +142,7 @@ def reveal(
     if result.state is DrawState.AWAITING_COMMITMENTS:
         raise ConflictError(
             f"not yet: step {step} awaits the commitments of "
-            f"{', '.join(result.missing_commitments)} (a nonce revealed before would help them)"
+            f"{', '.join(result.missing_commitments)} (a nonce revealed earlier would let them choose theirs knowing it)"
         )
     if result.beacon is None:
         raise ConflictError(
