@@ -191,6 +191,7 @@ def declaration_items(doc: Mapping[str, Any], partition: str) -> Iterator[Item]:
     if not partition.strip():
         raise InputError("give the partition: region, site-category or a field name")
     anchors = _Anchors(doc)
+    seen: set[str] = set()
     for section, entries in doc.items():
         if section in _HEADER or not isinstance(entries, list):
             continue
@@ -198,6 +199,10 @@ def declaration_items(doc: Mapping[str, Any], partition: str) -> Iterator[Item]:
             if not isinstance(entry, Mapping):
                 continue
             key = item_key(section, entry, n)
+            if key in seen:
+                # Two lines of one batch (one per material): the later ones by position.
+                key = f"{key}@{n}"
+            seen.add(key)
             data = canonical_json({"key": key, "section": section, "entry": entry})
             yield Item(key, part_name(partition, anchors.value(entry, partition)), data)
 
