@@ -142,7 +142,8 @@ def reveal(
     if result.state is DrawState.AWAITING_COMMITMENTS:
         raise ConflictError(
             f"not yet: step {step} awaits the commitments of "
-            f"{', '.join(result.missing_commitments)} (a nonce revealed earlier would let them choose theirs knowing it)"
+            f"{', '.join(result.missing_commitments)} (a nonce revealed earlier would let them "
+            "choose theirs knowing it)"
         )
     if result.beacon is None:
         raise ConflictError(
