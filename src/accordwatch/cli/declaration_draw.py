@@ -221,31 +221,43 @@ def _print_draw(result: Draw) -> None:
 
 def verify_draw(
     entry: int = typer.Argument(..., help="A draw.commit, draw.reveal or escrow.reveal entry"),
+    as_party: str = typer.Option(
+        None, "--as", help="Read a confidential reveal as this party (the inspectorate)"
+    ),
+    key_file: Path = typer.Option(None, "--key", help="The reader's private key file"),
     fmt: str = typer.Option("text", "--format", help="text or json"),
 ) -> None:
     """Recompute from the log the draw an entry belongs to; a reveal must open the drawn part."""
+    from accordwatch.catalog import CATALOG
+    from accordwatch.cli.context import signing_key
     from accordwatch.declarations.draw import DrawState
     from accordwatch.declarations.draw_records import DrawCommitment, DrawNonce
     from accordwatch.declarations.escrow_records import RevealRecord
-    from accordwatch.log.canonical import parse_json
-    from accordwatch.sources.declarations import signed_accord
+    from accordwatch.log.access import open_record
+    from accordwatch.sources.declarations import reader_for, signed_accord
     from accordwatch.sources.snapshot import Snapshot
 
     if fmt not in ("text", "json"):
         raise InputError(f"--format must be text or json, not {fmt!r}")
-    ledger = workspace().ledger()
-    stored = ledger.entry(entry)
+    ws = workspace()
+    ledger = ws.ledger()
+    if as_party is not None:
+        signing_key(ws, ledger.registry(), as_party, key_file)  # a reader holds its key
+    log = Snapshot.default(ledger)
+    found = [r for r in log.rows(("draw.commit", "draw.reveal", "escrow.reveal")) if r[0] == entry]
     where = f"log entry {entry}"
-    envelope = parse_json(stored.envelope, where=where)
-    record_type = envelope.get("record_type") if isinstance(envelope, dict) else None
-    payload = envelope.get("payload") if isinstance(envelope, dict) else None
-    if record_type not in ("draw.commit", "draw.reveal", "escrow.reveal"):
+    if not found:
+        kind = ledger.entry(entry).record_type
         raise InputError(
-            f"log entry {entry} is a {record_type} entry, not draw.commit, draw.reveal or "
-            "escrow.reveal"
+            f"log entry {entry} is a {kind} entry, not draw.commit, draw.reveal or escrow.reveal"
         )
-    if not isinstance(payload, dict):
-        raise InputError("the entry is confidential: its step cannot be read here", where=where)
+    _, envelope, opening, _ = found[0]
+    record_type = envelope.record_type
+    if envelope.confidential and as_party is None:
+        raise InputError(
+            "the reveal is confidential: read it with --as PARTY (the inspectorate)", where=where
+        )
+    payload = open_record(CATALOG, envelope, opening, reader_for(ledger, as_party), where=where)
     parsed: DrawCommitment | DrawNonce | RevealRecord
     if record_type == "draw.commit":
         parsed = DrawCommitment.model_validate(payload)
@@ -255,7 +267,7 @@ def verify_draw(
         parsed = RevealRecord.model_validate(payload)
     if parsed.accord_id is None or parsed.step is None:
         raise InputError("the reveal names no accord step: it belongs to no draw", where=where)
-    log_accord = signed_accord(Snapshot.default(ledger), parsed.accord_id)
+    log_accord = signed_accord(log, parsed.accord_id)
     if log_accord is None:
         raise NotFoundError(f"no accord {parsed.accord_id!r} has been signed in this log")
     _drawn_step(log_accord, parsed.step)

@@ -124,6 +124,11 @@ def _story(shell: Shell, witnesses: Witnesses, folder: Path) -> None:
         "--evidence", str(evidence),
     )  # fmt: skip
 
+    _at(shell, "2021-07-01")  # the concession the verified reveal earned
+    shell.typed("step", "report", "usa-sanctions-relief", "--on", "2021-07-01", "--as", "usa")
+    _at(shell, "2021-07-05")
+    shell.typed("step", "verify", "usa-sanctions-relief", "--result", "verified", "--as", "dprk")
+
     _at(shell, "2021-08-20")
     shell.typed("declaration", "reveal", ESCROW_ID, "--part", "region-north-east", "--as", "dprk")
     _at(shell, "2021-09-10")
@@ -142,7 +147,11 @@ def _story(shell: Shell, witnesses: Witnesses, folder: Path) -> None:
     shell.typed(
         "declaration", "reveal", ESCROW_ID, "--part", part, "--step", "reveal-drawn", "--as", "dprk"
     )
-    shell.typed("declaration", "verify-draw", str(_last_entry(folder, "escrow.reveal")))
+    shell.typed(
+        "declaration", "verify-draw", str(_last_entry(folder, "escrow.reveal")), "--as", "iaea"
+    )
+    _at(shell, "2021-11-05")
+    shell.typed("step", "verify", "reveal-drawn", "--result", "verified", "--as", "iaea")
     shell.typed("log", "cosign")
 
     _at(shell, "2021-12-01")
