@@ -46,9 +46,7 @@ def test_an_unknown_escrow_step_is_reported_at_its_value() -> None:
         "escrow: declare-sites\n    part: region-north-east",
         "escrow: declare-site\n    part: region-north-east",
     )
-    line = (
-        _line(text, "escrow: declare-site\n") if False else _line(text, "escrow: declare-site", 1)
-    )
+    line = _line(text, "escrow: declare-site", 1)  # the second reveal step's
     assert _problems(text) == [
         (
             "error",
