@@ -246,6 +246,11 @@ def escrow_command(
         highlight=False,
     )
     console.print(f"items and salts kept in {path} (yours alone: reveal parts from it)")
+    if supersedes is not None:
+        after = _book(Snapshot.default(ws.ledger()), as_party)
+        for late in after.late:
+            if late.amendment == receipt.index:
+                console.print(f"[yellow]{shown(late.message())}[/]", highlight=False)
 
 
 def _find_escrow(book: EscrowBook, ref: str, party: str | None) -> LoggedEscrow:
@@ -486,7 +491,104 @@ def audit_reveals(book: EscrowBook) -> dict[str, Any]:
     }
 
 
+def escrows_command(
+    as_party: str = typer.Option(None, "--as", help="Read the log as this party"),
+    key_file: Path = typer.Option(None, "--key", help="The reader's private key file"),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """Escrows in the log: each part committed, revealed (by which entry), verified; late ones."""
+    from rich.table import Table
+
+    from accordwatch.sources.snapshot import Snapshot
+
+    if fmt not in ("table", "json"):
+        raise InputError(f"--format must be table or json, not {fmt!r}")
+    ws = workspace()
+    ledger = ws.ledger()
+    if as_party is not None:
+        signing_key(ws, ledger.registry(), as_party, key_file)
+    book = _book(Snapshot.default(ledger), as_party)
+    rows: list[dict[str, Any]] = []
+    for state in book.states.values():
+        escrow = state.escrow
+        parts = []
+        for part in escrow.record.parts:
+            check = state.opened(part.name)
+            parts.append(
+                {
+                    "name": part.name,
+                    "count": part.count,
+                    "revealed_by": check.reveal.index if check else None,
+                    "status": check.status if check else "committed",
+                }
+            )
+        rows.append(
+            {
+                "entry": escrow.index,
+                "time": escrow.time.isoformat(),
+                "escrow_id": escrow.record.escrow_id,
+                "party": escrow.party,
+                "declaration_id": escrow.record.declaration_id,
+                "step": escrow.record.step,
+                "root": escrow.record.root,
+                "counts": escrow.record.counts,
+                "supersedes": escrow.record.supersedes,
+                "superseded_by": state.superseded_by,
+                "parts": parts,
+            }
+        )
+    late = [
+        {
+            "amendment": x.amendment,
+            "item": x.item,
+            "part": x.part,
+            "revealed_by": x.revealed_by,
+            "message": x.message(),
+        }
+        for x in book.late
+    ]
+    if fmt == "json":
+        print_json(
+            {
+                "escrows": rows,
+                "late_additions": late,
+                "reveal_problems": [c.problem for c in book.checks if c.problem],
+            }
+        )
+        return
+    if not rows:
+        console.print("no escrow in this log")
+        return
+    table = Table("entry", "escrow", "party", "step", "part", "count", "revealed", "status")
+    for row in rows:
+        amends = f" (amends {row['supersedes']})" if row["supersedes"] else ""
+        gone = f"; amended at {row['superseded_by']}" if row["superseded_by"] is not None else ""
+        for n, part in enumerate(row["parts"]):
+            first = n == 0
+            table.add_row(
+                str(row["entry"]) if first else "",
+                shown(f"{row['escrow_id']}{amends}{gone}") if first else "",
+                shown(row["party"]) if first else "",
+                shown(row["step"] or "-") if first else "",
+                shown(part["name"]),
+                str(part["count"]),
+                "-" if part["revealed_by"] is None else f"entry {part['revealed_by']}",
+                part["status"],
+            )
+    console.print(table)
+    for item in late:
+        console.print(f"[yellow]{shown(item['message'])}[/]", highlight=False)
+    for check in book.checks:
+        if check.problem:
+            console.print(
+                f"[red]reveal at log entry {check.reveal.index} does not verify: "
+                f"{shown(check.problem)}[/]",
+                highlight=False,
+            )
+
+
 def register(app: typer.Typer) -> None:
+    declaration_app.command("escrows")(escrows_command)
     declaration_app.command("escrow")(escrow_command)
     declaration_app.command("reveal")(reveal_command)
     declaration_app.command("verify-reveal")(verify_reveal_command)

@@ -378,7 +378,11 @@ def verify_reveal(
     for n, (salt, data) in enumerate(zip(reveal.salts, reveal.items, strict=True)):
         if len(salt) != SALT_SIZE:
             raise VerificationError(f"part {reveal.part}: salt {n} is {len(salt)} bytes, not 32")
-        if canonical_json(parse_json(data, where=f"item {n}")) != data:
+        try:
+            canonical = canonical_json(parse_json(data, where=f"item {n}"))
+        except InputError as exc:
+            raise VerificationError(f"part {reveal.part}: {exc.message}") from None
+        if canonical != data:
             raise VerificationError(f"part {reveal.part}: item {n} is not canonical JSON")
     root_of_items = root_from_leaf_hashes(
         [item_leaf(s, d) for s, d in zip(reveal.salts, reveal.items, strict=True)]
