@@ -22,11 +22,11 @@ def test_the_example_passes_and_its_steps_keep_their_terms() -> None:
     assert _problems(TEXT) == []
     accord = load_accord(TEXT).accord
     assert accord is not None
-    reveal = accord.step("reveal-central")
+    reveal = accord.step("reveal-drawn")
     assert (reveal.kind, reveal.escrow, reveal.part, reveal.reveal_to) == (
         "reveal",
         "declare-sites",
-        "region-central",
+        "drawn",
         "inspectorate",
     )
     assert accord.step("declare-sites").escrow_counts == "exact"
@@ -60,8 +60,8 @@ def test_an_unknown_escrow_step_is_reported_at_its_value() -> None:
 
 def test_an_escrow_that_is_not_a_declaration_step() -> None:
     text = TEXT.replace(
-        "escrow: declare-sites\n    part: region-central",
-        "escrow: reveal-north-west\n    part: region-central",
+        "escrow: declare-sites\n    part: drawn",
+        "escrow: reveal-north-west\n    part: drawn",
     )
     [(severity, line, _, message)] = _problems(text)
     assert severity == "error" and line == _line(text, "escrow: reveal-north-west")

@@ -157,6 +157,8 @@ def test_escrow_reveal_verify_and_amend(
         str(escrow_entry),
         "--part",
         "region-central",
+        "--step",
+        "reveal-drawn",
         "--as",
         "dprk",
     )
@@ -172,7 +174,7 @@ def test_escrow_reveal_verify_and_amend(
     # The road map counts the escrow and each verified reveal as its step's report.
     status = run(ws, capsys, "status", "--format", "json")
     steps = {s["id"]: s for s in json.loads(status)["steps"]}
-    for step in ("declare-sites", "reveal-north-west", "reveal-north-east", "reveal-central"):
+    for step in ("declare-sites", "reveal-north-west", "reveal-north-east", "reveal-drawn"):
         assert steps[step]["reported_on"] is not None, step
 
     # Offline: the export and the entry, nothing else.
