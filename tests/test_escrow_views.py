@@ -8,7 +8,10 @@ every party commits to a nonce and reveals it; the draw picks one of the two
 regions left, and `verify-draw` recomputes it from the log alone. An
 observation of a site in region north that the reveal lacks is an undeclared
 item, in `status`, `declaration check`, the dashboard and the report; a party
-that does not reveal its nonce by the drawn step's deadline is in breach.
+that does not reveal its nonce by the drawn step's deadline is in breach; an
+amendment that moves an item from a sealed region into a revealed one is a
+relocation; an item an inspection finds in a revealed balance area is
+undeclared too.
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ from fastapi.testclient import TestClient
 
 from accordwatch.cli import main as cli_main
 from accordwatch.declarations.draw import pick
+from accordwatch.log.keys import SigningKey
 from accordwatch.service.api.app import create_app
 from accordwatch.timeutil import set_clock_file
 from accordwatch.workspace import CLOCK_FILE, Workspace, init_workspace
-from tests.helpers import ANSI, Run, one_line_error
+from tests.helpers import ANSI, Log, Run, one_line_error
 
 PARTIES = (("dprk", "declarant"), ("usa", "party"), ("iaea", "inspectorate"))
 
@@ -372,3 +376,63 @@ def test_an_observed_site_the_revealed_region_lacks_is_an_undeclared_item(
     ok(cli("report", "--format", "md", "--out", tmp_path / "report"))
     text = next((tmp_path / "report").glob("report-*.md")).read_text("utf-8")
     assert "## Escrowed declarations" in text and "undeclared item" in text
+
+
+def test_an_item_moved_from_a_sealed_region_into_a_revealed_one_is_a_relocation(
+    ws: Workspace, cli: Cli, escrowed: dict[str, int], tmp_path: Path
+) -> None:
+    at(ws, "2023-04-01")
+    moved = json.loads(json.dumps(DECLARATION))
+    moved["id"] = "sites-2023-rev1"
+    store = next(s for s in moved["sites"] if s["id"] == "store-c")
+    store["location"]["region"] = "north"  # out of the sealed centre, into the opened north
+    path = tmp_path / "moved.yaml"
+    path.write_text(yaml.safe_dump(moved, sort_keys=False), "utf-8")
+    amended = ok(
+        cli(
+            "declaration", "escrow", path, "--partition-by", "region", "--as", "dprk",
+            "--supersedes", "sites-2023", "--reason", "the store was misplaced",
+        )
+    )  # fmt: skip
+    status = json.loads(ok(cli("status", "--format", "json")).out)
+    (found,) = [f for f in status["findings"] if f["kind"] == "relocation"]
+    assert "moves item sites/store-c from part region-central" in found["message"]
+    assert "into part region-north" in found["message"]
+    assert escrowed["reveal"] in found["indices"] and entry_of(amended) in found["indices"]
+    client = TestClient(create_app(ws))
+    (escrow,) = client.get("/declarations.json").json()["escrows"]
+    assert escrow["version"] == 2 and [f["kind"] for f in escrow["findings"]] == ["relocation"]
+
+
+def test_an_undeclared_item_an_inspection_finds_in_a_revealed_balance_area(
+    ws: Workspace, cli: Cli, tmp_path: Path
+) -> None:
+    for party, role in PARTIES:
+        ok(cli("party", "add", party, "--role", role))
+        ok(cli("key", "new", "--party", party))
+    doc = json.loads(json.dumps(DECLARATION))
+    doc["material_balance_areas"] = [{"id": "mba-n", "site": "reactor-n"}]
+    doc["inventory"] = []
+    path = tmp_path / "declaration.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), "utf-8")
+    ok(cli("declaration", "escrow", path, "--partition-by", "region", "--as", "dprk"))
+    ok(cli("declaration", "reveal", "sites-2023", "--part", "region-north", "--as", "dprk"))
+    log = Log.open(ws)
+    key = next(k for k in log.ledger.registry().keys_of("iaea") if k.active)
+    log.keys["iaea"] = SigningKey.read(ws.party_key_path("iaea", key.key_id))
+    report = {
+        "plan_entry": 1,
+        "mba": "mba-n",
+        "report_id": "insp-1",
+        "date": "2023-03-15",
+        "observations": [{"status": "undeclared", "observed_id": "DRUM-9"}],
+    }
+    logged = log.submit("iaea", "inspection.report", report, confidential=True).index
+    check = cli("declaration", "check", path, "--as", "iaea", "--format", "json")
+    assert check.code == 1
+    (found,) = json.loads(check.out)["escrow_findings"]
+    assert found["kind"] == "undeclared item" and "item DRUM-9" in found["message"]
+    assert logged in found["indices"]
+    # the public does not read the inspection report: its status does not show it
+    status = json.loads(ok(cli("status", "--format", "json")).out)
+    assert not [f for f in status["findings"] if f["kind"] == "undeclared item"]
