@@ -237,6 +237,22 @@ def test_the_draw_is_recomputed_from_the_log_and_a_reveal_must_open_the_drawn_pa
         )
     )
     assert "the reveal at entry" in ok(cli("declaration", "verify-draw", str(entry_of(right)))).flat
+    # offline: the log export and the entry, nothing else
+    export = ws.home.parent / "log.jsonl"
+    ok(cli("log", "export", export))
+    offline = ok(cli("declaration", "verify-draw", str(entry_of(right)), "--log", export))
+    assert f"draw verified: part {shown['part']}" in offline.flat
+    as_json = json.loads(
+        ok(cli("declaration", "verify-draw", str(last), "--log", export, "--format", "json")).out
+    )
+    assert (as_json["seed"], as_json["part"]) == (shown["seed"], shown["part"])
+    failed = cli("declaration", "verify-draw", str(entry_of(wrong)), "--log", export)
+    assert failed.code != 0 and f"the draw chose {shown['part']}" in failed.err
+    tampered = ws.home.parent / "tampered.jsonl"
+    nonce = shown["nonces"]["usa"]
+    tampered.write_text(export.read_text("utf-8").replace(nonce, "0" * 64), "utf-8")
+    one_line_error(cli("declaration", "verify-draw", str(last), "--log", tampered), "entry")
+    one_line_error(cli("declaration", "verify-draw", "0"), "log.genesis", "not draw.commit")
     # no breach: every nonce was revealed before the deadline
     status = json.loads(ok(cli("status", "--as-of", "2023-07-31", "--format", "json")).out)
     assert not [f for f in status["findings"] if f["kind"] == "unrevealed nonce"]

@@ -6,12 +6,14 @@ logs their SHA-256; `declaration draw reveal STEP --as PARTY` logs the nonce
 once every party has committed and a witnessed checkpoint includes the last
 commitment; `declaration draw show` lists every draw and where it stands;
 `declaration verify-draw ENTRY` recomputes a draw from the log alone and, for
-a reveal entry, checks that it opens the drawn part.
+a reveal entry, checks that it opens the drawn part; with `--log EXPORT` it
+does so offline from a log export (audited on the way) and nothing else.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -219,45 +221,16 @@ def _print_draw(result: Draw) -> None:
         console.print(f"  [yellow]ignored[/] entry {item.index}: {shown(item.reason)}")
 
 
-def verify_draw(
-    entry: int = typer.Argument(..., help="A draw.commit, draw.reveal or escrow.reveal entry"),
-    as_party: str = typer.Option(
-        None, "--as", help="Read a confidential reveal as this party (the inspectorate)"
-    ),
-    key_file: Path = typer.Option(None, "--key", help="The reader's private key file"),
-    fmt: str = typer.Option("text", "--format", help="text or json"),
-) -> None:
-    """Recompute from the log the draw an entry belongs to; a reveal must open the drawn part."""
-    from accordwatch.catalog import CATALOG
-    from accordwatch.cli.context import signing_key
-    from accordwatch.declarations.draw import DrawState
+DRAW_ENTRY_TYPES = ("draw.commit", "draw.reveal", "escrow.reveal")
+#: what `verify-draw` learns of its entry: the accord and step of the draw, and the part a
+#: reveal opens (None for a commitment or a nonce)
+Target = tuple[str, str, str | None]
+
+
+def _target(record_type: str, payload: dict[str, object], where: str) -> Target:
     from accordwatch.declarations.draw_records import DrawCommitment, DrawNonce
     from accordwatch.declarations.escrow_records import RevealRecord
-    from accordwatch.log.access import open_record
-    from accordwatch.sources.declarations import reader_for, signed_accord
-    from accordwatch.sources.snapshot import Snapshot
 
-    if fmt not in ("text", "json"):
-        raise InputError(f"--format must be text or json, not {fmt!r}")
-    ws = workspace()
-    ledger = ws.ledger()
-    if as_party is not None:
-        signing_key(ws, ledger.registry(), as_party, key_file)  # a reader holds its key
-    log = Snapshot.default(ledger)
-    found = [r for r in log.rows(("draw.commit", "draw.reveal", "escrow.reveal")) if r[0] == entry]
-    where = f"log entry {entry}"
-    if not found:
-        kind = ledger.entry(entry).record_type
-        raise InputError(
-            f"log entry {entry} is a {kind} entry, not draw.commit, draw.reveal or escrow.reveal"
-        )
-    _, envelope, opening, _ = found[0]
-    record_type = envelope.record_type
-    if envelope.confidential and as_party is None:
-        raise InputError(
-            "the reveal is confidential: read it with --as PARTY (the inspectorate)", where=where
-        )
-    payload = open_record(CATALOG, envelope, opening, reader_for(ledger, as_party), where=where)
     parsed: DrawCommitment | DrawNonce | RevealRecord
     if record_type == "draw.commit":
         parsed = DrawCommitment.model_validate(payload)
@@ -267,20 +240,192 @@ def verify_draw(
         parsed = RevealRecord.model_validate(payload)
     if parsed.accord_id is None or parsed.step is None:
         raise InputError("the reveal names no accord step: it belongs to no draw", where=where)
-    log_accord = signed_accord(log, parsed.accord_id)
-    if log_accord is None:
-        raise NotFoundError(f"no accord {parsed.accord_id!r} has been signed in this log")
-    _drawn_step(log_accord, parsed.step)
-    _, draws = _draws(ledger, log_accord)
-    result = draws[parsed.step]
     opened = parsed.part if isinstance(parsed, RevealRecord) else None
+    return parsed.accord_id, parsed.step, opened
+
+
+def _workspace_draw(entry: int, as_party: str | None, key_file: Path | None) -> tuple[Draw, Target]:
+    """The draw an entry of the workspace's log belongs to, as its latest checkpoint has it."""
+    from accordwatch.catalog import CATALOG
+    from accordwatch.cli.context import signing_key
+    from accordwatch.log.access import open_record
+    from accordwatch.sources.declarations import reader_for, signed_accord
+    from accordwatch.sources.snapshot import Snapshot
+
+    ws = workspace()
+    ledger = ws.ledger()
+    if as_party is not None:
+        signing_key(ws, ledger.registry(), as_party, key_file)  # a reader holds its key
+    log = Snapshot.default(ledger)
+    found = [r for r in log.rows(DRAW_ENTRY_TYPES) if r[0] == entry]
+    where = f"log entry {entry}"
+    if not found:
+        kind = ledger.entry(entry).record_type
+        raise InputError(
+            f"log entry {entry} is a {kind} entry, not draw.commit, draw.reveal or escrow.reveal"
+        )
+    _, envelope, opening, _ = found[0]
+    if envelope.confidential and as_party is None:
+        raise InputError(
+            "the reveal is confidential: read it with --as PARTY (the inspectorate)", where=where
+        )
+    payload = open_record(CATALOG, envelope, opening, reader_for(ledger, as_party), where=where)
+    target = _target(envelope.record_type, payload, where)
+    accord = signed_accord(log, target[0])
+    if accord is None:
+        raise NotFoundError(f"no accord {target[0]!r} has been signed in this log")
+    _drawn_step(accord, target[1])
+    _, draws = _draws(ledger, accord)
+    return draws[target[1]], target
+
+
+def _offline_draw(path: Path, policy_file: Path | None, entry: int) -> tuple[Draw, Target]:
+    """The draw an entry of a log export belongs to, the export audited on the way.
+
+    The witnessed checkpoint is found among the export's checkpoints, whose
+    cosignatures are checked against `policy_file` (else the policy the export holds).
+    """
+    from accordwatch.catalog import CATALOG
+    from accordwatch.declarations.draw import Beacon, Committed, Revealed, accord_draws
+    from accordwatch.declarations.draw_records import DrawCommitment, DrawNonce
+    from accordwatch.declarations.escrow_log import EscrowBook, feed_envelopes
+    from accordwatch.log.audit import AuditEntry, audit
+    from accordwatch.log.envelope import Envelope
+    from accordwatch.log.export import read_export
+    from accordwatch.log.note import Verifier
+    from accordwatch.log.policy import Policy
+    from accordwatch.log.witnessed import witness_check
+    from accordwatch.roadmap.accord import Accord
+    from accordwatch.roadmap.records import AccordSignature
+    from accordwatch.sources.draws import escrow_parts, reveal_steps
+
+    header, entries = read_export(path)
+    verifier = Verifier.parse(header.log_key)
+    if policy_file is not None:
+        policy = Policy.parse(_read(policy_file), where=str(policy_file))
+    elif header.policy:
+        policy = Policy.parse(header.policy, where=f"{path} (its policy)")
+    else:
+        raise InputError("the export holds no witness policy: give --policy", where=str(path))
+    book = EscrowBook()
+    wanted: list[tuple[int, Envelope]] = []
+
+    def collect(stream: Iterator[AuditEntry]) -> Iterator[AuditEntry]:
+        for e in stream:
+            if b'"record_type":"draw.' in e.envelope or b'"accord.signature"' in e.envelope:
+                wanted.append((e.index, Envelope.from_bytes(e.envelope, where=f"entry {e.index}")))
+            yield e
+
+    report = audit(
+        collect(feed_envelopes(book, entries)), header.checkpoints, verifier, catalog=CATALOG
+    )
+    where = f"log entry {entry} of {path}"
+    if entry >= report.covered:
+        raise VerificationError(
+            f"log entry {entry} is not under a signed checkpoint of the export "
+            f"(signed size {report.covered})",
+            where=str(path),
+        )
+    check = next((c for c in book.checks if c.reveal.index == entry), None)
+    if check is not None:
+        if check.reveal.record is None:
+            raise InputError(
+                "the reveal is confidential: its step is not in the export", where=where
+            )
+        target = _target("escrow.reveal", check.reveal.record.model_dump(mode="json"), where)
+    else:
+        env = next(
+            (v for i, v in wanted if i == entry and v.record_type != "accord.signature"), None
+        )
+        if env is None or env.payload is None:
+            raise InputError("not a draw.commit, draw.reveal or escrow.reveal entry", where=where)
+        target = _target(env.record_type, env.payload, where)
+    accords = [
+        AccordSignature.model_validate(v.payload)
+        for _, v in wanted
+        if v.record_type == "accord.signature" and v.payload is not None
+    ]
+    signed = [a for a in accords if a.accord_id == target[0]]
+    if not signed:
+        raise NotFoundError(f"no accord {target[0]!r} is signed in the export", where=str(path))
+    accord = Accord.model_validate(signed[-1].accord)
+    _drawn_step(accord, target[1])
+    commitments: list[tuple[str, Committed]] = []
+    reveals: list[tuple[str, Revealed]] = []
+    for index, env in wanted:
+        if env.payload is None or index >= report.covered:
+            continue
+        if env.record_type == "draw.commit":
+            c = DrawCommitment.model_validate(env.payload)
+            if c.accord_id == accord.id:
+                commitments.append((c.step, Committed(index, env.time, env.party, c.commitment)))
+        elif env.record_type == "draw.reveal":
+            n = DrawNonce.model_validate(env.payload)
+            if n.accord_id == accord.id:
+                reveals.append((n.step, Revealed(index, env.time, env.party, n.nonce)))
+    notes = sorted(header.checkpoints)
+
+    def beacon_after(index: int) -> Beacon | None:
+        for size, note in notes:
+            if size <= index or size > report.covered:
+                continue
+            found = witness_check(note, policy, verifier)
+            if found.quorum_met:
+                cp = found.checkpoint
+                return Beacon(cp.origin, cp.size, cp.root, found.witnessed_time)
+        return None
+
+    draws = accord_draws(
+        accord.id,
+        [p.id for p in accord.parties],
+        reveal_steps(accord),
+        escrow_parts(book, accord.id),
+        commitments,
+        reveals,
+        beacon_after,
+    )
+    return draws[target[1]], target
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text("utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", where=str(path)) from None
+
+
+def verify_draw(
+    entry: int = typer.Argument(
+        ..., min=0, help="A draw.commit, draw.reveal or escrow.reveal entry"
+    ),
+    log_file: Path = typer.Option(
+        None, "--log", help="A log export (log export): recompute the draw offline from it alone"
+    ),
+    policy_file: Path = typer.Option(
+        None, "--policy", help="With --log: the witness policy to trust [default: the export's]"
+    ),
+    as_party: str = typer.Option(
+        None, "--as", help="Read a confidential reveal as this party (the inspectorate)"
+    ),
+    key_file: Path = typer.Option(None, "--key", help="The reader's private key file"),
+    fmt: str = typer.Option("text", "--format", help="text or json"),
+) -> None:
+    """Recompute from the log the draw an entry belongs to; a reveal must open the drawn part."""
+    from accordwatch.declarations.draw import DrawState
+
+    if fmt not in ("text", "json"):
+        raise InputError(f"--format must be text or json, not {fmt!r}")
+    if log_file is not None:
+        result, (_, step, opened) = _offline_draw(log_file, policy_file, entry)
+    else:
+        result, (_, step, opened) = _workspace_draw(entry, as_party, key_file)
     if fmt == "json":
         print_json({**result.to_json(), "entry": entry, "opens": opened})
     else:
         console.print(shown(result.describe()), highlight=False)
         _print_draw(result)
     if result.state is not DrawState.DRAWN:
-        raise VerificationError(f"the draw of step {parsed.step} is not complete: {result.state}")
+        raise VerificationError(f"the draw of step {step} is not complete: {result.state}")
     if opened is not None and opened != result.part:
         raise VerificationError(
             f"the reveal at log entry {entry} opens part {opened}; the draw chose {result.part}"
