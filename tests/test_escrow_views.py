@@ -177,6 +177,27 @@ def escrowed(ws: Workspace, cli: Cli, tmp_path: Path) -> dict[str, int]:
     return {"reveal": entry_of(run)}
 
 
+def _reveal_against_the_draw(ws: Workspace, part: str) -> int:
+    """Log a reveal of `part` for step reveal-drawn as the declarant, whatever the draw chose."""
+    from accordwatch.cli.declaration_escrow import escrow_file_path
+    from accordwatch.declarations.escrow import reveal_part
+    from accordwatch.declarations.escrow_file import read_header, read_part
+    from accordwatch.declarations.escrow_records import EscrowRecord, reveal_payload
+
+    log = Log.open(ws)
+    key = next(k for k in log.ledger.registry().keys_of("dprk") if k.active)
+    log.keys["dprk"] = SigningKey.read(ws.party_key_path("dprk", key.key_id))
+    (entry,) = [e for e in log.ledger.entries() if e.record_type == "escrow"]
+    envelope = json.loads(entry.envelope)
+    record = EscrowRecord.model_validate(envelope["payload"])
+    path = escrow_file_path(ws, "dprk", record.escrow_id)
+    with path.open("rb") as fh:
+        held = read_part(fh, read_header(fh, str(path)), part, str(path))
+    opening = reveal_part(held, record.commitments())
+    payload = reveal_payload(opening, escrow_index=entry.index, escrow=record, step="reveal-drawn")
+    return log.submit("dprk", "escrow.reveal", payload).index
+
+
 def _commit_all(cli: Cli, parties: tuple[str, ...] = ("dprk", "usa", "iaea")) -> list[int]:
     return [
         entry_of(ok(cli("declaration", "draw", "commit", "reveal-drawn", "--as", p)))
@@ -208,33 +229,18 @@ def test_the_draw_is_recomputed_from_the_log_and_a_reveal_must_open_the_drawn_pa
     checked = ok(cli("declaration", "verify-draw", str(last)))
     assert f"draw verified: part {shown['part']}" in checked.flat
     other = next(p for p in shown["candidates"] if p != shown["part"])
-    wrong = ok(
-        cli(
-            "declaration",
-            "reveal",
-            "sites-2023",
-            "--part",
-            other,
-            "--step",
-            "reveal-drawn",
-            "--as",
-            "dprk",
-        )
-    )
-    failed = cli("declaration", "verify-draw", str(entry_of(wrong)))
+    refused = cli(
+        "declaration", "reveal", "sites-2023", "--part", other, "--step", "reveal-drawn",
+        "--as", "dprk",
+    )  # fmt: skip
+    one_line_error(refused, f"the part its draw chose, {shown['part']}, not {other}")
+    # a declarant that logs such a reveal all the same, past the command's refusal
+    wrong = _reveal_against_the_draw(ws, other)
+    failed = cli("declaration", "verify-draw", str(wrong))
     assert failed.code != 0 and f"the draw chose {shown['part']}" in failed.err
-    right = ok(
-        cli(
-            "declaration",
-            "reveal",
-            "sites-2023",
-            "--part",
-            shown["part"],
-            "--step",
-            "reveal-drawn",
-            "--as",
-            "dprk",
-        )
+    right = ok(cli("declaration", "reveal", "sites-2023", "--part", "drawn", "--as", "dprk"))
+    assert f"reveal of part {shown['part']} of escrow sites-2023 for step reveal-drawn" in (
+        right.flat
     )
     assert "the reveal at entry" in ok(cli("declaration", "verify-draw", str(entry_of(right)))).flat
     # offline: the log export and the entry, nothing else
@@ -246,16 +252,19 @@ def test_the_draw_is_recomputed_from_the_log_and_a_reveal_must_open_the_drawn_pa
         ok(cli("declaration", "verify-draw", str(last), "--log", export, "--format", "json")).out
     )
     assert (as_json["seed"], as_json["part"]) == (shown["seed"], shown["part"])
-    failed = cli("declaration", "verify-draw", str(entry_of(wrong)), "--log", export)
+    failed = cli("declaration", "verify-draw", str(wrong), "--log", export)
     assert failed.code != 0 and f"the draw chose {shown['part']}" in failed.err
     tampered = ws.home.parent / "tampered.jsonl"
     nonce = shown["nonces"]["usa"]
     tampered.write_text(export.read_text("utf-8").replace(nonce, "0" * 64), "utf-8")
     one_line_error(cli("declaration", "verify-draw", str(last), "--log", tampered), "entry")
     one_line_error(cli("declaration", "verify-draw", "0"), "log.genesis", "not draw.commit")
-    # no breach: every nonce was revealed before the deadline
+    # no breach: every nonce was revealed before the deadline; the reveal against the
+    # draw is a finding
     status = json.loads(ok(cli("status", "--as-of", "2023-07-31", "--format", "json")).out)
     assert not [f for f in status["findings"] if f["kind"] == "unrevealed nonce"]
+    (undrawn,) = [f for f in status["findings"] if f["kind"] == "undrawn part"]
+    assert f"opens part {other}" in undrawn["message"] and wrong in undrawn["indices"]
 
 
 def test_a_party_that_does_not_reveal_its_nonce_by_the_deadline_is_in_breach(

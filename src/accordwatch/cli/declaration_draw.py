@@ -65,6 +65,20 @@ def _drawn_step(accord: Accord, step: str) -> None:
         )
 
 
+def drawn_part(ledger: Ledger, accord: Accord, step: str, part: str) -> str:
+    """The part a drawn step's reveal must open: the draw's, which `part` must be (or 'drawn')."""
+    _, draws = _draws(ledger, accord)
+    result = draws[step]
+    if result.part is None:
+        raise ConflictError(f"step {step} opens a drawn part, and {result.describe()}")
+    if part not in ("drawn", result.part):
+        raise ConflictError(
+            f"step {step} opens the part its draw chose, {result.part}, not {part} "
+            "(accordwatch declaration verify-draw recomputes it)"
+        )
+    return result.part
+
+
 def _party(accord: Accord, party: str) -> None:
     if party not in {p.id for p in accord.parties}:
         raise InputError(f"{party!r} is not a party to accord {accord.id!r}")

@@ -296,7 +296,9 @@ def reveal_command(
     escrow_ref: str = typer.Argument(
         ..., metavar="ESCROW", help="Escrow id, its log entry, or the file escrow -o wrote"
     ),
-    part: str = typer.Option(..., "--part", help="The part to open"),
+    part: str = typer.Option(
+        ..., "--part", help="The part to open ('drawn': the part a drawn step's draw chose)"
+    ),
     as_party: str = typer.Option(..., "--as", help="The declaring party"),
     key_file: Path = typer.Option(None, "--key", help="Private key file"),
     step_id: str = typer.Option(
@@ -344,6 +346,10 @@ def reveal_command(
             )
     else:
         step = _reveal_step(accord, record.step, part)
+    if step is not None and step.part == "drawn" and accord is not None:
+        from accordwatch.cli.declaration_draw import drawn_part
+
+        part = drawn_part(ledger, accord, step.id, part)
     if step is not None and step.reveal_to == "inspectorate":
         confidential = True
     path = escrow_file_path(ws, as_party, record.escrow_id)

@@ -154,7 +154,7 @@ def _review(
     result = review(target, others, accord=accord, launches=launches, with_log=ledger is not None)
     escrowed: list[EscrowFinding] = []
     if log is not None and ledger is not None:
-        view = escrow_view(log, None, reader_for(ledger, as_party))
+        view = escrow_view(log, log.ledger.clock().date(), reader_for(ledger, as_party))
         escrowed = [
             f
             for f in view.findings

@@ -46,7 +46,7 @@ def report(
         status = roadmap.evaluate(records, day, accord)
     except ValueError as exc:
         raise InputError(str(exc), where="--accord") from exc
-    escrows = escrow_view(log, status, None)
+    escrows = escrow_view(log, day, None)
     status = with_escrow_findings(log, status)
     found = evaluate_log(log, day)
     responses = found.responses

@@ -278,6 +278,7 @@ def draw(
 class Breach:
     """A party that did not reveal its nonce for a drawn step by the step's deadline."""
 
+    accord_id: str
     step: str
     party: str
     deadline: date
@@ -320,6 +321,7 @@ def breaches(result: Draw, deadline: date | None, as_of: date) -> list[Breach]:
             indices = (own.index, nonce.index)
         out.append(
             Breach(
+                result.accord_id,
                 result.step,
                 party,
                 deadline,

@@ -27,6 +27,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from accordwatch.declarations.draw import Draw
 from accordwatch.declarations.escrow import declaration_items, opened_items
 from accordwatch.declarations.escrow_log import EscrowBook, EscrowState, LoggedEscrow, RevealCheck
 from accordwatch.declarations.observations import ObservationRecord, ObservedSite
@@ -41,6 +42,14 @@ TOLERANCE_DEGREES = 0.02
 class EscrowFindingKind(StrEnum):
     UNDECLARED_ITEM = "undeclared item"
     RELOCATION = "relocation"
+    UNDRAWN_PART = "undrawn part"
+
+
+_ROADMAP_KINDS = {
+    EscrowFindingKind.UNDECLARED_ITEM: FindingKind.UNDECLARED_ITEM,
+    EscrowFindingKind.RELOCATION: FindingKind.RELOCATION,
+    EscrowFindingKind.UNDRAWN_PART: FindingKind.UNDRAWN_PART,
+}
 
 
 @dataclass(frozen=True)
@@ -72,12 +81,9 @@ class EscrowFinding:
 
     def finding(self) -> Finding:
         """The road map's form of it, for the status and its findings list."""
-        kind = (
-            FindingKind.UNDECLARED_ITEM
-            if self.kind is EscrowFindingKind.UNDECLARED_ITEM
-            else FindingKind.RELOCATION
+        return Finding(
+            _ROADMAP_KINDS[self.kind], self.date, self.message, self.step, self.party, self.indices
         )
-        return Finding(kind, self.date, self.message, self.step, self.party, self.indices)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -285,6 +291,41 @@ def relocation_findings(book: EscrowBook) -> list[EscrowFinding]:
                     tuple(sorted({old.index, into.check.reveal.index, amendment.index})),
                 )
             )
+    return out
+
+
+def undrawn_findings(book: EscrowBook, draws: Mapping[str, Draw]) -> list[EscrowFinding]:
+    """Reveals for a drawn step that open another part than the draw chose, or open one
+    before the draw was complete (its last nonce logged)."""
+    out = []
+    for check in book.checks:
+        record = check.reveal.record
+        if not check.verified or record is None or record.step is None:
+            continue
+        result = draws.get(record.step)
+        if result is None or result.accord_id != record.accord_id:
+            continue
+        escrow = book.escrows[record.escrow]
+        last_nonce = max((r.index for r in result.nonces.values()), default=None)
+        if result.part is None or last_nonce is None or last_nonce > check.reveal.index:
+            why = "before its draw was complete"
+        elif result.part != record.part:
+            why = f"where the draw chose part {result.part}"
+        else:
+            continue
+        out.append(
+            EscrowFinding(
+                EscrowFindingKind.UNDRAWN_PART,
+                check.reveal.time.date(),
+                f"the reveal at log entry {check.reveal.index} opens part {record.part} of "
+                f"escrow {record.escrow_id} for drawn step {record.step} {why}",
+                escrow.index,
+                record.part,
+                escrow.party,
+                record.step,
+                tuple(sorted({check.reveal.index, *result.indices})),
+            )
+        )
     return out
 
 

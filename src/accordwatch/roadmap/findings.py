@@ -7,7 +7,8 @@ Kinds (the rules are in the docstring of `roadmap`):
 - `unverified too long`: no verification result within the window after the report;
 - `missed deadline`: not reported by the deadline (outstanding or reported late);
 - `ignored record`: a record that does not count;
-- `unrevealed nonce`, `undeclared item`, `relocation`: what an escrowed
+- `unrevealed nonce`, `undeclared item`, `relocation`, `undrawn part` (a
+  drawn reveal step fulfilled by a part the draw did not choose): what an escrowed
   declaration's draws and reveals show (`declarations.draw`,
   `declarations.escrow_findings`), added to the status by its sources.
 
@@ -43,6 +44,7 @@ class FindingKind(StrEnum):
     UNREVEALED_NONCE = "unrevealed nonce"
     UNDECLARED_ITEM = "undeclared item"
     RELOCATION = "relocation"
+    UNDRAWN_PART = "undrawn part"
 
 
 @dataclass(frozen=True, slots=True)

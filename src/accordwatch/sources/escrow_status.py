@@ -11,6 +11,7 @@ status (the command line, the API, the dashboard, the report) shows them.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from accordwatch.catalog import CATALOG
@@ -20,17 +21,19 @@ from accordwatch.declarations.escrow_findings import (
     LoggedInspection,
     LoggedObservation,
     escrow_findings,
+    undrawn_findings,
 )
 from accordwatch.declarations.escrow_log import EscrowBook, EscrowState, LoggedEscrow, RevealCheck
 from accordwatch.declarations.observations import ObservationRecord
 from accordwatch.errors import AccordwatchError
 from accordwatch.log.access import Reader, open_record
 from accordwatch.roadmap.findings import ordered
-from accordwatch.roadmap.status import Status
+from accordwatch.roadmap.status import Status, evaluate
 from accordwatch.safeguards.records import InspectionReport
 from accordwatch.sources.declarations import signed_accord
 from accordwatch.sources.draws import draw_breaches, log_draws, reveal_steps
 from accordwatch.sources.escrows import escrow_book
+from accordwatch.sources.roadmap import roadmap_records
 from accordwatch.sources.snapshot import Snapshot
 from accordwatch.timeutil import format_time
 
@@ -65,9 +68,10 @@ class EscrowView:
 
     book: EscrowBook
     findings: tuple[EscrowFinding, ...]
-    draws: dict[str, Draw]
-    #: drawn step -> the declaration step whose escrow it opens
-    drawn_for: dict[str, str]
+    #: (accord, drawn step) -> its draw
+    draws: dict[tuple[str, str], Draw]
+    #: (accord, drawn step) -> the declaration step whose escrow it opens
+    drawn_for: dict[tuple[str, str], str]
     breaches: tuple[Breach, ...]
     observations: tuple[LoggedObservation, ...]
 
@@ -111,8 +115,8 @@ class EscrowView:
             )
         draws = [
             d.to_json()
-            for step, d in self.draws.items()
-            if self.drawn_for.get(step) == record.step and record.step is not None
+            for key, d in self.draws.items()
+            if key[0] == record.accord_id and self.drawn_for.get(key) == record.step
         ]
         return {
             "index": escrow.index,
@@ -151,27 +155,43 @@ def _first_reveal(book: EscrowBook, versions: list[LoggedEscrow], part: str) -> 
     return None
 
 
-def escrow_view(log: Snapshot, status: Status | None, reader: Reader | None) -> EscrowView:
-    """The escrow view of `log` for `reader`, with the draws of the status's accord."""
+def escrow_view(log: Snapshot, as_of: date, reader: Reader | None) -> EscrowView:
+    """The escrow view of `log` for `reader` as of `as_of`, with the draws of every accord
+    an escrow belongs to (their deadlines as of that day)."""
     book = escrow_book(log, reader)
     observations = logged_observations(log)
     findings = escrow_findings(book, observations, logged_inspections(log, reader))
-    draws: dict[str, Draw] = {}
-    drawn_for: dict[str, str] = {}
+    draws: dict[tuple[str, str], Draw] = {}
+    drawn_for: dict[tuple[str, str], str] = {}
     breaches: list[Breach] = []
-    if status is not None and status.accord_id is not None and status.in_force is not None:
-        accord = signed_accord(log, status.accord_id)
-        if accord is not None:
-            draws = log_draws(log, accord, book, status.as_of)
-            drawn_for = {s.id: s.escrow for s in reveal_steps(accord)}
-            breaches = draw_breaches(draws, status)
+    records = roadmap_records(log)
+    accord_ids = {s.escrow.record.accord_id for s in book.states.values()}
+    for accord_id in sorted(a for a in accord_ids if a is not None):
+        accord = signed_accord(log, accord_id)
+        try:
+            status = evaluate(records, as_of, accord_id)
+        except ValueError:
+            continue
+        if accord is None or status.in_force is None:
+            continue
+        found = log_draws(log, accord, book, as_of)
+        draws.update({(accord_id, step): d for step, d in found.items()})
+        drawn_for.update({(accord_id, s.id): s.escrow for s in reveal_steps(accord)})
+        breaches += draw_breaches(found, status)
+        findings += undrawn_findings(book, found)
+    findings.sort(key=lambda f: (f.date, f.indices, f.kind.value, f.message))
     return EscrowView(book, tuple(findings), draws, drawn_for, tuple(breaches), tuple(observations))
 
 
 def with_escrow_findings(log: Snapshot, status: Status, reader: Reader | None = None) -> Status:
-    """`status` with the escrow findings added to its findings."""
-    view = escrow_view(log, status, reader)
-    extra = [f.finding() for f in view.findings] + [b.finding() for b in view.breaches]
+    """`status` with the findings of the escrows of its accord (or of none, without one)."""
+    view = escrow_view(log, status.as_of, reader)
+    extra = [
+        f.finding()
+        for f in view.findings
+        if view.book.escrows[f.escrow].record.accord_id == status.accord_id
+    ]
+    extra += [b.finding() for b in view.breaches if b.accord_id == status.accord_id]
     if not extra:
         return status
     return replace(status, findings=ordered([*status.findings, *extra]))

@@ -47,23 +47,6 @@ def _last_entry(home: Path, record_type: str) -> int:
     return max(e.index for e in ledger.entries() if e.record_type == record_type)
 
 
-def _drawn_part(home: Path) -> str:
-    from accordwatch.sources.declarations import signed_accord
-    from accordwatch.sources.draws import log_draws
-    from accordwatch.sources.escrows import escrow_book
-    from accordwatch.sources.snapshot import Snapshot
-    from accordwatch.workspace import Workspace
-
-    ws = Workspace.open(home)
-    log = Snapshot.latest(ws.ledger())
-    accord = signed_accord(log, "dprk-escrow")
-    assert accord is not None
-    today = ws.clock().date()
-    part = log_draws(log, accord, escrow_book(log, None), today)["reveal-drawn"].part
-    assert part is not None, "the demo's draw is complete"
-    return part
-
-
 def run(ctx: typer.Context, home: Path) -> None:
     """The escrow example in `home/escrow`, with witnesses of its own, stopped when it ends."""
     step("Escrowed declarations: all committed on day one, revealed region by region")
@@ -142,11 +125,8 @@ def _story(shell: Shell, witnesses: Witnesses, folder: Path) -> None:
     _at(shell, "2021-09-16")
     for party, _ in PARTIES:
         shell.typed("declaration", "draw", "reveal", "reveal-drawn", "--as", party)
-    part = _drawn_part(folder)
     _at(shell, "2021-10-15")
-    shell.typed(
-        "declaration", "reveal", ESCROW_ID, "--part", part, "--step", "reveal-drawn", "--as", "dprk"
-    )
+    shell.typed("declaration", "reveal", ESCROW_ID, "--part", "drawn", "--as", "dprk")
     shell.typed(
         "declaration", "verify-draw", str(_last_entry(folder, "escrow.reveal")), "--as", "iaea"
     )

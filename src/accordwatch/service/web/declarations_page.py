@@ -189,16 +189,10 @@ def declarations_page(svc: Service, reader: Reader | None, index: int | None) ->
 
 
 def escrow_summaries(log: Snapshot, reader: Reader | None, today: date) -> list[dict[str, Any]]:
-    """Each escrow as the reader sees it, with the draws of the accord's drawn steps."""
-    from accordwatch.roadmap.status import evaluate
+    """Each escrow as the reader sees it, with the draws of its accord's drawn steps."""
     from accordwatch.sources.escrow_status import escrow_view
-    from accordwatch.sources.roadmap import roadmap_records
 
-    try:
-        status = evaluate(roadmap_records(log), today)
-    except ValueError:  # several accords: the draws are on each accord's own pages
-        status = None
-    return escrow_view(log, status, reader).summaries()
+    return escrow_view(log, today, reader).summaries()
 
 
 def _declarations(
