@@ -27,8 +27,9 @@ in memory (seeded). Then, in one child process so that its peak memory
 
 Wall-clock and CPU times (`process_time`) are both given: on a machine shared
 with other work the CPU time is what the code costs, the wall-clock time what
-the wait was; the load averages before and after are recorded. Figures are printed and written as JSON to `bench/results/escrow-<date>-<time>.json`
-(the folder is not versioned).
+the wait was; the load averages before and after are recorded. Figures are
+printed and written as JSON to `bench/results/escrow-<date>-<time>.json` (the
+folder is not versioned).
 """
 
 from __future__ import annotations
