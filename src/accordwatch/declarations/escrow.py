@@ -38,7 +38,9 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from json.encoder import encode_basestring
+from typing import Any, NamedTuple
 
 from accordwatch.errors import InputError, VerificationError
 from accordwatch.log.canonical import canonical_json, parse_json
@@ -83,9 +85,11 @@ _HEADER = frozenset(
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
-@dataclass(frozen=True)
-class Item:
-    """One declaration entry as committed: its key, its part and its canonical bytes."""
+class Item(NamedTuple):
+    """One declaration entry as committed: its key, its part and its canonical bytes.
+
+    A tuple: a million of them are made at once.
+    """
 
     key: str
     part: str
@@ -108,7 +112,7 @@ def part_name(partition: str, value: object | None) -> str:
 def _field(entry: Mapping[str, Any], path: str) -> Any:
     value: Any = entry
     for name in path.split("."):
-        if not isinstance(value, Mapping) or name not in value:
+        if not isinstance(value, dict) or name not in value:
             return None
         value = value[name]
     return value
@@ -116,7 +120,7 @@ def _field(entry: Mapping[str, Any], path: str) -> Any:
 
 def _region(entry: Mapping[str, Any]) -> str | None:
     location = entry.get("location")
-    if not isinstance(location, Mapping):
+    if not isinstance(location, dict):
         return None
     region = location.get("region")
     if region:
@@ -133,8 +137,10 @@ class _Anchors:
         self.by_id: dict[str, Mapping[str, Any]] = {}
         for section in _ANCHORS:
             for entry in doc.get(section) or ():
-                if isinstance(entry, Mapping) and isinstance(entry.get("id"), str):
+                if isinstance(entry, dict) and isinstance(entry.get("id"), str):
                     self.by_id.setdefault(entry["id"], entry)
+        #: the partition's value for each entry others name, by `id()` of the entry
+        self.memo: dict[int, Any] = {}
 
     def chain(self, entry: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
         """The entry, then what it names, then what that names, until nothing (or a loop)."""
@@ -154,18 +160,33 @@ class _Anchors:
         return None
 
     def value(self, entry: Mapping[str, Any], partition: str) -> Any:
-        for current in self.chain(entry):
-            if partition == REGION:
-                found: Any = _region(current)
-            elif partition == SITE_CATEGORY:
-                found = current.get("category") or current.get("kind")
-                if "location" not in current:
-                    found = None  # only a site or facility has a site category
-            else:
-                found = _field(current, partition)
-            if found is not None and found != "":
-                return found
-        return None
+        """The partition's value on the entry, else on what it names (looked up once each)."""
+        found = _own_value(entry, partition)
+        if found is not None and found != "":
+            return found
+        parent = self._parent(entry)
+        if parent is None:
+            return None
+        key = id(parent)
+        if key not in self.memo:
+            self.memo[key] = next(
+                (
+                    v
+                    for v in (_own_value(c, partition) for c in self.chain(parent))
+                    if v is not None and v != ""
+                ),
+                None,
+            )
+        return self.memo[key]
+
+
+def _own_value(entry: Mapping[str, Any], partition: str) -> Any:
+    if partition == REGION:
+        return _region(entry)
+    if partition == SITE_CATEGORY:
+        # only a site or facility has a site category
+        return (entry.get("category") or entry.get("kind")) if "location" in entry else None
+    return _field(entry, partition)
 
 
 def item_key(section: str, entry: Mapping[str, Any], index: int) -> str:
@@ -192,19 +213,50 @@ def declaration_items(doc: Mapping[str, Any], partition: str) -> Iterator[Item]:
         raise InputError("give the partition: region, site-category or a field name")
     anchors = _Anchors(doc)
     seen: set[str] = set()
+    names: dict[Any, str] = {}
     for section, entries in doc.items():
         if section in _HEADER or not isinstance(entries, list):
             continue
         for n, entry in enumerate(entries):
-            if not isinstance(entry, Mapping):
+            if not isinstance(entry, dict):
                 continue
             key = item_key(section, entry, n)
             if key in seen:
                 # Two lines of one batch (one per material): the later ones by position.
                 key = f"{key}@{n}"
             seen.add(key)
-            data = canonical_json({"key": key, "section": section, "entry": entry})
-            yield Item(key, part_name(partition, anchors.value(entry, partition)), data)
+            data = canonical_item(key, section, entry)
+            value = anchors.value(entry, partition)
+            try:
+                part = names.get(value)
+                if part is None:
+                    part = names[value] = part_name(partition, value)
+            except TypeError:  # a list or mapping as the value
+                part = part_name(partition, value)
+            yield Item(key, part, data)
+
+
+def canonical_item(key: str, section: str, entry: Mapping[str, Any]) -> bytes:
+    """RFC 8785 bytes of `{"entry": entry, "key": key, "section": section}`.
+
+    Put together from the canonical form of each member, in JCS key order: a
+    million items are canonicalised at once, and only the entry differs much.
+    """
+    return b"".join(
+        (b'{"entry":', canonical_json(entry), b',"key":', _string(key), _section(section))
+    )
+
+
+def _string(text: str) -> bytes:
+    # An ASCII string's JCS form is JSON's, escapes and all (`canonical_json` says why).
+    if text.isascii():
+        return encode_basestring(text).encode()
+    return canonical_json(text)
+
+
+@cache
+def _section(section: str) -> bytes:
+    return b',"section":' + canonical_json(section) + b"}"
 
 
 def padding_item(part: str, n: int) -> bytes:
@@ -357,15 +409,18 @@ def build_escrow(
 
 
 def verify_reveal(
-    reveal: Reveal, root: bytes, committed: Sequence[PartCommitment] | None = None
+    reveal: Reveal,
+    root: bytes,
+    committed: Sequence[PartCommitment] | None = None,
+    *,
+    canonical: bool = False,
 ) -> PartCommitment:
     """Raise `VerificationError` unless `reveal` opens exactly one committed part of `root`.
 
-    Every item must be canonical JSON and hash, with its salt, to a leaf of
-    the part; the leaves must be all the part's leaves, as many as committed;
-    the part (name, count, root) must be a leaf of the escrow tree with
-    `root`. With `committed` (the escrow record's parts), the part must also
-    be the one the record lists at that place.
+    Every item must be canonical JSON (`canonical`: the caller made it so)
+    and hash, with its salt, to a leaf of the part; the leaves must be all the
+    part's leaves, as many as committed; the part (name, count, root) must be
+    a leaf of the escrow tree with `root` (`verify_place`).
     """
     if len(reveal.items) != len(reveal.salts):
         raise VerificationError(
@@ -378,11 +433,13 @@ def verify_reveal(
     for n, (salt, data) in enumerate(zip(reveal.salts, reveal.items, strict=True)):
         if len(salt) != SALT_SIZE:
             raise VerificationError(f"part {reveal.part}: salt {n} is {len(salt)} bytes, not 32")
+        if canonical:
+            continue
         try:
-            canonical = canonical_json(parse_json(data, where=f"item {n}"))
+            again = canonical_json(parse_json(data, where=f"item {n}"))
         except InputError as exc:
             raise VerificationError(f"part {reveal.part}: {exc.message}") from None
-        if canonical != data:
+        if again != data:
             raise VerificationError(f"part {reveal.part}: item {n} is not canonical JSON")
     root_of_items = root_from_leaf_hashes(
         [item_leaf(s, d) for s, d in zip(reveal.salts, reveal.items, strict=True)]
@@ -391,6 +448,18 @@ def verify_reveal(
         raise VerificationError(
             f"part {reveal.part}: the opened items and salts do not hash to the part's root"
         )
+    return verify_place(reveal, root, committed)
+
+
+def verify_place(
+    reveal: Reveal, root: bytes, committed: Sequence[PartCommitment] | None = None
+) -> PartCommitment:
+    """Raise unless the part a reveal names (name, count, root) is a leaf of the escrow `root`.
+
+    With `committed` (the escrow record's parts), the part must also be the
+    one the record lists at that place. Only the part's own root is taken as
+    given: `verify_reveal` checks the items against it.
+    """
     found = PartCommitment(reveal.part, reveal.part_root, reveal.count)
     if committed is not None:
         if len(committed) != reveal.parts:

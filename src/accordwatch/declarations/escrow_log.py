@@ -116,10 +116,12 @@ def check_reveal(reveal: RevealRecord, index: int, escrows: Mapping[int, LoggedE
     ):
         if said != held:
             return f"the reveal names {what} {said}, the escrow's is {held}"
-    from accordwatch.declarations.escrow import verify_reveal
+    from accordwatch.declarations.escrow import verify_place
 
+    # A `RevealRecord` checked its items against its part's root when it was
+    # read: what is left is whether that part is this escrow's.
     try:
-        verify_reveal(reveal.reveal(), bytes.fromhex(escrow.root), escrow.commitments())
+        verify_place(reveal.place(), bytes.fromhex(escrow.root), escrow.commitments())
     except VerificationError as exc:
         return exc.message
     return ""

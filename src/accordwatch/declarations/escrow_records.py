@@ -126,7 +126,8 @@ class RevealRecord(Payload):
     @model_validator(mode="after")
     def _opens_its_root(self) -> RevealRecord:
         try:
-            verify_reveal(self.reveal(), bytes.fromhex(self.root))
+            # the items are canonical: `reveal` made their bytes so
+            verify_reveal(self.reveal(), bytes.fromhex(self.root), canonical=True)
         except VerificationError as exc:
             raise ValueError(exc.message) from None
         return self
@@ -140,6 +141,19 @@ class RevealRecord(Payload):
             bytes.fromhex(self.part_root),
             tuple(canonical_json(i.item) for i in self.items),
             tuple(bytes.fromhex(i.salt) for i in self.items),
+            tuple(bytes.fromhex(p) for p in self.proof),
+        )
+
+    def place(self) -> Reveal:
+        """The reveal without its items: what `escrow.verify_place` reads."""
+        return Reveal(
+            self.part,
+            self.index,
+            self.parts,
+            self.count,
+            bytes.fromhex(self.part_root),
+            (),
+            (),
             tuple(bytes.fromhex(p) for p in self.proof),
         )
 

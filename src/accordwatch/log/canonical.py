@@ -46,11 +46,12 @@ def _plain(value: Any) -> bool:
     if isinstance(value, dict):
         for key, item in value.items():
             # isascii() first: a C-speed test that spares the scan for almost every key
-            if not isinstance(key, str) or (
+            if (type(key) is not str and not isinstance(key, str)) or (
                 not key.isascii() and any(ord(c) > 0xFFFF for c in key)
             ):
                 return False
-            if not _plain(item):
+            # the common case, strings, without a call
+            if type(item) is not str and not _plain(item):
                 return False
         return True
     if isinstance(value, list | tuple):
