@@ -139,6 +139,10 @@ def escrow_notes(escrow: dict[str, Any]) -> list[str]:
         for f in escrow["findings"]
     ]
     out += [f"late addition: {a['message']}" for a in escrow["late_additions"]]
+    hidden = escrow.get("unreadable_reveals") or []
+    if hidden:
+        entries = ", ".join(f"#{r['index']} ({r['time'][:10]})" for r in hidden)
+        out.append(f"confidential reveals, readable by the inspectorate: {entries}")
     for d in escrow["draws"]:
         part = f"drew part {d['part']}" if d["part"] else d["state"]
         seed = f", seed {d['seed'][:16]}..." if d["seed"] else ""

@@ -143,6 +143,15 @@ class EscrowView:
                 if a.amendment in indices
             ],
             "draws": draws,
+            # confidential reveals by its declarant that this reader may not open: which
+            # part each opens is for its readers, that it was logged is for everyone
+            "unreadable_reveals": [
+                {"index": c.reveal.index, "time": format_time(c.reveal.time)}
+                for c in self.book.checks
+                if c.reveal.record is None
+                and c.reveal.party == escrow.party
+                and c.reveal.index > versions[0].index
+            ],
         }
 
 
