@@ -7,10 +7,13 @@ import secrets
 from datetime import UTC, date, datetime
 
 from accordwatch.declarations.draw import (
+    DRAWN,
     Beacon,
     Committed,
     DrawState,
     Revealed,
+    RevealStep,
+    accord_draws,
     breaches,
     draw,
     nonce_commitment,
@@ -121,3 +124,45 @@ def test_a_party_that_does_not_reveal_by_the_deadline_is_in_breach() -> None:
     assert found["usa"].indices == (12, 60)
     assert "only on 2022-03-20" in found["usa"].message
     assert breaches(result, None, date(2030, 1, 1)) == []
+
+
+def test_a_later_drawn_step_waits_and_draws_from_the_parts_as_they_stood() -> None:
+    steps = [
+        RevealStep("reveal-1", "declare", "region-north"),
+        RevealStep("reveal-2", "declare", DRAWN),
+        RevealStep("reveal-3", "declare", DRAWN),
+    ]
+    nonces = {p: secrets.token_hex(32) for p in PARTIES}
+    commits, reveals = _entries(nonces)
+    asked: list[int | None] = []
+
+    def parts_of(step: str, size: int | None) -> list[str]:
+        asked.append(size)
+        # an amendment logged after the checkpoint (size 40) adds a part: it does not count
+        return [*PARTS, "region-added"] if size is None or size > 40 else list(PARTS)
+
+    both = accord_draws(
+        "a",
+        PARTIES,
+        steps,
+        parts_of,
+        [*(("reveal-2", c) for c in commits), *(("reveal-3", c) for c in commits)],
+        [*(("reveal-2", r) for r in reveals), *(("reveal-3", r) for r in reveals)],
+        lambda i: BEACON,
+    )
+    first, second = both["reveal-2"], both["reveal-3"]
+    assert first.candidates == ("region-east", "region-south", "region-west")
+    assert set(asked) == {40}
+    assert second.part != first.part and first.part not in second.candidates
+    # without the first draw's nonces, the second waits for it
+    waiting = accord_draws(
+        "a",
+        PARTIES,
+        steps,
+        parts_of,
+        [*(("reveal-2", c) for c in commits), *(("reveal-3", c) for c in commits)],
+        [("reveal-3", r) for r in reveals],
+        lambda i: BEACON,
+    )
+    assert waiting["reveal-3"].state is DrawState.AWAITING_EARLIER
+    assert waiting["reveal-3"].part is None and "reveal-2" in waiting["reveal-3"].describe()

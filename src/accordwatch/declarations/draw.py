@@ -13,8 +13,10 @@ where the checkpoint is the first witnessed one after the last commitment.
 No party knows the others' nonces when it commits, and no one knows that
 checkpoint's root before the last commitment is in it: no one can plan the
 part. The drawn part is `candidates[seed mod len(candidates)]`, the
-candidates being the escrow's parts, by name, less those the accord names in
-other reveal steps of the same escrow and those drawn by earlier drawn steps.
+candidates being the parts of the escrow as it stood at that checkpoint (an
+amendment logged later changes nothing), by name, less those the accord names
+in other reveal steps of the same escrow and those drawn by earlier drawn
+steps, which must be drawn first.
 
 This module is pure: the shell hands it the commitments and reveals read from
 the log and a way to find the witnessed checkpoint; anyone with the log export
@@ -26,7 +28,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -76,6 +78,7 @@ class DrawState(StrEnum):
     AWAITING_COMMITMENTS = "awaiting commitments"
     AWAITING_CHECKPOINT = "awaiting a witnessed checkpoint"
     AWAITING_NONCES = "awaiting nonces"
+    AWAITING_EARLIER = "awaiting an earlier draw"
     DRAWN = "drawn"
     NO_CANDIDATE = "no part left to draw"
 
@@ -101,6 +104,8 @@ class Draw:
     seed: str | None
     part: str | None
     ignored: tuple[Ignored, ...]
+    #: an earlier drawn step of the same escrow not drawn yet: this draw waits for it
+    after: str | None = None
 
     @property
     def state(self) -> DrawState:
@@ -110,6 +115,8 @@ class Draw:
             return DrawState.AWAITING_CHECKPOINT
         if self.missing_nonces:
             return DrawState.AWAITING_NONCES
+        if self.after is not None:
+            return DrawState.AWAITING_EARLIER
         if self.part is None:
             return DrawState.NO_CANDIDATE
         return DrawState.DRAWN
@@ -144,6 +151,8 @@ class Draw:
             return f"step {self.step}: awaiting nonce commitments by {missing}"
         if state is DrawState.AWAITING_NONCES:
             return f"step {self.step}: awaiting the nonces of {', '.join(self.missing_nonces)}"
+        if state is DrawState.AWAITING_EARLIER:
+            return f"step {self.step}: awaiting the draw of step {self.after}, which comes first"
         return f"step {self.step}: {state.value}"
 
     def to_json(self) -> dict[str, object]:
@@ -204,7 +213,7 @@ def draw(
     accord_id: str,
     step: str,
     parties: Sequence[str],
-    candidates: Sequence[str],
+    candidates: Sequence[str] | Callable[[int | None], Sequence[str]],
     commitments: Sequence[Committed],
     reveals: Sequence[Revealed],
     beacon_after: Callable[[int], Beacon | None],
@@ -214,7 +223,9 @@ def draw(
     A party's first commitment counts (a later one is ignored: a party cannot
     change its nonce); a nonce counts if it opens that commitment; entries of
     parties outside the accord are ignored. `beacon_after(i)` is the first
-    witnessed checkpoint that includes entry `i`, if any yet.
+    witnessed checkpoint that includes entry `i`, if any yet. `candidates`
+    may be a function of that checkpoint's size (None: none yet): the parts
+    as they stood then.
     """
     members = tuple(sorted(parties))
     ignored: list[Ignored] = []
@@ -256,15 +267,16 @@ def draw(
         beacon = beacon_after(max(c.index for c in committed.values()))
     seed: bytes | None = None
     part: str | None = None
+    named = candidates(beacon.size if beacon else None) if callable(candidates) else candidates
     if beacon is not None and all(p in revealed for p in members):
         seed = seed_of(accord_id, step, {p: revealed[p].nonce for p in members}, beacon)
-        if candidates:
-            part = pick(seed, candidates)
+        if named:
+            part = pick(seed, named)
     return Draw(
         accord_id,
         step,
         members,
-        tuple(sorted(candidates)),
+        tuple(sorted(named)),
         committed,
         revealed,
         beacon,
@@ -373,15 +385,16 @@ def accord_draws(
     accord_id: str,
     parties: Sequence[str],
     steps: Sequence[RevealStep],
-    parts_of: Callable[[str], Sequence[str] | None],
+    parts_of: Callable[[str, int | None], Sequence[str] | None],
     commitments: Sequence[tuple[str, Committed]],
     reveals: Sequence[tuple[str, Revealed]],
     beacon_after: Callable[[int], Beacon | None],
 ) -> dict[str, Draw]:
     """The draw of every drawn reveal step of an accord, in accord order.
 
-    `parts_of(escrow_step)` gives the part names of the escrow for that
-    declaration step (None: not escrowed yet, nothing to draw from);
+    `parts_of(escrow_step, size)` gives the part names of the escrow for that
+    declaration step as the log of `size` entries held it (None: the latest;
+    None back: not escrowed yet, nothing to draw from);
     `commitments` and `reveals` are (step, entry) pairs of this accord.
     """
     out: dict[str, Draw] = {}
@@ -389,16 +402,29 @@ def accord_draws(
     for step in steps:
         if step.part != DRAWN:
             continue
-        parts = parts_of(step.escrow) or ()
+
+        def named(size: int | None, step: RevealStep = step) -> Sequence[str]:
+            return candidates_of(step, steps, parts_of(step.escrow, size) or (), drawn)
+
         result = draw(
             accord_id,
             step.id,
             parties,
-            candidates_of(step, steps, parts, drawn),
+            named,
             [c for s, c in commitments if s == step.id],
             [r for s, r in reveals if s == step.id],
             beacon_after,
         )
+        earlier = next(
+            (
+                s.id
+                for s in steps
+                if s.escrow == step.escrow and s.id in drawn and drawn[s.id] is None
+            ),
+            None,
+        )
+        if earlier is not None:  # the parts it may draw depend on that draw: wait for it
+            result = replace(result, after=earlier, seed=None, part=None)
         out[step.id] = result
         drawn[step.id] = result.part
     return out

@@ -65,16 +65,21 @@ def witnessed_beacon(log: Snapshot, policy: Policy | None) -> Callable[[int], Be
     return after
 
 
-def escrow_parts(book: EscrowBook, accord_id: str) -> Callable[[str], Sequence[str] | None]:
-    """The part names of the latest escrow of a declaration step of the accord."""
+def escrow_parts(
+    book: EscrowBook, accord_id: str
+) -> Callable[[str, int | None], Sequence[str] | None]:
+    """The part names of the latest escrow of a declaration step of the accord, among the
+    first `size` entries of the log (all of them: None)."""
 
-    def parts_of(step: str) -> Sequence[str] | None:
+    def parts_of(step: str, size: int | None) -> Sequence[str] | None:
         found = [
-            s.escrow
-            for s in book.current()
-            if s.escrow.record.accord_id == accord_id and s.escrow.record.step == step
+            e
+            for e in book.escrows.values()
+            if e.record.accord_id == accord_id
+            and e.record.step == step
+            and (size is None or e.index < size)
         ]
-        return [p.name for p in found[-1].record.parts] if found else None
+        return [p.name for p in max(found, key=lambda e: e.index).record.parts] if found else None
 
     return parts_of
 
