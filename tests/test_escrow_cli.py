@@ -75,6 +75,19 @@ def test_escrow_reveal_verify_and_amend(
         "--as",
         "usa",
     )
+    text = fails(
+        ws,
+        capsys,
+        2,
+        "declaration",
+        "escrow",
+        str(declaration),
+        "--partition-by",
+        "colour",
+        "--as",
+        "dprk",
+    )
+    assert "no entry of the declaration has a value for 'colour'" in text
     out = run(
         ws,
         capsys,
@@ -95,6 +108,23 @@ def test_escrow_reveal_verify_and_amend(
     private = ws.home / "escrows" / "dprk" / "dprk-sites-2021-03.jsonl"
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
     assert "yongbyon-5mwe" in private.read_text()
+
+    text = fails(
+        ws,
+        capsys,
+        5,
+        "declaration",
+        "escrow",
+        str(declaration),
+        "--partition-by",
+        "status",
+        "--as",
+        "dprk",
+    )
+    assert "escrow id 'dprk-sites-2021-03' is already in the log" in text
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("entry: [1\n")
+    fails(ws, capsys, 2, "declaration", "reveal", str(broken), "--part", "x", "--as", "dprk")
 
     # Three reveals over the road map; the third is confidential to the inspectorate.
     run(ws, capsys, "clock", "set", "2021-05-20T10:00:00Z")
@@ -213,6 +243,23 @@ def test_escrow_reveal_verify_and_amend(
     amended.write_text(yaml.safe_dump(doc))
     args = ("declaration", "escrow", str(amended), "--partition-by", "region", "--as", "dprk")
     fails(ws, capsys, 2, *args, "--supersedes", "dprk-sites-2021-03")  # no reason
+    text = fails(
+        ws,
+        capsys,
+        2,
+        "declaration",
+        "escrow",
+        str(amended),
+        "--partition-by",
+        "status",
+        "--as",
+        "dprk",
+        "--supersedes",
+        "dprk-sites-2021-03",
+        "--reason",
+        "r",
+    )
+    assert "keeps the partition of 'dprk-sites-2021-03' (region)" in text
     out = run(
         ws, capsys, *args, "--supersedes", "dprk-sites-2021-03", "--reason", "review of lists"
     )

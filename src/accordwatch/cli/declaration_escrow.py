@@ -74,14 +74,13 @@ def _pad_to(book_counts: list[int], pad_to: int | None, secret: bool) -> int | N
 def _read_reasons(path: Path | None) -> dict[str, str]:
     if path is None:
         return {}
-    from accordwatch.documents import DocumentError, read_yaml
+    from accordwatch.documents import read_yaml
 
     try:
-        data = read_yaml(path.read_bytes(), source=str(path)).data
+        raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror}", where=str(path)) from exc
-    except DocumentError as exc:
-        raise InputError(exc.problem, where=f"{path}:{exc.line}") from exc
+    data = read_yaml(raw, source=str(path)).data
     if not isinstance(data, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in data.items()
     ):
@@ -138,7 +137,7 @@ def escrow_command(
     ),
 ) -> None:
     """Commit to a whole declaration part by part and log the escrow (roots and counts only)."""
-    from accordwatch.declarations.escrow import build_escrow, declaration_items
+    from accordwatch.declarations.escrow import UNPARTITIONED, build_escrow, declaration_items
     from accordwatch.declarations.escrow_file import write_escrow_file
     from accordwatch.declarations.escrow_log import amendment_changes
     from accordwatch.declarations.escrow_records import EscrowRecord
@@ -166,6 +165,12 @@ def escrow_command(
         raise InputError("--reason and --reasons are for an amendment (--supersedes)")
     doc = document(declaration)
     items = list(declaration_items(doc, partition_by))
+    loose = sum(1 for i in items if i.part == UNPARTITIONED)
+    if items and loose == len(items):
+        raise InputError(
+            f"no entry of the declaration has a value for {partition_by!r}: nothing to "
+            "partition by (region, site-category, or a field name such as status)"
+        )
     step = _declare_step(signed_accord(log, declaration.accord), declaration.step)
     secret = step is not None and step.escrow_counts == "secret"
     changes: list[dict[str, Any]] = []
@@ -246,6 +251,11 @@ def escrow_command(
         highlight=False,
     )
     console.print(f"items and salts kept in {path} (yours alone: reveal parts from it)")
+    if loose:
+        console.print(
+            f"{loose} item(s) without a {shown(partition_by)} are in part {UNPARTITIONED}",
+            highlight=False,
+        )
     if supersedes is not None:
         after = _book(Snapshot.default(ws.ledger()), as_party)
         for late in after.late:
@@ -257,12 +267,13 @@ def _find_escrow(book: EscrowBook, ref: str, party: str | None) -> LoggedEscrow:
     """An escrow by log index, escrow id, or the file `declaration escrow -o` wrote."""
     path = Path(ref)
     if path.suffix.lower() in (".yaml", ".yml") and path.is_file():
-        from accordwatch.documents import DocumentError, read_yaml
+        from accordwatch.documents import read_yaml
 
         try:
-            data = read_yaml(path.read_bytes(), source=ref).data
-        except DocumentError as exc:
-            raise InputError(exc.problem, where=f"{ref}:{exc.line}") from exc
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read file: {exc.strerror}", where=ref) from exc
+        data = read_yaml(raw, source=ref).data
         entry = data.get("entry") if isinstance(data, dict) else None
         if not isinstance(entry, int):
             raise InputError("not an escrow file written by declaration escrow -o", where=ref)
