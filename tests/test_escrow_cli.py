@@ -283,3 +283,61 @@ def test_escrow_reveal_verify_and_amend(
     )
     listing = run(ws, capsys, "declaration", "escrows")
     assert "late addition" in listing
+
+
+def test_a_reveal_of_another_escrow_fails_verify_and_audit(
+    ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import random
+
+    from accordwatch.declarations.escrow import build_escrow, declaration_items
+    from accordwatch.declarations.escrow_records import EscrowRecord, reveal_payload
+    from accordwatch.examples import declaration_example_path
+    from tests.helpers import Log
+
+    log = Log.open(ws)
+    log.add_party("dprk", "declarant")
+    doc = yaml.safe_load(declaration_example_path("dprk-escrow").read_text())
+    doc["as_of"] = str(doc["as_of"])
+    items = list(declaration_items(doc, "region"))
+    logged = build_escrow(items, random.Random(1).randbytes)
+    other = build_escrow(items, random.Random(2).randbytes)
+    record = {
+        "escrow_id": "e1",
+        "party": "dprk",
+        "declaration_id": doc["id"],
+        "program": "nuclear",
+        "as_of": doc["as_of"],
+        "partition_by": "region",
+        "root": logged.root.hex(),
+        "parts": [
+            {"name": c.name, "root": c.root.hex(), "count": c.count} for c in logged.commitments
+        ],
+    }
+    escrow_index = log.submit("dprk", "escrow", record).index
+    # The other escrow's opening is sound in itself, but not a part of the logged escrow.
+    forged = reveal_payload(
+        other.reveal("region-south"),
+        escrow_index=escrow_index,
+        escrow=EscrowRecord.model_validate(record),
+        step=None,
+    )
+    forged["root"] = other.root.hex()
+    bad = log.submit("dprk", "escrow.reveal", forged).index
+    good = log.submit(
+        "dprk",
+        "escrow.reveal",
+        reveal_payload(
+            logged.reveal("region-south"),
+            escrow_index=escrow_index,
+            escrow=EscrowRecord.model_validate(record),
+            step=None,
+        ),
+    ).index
+    text = fails(ws, capsys, 7, "declaration", "verify-reveal", str(bad))
+    assert "the reveal names root" in text
+    assert "verifies" in run(ws, capsys, "declaration", "verify-reveal", str(good))
+    text = fails(ws, capsys, 7, "log", "audit")
+    assert f"1 escrow reveal(s) do not verify; the first: log entry {bad}" in text
+    listing = run(ws, capsys, "declaration", "escrows")
+    assert f"reveal at log entry {bad} does not verify" in listing
