@@ -39,7 +39,9 @@ def fails(ws: Workspace, capsys: pytest.CaptureFixture[str], code: int, *args: s
     return out.err
 
 
-def _setup(ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
+def _setup(
+    ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str], counts: str = "exact"
+) -> tuple[Path, Path]:
     for party, role in (
         ("dprk", "declarant"),
         ("usa", "party"),
@@ -50,6 +52,9 @@ def _setup(ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     accord, declaration = tmp_path / "accord.yaml", tmp_path / "declaration.yaml"
     run(ws, capsys, "accord", "example", "dprk-escrow", "-o", str(accord))
     run(ws, capsys, "declaration", "example", "dprk-escrow", "-o", str(declaration))
+    accord.write_text(
+        accord.read_text().replace("escrow_counts: exact", f"escrow_counts: {counts}")
+    )
     assert "0 errors, 0 warnings" in run(ws, capsys, "accord", "check", str(accord))
     for party in ("dprk", "usa", "iaea"):
         run(ws, capsys, "accord", "sign", str(accord), "--as", party)
@@ -341,3 +346,41 @@ def test_a_reveal_of_another_escrow_fails_verify_and_audit(
     assert f"1 escrow reveal(s) do not verify; the first: log entry {bad}" in text
     listing = run(ws, capsys, "declaration", "escrows")
     assert f"reveal at log entry {bad} does not verify" in listing
+
+
+def test_counts_the_accord_keeps_secret_are_padded(
+    ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, declaration = _setup(ws, tmp_path, capsys, counts="secret")
+    out = run(
+        ws,
+        capsys,
+        "declaration",
+        "escrow",
+        str(declaration),
+        "--partition-by",
+        "region",
+        "--as",
+        "dprk",
+    )
+    # the largest region has 5 sites: every part shows 8
+    assert (
+        "region-central (8), region-north-east (8), region-north-west (8), region-south (8)" in out
+    )
+    out = run(
+        ws,
+        capsys,
+        "declaration",
+        "reveal",
+        "dprk-sites-2021-03",
+        "--part",
+        "region-south",
+        "--as",
+        "dprk",
+    )
+    assert "2 item(s) and 6 padding" in out
+    entry = out.split("log entry ")[1].split(":")[0]
+    result = json.loads(
+        run(ws, capsys, "declaration", "verify-reveal", entry.strip("[]/bold "), "--format", "json")
+    )
+    assert (result["items"], result["padding"], result["count"]) == (2, 6, 8)

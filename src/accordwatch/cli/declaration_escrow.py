@@ -222,6 +222,12 @@ def escrow_command(
         "illustrative": declaration.illustrative,
     }
     EscrowRecord.model_validate(record)
+    if out is not None:
+        # Found unwritable before the escrow is logged, not after.
+        try:
+            write_private_text(out, "")
+        except OSError as exc:
+            raise InputError(f"cannot write file: {exc.strerror}", where=str(out)) from exc
     # The items and salts are written before the escrow is logged: an escrow no
     # one can open would be worth nothing.
     path = escrow_file_path(ws, as_party, ident)
