@@ -69,6 +69,7 @@ def _register() -> None:
         compliance,
         declaration,
         declaration_escrow,
+        declaration_escrow_checks,
         declaration_review,
         demo,
         fork,
@@ -93,6 +94,7 @@ def _register() -> None:
     declaration.register(app)
     declaration_review.register(app)
     declaration_escrow.register(app)
+    declaration_escrow_checks.register(app)
 
     serve.register(app)
     token.register(app)
