@@ -39,7 +39,9 @@ def fails(ws: Workspace, capsys: pytest.CaptureFixture[str], code: int, *args: s
     return out.err
 
 
-def _setup(ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
+def _setup(
+    ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str], counts: str = "exact"
+) -> tuple[Path, Path]:
     for party, role in (
         ("dprk", "declarant"),
         ("usa", "party"),
@@ -50,6 +52,9 @@ def _setup(ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     accord, declaration = tmp_path / "accord.yaml", tmp_path / "declaration.yaml"
     run(ws, capsys, "accord", "example", "dprk-escrow", "-o", str(accord))
     run(ws, capsys, "declaration", "example", "dprk-escrow", "-o", str(declaration))
+    accord.write_text(
+        accord.read_text().replace("escrow_counts: exact", f"escrow_counts: {counts}")
+    )
     assert "0 errors, 0 warnings" in run(ws, capsys, "accord", "check", str(accord))
     for party in ("dprk", "usa", "iaea"):
         run(ws, capsys, "accord", "sign", str(accord), "--as", party)
@@ -75,6 +80,19 @@ def test_escrow_reveal_verify_and_amend(
         "--as",
         "usa",
     )
+    text = fails(
+        ws,
+        capsys,
+        2,
+        "declaration",
+        "escrow",
+        str(declaration),
+        "--partition-by",
+        "colour",
+        "--as",
+        "dprk",
+    )
+    assert "no entry of the declaration has a value for 'colour'" in text
     out = run(
         ws,
         capsys,
@@ -95,6 +113,23 @@ def test_escrow_reveal_verify_and_amend(
     private = ws.home / "escrows" / "dprk" / "dprk-sites-2021-03.jsonl"
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
     assert "yongbyon-5mwe" in private.read_text()
+
+    text = fails(
+        ws,
+        capsys,
+        5,
+        "declaration",
+        "escrow",
+        str(declaration),
+        "--partition-by",
+        "status",
+        "--as",
+        "dprk",
+    )
+    assert "escrow id 'dprk-sites-2021-03' is already in the log" in text
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("entry: [1\n")
+    fails(ws, capsys, 2, "declaration", "reveal", str(broken), "--part", "x", "--as", "dprk")
 
     # Three reveals over the road map; the third is confidential to the inspectorate.
     run(ws, capsys, "clock", "set", "2021-05-20T10:00:00Z")
@@ -214,6 +249,23 @@ def test_escrow_reveal_verify_and_amend(
     amended.write_text(yaml.safe_dump(doc))
     args = ("declaration", "escrow", str(amended), "--partition-by", "region", "--as", "dprk")
     fails(ws, capsys, 2, *args, "--supersedes", "dprk-sites-2021-03")  # no reason
+    text = fails(
+        ws,
+        capsys,
+        2,
+        "declaration",
+        "escrow",
+        str(amended),
+        "--partition-by",
+        "status",
+        "--as",
+        "dprk",
+        "--supersedes",
+        "dprk-sites-2021-03",
+        "--reason",
+        "r",
+    )
+    assert "keeps the partition of 'dprk-sites-2021-03' (region)" in text
     out = run(
         ws, capsys, *args, "--supersedes", "dprk-sites-2021-03", "--reason", "review of lists"
     )
@@ -237,3 +289,99 @@ def test_escrow_reveal_verify_and_amend(
     )
     listing = run(ws, capsys, "declaration", "escrows")
     assert "late addition" in listing
+
+
+def test_a_reveal_of_another_escrow_fails_verify_and_audit(
+    ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import random
+
+    from accordwatch.declarations.escrow import build_escrow, declaration_items
+    from accordwatch.declarations.escrow_records import EscrowRecord, reveal_payload
+    from accordwatch.examples import declaration_example_path
+    from tests.helpers import Log
+
+    log = Log.open(ws)
+    log.add_party("dprk", "declarant")
+    doc = yaml.safe_load(declaration_example_path("dprk-escrow").read_text())
+    doc["as_of"] = str(doc["as_of"])
+    items = list(declaration_items(doc, "region"))
+    logged = build_escrow(items, random.Random(1).randbytes)
+    other = build_escrow(items, random.Random(2).randbytes)
+    record = {
+        "escrow_id": "e1",
+        "party": "dprk",
+        "declaration_id": doc["id"],
+        "program": "nuclear",
+        "as_of": doc["as_of"],
+        "partition_by": "region",
+        "root": logged.root.hex(),
+        "parts": [
+            {"name": c.name, "root": c.root.hex(), "count": c.count} for c in logged.commitments
+        ],
+    }
+    escrow_index = log.submit("dprk", "escrow", record).index
+    # The other escrow's opening is sound in itself, but not a part of the logged escrow.
+    forged = reveal_payload(
+        other.reveal("region-south"),
+        escrow_index=escrow_index,
+        escrow=EscrowRecord.model_validate(record),
+        step=None,
+    )
+    forged["root"] = other.root.hex()
+    bad = log.submit("dprk", "escrow.reveal", forged).index
+    good = log.submit(
+        "dprk",
+        "escrow.reveal",
+        reveal_payload(
+            logged.reveal("region-south"),
+            escrow_index=escrow_index,
+            escrow=EscrowRecord.model_validate(record),
+            step=None,
+        ),
+    ).index
+    text = fails(ws, capsys, 7, "declaration", "verify-reveal", str(bad))
+    assert "the reveal names root" in text
+    assert "verifies" in run(ws, capsys, "declaration", "verify-reveal", str(good))
+    text = fails(ws, capsys, 7, "log", "audit")
+    assert f"1 escrow reveal(s) do not verify; the first: log entry {bad}" in text
+    listing = run(ws, capsys, "declaration", "escrows")
+    assert f"reveal at log entry {bad} does not verify" in listing
+
+
+def test_counts_the_accord_keeps_secret_are_padded(
+    ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, declaration = _setup(ws, tmp_path, capsys, counts="secret")
+    out = run(
+        ws,
+        capsys,
+        "declaration",
+        "escrow",
+        str(declaration),
+        "--partition-by",
+        "region",
+        "--as",
+        "dprk",
+    )
+    # the largest region has 5 sites: every part shows 8
+    assert (
+        "region-central (8), region-north-east (8), region-north-west (8), region-south (8)" in out
+    )
+    out = run(
+        ws,
+        capsys,
+        "declaration",
+        "reveal",
+        "dprk-sites-2021-03",
+        "--part",
+        "region-south",
+        "--as",
+        "dprk",
+    )
+    assert "2 item(s) and 6 padding" in out
+    entry = out.split("log entry ")[1].split(":")[0]
+    result = json.loads(
+        run(ws, capsys, "declaration", "verify-reveal", entry.strip("[]/bold "), "--format", "json")
+    )
+    assert (result["items"], result["padding"], result["count"]) == (2, 6, 8)

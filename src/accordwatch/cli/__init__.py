@@ -70,6 +70,7 @@ def _register() -> None:
         declaration,
         declaration_draw,
         declaration_escrow,
+        declaration_escrow_checks,
         declaration_review,
         demo,
         fork,
@@ -95,6 +96,7 @@ def _register() -> None:
     declaration.register(app)
     declaration_review.register(app)
     declaration_escrow.register(app)
+    declaration_escrow_checks.register(app)
     declaration_draw.register(app)
 
     serve.register(app)

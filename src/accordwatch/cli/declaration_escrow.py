@@ -5,9 +5,9 @@ declaration part by part (`declarations.escrow`) and logs the public `escrow`
 record; the items and their salts stay in the declarant's escrow file in the
 workspace (`escrows/PARTY/ESCROW.jsonl`, 0600). `declaration reveal ESCROW
 --part P --as PARTY` logs the opening of one part, public or confidential to
-the inspectorate as the accord's reveal step says. `declaration verify-reveal
-ENTRY` checks a reveal against its escrow, in the workspace or, with `--log
-FILE`, from a log export alone.
+the inspectorate as the accord's reveal step says. Checking reveals and
+listing escrows (`declaration verify-reveal`, `declaration escrows`) are in
+`cli.declaration_escrow_checks`.
 """
 
 from __future__ import annotations
@@ -20,21 +20,20 @@ from typing import TYPE_CHECKING, Any
 import typer
 import yaml
 
-from accordwatch.cli.context import console, print_json, shown, signing_key, submit_as, workspace
+from accordwatch.cli.context import console, shown, signing_key, submit_as, workspace
 from accordwatch.cli.declaration import declaration_app, load
 from accordwatch.errors import (
     AuthorityError,
     ConflictError,
     InputError,
     NotFoundError,
-    VerificationError,
 )
 from accordwatch.private_files import make_private_folder, open_private_binary, write_private_text
 
 if TYPE_CHECKING:
     from accordwatch.declarations.escrow import Item
     from accordwatch.declarations.escrow_file import EscrowFileHeader
-    from accordwatch.declarations.escrow_log import EscrowBook, LoggedEscrow, RevealCheck
+    from accordwatch.declarations.escrow_log import EscrowBook, LoggedEscrow
     from accordwatch.roadmap.accord import Accord, Step
     from accordwatch.sources.snapshot import Snapshot
     from accordwatch.workspace import Workspace
@@ -46,6 +45,11 @@ ESCROW_FOLDER = "escrows"
 def escrow_file_path(ws: Workspace, party: str, escrow_id: str) -> Path:
     """Where the workspace keeps a declarant's items and salts of one escrow."""
     return ws.home / ESCROW_FOLDER / party / f"{escrow_id}.jsonl"
+
+
+def read_escrows(log: Snapshot, as_party: str | None) -> EscrowBook:
+    """Every escrow and reveal in the log, read as `as_party` (None: the public view)."""
+    return _book(log, as_party)
 
 
 def _book(log: Snapshot, as_party: str | None) -> EscrowBook:
@@ -74,14 +78,13 @@ def _pad_to(book_counts: list[int], pad_to: int | None, secret: bool) -> int | N
 def _read_reasons(path: Path | None) -> dict[str, str]:
     if path is None:
         return {}
-    from accordwatch.documents import DocumentError, read_yaml
+    from accordwatch.documents import read_yaml
 
     try:
-        data = read_yaml(path.read_bytes(), source=str(path)).data
+        raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror}", where=str(path)) from exc
-    except DocumentError as exc:
-        raise InputError(exc.problem, where=f"{path}:{exc.line}") from exc
+    data = read_yaml(raw, source=str(path)).data
     if not isinstance(data, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in data.items()
     ):
@@ -138,7 +141,7 @@ def escrow_command(
     ),
 ) -> None:
     """Commit to a whole declaration part by part and log the escrow (roots and counts only)."""
-    from accordwatch.declarations.escrow import build_escrow, declaration_items
+    from accordwatch.declarations.escrow import UNPARTITIONED, build_escrow, declaration_items
     from accordwatch.declarations.escrow_file import write_escrow_file
     from accordwatch.declarations.escrow_log import amendment_changes
     from accordwatch.declarations.escrow_records import EscrowRecord
@@ -166,6 +169,12 @@ def escrow_command(
         raise InputError("--reason and --reasons are for an amendment (--supersedes)")
     doc = document(declaration)
     items = list(declaration_items(doc, partition_by))
+    loose = sum(1 for i in items if i.part == UNPARTITIONED)
+    if items and loose == len(items):
+        raise InputError(
+            f"no entry of the declaration has a value for {partition_by!r}: nothing to "
+            "partition by (region, site-category, or a field name such as status)"
+        )
     step = _declare_step(signed_accord(log, declaration.accord), declaration.step)
     secret = step is not None and step.escrow_counts == "secret"
     changes: list[dict[str, Any]] = []
@@ -217,6 +226,12 @@ def escrow_command(
         "illustrative": declaration.illustrative,
     }
     EscrowRecord.model_validate(record)
+    if out is not None:
+        # Found unwritable before the escrow is logged, not after.
+        try:
+            write_private_text(out, "")
+        except OSError as exc:
+            raise InputError(f"cannot write file: {exc.strerror}", where=str(out)) from exc
     # The items and salts are written before the escrow is logged: an escrow no
     # one can open would be worth nothing.
     path = escrow_file_path(ws, as_party, ident)
@@ -246,6 +261,11 @@ def escrow_command(
         highlight=False,
     )
     console.print(f"items and salts kept in {path} (yours alone: reveal parts from it)")
+    if loose:
+        console.print(
+            f"{loose} item(s) without a {shown(partition_by)} are in part {UNPARTITIONED}",
+            highlight=False,
+        )
     if supersedes is not None:
         after = _book(Snapshot.default(ws.ledger()), as_party)
         for late in after.late:
@@ -257,12 +277,13 @@ def _find_escrow(book: EscrowBook, ref: str, party: str | None) -> LoggedEscrow:
     """An escrow by log index, escrow id, or the file `declaration escrow -o` wrote."""
     path = Path(ref)
     if path.suffix.lower() in (".yaml", ".yml") and path.is_file():
-        from accordwatch.documents import DocumentError, read_yaml
+        from accordwatch.documents import read_yaml
 
         try:
-            data = read_yaml(path.read_bytes(), source=ref).data
-        except DocumentError as exc:
-            raise InputError(exc.problem, where=f"{ref}:{exc.line}") from exc
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read file: {exc.strerror}", where=ref) from exc
+        data = read_yaml(raw, source=ref).data
         entry = data.get("entry") if isinstance(data, dict) else None
         if not isinstance(entry, int):
             raise InputError("not an escrow file written by declaration escrow -o", where=ref)
@@ -386,106 +407,6 @@ def reveal_command(
     )
 
 
-def _report_check(check: RevealCheck, book: EscrowBook, fmt: str, source: str) -> None:
-    reveal = check.reveal
-    where = f"log entry {reveal.index}"
-    if reveal.record is None:
-        raise AuthorityError(
-            f"the reveal is confidential and cannot be read here ({reveal.unreadable})",
-            where=where,
-        )
-    if check.problem:
-        raise VerificationError(f"the reveal does not verify: {check.problem}", where=where)
-    record = reveal.record
-    escrow = book.escrows[record.escrow]
-    padding = sum(1 for i in record.items if "padding" in i.item)
-    result = {
-        "ok": True,
-        "entry": reveal.index,
-        "source": source,
-        "escrow": record.escrow,
-        "escrow_id": record.escrow_id,
-        "party": record.party,
-        "part": record.part,
-        "items": len(record.items) - padding,
-        "padding": padding,
-        "count": record.count,
-        "part_root": record.part_root,
-        "root": record.root,
-        "step": record.step,
-        "confidential": reveal.confidential,
-        "superseded_by": book.states[record.escrow].superseded_by,
-    }
-    if fmt == "json":
-        print_json(result)
-        return
-    console.print(
-        f"reveal at log entry {reveal.index} verifies: part {shown(record.part)} of escrow "
-        f"{shown(record.escrow_id)} (log entry {record.escrow}, {shown(escrow.party)}, "
-        f"as of {escrow.record.as_of}): {result['items']} item(s)"
-        + (f" and {padding} padding" if padding else "")
-        + f", all {record.count} committed, every one hashing to the part's root, which is "
-        f"in the escrow root {record.root}",
-        highlight=False,
-    )
-
-
-def verify_reveal_command(
-    entry: int = typer.Argument(..., min=0, help="Log index of the reveal"),
-    log_file: Path = typer.Option(
-        None, "--log", help="A log export (log export): check it offline, with nothing else"
-    ),
-    log_key: str = typer.Option(
-        None, "--log-key", help="With --log: the log key to expect [default: the file's]"
-    ),
-    as_party: str = typer.Option(None, "--as", help="Read the log as this party"),
-    key_file: Path = typer.Option(None, "--key", help="The reader's private key file"),
-    fmt: str = typer.Option("text", "--format", help="text or json"),
-) -> None:
-    """Check that a reveal opens exactly one committed part of its escrow: every item, no more."""
-    from accordwatch.sources.snapshot import Snapshot
-
-    if fmt not in ("text", "json"):
-        raise InputError(f"--format must be text or json, not {fmt!r}")
-    if log_file is not None:
-        book, source = _offline_book(log_file, log_key, entry)
-    else:
-        ws = workspace()
-        ledger = ws.ledger()
-        if as_party is not None:
-            signing_key(ws, ledger.registry(), as_party, key_file)
-        book, source = _book(Snapshot.default(ledger), as_party), ledger.origin
-    check = next((c for c in book.checks if c.reveal.index == entry), None)
-    if check is None:
-        raise NotFoundError(f"log entry {entry} is not a reveal")
-    _report_check(check, book, fmt, source)
-
-
-def _offline_book(path: Path, log_key: str | None, entry: int) -> tuple[EscrowBook, str]:
-    """Audit a log export, reading its escrows and reveals on the way; the reveal must be signed."""
-    from accordwatch.catalog import CATALOG
-    from accordwatch.declarations.escrow_log import EscrowBook, feed_envelopes
-    from accordwatch.log.audit import audit
-    from accordwatch.log.export import read_export
-    from accordwatch.log.note import Verifier
-
-    header, entries = read_export(path)
-    verifier = Verifier.parse(header.log_key)
-    if log_key is not None and Verifier.parse(log_key) != verifier:
-        raise VerificationError(
-            f"the export is signed with log key {verifier.text()}, not {log_key}", where=str(path)
-        )
-    book = EscrowBook()
-    report = audit(feed_envelopes(book, entries), header.checkpoints, verifier, catalog=CATALOG)
-    if entry >= report.covered:
-        raise VerificationError(
-            f"log entry {entry} is not under a signed checkpoint of the export "
-            f"(signed size {report.covered})",
-            where=str(path),
-        )
-    return book, f"{header.origin} (export {path}, audited)"
-
-
 def audit_reveals(book: EscrowBook) -> dict[str, Any]:
     """What `log audit` says of the reveals it read: counts, and each one that fails."""
     from accordwatch.declarations.escrow_log import reveal_problems
@@ -497,104 +418,6 @@ def audit_reveals(book: EscrowBook) -> dict[str, Any]:
     }
 
 
-def escrows_command(
-    as_party: str = typer.Option(None, "--as", help="Read the log as this party"),
-    key_file: Path = typer.Option(None, "--key", help="The reader's private key file"),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
-) -> None:
-    """Escrows in the log: each part committed, revealed (by which entry), verified; late ones."""
-    from rich.table import Table
-
-    from accordwatch.sources.snapshot import Snapshot
-
-    if fmt not in ("table", "json"):
-        raise InputError(f"--format must be table or json, not {fmt!r}")
-    ws = workspace()
-    ledger = ws.ledger()
-    if as_party is not None:
-        signing_key(ws, ledger.registry(), as_party, key_file)
-    book = _book(Snapshot.default(ledger), as_party)
-    rows: list[dict[str, Any]] = []
-    for state in book.states.values():
-        escrow = state.escrow
-        parts = []
-        for part in escrow.record.parts:
-            check = state.opened(part.name)
-            parts.append(
-                {
-                    "name": part.name,
-                    "count": part.count,
-                    "revealed_by": check.reveal.index if check else None,
-                    "status": check.status if check else "committed",
-                }
-            )
-        rows.append(
-            {
-                "entry": escrow.index,
-                "time": escrow.time.isoformat(),
-                "escrow_id": escrow.record.escrow_id,
-                "party": escrow.party,
-                "declaration_id": escrow.record.declaration_id,
-                "step": escrow.record.step,
-                "root": escrow.record.root,
-                "counts": escrow.record.counts,
-                "supersedes": escrow.record.supersedes,
-                "superseded_by": state.superseded_by,
-                "parts": parts,
-            }
-        )
-    late = [
-        {
-            "amendment": x.amendment,
-            "item": x.item,
-            "part": x.part,
-            "revealed_by": x.revealed_by,
-            "message": x.message(),
-        }
-        for x in book.late
-    ]
-    if fmt == "json":
-        print_json(
-            {
-                "escrows": rows,
-                "late_additions": late,
-                "reveal_problems": [c.problem for c in book.checks if c.problem],
-            }
-        )
-        return
-    if not rows:
-        console.print("no escrow in this log")
-        return
-    table = Table("entry", "escrow", "party", "step", "part", "count", "revealed", "status")
-    for row in rows:
-        amends = f" (amends {row['supersedes']})" if row["supersedes"] else ""
-        gone = f"; amended at {row['superseded_by']}" if row["superseded_by"] is not None else ""
-        for n, part in enumerate(row["parts"]):
-            first = n == 0
-            table.add_row(
-                str(row["entry"]) if first else "",
-                shown(f"{row['escrow_id']}{amends}{gone}") if first else "",
-                shown(row["party"]) if first else "",
-                shown(row["step"] or "-") if first else "",
-                shown(part["name"]),
-                str(part["count"]),
-                "-" if part["revealed_by"] is None else f"entry {part['revealed_by']}",
-                part["status"],
-            )
-    console.print(table)
-    for item in late:
-        console.print(f"[yellow]{shown(item['message'])}[/]", highlight=False)
-    for check in book.checks:
-        if check.problem:
-            console.print(
-                f"[red]reveal at log entry {check.reveal.index} does not verify: "
-                f"{shown(check.problem)}[/]",
-                highlight=False,
-            )
-
-
 def register(app: typer.Typer) -> None:
-    declaration_app.command("escrows")(escrows_command)
     declaration_app.command("escrow")(escrow_command)
     declaration_app.command("reveal")(reveal_command)
-    declaration_app.command("verify-reveal")(verify_reveal_command)

@@ -371,10 +371,16 @@ def audit_command(
                 ledger, progress=advance, watch=lambda found: feed_envelopes(book, found)
             )
     reveals = audit_reveals(book)
-    if reveals["failed"]:
-        raise VerificationError(
-            f"reveal at {reveals['failed'][0]} (of {len(reveals['failed'])} that do not verify)"
+    # A reveal that does not open its escrow is the declarant's failure, not
+    # the log's: everything else is reported, then the audit fails on it.
+    bad_reveal = (
+        VerificationError(
+            f"{len(reveals['failed'])} escrow reveal(s) do not verify; the first: "
+            f"{reveals['failed'][0]}"
         )
+        if reveals["failed"]
+        else None
+    )
     if file is not None:
         policy = read_policy(policy_file) if policy_file is not None else None
         cosigned = header.checkpoints
@@ -384,7 +390,7 @@ def audit_command(
         cosigned = [(s, n + "".join(lines.get(s, []))) for s, n in ledger.checkpoints()]
     witnessed = _audit_witnesses(cosigned, policy, verifier) if policy is not None else None
     result = {
-        "ok": True,
+        "ok": bad_reveal is None,
         "source": source,
         "size": report.size,
         "root": base64.b64encode(report.root).decode(),
@@ -403,6 +409,8 @@ def audit_command(
     not_witnessed = policy is not None and witnessed is None
     if as_json:
         typer.echo(json.dumps(result, indent=2))
+        if bad_reveal is not None:
+            raise bad_reveal
         if not_witnessed:
             raise typer.Exit(NOT_WITNESSED)
         return
@@ -440,6 +448,8 @@ def audit_command(
         console.print(
             f"escrow reveals: {reveals['verified']} verified against their escrows{unread}"
         )
+    if bad_reveal is not None:
+        raise bad_reveal
     if witnessed is not None:
         console.print(
             f"latest witnessed checkpoint: size {witnessed.checkpoint.size}, "

@@ -37,6 +37,12 @@ _LONG_DIGITS = re.compile(f"[0-9]{{{_SAFE_DIGITS}}}")
 _LONG_DIGITS_BYTES = re.compile(_LONG_DIGITS.pattern.encode())
 
 
+#: `json.dumps` with these options builds an encoder on every call; one is enough
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def _plain(value: Any) -> bool:
     """True when `json.dumps(sort_keys=True)` already yields JCS bytes."""
     if isinstance(value, str) or value is None or isinstance(value, bool):
@@ -62,9 +68,7 @@ def _plain(value: Any) -> bool:
 def canonical_json(value: Any) -> bytes:
     """Serialise `value` to its RFC 8785 canonical bytes."""
     if _plain(value):
-        text = json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
+        text = _ENCODER.encode(value)
         try:
             return text.encode("utf-8")
         except UnicodeEncodeError as exc:  # a lone surrogate has no UTF-8 form
