@@ -2,10 +2,13 @@
 
 Read from one snapshot of the log for one reader (None: the public's view,
 which holds public reveals only): the escrow book, the observations, the
-inspection reports the reader may read, and the draws of the accord's drawn
-reveal steps. `with_escrow_findings` puts the findings (undeclared item,
-relocation, unrevealed nonce) into a road map status, so every view of the
-status (the command line, the API, the dashboard, the report) shows them.
+inspection reports the reader may read, and the draws of the drawn reveal
+steps of every accord an escrow belongs to. `with_escrow_findings` puts the
+findings of one accord's escrows (undeclared item, relocation, undrawn part,
+unrevealed nonce) into its road map status, so every view of the status (the
+command line, the API, the dashboard, the report) shows them;
+`EscrowView.summaries` is the escrows' own view, for the dashboard's
+declarations page and the report.
 """
 
 from __future__ import annotations
