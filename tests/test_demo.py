@@ -57,6 +57,14 @@ def test_demo_runs_and_its_log_audits(tmp_path: Path, capsys: pytest.CaptureFixt
         "respond enforce-sanctions by 2021-03-01: unanswered (none recorded)",
         "concession while suspended usa reported concession usa-liaison-office",
         "2 triggered, 0 standing; 1 without response within their window",
+        # the escrowed declaration: three reveals, the third drawn, one undeclared site
+        "logged public reveal of part region-north-west of escrow dprk-sites-2021-03",
+        "logged public reveal of part region-north-east of escrow dprk-sites-2021-03",
+        "logged confidential (to the inspectorate) reveal of part region-",
+        "step reveal-drawn drew part region-",
+        "undeclared item open-source imagery analysts observed Yongdoktong high-explosive "
+        "test site",
+        "escrow: undeclared item:",
     ):
         assert expected in out
     # ... and the report shows them with their entries
@@ -131,6 +139,24 @@ def test_demo_runs_and_its_log_audits(tmp_path: Path, capsys: pytest.CaptureFixt
     assert leftover.stdout == ""
 
     main(["--home", str(home), "log", "audit"])
+    assert "audit ok" in capsys.readouterr().out
+
+    # The draw of the escrow's third region: anyone recomputes it from that log alone,
+    # and the reveal of the drawn step opened the drawn part.
+    escrow_home = home / "escrow"
+    drawn = "step reveal-drawn drew part region-"
+    assert drawn in out and "draw verified: part region-" in out
+    main(["--home", str(escrow_home), "declaration", "draw", "show", "--format", "json"])
+    (draw,) = json.loads(capsys.readouterr().out)
+    assert draw["state"] == "drawn" and draw["candidates"] == ["region-central", "region-south"]
+    assert (
+        f"reveal of part {draw['part']} of escrow dprk-sites-2021-03 for step reveal-drawn" in out
+    )
+    escrow_report = next((escrow_home / "report").glob("report-*.html")).read_text("utf-8")
+    escrow_text = re.sub(r"<[^>]+>", "", escrow_report)
+    assert "Escrowed declarations" in escrow_text and "undeclared item" in escrow_text
+    assert "confidential reveals, readable by the inspectorate: #" in escrow_text
+    main(["--home", str(escrow_home), "log", "audit"])
     assert "audit ok" in capsys.readouterr().out
     main(["demo", "--home", str(home)])  # a second run replaces its own workspace
 

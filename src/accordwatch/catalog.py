@@ -8,6 +8,7 @@ check and the audit.
 from __future__ import annotations
 
 from accordwatch.compliance import records as compliance
+from accordwatch.declarations import draw_records, observations
 from accordwatch.declarations import records as declarations
 from accordwatch.log.records import LOG_RECORD_TYPES, Catalog, RecordType
 from accordwatch.roadmap import records as roadmap
@@ -18,6 +19,8 @@ CATALOG = Catalog(
         *LOG_RECORD_TYPES,
         *roadmap.RECORD_TYPES,
         *declarations.RECORD_TYPES,
+        *draw_records.RECORD_TYPES,
+        *observations.RECORD_TYPES,
         *compliance.RECORD_TYPES,
         *safeguards.RECORD_TYPES,
     )

@@ -68,11 +68,15 @@ def _register() -> None:
         clock,
         compliance,
         declaration,
+        declaration_draw,
+        declaration_escrow,
+        declaration_escrow_checks,
         declaration_review,
         demo,
         fork,
         inspection,
         log,
+        observation,
         parties,
         policy,
         report,
@@ -86,11 +90,14 @@ def _register() -> None:
 
     for module in (setup, clock, parties, submit, log, accord, policy, compliance, demo):
         module.register(app)
-    for module in (accountancy, inspection, safeguards):
+    for module in (accountancy, inspection, safeguards, observation):
         module.register(app)
     # The review commands join the declaration group, and add the item group after it.
     declaration.register(app)
     declaration_review.register(app)
+    declaration_escrow.register(app)
+    declaration_escrow_checks.register(app)
+    declaration_draw.register(app)
 
     serve.register(app)
     token.register(app)

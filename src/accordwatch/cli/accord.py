@@ -259,7 +259,8 @@ def _accord_id(ledger: Ledger, accord_id: str | None) -> tuple[str, Accord]:
     return accord_id, versions[-1]
 
 
-def _evidence(paths: list[Path]) -> list[dict[str, str]]:
+def evidence_digests(paths: list[Path]) -> list[dict[str, str]]:
+    """Each file's name and SHA-256, as a step report or an observation logs them."""
     out = []
     for path in paths:
         try:
@@ -291,7 +292,7 @@ def step_report(
         "step": step,
         "on": day.isoformat(),
         "note": note,
-        "evidence": _evidence(evidence),
+        "evidence": evidence_digests(evidence),
     }
     index = submit_as(ws, ledger, as_party, key_file, "step.report", payload).index
     console.print(f"{as_party} reported step {step} done on {day} at log entry {index}")
@@ -343,6 +344,7 @@ def status(
     """Where every step stands as of a date, per party, findings, the balance and consequences."""
     from accordwatch.cli.consequence_lines import print_consequences
     from accordwatch.sources.consequences import roadmap_view
+    from accordwatch.sources.escrow_status import with_escrow_findings
     from accordwatch.sources.roadmap import roadmap_records
 
     if fmt not in ("table", "json"):
@@ -352,6 +354,7 @@ def status(
         result, consequences = roadmap_view(view.log, view.as_of, accord)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
+    result = with_escrow_findings(view.log, result)
     if fmt == "json":
         print_json({**result.to_json(), "consequences": consequences.to_json(), **view.to_json()})
     else:

@@ -19,6 +19,7 @@ from accordwatch.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:
     from accordwatch.declarations.diff import DeclarationDiff
+    from accordwatch.declarations.escrow_findings import EscrowFinding
     from accordwatch.declarations.history import Filed
     from accordwatch.declarations.reading import Declaration, Locate
     from accordwatch.declarations.review import Review
@@ -101,20 +102,34 @@ def check(
         raise InputError(f"--format must be text or json, not {fmt!r}")
     # One pause of the collector over reading and checking (see collector_paused).
     with collector_paused():
-        result, locate = _review(ref, as_party, key_file, accord_file)
+        result, locate, escrowed = _review(ref, as_party, key_file, accord_file)
     if fmt == "json":
-        print_json(result.to_json(locate))
+        print_json({**result.to_json(locate), "escrow_findings": [f.to_json() for f in escrowed]})
     else:
         _print_review(result, locate)
-    if not result.ok:
+        for f in escrowed:
+            console.print(
+                f"[red]escrow: {shown(f.kind)}: {shown(f.message)}[/] (entries "
+                f"{', '.join(str(i) for i in f.indices)})",
+                highlight=False,
+            )
+    if not result.ok or escrowed:
         raise typer.Exit(1)
 
 
 def _review(
     ref: str, as_party: str | None, key_file: Path | None, accord_file: Path | None
-) -> tuple[Review, Locate]:
+) -> tuple[Review, Locate, list[EscrowFinding]]:
+    """The review of a declaration, and what the escrows of it show (undeclared items,
+    relocations)."""
     from accordwatch.declarations.review import review
-    from accordwatch.sources.declarations import observed_launches, readable, signed_accord
+    from accordwatch.sources.declarations import (
+        observed_launches,
+        readable,
+        reader_for,
+        signed_accord,
+    )
+    from accordwatch.sources.escrow_status import escrow_view
     from accordwatch.sources.snapshot import Snapshot
 
     logged: list[LoggedDeclaration] | None = None
@@ -137,7 +152,17 @@ def _review(
     launches = observed_launches(log) if log is not None else []
     others = readable([i for i in logged or [] if i.party == d.party])
     result = review(target, others, accord=accord, launches=launches, with_log=ledger is not None)
-    return result, locate
+    escrowed: list[EscrowFinding] = []
+    if log is not None and ledger is not None:
+        view = escrow_view(log, log.ledger.clock().date(), reader_for(ledger, as_party))
+        escrowed = [
+            f
+            for f in view.findings
+            if (e := view.book.escrows.get(f.escrow)) is not None
+            and e.party == d.party
+            and e.record.declaration_id == d.id
+        ]
+    return result, locate, escrowed
 
 
 def _print_diff(result: DeclarationDiff, before: Declaration, after: Declaration) -> None:

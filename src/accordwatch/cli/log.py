@@ -342,7 +342,9 @@ def audit_command(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from accordwatch.catalog import CATALOG
+    from accordwatch.cli.declaration_escrow import audit_reveals
     from accordwatch.cli.policy import policy_for, read_policy
+    from accordwatch.declarations.escrow_log import EscrowBook, feed_envelopes
     from accordwatch.errors import VerificationError
     from accordwatch.log.audit import audit
     from accordwatch.log.export import read_export
@@ -386,15 +388,36 @@ def audit_command(
             if n % 1000 == 0 or n == total:
                 bar.update(task, completed=n)
 
+        # The reveals of escrowed declarations are checked on the way (`declarations.escrow_log`).
+        book = EscrowBook()
         report: AuditReport
         if file is not None:
-            report = audit(entries, header.checkpoints, verifier, catalog=CATALOG, progress=advance)
+            report = audit(
+                feed_envelopes(book, entries),
+                header.checkpoints,
+                verifier,
+                catalog=CATALOG,
+                progress=advance,
+            )
         else:
             try:
-                report = audit_database(ledger, progress=advance)
+                report = audit_database(
+                    ledger, progress=advance, watch=lambda found: feed_envelopes(book, found)
+                )
             except VerificationError as exc:
                 _record_audit(False, total, f"FAILED: {exc}")
                 raise
+    reveals = audit_reveals(book)
+    # A reveal that does not open its escrow is the declarant's failure, not
+    # the log's: everything else is reported, then the audit fails on it.
+    bad_reveal = (
+        VerificationError(
+            f"{len(reveals['failed'])} escrow reveal(s) do not verify; the first: "
+            f"{reveals['failed'][0]}"
+        )
+        if reveals["failed"]
+        else None
+    )
     if file is not None:
         policy = read_policy(policy_file) if policy_file is not None else None
         cosigned = header.checkpoints
@@ -412,9 +435,11 @@ def audit_command(
         summary = _audit_summary(report)
         if policy is not None:
             summary += "; " + (witnessed.summary() if witnessed else "no checkpoint witnessed")
-        _record_audit(True, report.size, summary)
+        if bad_reveal is not None:
+            summary = f"FAILED: {bad_reveal}; {summary}"
+        _record_audit(bad_reveal is None, report.size, summary)
     result = {
-        "ok": True,
+        "ok": bad_reveal is None,
         "source": source,
         "size": report.size,
         "root": base64.b64encode(report.root).decode(),
@@ -428,10 +453,13 @@ def audit_command(
         "policy": policy.text if policy is not None else None,
         "witnessed_size": witnessed.checkpoint.size if witnessed is not None else None,
         "witnessed": witnessed.summary() if witnessed is not None else None,
+        "reveals": reveals,
     }
     not_witnessed = policy is not None and witnessed is None
     if as_json:
         typer.echo(json.dumps(result, indent=2))
+        if bad_reveal is not None:
+            raise bad_reveal
         if not_witnessed:
             raise typer.Exit(NOT_WITNESSED)
         return
@@ -460,6 +488,17 @@ def audit_command(
         )
     if report.storage_integrity is not None:
         console.print(f"database structure: {report.storage_integrity}")
+    if book.checks:
+        unread = (
+            f" ({reveals['not_readable']} confidential, not read)"
+            if reveals["not_readable"]
+            else ""
+        )
+        console.print(
+            f"escrow reveals: {reveals['verified']} verified against their escrows{unread}"
+        )
+    if bad_reveal is not None:
+        raise bad_reveal
     if witnessed is not None:
         console.print(
             f"latest witnessed checkpoint: size {witnessed.checkpoint.size}, "

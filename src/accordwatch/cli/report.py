@@ -50,6 +50,7 @@ def report(
     from accordwatch.sources.compliance import evaluate_log
     from accordwatch.sources.consequences import roadmap_view
     from accordwatch.sources.declarations import reader_for
+    from accordwatch.sources.escrow_status import escrow_view, with_escrow_findings
     from accordwatch.sources.roadmap import roadmap_records
     from accordwatch.sources.verification import balance_summary
     from accordwatch.sources.witnessing import log_policy
@@ -65,6 +66,7 @@ def report(
         status, consequences = roadmap_view(log, day, accord, lambda: found)
     except ValueError as exc:
         raise InputError(str(exc), where="--accord") from exc
+    status = with_escrow_findings(log, status)
     responses = found.responses
     compliance = build_report(
         found.evaluation,
@@ -106,6 +108,7 @@ def report(
         witnessed=witnessed,
         safeguards=balance_summary(log, reader),
         declarations=declaration_rows(log, reader),
+        escrows=escrow_view(log, day, reader).summaries(),
     )
     path = out / f"report-{day.isoformat()}.{fmt}"
     if fmt == "pdf":

@@ -83,6 +83,9 @@ class Location(Model):
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
     place: str = Field(default="", max_length=300, description="province, county or landmark")
+    region: str | None = Field(
+        default=None, max_length=100, description="the region an escrow may be opened by"
+    )
 
 
 class Header(Model):

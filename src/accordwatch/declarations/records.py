@@ -1,4 +1,5 @@
-"""The declarations' record type: a data declaration, confidential to the inspectorate."""
+"""The declarations' record types: a data declaration, confidential to the inspectorate,
+and the escrow of one (`escrow_records`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from pydantic import model_validator
 
+from accordwatch.declarations import escrow_records
 from accordwatch.log.records import Payload, RecordType
 from accordwatch.log.roles import Role
 
@@ -39,4 +41,5 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         may_be_confidential=True,
         readers=frozenset({Role.INSPECTORATE}),
     ),
+    *escrow_records.RECORD_TYPES,
 )

@@ -12,6 +12,9 @@
 - `dprk-declaration-*.yaml`: illustrative data declarations of the DPRK's
   nuclear and missile programs, and a correction of the nuclear one
   (`DECLARATION_EXAMPLES`).
+- `dprk-escrow`: a small road map whose declaration is escrowed and revealed
+  region by region, with its declaration `dprk-declaration-escrow.yaml`
+  (`DECLARATION_EXAMPLES`);
 - `dprk-accountancy.yaml`, `dprk-inspection.yaml`: illustrative accountancy
   reports of a plutonium store with a planted diversion, and the results of an
   inspection of it with one planted discrepancy, for the demo.
@@ -31,6 +34,7 @@ EXAMPLES: dict[str, str] = {
     "dprk-roadmap": "dprk-roadmap.yaml",
     "generic-tutorial": "generic-tutorial.yaml",
     "weak-freeze": "weak-freeze.yaml",
+    "dprk-escrow": "dprk-escrow.yaml",
 }
 
 #: examples written weak on purpose: they pass `accord check` with warnings, not cleanly
@@ -64,6 +68,7 @@ DECLARATION_EXAMPLES: dict[str, str] = {
     "dprk-nuclear": "dprk-declaration-nuclear.yaml",
     "dprk-nuclear-corrected": "dprk-declaration-nuclear-corrected.yaml",
     "dprk-missile": "dprk-declaration-missile.yaml",
+    "dprk-escrow": "dprk-declaration-escrow.yaml",
 }
 
 

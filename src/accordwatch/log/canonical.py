@@ -37,6 +37,12 @@ _LONG_DIGITS = re.compile(f"[0-9]{{{_SAFE_DIGITS}}}")
 _LONG_DIGITS_BYTES = re.compile(_LONG_DIGITS.pattern.encode())
 
 
+#: `json.dumps` with these options builds an encoder on every call; one is enough
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def _plain(value: Any) -> bool:
     """True when `json.dumps(sort_keys=True)` already yields JCS bytes."""
     if isinstance(value, str) or value is None or isinstance(value, bool):
@@ -46,11 +52,12 @@ def _plain(value: Any) -> bool:
     if isinstance(value, dict):
         for key, item in value.items():
             # isascii() first: a C-speed test that spares the scan for almost every key
-            if not isinstance(key, str) or (
+            if (type(key) is not str and not isinstance(key, str)) or (
                 not key.isascii() and any(ord(c) > 0xFFFF for c in key)
             ):
                 return False
-            if not _plain(item):
+            # the common case, strings, without a call
+            if type(item) is not str and not _plain(item):
                 return False
         return True
     if isinstance(value, list | tuple):
@@ -61,9 +68,7 @@ def _plain(value: Any) -> bool:
 def canonical_json(value: Any) -> bytes:
     """Serialise `value` to its RFC 8785 canonical bytes."""
     if _plain(value):
-        text = json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
+        text = _ENCODER.encode(value)
         try:
             return text.encode("utf-8")
         except UnicodeEncodeError as exc:  # a lone surrogate has no UTF-8 form

@@ -142,11 +142,21 @@ def resolve(plan: Plan, nodes: Mapping[NodeId, bytes]) -> list[bytes]:
 
 
 def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
-    """Root of a tree given all its leaf hashes (RFC 9162 MTH)."""
-    compact = CompactRange()
-    for h in hashes:
-        compact.append(h)
-    return compact.root()
+    """Root of a tree given all its leaf hashes (RFC 9162 MTH).
+
+    Level by level, each odd last node carried up as it is: the tree RFC 9162
+    splits at the largest power of two is left-balanced, so pairing from the
+    left yields its nodes (and is the fastest way over a million leaves).
+    """
+    level = list(hashes)
+    if not level:
+        return EMPTY_ROOT
+    while len(level) > 1:
+        paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) & 1:
+            paired.append(level[-1])
+        level = paired
+    return level[0]
 
 
 @dataclass

@@ -148,7 +148,7 @@ def build(data: ReportData) -> Document:
         for c in data.charts
         if c.kind not in ("roadmap", "compliance")
     ]
-    sections += [_declarations(data), _safeguards(data)]
+    sections += [_declarations(data), *_escrows(data), _safeguards(data)]
     sections += [_checkpoint(data)]
     return Document(title, intro, sections)
 
@@ -446,6 +446,66 @@ def _declarations(data: ReportData) -> Section:
         ],
         anchor="declarations",
     )
+
+
+def escrow_line(escrow: dict[str, Any]) -> str:
+    """One escrow in a sentence: whose, for which step, how much of it is revealed."""
+    return (
+        f"Escrow {escrow['escrow_id']} of {escrow['party']} (declaration "
+        f"{escrow['declaration_id']}, step {escrow['step'] or 'none'}, version "
+        f"{escrow['version']}) at #{escrow['index']}, partitioned by {escrow['partition_by']}: "
+        f"{escrow['revealed']} of {len(escrow['parts'])} parts revealed, {escrow['verified']} "
+        f"verified; root {escrow['root'][:16]}..."
+    )
+
+
+ESCROW_COLUMNS = ("part", "items", "revealed", "check", "findings")
+
+
+def escrow_rows(escrow: dict[str, Any]) -> list[tuple[str, ...]]:
+    """Its parts, one row each: name, committed count, the reveal's entry and date, its check."""
+    rows: list[tuple[str, ...]] = []
+    for p in escrow["parts"]:
+        r = p["revealed"]
+        when = f"#{r['index']} on {r['time'][:10]}" if r else "sealed"
+        rows.append(
+            (p["name"], str(p["count"]), when, r["status"] if r else "", str(p["findings"]))
+        )
+    return rows
+
+
+def escrow_notes(escrow: dict[str, Any]) -> list[str]:
+    """Its findings, late additions and draws, one line each."""
+    out = [
+        f"{f['date']} — {f['kind']}: {f['message']} (entries {entries(f['indices'])})"
+        for f in escrow["findings"]
+    ]
+    out += [f"late addition: {a['message']}" for a in escrow["late_additions"]]
+    hidden = escrow.get("unreadable_reveals") or []
+    if hidden:
+        listed = ", ".join(f"#{r['index']} ({r['time'][:10]})" for r in hidden)
+        out.append(f"confidential reveals, readable by the inspectorate: {listed}")
+    for d in escrow["draws"]:
+        part = f"drew part {d['part']}" if d["part"] else d["state"]
+        seed = f", seed {d['seed'][:16]}..." if d["seed"] else ""
+        cp = d["checkpoint"]
+        at = f" with checkpoint {cp['size']}" if cp else ""
+        out.append(f"draw of step {d['step']}: {part}{at}{seed}")
+    return out
+
+
+def _escrows(data: ReportData) -> list[Section]:
+    """Each escrowed declaration: its parts as committed and revealed, its findings and draws."""
+    if not data.escrows:
+        return []
+    blocks: list[Block] = []
+    for escrow in data.escrows:
+        blocks.append(Paragraph(escrow_line(escrow)))
+        blocks.append(Table(ESCROW_COLUMNS, escrow_rows(escrow), (30, 10, 30, 15, 15)))
+        notes = escrow_notes(escrow)
+        if notes:
+            blocks.append(Bullets(notes))
+    return [Section("Escrowed declarations", blocks, anchor="escrows")]
 
 
 def _safeguards(data: ReportData) -> Section:

@@ -66,6 +66,8 @@ class ReportData:
     safeguards: dict[str, Any] | None = None
     #: one row per declaration entry: index, time, party, access, id, program, as_of, problems
     declarations: list[dict[str, Any]] = field(default_factory=list)
+    #: escrowed declarations (`sources.escrow_status.EscrowView.summaries`)
+    escrows: list[dict[str, Any]] = field(default_factory=list)
 
     def dates_line(self) -> str:
         """Both dates and the clock: `As of 2021-03-01 (world); log as known at ... (log time).`"""

@@ -68,6 +68,7 @@ class StepKind(StrEnum):
     REMOVE = "remove"
     TRANSFER = "transfer"
     CONCESSION = "concession"
+    REVEAL = "reveal"  # the opening of one part of an escrowed declaration
     OTHER = "other"
 
 
@@ -307,6 +308,31 @@ class Step(Model):
     verification: Verification
     weight: float = Field(default=1.0, ge=0)
     description: str = ""
+    escrow: Id | None = Field(
+        default=None, description="reveal: the declaration step whose escrow it opens"
+    )
+    part: str | None = Field(
+        default=None, description="reveal: the part it opens, or 'drawn' (chosen by a draw)"
+    )
+    reveal_to: Literal["public", "inspectorate"] | None = Field(
+        default=None, description="reveal: in public (default) or confidential to the inspectorate"
+    )
+    escrow_counts: Literal["exact", "secret"] | None = Field(
+        default=None,
+        description="declare: whether its escrow shows each part's count (default) or pads them",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_unset_escrow(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        # Steps without escrow terms keep the canonical form (and the accord its
+        # digest) they had before steps could carry them.
+        data: dict[str, Any] = handler(self)
+        for name in ("escrow", "part", "reveal_to", "escrow_counts"):
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
 
     @field_validator("deadline")
     @classmethod

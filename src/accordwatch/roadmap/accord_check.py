@@ -37,6 +37,7 @@ The check runs in three layers, each on what the one before could read:
    - consequences (`accord_consequences`, errors): unknown steps, parties and
      obligations, triggers that can never fire, suspended steps that are not
      concessions, cycles between held-back concessions and requirements.
+   - reveal steps (`accord_reveals`): the escrow and part each names.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from accordwatch.roadmap.accord_references import (
     check_obligations,
     check_step_references,
 )
+from accordwatch.roadmap.accord_reveals import check_reveal_steps
 from accordwatch.roadmap.accord_schedule import check_phase_order, check_schedule
 from accordwatch.roadmap.accord_shape import check_shape
 from accordwatch.roadmap.accord_verification import (
@@ -96,6 +98,7 @@ def load_accord(text: str | bytes, source: str = "<accord>") -> CheckResult:
     check_obligations(view, report)
     check_instrument_id(view, report)
     check_consequences(view, report)
+    check_reveal_steps(view, report)
     return report.result(accord if not report.has_errors else None)
 
 

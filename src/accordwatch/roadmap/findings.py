@@ -9,6 +9,10 @@ Kinds (the rules are in the docstring of `roadmap`):
 - `ignored record`: a record that does not count;
 - `concession while suspended`: reported while a consequence of the accord
   held it back (`consequences`).
+- `unrevealed nonce`, `undeclared item`, `relocation`, `undrawn part` (a
+  drawn reveal step fulfilled by a part the draw did not choose): what an escrowed
+  declaration's draws and reveals show (`declarations.draw`,
+  `declarations.escrow_findings`), added to the status by its sources.
 
 Each finding names the log indices it rests on, so every one can be checked
 against the log (and its receipts).
@@ -40,6 +44,10 @@ class FindingKind(StrEnum):
     MISSED_DEADLINE = "missed deadline"
     IGNORED_RECORD = "ignored record"
     CONCESSION_WHILE_SUSPENDED = "concession while suspended"
+    UNREVEALED_NONCE = "unrevealed nonce"
+    UNDECLARED_ITEM = "undeclared item"
+    RELOCATION = "relocation"
+    UNDRAWN_PART = "undrawn part"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from accordwatch.catalog import CATALOG
+from accordwatch.declarations.escrow_log import ESCROW_TYPES, escrow_mentions
 from accordwatch.declarations.history import Filed
 from accordwatch.declarations.items import Mention, declaration_mentions, payload_mentions
 from accordwatch.declarations.launches import ObservedLaunch
@@ -156,7 +157,9 @@ def item_mentions(log: Snapshot, uid: str, reader: Reader | None) -> tuple[list[
         except AccordwatchError:
             hidden += 1
             continue
-        if envelope.record_type == "declaration":
+        if envelope.record_type in ESCROW_TYPES:
+            details = escrow_mentions(envelope.record_type, payload, uid)
+        elif envelope.record_type == "declaration":
             try:
                 declaration = parse_declaration(payload.get("declaration"), where=where)
             except DeclarationError:

@@ -24,7 +24,7 @@ transaction open.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -78,8 +78,16 @@ def storage_integrity(ledger: Ledger) -> str:
     return "SQLite integrity_check ok"
 
 
-def audit_database(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> AuditReport:
-    """Audit the file, entries, openings, nodes, checkpoints, head and projections."""
+def audit_database(
+    ledger: Ledger,
+    *,
+    progress: Callable[[int], None] | None = None,
+    watch: Callable[[Iterable[AuditEntry]], Iterable[AuditEntry]] | None = None,
+) -> AuditReport:
+    """Audit the file, entries, openings, nodes, checkpoints, head and projections.
+
+    `watch` sees every entry on its way to the audit (the reveals' check reads them so).
+    """
     integrity = storage_integrity(ledger)
     sql = ledger.sql
     with storage_errors(ledger.url), _one_snapshot(ledger) as conn:
@@ -115,7 +123,7 @@ def audit_database(ledger: Ledger, *, progress: Callable[[int], None] | None = N
             position = rows[-1][0] + 1
 
     report = audit(
-        stored_entries(),
+        stored_entries() if watch is None else watch(stored_entries()),
         [(s, note) for s, note in ledger.checkpoints() if s <= size],
         ledger.signer.verifier,
         catalog=ledger.catalog,

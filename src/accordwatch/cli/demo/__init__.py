@@ -44,6 +44,7 @@ def demo(
         closing,
         compliance,
         declarations,
+        escrow,
         log_and_keys,
         roadmap,
         safeguards,
@@ -66,6 +67,7 @@ def demo(
         declarations.run(shell)  # step 8
         safeguards.run(shell)  # steps 9 and 10
         compliance.run(shell)  # step 11
+        escrow.run(ctx, home)  # an escrowed declaration, in a workspace and on a clock of its own
         witnesses.close(shell, logged.ledger, logged.first_entry)
         closing.run(shell, logged)  # step 12 and the closing words
 

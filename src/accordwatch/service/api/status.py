@@ -91,11 +91,15 @@ def as_of_day(svc: Service, text: str | None) -> date:
 def roadmap_status(
     svc: Service, log: Snapshot, day: date, accord: str | None = None
 ) -> tuple[roadmap.Status, Consequences]:
-    """The status (with its consequences' findings) and the consequences (`roadmap_view`)."""
+    """The status (with its consequences' findings and what the escrows show) and the
+    consequences (`roadmap_view`, `sources.escrow_status`)."""
+    from accordwatch.sources.escrow_status import with_escrow_findings
+
     try:
-        return roadmap_view(log, day, accord, lambda: evaluation_at(svc, log, day))
+        status, consequences = roadmap_view(log, day, accord, lambda: evaluation_at(svc, log, day))
     except ValueError as exc:
         raise InputError(str(exc), where="accord") from exc
+    return with_escrow_findings(log, status), consequences
 
 
 def _roadmap_at(

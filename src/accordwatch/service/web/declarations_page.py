@@ -6,15 +6,19 @@ inspectorate: `declaration_access`, by their sign-in cookie or bearer
 token) also sees what it is, which earlier declaration it corrects or
 updates, its version, and, for each readable pair of a declaration and the
 one it corrects or updates, the diff that `accordwatch declaration diff
---json` prints. `?index=N` shows one declaration: its header, its totals
-recomputed from its lines, and its first entries of each section. The page
-is computed once per signed checkpoint, query and reader
+--json` prints. Each escrowed declaration is shown as a map of its parts:
+which are revealed, when, by which entry and whether the reveal verified,
+with its findings and draws (`sources.escrow_status`). `?index=N` shows
+one declaration: its header, its totals recomputed from its lines, and its
+first entries of each section. The page is computed once per signed
+checkpoint, query and reader
 (`service.view_cache`): what one reader may read is never kept for another.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, date
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
@@ -180,10 +184,22 @@ def _content(item: LoggedDeclaration, reader: Reader | None) -> dict[str, Any]:
 def declarations_page(svc: Service, reader: Reader | None, index: int | None) -> dict[str, Any]:
     """Every declaration, readable pairs' diffs, and one declaration's content if asked."""
     log = svc.snapshot()
-    return svc.views.view(log, "declarations", (index,), reader, _declarations(reader, index))
+    today = svc.clock().astimezone(UTC).date()
+    return svc.views.view(
+        log, "declarations", (index, today), reader, _declarations(reader, index, today)
+    )
 
 
-def _declarations(reader: Reader | None, index: int | None) -> Callable[[Snapshot], dict[str, Any]]:
+def escrow_summaries(log: Snapshot, reader: Reader | None, today: date) -> list[dict[str, Any]]:
+    """Each escrow as the reader sees it, with the draws of its accord's drawn steps."""
+    from accordwatch.sources.escrow_status import escrow_view
+
+    return escrow_view(log, today, reader).summaries()
+
+
+def _declarations(
+    reader: Reader | None, index: int | None, today: date
+) -> Callable[[Snapshot], dict[str, Any]]:
     def compute(log: Snapshot) -> dict[str, Any]:
         logged = logged_declarations(log, reader)
         by_index = {item.index: item for item in logged}
@@ -202,6 +218,7 @@ def _declarations(reader: Reader | None, index: int | None) -> Callable[[Snapsho
             ],
             "limits": {"entries_per_section": MAX_ENTRIES, "changes_per_diff": MAX_CHANGES},
             "selected": None,
+            "escrows": escrow_summaries(log, reader, today),
         }
         if index is not None:
             out["selected"] = _content(find_declaration(logged, str(index)), reader)
@@ -225,7 +242,10 @@ def install(app: FastAPI) -> None:
     )
     def declarations_json(svc: ServiceDep, reader: ReaderDep, index: Index = None) -> Response:
         log = svc.snapshot()
-        return svc.views.json(log, "declarations", (index,), reader, _declarations(reader, index))
+        today = svc.clock().astimezone(UTC).date()
+        return svc.views.json(
+            log, "declarations", (index, today), reader, _declarations(reader, index, today)
+        )
 
     @app.get(
         "/declarations.csv",
