@@ -216,7 +216,7 @@ def test_schema_template_and_import(tmp_path: Path, capsys: pytest.CaptureFixtur
     template = tmp_path / "n.xlsx"
     main(["declaration", "template", "--program", "nuclear", "-o", str(template)])
     text = fails(capsys, 2, "declaration", "import", str(template))
-    assert "sheet 'declaration' row 2 column B (id): Field required" in text
+    assert "sheet 'declaration' row 2 column B (id): missing" in text
     files = examples(tmp_path)
     out = tmp_path / "copy.json"
     main(["declaration", "import", str(files["dprk-nuclear"]), "-o", str(out)])

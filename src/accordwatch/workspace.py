@@ -30,7 +30,7 @@ from accordwatch.log.check import Limits
 from accordwatch.log.envelope import seal
 from accordwatch.log.keys import SigningKey
 from accordwatch.log.note import NoteSigner
-from accordwatch.log.records import Genesis, valid_name
+from accordwatch.log.records import Genesis
 from accordwatch.private_files import make_private_folder
 from accordwatch.settings import SETTINGS_FILE, Settings, load_settings, write_settings
 from accordwatch.store.database import describe, open_engine, storage_errors, without_password
@@ -38,6 +38,7 @@ from accordwatch.store.ledger import Ledger
 from accordwatch.store.revision import HEAD_REVISION, stored_revision
 from accordwatch.store.schema import log_head
 from accordwatch.timeutil import clock_from_file, set_clock_file, utc_now
+from accordwatch.validation_messages import id_problem
 
 LOG_KEY = "log.key"
 #: the simulated clock's file, in the workspace, when `init_workspace` is given one
@@ -149,10 +150,11 @@ def init_workspace(
     origin = origin or f"accordwatch.local/{secrets.token_hex(6)}"
     if not origin or " " in origin or "+" in origin:
         raise InputError(f"log origin {origin!r} must be non-empty, without spaces or '+'")
-    if not valid_name(registrar):
-        raise InputError(f"registrar name {registrar!r} must match [a-z0-9][a-z0-9._-]*")
-    settings = Settings(
-        home=home,
+    problem = id_problem(registrar, "registrar")
+    if problem is not None:
+        raise InputError(problem)
+    settings = load_settings(
+        home,
         database_url=database_url,
         origin=origin,
         registrar=registrar,

@@ -17,6 +17,7 @@ from accordwatch.cli.context import (
     submit_as,
     workspace,
 )
+from accordwatch.cli.exit_codes import ExitCode
 from accordwatch.cli.view_dates import AS_OF_HELP, KNOWN_AT_HELP, LOG_SIZE_HELP, today, view_at
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.examples import EXAMPLES, example_path
@@ -66,7 +67,7 @@ def accord_check(file: Path = typer.Argument(..., help="Accord file (YAML)")) ->
     _print_problems(result)
     console.print(shown(result.summary()))
     if not result.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.PROBLEMS_FOUND)
 
 
 @accord_app.command("schema")

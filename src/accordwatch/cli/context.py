@@ -73,6 +73,7 @@ class State:
     home: str | None = None
     database_url: str | None = None
     verbose: bool = False
+    log_level: str = "warning"
 
 
 STATE = State()

@@ -15,6 +15,7 @@ import typer
 
 from accordwatch.cli.context import console, print_json, shown, signing_key, workspace
 from accordwatch.cli.declaration import declaration_app, load, open_log, require_readable
+from accordwatch.cli.exit_codes import ExitCode
 from accordwatch.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def check(
     else:
         _print_review(result, locate)
     if not result.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.PROBLEMS_FOUND)
 
 
 def _review(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from accordwatch.cli.context import console, print_json, shown, workspace
-from accordwatch.cli.submit import NOT_WITNESSED
+from accordwatch.cli.exit_codes import ExitCode
 from accordwatch.errors import InputError
 from accordwatch.log.canonical import parse_json
 from accordwatch.private_files import open_private_text
@@ -386,7 +386,7 @@ def audit_command(
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         if not_witnessed:
-            raise typer.Exit(NOT_WITNESSED)
+            raise typer.Exit(ExitCode.NOT_WITNESSED)
         return
     console.print(
         f"audit ok: {report.size} entries, {report.checkpoints} signed checkpoints"
@@ -424,7 +424,7 @@ def audit_command(
         console.print(
             f"not witnessed: no checkpoint has its quorum ({escape(policy.describe_quorum())})"
         )
-        raise typer.Exit(NOT_WITNESSED)
+        raise typer.Exit(ExitCode.NOT_WITNESSED)
 
 
 def _audit_witnesses(

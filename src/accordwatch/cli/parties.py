@@ -30,6 +30,11 @@ def party_add(
     display_name: str = typer.Option("", "--display-name", help="Full name"),
 ) -> None:
     """Register a party (signed by the log's registrar)."""
+    from accordwatch.validation_messages import id_problem
+
+    problem = id_problem(name, "party")
+    if problem is not None:
+        raise InputError(problem)
     ws = workspace()
     index = _registrar_submit(
         ws, "party.register", {"name": name, "role": role.value, "display_name": display_name}

@@ -27,6 +27,7 @@ from accordwatch.cli.context import (
     signing_key,
     workspace,
 )
+from accordwatch.cli.exit_codes import ExitCode
 from accordwatch.errors import AccordwatchError, InputError, NotFoundError, VerificationError
 from accordwatch.private_files import write_private_text
 
@@ -183,11 +184,6 @@ def _registry_from(path: Path) -> Registry:
     ).registry
 
 
-#: exit code of `receipt verify` and `log audit` for a log signature and proof that hold
-#: but a checkpoint without its quorum of witness cosignatures: not a bad receipt, not verified
-NOT_WITNESSED = 8
-
-
 @receipt_app.command("verify")
 def receipt_verify(
     file: Path = typer.Argument(
@@ -266,7 +262,7 @@ def receipt_verify(
             highlight=False,
         )
         console.print(shown(witnessed.summary()), highlight=False)
-        raise typer.Exit(NOT_WITNESSED)
+        raise typer.Exit(ExitCode.NOT_WITNESSED)
     _keep_seen(receipt.checkpoint, verifier)
     console.print(
         f"valid: {what} is in log {shown(cp.origin)} at tree size {cp.size}; "
