@@ -67,3 +67,9 @@ class VerificationError(AccordwatchError):
     """A proof, checkpoint or log that does not verify."""
 
     http_status = 422
+
+
+class AddressInUseError(AccordwatchError):
+    """A server cannot listen: its address and port are taken by another process."""
+
+    http_status = 503

@@ -13,6 +13,7 @@ from enum import IntEnum
 
 from accordwatch.errors import (
     AccordwatchError,
+    AddressInUseError,
     AuthorityError,
     ConflictError,
     InputError,
@@ -64,7 +65,7 @@ MEANINGS: dict[ExitCode, str] = {
     ),
     ExitCode.BAD_SIGNATURE: "a signature is missing, malformed or does not verify",
     ExitCode.NOT_ALLOWED: "a party acting outside its role, or a key unknown or revoked",
-    ExitCode.ADDRESS_IN_USE: "`serve`: the address and port are already in use",
+    ExitCode.ADDRESS_IN_USE: "`serve`, `witness serve`: the address and port are already in use",
     ExitCode.ERROR: "any other error, named on standard error",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
 }
@@ -78,6 +79,7 @@ ERROR_CODES: dict[type[AccordwatchError], ExitCode] = {
     VerificationError: ExitCode.NOT_VERIFIED,
     SignatureError: ExitCode.BAD_SIGNATURE,
     AuthorityError: ExitCode.NOT_ALLOWED,
+    AddressInUseError: ExitCode.ADDRESS_IN_USE,
     AccordwatchError: ExitCode.ERROR,
 }
 
