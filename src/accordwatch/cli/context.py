@@ -123,13 +123,17 @@ def read_document(path: Path) -> Any:
     return parse_json(data, where=str(path))
 
 
-def passphrase(*, confirm: bool = False, prompt: str = "Passphrase") -> str:
+def passphrase(key: str, *, confirm: bool = False) -> str:
+    """The passphrase of `key` (what the prompt names: "key file keys/usa/…"), asked or from
+    ACCORDWATCH_PASSPHRASE."""
     from_env = os.environ.get(PASSPHRASE_ENV)
     if from_env:
         return from_env
     if not sys.stdin.isatty():
-        raise InputError(f"a passphrase is needed: set {PASSPHRASE_ENV} or run interactively")
-    value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+        raise InputError(
+            f"the passphrase of {key} is needed: set {PASSPHRASE_ENV} or run interactively"
+        )
+    value: str = typer.prompt(f"Passphrase of {key}", hide_input=True, confirmation_prompt=confirm)
     return value
 
 
@@ -140,7 +144,7 @@ def read_key(path: Path) -> SigningKey:
         encrypted = b"ENCRYPTED" in path.read_bytes()[:64]
     except OSError as exc:
         raise InputError(f"cannot read key file: {exc.strerror}", where=str(path)) from exc
-    return SigningKey.read(path, passphrase() if encrypted else None)
+    return SigningKey.read(path, passphrase(f"key file {path}") if encrypted else None)
 
 
 def submit_as(

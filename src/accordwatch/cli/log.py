@@ -12,7 +12,7 @@ import typer
 
 from accordwatch.cli.context import console, print_json, shown, workspace
 from accordwatch.cli.exit_codes import ExitCode
-from accordwatch.errors import InputError
+from accordwatch.errors import InputError, NotFoundError
 from accordwatch.log.canonical import parse_json
 from accordwatch.private_files import open_private_text
 
@@ -40,7 +40,16 @@ def show(
     from rich.table import Table
 
     _format(fmt, ("table", "json"))
+    if start < 0:
+        raise InputError(f"--from must be 0 or more, not {start}")
+    if limit < 1:
+        raise InputError(f"--limit must be 1 or more, not {limit}")
     ledger = workspace().ledger()
+    size = ledger.size()
+    if start >= size:
+        raise NotFoundError(
+            f"--from {start} is past the end of the log: it holds entries 0 to {size - 1}"
+        )
     rows = [
         {
             "index": e.index,
@@ -51,7 +60,7 @@ def show(
             "leaf_hash": e.leaf_hash.hex(),
             "confidential": b'"commitment"' in e.envelope,
         }
-        for e in ledger.entries(start, start + max(limit, 0))
+        for e in ledger.entries(start, start + limit)
     ]
     if fmt == "json":
         print_json(rows)
@@ -63,13 +72,19 @@ def show(
         kind = str(r["record_type"]) + (" (confidential)" if r["confidential"] else "")
         table.add_row(
             str(r["index"]),
-            str(r["recorded_at"])[:19],
+            str(r["recorded_at"])[:19] + "Z",
             shown(kind),
             shown(r["party"]),
             str(r["leaf_hash"])[:16],
         )
     console.print(table)
-    console.print(f"log size {ledger.size()}")
+    last = start + len(rows) - 1
+    shown_range = f"entries {start} to {last} of {size} (0 to {size - 1})"
+    if last + 1 < size:
+        more = f"; next: accordwatch log show --from {last + 1} --limit {limit}"
+    else:
+        more = "; that is the end of the log"
+    console.print(f"{shown_range}{more}", highlight=False)
 
 
 @log_app.command("get")

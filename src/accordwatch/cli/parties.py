@@ -117,7 +117,9 @@ def key_new(
     path = out or ws.party_key_path(party, key.key_id)
     if path.exists():
         raise InputError("key file already exists; refusing to overwrite", where=str(path))
-    secret = passphrase(confirm=True) if encrypt else None
+    secret = (
+        passphrase(f"new key {key.key_id} of {party} ({path})", confirm=True) if encrypt else None
+    )
     payload: dict[str, object] = {
         "party": party,
         "key_id": key.key_id,

@@ -105,7 +105,10 @@ def submit(
             raise InputError("a draft must be signed: give --as PARTY", where=str(file))
         submission = _sign(file, as_party, key_file, confidential)
         ledger = workspace().ledger()
+    size_before = ledger.size()
     receipt = ledger.submit(submission, where=str(file))
+    # the log keeps one copy of an envelope: sent again, it answers with the first receipt
+    already = receipt.index < size_before
     if receipt_out is not None:
         write_private_text(receipt_out, json.dumps(receipt.to_json(), indent=2) + "\n")
     if fmt == "json":
@@ -113,6 +116,13 @@ def submit(
     else:
         env = submission.envelope
         kind = "confidential " if env.confidential else ""
+        if already:
+            console.print(
+                f"already logged at index [bold]{receipt.index}[/]: this {kind}"
+                f"{shown(env.record_type)} by {shown(env.party)} was not added again "
+                f"(leaf {receipt.leaf_hash.hex()[:16]}; its receipt is the one first given)"
+            )
+            return
         console.print(
             f"logged {kind}{shown(env.record_type)} by {shown(env.party)} at index "
             f"[bold]{receipt.index}[/] "
