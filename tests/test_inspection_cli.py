@@ -182,7 +182,7 @@ def test_inspection_commands_refuse_bad_input(
     with pytest.raises(SystemExit) as exc:
         run(workspace, "inspection", "draw", "1")
     assert exc.value.code == 4
-    assert "is not an inspection plan" in capsys.readouterr().err
+    assert "log entry 1 is a party.register, not an inspection plan" in capsys.readouterr().err
     bad = {
         "plan_entry": chosen["plan_entry"],
         "report_id": "x",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -220,8 +221,7 @@ def step_report(
     day = parse_date(on, where="--on")
     ws = workspace()
     ledger = ws.ledger()
-    accord_id, version = _accord_id(ledger, accord)
-    _known_step(version, step)
+    accord_id, _ = _accord_id(ledger, accord)
     payload = {
         "accord_id": accord_id,
         "step": step,
@@ -229,6 +229,7 @@ def step_report(
         "note": note,
         "evidence": _evidence(evidence),
     }
+    _admissible(ledger, "step.report", as_party, payload)
     index = submit_as(ws, ledger, as_party, key_file, "step.report", payload).index
     console.print(f"{as_party} reported step {step} done on {day} at log entry {index}")
 
@@ -249,8 +250,7 @@ def step_verify(
     ws = workspace()
     day = parse_date(on, where="--on") if on else today(ws)
     ledger = ws.ledger()
-    accord_id, version = _accord_id(ledger, accord)
-    _known_step(version, step)
+    accord_id, _ = _accord_id(ledger, accord)
     payload = {
         "accord_id": accord_id,
         "step": step,
@@ -258,13 +258,17 @@ def step_verify(
         "result": result,
         "finding": finding,
     }
+    _admissible(ledger, "step.verification", as_party, payload)
     index = submit_as(ws, ledger, as_party, key_file, "step.verification", payload).index
     console.print(f"{as_party}: step {step} {result} on {day}, log entry {index}")
 
 
-def _known_step(accord: Accord, step: str) -> None:
-    if step not in {s.id for s in accord.steps}:
-        raise NotFoundError(f"accord {accord.id!r} has no step {step!r}")
+def _admissible(ledger: Ledger, record: str, party: str, payload: Mapping[str, object]) -> None:
+    """Refuse, before signing, a step record the road map would not count."""
+    from accordwatch.sources.roadmap import check_step_record
+    from accordwatch.sources.snapshot import Snapshot
+
+    check_step_record(Snapshot.default(ledger), record, party, payload)
 
 
 def status(
