@@ -38,8 +38,8 @@ STATUS_STYLE = {
     "reported": "cyan",
     "disputed": "magenta",
     "overdue": "red",
-    "due": "yellow",
-    "not yet due": "dim",
+    "open": "yellow",
+    "waiting for prerequisites": "dim",
 }
 
 
@@ -280,7 +280,23 @@ def status(
     timeline: bool = typer.Option(False, "--timeline", help="Also draw the timeline chart"),
     out: Path = typer.Option(Path(), "--out", help="Folder for the timeline chart"),
 ) -> None:
-    """Where every step stands as of a date, per party, findings and the balance."""
+    """Where every step stands as of a date, per party, findings and the balance.
+
+    Each step has one status:
+
+    \b
+    - verified: reported, and its verifier's latest word is: verified
+    - disputed: reported, and its verifier's latest word is: not verified
+    - reported: reported by its actor; its verifier has not spoken yet
+    - overdue: not reported, and its deadline has passed
+    - open: not reported, every step it requires is verified, and its deadline
+      has not passed (or is not set yet): it may be taken now
+    - waiting for prerequisites: not reported, and a step it requires is not
+      verified yet; its deadline has not passed
+
+    The balance compares the total weight of the inspected party's verified
+    steps with the total weight of the concessions granted.
+    """
     from accordwatch.roadmap.status import evaluate
     from accordwatch.sources.roadmap import roadmap_records
 
@@ -365,8 +381,8 @@ def _print_status(status: Status) -> None:
     if status.balance:
         last = status.balance[-1]
         console.print(
-            f"balance: verified steps {last.verified_weight:g} against concessions "
-            f"{last.concession_weight:g}"
+            f"balance: weight of verified steps {last.verified_weight:g} against weight of "
+            f"concessions granted {last.concession_weight:g}"
         )
     for period in status.ahead:
         end = period.end or "now"

@@ -113,14 +113,30 @@ RoadmapRecord = Signature | Report | VerificationResult
 
 
 class StepState(StrEnum):
-    """A step's status as of a date (see `classify`)."""
+    """A step's status as of a date (see `classify`; `STATE_MEANINGS` says each in words)."""
 
     VERIFIED = "verified"
     DISPUTED = "disputed"
     REPORTED = "reported"
     OVERDUE = "overdue"
-    DUE = "due"
-    NOT_YET_DUE = "not yet due"
+    OPEN = "open"
+    WAITING = "waiting for prerequisites"
+
+
+#: what each status means, for `status --help`, the README and the dashboard
+STATE_MEANINGS: dict[StepState, str] = {
+    StepState.VERIFIED: "reported, and its verifier's latest word is: verified",
+    StepState.DISPUTED: "reported, and its verifier's latest word is: not verified",
+    StepState.REPORTED: "reported by its actor; its verifier has not spoken yet",
+    StepState.OVERDUE: "not reported, and its deadline has passed",
+    StepState.OPEN: (
+        "not reported, every step it requires is verified, and its deadline has not "
+        "passed (or is not set yet): it may be taken now"
+    ),
+    StepState.WAITING: (
+        "not reported, and a step it requires is not verified yet; its deadline has not passed"
+    ),
+}
 
 
 STATES: tuple[StepState, ...] = tuple(StepState)
@@ -461,9 +477,6 @@ def classify(own: OwnState, due: date | None, actionable: bool, as_of: date) -> 
         if own.latest is None:
             return StepState.REPORTED
         return StepState.VERIFIED if own.latest else StepState.DISPUTED
-    if due is not None:
-        if as_of > due:
-            return StepState.OVERDUE
-        if actionable:
-            return StepState.DUE
-    return StepState.NOT_YET_DUE
+    if due is not None and as_of > due:
+        return StepState.OVERDUE
+    return StepState.OPEN if actionable else StepState.WAITING

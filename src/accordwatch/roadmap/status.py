@@ -49,11 +49,12 @@ Status of a step, as of the date, in this order:
   verified / not verified;
 - `reported`: reported, no counting result yet;
 - `overdue`: not reported and the deadline has passed (as of > deadline);
-- `due`: not reported, the deadline is known and not passed, and every step it
-  `requires` is verified (it can be taken now; there is no look-ahead horizon:
+- `open`: not reported, the deadline has not passed (or is not set yet: a
+  relative deadline whose anchor has not happened), and every step it
+  `requires` is verified: it may be taken now (there is no look-ahead horizon:
   `next_deadlines` per party says what comes first);
-- `not yet due`: otherwise (prerequisites not verified, or a relative deadline
-  whose anchor has not happened yet).
+- `waiting for prerequisites`: not reported, the deadline has not passed, and
+  a step it `requires` is not verified yet.
 
 Deadlines: a date; `end of phase` is the phase's end date; `Nd after X
 reported` is X's (earliest) report date plus N days; `Nd after X verified` is

@@ -24,8 +24,8 @@ COLOURS = {
     "reported": "#1e88e5",
     "disputed": "#8e24aa",
     "overdue": "#d32f2f",
-    "due": "#f9a825",
-    "not yet due": "#9e9e9e",
+    "open": "#f9a825",
+    "waiting for prerequisites": "#9e9e9e",
 }
 
 
@@ -130,9 +130,9 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
         verified,
         where="post",
         color=COLOURS["verified"],
-        label="verified steps (inspected party)",
+        label="weight of verified steps (inspected party)",
     )
-    bottom.step(xs, granted, where="post", color="#ef6c00", label="concessions granted")
+    bottom.step(xs, granted, where="post", color="#ef6c00", label="weight of concessions granted")
     bottom.fill_between(
         xs,
         verified,

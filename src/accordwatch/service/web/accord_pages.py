@@ -84,7 +84,10 @@ def overview(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
 
 
 def roadmap_page(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
-    return status_at(svc, log, day).to_json()
+    from accordwatch.roadmap.history import STATE_MEANINGS
+
+    meanings = {str(state): meaning for state, meaning in STATE_MEANINGS.items()}
+    return {**status_at(svc, log, day).to_json(), "status_meanings": meanings}
 
 
 def explorer(svc: Service, index: int | None) -> dict[str, Any]:
