@@ -20,6 +20,7 @@ from typing import NamedTuple
 from accordwatch.roadmap.accord import (
     Accord,
     AccordRole,
+    AfterEntryIntoForce,
     FixedDeadline,
     PhaseEndDeadline,
     StepKind,
@@ -425,8 +426,13 @@ class Plan:
     weight: float
 
 
-def plans(accord: Accord) -> list[Plan]:
-    phases = {p.id: p.ends for p in accord.phases}
+def plans(accord: Accord, entered: date | None) -> list[Plan]:
+    """The steps of `accord`, for an accord that first entered into force on `entered`.
+
+    Deadlines and phase ends counted from entry into force are fixed from
+    `entered` (None: before it, they have no date).
+    """
+    phases = {p.id: p.end_on(entered) for p in accord.phases}
     inspected = {p.id for p in accord.parties if p.role == AccordRole.INSPECTED}
     out: list[Plan] = []
     for position, step in enumerate(accord.steps):
@@ -437,6 +443,8 @@ def plans(accord: Accord) -> list[Plan]:
         offset = timedelta(0)
         if isinstance(due, FixedDeadline):
             fixed = due.on
+        elif isinstance(due, AfterEntryIntoForce):
+            fixed = None if entered is None else due.on(entered)
         elif isinstance(due, PhaseEndDeadline):
             fixed = phases.get(step.phase)
         else:

@@ -138,6 +138,7 @@ from accordwatch.roadmap.history import (
     gather_versions,
     in_force,
     plans,
+    schedule,
     sort_records,
 )
 from accordwatch.roadmap.timeline import Timeline, TimelinePoint, timeline
@@ -195,6 +196,8 @@ class InForce:
     title: str
     since: date
     index: int  # the signature that completed the set
+    #: the day the accord first entered into force (any version): relative dates count from it
+    entered: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,8 +295,10 @@ def evaluate(records: Sequence[RoadmapRecord], as_of: date, accord_id: str | Non
         return Status(as_of, accord_id, None, signatures, (), (), ordered(findings), (), ())
     done = current.completion
     assert done is not None
-    head = InForce(current.digest, current.accord.title, done.counts_from, done.index)
-    evaluation = _Evaluation(records, current.accord, as_of)
+    # deadlines counted from entry into force count from the first version's, not an amendment's
+    entered = schedule(versions)[0][0]
+    head = InForce(current.digest, current.accord.title, done.counts_from, done.index, entered)
+    evaluation = _Evaluation(records, current.accord, as_of, entered)
     findings += evaluation.findings()
     balance = evaluation.balance()
     return Status(
@@ -312,10 +317,12 @@ def evaluate(records: Sequence[RoadmapRecord], as_of: date, accord_id: str | Non
 class _Evaluation:
     """The version in force against its records, as of one date."""
 
-    def __init__(self, records: Sequence[RoadmapRecord], accord: Accord, as_of: date) -> None:
+    def __init__(
+        self, records: Sequence[RoadmapRecord], accord: Accord, as_of: date, entered: date
+    ) -> None:
         self.accord = accord
         self.as_of = as_of
-        self.plans = plans(accord)
+        self.plans = plans(accord, entered)
         self.steps_by_id = {s.id: s for s in accord.steps}
         by_step, self.ignored = sort_records(records, accord, as_of)
         self.ledgers: dict[str, StepLedger] = {}
@@ -471,6 +478,7 @@ def _status_json(status: Status) -> dict[str, Any]:
             "title": head.title,
             "since": _iso(head.since),
             "index": head.index,
+            "entered": _iso(head.entered),
         },
         "signatures": [
             {

@@ -56,7 +56,9 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
     accord = _accord(records, status)
     steps = list(status.steps)
     start = min(status.in_force.since, *(s.deadline for s in steps if s.deadline)) - timedelta(30)
-    end = max(status.as_of, *(p.ends for p in accord.phases)) + timedelta(30)
+    entered = status.in_force.entered
+    ends = [end for p in accord.phases if (end := p.end_on(entered)) is not None]
+    end = max(status.as_of, *ends) + timedelta(30)
 
     height = max(6.0, 0.24 * len(steps) + 3.5)
     fig, (top, bottom) = plt.subplots(
@@ -68,10 +70,10 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
     )
     phase_start = status.in_force.since
     rows = {s.id: i for i, s in enumerate(steps)}
-    for n, phase in enumerate(accord.phases):
-        top.axvspan(phase_start, phase.ends, color="#000000", alpha=0.04 if n % 2 else 0.0)
+    for n, (phase, phase_end) in enumerate(zip(accord.phases, ends, strict=False)):
+        top.axvspan(phase_start, phase_end, color="#000000", alpha=0.04 if n % 2 else 0.0)
         top.text(
-            phase_start + (phase.ends - phase_start) / 2,
+            phase_start + (phase_end - phase_start) / 2,
             -1.4,
             phase.id,
             ha="center",
@@ -79,7 +81,7 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
             fontsize=8,
             color="#555555",
         )
-        phase_start = phase.ends
+        phase_start = phase_end
     for s in steps:
         y = rows[s.id]
         colour = COLOURS[str(s.status)]
