@@ -15,6 +15,7 @@ accordwatch-data/         mode 0700; every file in it 0600, SQLite's included
 from __future__ import annotations
 
 import base64
+import logging
 import secrets
 import shutil
 from collections.abc import Callable
@@ -39,6 +40,8 @@ from accordwatch.store.revision import HEAD_REVISION, stored_revision
 from accordwatch.store.schema import log_head
 from accordwatch.timeutil import clock_from_file, set_clock_file, utc_now
 from accordwatch.validation_messages import id_problem
+
+_log = logging.getLogger(__name__)
 
 LOG_KEY = "log.key"
 #: the simulated clock's file, in the workspace, when `init_workspace` is given one
@@ -92,6 +95,13 @@ class Workspace:
         if clock is None:
             path = settings.clock_path
             clock = utc_now if path is None else clock_from_file(path)
+        _log.debug(
+            "workspace %s, log %s, database %s, clock %s",
+            settings.home,
+            settings.origin,
+            without_password(settings.resolved_database_url),
+            "the system's" if settings.clock_path is None else f"simulated ({settings.clock_path})",
+        )
         return cls(settings, clock)
 
     def engine(self) -> Engine:

@@ -86,9 +86,14 @@ ERROR_CODES: dict[type[AccordwatchError], ExitCode] = {
 
 def exit_code(error: AccordwatchError) -> ExitCode:
     """The code the command line ends with for `error`."""
-    for kind in type(error).__mro__:
-        if kind in ERROR_CODES:
-            return ERROR_CODES[kind]
+    return code_of(type(error))
+
+
+def code_of(kind: type[AccordwatchError]) -> ExitCode:
+    """The code of a kind of error: its own, or its nearest listed ancestor's."""
+    for ancestor in kind.__mro__:
+        if ancestor in ERROR_CODES:
+            return ERROR_CODES[ancestor]
     return ExitCode.ERROR
 
 

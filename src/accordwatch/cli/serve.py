@@ -125,11 +125,11 @@ def serve(
             "several workers need PostgreSQL (SQLite allows one writer process); "
             "use --workers 1 or a PostgreSQL --database-url"
         )
+    sock = listen(host, port)
     # each worker process opens the workspace itself, from these
     os.environ[HOME_ENV] = str(ws.home)
     os.environ[DATABASE_ENV] = ws.url
     os.environ[HOSTS_ENV] = ",".join(hosts)
-    sock = listen(host, port)
     shown_host = f"[{host}]" if ":" in host else host
     console.print(f"serving {ws.home} at http://{shown_host}:{port}/ (API docs at /api/docs)")
     console.print(f"answering the host names {', '.join(hosts)}", markup=False)
