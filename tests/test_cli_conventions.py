@@ -99,7 +99,8 @@ def test_exit_codes_are_one_table_without_collisions() -> None:
     assert set(MEANINGS) == set(ExitCode)
     # each kind of error has a code of its own, never that of a check's answer or a usage error
     assert len(set(ERROR_CODES.values())) == len(ERROR_CODES)
-    for kind in [AccordwatchError, *_all_subclasses(AccordwatchError)]:
+    kinds: list[type[AccordwatchError]] = [AccordwatchError, *_all_subclasses(AccordwatchError)]
+    for kind in kinds:
         code = code_of(kind)
         assert code not in (ExitCode.OK, ExitCode.PROBLEMS_FOUND, ExitCode.USAGE), kind
 
