@@ -18,6 +18,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +58,11 @@ def plain(value: object, *, one_line: bool = False) -> str:
     """Record text for the terminal as plain text: control characters removed."""
     text = _CONTROL.sub("", str(value))
     return _LINE_BREAK.sub(" ", text) if one_line else text
+
+
+def utc_text(moment: datetime) -> str:
+    """A time as the terminal shows it: UTC to the second, with its `Z` (`2026-01-31T12:00:00Z`)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def shown(value: object, *, one_line: bool = False) -> str:
