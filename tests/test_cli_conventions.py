@@ -321,6 +321,12 @@ def test_the_tutorial_schedule_starts_when_it_is_signed(
     ) + timedelta(days=90)
     text = run(capsys, *home(workspace), "status")
     assert "due" not in re.sub(r"overdue|fell due", "", text.out)
+    # the dashboard's road map page says what each status means
+    page = TestClient(create_app(workspace)).get("/roadmap")
+    assert page.status_code == 200
+    assert "What each status means" in page.text
+    for state, meaning in STATE_MEANINGS.items():
+        assert str(state) in page.text and meaning.replace("'", "&#39;") in page.text
 
 
 def test_status_help_defines_every_status(capsys: pytest.CaptureFixture[str]) -> None:

@@ -386,7 +386,9 @@ def _print_status(status: Status) -> None:
         )
     for period in status.ahead:
         end = period.end or "now"
-        console.print(f"  [yellow]concessions ran ahead[/] from {period.start} to {end}")
+        console.print(
+            f"  [yellow]concessions ran ahead[/] (by weight) from {period.start} to {end}"
+        )
 
 
 def register(app: typer.Typer) -> None:

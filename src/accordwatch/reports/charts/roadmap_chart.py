@@ -57,8 +57,8 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
     steps = list(status.steps)
     start = min(status.in_force.since, *(s.deadline for s in steps if s.deadline)) - timedelta(30)
     entered = status.in_force.entered
-    ends = [end for p in accord.phases if (end := p.end_on(entered)) is not None]
-    end = max(status.as_of, *ends) + timedelta(30)
+    phases = [(p, end) for p in accord.phases if (end := p.end_on(entered)) is not None]
+    end = max(status.as_of, *(phase_end for _, phase_end in phases)) + timedelta(30)
 
     height = max(6.0, 0.24 * len(steps) + 3.5)
     fig, (top, bottom) = plt.subplots(
@@ -70,7 +70,7 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
     )
     phase_start = status.in_force.since
     rows = {s.id: i for i, s in enumerate(steps)}
-    for n, (phase, phase_end) in enumerate(zip(accord.phases, ends, strict=False)):
+    for n, (phase, phase_end) in enumerate(phases):
         top.axvspan(phase_start, phase_end, color="#000000", alpha=0.04 if n % 2 else 0.0)
         top.text(
             phase_start + (phase_end - phase_start) / 2,
