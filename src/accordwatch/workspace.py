@@ -163,12 +163,12 @@ def init_workspace(
     problem = id_problem(registrar, "registrar")
     if problem is not None:
         raise InputError(problem)
-    settings = load_settings(
-        home,
-        database_url=database_url,
-        origin=origin,
-        registrar=registrar,
-        simulated_clock_file=None if simulated_clock is None else Path(CLOCK_FILE),
+    clock_file = None if simulated_clock is None else Path(CLOCK_FILE)
+    settings = load_settings(home, origin=origin, registrar=registrar)
+    # the database and clock are the ones named here (None: the workspace's SQLite file, the
+    # system clock), not the environment's
+    settings = settings.model_copy(
+        update={"database_url": database_url, "simulated_clock_file": clock_file}
     )
     ws = Workspace(settings, utc_now if simulated_clock is None else lambda: simulated_clock)
     log_key, registrar_key = SigningKey.generate(), SigningKey.generate()
