@@ -141,8 +141,10 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on"),
     port: int = typer.Option(7380, "--port", help="TCP port"),
     workers: int = typer.Option(1, "--workers", help="Server processes"),
-    log_level: str = typer.Option(
-        "warning", "--log-level", help="Server messages shown: " + ", ".join(LOG_LEVELS)
+    log_level: str | None = typer.Option(
+        None,
+        "--log-level",
+        help="Server messages shown: " + ", ".join(LOG_LEVELS) + " [default: the global one]",
     ),
 ) -> None:
     """Serve add-checkpoint and the monitoring checkpoints until SIGTERM or SIGINT."""
@@ -154,6 +156,7 @@ def serve(
     from accordwatch.witness.cosigning import Witness
     from accordwatch.witness.server import HOME_ENV, WitnessApp
 
+    log_level = log_level or STATE.log_level
     check_server_options(port, workers, log_level)
     home = _home()
     witness = Witness.open(home)  # fails here, in one line, if the witness is not usable
