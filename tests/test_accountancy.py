@@ -249,7 +249,7 @@ def test_import_is_all_or_nothing_and_names_the_problem(
             "--as",
             DECLARANT,
         )
-    assert exc.value.code == 2
+    assert exc.value.code == 3
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert "bad.yaml: reports[3]" in err[0] and "entries.1.element.value" in err[0]
@@ -272,7 +272,7 @@ def test_import_is_all_or_nothing_and_names_the_problem(
             "--as",
             INSPECTORATE,
         )
-    assert exc.value.code == 3
+    assert exc.value.code == 10
     assert "may not submit accountancy.physical-inventory" in capsys.readouterr().err
     # A correction of a report that does not exist, with a wrong revision.
     missing = {

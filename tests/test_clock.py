@@ -144,7 +144,7 @@ def test_a_report_logged_after_its_deadline_is_late_whatever_day_it_claims(cli: 
     earlier = cli.json("status", "--as-of", "2021-07-15")
     assert {s["id"]: s for s in earlier["steps"]}[step_id]["status"] == "overdue"
     text = cli("status", "--as-of", "2021-11-20")
-    assert "simulated clock" in text.out and "known at 2021-11-20 (log time)" in text.flat
+    assert "simulated clock" in text.out and "known at 2021-11-20 (log time, UTC day)" in text.flat
 
 
 def test_log_time_never_goes_back(workspace: Workspace) -> None:

@@ -237,7 +237,7 @@ obligations:
         (
             ("    party: dprk", "    party: dprk\n    colour: red"),
             "f.yaml:8:5",
-            "field colour: Extra inputs are not permitted",
+            "unknown field 'colour'",
         ),
         (("adopted: 2010-05-01", "adopted: 2010-13-01"), "f.yaml:3:", "adopted"),
         (("{type: nuclear_test}", "{type: nuclear test}"), "f.yaml:11:", "unknown event type"),

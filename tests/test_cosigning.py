@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from accordwatch.cli import main as cli_main
+from accordwatch.cli.exit_codes import ExitCode
 from accordwatch.errors import VerificationError
 from accordwatch.examples import example_path
 from accordwatch.log.cosignature import Algorithm
@@ -380,7 +381,7 @@ def test_receipts_carry_the_witnessed_checkpoint_and_verify_against_the_policy(
     tampered.write_text(json.dumps({**receipt, "checkpoint": "\n".join(lines)}), "utf-8")
     run = cli("receipt", "verify", tampered, "--log-key", key, "--policy", policy_file)
     one_line_error(run, "cosignature by witness2.test does not verify")
-    assert run.code == VerificationError.exit_code
+    assert run.code == ExitCode.NOT_VERIFIED
 
 
 def test_receipt_verify_on_a_machine_with_only_the_files(

@@ -75,9 +75,9 @@ def test_the_template_has_a_sheet_per_section_and_instructions(
     assert str(status.sqref).endswith("1048576")
     # The empty template names what is missing, by sheet, row and column.
     assert problems(path) == [
-        "sheet 'declaration' row 2 column B (id): Field required",
-        "sheet 'declaration' row 4 column B (party): Field required",
-        "sheet 'declaration' row 5 column B (as_of): Field required",
+        "sheet 'declaration' row 2 column B (id): missing",
+        "sheet 'declaration' row 4 column B (party): missing",
+        "sheet 'declaration' row 5 column B (as_of): missing",
     ]
 
 

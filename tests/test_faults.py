@@ -716,21 +716,21 @@ def _case_future_time(c: CliLog) -> list[str | Path]:
 
 
 BAD_INPUT: dict[str, tuple[Callable[[CliLog], list[str | Path]], int, tuple[str, ...]]] = {
-    "malformed-json": (_case_malformed_json, 2, ("broken.json", "malformed JSON")),
-    "unknown-record-type": (_case_unknown_record_type, 2, ("unknown record type 'treaty.shred'",)),
-    "wrong-signature": (_case_wrong_signature, 3, ("signature does not verify",)),
-    "missing-signature": (_case_missing_signature, 2, ("signed.json", "lacks signature")),
+    "malformed-json": (_case_malformed_json, 3, ("broken.json", "malformed JSON")),
+    "unknown-record-type": (_case_unknown_record_type, 3, ("unknown record type 'treaty.shred'",)),
+    "wrong-signature": (_case_wrong_signature, 9, ("signature does not verify",)),
+    "missing-signature": (_case_missing_signature, 3, ("signed.json", "lacks signature")),
     "unknown-party": (_case_unknown_party, 4, ("unknown party 'nobody'",)),
-    "revoked-key": (_case_revoked_key, 3, ("of party 'dprk' was revoked at log entry",)),
+    "revoked-key": (_case_revoked_key, 10, ("of party 'dprk' was revoked at log entry",)),
     "no-authority": (
         _case_no_authority,
-        3,
+        10,
         ("'watcher' (observer) may not submit party.register",),
     ),
-    "too-big": (_case_too_big, 2, ("big.json", "over the limit of 2048")),
+    "too-big": (_case_too_big, 3, ("big.json", "over the limit of 2048")),
     "future-time": (
         _case_future_time,
-        2,
+        3,
         ("future.json", "after the log clock", "allowed skew 300 s"),
     ),
 }

@@ -182,7 +182,7 @@ def test_inspection_commands_refuse_bad_input(
     with pytest.raises(SystemExit) as exc:
         run(workspace, "inspection", "draw", "1")
     assert exc.value.code == 4
-    assert "is not an inspection plan" in capsys.readouterr().err
+    assert "log entry 1 is a party.register, not an inspection plan" in capsys.readouterr().err
     bad = {
         "plan_entry": chosen["plan_entry"],
         "report_id": "x",
@@ -199,7 +199,7 @@ def test_inspection_commands_refuse_bad_input(
             "--as",
             INSPECTORATE,
         )
-    assert exc.value.code == 2
+    assert exc.value.code == 3
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "observations.0" in err[0]
     assert workspace.ledger().size() == size
@@ -219,5 +219,5 @@ def test_inspection_commands_refuse_bad_input(
             "--declared",
             str(missing),
         )
-    assert exc.value.code == 2
+    assert exc.value.code == 3
     assert "items.yaml: items[0]: mass 'x' is not a number" in capsys.readouterr().err

@@ -93,7 +93,7 @@ def test_evaluate_refuses_bad_files_with_one_line(
     path.write_text(json.dumps(doc))
     with pytest.raises(SystemExit) as exc:
         main(["safeguards", "evaluate", str(path)])
-    assert exc.value.code == 2
+    assert exc.value.code == 3
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0] and "bad.json" in err[0]
 

@@ -171,12 +171,12 @@ def test_statuses_as_of_several_dates() -> None:
     h = history()
     early = h.status("2020-01-10")
     assert early.in_force is not None and early.in_force.since == d("2020-01-07")
-    assert early.step("declare").status == StepState.DUE
-    assert early.step("liaison").status == StepState.NOT_YET_DUE  # declare not verified
+    assert early.step("declare").status == StepState.OPEN
+    assert early.step("liaison").status == StepState.WAITING  # declare not verified
     assert early.step("liaison").waiting_for == ("declare",)
-    assert early.step("exercises").status == StepState.DUE  # no prerequisites
+    assert early.step("exercises").status == StepState.OPEN  # no prerequisites
     assert early.step("relief").deadline is None  # anchored on freeze verified
-    assert early.step("relief").status == StepState.NOT_YET_DUE
+    assert early.step("relief").status == StepState.WAITING
 
     february = h.status("2020-02-05")
     assert february.step("declare").status == StepState.REPORTED
@@ -193,7 +193,7 @@ def test_statuses_as_of_several_dates() -> None:
     assert april.step("freeze").status == StepState.VERIFIED
     assert april.step("freeze").verified_on == d("2020-04-10")
     assert april.step("relief").deadline == d("2020-05-10")
-    assert april.step("relief").status == StepState.DUE
+    assert april.step("relief").status == StepState.OPEN
     assert april.step("exercises").status == StepState.OVERDUE
     assert april.step("exercises").days_late == 14
 
@@ -202,15 +202,15 @@ def test_statuses_as_of_several_dates() -> None:
     assert june.step("relief").days_late == 10
     assert june.step("access").status == StepState.OVERDUE
     assert june.step("access").days_late == 31
-    assert june.step("dismantle").status == StepState.NOT_YET_DUE
+    assert june.step("dismantle").status == StepState.WAITING
     assert june.step("dismantle").waiting_for == ("relief",)
     assert june.counts == {
         "verified": 3,
         "disputed": 0,
         "reported": 1,
         "overdue": 2,
-        "due": 0,
-        "not yet due": 1,
+        "open": 0,
+        "waiting for prerequisites": 1,
     }
 
     year_end = h.status("2021-01-05")
@@ -222,7 +222,7 @@ def test_report_counts_from_its_date_and_its_log_time() -> None:
     h = Script().signed()
     h.report("dprk", "declare", "2020-01-20", logged="2020-01-10")  # dated ahead
     h.report("dprk", "freeze", "2020-03-01", logged="2020-03-05")  # logged late
-    assert h.status("2020-01-15").step("declare").status == StepState.DUE
+    assert h.status("2020-01-15").step("declare").status == StepState.OPEN
     assert h.status("2020-01-20").step("declare").status == StepState.REPORTED
     assert h.status("2020-03-04").step("freeze").reported_on is None
     later = h.status("2020-03-05").step("freeze")
@@ -288,7 +288,7 @@ def test_premature_step_and_late_verification() -> None:
 def test_verification_before_report_is_ignored_until_a_report_precedes_it() -> None:
     h = Script().signed().verify("iaea", "freeze", "2020-02-01")
     first = h.status("2020-02-02")
-    assert first.step("freeze").status == StepState.DUE
+    assert first.step("freeze").status == StepState.OPEN
     (ignored,) = [f for f in first.findings if f.step == "freeze"]
     assert ignored.kind == FindingKind.IGNORED_RECORD and ignored.indices == (3,)
     assert "precedes any report" in ignored.message
@@ -416,7 +416,7 @@ def test_amendment() -> None:
     assert after.in_force is not None and after.in_force.digest == v2.digest()
     assert after.in_force.title == "Test road map, amended"
     assert [v.state for v in after.signatures] == ["superseded", "in force"]
-    assert len(after.steps) == 8 and after.step("report").status == StepState.DUE
+    assert len(after.steps) == 8 and after.step("report").status == StepState.OPEN
     relief = after.step("relief")  # records carry over; the new deadline applies
     assert relief.deadline == d("2020-09-01") and relief.days_late == 0
     assert relief.status == StepState.REPORTED

@@ -92,8 +92,8 @@ def test_dispute_resolved_and_balance_at_year_end(history: Log) -> None:
         "disputed": 0,
         "reported": 1,
         "overdue": 2,
-        "due": 8,
-        "not yet due": 11,
+        "open": 8,
+        "waiting for prerequisites": 11,
     }
 
 

@@ -124,8 +124,8 @@ def test_token_cli_issue_list_revoke(
     ("args", "code", "message"),
     [
         (["--party", "nobody", "--role", "party", "--expires", "1d"], 4, "unknown party"),
-        (["--party", "iaea", "--role", "party", "--expires", "1d"], 3, "registered as"),
-        (["--party", "iaea", "--role", "inspectorate", "--expires", "x"], 2, "--expires"),
+        (["--party", "iaea", "--role", "party", "--expires", "1d"], 10, "registered as"),
+        (["--party", "iaea", "--role", "inspectorate", "--expires", "x"], 3, "--expires"),
     ],
 )
 def test_token_issue_refuses_bad_input(

@@ -76,7 +76,7 @@ def test_unavailable_formats_are_refused(
 ) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["--home", str(demo), "report", "--format", fmt, "--out", str(tmp_path)])
-    assert exc.value.code == 2
+    assert exc.value.code == 3
     assert message in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 

@@ -3,8 +3,8 @@
 Every failure caused by input (a malformed file, a bad signature, an unknown
 party, a database that cannot be reached) is an `AccordwatchError` whose
 message is a single line naming the problem and where it is. The CLI prints
-that line and exits non-zero; the API turns it into a problem-details
-response. Anything else escaping is a bug and keeps its traceback.
+that line and exits with the error's code (`cli.exit_codes`); the API turns
+it into a problem-details response. Anything else escaping is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from __future__ import annotations
 class AccordwatchError(Exception):
     """A user-facing failure with a one-line diagnostic."""
 
-    #: process exit code used by the CLI
-    exit_code: int = 1
     #: HTTP status used by the API
     http_status: int = 400
 
@@ -32,47 +30,46 @@ class AccordwatchError(Exception):
 class InputError(AccordwatchError):
     """A file or request that cannot be parsed or does not fit its schema."""
 
-    exit_code = 2
     http_status = 422
 
 
 class SignatureError(AccordwatchError):
     """A signature that is missing, malformed or does not verify."""
 
-    exit_code = 3
     http_status = 401
 
 
 class AuthorityError(AccordwatchError):
     """A party acting outside its role, or a key that is unknown or revoked."""
 
-    exit_code = 3
     http_status = 403
 
 
 class NotFoundError(AccordwatchError):
     """A party, key, entry or workspace that does not exist."""
 
-    exit_code = 4
     http_status = 404
 
 
 class ConflictError(AccordwatchError):
     """A request that contradicts what the log already holds."""
 
-    exit_code = 5
     http_status = 409
 
 
 class StorageError(AccordwatchError):
     """The database cannot be reached or is not in the expected state."""
 
-    exit_code = 6
     http_status = 503
 
 
 class VerificationError(AccordwatchError):
     """A proof, checkpoint or log that does not verify."""
 
-    exit_code = 7
     http_status = 422
+
+
+class AddressInUseError(AccordwatchError):
+    """A server cannot listen: its address and port are taken by another process."""
+
+    http_status = 503

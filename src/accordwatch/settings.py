@@ -6,7 +6,9 @@ variable, then the workspace's `accordwatch.toml`, then the default.
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -16,13 +18,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from accordwatch.errors import InputError
 from accordwatch.private_files import write_private_text
+from accordwatch.validation_messages import reason
 
 SETTINGS_FILE = "accordwatch.toml"
 DEFAULT_HOME = Path("accordwatch-data")
+ENV_PREFIX = "ACCORDWATCH_"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ACCORDWATCH_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     home: Path = Field(default=DEFAULT_HOME, description="the workspace folder")
     database_url: str | None = Field(
@@ -72,25 +76,64 @@ class Settings(BaseSettings):
 
 
 def load_settings(home: Path | None = None, **overrides: Any) -> Settings:
-    """Settings for the workspace at `home` (or ACCORDWATCH_HOME, or the default)."""
-    base = Settings() if home is None else Settings(home=home)
-    path = base.home / SETTINGS_FILE
+    """Settings for the workspace at `home` (or ACCORDWATCH_HOME, or the default).
+
+    A bad value says, in one line, which environment variable or which key of
+    the settings file holds it; an unknown key in the file is an error.
+    """
+    try:
+        env = Settings().model_dump(exclude_unset=True)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = ENV_PREFIX + str(error["loc"][0]).upper()
+        raise InputError(
+            f"environment variable {name}={error.get('input')!r}: {reason(error)}"
+        ) from None
+    base_home = Path(home) if home is not None else env.get("home", DEFAULT_HOME)
+    path = base_home / SETTINGS_FILE
     stored: dict[str, Any] = {}
+    text = ""
     if path.is_file():
         try:
-            stored = tomllib.loads(path.read_text("utf-8"))
+            text = path.read_text("utf-8")
+            stored = tomllib.loads(text)
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"malformed settings file: {exc}", where=str(path)) from exc
-    env = Settings().model_dump(exclude_unset=True)
-    merged = {**stored, **env, "home": base.home}
+    for key in stored:
+        if key not in Settings.model_fields or key == "home":
+            close = difflib.get_close_matches(key, _FILE_KEYS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise InputError(f"unknown setting {key!r}{hint}", where=_key_at(path, text, key))
+    merged = {**stored, **env, "home": base_home}
     merged.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return Settings(**merged)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        error = exc.errors()[0]
+        key = str(error["loc"][0]) if error["loc"] else ""
+        value = error.get("input")
+        if key in overrides and overrides[key] is not None:
+            raise InputError(f"--{key.replace('_', '-')} {value!r}: {reason(error)}") from None
+        if key in env:
+            raise InputError(
+                f"environment variable {ENV_PREFIX}{key.upper()}={value!r}: {reason(error)}"
+            ) from None
         raise InputError(
-            f"setting {'.'.join(map(str, first['loc']))}: {first['msg']}", where=str(path)
-        ) from exc
+            f"setting {key} = {value!r}: {reason(error)}", where=_key_at(path, text, key)
+        ) from None
+
+
+#: the keys a settings file may hold (the workspace is where the file is)
+_FILE_KEYS = [name for name in Settings.model_fields if name != "home"]
+
+
+def _key_at(path: Path, text: str, key: str) -> str:
+    """`FILE:LINE` of `key = ...` in the settings file's text (`FILE` if not found)."""
+    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line):
+            return f"{path}:{number}"
+    return str(path)
 
 
 def write_settings(path: Path, values: dict[str, Any]) -> None:

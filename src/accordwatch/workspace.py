@@ -16,6 +16,7 @@ accordwatch-data/         mode 0700; every file in it 0600, SQLite's included
 from __future__ import annotations
 
 import base64
+import logging
 import secrets
 import shutil
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from accordwatch.log.check import Limits
 from accordwatch.log.envelope import seal
 from accordwatch.log.keys import SigningKey
 from accordwatch.log.note import NoteSigner
-from accordwatch.log.records import Genesis, valid_name
+from accordwatch.log.records import Genesis
 from accordwatch.private_files import make_private_folder
 from accordwatch.settings import SETTINGS_FILE, Settings, load_settings, write_settings
 from accordwatch.store.database import describe, open_engine, storage_errors, without_password
@@ -39,6 +40,9 @@ from accordwatch.store.ledger import Ledger
 from accordwatch.store.revision import HEAD_REVISION, stored_revision
 from accordwatch.store.schema import log_head
 from accordwatch.timeutil import clock_from_file, set_clock_file, utc_now
+from accordwatch.validation_messages import id_problem
+
+_log = logging.getLogger(__name__)
 
 LOG_KEY = "log.key"
 #: the simulated clock's file, in the workspace, when `init_workspace` is given one
@@ -92,6 +96,13 @@ class Workspace:
         if clock is None:
             path = settings.clock_path
             clock = utc_now if path is None else clock_from_file(path)
+        _log.debug(
+            "workspace %s, log %s, database %s, clock %s",
+            settings.home,
+            settings.origin,
+            without_password(settings.resolved_database_url),
+            "the system's" if settings.clock_path is None else f"simulated ({settings.clock_path})",
+        )
         return cls(settings, clock)
 
     def engine(self) -> Engine:
@@ -150,14 +161,15 @@ def init_workspace(
     origin = origin or f"accordwatch.local/{secrets.token_hex(6)}"
     if not origin or " " in origin or "+" in origin:
         raise InputError(f"log origin {origin!r} must be non-empty, without spaces or '+'")
-    if not valid_name(registrar):
-        raise InputError(f"registrar name {registrar!r} must match [a-z0-9][a-z0-9._-]*")
-    settings = Settings(
-        home=home,
-        database_url=database_url,
-        origin=origin,
-        registrar=registrar,
-        simulated_clock_file=None if simulated_clock is None else Path(CLOCK_FILE),
+    problem = id_problem(registrar, "registrar")
+    if problem is not None:
+        raise InputError(problem)
+    clock_file = None if simulated_clock is None else Path(CLOCK_FILE)
+    settings = load_settings(home, origin=origin, registrar=registrar)
+    # the database and clock are the ones named here (None: the workspace's SQLite file, the
+    # system clock), not the environment's
+    settings = settings.model_copy(
+        update={"database_url": database_url, "simulated_clock_file": clock_file}
     )
     ws = Workspace(settings, utc_now if simulated_clock is None else lambda: simulated_clock)
     log_key, registrar_key = SigningKey.generate(), SigningKey.generate()

@@ -87,7 +87,7 @@ def test_cli_refuses_each_in_one_line(
             with pytest.raises(SystemExit) as exc:
                 main(["--home", str(log.ws.home), *command])
             err = capsys.readouterr().err
-            assert exc.value.code == 2, (name, command, err)
+            assert exc.value.code == 3, (name, command, err)
             lines = err.strip().splitlines()
             assert len(lines) == 1 and lines[0].startswith("accordwatch: error: "), (name, err)
             assert str(path) in lines[0] and word in lines[0], (name, err)

@@ -1,8 +1,9 @@
 """The `accordwatch` command line: a thin shell over the workspace and the ledger.
 
 Every command module registers itself on `app`; `main` runs it and turns an
-`AccordwatchError` into one line on stderr and its exit code (`--verbose`
-adds the traceback).
+`AccordwatchError` into one line on stderr and its exit code (`exit_codes`;
+`--verbose` adds the traceback). Diagnostics beyond that line go to the
+`logging` module, shown on standard error from `--log-level` up.
 
 All command modules are imported at start-up, for `--help` too, so they keep
 their top-level imports light: what a command needs to run (the store and
@@ -12,19 +13,22 @@ imported inside its function.
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
 
 import typer
 
 from accordwatch.cli.context import STATE, plain
+from accordwatch.cli.exit_codes import ExitCode, exit_code
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 app = typer.Typer(
     name="accordwatch",
     help="A system of record for denuclearization accords, on one signed Merkle log.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
 )
 
 
@@ -48,6 +52,12 @@ def _options(
         None, "--database-url", envvar="ACCORDWATCH_DATABASE_URL", help="SQLAlchemy database URL"
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks of errors"),
+    log_level: str = typer.Option(
+        "warning",
+        "--log-level",
+        envvar="ACCORDWATCH_LOG_LEVEL",
+        help="Log messages shown on standard error: " + ", ".join(LOG_LEVELS),
+    ),
     version: bool = typer.Option(
         False,
         "--version",
@@ -59,6 +69,22 @@ def _options(
     STATE.home = home
     STATE.database_url = database_url
     STATE.verbose = verbose
+    _start_logging(log_level)
+
+
+def _start_logging(level: str) -> None:
+    """Log records from `level` up to standard error, one line each."""
+    from accordwatch.errors import InputError
+
+    if level.lower() not in LOG_LEVELS:
+        raise InputError(f"--log-level must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
+    STATE.log_level = level.lower()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("accordwatch: %(levelname)s: %(name)s: %(message)s"))
+    root = logging.getLogger("accordwatch")
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    root.propagate = False
 
 
 def _register() -> None:
@@ -122,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
         if STATE.verbose:
             traceback.print_exc()
         print(f"accordwatch: error: {plain(exc.diagnostic(), one_line=True)}", file=sys.stderr)
-        sys.exit(exc.exit_code)
+        sys.exit(exit_code(exc))
     except KeyboardInterrupt:
         print("accordwatch: interrupted", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)

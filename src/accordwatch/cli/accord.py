@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,10 +18,11 @@ from accordwatch.cli.context import (
     submit_as,
     workspace,
 )
+from accordwatch.cli.exit_codes import ExitCode
 from accordwatch.cli.view_dates import AS_OF_HELP, KNOWN_AT_HELP, LOG_SIZE_HELP, today, view_at
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.examples import EXAMPLES, example_path
-from accordwatch.timeutil import parse_date
+from accordwatch.timeutil import parse_date, utc_now
 
 if TYPE_CHECKING:
     from accordwatch.roadmap.accord import Accord, Delays
@@ -36,8 +38,8 @@ STATUS_STYLE = {
     "reported": "cyan",
     "disputed": "magenta",
     "overdue": "red",
-    "due": "yellow",
-    "not yet due": "dim",
+    "open": "yellow",
+    "waiting for prerequisites": "dim",
 }
 
 
@@ -66,7 +68,7 @@ def accord_check(file: Path = typer.Argument(..., help="Accord file (YAML)")) ->
     _print_problems(result)
     console.print(shown(result.summary()))
     if not result.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.PROBLEMS_FOUND)
 
 
 @accord_app.command("assess")
@@ -78,6 +80,11 @@ def accord_assess(
     seed: int = typer.Option(1, "--seed", help="Monte Carlo seed", min=0),
     delays: Path = typer.Option(None, "--delays", help="Delays file (replaces the draft's)"),
     chart: Path = typer.Option(None, "--chart", help="Write the chart to PATH.png and PATH.svg"),
+    entry_into_force: str = typer.Option(
+        None,
+        "--entry-into-force",
+        help="Day the draft enters into force, for dates it counts from then [default: today]",
+    ),
 ) -> None:
     """A draft's weaknesses before it is signed; exits 1 when it has errors."""
     from accordwatch.roadmap.accord_check import check_file
@@ -101,7 +108,14 @@ def accord_assess(
             seed=seed,
             delays=chosen,
             delays_from=str(delays) if delays is not None else None,
+            entered=entered,
         )
+
+    entered = (
+        parse_date(entry_into_force, where="--entry-into-force")
+        if entry_into_force
+        else utc_now().date()
+    )
 
     assessment = assessed(draft)
     amendment = compare(assessment, assessed(against)) if against is not None else None
@@ -285,8 +299,7 @@ def step_report(
     day = parse_date(on, where="--on")
     ws = workspace()
     ledger = ws.ledger()
-    accord_id, version = _accord_id(ledger, accord)
-    _known_step(version, step)
+    accord_id, _ = _accord_id(ledger, accord)
     payload = {
         "accord_id": accord_id,
         "step": step,
@@ -294,6 +307,7 @@ def step_report(
         "note": note,
         "evidence": evidence_digests(evidence),
     }
+    _admissible(ledger, "step.report", as_party, payload)
     index = submit_as(ws, ledger, as_party, key_file, "step.report", payload).index
     console.print(f"{as_party} reported step {step} done on {day} at log entry {index}")
 
@@ -314,8 +328,7 @@ def step_verify(
     ws = workspace()
     day = parse_date(on, where="--on") if on else today(ws)
     ledger = ws.ledger()
-    accord_id, version = _accord_id(ledger, accord)
-    _known_step(version, step)
+    accord_id, _ = _accord_id(ledger, accord)
     payload = {
         "accord_id": accord_id,
         "step": step,
@@ -323,13 +336,17 @@ def step_verify(
         "result": result,
         "finding": finding,
     }
+    _admissible(ledger, "step.verification", as_party, payload)
     index = submit_as(ws, ledger, as_party, key_file, "step.verification", payload).index
     console.print(f"{as_party}: step {step} {result} on {day}, log entry {index}")
 
 
-def _known_step(accord: Accord, step: str) -> None:
-    if step not in {s.id for s in accord.steps}:
-        raise NotFoundError(f"accord {accord.id!r} has no step {step!r}")
+def _admissible(ledger: Ledger, record: str, party: str, payload: Mapping[str, object]) -> None:
+    """Refuse, before signing, a step record the road map would not count."""
+    from accordwatch.sources.roadmap import check_step_record
+    from accordwatch.sources.snapshot import Snapshot
+
+    check_step_record(Snapshot.default(ledger), record, party, payload)
 
 
 def status(
@@ -341,7 +358,23 @@ def status(
     timeline: bool = typer.Option(False, "--timeline", help="Also draw the timeline chart"),
     out: Path = typer.Option(Path(), "--out", help="Folder for the timeline chart"),
 ) -> None:
-    """Where every step stands as of a date, per party, findings, the balance and consequences."""
+    """Where every step stands as of a date, per party, findings, the balance and consequences.
+
+    Each step has one status:
+
+    \b
+    - verified: reported, and its verifier's latest word is: verified
+    - disputed: reported, and its verifier's latest word is: not verified
+    - reported: reported by its actor; its verifier has not spoken yet
+    - overdue: not reported, and its deadline has passed
+    - open: not reported, every step it requires is verified, and its deadline
+      has not passed (or is not set yet): it may be taken now
+    - waiting for prerequisites: not reported, and a step it requires is not
+      verified yet; its deadline has not passed
+
+    The balance compares the total weight of the inspected party's verified
+    steps with the total weight of the concessions granted.
+    """
     from accordwatch.cli.consequence_lines import print_consequences
     from accordwatch.sources.consequences import roadmap_view
     from accordwatch.sources.escrow_status import with_escrow_findings
@@ -429,12 +462,14 @@ def _print_status(status: Status) -> None:
     if status.balance:
         last = status.balance[-1]
         console.print(
-            f"balance: verified steps {last.verified_weight:g} against concessions "
-            f"{last.concession_weight:g}"
+            f"balance: weight of verified steps {last.verified_weight:g} against weight of "
+            f"concessions granted {last.concession_weight:g}"
         )
     for period in status.ahead:
         end = period.end or "now"
-        console.print(f"  [yellow]concessions ran ahead[/] from {period.start} to {end}")
+        console.print(
+            f"  [yellow]concessions ran ahead[/] (by weight) from {period.start} to {end}"
+        )
 
 
 def register(app: typer.Typer) -> None:

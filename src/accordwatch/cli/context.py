@@ -18,6 +18,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,11 @@ def plain(value: object, *, one_line: bool = False) -> str:
     return _LINE_BREAK.sub(" ", text) if one_line else text
 
 
+def utc_text(moment: datetime) -> str:
+    """A time as the terminal shows it: UTC to the second, with its `Z` (`2026-01-31T12:00:00Z`)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def shown(value: object, *, one_line: bool = False) -> str:
     """Record text to print through Rich: control characters removed, markup escaped.
 
@@ -73,6 +79,7 @@ class State:
     home: str | None = None
     database_url: str | None = None
     verbose: bool = False
+    log_level: str = "warning"
 
 
 STATE = State()
@@ -122,13 +129,17 @@ def read_document(path: Path) -> Any:
     return parse_json(data, where=str(path))
 
 
-def passphrase(*, confirm: bool = False, prompt: str = "Passphrase") -> str:
+def passphrase(key: str, *, confirm: bool = False) -> str:
+    """The passphrase of `key` (what the prompt names: "key file keys/usa/…"), asked or from
+    ACCORDWATCH_PASSPHRASE."""
     from_env = os.environ.get(PASSPHRASE_ENV)
     if from_env:
         return from_env
     if not sys.stdin.isatty():
-        raise InputError(f"a passphrase is needed: set {PASSPHRASE_ENV} or run interactively")
-    value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+        raise InputError(
+            f"the passphrase of {key} is needed: set {PASSPHRASE_ENV} or run interactively"
+        )
+    value: str = typer.prompt(f"Passphrase of {key}", hide_input=True, confirmation_prompt=confirm)
     return value
 
 
@@ -139,7 +150,7 @@ def read_key(path: Path) -> SigningKey:
         encrypted = b"ENCRYPTED" in path.read_bytes()[:64]
     except OSError as exc:
         raise InputError(f"cannot read key file: {exc.strerror}", where=str(path)) from exc
-    return SigningKey.read(path, passphrase() if encrypted else None)
+    return SigningKey.read(path, passphrase(f"key file {path}") if encrypted else None)
 
 
 def submit_as(

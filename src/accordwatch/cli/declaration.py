@@ -28,6 +28,7 @@ from accordwatch.cli.context import (
     shown,
     signing_key,
     submit_as,
+    utc_text,
 )
 from accordwatch.cli.view_dates import KNOWN_AT_HELP, LOG_SIZE_HELP, view_at
 from accordwatch.errors import AuthorityError, ConflictError, InputError, NotFoundError
@@ -321,14 +322,16 @@ def list_(
     if not logged:
         console.print("no declaration in this log")
         return
-    table = Table("entry", "time", "party", "access", "id", "program", "as of", "corrects/updates")
+    table = Table(
+        "entry", "logged at", "party", "access", "id", "program", "as of", "corrects/updates"
+    )
     for item in logged:
         d = item.declaration
         access = "confidential" if item.confidential else "public"
         if d is None:
             table.add_row(
                 str(item.index),
-                f"{item.time:%Y-%m-%d %H:%M}",
+                utc_text(item.time),
                 shown(item.party),
                 access,
                 "-",
@@ -344,7 +347,7 @@ def list_(
         )
         table.add_row(
             str(item.index),
-            f"{item.time:%Y-%m-%d %H:%M}",
+            utc_text(item.time),
             shown(item.party),
             access,
             shown(d.id),

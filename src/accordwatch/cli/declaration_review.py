@@ -13,8 +13,16 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from accordwatch.cli.context import console, print_json, shown, signing_key, workspace
+from accordwatch.cli.context import (
+    console,
+    print_json,
+    shown,
+    signing_key,
+    utc_text,
+    workspace,
+)
 from accordwatch.cli.declaration import declaration_app, load, open_log, require_readable
+from accordwatch.cli.exit_codes import ExitCode
 from accordwatch.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:
@@ -114,7 +122,7 @@ def check(
                 highlight=False,
             )
     if not result.ok or escrowed:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.PROBLEMS_FOUND)
 
 
 def _review(
@@ -251,11 +259,11 @@ def history(
     if not mentions:
         console.print(f"no entry names {shown(uid)}", highlight=False)
     else:
-        table = Table("entry", "time", "party", "record", "what it says")
+        table = Table("entry", "logged at", "party", "record", "what it says")
         for m in mentions:
             table.add_row(
                 str(m.index),
-                f"{m.time:%Y-%m-%d}",
+                utc_text(m.time),
                 shown(m.party),
                 shown(m.record_type),
                 shown(m.text),

@@ -199,10 +199,16 @@ def _plan(ledger: Ledger, entry: int) -> tuple[LoggedPlan, list[LoggedInspection
     from accordwatch.sources.safeguards import inspection_records
     from accordwatch.sources.snapshot import Snapshot
 
+    size = ledger.size()
+    if not 0 <= entry < size:
+        raise NotFoundError(
+            f"log entry {entry} does not exist: the log holds entries 0 to {size - 1}"
+        )
     plans, reports = inspection_records(Snapshot.default(ledger))
     logged = plans.get(entry)
     if logged is None:
-        raise NotFoundError(f"log entry {entry} is not an inspection plan")
+        kind = ledger.entry(entry).record_type
+        raise NotFoundError(f"log entry {entry} is a {kind}, not an inspection plan")
     return logged, [r for r in reports if r.report.plan_entry == entry]
 
 

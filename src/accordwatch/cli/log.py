@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from accordwatch.cli.context import console, err_console, print_json, shown, workspace
-from accordwatch.cli.submit import NOT_WITNESSED
-from accordwatch.errors import InputError
+from accordwatch.cli.exit_codes import ExitCode
+from accordwatch.errors import InputError, NotFoundError
 from accordwatch.log.canonical import parse_json
 from accordwatch.private_files import open_private_text
 
@@ -41,7 +41,16 @@ def show(
     from rich.table import Table
 
     _format(fmt, ("table", "json"))
+    if start < 0:
+        raise InputError(f"--from must be 0 or more, not {start}")
+    if limit < 1:
+        raise InputError(f"--limit must be 1 or more, not {limit}")
     ledger = workspace().ledger()
+    size = ledger.size()
+    if start >= size:
+        raise NotFoundError(
+            f"--from {start} is past the end of the log: it holds entries 0 to {size - 1}"
+        )
     rows = [
         {
             "index": e.index,
@@ -52,7 +61,7 @@ def show(
             "leaf_hash": e.leaf_hash.hex(),
             "confidential": b'"commitment"' in e.envelope,
         }
-        for e in ledger.entries(start, start + max(limit, 0))
+        for e in ledger.entries(start, start + limit)
     ]
     if fmt == "json":
         print_json(rows)
@@ -64,13 +73,19 @@ def show(
         kind = str(r["record_type"]) + (" (confidential)" if r["confidential"] else "")
         table.add_row(
             str(r["index"]),
-            str(r["recorded_at"])[:19],
+            str(r["recorded_at"])[:19] + "Z",
             shown(kind),
             shown(r["party"]),
             str(r["leaf_hash"])[:16],
         )
     console.print(table)
-    console.print(f"log size {ledger.size()}")
+    last = start + len(rows) - 1
+    shown_range = f"entries {start} to {last} of {size} (0 to {size - 1})"
+    if last + 1 < size:
+        more = f"; next: accordwatch log show --from {last + 1} --limit {limit}"
+    else:
+        more = "; that is the end of the log"
+    console.print(f"{shown_range}{more}", highlight=False)
 
 
 @log_app.command("get")
@@ -461,7 +476,7 @@ def audit_command(
         if bad_reveal is not None:
             raise bad_reveal
         if not_witnessed:
-            raise typer.Exit(NOT_WITNESSED)
+            raise typer.Exit(ExitCode.NOT_WITNESSED)
         return
     console.print(
         f"audit ok: {report.size} entries, {report.checkpoints} signed checkpoints"
@@ -510,7 +525,7 @@ def audit_command(
         console.print(
             f"not witnessed: no checkpoint has its quorum ({escape(policy.describe_quorum())})"
         )
-        raise typer.Exit(NOT_WITNESSED)
+        raise typer.Exit(ExitCode.NOT_WITNESSED)
 
 
 def _audit_summary(report: AuditReport) -> str:

@@ -30,6 +30,11 @@ def party_add(
     display_name: str = typer.Option("", "--display-name", help="Full name"),
 ) -> None:
     """Register a party (signed by the log's registrar)."""
+    from accordwatch.validation_messages import id_problem
+
+    problem = id_problem(name, "party")
+    if problem is not None:
+        raise InputError(problem)
     ws = workspace()
     index = _registrar_submit(
         ws, "party.register", {"name": name, "role": role.value, "display_name": display_name}
@@ -112,7 +117,9 @@ def key_new(
     path = out or ws.party_key_path(party, key.key_id)
     if path.exists():
         raise InputError("key file already exists; refusing to overwrite", where=str(path))
-    secret = passphrase(confirm=True) if encrypt else None
+    secret = (
+        passphrase(f"new key {key.key_id} of {party} ({path})", confirm=True) if encrypt else None
+    )
     payload: dict[str, object] = {
         "party": party,
         "key_id": key.key_id,

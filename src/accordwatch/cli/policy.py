@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from accordwatch.cli.context import console, shown, submit_as, workspace
+from accordwatch.cli.exit_codes import ExitCode
 from accordwatch.cli.policy_lines import describe, policy_line
 from accordwatch.errors import InputError, NotFoundError
 
@@ -56,7 +57,7 @@ def policy_check(file: Path = typer.Argument(..., help="Policy file (C2SP tlog-p
         for line, message in problems:
             typer.echo(f"{file}: line {line}: {message}")
         console.print(f"{len(problems)} problem(s) in the policy", highlight=False)
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.PROBLEMS_FOUND)
     policy = Policy.parse(data, where=str(file))
     console.print(f"policy ok: {shown(describe(policy))}", highlight=False)
 

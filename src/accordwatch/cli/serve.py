@@ -8,15 +8,17 @@ error by default; see `service.api.access_log`).
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import re
+import socket
 from pathlib import Path
 
 import typer
 
-from accordwatch.cli.context import console, workspace
-from accordwatch.errors import InputError
+from accordwatch.cli.context import STATE, console, workspace
+from accordwatch.errors import AddressInUseError, InputError
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 #: a host name or address as a Host header names it (no port, no path, no list separator)
@@ -49,6 +51,30 @@ def check_server_options(port: int, workers: int, log_level: str) -> None:
         raise InputError(f"--log-level must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on `host`:`port`, or one line saying why not.
+
+    A server listens before it says where it serves: "address already in use"
+    comes first, and whoever waits for the "serving at" line may connect.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise AddressInUseError(
+                f"cannot listen on {host}:{port}: address already in use "
+                "(another server runs there: stop it, or choose another --port)"
+            ) from None
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
 def _access_log_file(path: Path) -> str:
     """Create the access log (0600: it names who read what) if it is missing; its path."""
     try:
@@ -72,16 +98,20 @@ def serve(
     access_log: Path | None = typer.Option(
         None, "--access-log", help="Append the access log to this file (default: standard error)"
     ),
-    log_level: str = typer.Option(
-        "warning", "--log-level", help="Server messages shown: " + ", ".join(LOG_LEVELS)
+    log_level: str | None = typer.Option(
+        None,
+        "--log-level",
+        help="Server messages shown: " + ", ".join(LOG_LEVELS) + " [default: the global one]",
     ),
 ) -> None:
     """Serve the REST API (OpenAPI at /openapi.json) and the dashboard (at /)."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from accordwatch.service.api.access_log import logging_config
     from accordwatch.service.api.app import DATABASE_ENV, HOME_ENV, HOSTS_ENV
 
+    log_level = log_level or STATE.log_level
     check_server_options(port, workers, log_level)
     for name in allowed_host or ():
         if not _HOST.fullmatch(name):
@@ -95,22 +125,26 @@ def serve(
             "several workers need PostgreSQL (SQLite allows one writer process); "
             "use --workers 1 or a PostgreSQL --database-url"
         )
+    sock = listen(host, port)
     # each worker process opens the workspace itself, from these
     os.environ[HOME_ENV] = str(ws.home)
     os.environ[DATABASE_ENV] = ws.url
     os.environ[HOSTS_ENV] = ",".join(hosts)
-    console.print(f"serving {ws.home} at http://{host}:{port}/ (API docs at /api/docs)")
+    shown_host = f"[{host}]" if ":" in host else host
+    console.print(f"serving {ws.home} at http://{shown_host}:{port}/ (API docs at /api/docs)")
     console.print(f"answering the host names {', '.join(hosts)}", markup=False)
-    uvicorn.run(
+    config = uvicorn.Config(
         "accordwatch.service.api.app:app_from_environment",
         factory=True,
-        host=host,
-        port=port,
         workers=workers,
         log_config=logging_config(log_file, log_level.lower()),
         log_level=log_level.lower(),
         access_log=False,
     )
+    if workers == 1:
+        uvicorn.Server(config).run(sockets=[sock])
+    else:
+        Multiprocess(config, sockets=[sock]).run()
 
 
 def register(app: typer.Typer) -> None:

@@ -27,6 +27,7 @@ from accordwatch.cli.context import (
     signing_key,
     workspace,
 )
+from accordwatch.cli.exit_codes import ExitCode
 from accordwatch.errors import AccordwatchError, InputError, NotFoundError, VerificationError
 from accordwatch.private_files import write_private_text
 
@@ -104,7 +105,10 @@ def submit(
             raise InputError("a draft must be signed: give --as PARTY", where=str(file))
         submission = _sign(file, as_party, key_file, confidential)
         ledger = workspace().ledger()
+    size_before = ledger.size()
     receipt = ledger.submit(submission, where=str(file))
+    # the log keeps one copy of an envelope: sent again, it answers with the first receipt
+    already = receipt.index < size_before
     if receipt_out is not None:
         write_private_text(receipt_out, json.dumps(receipt.to_json(), indent=2) + "\n")
     if fmt == "json":
@@ -112,6 +116,13 @@ def submit(
     else:
         env = submission.envelope
         kind = "confidential " if env.confidential else ""
+        if already:
+            console.print(
+                f"already logged at index [bold]{receipt.index}[/]: this {kind}"
+                f"{shown(env.record_type)} by {shown(env.party)} was not added again "
+                f"(leaf {receipt.leaf_hash.hex()[:16]}; its receipt is the one first given)"
+            )
+            return
         console.print(
             f"logged {kind}{shown(env.record_type)} by {shown(env.party)} at index "
             f"[bold]{receipt.index}[/] "
@@ -181,11 +192,6 @@ def _registry_from(path: Path) -> Registry:
     return audit(
         entries, header.checkpoints, Verifier.parse(header.log_key), catalog=CATALOG
     ).registry
-
-
-#: exit code of `receipt verify` and `log audit` for a log signature and proof that hold
-#: but a checkpoint without its quorum of witness cosignatures: not a bad receipt, not verified
-NOT_WITNESSED = 8
 
 
 @receipt_app.command("verify")
@@ -266,7 +272,7 @@ def receipt_verify(
             highlight=False,
         )
         console.print(shown(witnessed.summary()), highlight=False)
-        raise typer.Exit(NOT_WITNESSED)
+        raise typer.Exit(ExitCode.NOT_WITNESSED)
     _keep_seen(receipt.checkpoint, verifier)
     console.print(
         f"valid: {what} is in log {shown(cp.origin)} at tree size {cp.size}; "

@@ -21,8 +21,11 @@ if TYPE_CHECKING:
 token_app = typer.Typer(help="Bearer tokens of the web service.", no_args_is_help=True)
 
 
-def issue_token(ledger: Ledger, party: str, role: str, expires: str) -> tuple[str, Grant]:
-    """Issue a token for a registered party in its registered role; only its hash is stored."""
+def issue_token(ledger: Ledger, party: str, role: str | None, expires: str) -> tuple[str, Grant]:
+    """Issue a token for a registered party in its registered role; only its hash is stored.
+
+    `role` None is the party's registered role; a role given must be that one.
+    """
     from accordwatch.log.roles import Role
     from accordwatch.service.token_store import TokenStore
     from accordwatch.service.tokens import TOKEN_BYTES, check_role, expiry, make_token
@@ -35,7 +38,8 @@ def issue_token(ledger: Ledger, party: str, role: str, expires: str) -> tuple[st
             f"party {party!r} was revoked at log entry {record.revoked_at}: "
             "no token is issued to it"
         )
-    granted = check_role(party, role, Role(record.role))
+    registered = Role(record.role)
+    granted = check_role(party, role, registered) if role is not None else registered
     now = utc_now()
     until = expiry(expires, now)
     token = make_token(secrets.token_bytes(TOKEN_BYTES))
@@ -46,8 +50,12 @@ def issue_token(ledger: Ledger, party: str, role: str, expires: str) -> tuple[st
 @token_app.command("issue")
 def issue(
     party: str = typer.Option(..., "--party", help="The party the token reads as"),
-    role: str = typer.Option(..., "--role", help="The party's registered role"),
-    expires: str = typer.Option(..., "--expires", help="A duration (12h, 30d, 4w) or a date"),
+    role: str = typer.Option(
+        None, "--role", help="The party's registered role [default: that role]"
+    ),
+    expires: str = typer.Option(
+        ..., "--expires", help="A duration (12h, 30d, 4w, 1y) or a date (to its end, UTC)"
+    ),
 ) -> None:
     """Issue a token and print it (once: only its hash is stored)."""
     token, grant = issue_token(workspace().ledger(), party, role, expires)
@@ -102,8 +110,8 @@ def list_tokens(fmt: str = typer.Option("table", "--format", help="table or json
             shown(r["token_id"]),
             shown(r["party"]),
             r["role"],
-            r["issued_at"][:19],
-            r["expires_at"][:19],
+            r["issued_at"][:19] + "Z",
+            r["expires_at"][:19] + "Z",
             r["state"],
         )
     console.print(table)

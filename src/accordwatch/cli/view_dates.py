@@ -47,14 +47,14 @@ class ViewAt:
     def header(self) -> str:
         """One line: both dates, the checkpoint, and the simulated clock if there is one."""
         text = (
-            f"as of {self.as_of} (world), known at {self.known_at} (log time), "
+            f"as of {self.as_of} (world, UTC day), known at {self.known_at} (log time, UTC day), "
             f"from {self.log.describe()}"
         )
         return text + ("; simulated clock" if self.simulated_clock else "")
 
     def log_header(self) -> str:
         """The header for a view with no day in the world: the log's day and checkpoint."""
-        text = f"known at {self.known_at} (log time), from {self.log.describe()}"
+        text = f"known at {self.known_at} (log time, UTC day), from {self.log.describe()}"
         return text + ("; simulated clock" if self.simulated_clock else "")
 
     def to_json(self) -> dict[str, Any]:

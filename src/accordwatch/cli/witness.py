@@ -7,7 +7,6 @@ settings, private key and database (see `accordwatch.witness.home`).
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from accordwatch.cli.context import STATE, console, plain, print_json
-from accordwatch.cli.serve import LOG_LEVELS, check_server_options
+from accordwatch.cli.serve import LOG_LEVELS, check_server_options, listen
 from accordwatch.errors import InputError
 
 if TYPE_CHECKING:
@@ -142,8 +141,10 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on"),
     port: int = typer.Option(7380, "--port", help="TCP port"),
     workers: int = typer.Option(1, "--workers", help="Server processes"),
-    log_level: str = typer.Option(
-        "warning", "--log-level", help="Server messages shown: " + ", ".join(LOG_LEVELS)
+    log_level: str | None = typer.Option(
+        None,
+        "--log-level",
+        help="Server messages shown: " + ", ".join(LOG_LEVELS) + " [default: the global one]",
     ),
 ) -> None:
     """Serve add-checkpoint and the monitoring checkpoints until SIGTERM or SIGINT."""
@@ -155,10 +156,11 @@ def serve(
     from accordwatch.witness.cosigning import Witness
     from accordwatch.witness.server import HOME_ENV, WitnessApp
 
+    log_level = log_level or STATE.log_level
     check_server_options(port, workers, log_level)
     home = _home()
     witness = Witness.open(home)  # fails here, in one line, if the witness is not usable
-    sock = _listen(host, port)
+    sock = listen(host, port)
     options = {
         "http": "httptools",
         "loop": "uvloop",
@@ -201,21 +203,6 @@ def _stop_on_signals(stop: Callable[[], None]) -> None:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, handler)
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """A listening socket on `host`:`port`, or one line saying why not."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host.strip("[]"), port))
-        sock.listen(2048)
-    except OSError as exc:
-        sock.close()
-        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.set_inheritable(True)
-    return sock
 
 
 @witness_app.command("evidence")

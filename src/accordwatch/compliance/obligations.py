@@ -43,6 +43,7 @@ from accordwatch.compliance.rules import Rule, RuleError, describe, parse_rule
 from accordwatch.documents import Document, read_yaml
 from accordwatch.errors import InputError
 from accordwatch.log.records import NAME_PATTERN
+from accordwatch.validation_messages import describe as describe_error
 
 FORMAT = "accordwatch/obligations/v1"
 BUILTIN = "unsc-dprk-obligations.yaml"
@@ -229,11 +230,10 @@ def _fields(model: type[M], data: Any, located: Document, path: list[Any], label
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = list(first["loc"])
-        field = ".".join(str(p) for p in loc) or label
         # an unknown field is placed at its key, anything else at its value
         on_key = first["type"] == "extra_forbidden"
         raise InputError(
-            f"{label}: field {field}: {first['msg']}",
+            f"{label}: {describe_error(first, known=model.model_fields)}",
             where=located.where([*path, *loc], key=on_key),
         ) from None
 

@@ -30,6 +30,7 @@ from accordwatch.declarations.missile import MissileDeclaration
 from accordwatch.declarations.nuclear import NuclearDeclaration
 from accordwatch.documents import read_yaml
 from accordwatch.errors import InputError
+from accordwatch.validation_messages import reason
 
 Declaration = NuclearDeclaration | MissileDeclaration
 MODELS: dict[Program, type[NuclearDeclaration] | type[MissileDeclaration]] = {
@@ -111,7 +112,8 @@ def _problems(exc: ValidationError) -> list[Problem]:
             message = "program must be 'nuclear' or 'missile'"
             loc = ("program",)
         else:
-            message = error["msg"]
+            # "Field required" in the user's word; the location names the field
+            message = reason(error) if error["type"] == "missing" else error["msg"]
         out.append(Problem("schema", error["type"], loc, message))
     return out
 

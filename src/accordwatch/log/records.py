@@ -20,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accordwatch.errors import InputError
 from accordwatch.log.roles import Role
+from accordwatch.validation_messages import ID_PATTERN, first_problem
 
-NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+NAME_PATTERN = ID_PATTERN
 _NAME = re.compile(NAME_PATTERN)
 KEY_ID_PATTERN = r"^[0-9a-f]{16}$"
 
@@ -114,12 +115,8 @@ class RecordType:
         try:
             return self.payload.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"]) or "payload"
-            more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-            raise InputError(
-                f"{self.name} payload field {loc}: {first['msg']}{more}", where=where
-            ) from exc
+            problem = first_problem(exc, known=self.payload.model_fields)
+            raise InputError(f"{self.name} payload: {problem}", where=where) from exc
 
 
 LOG_RECORD_TYPES: tuple[RecordType, ...] = (

@@ -3,8 +3,11 @@
 An accord file is YAML (schema: `accordwatch accord schema`). Each step says
 who acts, by when, what must be *verified* before it may be taken
 (`requires`: this is how reciprocity is written) and how it is itself
-verified. Deadlines are a date, `end of phase`, or relative to another step
-(`90d after declare-nuclear verified`).
+verified. Deadlines are a date, `end of phase`, relative to another step
+(`90d after declare-nuclear verified`), or relative to the day the accord
+entered into force (`90d after entry into force`); a phase ends on a date or
+`Nd after entry into force`. An accord written with relative dates can be
+signed on any day: its schedule starts when it is in force.
 
 An accord may also list `obligations`: what a party must not do while the
 accord is in force (a freeze on nuclear tests, on launches), written as the
@@ -35,7 +38,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -86,6 +89,11 @@ class AccordRole(StrEnum):
 
 
 _RELATIVE = re.compile(r"^(\d+)d after ([a-z0-9][a-z0-9._-]*) (verified|reported)$")
+_AFTER_FORCE = re.compile(r"^(\d+)d after entry into force$")
+DEADLINE_FORMS = (
+    "a date (YYYY-MM-DD), 'end of phase', 'Nd after entry into force', "
+    "or 'Nd after STEP verified|reported'"
+)
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,45 @@ class RelativeDeadline:
     event: Literal["verified", "reported"]
 
 
-Deadline = FixedDeadline | PhaseEndDeadline | RelativeDeadline
+@dataclass(frozen=True)
+class AfterEntryIntoForce:
+    """N days after the day the accord (its first version) entered into force."""
+
+    days: int
+
+    def on(self, entered: date) -> date | None:
+        """The date, counting from `entered`; None beyond the last representable date."""
+        try:
+            return entered + timedelta(days=self.days)
+        except OverflowError:
+            return None
+
+
+Deadline = FixedDeadline | PhaseEndDeadline | RelativeDeadline | AfterEntryIntoForce
+PhaseEnd = date | AfterEntryIntoForce
+
+
+def _after_force(text: str) -> AfterEntryIntoForce | None:
+    match = _AFTER_FORCE.match(text)
+    return AfterEntryIntoForce(int(match.group(1))) if match else None
+
+
+def parse_phase_end(value: object) -> PhaseEnd:
+    """A phase's end from its file form; raises ValueError with the accepted forms."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        text = " ".join(value.split())
+        after = _after_force(text)
+        if after is not None:
+            return after
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise ValueError(
+        f"phase end {value!r} must be a date (YYYY-MM-DD) or 'Nd after entry into force'"
+    )
 
 
 def parse_deadline(value: object) -> Deadline:
@@ -116,6 +162,9 @@ def parse_deadline(value: object) -> Deadline:
         text = " ".join(value.split())
         if text == "end of phase":
             return PhaseEndDeadline()
+        after = _after_force(text)
+        if after is not None:
+            return after
         match = _RELATIVE.match(text)
         if match:
             event: Literal["verified", "reported"] = (
@@ -126,10 +175,7 @@ def parse_deadline(value: object) -> Deadline:
             return FixedDeadline(date.fromisoformat(text))
         except ValueError:
             pass
-    raise ValueError(
-        f"deadline {value!r} must be a date (YYYY-MM-DD), 'end of phase', "
-        "or 'Nd after STEP verified|reported'"
-    )
+    raise ValueError(f"deadline {value!r} must be {DEADLINE_FORMS}")
 
 
 _STEP_START = re.compile(
@@ -197,7 +243,23 @@ class Party(Model):
 class Phase(Model):
     id: Id
     title: str = Field(min_length=1)
-    ends: date = Field(description="the phase's end; 'end of phase' deadlines fall here")
+    ends: str | date = Field(
+        description="the phase's end, YYYY-MM-DD or 'Nd after entry into force'; "
+        "'end of phase' deadlines fall here"
+    )
+
+    @field_validator("ends")
+    @classmethod
+    def _ends_form(cls, value: str | date) -> str | date:
+        parse_phase_end(value)
+        return value
+
+    def end_on(self, entered: date | None) -> date | None:
+        """The phase's end date, for an accord that entered into force on `entered`."""
+        end = parse_phase_end(self.ends)
+        if isinstance(end, date):
+            return end
+        return None if entered is None else end.on(entered)
 
 
 class Verification(Model):
@@ -300,7 +362,8 @@ class Step(Model):
         union_mode="left_to_right", description="a built-in kind, or one declared under 'kinds'"
     )
     deadline: str | date = Field(
-        description="YYYY-MM-DD, 'end of phase', or 'Nd after STEP verified|reported'"
+        description="YYYY-MM-DD, 'end of phase', 'Nd after entry into force', "
+        "or 'Nd after STEP verified|reported'"
     )
     requires: list[Id] = Field(
         default_factory=list, description="steps that must be verified before this one is taken"

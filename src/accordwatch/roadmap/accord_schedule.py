@@ -13,30 +13,71 @@ only be taken once X is verified; if its scheduled date is before X's, the
 schedule asks for it before X is even due, and that is an error. Steps in a
 cycle, or counting from an unknown step, have no scheduled date and are not
 compared.
+
+Dates counted from entry into force (`Nd after entry into force`, for a
+deadline or a phase's end) are scheduled as N days after an unknown day:
+they are compared with each other, and with dates counted from them, but not
+with calendar dates, since the accord may be signed on any day.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import NamedTuple
 
-from accordwatch.roadmap.accord import FixedDeadline, PhaseEndDeadline, RelativeDeadline
+from accordwatch.roadmap.accord import (
+    AfterEntryIntoForce,
+    FixedDeadline,
+    PhaseEndDeadline,
+    RelativeDeadline,
+)
 from accordwatch.roadmap.accord_problems import ProblemReport
 from accordwatch.roadmap.accord_views import AccordView, PhaseView
 
+#: the day entry into force is scheduled on, for dates counted from it
+_ENTRY = date(1, 1, 1)
+
+
+class Scheduled(NamedTuple):
+    """A scheduled date: a calendar date, or one counted from entry into force."""
+
+    on: date
+    from_entry: bool
+
+    def comparable(self, other: Scheduled) -> bool:
+        return self.from_entry == other.from_entry
+
+    def text(self) -> str:
+        if self.from_entry:
+            return f"{(self.on - _ENTRY).days}d after entry into force"
+        return self.on.isoformat()
+
+
+def phase_end(phase: PhaseView) -> Scheduled | None:
+    if phase.ends is not None:
+        return Scheduled(phase.ends, False)
+    if phase.after_force is not None:
+        try:
+            return Scheduled(_ENTRY + timedelta(days=phase.after_force), True)
+        except OverflowError:
+            return None
+    return None
+
 
 def check_phase_order(view: AccordView, report: ProblemReport) -> None:
-    latest: PhaseView | None = None
+    latest: tuple[PhaseView, Scheduled] | None = None
     for phase in sorted(view.phases.values(), key=lambda p: p.index):
-        if phase.ends is None:
+        end = phase_end(phase)
+        if end is None:
             continue
-        if latest is not None and latest.ends is not None and phase.ends <= latest.ends:
+        if latest is not None and latest[1].comparable(end) and end.on <= latest[1].on:
             report.error(
                 ("phases", phase.index, "ends"),
-                f"phase {phase.id!r} ends {phase.ends.isoformat()}, not after phase "
-                f"{latest.id!r} ({latest.ends.isoformat()}): list phases in the order they end",
+                f"phase {phase.id!r} ends {end.text()}, not after phase "
+                f"{latest[0].id!r} ({latest[1].text()}): list phases in the order they end",
             )
         else:
-            latest = phase
+            latest = (phase, end)
 
 
 def check_schedule(view: AccordView, report: ProblemReport, in_cycle: set[str]) -> None:
@@ -51,7 +92,8 @@ def check_schedule(view: AccordView, report: ProblemReport, in_cycle: set[str]) 
             for _, ref in step.requires
             if ref != step.id
             and ref in dates
-            and dates[ref] > due
+            and dates[ref].comparable(due)
+            and dates[ref].on > due.on
             and not (ref in in_cycle and step.id in in_cycle)
         ]
         if late:
@@ -60,31 +102,42 @@ def check_schedule(view: AccordView, report: ProblemReport, in_cycle: set[str]) 
                 if isinstance(step.due, RelativeDeadline)
                 else ""
             )
-            names = ", ".join(f"{ref!r} (due {dates[ref].isoformat()})" for ref in late)
+            names = ", ".join(f"{ref!r} (due {dates[ref].text()})" for ref in late)
             report.error(
                 (*step.at, "deadline"),
-                f"step {step.id!r}: deadline {due.isoformat()}{counted} cannot be met: it "
+                f"step {step.id!r}: deadline {due.text()}{counted} cannot be met: it "
                 f"falls before the deadline of {names}, which must be verified first",
             )
         phase = view.phases.get(step.phase) if step.phase is not None else None
-        fixed = step.due.on if isinstance(step.due, FixedDeadline) else None
-        if fixed is not None and phase is not None and phase.ends and fixed > phase.ends:
+        fixed = due if isinstance(step.due, FixedDeadline | AfterEntryIntoForce) else None
+        ends = phase_end(phase) if phase is not None else None
+        if fixed is not None and ends is not None and fixed.comparable(ends) and fixed > ends:
+            assert phase is not None
             report.warning(
                 (*step.at, "deadline"),
-                f"step {step.id!r}: due {fixed.isoformat()}, after its phase "
-                f"{phase.id!r} ends ({phase.ends.isoformat()})",
+                f"step {step.id!r}: due {fixed.text()}, after its phase "
+                f"{phase.id!r} ends ({ends.text()})",
             )
 
 
-def _scheduled(view: AccordView, report: ProblemReport, in_cycle: set[str]) -> dict[str, date]:
+def _scheduled(view: AccordView, report: ProblemReport, in_cycle: set[str]) -> dict[str, Scheduled]:
     """The scheduled date of every deadline that has one (see the module docstring)."""
-    dates: dict[str, date] = {}
+    dates: dict[str, Scheduled] = {}
     relative: dict[str, RelativeDeadline] = {}
     for step in view.steps.values():
         if isinstance(step.due, FixedDeadline):
-            dates[step.id] = step.due.on
+            dates[step.id] = Scheduled(step.due.on, False)
+        elif isinstance(step.due, AfterEntryIntoForce):
+            on = step.due.on(_ENTRY)
+            if on is None:
+                report.error(
+                    (*step.at, "deadline"),
+                    f"step {step.id!r}: deadline falls beyond the last representable date",
+                )
+            else:
+                dates[step.id] = Scheduled(on, True)
         elif isinstance(step.due, PhaseEndDeadline) and step.phase in view.phases:
-            ends = view.phases[step.phase].ends
+            ends = phase_end(view.phases[step.phase])
             if ends is not None:
                 dates[step.id] = ends
         elif isinstance(step.due, RelativeDeadline) and step.id not in in_cycle:
@@ -99,7 +152,8 @@ def _scheduled(view: AccordView, report: ProblemReport, in_cycle: set[str]) -> d
             if base is None:
                 break
             try:
-                base = dates[counted] = base + timedelta(days=view.steps[counted].due_days)
+                on = base.on + timedelta(days=view.steps[counted].due_days)
+                base = dates[counted] = Scheduled(on, base.from_entry)
             except OverflowError:
                 base = None
                 report.error(

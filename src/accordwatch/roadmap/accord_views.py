@@ -23,12 +23,14 @@ from accordwatch.documents import Pointer
 from accordwatch.log.records import NAME_PATTERN
 from accordwatch.roadmap.accord import (
     AccordRole,
+    AfterEntryIntoForce,
     Deadline,
     RelativeDeadline,
     Start,
     StepKind,
     VerificationMethod,
     parse_deadline,
+    parse_phase_end,
     parse_start,
 )
 from accordwatch.roadmap.accord_problems import ITEM_NOUNS, ProblemReport
@@ -64,11 +66,25 @@ class PartyView:
 
 @dataclass(frozen=True)
 class PhaseView:
-    """A phase: its place in `phases`, its id and its end date (None when it cannot be read)."""
+    """A phase: its place in `phases`, its id and its end (None when it cannot be read).
+
+    The end is a date, or a number of days after entry into force (`after_force`).
+    """
 
     index: int
     id: str
     ends: date | None
+    after_force: int | None = None
+
+    @staticmethod
+    def read(index: int, item: dict[Any, Any], ident: str) -> PhaseView:
+        try:
+            end = parse_phase_end(_DEADLINE.validate_python(item.get("ends")))
+        except ValueError:  # the schema says why
+            return PhaseView(index, ident, None)
+        if isinstance(end, AfterEntryIntoForce):
+            return PhaseView(index, ident, None, end.days)
+        return PhaseView(index, ident, end)
 
 
 @dataclass(frozen=True)
@@ -191,7 +207,7 @@ class AccordView:
             party = PartyView(index, ident, _enum(AccordRole, item.get("role")))
             view.parties.setdefault(ident, party)
         for index, item, ident in view._items("phases", report):
-            view.phases.setdefault(ident, PhaseView(index, ident, _a_date(item.get("ends"))))
+            view.phases.setdefault(ident, PhaseView.read(index, item, ident))
         for index, item, ident in view._items("kinds", report):
             base = _enum(StepKind, ident) or _enum(StepKind, item.get("of"))
             view.kinds.setdefault(ident, (index, base))

@@ -199,9 +199,14 @@ def assess(
     seed: int,
     delays: Delays | None = None,
     delays_from: str | None = None,
+    entered: date | None = None,
 ) -> Assessment:
-    """The assessment of a checked draft; `delays` replaces the draft's own when given."""
-    network = Network.of(accord)
+    """The assessment of a checked draft; `delays` replaces the draft's own when given.
+
+    `entered`: the day the draft is taken to enter into force, for the dates it
+    counts from then (ValueError if it has such dates and none is given).
+    """
+    network = Network.of(accord, entered)
     schedule = scheduled(network)
     finder = _Finder(accord, document)
     for check in CHECKS:

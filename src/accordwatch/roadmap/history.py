@@ -20,6 +20,7 @@ from typing import NamedTuple
 from accordwatch.roadmap.accord import (
     Accord,
     AccordRole,
+    AfterEntryIntoForce,
     FixedDeadline,
     PhaseEndDeadline,
     StepKind,
@@ -113,14 +114,30 @@ RoadmapRecord = Signature | Report | VerificationResult
 
 
 class StepState(StrEnum):
-    """A step's status as of a date (see `classify`)."""
+    """A step's status as of a date (see `classify`; `STATE_MEANINGS` says each in words)."""
 
     VERIFIED = "verified"
     DISPUTED = "disputed"
     REPORTED = "reported"
     OVERDUE = "overdue"
-    DUE = "due"
-    NOT_YET_DUE = "not yet due"
+    OPEN = "open"
+    WAITING = "waiting for prerequisites"
+
+
+#: what each status means, for `status --help`, the README and the dashboard
+STATE_MEANINGS: dict[StepState, str] = {
+    StepState.VERIFIED: "reported, and its verifier's latest word is: verified",
+    StepState.DISPUTED: "reported, and its verifier's latest word is: not verified",
+    StepState.REPORTED: "reported by its actor; its verifier has not spoken yet",
+    StepState.OVERDUE: "not reported, and its deadline has passed",
+    StepState.OPEN: (
+        "not reported, every step it requires is verified, and its deadline has not "
+        "passed (or is not set yet): it may be taken now"
+    ),
+    StepState.WAITING: (
+        "not reported, and a step it requires is not verified yet; its deadline has not passed"
+    ),
+}
 
 
 STATES: tuple[StepState, ...] = tuple(StepState)
@@ -422,8 +439,13 @@ class Plan:
     weight: float
 
 
-def plans(accord: Accord) -> list[Plan]:
-    phases = {p.id: p.ends for p in accord.phases}
+def plans(accord: Accord, entered: date | None) -> list[Plan]:
+    """The steps of `accord`, for an accord that first entered into force on `entered`.
+
+    Deadlines and phase ends counted from entry into force are fixed from
+    `entered` (None: before it, they have no date).
+    """
+    phases = {p.id: p.end_on(entered) for p in accord.phases}
     inspected = {p.id for p in accord.parties if p.role == AccordRole.INSPECTED}
     out: list[Plan] = []
     for position, step in enumerate(accord.steps):
@@ -434,6 +456,8 @@ def plans(accord: Accord) -> list[Plan]:
         offset = timedelta(0)
         if isinstance(due, FixedDeadline):
             fixed = due.on
+        elif isinstance(due, AfterEntryIntoForce):
+            fixed = None if entered is None else due.on(entered)
         elif isinstance(due, PhaseEndDeadline):
             fixed = phases.get(step.phase)
         else:
@@ -474,9 +498,6 @@ def classify(own: OwnState, due: date | None, actionable: bool, as_of: date) -> 
         if own.latest is None:
             return StepState.REPORTED
         return StepState.VERIFIED if own.latest else StepState.DISPUTED
-    if due is not None:
-        if as_of > due:
-            return StepState.OVERDUE
-        if actionable:
-            return StepState.DUE
-    return StepState.NOT_YET_DUE
+    if due is not None and as_of > due:
+        return StepState.OVERDUE
+    return StepState.OPEN if actionable else StepState.WAITING

@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 from accordwatch.roadmap.accord import (
     Accord,
     AccordRole,
+    AfterEntryIntoForce,
     Delay,
     Delays,
     FixedDeadline,
@@ -75,10 +76,23 @@ class Network:
     weights: tuple[float, ...]
 
     @staticmethod
-    def of(accord: Accord) -> Network:
-        """The network of a checked accord (no cycles, every reference declared)."""
+    def of(accord: Accord, entered: date | None = None) -> Network:
+        """The network of a checked accord (no cycles, every reference declared).
+
+        `entered` is the day the accord is taken to enter into force, for the
+        dates it counts from then ("90d after entry into force").
+        """
+
+        def counted(when: date | None) -> int:
+            if when is None:
+                raise ValueError(
+                    "the accord counts dates from its entry into force: give the day it "
+                    "enters into force"
+                )
+            return when.toordinal()
+
         index = {s.id: i for i, s in enumerate(accord.steps)}
-        phases = {p.id: p.ends.toordinal() for p in accord.phases}
+        phases = {p.id: counted(p.end_on(entered)) for p in accord.phases}
         inspected_parties = {p.id for p in accord.parties if p.role is AccordRole.INSPECTED}
         requires: list[tuple[int, ...]] = []
         anchors: list[tuple[int, bool, int] | None] = []
@@ -91,6 +105,9 @@ class Network:
                 anchors.append(None)
             elif isinstance(due, PhaseEndDeadline):
                 fixed.append(phases[step.phase])
+                anchors.append(None)
+            elif isinstance(due, AfterEntryIntoForce):
+                fixed.append(counted(due.on(entered) if entered is not None else None))
                 anchors.append(None)
             else:
                 fixed.append(None)

@@ -13,6 +13,7 @@ from accordwatch.log.policy import Policy
 from accordwatch.log.records import Name, Payload, RecordType
 from accordwatch.log.roles import Role
 from accordwatch.roadmap.accord import Accord
+from accordwatch.validation_messages import first_problem
 
 ACCORD_ROLES = frozenset({Role.DECLARANT, Role.PARTY, Role.INSPECTORATE})
 
@@ -29,9 +30,7 @@ class AccordSignature(Payload):
         try:
             parsed = Accord.model_validate(self.accord)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"])
-            raise ValueError(f"the signed accord is invalid at {loc}: {first['msg']}") from None
+            raise ValueError(f"the signed accord is invalid: {first_problem(exc)}") from None
         if parsed.id != self.accord_id:
             raise ValueError(f"accord_id {self.accord_id!r} is not the accord's id {parsed.id!r}")
         if parsed.digest() != self.digest:

@@ -49,11 +49,12 @@ Status of a step, as of the date, in this order:
   verified / not verified;
 - `reported`: reported, no counting result yet;
 - `overdue`: not reported and the deadline has passed (as of > deadline);
-- `due`: not reported, the deadline is known and not passed, and every step it
-  `requires` is verified (it can be taken now; there is no look-ahead horizon:
+- `open`: not reported, the deadline has not passed (or is not set yet: a
+  relative deadline whose anchor has not happened), and every step it
+  `requires` is verified: it may be taken now (there is no look-ahead horizon:
   `next_deadlines` per party says what comes first);
-- `not yet due`: otherwise (prerequisites not verified, or a relative deadline
-  whose anchor has not happened yet).
+- `waiting for prerequisites`: not reported, the deadline has not passed, and
+  a step it `requires` is not verified yet.
 
 Deadlines: a date; `end of phase` is the phase's end date; `Nd after X
 reported` is X's (earliest) report date plus N days; `Nd after X verified` is
@@ -138,6 +139,7 @@ from accordwatch.roadmap.history import (
     in_force,
     ledgers_of,
     plans,
+    schedule,
     sort_records,
 )
 from accordwatch.roadmap.timeline import Timeline, TimelinePoint, timeline
@@ -195,6 +197,8 @@ class InForce:
     title: str
     since: date
     index: int  # the signature that completed the set
+    #: the day the accord first entered into force (any version): relative dates count from it
+    entered: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,8 +296,10 @@ def evaluate(records: Sequence[RoadmapRecord], as_of: date, accord_id: str | Non
         return Status(as_of, accord_id, None, signatures, (), (), ordered(findings), (), ())
     done = current.completion
     assert done is not None
-    head = InForce(current.digest, current.accord.title, done.counts_from, done.index)
-    evaluation = _Evaluation(records, current.accord, as_of)
+    # deadlines counted from entry into force count from the first version's, not an amendment's
+    entered = schedule(versions)[0][0]
+    head = InForce(current.digest, current.accord.title, done.counts_from, done.index, entered)
+    evaluation = _Evaluation(records, current.accord, as_of, entered)
     findings += evaluation.findings()
     balance = evaluation.balance()
     return Status(
@@ -312,10 +318,12 @@ def evaluate(records: Sequence[RoadmapRecord], as_of: date, accord_id: str | Non
 class _Evaluation:
     """The version in force against its records, as of one date."""
 
-    def __init__(self, records: Sequence[RoadmapRecord], accord: Accord, as_of: date) -> None:
+    def __init__(
+        self, records: Sequence[RoadmapRecord], accord: Accord, as_of: date, entered: date
+    ) -> None:
         self.accord = accord
         self.as_of = as_of
-        self.plans = plans(accord)
+        self.plans = plans(accord, entered)
         self.steps_by_id = {s.id: s for s in accord.steps}
         by_step, self.ignored = sort_records(records, accord, as_of)
         self.ledgers: dict[str, StepLedger] = ledgers_of(by_step)
@@ -463,6 +471,7 @@ def _status_json(status: Status) -> dict[str, Any]:
             "title": head.title,
             "since": _iso(head.since),
             "index": head.index,
+            "entered": _iso(head.entered),
         },
         "signatures": [
             {

@@ -136,7 +136,7 @@ def timeline(
             own = own_cache.get(version.digest)
             if own is None:
                 own = own_cache[version.digest] = _own_changes(records, version.accord, end)
-            sweep.add(version.accord, own, first, last)
+            sweep.add(version.accord, own, first, last, entered=versions[0][0])
     return Timeline(accord_id, start, end, step_days, sweep.points(step_days, order))
 
 
@@ -188,11 +188,16 @@ class _Sweep:
     def _offset(self, day: date) -> int:
         return (day - self.start).days
 
-    def add(self, accord: Accord, own: dict[str, _Changes], first: date, last: date) -> None:
-        """Add the steps of `accord`, in force from `first` to `last` (inclusive)."""
+    def add(
+        self, accord: Accord, own: dict[str, _Changes], first: date, last: date, *, entered: date
+    ) -> None:
+        """Add the steps of `accord`, in force from `first` to `last` (inclusive).
+
+        `entered` is the day the accord first entered into force (any version).
+        """
         state_index = {str(s): i for i, s in enumerate(STATES)}
         stop = self._offset(last) + 1
-        for plan in plans(accord):
+        for plan in plans(accord, entered):
             runs = self._runs(plan, own, first, last)
             for (day, status), nxt in zip(runs, [*runs[1:], None], strict=True):
                 row = self.counts[state_index[status]]

@@ -22,8 +22,13 @@ from accordwatch.log.roles import Role
 PREFIX = "aw_"
 TOKEN_BYTES = 32
 _TOKEN = re.compile(r"aw_[A-Za-z0-9_-]{43}")
-_DURATION = re.compile(r"([1-9][0-9]{0,5})([hdw])")
-_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+_DURATION = re.compile(r"([1-9][0-9]{0,5})([hdwy])")
+_UNITS = {
+    "h": timedelta(hours=1),
+    "d": timedelta(days=1),
+    "w": timedelta(weeks=1),
+    "y": timedelta(days=365),
+}
 #: the longest lifetime a token may be given
 MAX_LIFETIME = timedelta(days=366)
 
@@ -50,7 +55,7 @@ def well_formed(token: str) -> bool:
 
 
 def expiry(text: str, now: datetime) -> datetime:
-    """When a token issued at `now` expires: a duration (`12h`, `30d`, `4w`) or a date.
+    """When a token issued at `now` expires: a duration (`12h`, `30d`, `4w`, `1y`) or a date.
 
     A date means the end of that day (UTC). The result must be in the future
     and at most `MAX_LIFETIME` away.
@@ -64,7 +69,8 @@ def expiry(text: str, now: datetime) -> datetime:
             day = date.fromisoformat(text)
         except ValueError as exc:
             raise InputError(
-                f"--expires {text!r} is neither a duration (12h, 30d, 4w) nor a date (YYYY-MM-DD)"
+                f"--expires {text!r} is neither a duration (12h, 30d, 4w, 1y) "
+                "nor a date (YYYY-MM-DD)"
             ) from exc
         at = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
     if at <= now:

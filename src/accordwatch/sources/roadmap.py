@@ -7,11 +7,14 @@ step's part, or the step's part is drawn): the log's time dates them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from accordwatch.declarations.escrow_log import EscrowBook, LoggedEscrow, LoggedReveal
 from accordwatch.declarations.escrow_records import EscrowRecord, RevealRecord
+from accordwatch.errors import AuthorityError, ConflictError, NotFoundError
 from accordwatch.roadmap.accord import Accord
+from accordwatch.roadmap.admission import STEP_RECORDS, refusal
 from accordwatch.roadmap.history import Report, RoadmapRecord, Signature, VerificationResult
 from accordwatch.roadmap.records import AccordSignature, StepReport, StepVerification
 from accordwatch.sources.snapshot import Snapshot
@@ -108,3 +111,24 @@ def _reveal_report(
         return None
     note = f"reveal of part {reveal.part} of escrow {reveal.escrow_id} (log entry {index})"
     return Report(index, logged_at, party, reveal.accord_id, reveal.step, logged_at.date(), note)
+
+
+def check_step_record(log: Snapshot, record_type: str, party: str, payload: object) -> None:
+    """Refuse, in one line, a step report or verification the road map would not count.
+
+    Any other record, or a payload that is not a mapping with `accord_id` and
+    `step` (the payload check will name that), passes.
+    """
+    what = STEP_RECORDS.get(record_type)
+    if what is None or not isinstance(payload, Mapping):
+        return
+    accord_id, step = payload.get("accord_id"), payload.get("step")
+    if not isinstance(accord_id, str) or not isinstance(step, str):
+        return
+    refused = refusal(roadmap_records(log), what, party, accord_id, step)
+    if refused is None:
+        return
+    if refused.kind == "unknown":
+        raise NotFoundError(refused.reason)
+    error = AuthorityError if refused.kind == "not-allowed" else ConflictError
+    raise error(f"{record_type} refused: {refused.reason}")

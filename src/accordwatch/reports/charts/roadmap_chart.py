@@ -24,8 +24,8 @@ COLOURS = {
     "reported": "#1e88e5",
     "disputed": "#8e24aa",
     "overdue": "#d32f2f",
-    "due": "#f9a825",
-    "not yet due": "#9e9e9e",
+    "open": "#f9a825",
+    "waiting for prerequisites": "#9e9e9e",
 }
 
 
@@ -58,7 +58,9 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
     concessions = {st.id for st in accord.steps if accord.base_kind(st) is StepKind.CONCESSION}
     steps = list(status.steps)
     start = min(status.in_force.since, *(s.deadline for s in steps if s.deadline)) - timedelta(30)
-    end = max(status.as_of, *(p.ends for p in accord.phases)) + timedelta(30)
+    entered = status.in_force.entered
+    phases = [(p, end) for p in accord.phases if (end := p.end_on(entered)) is not None]
+    end = max(status.as_of, *(phase_end for _, phase_end in phases)) + timedelta(30)
 
     # rows far enough apart for labels of MIN_TEXT_PT; legends above the plots, never on them
     height = max(7.0, 0.22 * len(steps) + 5.0)
@@ -72,10 +74,10 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
     )
     phase_start = status.in_force.since
     rows = {s.id: i for i, s in enumerate(steps)}
-    for n, phase in enumerate(accord.phases):
-        top.axvspan(phase_start, phase.ends, color="#000000", alpha=0.04 if n % 2 else 0.0)
+    for n, (phase, phase_end) in enumerate(phases):
+        top.axvspan(phase_start, phase_end, color="#000000", alpha=0.04 if n % 2 else 0.0)
         top.text(
-            phase_start + (phase.ends - phase_start) / 2,
+            phase_start + (phase_end - phase_start) / 2,
             -1.4,
             phase.id,
             ha="center",
@@ -83,7 +85,7 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
             fontsize=MIN_TEXT_PT,
             color="#555555",
         )
-        phase_start = phase.ends
+        phase_start = phase_end
     for s in steps:
         y = rows[s.id]
         colour = COLOURS[str(s.status)]
@@ -143,9 +145,9 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
         verified,
         where="post",
         color=COLOURS["verified"],
-        label="verified steps (inspected party)",
+        label="weight of verified steps (inspected party)",
     )
-    bottom.step(xs, granted, where="post", color="#ef6c00", label="concessions granted")
+    bottom.step(xs, granted, where="post", color="#ef6c00", label="weight of concessions granted")
     bottom.fill_between(
         xs,
         verified,

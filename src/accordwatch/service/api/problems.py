@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accordwatch.errors import AccordwatchError
+from accordwatch.validation_messages import describe
 
 #: all a client is told of a failure of the server's storage
 UNAVAILABLE = "the database is unavailable"
@@ -159,8 +160,7 @@ def error_problem(exc: AccordwatchError, instance: str) -> JSONResponse:
 def _validation_detail(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:3]:
-        where = ".".join(str(p) for p in err.get("loc", ()))
-        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+        parts.append(describe(err))
     return "; ".join(parts) or "invalid request"
 
 

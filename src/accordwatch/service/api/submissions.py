@@ -18,12 +18,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from accordwatch.errors import InputError
 from accordwatch.log.canonical import parse_json
 from accordwatch.log.envelope import Submission
+from accordwatch.roadmap.admission import STEP_RECORDS
 from accordwatch.service.api.deps import json_response, service_of
 from accordwatch.service.api.problems import problem_response
+from accordwatch.sources.roadmap import check_step_record
+from accordwatch.sources.snapshot import Snapshot
 
 router = APIRouter(prefix="/api", tags=["submissions"])
 
@@ -58,10 +62,13 @@ _BODY_SCHEMA: dict[str, Any] = {
     openapi_extra=_BODY_SCHEMA,
     responses={
         401: problem_response("Bad signature"),
-        403: problem_response("Signer may not submit this record type"),
+        403: problem_response(
+            "Signer may not submit this record type, or report or verify this step"
+        ),
         404: problem_response("Unknown party or key"),
         413: problem_response("Body too large"),
         415: problem_response("Body not sent as application/json"),
+        409: problem_response("A verification of a step never reported"),
         422: problem_response("Malformed submission"),
     },
 )
@@ -76,6 +83,14 @@ async def submit(request: Request) -> Response:
         raise _too_large(limit)
     body = await _body(request, limit)
     submission = Submission.from_json(parse_json(body, where="request body"), where="request body")
+    env = submission.envelope
+    if env.record_type in STEP_RECORDS:
+        # a step record the road map would not count is refused before it is stored
+        def check() -> None:
+            log = Snapshot.default(svc.ledger)
+            check_step_record(log, env.record_type, env.party, submission.payload)
+
+        await run_in_threadpool(check)
     # appended with the other submissions waiting, off the event loop
     receipt = await svc.committer.submit(submission)
     return json_response(receipt.to_json())

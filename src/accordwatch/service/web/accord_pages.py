@@ -40,7 +40,10 @@ from accordwatch.sources.snapshot import Snapshot
 
 
 def roadmap_page(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
-    return roadmap_json(svc, log, day)
+    from accordwatch.roadmap.history import STATE_MEANINGS
+
+    meanings = {str(state): meaning for state, meaning in STATE_MEANINGS.items()}
+    return {**roadmap_json(svc, log, day), "status_meanings": meanings}
 
 
 def compliance_page(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
