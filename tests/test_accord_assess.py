@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,9 @@ from tests.helpers import ANSI, Run, one_line_error
 Cli = Callable[..., Run]
 
 RUNS = 400
+
+#: the day the drafts are taken to enter into force, for dates counted from it
+ENTERED = date(2026, 1, 1)
 
 
 def base() -> dict[str, Any]:
@@ -102,7 +106,9 @@ def assessed(data: dict[str, Any], *, runs: int = RUNS, seed: int = 1) -> Assess
     text = yaml.safe_dump(data, sort_keys=False)
     result = load_accord(text, "draft.yaml")
     assert result.accord is not None, result.format()
-    return assess(result.accord, result.document, source="draft.yaml", runs=runs, seed=seed)
+    return assess(
+        result.accord, result.document, source="draft.yaml", runs=runs, seed=seed, entered=ENTERED
+    )
 
 
 def codes(assessment: Assessment) -> set[tuple[str, str, str]]:
@@ -243,7 +249,7 @@ def test_weaknesses_are_placed_where_the_file_says_it() -> None:
     lines = text.splitlines()
     result = check_file(example_path("weak-freeze"))
     assert result.accord is not None
-    found = assess(result.accord, result.document, source="w", runs=50, seed=1)
+    found = assess(result.accord, result.document, source="w", runs=50, seed=1, entered=ENTERED)
     for weakness in found.weaknesses:
         line = lines[weakness.line - 1]
         assert weakness.column <= len(line)
@@ -259,7 +265,9 @@ def test_weaknesses_are_placed_where_the_file_says_it() -> None:
 def _example(name: str, runs: int = RUNS, seed: int = 1) -> Assessment:
     result = check_file(example_path(name))
     assert result.accord is not None
-    return assess(result.accord, result.document, source=name, runs=runs, seed=seed)
+    return assess(
+        result.accord, result.document, source=name, runs=runs, seed=seed, entered=ENTERED
+    )
 
 
 def test_the_weak_draft_names_unverified_concessions_declarations_and_consequences() -> None:

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from accordwatch.cli import main
+from accordwatch.cli.exit_codes import ExitCode
 from accordwatch.workspace import Workspace, init_workspace
 
 
@@ -71,7 +72,7 @@ def test_escrow_reveal_verify_and_amend(
     fails(
         ws,
         capsys,
-        3,
+        ExitCode.NOT_ALLOWED,
         "declaration",
         "escrow",
         str(declaration),
@@ -83,7 +84,7 @@ def test_escrow_reveal_verify_and_amend(
     text = fails(
         ws,
         capsys,
-        2,
+        ExitCode.BAD_INPUT,
         "declaration",
         "escrow",
         str(declaration),
@@ -117,7 +118,7 @@ def test_escrow_reveal_verify_and_amend(
     text = fails(
         ws,
         capsys,
-        5,
+        ExitCode.CONFLICT,
         "declaration",
         "escrow",
         str(declaration),
@@ -129,7 +130,7 @@ def test_escrow_reveal_verify_and_amend(
     assert "escrow id 'dprk-sites-2021-03' is already in the log" in text
     broken = tmp_path / "broken.yaml"
     broken.write_text("entry: [1\n")
-    fails(ws, capsys, 2, "declaration", "reveal", str(broken), "--part", "x", "--as", "dprk")
+    fails(ws, capsys, ExitCode.BAD_INPUT, "declaration", "reveal", str(broken), "--part", "x", "--as", "dprk")
 
     # Three reveals over the road map; the third is confidential to the inspectorate.
     run(ws, capsys, "clock", "set", "2021-05-20T10:00:00Z")
@@ -150,7 +151,7 @@ def test_escrow_reveal_verify_and_amend(
     fails(
         ws,
         capsys,
-        5,
+        ExitCode.CONFLICT,
         "declaration",
         "reveal",
         "dprk-sites-2021-03",
@@ -162,7 +163,7 @@ def test_escrow_reveal_verify_and_amend(
     fails(
         ws,
         capsys,
-        2,
+        ExitCode.BAD_INPUT,
         "declaration",
         "reveal",
         "dprk-sites-2021-03",
@@ -201,9 +202,9 @@ def test_escrow_reveal_verify_and_amend(
 
     out = run(ws, capsys, "declaration", "verify-reveal", str(first))
     assert "5 item(s), all 5 committed" in out
-    fails(ws, capsys, 3, "declaration", "verify-reveal", str(third))
+    fails(ws, capsys, ExitCode.NOT_ALLOWED, "declaration", "verify-reveal", str(third))
     assert "verifies" in run(ws, capsys, "declaration", "verify-reveal", str(third), "--as", "iaea")
-    fails(ws, capsys, 4, "declaration", "verify-reveal", str(escrow_entry))
+    fails(ws, capsys, ExitCode.NOT_FOUND, "declaration", "verify-reveal", str(escrow_entry))
 
     # The road map counts the escrow and each verified reveal as its step's report.
     status = run(ws, capsys, "status", "--format", "json")
@@ -230,10 +231,10 @@ def test_escrow_reveal_verify_and_amend(
         )
     )
     assert result["ok"] and result["part"] == "region-north-west" and result["items"] == 5
-    fails(ws, capsys, 3, "declaration", "verify-reveal", str(third), "--log", str(export))
+    fails(ws, capsys, ExitCode.NOT_ALLOWED, "declaration", "verify-reveal", str(third), "--log", str(export))
     tampered = tmp_path / "tampered.jsonl"
     tampered.write_text(export.read_text().replace("yongbyon-5mwe", "yongbyon-5mwf", 1))
-    fails(ws, capsys, 7, "declaration", "verify-reveal", str(first), "--log", str(tampered))
+    fails(ws, capsys, ExitCode.NOT_VERIFIED, "declaration", "verify-reveal", str(first), "--log", str(tampered))
     audit = json.loads(run(ws, capsys, "log", "audit", "--json"))
     assert audit["reveals"] == {"verified": 3, "not_readable": 0, "failed": []}
     audit = json.loads(run(ws, capsys, "log", "audit", "--file", str(export), "--json"))
@@ -248,11 +249,11 @@ def test_escrow_reveal_verify_and_amend(
     amended = tmp_path / "amended.yaml"
     amended.write_text(yaml.safe_dump(doc))
     args = ("declaration", "escrow", str(amended), "--partition-by", "region", "--as", "dprk")
-    fails(ws, capsys, 2, *args, "--supersedes", "dprk-sites-2021-03")  # no reason
+    fails(ws, capsys, ExitCode.BAD_INPUT, *args, "--supersedes", "dprk-sites-2021-03")  # no reason
     text = fails(
         ws,
         capsys,
-        2,
+        ExitCode.BAD_INPUT,
         "declaration",
         "escrow",
         str(amended),
@@ -278,7 +279,7 @@ def test_escrow_reveal_verify_and_amend(
     fails(
         ws,
         capsys,
-        5,
+        ExitCode.CONFLICT,
         "declaration",
         "reveal",
         "dprk-sites-2021-03",
@@ -340,10 +341,10 @@ def test_a_reveal_of_another_escrow_fails_verify_and_audit(
             step=None,
         ),
     ).index
-    text = fails(ws, capsys, 7, "declaration", "verify-reveal", str(bad))
+    text = fails(ws, capsys, ExitCode.NOT_VERIFIED, "declaration", "verify-reveal", str(bad))
     assert "the reveal names root" in text
     assert "verifies" in run(ws, capsys, "declaration", "verify-reveal", str(good))
-    text = fails(ws, capsys, 7, "log", "audit")
+    text = fails(ws, capsys, ExitCode.NOT_VERIFIED, "log", "audit")
     assert f"1 escrow reveal(s) do not verify; the first: log entry {bad}" in text
     listing = run(ws, capsys, "declaration", "escrows")
     assert f"reveal at log entry {bad} does not verify" in listing
