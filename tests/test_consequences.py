@@ -67,8 +67,11 @@ def index_of(records: list[RoadmapRecord], kind: type, step: str, day: str) -> i
     )
 
 
-def response(index: int, to: str, on: str, kind: str = "resumed-exercise") -> Response:
-    return Response(index, noon("2022-12-01"), "usa", (to,), kind, date.fromisoformat(on))
+def response(
+    index: int, to: str, on: str, kind: str = "resumed-exercise", logged: str | None = None
+) -> Response:
+    """A response dated `on`, logged that day unless `logged` says when."""
+    return Response(index, noon(logged or on), "usa", (to,), kind, date.fromisoformat(on))
 
 
 def consequences(
@@ -165,6 +168,12 @@ def test_responses_that_do_not_count() -> None:
     )
     (occasion,) = next(
         c for c in consequences(records, "2021-12-31", ignored).items if c.id == "resume-exercises"
+    ).occasions
+    assert occasion.state == "unanswered"
+    # known to the log only after the date evaluated: it does not count yet
+    unknown = (response(1003, to, "2021-03-01", logged="2022-01-05"),)
+    (occasion,) = next(
+        c for c in consequences(records, "2021-12-31", unknown).items if c.id == "resume-exercises"
     ).occasions
     assert occasion.state == "unanswered"
     late = (response(1002, to, "2021-04-01"),)

@@ -59,6 +59,7 @@ from accordwatch.compliance.responses import (
     Response,
     answer_state,
     first_responses,
+    responses_as_of,
 )
 from accordwatch.compliance.violations import Violation
 from accordwatch.errors import InputError, NotFoundError
@@ -194,7 +195,8 @@ def evaluate_consequences(
     context = _Context(accord, status, steps, ledgers, _by_obligation(violations))
     items = tuple(context.consequence(c) for c in accord.consequences)
     occasions = [o for item in items for o in item.occasions]
-    answers = first_responses(occasions, _answering(responses, occasions))
+    known = responses_as_of(responses, as_of)  # recorded, and dated, by then
+    answers = first_responses(occasions, _answering(known, occasions))
     items = tuple(
         replace(
             item,

@@ -6,13 +6,14 @@ checkpoint, rotates and revokes a key and shows a revoked key refused,
 exports the log, audits it offline, and shows that changing one byte of the
 export is caught and the entry named. Then every party signs the DPRK road map
 example, its scripted (illustrative) history of reports and verifications is
-logged, and the road map's status, findings and balance are shown as of
-several dates, with the timeline chart. Through the user's commands it then
+logged, and the road map's status, findings, balance and consequences are
+shown as of several dates, with the timeline chart. Through the user's commands it then
 submits declarations, imports an illustrative plutonium store's accountancy
 reports with a planted diversion and shows the balance tests alarm, inspects
 the store and finds the one planted discrepancy, imports launch events (every
 launch of 2019 among them) and reports their violations of the resolutions
-and of the road map, writes the report, and issues the inspectorate a token
+and of the road map, answers one of the road map's consequences and leaves
+another unanswered, writes the report, and issues the inspectorate a token
 to sign in to the dashboard with (`inspectorate.token`), where the
 declarations and their diff are read.
 
