@@ -27,11 +27,13 @@ from accordwatch.service.api import (
     declarations,
     documentation,
     log,
+    models,
     parties,
     problems,
     status,
     submissions,
     verification,
+    view_models,
 )
 from accordwatch.service.api.deps import Service
 from accordwatch.service.api.guard import Guard, normalised_hosts
@@ -117,7 +119,7 @@ def create_app(
         token_clock=clock or utc_now,
     )
     problems.install(app)
-    documentation.install(app)
+    documentation.install(app, models, view_models)
     app.add_middleware(HotReads)
     for module in (log, submissions, parties, status, declarations, verification):
         # a query parameter an operation does not take is refused, not ignored

@@ -19,8 +19,8 @@ from fastapi.routing import APIRoute
 
 from accordwatch.errors import InputError
 
-#: per route, the query parameters it declares, and those of them that take several values
-_declared: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+#: the attribute a route keeps its query parameters in, once they are known
+_DECLARED = "_accordwatch_query_parameters"
 
 
 def _query_parameters(dependant: Dependant) -> tuple[frozenset[str], frozenset[str]]:
@@ -39,9 +39,10 @@ def _query_parameters(dependant: Dependant) -> tuple[frozenset[str], frozenset[s
 
 def declared_query(route: APIRoute) -> tuple[frozenset[str], frozenset[str]]:
     """The query parameters `route` takes, and which of them may be given more than once."""
-    found = _declared.get(id(route))
+    found: tuple[frozenset[str], frozenset[str]] | None = getattr(route, _DECLARED, None)
     if found is None:
-        found = _declared[id(route)] = _query_parameters(route.dependant)
+        found = _query_parameters(route.dependant)
+        setattr(route, _DECLARED, found)
     return found
 
 

@@ -158,10 +158,10 @@ class Evidence(BaseModel):
     event_id: str
     log_index: int = Field(description="The log entry the event was recorded in")
     certain: bool
-    source: str | None = None
-    file: str | None = None
-    row: int | None = None
-    line: int | None = None
+    source: str | None = Field(default=None, description="The source's name")
+    file: str | None = Field(default=None, description="The file in the source")
+    row: str | None = Field(default=None, description="The row's key in the source")
+    line: int | None = Field(default=None, description="Line (CSV) or position (JSON) in the file")
     uncertain_because: str | None = None
 
 
