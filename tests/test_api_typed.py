@@ -131,7 +131,7 @@ def test_every_list_pages_with_a_next_link(log: Log, client: TestClient) -> None
 
 def test_lists_answer_csv_when_asked(client: TestClient) -> None:
     for asked in ({"params": {"format": "csv"}}, {"headers": {"Accept": "text/csv"}}):
-        answer = client.get("/api/parties", **asked)  # type: ignore[arg-type]
+        answer = client.get("/api/parties", **asked)
         assert answer.headers["content-type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(answer.text)))
         assert [r["name"] for r in rows] == ["registrar", "dprk", "usa", "rok"]
@@ -154,12 +154,14 @@ def test_csv_cells_flatten_nested_values() -> None:
         [
             {"a": 1, "b": {"c": None, "d": True}, "e": ["x", 2], "f": [{"g": 1}]},
             {"a": 2, "h": "late"},
+            {"a": -1.5, "h": "=HYPERLINK(1)", "e": ["-2", "@x"]},
         ]
     )
     assert text.splitlines() == [
         "a,b.c,b.d,e,f,h",
         '1,,true,x 2,"[{""g"":1}]",',
         "2,,,,,late",
+        "-1.5,,,'-2 @x,,'=HYPERLINK(1)",
     ]
 
 

@@ -170,11 +170,32 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
     if isinstance(value, list | tuple):
         if all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in value):
-            return " ".join(str(v) for v in value)
+            return _inert(" ".join(str(v) for v in value))
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return str(value)
+    return _inert(str(value))
+
+
+#: what a spreadsheet reads a cell starting with as a formula
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(text: str) -> str:
+    """Text a spreadsheet shows as text: a leading `'` before what it would run as a formula.
+
+    The log's payloads are what its parties wrote; a cell of theirs that
+    begins `=HYPERLINK(...)` must not become a formula in an analyst's
+    spreadsheet (CSV injection). Numbers are written as numbers.
+    """
+    if text.startswith(_FORMULA_START):
+        try:
+            float(text)
+        except ValueError:
+            return "'" + text
+    return text
 
 
 #: the OpenAPI responses of a list endpoint beside its JSON model: the CSV table
