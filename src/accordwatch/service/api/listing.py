@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, Query, Request, Response
 
+from accordwatch.declarations.sheets import formula_like
 from accordwatch.service.api.deps import MAX_INDEX, json_response
 
 #: the most items one page may hold, and how many a page holds unless asked
@@ -137,12 +138,6 @@ def page_response(
     return response
 
 
-def listed(items: Sequence[Mapping[str, Any]], request: Request, paging: Paging) -> Response:
-    """`page_response` of the page of `items` that `paging` asks for."""
-    chosen, following = page_of(items, paging)
-    return page_response(request, paging, chosen, following)
-
-
 def csv_table(items: Sequence[Mapping[str, Any]]) -> str:
     """Items as a CSV table (RFC 4180, CRLF line ends): a column per flattened field."""
     rows = [_flat(item) for item in items]
@@ -179,10 +174,6 @@ def _cell(value: object) -> str:
     return _inert(str(value))
 
 
-#: what a spreadsheet reads a cell starting with as a formula
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _inert(text: str) -> str:
     """Text a spreadsheet shows as text: a leading `'` before what it would run as a formula.
 
@@ -190,7 +181,7 @@ def _inert(text: str) -> str:
     begins `=HYPERLINK(...)` must not become a formula in an analyst's
     spreadsheet (CSV injection). Numbers are written as numbers.
     """
-    if text.startswith(_FORMULA_START):
+    if formula_like(text):
         try:
             float(text)
         except ValueError:
