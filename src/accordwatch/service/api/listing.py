@@ -54,7 +54,8 @@ def paging(
         Query(
             ge=0,
             le=MAX_INDEX,
-            description="Position of the first item of the page (the `next` link sets it)",
+            description="Where the page starts: its first item's position (for log entries, "
+            "a log index); the `next` link sets it",
         ),
     ] = 0,
     limit: Annotated[
