@@ -395,7 +395,7 @@ def test_api_and_dashboard_show_accord_violations(logged: Workspace) -> None:
     rows = {r["key"]: r for r in page["by_instrument"]["rows"]}
     assert rows["test-freeze"]["violations"] == 1 and rows["test-freeze"]["binding"]
     assert client.get("/api/compliance/report").json()["by_instrument"] == page["by_instrument"]
-    violations = client.get("/api/compliance/violations").json()["violations"]
+    violations = client.get("/api/compliance/violations").json()["items"]
     assert [v["obligation"] for v in violations if v["instrument"] == "test-freeze"] == [
         "test-freeze.no-nuclear-tests"
     ]

@@ -57,11 +57,11 @@ def test_log_info_entries_and_checkpoints(log: Log, client: TestClient) -> None:
     assert info["checkpoint"] == log.ledger.latest_checkpoint()
     assert Verifier.parse(info["log_key"]).text() == log.ledger.signer.verifier.text()
 
-    listed = client.get("/api/log/entries", params={"start": 1, "limit": 2}).json()
+    listed = client.get("/api/log/entries", params={"start": 1, "limit": 2}).json()["items"]
     assert [e["index"] for e in listed] == [1, 2]
     assert listed[0]["record_type"] == "party.register"
     assert listed[0]["payload"]["name"] == "dprk"
-    typed = client.get("/api/log/entries", params={"record_type": "key.register"}).json()
+    typed = client.get("/api/log/entries", params={"record_type": "key.register"}).json()["items"]
     assert [e["index"] for e in typed] == [2, 4, 6]
 
     one = client.get("/api/log/entries/1").json()
@@ -145,7 +145,7 @@ def test_bad_submissions_are_problems_and_store_nothing(log: Log, client: TestCl
 
 
 def test_parties_and_keys(log: Log, client: TestClient) -> None:
-    parties = client.get("/api/parties").json()
+    parties = client.get("/api/parties").json()["items"]
     assert [p["name"] for p in parties] == ["registrar", "dprk", "usa", "monitor"]
     usa = client.get("/api/parties/usa").json()
     assert usa["role"] == "party"
@@ -160,8 +160,8 @@ def test_status_endpoints_on_an_empty_road_map(client: TestClient) -> None:
     assert status["as_of"] == "2021-03-01" and status["accord_id"] is None
     assert_problem(client.get("/api/roadmap/status", params={"as_of": "2021-13-01"}), 422, "as_of")
     violations = client.get("/api/compliance/violations", params={"as_of": "2020-01-01"}).json()
-    assert violations["violations"] == [] and violations["obligations"] > 0
-    assert client.get("/api/compliance/responses").json() == []
+    assert violations["items"] == [] and violations["obligations"] > 0
+    assert client.get("/api/compliance/responses").json()["items"] == []
     report = client.get("/api/compliance/report", params={"by": "missile"}).json()
     assert report["counted_per"] == "missile"
     assert_problem(client.get("/api/compliance/report", params={"by": "year"}), 422, "by")

@@ -63,12 +63,12 @@ def _as(token: str | None) -> dict[str, str]:
 
 def _seen(client: TestClient, token: str | None) -> dict[str, Any]:
     """What a bearer reads of the confidential entries, through every endpoint."""
-    entries = client.get("/api/log/entries", headers=_as(token)).json()
+    entries = client.get("/api/log/entries", headers=_as(token)).json()["items"]
     by_type = {(e["record_type"], e["confidential"]): e for e in entries}
     declaration = by_type[("declaration", True)]
     statement = by_type[("statement", True)]
     single = client.get(f"/api/log/entries/{declaration['index']}", headers=_as(token)).json()
-    listed = client.get("/api/declarations", headers=_as(token)).json()
+    listed = client.get("/api/declarations", headers=_as(token)).json()["items"]
     one = client.get(f"/api/declarations/{declaration['index']}", headers=_as(token)).json()
     assert by_type[("statement", False)]["payload"] == {"subject": "public note"}
     return {
@@ -116,7 +116,7 @@ def test_each_role_sees_exactly_what_it_may(
 
 
 def test_commitments_are_public_contents_are_not(log: Log, client: TestClient) -> None:
-    entries = client.get("/api/log/entries", params={"record_type": "declaration"}).json()
+    entries = client.get("/api/log/entries", params={"record_type": "declaration"}).json()["items"]
     assert entries[0]["commitment"]
     assert entries[0]["payload"] is None
     body = client.get(f"/api/log/entries/{entries[0]['index']}").json()

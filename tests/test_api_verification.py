@@ -93,16 +93,16 @@ def test_readers_without_rights_see_only_that_records_exist(demo: Demo, who: str
     client, tokens = demo.client, demo.tokens
     token = tokens[who] if who else None
     balances = _get(client, "/api/verification/balances", token)
-    assert balances["balances"] == [] and balances["unavailable"] == []
+    assert balances["items"] == [] and balances["unavailable"] == []
     assert len(balances["records"]) == balances["withheld"] == 25
     for record in balances["records"]:
         _public_only(record)
         assert record["party"] == "dprk" and record["record_type"].startswith("accountancy.")
     inspections = _get(client, "/api/verification/inspections", token)
-    kinds = [r["record_type"] for r in inspections["records"]]
+    kinds = [r["record_type"] for r in inspections["items"]]
     assert kinds == ["inspection.plan", "inspection.report"]
     assert inspections["withheld"] == 2 and inspections["accountancy_withheld"] == 25
-    for record in inspections["records"]:
+    for record in inspections["items"]:
         _public_only(record)
         assert record["content"] is None and record["unavailable"] is None
         assert record.get("selection", record.get("comparison")) is None
@@ -123,7 +123,7 @@ def test_the_inspectorate_sees_balances_alarms_and_the_discrepancy(
     assert balances["reader"] == {"party": "iaea", "role": "inspectorate"}
     assert balances["withheld"] == 0
     assert all(r["readable"] and r["unreadable"] is None for r in balances["records"])
-    [balance] = balances["balances"]
+    [balance] = balances["items"]
     assert (balance["mba"], balance["material"], balance["period_count"]) == (STORE, "pu", 12)
     # the planted diversion: balances 8 to 10 alarm, Page's test from 9
     assert balance["alarms"]["muf"] == {"first": 8, "balances": [8, 9, 10]}
@@ -140,7 +140,7 @@ def test_the_inspectorate_sees_balances_alarms_and_the_discrepancy(
 
     inspections = _get(client, "/api/verification/inspections", tokens["iaea"])
     assert inspections["withheld"] == 0
-    plan, report = inspections["records"]
+    plan, report = inspections["items"]
     assert plan["content"]["mba"] == STORE and plan["unavailable"] is None
     assert plan["selection"]["plan_entry"] == plan["index"]
     assert sum(len(ids) for ids in plan["selection"]["selected"].values()) == 12
@@ -160,7 +160,7 @@ def test_api_figures_are_those_of_the_commands(
     """The same shapes and values as `accountancy balance` and `inspection compare` print."""
     client, tokens = demo.client, demo.tokens
     home = str(demo.home)
-    [balance] = _get(client, "/api/verification/balances", tokens["iaea"])["balances"]
+    [balance] = _get(client, "/api/verification/balances", tokens["iaea"])["items"]
     capsys.readouterr()
     main(["--home", home, "accountancy", "balance", STORE, "--format", "json"])
     printed = json.loads(capsys.readouterr().out)
@@ -168,7 +168,7 @@ def test_api_figures_are_those_of_the_commands(
     assert printed.pop("known_at") and printed.pop("checkpoint")["size"] > 0
     assert printed.pop("simulated_clock") is True
     assert {k: v for k, v in balance.items() if k != "thresholds"} == printed
-    plan, report = _get(client, "/api/verification/inspections", tokens["iaea"])["records"]
+    plan, report = _get(client, "/api/verification/inspections", tokens["iaea"])["items"]
     main(["--home", home, "inspection", "compare", str(plan["index"]), "--format", "json"])
     assert report["comparison"] == json.loads(capsys.readouterr().out)
     main(["--home", home, "inspection", "draw", str(plan["index"]), "--format", "json"])
@@ -182,10 +182,10 @@ def test_the_declarant_sees_its_balances_not_the_inspections(
     mine = _get(client, "/api/verification/balances", tokens["dprk"])
     theirs = _get(client, "/api/verification/balances", tokens["iaea"])
     assert mine["withheld"] == 0
-    assert mine["balances"] == theirs["balances"]
+    assert mine["items"] == theirs["items"]
     inspections = _get(client, "/api/verification/inspections", tokens["dprk"])
     assert inspections["withheld"] == 2
-    for record in inspections["records"]:
+    for record in inspections["items"]:
         _public_only(record)
         assert record["content"] is None
     assert "CAN-0" not in json.dumps(inspections)
@@ -195,7 +195,7 @@ def test_the_declarant_sees_its_balances_not_the_inspections(
 def test_expired_and_revoked_tokens_are_refused_everywhere(demo: Demo, token: str) -> None:
     client, tokens = demo.client, demo.tokens
     headers = {"Authorization": f"Bearer {tokens[token]}"}
-    plan_index = _get(client, ENDPOINTS[1], None)["records"][0]["index"]
+    plan_index = _get(client, ENDPOINTS[1], None)["items"][0]["index"]
     paths = [*ENDPOINTS, f"/api/verification/inspections/{plan_index}"]
     paths += ["/safeguards.json", f"/safeguards.svg?mba={STORE}"]
     for path in paths:
@@ -230,13 +230,20 @@ def test_routes_declare_their_problems(demo: Demo) -> None:
 # --- the dashboard page -----------------------------------------------------
 
 
+def _unpaged(page: dict[str, Any], name: str) -> dict[str, Any]:
+    """A one-page answer as the view it pages: its items under `name`."""
+    assert page["next"] is None
+    rest = {k: v for k, v in page.items() if k not in ("items", "limit", "next")}
+    return {**rest, name: page["items"]}
+
+
 @pytest.mark.parametrize("who", [None, "dprk", "iaea", "cns"])
 def test_page_renders_its_twin(demo: Demo, who: str | None) -> None:
     client, tokens = demo.client, demo.tokens
     token = tokens[who] if who else None
     data = _get(client, "/safeguards.json", token)
-    assert data["balances"] == _get(client, ENDPOINTS[0], token)
-    assert data["inspections"] == _get(client, ENDPOINTS[1], token)
+    assert data["balances"] == _unpaged(_get(client, ENDPOINTS[0], token), "balances")
+    assert data["inspections"] == _unpaged(_get(client, ENDPOINTS[1], token), "records")
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     html = client.get("/safeguards", headers=headers)
     assert html.status_code == 200 and 'href="/safeguards.json"' in html.text
@@ -310,13 +317,13 @@ def test_a_declarant_reads_only_the_balances_of_its_own_reports(workspace: Works
         )
     }
     seen = {p: _get(client, ENDPOINTS[0], t) for p, t in tokens.items()}
-    per_area = {b["mba"]: b for b in seen["iaea"]["balances"]}
+    per_area = {b["mba"]: b for b in seen["iaea"]["items"]}
     assert sorted(per_area) == ["store-a", "store-b"] and seen["iaea"]["withheld"] == 0
     half = len(seen["iaea"]["records"]) // 2
     for party, mine, other in (("dprk", "store-a", "store-b"), ("other", "store-b", "store-a")):
         view = seen[party]
-        assert [b["mba"] for b in view["balances"]] == [mine]
-        assert view["balances"][0] == per_area[mine]
+        assert [b["mba"] for b in view["items"]] == [mine]
+        assert view["items"][0] == per_area[mine]
         assert view["withheld"] == half
         assert other not in json.dumps(view)
-        assert "balances" in view and view["unavailable"] == []
+        assert "items" in view and view["unavailable"] == []

@@ -130,7 +130,18 @@ def test_escrow_reveal_verify_and_amend(
     assert "escrow id 'dprk-sites-2021-03' is already in the log" in text
     broken = tmp_path / "broken.yaml"
     broken.write_text("entry: [1\n")
-    fails(ws, capsys, ExitCode.BAD_INPUT, "declaration", "reveal", str(broken), "--part", "x", "--as", "dprk")
+    fails(
+        ws,
+        capsys,
+        ExitCode.BAD_INPUT,
+        "declaration",
+        "reveal",
+        str(broken),
+        "--part",
+        "x",
+        "--as",
+        "dprk",
+    )
 
     # Three reveals over the road map; the third is confidential to the inspectorate.
     run(ws, capsys, "clock", "set", "2021-05-20T10:00:00Z")
@@ -231,10 +242,28 @@ def test_escrow_reveal_verify_and_amend(
         )
     )
     assert result["ok"] and result["part"] == "region-north-west" and result["items"] == 5
-    fails(ws, capsys, ExitCode.NOT_ALLOWED, "declaration", "verify-reveal", str(third), "--log", str(export))
+    fails(
+        ws,
+        capsys,
+        ExitCode.NOT_ALLOWED,
+        "declaration",
+        "verify-reveal",
+        str(third),
+        "--log",
+        str(export),
+    )
     tampered = tmp_path / "tampered.jsonl"
     tampered.write_text(export.read_text().replace("yongbyon-5mwe", "yongbyon-5mwf", 1))
-    fails(ws, capsys, ExitCode.NOT_VERIFIED, "declaration", "verify-reveal", str(first), "--log", str(tampered))
+    fails(
+        ws,
+        capsys,
+        ExitCode.NOT_VERIFIED,
+        "declaration",
+        "verify-reveal",
+        str(first),
+        "--log",
+        str(tampered),
+    )
     audit = json.loads(run(ws, capsys, "log", "audit", "--json"))
     assert audit["reveals"] == {"verified": 3, "not_readable": 0, "failed": []}
     audit = json.loads(run(ws, capsys, "log", "audit", "--file", str(export), "--json"))

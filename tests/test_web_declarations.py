@@ -320,13 +320,13 @@ def test_the_bearer_header_wins_over_the_cookie(log: Log, client: TestClient) ->
     assert client.get("/declarations.json").json()["reading_as"]["party"] == "iaea"
     seen = client.get("/declarations.json", headers=as_monitor).json()
     assert seen["reading_as"]["party"] == "monitor" and seen["hidden"] == 2
-    listed = client.get("/api/declarations", headers=as_monitor).json()
+    listed = client.get("/api/declarations", headers=as_monitor).json()["items"]
     assert [d["readable"] for d in listed] == [False, False]
-    assert [d["readable"] for d in client.get("/api/declarations").json()] == [True, True]
+    assert [d["readable"] for d in client.get("/api/declarations").json()["items"]] == [True, True]
 
     client.cookies.set(COOKIE, _revoked(log))  # a stale cookie does not spoil a good header
     ok = client.get("/api/declarations", headers={"Authorization": f"Bearer {iaea}"})
-    assert [d["readable"] for d in ok.json()] == [True, True]
+    assert [d["readable"] for d in ok.json()["items"]] == [True, True]
 
 
 def test_a_stale_cookie_gives_pages_the_form_and_the_api_a_problem(

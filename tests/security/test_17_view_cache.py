@@ -165,7 +165,7 @@ def test_confidential_views_never_cross_readers(demo: Path) -> None:
         iaea_balances = client.get("/api/verification/balances", headers=bearer).json()
         assert all(d["readable"] for d in _confidential_rows(iaea))
         assert iaea_one["selected"]["readable"] and iaea_one["selected"]["header"]
-        assert iaea_safeguards["balances"]["balances"] and iaea_balances["balances"]
+        assert iaea_safeguards["balances"]["balances"] and iaea_balances["items"]
         assert chart.status_code == 200 and chart.headers["content-type"] == "image/svg+xml"
         header = iaea_one["selected"]["header"]
 
@@ -182,7 +182,7 @@ def test_confidential_views_never_cross_readers(demo: Path) -> None:
             if len(value) > 6:
                 assert value not in html.text
         assert client.get("/safeguards.json").json()["balances"]["balances"] == []
-        assert client.get("/api/verification/balances").json()["balances"] == []
+        assert client.get("/api/verification/balances").json()["items"] == []
         refused = client.get("/safeguards.svg", params={"mba": "yb-pu-store"})
         assert refused.status_code == 404
 

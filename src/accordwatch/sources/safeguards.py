@@ -12,6 +12,7 @@ from that view rests on nothing the reader may not read.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -179,6 +180,6 @@ def selection_json(logged: LoggedPlan, note: str, chosen: dict[str, list[str]]) 
         "mba": logged.plan.mba,
         "plan_id": logged.plan.plan_id,
         "checkpoint": note,
-        "seed": seed_from_checkpoint(note).hex(),
+        "seed": base64.b64encode(seed_from_checkpoint(note)).decode(),
         "selected": chosen,
     }

@@ -19,23 +19,27 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp
 
 from accordwatch import __version__
 from accordwatch.service.api import (
     declarations,
+    documentation,
     log,
+    models,
     parties,
     problems,
     status,
     submissions,
     tiles,
     verification,
+    view_models,
 )
 from accordwatch.service.api.deps import Service
 from accordwatch.service.api.guard import Guard, normalised_hosts
 from accordwatch.service.api.hot_reads import HotReads
+from accordwatch.service.api.strict_query import strict_query
 from accordwatch.service.committer import Committer
 from accordwatch.service.cosigning import Collector
 from accordwatch.service.token_store import TokenStore
@@ -95,6 +99,7 @@ def create_app(
         # `web.api_docs` serves the documentation from the package itself
         docs_url=None,
         redoc_url=None,
+        generate_unique_id_function=documentation.operation_id,
     )
     if allowed_hosts is not None:
         app.allowed_hosts = normalised_hosts(allowed_hosts)
@@ -115,9 +120,11 @@ def create_app(
         token_clock=clock or utc_now,
     )
     problems.install(app)
+    documentation.install(app, models, view_models)
     app.add_middleware(HotReads)
     for module in (log, submissions, parties, status, declarations, verification, tiles):
-        app.include_router(module.router)
+        # a query parameter an operation does not take is refused, not ignored
+        app.include_router(module.router, dependencies=[Depends(strict_query)])
     from accordwatch.service.web import pages  # the dashboard builds on the API's handlers
 
     pages.install(app)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 
@@ -22,13 +22,16 @@ from accordwatch.log.access import Reader, may_read, open_record
 from accordwatch.log.canonical import parse_json
 from accordwatch.log.envelope import Envelope, Opening
 from accordwatch.log.receipt import Receipt
+from accordwatch.service.api import models
 from accordwatch.service.api.deps import (
     MAX_INDEX,
     AsciiDigits,
     ReaderDep,
     Service,
     ServiceDep,
+    json_response,
 )
+from accordwatch.service.api.listing import CSV_RESPONSE, PagingDep, page_response
 from accordwatch.store.database import storage_errors
 from accordwatch.store.ledger import Ledger
 from accordwatch.store.log_reader import StoredEntry
@@ -39,8 +42,6 @@ Index = Annotated[int, Path(ge=0, le=MAX_INDEX, description="Log index of an ent
 Size = Annotated[int, Path(ge=0, le=MAX_INDEX, description="Tree size"), AsciiDigits]
 
 router = APIRouter(prefix="/api/log", tags=["log"])
-
-MAX_PAGE = 1000
 
 
 def _openings(ledger: Ledger, indices: list[int]) -> dict[int, Opening]:
@@ -121,50 +122,117 @@ def log_info(svc: Service, note: str | None = None) -> dict[str, Any]:
 # the rest and are what the OpenAPI schema documents.
 
 
-@router.get("", summary="The log: origin, size, verifier key and latest checkpoint")
-def log_route(svc: ServiceDep) -> dict[str, Any]:
-    return log_info(svc)
+@router.get(
+    "",
+    operation_id="getLog",
+    summary="The log: origin, size, verifier key and latest checkpoint",
+    response_model=models.LogInfo,
+)
+def log_route(svc: ServiceDep) -> Response:
+    """The log's origin, size, root and verifier key, its latest signed checkpoint, and the
+    latest checkpoint a quorum of witnesses cosigned under the policy in force."""
+    return json_response(log_info(svc))
 
 
-@router.get("/entries/{index}", summary="One entry with its canonical envelope bytes")
-def entry_route(index: Index, svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
-    return get_entry(index, svc, reader)
+@router.get(
+    "/entries/{index}",
+    operation_id="getLogEntry",
+    summary="One entry with its canonical envelope bytes",
+    response_model=models.LogEntryWithEnvelope,
+)
+def entry_route(index: Index, svc: ServiceDep, reader: ReaderDep) -> Response:
+    """The entry at `index`: its signed envelope, the canonical bytes its leaf hash is over,
+    and its payload, which for a confidential entry only a bearer allowed to read its record
+    type sees."""
+    return json_response(get_entry(index, svc, reader))
 
 
-@router.get("/entries/{index}/proof", summary="Inclusion proof (a receipt) against a checkpoint")
+@router.get(
+    "/entries/{index}/proof",
+    operation_id="getInclusionProof",
+    summary="Inclusion proof (a receipt) against a checkpoint",
+    response_model=models.InclusionProof,
+)
 def proof_route(
     index: Index,
     svc: ServiceDep,
     size: Annotated[
         int | None, Query(ge=1, le=MAX_INDEX, description="Checkpoint size [default: latest]")
     ] = None,
-) -> dict[str, Any]:
-    return prove_inclusion(index, svc, size)
+) -> Response:
+    """The receipt of the entry at `index`: its RFC 9162 inclusion path against the signed
+    checkpoint of `size`, or without a size against the earliest witnessed checkpoint that
+    includes it (else the latest). `accordwatch receipt verify` checks it offline."""
+    return json_response(prove_inclusion(index, svc, size))
 
 
-@router.get("/checkpoints/latest", summary="The latest signed checkpoint")
-def latest_checkpoint_route(svc: ServiceDep) -> dict[str, Any]:
-    return latest_checkpoint(svc)
+@router.get(
+    "/checkpoints/latest",
+    operation_id="getLatestCheckpoint",
+    summary="The latest signed checkpoint",
+    response_model=models.LatestCheckpoint,
+)
+def latest_checkpoint_route(svc: ServiceDep) -> Response:
+    """The latest checkpoint with its cosignatures, what they amount to under the witness
+    policy, and the latest checkpoint a quorum of witnesses cosigned."""
+    return json_response(latest_checkpoint(svc))
 
 
-@router.get("/entries", summary="Entries in index order, payloads as the bearer may read them")
+@router.get(
+    "/entries",
+    operation_id="listLogEntries",
+    summary="Entries in index order, payloads as the bearer may read them",
+    response_model=models.LogEntryPage,
+    responses=CSV_RESPONSE,
+)
 def list_entries(
+    request: Request,
     svc: ServiceDep,
     reader: ReaderDep,
-    start: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    record_type: Annotated[str | None, Query(max_length=64)] = None,
-    party: Annotated[str | None, Query(max_length=64)] = None,
-) -> list[dict[str, Any]]:
+    paging: PagingDep,
+    record_type: Annotated[
+        str | None, Query(max_length=64, description="Only entries of this record type")
+    ] = None,
+    party: Annotated[
+        str | None, Query(max_length=64, description="Only entries signed by this party")
+    ] = None,
+) -> Response:
+    """Entries from the log index `start` on, at most `limit` of them, that match the
+    filters; `next` continues after the last one listed."""
+    chosen, following = matching_entries(
+        svc.ledger, paging.start, paging.limit, record_type=record_type, party=party
+    )
     ledger = svc.ledger
-    chosen = [
-        e
-        for e in ledger.entries(start, start + limit)
-        if (record_type is None or e.record_type == record_type)
-        and (party is None or e.party == party)
-    ]
     held = _openings(ledger, [e.index for e in chosen if b'"commitment"' in e.envelope])
-    return [entry_json(e, held.get(e.index), reader) for e in chosen]
+    items = [entry_json(e, held.get(e.index), reader) for e in chosen]
+    return page_response(request, paging, items, following)
+
+
+def matching_entries(
+    ledger: Ledger,
+    start: int,
+    limit: int,
+    *,
+    record_type: str | None = None,
+    party: str | None = None,
+) -> tuple[list[StoredEntry], int | None]:
+    """Up to `limit` entries from `start` on that match, and the index the next page starts at.
+
+    The log is read up to its size when asked, so that a page ends even while it grows.
+    """
+    size = ledger.size()
+    chosen: list[StoredEntry] = []
+    if start >= size:
+        return chosen, None
+    for e in ledger.entries(start, size, chunk=max(limit, 100)):
+        if (record_type is None or e.record_type == record_type) and (
+            party is None or e.party == party
+        ):
+            chosen.append(e)
+            if len(chosen) == limit:
+                following = e.index + 1
+                return chosen, following if following < size else None
+    return chosen, None
 
 
 def get_entry(index: int, svc: Service, reader: Reader | None) -> dict[str, Any]:
@@ -202,12 +270,22 @@ def prove_inclusion(index: int, svc: Service, size: int | None) -> dict[str, Any
     return Receipt(index, tree_size, ledger.entry(index).leaf_hash, proof, note).to_json()
 
 
-@router.get("/consistency", summary="Consistency proof between two tree sizes (RFC 9162)")
+@router.get(
+    "/consistency",
+    operation_id="getConsistencyProof",
+    summary="Consistency proof between two tree sizes (RFC 9162)",
+    response_model=models.ConsistencyProof,
+)
 def prove_consistency(
     svc: ServiceDep,
-    first: Annotated[int, Query(ge=1, le=MAX_INDEX)],
-    second: Annotated[int | None, Query(ge=1, le=MAX_INDEX)] = None,
+    first: Annotated[int, Query(ge=1, le=MAX_INDEX, description="The smaller tree size")],
+    second: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_INDEX, description="The larger tree size [default: the log's size]"),
+    ] = None,
 ) -> dict[str, Any]:
+    """The RFC 9162 consistency proof that the tree of size `first` is a prefix of the tree
+    of size `second`, with both roots: what a verifier checks two checkpoints with."""
     ledger = svc.ledger
     size = ledger.size()
     for name, asked in (("first", first), ("second", second)):
@@ -255,14 +333,33 @@ def latest_checkpoint(svc: Service) -> dict[str, Any]:
 
 @router.get(
     "/checkpoints/latest.txt",
+    operation_id="getLatestCheckpointNote",
     response_class=PlainTextResponse,
     summary="The latest signed checkpoint as a C2SP signed note",
+    responses={
+        200: {
+            "content": {
+                "text/plain": {
+                    "schema": {"type": "string", "description": "A C2SP signed note"},
+                    "example": models.NOTE,
+                }
+            }
+        }
+    },
 )
 def latest_checkpoint_text(svc: ServiceDep) -> str:
+    """The latest checkpoint with its cosignatures, as the signed note a witness or a
+    `tlog-checkpoint` client reads."""
     ledger = svc.ledger
     return ledger.cosigned_note(ledger.opened(ledger.latest_checkpoint()).size)
 
 
-@router.get("/checkpoints/{size}", summary="The signed checkpoint the log issued at a size")
+@router.get(
+    "/checkpoints/{size}",
+    operation_id="getCheckpoint",
+    summary="The signed checkpoint the log issued at a size",
+    response_model=models.Checkpoint,
+)
 def checkpoint_at(size: Size, svc: ServiceDep) -> dict[str, Any]:
+    """The checkpoint the log signed when it had `size` entries, with its cosignatures."""
     return _checkpoint_json(svc.ledger.checkpoint_at(size), svc)

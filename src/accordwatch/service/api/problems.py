@@ -74,9 +74,14 @@ _MEANINGS: dict[int, str] = {
 }
 
 
+#: the schema's name among the components, which every problem response refers to
+PROBLEM_COMPONENT = "Problem"
+
+
 def problem_response(description: str) -> dict[str, Any]:
     """An OpenAPI response whose body is a problem."""
-    return {"description": description, "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}}
+    schema = {"$ref": f"#/components/schemas/{PROBLEM_COMPONENT}"}
+    return {"description": description, "content": {MEDIA_TYPE: {"schema": schema}}}
 
 
 def _document(operation: dict[str, Any]) -> None:
@@ -118,9 +123,14 @@ def _documented(app: FastAPI) -> Callable[[], dict[str, Any]]:
             for item in schema.get("paths", {}).values():
                 for operation in item.values():
                     _document(operation)
-            components = schema.get("components", {}).get("schemas", {})
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
             for unused in ("HTTPValidationError", "ValidationError"):
                 components.pop(unused, None)
+            components[PROBLEM_COMPONENT] = {
+                **PROBLEM_SCHEMA,
+                "title": PROBLEM_COMPONENT,
+                "description": "An RFC 9457 problem: what failed, in one line (`detail`)",
+            }
             app.openapi_schema = schema  # built once, as FastAPI does
         return app.openapi_schema
 

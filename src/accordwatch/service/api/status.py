@@ -15,14 +15,16 @@ from __future__ import annotations
 from datetime import UTC, date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from accordwatch.compliance.report import UNITS, build_report
 from accordwatch.compliance.responses import DEFAULT_WINDOW_DAYS, responses_as_of
 from accordwatch.errors import InputError
 from accordwatch.roadmap import status as roadmap
 from accordwatch.roadmap.consequences import Consequences
-from accordwatch.service.api.deps import Service, ServiceDep
+from accordwatch.service.api import view_models
+from accordwatch.service.api.deps import MAX_INDEX, Service, ServiceDep
+from accordwatch.service.api.listing import CSV_RESPONSE, PagingDep, page_of, page_response
 from accordwatch.sources.compliance import LogEvaluation, compliance_records, evaluate_log
 from accordwatch.sources.consequences import roadmap_view
 from accordwatch.sources.snapshot import Snapshot, choose_snapshot
@@ -63,7 +65,8 @@ KnownAt = Annotated[
     ),
 ]
 LogSize = Annotated[
-    int | None, Query(ge=1, description="Read the log as the checkpoint of this size states it")
+    int | None,
+    Query(ge=1, le=MAX_INDEX, description="Read the log as the checkpoint of this size states it"),
 ]
 
 
@@ -143,16 +146,23 @@ def evaluation_at(svc: Service, log: Snapshot, day: date) -> LogEvaluation:
 
 @router.get(
     "/roadmap/status",
+    operation_id="getRoadmapStatus",
     summary="The road map's status as of a date",
-    response_model=dict[str, Any],
+    response_model=view_models.RoadmapStatus,
 )
 def get_roadmap_status(
     svc: ServiceDep,
     as_of: AsOf = None,
-    accord: Annotated[str | None, Query(max_length=100)] = None,
+    accord: Annotated[
+        str | None,
+        Query(max_length=100, description="The accord to evaluate [default: the one signed]"),
+    ] = None,
     known_at: KnownAt = None,
     log_size: LogSize = None,
 ) -> Response:
+    """Every step of the accord in force with its status, deadline, reports and verifications;
+    per party, its steps by status and next deadlines; the findings on the records; and the
+    balance of verified steps against concessions (`accordwatch status --format json`)."""
     day = as_of_day(svc, as_of)
     return svc.views.json(
         view_log(svc, known_at, log_size),
@@ -176,20 +186,43 @@ def _violations(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
 
 @router.get(
     "/compliance/violations",
+    operation_id="listViolations",
     summary="Violations of obligations as of a date",
-    response_model=dict[str, Any],
+    response_model=view_models.ViolationPage,
+    responses=CSV_RESPONSE,
 )
 def get_violations(
-    svc: ServiceDep, as_of: AsOf = None, known_at: KnownAt = None, log_size: LogSize = None
+    request: Request,
+    svc: ServiceDep,
+    paging: PagingDep,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    log_size: LogSize = None,
+    year: Annotated[
+        int | None, Query(ge=1900, le=9999, description="Only violations by events of this year")
+    ] = None,
+    binding: Annotated[
+        bool,
+        Query(description="Violations of binding obligations, or (false) of non-binding ones"),
+    ] = True,
 ) -> Response:
+    """Each event known as of the date against each obligation it violates, certainly or
+    possibly (`status`: `violation` or `uncertain`), with the evidence, in date order. Pages
+    after the first read the same checkpoint (`next` names it)."""
     day = as_of_day(svc, as_of)
-    return svc.views.json(
-        view_log(svc, known_at, log_size),
-        "api violations",
-        (day,),
-        None,
-        lambda log: dated(log, day, _violations(svc, log, day)),
+    log = view_log(svc, known_at, log_size)
+    found = svc.views.view(
+        log, "api violations", (day,), None, lambda log: _violations(svc, log, day)
     )
+    listed = found["violations"] if binding else found["non_binding"]
+    if year is not None:
+        listed = [v for v in listed if v["date"].startswith(f"{year:04d}-")]
+    chosen, following = page_of(listed, paging)
+    context = dated(log, day, {"events": found["events"], "obligations": found["obligations"]})
+    pinned: dict[str, int | str] = {"as_of": day.isoformat()}
+    if known_at is None:
+        pinned["log_size"] = log.size  # the next page reads the same checkpoint
+    return page_response(request, paging, chosen, following, context, **pinned)
 
 
 def _responses(log: Snapshot, day: date) -> list[dict[str, Any]]:
@@ -199,32 +232,53 @@ def _responses(log: Snapshot, day: date) -> list[dict[str, Any]]:
 
 @router.get(
     "/compliance/responses",
+    operation_id="listResponses",
     summary="Responses to violations in the log",
-    response_model=list[dict[str, Any]],
+    response_model=view_models.ResponsePage,
+    responses=CSV_RESPONSE,
 )
-def get_responses(svc: ServiceDep, as_of: AsOf = None) -> Response:
+def get_responses(
+    request: Request, svc: ServiceDep, paging: PagingDep, as_of: AsOf = None
+) -> Response:
+    """The responses to violations logged and dated by the date, in log order, each with the
+    violation ids it answers."""
     day = as_of_day(svc, as_of)
-    return svc.views.json(
+    found = svc.views.view(
         svc.snapshot(), "api responses", (day,), None, lambda log: _responses(log, day)
     )
+    chosen, following = page_of(found, paging)
+    return page_response(request, paging, chosen, following, as_of=day.isoformat())
 
 
 @router.get(
     "/compliance/report",
+    operation_id="getComplianceReport",
     summary="Violations by year, instrument and type, with responses",
-    response_model=dict[str, Any],
+    response_model=view_models.ComplianceReport,
 )
 def get_compliance_report(
     svc: ServiceDep,
     by: Annotated[
-        str, Query(description=f"one of {', '.join(UNITS)}", json_schema_extra={"enum": [*UNITS]})
+        str,
+        Query(
+            description=f"What is counted: one of {', '.join(UNITS)}",
+            json_schema_extra={"enum": [*UNITS]},
+        ),
     ] = UNITS[0],
-    year: Annotated[int | None, Query(ge=1900, le=9999)] = None,
+    year: Annotated[
+        int | None, Query(ge=1900, le=9999, description="Only this year [default: every year]")
+    ] = None,
     as_of: AsOf = None,
-    window: Annotated[int, Query(ge=0, le=3650)] = DEFAULT_WINDOW_DAYS,
+    window: Annotated[
+        int,
+        Query(ge=0, le=3650, description="Days within which a response counts as timely"),
+    ] = DEFAULT_WINDOW_DAYS,
     known_at: KnownAt = None,
     log_size: LogSize = None,
 ) -> Response:
+    """Violations counted per event or per missile, by year, instrument, type and class, each
+    event with its first response and whether it came within the window
+    (`accordwatch compliance report --format json`)."""
     if by not in UNITS:
         raise InputError(f"by must be one of {', '.join(UNITS)}, not {by!r}")
     day = as_of_day(svc, as_of)

@@ -24,6 +24,7 @@ from accordwatch.errors import InputError
 from accordwatch.log.canonical import parse_json
 from accordwatch.log.envelope import Submission
 from accordwatch.roadmap.admission import STEP_RECORDS
+from accordwatch.service.api import models
 from accordwatch.service.api.deps import json_response, service_of
 from accordwatch.service.api.problems import problem_response
 from accordwatch.sources.roadmap import check_step_record
@@ -57,8 +58,9 @@ _BODY_SCHEMA: dict[str, Any] = {
 
 @router.post(
     "/submissions",
+    operation_id="submitEnvelope",
     summary="Append a signed envelope; returns its receipt",
-    response_model=dict[str, Any],
+    response_model=models.InclusionProof,
     openapi_extra=_BODY_SCHEMA,
     responses={
         401: problem_response("Bad signature"),
@@ -73,6 +75,9 @@ _BODY_SCHEMA: dict[str, Any] = {
     },
 )
 async def submit(request: Request) -> Response:
+    """Check a signed envelope (form, signature, the signer's authority for its record type,
+    the opening against its commitment) and append it; the answer is its receipt. A
+    submission already in the log gets the receipt it was first given."""
     svc = service_of(request)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != MEDIA_TYPE:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from accordwatch.errors import AccordwatchError, NotFoundError
 from accordwatch.log.access import Reader
@@ -25,7 +25,9 @@ from accordwatch.safeguards.accountancy import Reports, effective
 from accordwatch.safeguards.declared_items import from_listing
 from accordwatch.safeguards.inspection import compare_inspection
 from accordwatch.safeguards.measurement import MethodTable, load_package_table
-from accordwatch.service.api.deps import ReaderDep, Service, ServiceDep
+from accordwatch.service.api import view_models
+from accordwatch.service.api.deps import ReaderDep, Service, ServiceDep, json_response
+from accordwatch.service.api.listing import CSV_RESPONSE, PagingDep, page_of, page_response
 from accordwatch.service.api.log import Index
 from accordwatch.service.api.problems import problem_response, shown
 from accordwatch.sources.safeguards import (
@@ -154,34 +156,54 @@ def inspections_at(svc: Service, log: Snapshot, reader: Reader | None) -> dict[s
 
 @router.get(
     "/balances",
+    operation_id="listBalances",
     summary="Material balances (MUF, sigma, CUMUF, SITMUF, Page, alarms) the bearer may read",
-    responses=ERRORS,
-    response_model=dict[str, Any],
+    responses={**ERRORS, **CSV_RESPONSE},
+    response_model=view_models.BalancePage,
 )
-def list_balances(svc: ServiceDep, reader: ReaderDep) -> Response:
-    return svc.views.json(svc.snapshot(), "balances", (), reader, lambda log: balances(log, reader))
+def list_balances(
+    request: Request, svc: ServiceDep, reader: ReaderDep, paging: PagingDep
+) -> Response:
+    """Per balance area and material, the sequence of material balances built from the
+    accountancy reports this reader may read, with MUF, its sigma, CUMUF, SITMUF, Page's
+    test, their alarms and the diversion each balance detects
+    (`accordwatch accountancy balance --format json`)."""
+    found = balances_at(svc, svc.snapshot(), reader)
+    chosen, following = page_of(found["balances"], paging)
+    context = {k: v for k, v in found.items() if k != "balances"}
+    return page_response(request, paging, chosen, following, context)
 
 
 @router.get(
     "/inspections",
+    operation_id="listInspections",
     summary="Inspection plans and reports, with their discrepancies where the bearer may read",
-    responses=ERRORS,
-    response_model=dict[str, Any],
+    responses={**ERRORS, **CSV_RESPONSE},
+    response_model=view_models.InspectionPage,
 )
-def list_inspections(svc: ServiceDep, reader: ReaderDep) -> Response:
-    return svc.views.json(
-        svc.snapshot(), "inspections", (), reader, lambda log: inspections(log, reader)
-    )
+def list_inspections(
+    request: Request, svc: ServiceDep, reader: ReaderDep, paging: PagingDep
+) -> Response:
+    """Every inspection plan and report filed, in log order; where this reader may read them,
+    a plan's content with its draw and a report's with its comparison against the declared
+    items (`accordwatch inspection compare --format json`)."""
+    found = inspections_at(svc, svc.snapshot(), reader)
+    chosen, following = page_of(found["records"], paging)
+    context = {k: v for k, v in found.items() if k != "records"}
+    return page_response(request, paging, chosen, following, context)
 
 
 @router.get(
     "/inspections/{index}",
+    operation_id="getInspection",
     summary="One inspection plan or report by log index",
     responses={**ERRORS, 404: problem_response("Not an inspection record")},
+    response_model=view_models.Inspection,
 )
-def get_inspection(index: Index, svc: ServiceDep, reader: ReaderDep) -> dict[str, Any]:
+def get_inspection(index: Index, svc: ServiceDep, reader: ReaderDep) -> Response:
+    """The inspection plan or report logged at `index`, with its draw or comparison where
+    this reader may read it."""
     for item in inspections_at(svc, svc.snapshot(), reader)["records"]:
         if item["index"] == index:
-            found: dict[str, Any] = item
-            return found
+            return json_response(item)
     raise NotFoundError(f"log entry {index} is not an inspection plan or report")

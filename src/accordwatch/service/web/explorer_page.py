@@ -23,8 +23,8 @@ from accordwatch.catalog import CATALOG
 from accordwatch.errors import InputError
 from accordwatch.log.access import Reader, allowed_readers
 from accordwatch.service.api.deps import MAX_INDEX, ReaderDep, Service, ServiceDep
+from accordwatch.service.api.listing import MAX_LIMIT
 from accordwatch.service.api.log import (
-    MAX_PAGE,
     _openings,
     entry_json,
     get_entry,
@@ -41,7 +41,7 @@ from accordwatch.timeutil import parse_date
 #: entries on one page of the listing
 PAGE = 50
 #: entries in one CSV of the listing (the API's largest page)
-CSV_PAGE = MAX_PAGE
+CSV_PAGE = MAX_LIMIT
 #: a party's name, or nothing (a form's empty choice)
 PARTY_OR_NONE = r"^([a-z0-9][a-z0-9._-]{0,63})?$"
 
