@@ -51,6 +51,9 @@ ALLOWED_REFUSALS = [
     ("GET /api/roadmap/status", "positive_data_acceptance", "not both"),
     ("GET /api/compliance/violations", "positive_data_acceptance", "not both"),
     ("GET /api/compliance/report", "positive_data_acceptance", "not both"),
+    # the explorer's dates must be in order
+    ("GET /explorer.json", "positive_data_acceptance", "is before since"),
+    ("GET /explorer.csv", "positive_data_acceptance", "is before since"),
 ]
 
 

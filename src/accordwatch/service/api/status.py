@@ -33,7 +33,7 @@ from accordwatch.timeutil import parse_date
 router = APIRouter(prefix="/api", tags=["status"])
 
 
-def _date_format(schema: dict[str, Any]) -> None:
+def date_format(schema: dict[str, Any]) -> None:
     """Say in the OpenAPI schema that the text is a date (`format: date`), or empty.
 
     Empty is what a page's cleared date field sends: it means today, as no
@@ -50,7 +50,7 @@ AsOf = Annotated[
     Query(
         description="Date (YYYY-MM-DD) [default: today, UTC]",
         max_length=10,
-        json_schema_extra=_date_format,
+        json_schema_extra=date_format,
     ),
 ]
 
@@ -61,7 +61,7 @@ KnownAt = Annotated[
         description="The log as it stood at the end of this day, by log time (YYYY-MM-DD) "
         "[default: the latest checkpoint]",
         max_length=10,
-        json_schema_extra=_date_format,
+        json_schema_extra=date_format,
     ),
 ]
 LogSize = Annotated[

@@ -31,6 +31,7 @@ from accordwatch.service.api.log import (
     log_info,
     prove_inclusion,
 )
+from accordwatch.service.api.status import date_format
 from accordwatch.service.web.rendering import render_page
 from accordwatch.service.web.table_csv import csv_response
 from accordwatch.store.database import storage_errors
@@ -65,7 +66,11 @@ Party = Annotated[
 ]
 Day = Annotated[
     str | None,
-    Query(max_length=10, description="Only entries signed on or after / before this day (UTC)"),
+    Query(
+        max_length=10,
+        description="Only entries signed on or after / before this day (UTC, YYYY-MM-DD)",
+        json_schema_extra=date_format,
+    ),
 ]
 
 
