@@ -11,6 +11,14 @@ from typing import TYPE_CHECKING
 import typer
 
 from accordwatch.cli.context import console, print_json, shown, workspace
+from accordwatch.cli.output import (
+    JsonAlias,
+    OutputFile,
+    SheetFormat,
+    chosen_format,
+    deliver,
+    print_sheet,
+)
 from accordwatch.cli.submit import NOT_WITNESSED
 from accordwatch.errors import InputError
 from accordwatch.log.canonical import parse_json
@@ -34,42 +42,55 @@ def _format(value: str, allowed: tuple[str, ...]) -> str:
 def show(
     start: int = typer.Option(0, "--from", help="First index"),
     limit: int = typer.Option(20, "--limit", help="How many entries"),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: SheetFormat = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
-    """List entries: index, log time, record type, party, leaf hash."""
-    from rich.table import Table
+    """List entries: index, when signed and logged (UTC), record type, party, leaf hash."""
+    from accordwatch.reports.exports import Column, Kind, Sheet, encode_hash, encode_time
 
-    _format(fmt, ("table", "json"))
+    chosen = chosen_format(fmt, as_json, output, xlsx=True)
     ledger = workspace().ledger()
-    rows = [
-        {
-            "index": e.index,
-            "signed_at": e.signed_at.isoformat().replace("+00:00", "Z"),
-            "recorded_at": e.recorded_at.isoformat().replace("+00:00", "Z"),
-            "record_type": e.record_type,
-            "party": e.party,
-            "leaf_hash": e.leaf_hash.hex(),
-            "confidential": b'"commitment"' in e.envelope,
-        }
-        for e in ledger.entries(start, start + max(limit, 0))
-    ]
-    if fmt == "json":
-        print_json(rows)
-        return
-    table = Table(
-        "index", "logged at (UTC)", "record type", "party", "leaf hash", title=shown(ledger.origin)
+    sheet = Sheet(
+        "log",
+        (
+            Column("index", kind=Kind.ID),
+            Column("signed_at", "signed at", Kind.DATE),
+            Column("recorded_at", "logged at", Kind.DATE),
+            Column("record_type", "record type", Kind.ID),
+            Column("party", kind=Kind.ID),
+            Column("leaf_hash", "leaf hash"),
+            Column("confidential"),
+        ),
     )
-    for r in rows:
-        kind = str(r["record_type"]) + (" (confidential)" if r["confidential"] else "")
-        table.add_row(
-            str(r["index"]),
-            str(r["recorded_at"])[:19],
-            shown(kind),
-            shown(r["party"]),
-            str(r["leaf_hash"])[:16],
+    for e in ledger.entries(start, start + max(limit, 0)):
+        sheet.add(
+            index=e.index,
+            signed_at=encode_time(e.signed_at),
+            recorded_at=encode_time(e.recorded_at),
+            record_type=e.record_type,
+            party=e.party,
+            leaf_hash=encode_hash(e.leaf_hash),
+            confidential=b'"commitment"' in e.envelope,
         )
-    console.print(table)
-    console.print(f"log size {ledger.size()}")
+
+    def text() -> None:
+        text_sheet = Sheet(
+            sheet.name,
+            [c for c in sheet.columns if c.key not in ("signed_at", "confidential")],
+            [
+                {
+                    **r,
+                    "record_type": str(r["record_type"])
+                    + (" (confidential)" if r["confidential"] else ""),
+                }
+                for r in sheet.rows
+            ],
+        )
+        print_sheet(text_sheet, title=ledger.origin)
+        console.print(f"log size {ledger.size()}")
+
+    deliver(chosen, json=lambda: sheet.rows, sheets=lambda: [sheet], text=text)
 
 
 @log_app.command("get")

@@ -1,0 +1,210 @@
+"""How listings leave the command line: `--format`, `-o FILE`, and tables that fit.
+
+Every command that lists or reports takes the same options, declared once
+here: `--format text|json|csv` (`Format`), or `text|json|csv|xlsx`
+(`SheetFormat`) where the result is one to open in a spreadsheet; `-o/--output
+FILE` (`OutputFile`) writes it to a file (xlsx only goes to a file); `--json`
+(`JsonAlias`) is the former spelling of `--format json`, kept hidden.
+`chosen_format` checks them together, and `deliver` writes the result.
+
+`print_sheet` draws a table for the terminal. Ids, dates and figures are
+never shortened: other columns wrap, and when even that cannot fit the width
+(the terminal's, or `COLUMNS` when the output is a pipe), each row becomes a
+block of `name  value` lines.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.cells import cell_len
+
+from accordwatch.cli.context import console, plain, print_json, shown
+from accordwatch.errors import InputError
+from accordwatch.private_files import write_private_bytes
+
+if TYPE_CHECKING:
+    from accordwatch.reports.exports import Column, Sheet
+
+TEXT_FORMATS = ("text", "json", "csv")
+SHEET_FORMATS = (*TEXT_FORMATS, "xlsx")
+
+Format = Annotated[str, typer.Option("--format", help="text, json or csv", metavar="text|json|csv")]
+SheetFormat = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="text, json, csv, or xlsx (with -o FILE)",
+        metavar="text|json|csv|xlsx",
+    ),
+]
+JsonAlias = Annotated[bool, typer.Option("--json", hidden=True, help="Same as --format json")]
+OutputFile = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write the json, csv or xlsx to this file"),
+]
+
+# Output to a pipe with no COLUMNS: wide enough for a log entry's row
+PIPE_WIDTH = 160
+# The narrowest a wrapping column may become before rows turn into blocks
+MIN_WRAP = 10
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The format asked for, and the file to write it to (None: standard output)."""
+
+    format: str
+    output: Path | None = None
+
+    @property
+    def text(self) -> bool:
+        return self.format == "text"
+
+
+def chosen_format(
+    fmt: str, as_json: bool = False, output: Path | None = None, *, xlsx: bool = False
+) -> Chosen:
+    """Check `--format` (with `--json` and `-o`) once for every command."""
+    allowed = SHEET_FORMATS if xlsx else TEXT_FORMATS
+    # "table" was this option's former word for text
+    value = "json" if as_json else "text" if fmt == "table" else fmt
+    if value not in allowed:
+        raise InputError(f"--format must be one of {', '.join(allowed)}, not {fmt!r}")
+    if value == "xlsx" and output is None:
+        raise InputError("--format xlsx writes a file: give it with -o FILE")
+    if value == "text" and output is not None:
+        raise InputError("-o FILE takes --format json, csv or xlsx; text is for the terminal")
+    return Chosen(value, output)
+
+
+def deliver(
+    chosen: Chosen,
+    *,
+    json: Callable[[], Any],
+    sheets: Callable[[], Sequence[Sheet]],
+    text: Callable[[], None],
+) -> None:
+    """Write the result in the chosen format: CSV holds the first sheet, XLSX them all."""
+    from accordwatch.reports.exports import to_csv, to_xlsx
+
+    if chosen.format == "text":
+        text()
+        return
+    if chosen.format == "json":
+        if chosen.output is None:
+            print_json(json())
+            return
+        import json as json_module
+
+        data = (json_module.dumps(json(), indent=2, ensure_ascii=False) + "\n").encode()
+    elif chosen.format == "csv":
+        written = to_csv(sheets()[0])
+        if chosen.output is None:
+            typer.echo(written, nl=False)
+            return
+        data = written.encode("utf-8")
+    else:
+        data = to_xlsx(sheets())
+    assert chosen.output is not None
+    try:
+        write_private_bytes(chosen.output, data)
+    except OSError as exc:
+        raise InputError(f"cannot write file: {exc.strerror}", where=str(chosen.output)) from exc
+    print(f"wrote {chosen.format} to {chosen.output}", file=sys.stderr)
+
+
+def output_width() -> int:
+    """The width to draw for: `COLUMNS` if set, else the terminal's, else `PIPE_WIDTH`."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return PIPE_WIDTH
+
+
+def _natural(column: Column, cells: Iterable[str]) -> tuple[int, int]:
+    """(widest cell or heading, widest single word) of a column, in terminal cells."""
+    lines = [column.heading, *(line for cell in cells for line in cell.splitlines())]
+    widest = max(cell_len(line) for line in lines)
+    longest_word = max((cell_len(w) for line in lines for w in line.split()), default=0)
+    return widest, longest_word
+
+
+def print_sheet(
+    sheet: Sheet,
+    *,
+    title: str | None = None,
+    styles: Mapping[str, Callable[[str], str]] | None = None,
+    show: Mapping[str, Callable[[Any], str]] | None = None,
+) -> None:
+    """Draw `sheet` as a table that fits the width, or as one block per row if none can.
+
+    `show` turns a column's value into its text (default: its written form;
+    control characters are removed either way); `styles` gives a Rich style for
+    a column's text.
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    from accordwatch.reports.exports import Kind, cell_text
+
+    show = show or {}
+    styles = styles or {}
+    width = output_width()
+    console.width = width
+    columns = list(sheet.columns)
+    cells = [
+        [
+            plain(show[c.key](row.get(c.key)) if c.key in show else cell_text(row.get(c.key)))
+            for c in columns
+        ]
+        for row in sheet.rows
+    ]
+    sizes = [_natural(c, (r[i] for r in cells)) for i, c in enumerate(columns)]
+    needed = 0
+    for column, (widest, _) in zip(columns, sizes, strict=True):
+        needed += widest if column.kind != Kind.TEXT else min(widest, MIN_WRAP)
+    # a box with edges: one rule per column and one more, a space each side of every cell
+    needed += 3 * len(columns) + 1
+
+    def text_of(i: int, value: str) -> Text:
+        key = columns[i].key
+        style = styles[key](value) if key in styles else ""
+        return Text(value, style=style)
+
+    if needed <= width or not cells:
+        table = Table(title=shown(title) if title else None, title_justify="left")
+        for column, (widest, _) in zip(columns, sizes, strict=True):
+            fixed = column.kind != Kind.TEXT
+            table.add_column(
+                column.heading,
+                no_wrap=fixed,
+                min_width=widest if fixed else None,
+                overflow="fold",
+                justify="right" if column.kind == Kind.FIGURE else "left",
+            )
+        for row in cells:
+            table.add_row(*(text_of(i, v) for i, v in enumerate(row)))
+        console.print(table)
+        return
+    if title:
+        console.print(f"[bold]{shown(title)}[/]", highlight=False)
+    label_width = max(cell_len(c.heading) for c in columns)
+    for n, row in enumerate(cells):
+        if n:
+            console.print()
+        block = Table.grid(padding=(0, 2))
+        block.add_column(no_wrap=True, style="bold", min_width=label_width)
+        block.add_column(overflow="fold")
+        for i, value in enumerate(row):
+            block.add_row(Text(columns[i].heading), text_of(i, value))
+        console.print(block)
