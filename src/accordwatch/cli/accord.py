@@ -17,12 +17,21 @@ from accordwatch.cli.context import (
     submit_as,
     workspace,
 )
+from accordwatch.cli.output import (
+    JsonAlias,
+    OutputFile,
+    SheetFormat,
+    chosen_format,
+    deliver,
+    print_sheet,
+)
 from accordwatch.cli.view_dates import AS_OF_HELP, KNOWN_AT_HELP, LOG_SIZE_HELP, today, view_at
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.examples import EXAMPLES, example_path
 from accordwatch.timeutil import parse_date
 
 if TYPE_CHECKING:
+    from accordwatch.reports.exports import Sheet
     from accordwatch.roadmap.accord import Accord
     from accordwatch.roadmap.accord_problems import CheckResult
     from accordwatch.roadmap.status import Status
@@ -270,25 +279,34 @@ def status(
     as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
     known_at: str = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
     log_size: int = typer.Option(None, "--log-size", help=LOG_SIZE_HELP),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: SheetFormat = "text",
     accord: str = typer.Option(None, "--accord", help="Accord id [default: the only one]"),
     timeline: bool = typer.Option(False, "--timeline", help="Also draw the timeline chart"),
     out: Path = typer.Option(Path(), "--out", help="Folder for the timeline chart"),
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
-    """Where every step stands as of a date, per party, findings and the balance."""
+    """Where every step stands as of a date, per party, findings and the balance.
+
+    csv holds the steps; xlsx the steps, parties, findings and balance.
+    """
     from accordwatch.roadmap.status import evaluate
     from accordwatch.sources.roadmap import roadmap_records
 
-    if fmt not in ("table", "json"):
-        raise InputError(f"--format must be table or json, not {fmt!r}")
+    chosen = chosen_format(fmt, as_json, output, xlsx=True)
     view = view_at(as_of, known_at, log_size)
     records = roadmap_records(view.log)
     try:
         result = evaluate(records, view.as_of, accord)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    if fmt == "json":
-        print_json({**result.to_json(), **view.to_json()})
+    if not chosen.text:
+        deliver(
+            chosen,
+            json=lambda: {**result.to_json(), **view.to_json()},
+            sheets=lambda: status_sheets(result),
+            text=lambda: None,
+        )
     else:
         console.print(view.header(), highlight=False)
         _print_status(result)
@@ -305,9 +323,96 @@ def status(
         console.print("timeline chart: " + ", ".join(str(f) for f in files))
 
 
-def _print_status(status: Status) -> None:
-    from rich.table import Table
+def _late(days: object) -> str:
+    return str(days or "")
 
+
+def status_sheets(status: Status) -> list[Sheet]:
+    """The status as sheets: steps, parties, findings, balance."""
+    from accordwatch.reports.exports import Column, Kind, Sheet
+
+    steps = Sheet(
+        "steps",
+        (
+            Column("step", kind=Kind.ID),
+            Column("party", kind=Kind.ID),
+            Column("kind"),
+            Column("deadline", kind=Kind.DATE),
+            Column("status"),
+            Column("days_late", "late", Kind.FIGURE),
+            Column("reported_on", "reported", Kind.DATE),
+            Column("verified_on", "verified", Kind.DATE),
+        ),
+    )
+    for s in status.steps:
+        steps.add(
+            step=s.id,
+            party=s.party,
+            kind=s.kind,
+            deadline=s.deadline,
+            status=str(s.status),
+            days_late=s.days_late,
+            reported_on=s.reported_on,
+            verified_on=s.verified_on,
+        )
+    parties = Sheet(
+        "parties",
+        (
+            Column("party", kind=Kind.ID),
+            Column("role"),
+            Column("on_time", "on time", Kind.FIGURE),
+            Column("late", kind=Kind.FIGURE),
+            Column("outstanding", kind=Kind.FIGURE),
+            Column("overdue", kind=Kind.FIGURE),
+            Column("next_deadlines", "next deadlines"),
+        ),
+    )
+    for p in status.parties:
+        parties.add(
+            party=p.id,
+            role=p.role,
+            on_time=p.on_time,
+            late=p.late,
+            outstanding=p.outstanding,
+            overdue=p.overdue,
+            next_deadlines=[f"{d.step} {d.deadline}" for d in p.next_deadlines],
+        )
+    findings = Sheet(
+        "findings",
+        (
+            Column("date", kind=Kind.DATE),
+            Column("kind"),
+            Column("step", kind=Kind.ID),
+            Column("party", kind=Kind.ID),
+            Column("message"),
+            Column("entries", kind=Kind.ID),
+        ),
+    )
+    for f in status.findings:
+        findings.add(
+            date=f.date,
+            kind=str(f.kind),
+            step=f.step,
+            party=f.party,
+            message=f.message,
+            entries=list(f.indices),
+        )
+    balance = Sheet(
+        "balance",
+        (
+            Column("date", kind=Kind.DATE),
+            Column("verified_weight", "verified weight", Kind.FIGURE),
+            Column("concession_weight", "concession weight", Kind.FIGURE),
+        ),
+    )
+    for b in status.balance:
+        balance.add(
+            date=b.date, verified_weight=b.verified_weight, concession_weight=b.concession_weight
+        )
+    return [steps, parties, findings, balance]
+
+
+def _print_status(status: Status) -> None:
     if status.accord_id is None:
         console.print(f"as of {status.as_of}: no accord has been signed")
         return
@@ -326,33 +431,13 @@ def _print_status(status: Status) -> None:
         f"{head.digest[:12]}), in force since "
         f"{head.since}; status as of [bold]{status.as_of}[/]"
     )
-    steps = Table("step", "party", "kind", "deadline", "status", "late", "reported", "verified")
-    for s in status.steps:
-        style = STATUS_STYLE.get(str(s.status), "")
-        steps.add_row(
-            shown(s.id),
-            shown(s.party),
-            shown(s.kind),
-            str(s.deadline or "-"),
-            f"[{style}]{shown(s.status)}[/]",
-            str(s.days_late or ""),
-            str(s.reported_on or ""),
-            str(s.verified_on or ""),
-        )
-    console.print(steps)
-    parties = Table("party", "role", "on time", "late", "outstanding", "overdue", "next deadlines")
-    for p in status.parties:
-        nxt = ", ".join(f"{d.step} {d.deadline}" for d in p.next_deadlines)
-        parties.add_row(
-            shown(p.id),
-            shown(p.role),
-            str(p.on_time),
-            str(p.late),
-            str(p.outstanding),
-            str(p.overdue),
-            shown(nxt),
-        )
-    console.print(parties)
+    steps, parties, _, _ = status_sheets(status)
+    print_sheet(
+        steps,
+        styles={"status": lambda value: STATUS_STYLE.get(value, "")},
+        show={"days_late": _late},
+    )
+    print_sheet(parties)
     if status.findings:
         console.print(f"[bold]findings ({len(status.findings)})[/]")
         for f in status.findings:

@@ -139,6 +139,50 @@ def _natural(column: Column, cells: Iterable[str]) -> tuple[int, int]:
     return widest, longest_word
 
 
+def _share(natural: list[int], floors: list[int], budget: int) -> list[int] | None:
+    """Widths of wrapping columns within `budget`: the widest shrink first, none below its floor."""
+    if sum(floors) > budget:
+        return None
+    if sum(natural) <= budget:
+        return natural
+    # the highest level L at which min(natural, max(L, floor)) still fits
+    low, high = 0, max(natural)
+    while low < high:
+        level = (low + high + 1) // 2
+        if sum(min(n, max(level, f)) for n, f in zip(natural, floors, strict=True)) <= budget:
+            low = level
+        else:
+            high = level - 1
+    return [min(n, max(low, f)) for n, f in zip(natural, floors, strict=True)]
+
+
+def column_widths(
+    columns: Sequence[Column], cells: list[list[str]], width: int
+) -> list[int] | None:
+    """Each column's width in a table `width` cells wide, or None if it cannot fit.
+
+    Ids, dates and figures keep their widest cell. Text columns shrink, widest
+    first, keeping their longest word whole if they can, else down to `MIN_WRAP`.
+    """
+    from accordwatch.reports.exports import Kind
+
+    sizes = [_natural(c, (row[i] for row in cells)) for i, c in enumerate(columns)]
+    # a box with edges: one rule per column and one more, a space each side of every cell
+    budget = width - (3 * len(columns) + 1)
+    fixed = [i for i, c in enumerate(columns) if c.kind != Kind.TEXT]
+    wrapping = [i for i, c in enumerate(columns) if c.kind == Kind.TEXT]
+    budget -= sum(sizes[i][0] for i in fixed)
+    natural = [sizes[i][0] for i in wrapping]
+    for floor in ([sizes[i][1] for i in wrapping], [MIN_WRAP] * len(wrapping)):
+        shared = _share(natural, [min(n, f) for n, f in zip(natural, floor, strict=True)], budget)
+        if shared is not None:
+            widths = [size[0] for size in sizes]
+            for i, w in zip(wrapping, shared, strict=True):
+                widths[i] = w
+            return widths
+    return None
+
+
 def print_sheet(
     sheet: Sheet,
     *,
@@ -150,7 +194,7 @@ def print_sheet(
 
     `show` turns a column's value into its text (default: its written form;
     control characters are removed either way); `styles` gives a Rich style for
-    a column's text.
+    a column's text. A block leaves out the row's empty cells.
     """
     from rich.table import Table
     from rich.text import Text
@@ -169,26 +213,19 @@ def print_sheet(
         ]
         for row in sheet.rows
     ]
-    sizes = [_natural(c, (r[i] for r in cells)) for i, c in enumerate(columns)]
-    needed = 0
-    for column, (widest, _) in zip(columns, sizes, strict=True):
-        needed += widest if column.kind != Kind.TEXT else min(widest, MIN_WRAP)
-    # a box with edges: one rule per column and one more, a space each side of every cell
-    needed += 3 * len(columns) + 1
 
     def text_of(i: int, value: str) -> Text:
         key = columns[i].key
-        style = styles[key](value) if key in styles else ""
-        return Text(value, style=style)
+        return Text(value, style=styles[key](value) if key in styles else "")
 
-    if needed <= width or not cells:
+    widths = column_widths(columns, cells, width)
+    if widths is not None:
         table = Table(title=shown(title) if title else None, title_justify="left")
-        for column, (widest, _) in zip(columns, sizes, strict=True):
-            fixed = column.kind != Kind.TEXT
+        for column, w in zip(columns, widths, strict=True):
             table.add_column(
                 column.heading,
-                no_wrap=fixed,
-                min_width=widest if fixed else None,
+                width=w,
+                no_wrap=column.kind != Kind.TEXT,
                 overflow="fold",
                 justify="right" if column.kind == Kind.FIGURE else "left",
             )
@@ -206,5 +243,6 @@ def print_sheet(
         block.add_column(no_wrap=True, style="bold", min_width=label_width)
         block.add_column(overflow="fold")
         for i, value in enumerate(row):
-            block.add_row(Text(columns[i].heading), text_of(i, value))
+            if value:
+                block.add_row(Text(columns[i].heading), text_of(i, value))
         console.print(block)
