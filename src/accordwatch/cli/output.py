@@ -132,10 +132,18 @@ def output_width() -> int:
 
 
 def _natural(column: Column, cells: Iterable[str]) -> tuple[int, int]:
-    """(widest cell or heading, widest single word) of a column, in terminal cells."""
-    lines = [column.heading, *(line for cell in cells for line in cell.splitlines())]
-    widest = max(cell_len(line) for line in lines)
-    longest_word = max((cell_len(w) for line in lines for w in line.split()), default=0)
+    """(widest cell or heading, widest single word) of a column, in terminal cells.
+
+    The heading of an id, date or figure column may wrap, to its longest word.
+    """
+    from accordwatch.reports.exports import Kind
+
+    lines = [line for cell in cells for line in cell.splitlines()]
+    head = column.heading.split() if column.kind != Kind.TEXT else [column.heading]
+    widest = max(cell_len(line) for line in [*lines, *head])
+    longest_word = max(
+        (cell_len(w) for line in [*lines, column.heading] for w in line.split()), default=0
+    )
     return widest, longest_word
 
 
@@ -167,8 +175,8 @@ def column_widths(
     from accordwatch.reports.exports import Kind
 
     sizes = [_natural(c, (row[i] for row in cells)) for i, c in enumerate(columns)]
-    # a box with edges: one rule per column and one more, a space each side of every cell
-    budget = width - (3 * len(columns) + 1)
+    # two spaces between columns (see `_table`), none at the edges
+    budget = width - 2 * (len(columns) - 1)
     fixed = [i for i, c in enumerate(columns) if c.kind != Kind.TEXT]
     wrapping = [i for i, c in enumerate(columns) if c.kind == Kind.TEXT]
     budget -= sum(sizes[i][0] for i in fixed)
@@ -196,6 +204,7 @@ def print_sheet(
     control characters are removed either way); `styles` gives a Rich style for
     a column's text. A block leaves out the row's empty cells.
     """
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
@@ -220,12 +229,22 @@ def print_sheet(
 
     widths = column_widths(columns, cells, width)
     if widths is not None:
-        table = Table(title=shown(title) if title else None, title_justify="left")
+        table = Table(
+            title=shown(title) if title else None,
+            title_justify="left",
+            # a rule under the headings, two spaces between columns and nothing else:
+            # the width goes to the cells
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            pad_edge=False,
+            collapse_padding=True,
+        )
         for column, w in zip(columns, widths, strict=True):
             table.add_column(
                 column.heading,
+                # an id, date or figure column is as wide as its widest cell, so only
+                # its heading may wrap
                 width=w,
-                no_wrap=column.kind != Kind.TEXT,
                 overflow="fold",
                 justify="right" if column.kind == Kind.FIGURE else "left",
             )
