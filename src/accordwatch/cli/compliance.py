@@ -14,7 +14,6 @@ from accordwatch.cli.context import (
     emit,
     err_console,
     plain,
-    print_json,
     shown,
     signing_key,
     submit_as,
@@ -444,20 +443,21 @@ def compliance_obligations(
     as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
     known_at: str = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
     log_size: int = typer.Option(None, "--log-size", help=LOG_SIZE_HELP),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: Format = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """List the obligations evaluated as of a date: instrument, party, dates, rule.
 
     Outside a workspace there is no accord in force: the shipped resolutions
     (and any --obligations files) are listed, and a note on stderr says so.
     """
-    from rich.table import Table
-
+    from accordwatch.reports.exports import Column, Kind, Sheet
     from accordwatch.roadmap.obligations import obligations_as_of
     from accordwatch.sources.compliance import log_obligations
     from accordwatch.timeutil import utc_now
 
-    _choice(fmt, ("table", "json"), "--format")
+    chosen = chosen_format(fmt, as_json, output)
     files = _files(obligations)
     try:
         ws = workspace()
@@ -473,24 +473,39 @@ def compliance_obligations(
         view = view_at(as_of, known_at, log_size, ws=ws)
         loaded = log_obligations(view.log, view.as_of, *files)
         header = view.to_json()
-        if fmt != "json":
+        if chosen.text:
             console.print(view.header(), highlight=False)
-    if fmt == "json":
-        print_json({**header, "obligations": [o.to_json() for o in loaded.obligations]})
-        return
-    table = Table("obligation", "instrument", "binding", "party", "from", "to", "rule")
+    sheet = Sheet(
+        "obligations",
+        (
+            Column("obligation", kind=Kind.ID),
+            Column("instrument"),
+            Column("binding"),
+            Column("party", kind=Kind.ID),
+            Column("effective", "from", Kind.DATE),
+            Column("ends", "to", Kind.DATE),
+            Column("rule"),
+        ),
+    )
     for o in loaded.obligations:
         j = o.to_json()
-        table.add_row(
-            shown(o.id),
-            shown(o.instrument.title),
-            "yes" if o.binding else "[yellow]no[/]",
-            shown(o.party),
-            shown(j["effective"]),
-            shown(j["ends"] or ""),
-            shown(j["rule"]),
+        sheet.add(
+            obligation=o.id,
+            instrument=o.instrument.title,
+            binding="yes" if o.binding else "no",
+            party=o.party,
+            effective=str(j["effective"]),
+            ends=str(j["ends"] or ""),
+            rule=str(j["rule"]),
         )
-    console.print(table)
+    deliver(
+        chosen,
+        json=lambda: {**header, "obligations": [o.to_json() for o in loaded.obligations]},
+        sheets=lambda: [sheet],
+        text=lambda: print_sheet(
+            sheet, styles={"binding": lambda value: "yellow" if value == "no" else ""}
+        ),
+    )
 
 
 # -- responses ---------------------------------------------------------------
@@ -540,29 +555,57 @@ def response_record(
 
 
 @response_app.command("list")
-def response_list(fmt: str = typer.Option("table", "--format", help="table or json")) -> None:
+def response_list(
+    fmt: SheetFormat = "text", output: OutputFile = None, as_json: JsonAlias = False
+) -> None:
     """Responses in the log."""
-    from rich.table import Table
-
+    from accordwatch.reports.exports import Column, Kind, Sheet
     from accordwatch.sources.compliance import compliance_records
     from accordwatch.sources.snapshot import Snapshot
 
-    _choice(fmt, ("table", "json"), "--format")
+    chosen = chosen_format(fmt, as_json, output, xlsx=True)
     responses = compliance_records(Snapshot.default(workspace().ledger())).responses
-    if fmt == "json":
-        print_json([{**r.to_json(), "to": list(r.to)} for r in responses])
-        return
-    table = Table("entry", "on", "kind", "by", "reference", "to")
+    sheet = Sheet(
+        "responses",
+        (
+            Column("log_index", "entry", Kind.ID),
+            Column("on", kind=Kind.DATE),
+            Column("kind"),
+            Column("by", kind=Kind.ID),
+            Column("recorded_by", "recorded by", Kind.ID),
+            Column("reference"),
+            Column("to", kind=Kind.ID),
+            Column("note"),
+        ),
+    )
     for r in responses:
-        table.add_row(
-            str(r.index),
-            r.on.isoformat(),
-            RESPONSE_KINDS[r.kind],
-            shown(r.responder),
-            shown(r.reference),
-            "\n".join(shown(t, one_line=True) for t in r.to),
+        sheet.add(
+            log_index=r.index,
+            on=r.on,
+            kind=r.kind,
+            by=r.responder,
+            recorded_by=r.party,
+            reference=r.reference,
+            to=list(r.to),
+            note=r.note,
         )
-    console.print(table)
+
+    def text() -> None:
+        print_sheet(
+            Sheet(
+                sheet.name,
+                [c for c in sheet.columns if c.key not in ("recorded_by", "note")],
+                sheet.rows,
+            ),
+            show={"kind": lambda k: RESPONSE_KINDS.get(k, k), "to": "\n".join},
+        )
+
+    deliver(
+        chosen,
+        json=lambda: [{**r.to_json(), "to": list(r.to)} for r in responses],
+        sheets=lambda: [sheet],
+        text=text,
+    )
 
 
 def register(app: typer.Typer) -> None:
