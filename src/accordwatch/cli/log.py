@@ -90,7 +90,7 @@ def show(
         print_sheet(text_sheet, title=ledger.origin)
         console.print(f"log size {ledger.size()}")
 
-    deliver(chosen, json=lambda: sheet.rows, sheets=lambda: [sheet], text=text)
+    deliver(chosen, json=sheet.records, sheets=lambda: [sheet], text=text)
 
 
 @log_app.command("get")

@@ -67,6 +67,10 @@ class Sheet:
     def add(self, **values: Cell) -> None:
         self.rows.append(values)
 
+    def records(self) -> list[dict[str, Any]]:
+        """The rows as JSON objects, each value in its written form (lists stay lists)."""
+        return [{c.key: json_value(row.get(c.key)) for c in self.columns} for row in self.rows]
+
 
 def encode_hash(raw: bytes) -> str:
     """A hash or other binary value as everything outside writes it: standard base64."""
@@ -98,6 +102,13 @@ def cell_value(value: Cell) -> str | int | float | None:
     if isinstance(value, str):
         return value
     return "; ".join(str(cell_value(v) or "") for v in value)
+
+
+def json_value(value: Cell) -> Any:
+    """`value` for JSON: as `cell_value` writes it, but a list stays a list."""
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    return cell_value(value)
 
 
 def cell_text(value: Cell) -> str:
