@@ -202,7 +202,8 @@ def print_sheet(
 
     `show` turns a column's value into its text (default: its written form;
     control characters are removed either way); `styles` gives a Rich style for
-    a column's text. A block leaves out the row's empty cells.
+    a column's text. Columns empty in every row are left out, and a block
+    leaves out its row's empty cells.
     """
     from rich import box
     from rich.table import Table
@@ -222,6 +223,11 @@ def print_sheet(
         ]
         for row in sheet.rows
     ]
+
+    # a column empty in every row says nothing: leave it out
+    kept = [i for i in range(len(columns)) if not cells or any(row[i] for row in cells)]
+    columns = [columns[i] for i in kept]
+    cells = [[row[i] for i in kept] for row in cells]
 
     def text_of(i: int, value: str) -> Text:
         key = columns[i].key

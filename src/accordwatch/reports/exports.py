@@ -62,7 +62,7 @@ class Sheet:
 
     name: str
     columns: Sequence[Column]
-    rows: list[Mapping[str, Cell]] = field(default_factory=list)
+    rows: list[Mapping[str, Any]] = field(default_factory=list)  # values: `Cell`s
 
     def add(self, **values: Cell) -> None:
         self.rows.append(values)
