@@ -118,7 +118,7 @@ def get(
     out = {
         "index": entry.index,
         "leaf_hash": base64.b64encode(entry.leaf_hash).decode(),
-        "recorded_at": entry.recorded_at.isoformat().replace("+00:00", "Z"),
+        "recorded_at": format_time(entry.recorded_at),
         "logged_at": format_time(entry.recorded_at),
         "witnessed": witnessed,
         "envelope": parse_json(entry.envelope, where=f"entry {index}"),

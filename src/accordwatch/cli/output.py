@@ -131,15 +131,17 @@ def output_width() -> int:
     return PIPE_WIDTH
 
 
-def _natural(column: Column, cells: Iterable[str]) -> tuple[int, int]:
+def _natural(column: Column, cells: Iterable[str], *, wrap_heading: bool) -> tuple[int, int]:
     """(widest cell or heading, widest single word) of a column, in terminal cells.
 
-    The heading of an id, date or figure column may wrap, to its longest word.
+    With `wrap_heading`, the heading of an id, date or figure column may wrap,
+    down to its longest word.
     """
     from accordwatch.reports.exports import Kind
 
     lines = [line for cell in cells for line in cell.splitlines()]
-    head = column.heading.split() if column.kind != Kind.TEXT else [column.heading]
+    wraps = wrap_heading and column.kind != Kind.TEXT
+    head = column.heading.split() if wraps else [column.heading]
     widest = max(cell_len(line) for line in [*lines, *head])
     longest_word = max(
         (cell_len(w) for line in [*lines, column.heading] for w in line.split()), default=0
@@ -174,20 +176,25 @@ def column_widths(
     """
     from accordwatch.reports.exports import Kind
 
-    sizes = [_natural(c, (row[i] for row in cells)) for i, c in enumerate(columns)]
-    # two spaces between columns (see `_table`), none at the edges
-    budget = width - 2 * (len(columns) - 1)
     fixed = [i for i, c in enumerate(columns) if c.kind != Kind.TEXT]
     wrapping = [i for i, c in enumerate(columns) if c.kind == Kind.TEXT]
-    budget -= sum(sizes[i][0] for i in fixed)
-    natural = [sizes[i][0] for i in wrapping]
-    for floor in ([sizes[i][1] for i in wrapping], [MIN_WRAP] * len(wrapping)):
-        shared = _share(natural, [min(n, f) for n, f in zip(natural, floor, strict=True)], budget)
-        if shared is not None:
-            widths = [size[0] for size in sizes]
-            for i, w in zip(wrapping, shared, strict=True):
-                widths[i] = w
-            return widths
+    # first with headings on one line, then with those of ids, dates and figures wrapped
+    for wrap_heading in (False, True):
+        sizes = [
+            _natural(c, (row[i] for row in cells), wrap_heading=wrap_heading)
+            for i, c in enumerate(columns)
+        ]
+        # two spaces between columns, none at the edges (see `print_sheet`)
+        budget = width - 2 * (len(columns) - 1) - sum(sizes[i][0] for i in fixed)
+        natural = [sizes[i][0] for i in wrapping]
+        for floor in ([sizes[i][1] for i in wrapping], [MIN_WRAP] * len(wrapping)):
+            floors = [min(n, f) for n, f in zip(natural, floor, strict=True)]
+            shared = _share(natural, floors, budget)
+            if shared is not None:
+                widths = [size[0] for size in sizes]
+                for i, w in zip(wrapping, shared, strict=True):
+                    widths[i] = w
+                return widths
     return None
 
 
