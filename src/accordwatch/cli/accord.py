@@ -18,6 +18,7 @@ from accordwatch.cli.context import (
     workspace,
 )
 from accordwatch.cli.output import (
+    Format,
     JsonAlias,
     OutputFile,
     SheetFormat,
@@ -141,19 +142,49 @@ def _signature_state(ledger: Ledger, accord: Accord) -> None:
 def accord_diff(
     old: Path = typer.Argument(..., help="Earlier version (YAML)"),
     new: Path = typer.Argument(..., help="Later version (YAML)"),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+    fmt: Format = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """Show steps added, removed and changed (deadlines, requires, parties, weights)."""
+    import json
+
+    from accordwatch.reports.exports import Column, Kind, Sheet
     from accordwatch.roadmap.diff import diff_accords
 
+    chosen = chosen_format(fmt, as_json, output)
     changes = diff_accords(_checked(old), _checked(new))
-    if as_json:
-        print_json([c.to_json() for c in changes])
-        return
-    if not changes:
-        console.print("no differences in steps, phases or parties")
-    for change in changes:
-        console.print(shown(change.describe()), highlight=False)
+    sheet = Sheet(
+        "changes",
+        (
+            Column("what"),
+            Column("id", kind=Kind.ID),
+            Column("change"),
+            Column("field"),
+            Column("old"),
+            Column("new"),
+        ),
+    )
+    for c in changes:
+        j = c.to_json()
+        if not j["fields"]:
+            sheet.add(what=c.what, id=c.id, change=c.change)
+        for name, values in j["fields"].items():
+            old_value, new_value = (
+                v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+                for v in (values["old"], values["new"])
+            )
+            sheet.add(
+                what=c.what, id=c.id, change=c.change, field=name, old=old_value, new=new_value
+            )
+
+    def text() -> None:
+        if not changes:
+            console.print("no differences in steps, phases or parties")
+        for change in changes:
+            console.print(shown(change.describe()), highlight=False)
+
+    deliver(chosen, json=lambda: [c.to_json() for c in changes], sheets=lambda: [sheet], text=text)
 
 
 @accord_app.command("list")

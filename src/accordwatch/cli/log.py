@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +11,7 @@ import typer
 
 from accordwatch.cli.context import console, print_json, shown, workspace
 from accordwatch.cli.output import (
+    Format,
     JsonAlias,
     OutputFile,
     SheetFormat,
@@ -313,13 +313,15 @@ def audit_command(
         help="The log key to expect (name+id+key, as `log key` prints it); with --file, "
         "an export signed with any other key fails [default: the key in the file]",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON"),
     policy_file: Path = typer.Option(
         None,
         "--policy",
         help="Witness policy to check every cosignature and the quorum with "
         "[default: the one in force in the log]",
     ),
+    fmt: Format = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """Recompute every hash, signature, checkpoint and cosignature; name the first bad one.
 
@@ -337,6 +339,7 @@ def audit_command(
     from accordwatch.log.note import Verifier
     from accordwatch.store.auditing import audit_database
 
+    chosen = chosen_format(fmt, as_json, output)
     expected = Verifier.parse(log_key) if log_key else None
     if file is not None:
         header, entries = read_export(file)
@@ -366,7 +369,7 @@ def audit_command(
         TimeRemainingColumn(),
         console=console,
         transient=True,
-        disable=as_json,
+        disable=not chosen.text,
     ) as bar:
         task = bar.add_task("auditing", total=total)
 
@@ -404,8 +407,11 @@ def audit_command(
         "witnessed": witnessed.summary() if witnessed is not None else None,
     }
     not_witnessed = policy is not None and witnessed is None
-    if as_json:
-        typer.echo(json.dumps(result, indent=2))
+    if not chosen.text:
+        from accordwatch.reports.exports import Column, Sheet
+
+        sheet = Sheet("audit", [Column(key) for key in result], [result])
+        deliver(chosen, json=lambda: result, sheets=lambda: [sheet], text=lambda: None)
         if not_witnessed:
             raise typer.Exit(NOT_WITNESSED)
         return
