@@ -513,7 +513,12 @@ def compliance_obligations(
 
 @response_app.command("record")
 def response_record(
-    to: list[str] = typer.Option(..., "--to", help="Violation id(s), or event occurrence(s)"),
+    to: list[str] = typer.Option(
+        ...,
+        "--to",
+        help="Violation id(s), or event occurrence(s); an event's date may be UTC or, "
+        "for CNS rows, Korean (date_kst)",
+    ),
     more: list[str] = typer.Argument(
         None, help="More violation ids after --to", show_default=False
     ),
@@ -527,6 +532,7 @@ def response_record(
     key_file: Path = typer.Option(None, "--key", help="Private key file"),
 ) -> None:
     """Record a response to violations (a log entry)."""
+    from accordwatch.compliance.events import occurrence_aliases
     from accordwatch.compliance.responses import resolve_targets
     from accordwatch.sources.snapshot import Snapshot
 
@@ -536,7 +542,8 @@ def response_record(
     ledger = ws.ledger()
     evaluation, _, _ = _evaluate(Snapshot.default(ledger), today(ws), obligations)
     violations = evaluation.violations()
-    targets = resolve_targets([*to, *(more or [])], violations, day)
+    aliases = occurrence_aliases(evaluation.events)
+    targets = resolve_targets([*to, *(more or [])], violations, day, aliases)
     payload = {
         "to": targets,
         "kind": kind,
