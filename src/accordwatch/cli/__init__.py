@@ -17,7 +17,7 @@ import traceback
 
 import typer
 
-from accordwatch.cli.context import STATE, plain
+from accordwatch.cli.context import STATE, console, plain
 
 app = typer.Typer(
     name="accordwatch",
@@ -59,6 +59,10 @@ def _options(
     STATE.home = home
     STATE.database_url = database_url
     STATE.verbose = verbose
+    # COLUMNS, the terminal's width, or a wide default for a pipe: read per command
+    from accordwatch.cli.output import output_width
+
+    console.width = output_width()
 
 
 def _register() -> None:

@@ -9,7 +9,8 @@ value is written outside the program, the same as the API and the receipts:
 - times in RFC 3339, UTC, with `Z` (`encode_time`, the log's own form);
 - dates in ISO 8601 (`2019-10-05`);
 - lists joined with "; ";
-- numbers as numbers, booleans as `true`/`false`, nothing as an empty cell.
+- numbers as numbers, booleans as `true`/`false`, nothing (and a number
+  that is not finite: an undefined statistic) as an empty cell.
 
 A column's kind also tells the terminal how to show it: `id`, `date` and
 `figure` cells are never shortened, `text` cells may wrap.
@@ -25,6 +26,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -88,6 +90,8 @@ def cell_value(value: Cell) -> str | int | float | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # an undefined statistic: an empty cell, as JSON's null
     if isinstance(value, int | float):
         return value
     if isinstance(value, Decimal):
