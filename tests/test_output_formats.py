@@ -79,6 +79,7 @@ TEXT_COMMANDS: dict[str, tuple[str, ...]] = {
     "inspection draw": ("inspection", "draw", "80"),
     "methods": ("safeguards", "methods"),
     "audit": ("log", "audit"),
+    "accords": ("accord", "list"),
 }
 
 

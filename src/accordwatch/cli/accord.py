@@ -188,31 +188,64 @@ def accord_diff(
 
 
 @accord_app.command("list")
-def accord_list() -> None:
+def accord_list(
+    fmt: Format = "text", output: OutputFile = None, as_json: JsonAlias = False
+) -> None:
     """Accord versions in the log, who signed them, and which is in force today."""
+    from accordwatch.reports.exports import Column, Kind, Sheet
     from accordwatch.roadmap.history import Signature
     from accordwatch.roadmap.status import evaluate
     from accordwatch.sources.roadmap import roadmap_records
     from accordwatch.sources.snapshot import Snapshot
 
+    chosen = chosen_format(fmt, as_json, output)
     ws = workspace()
     records = roadmap_records(Snapshot.default(ws.ledger()))
     status_by_id: dict[str, Status] = {}
     for accord_id in sorted({r.accord.id for r in records if isinstance(r, Signature)}):
         status_by_id[accord_id] = evaluate(records, today(ws), accord_id)
-    if not status_by_id:
-        console.print("no accord has been signed in this log")
+    sheet = Sheet(
+        "accords",
+        (
+            Column("accord", kind=Kind.ID),
+            Column("digest", kind=Kind.ID),
+            Column("state"),
+            Column("title"),
+            Column("signed_by", "signed by", Kind.ID),
+            Column("signed_entries", "entries", Kind.ID),
+            Column("missing", kind=Kind.ID),
+            Column("complete_on", "complete on", Kind.DATE),
+        ),
+    )
     for accord_id, status in status_by_id.items():
         for version in status.signatures:
-            signers = ", ".join(s.party for s in version.signed)
-            missing = ", ".join(version.missing) or "none"
-            console.print(
-                shown(
-                    f"{accord_id} {version.digest[:12]} [{version.state}] "
-                    f"{plain(version.title, one_line=True)}\n"
-                    f"  signed by {signers}; missing {missing}"
-                )
+            sheet.add(
+                accord=accord_id,
+                digest=version.digest,
+                state=version.state,
+                title=version.title,
+                signed_by=[s.party for s in version.signed],
+                signed_entries=[s.index for s in version.signed],
+                missing=list(version.missing),
+                complete_on=version.complete_on,
             )
+
+    def text() -> None:
+        if not status_by_id:
+            console.print("no accord has been signed in this log")
+        for accord_id, status in status_by_id.items():
+            for version in status.signatures:
+                signers = ", ".join(s.party for s in version.signed)
+                missing = ", ".join(version.missing) or "none"
+                console.print(
+                    shown(
+                        f"{accord_id} {version.digest[:12]} [{version.state}] "
+                        f"{plain(version.title, one_line=True)}\n"
+                        f"  signed by {signers}; missing {missing}"
+                    )
+                )
+
+    deliver(chosen, json=sheet.records, sheets=lambda: [sheet], text=text)
 
 
 def _accord_id(ledger: Ledger, accord_id: str | None) -> tuple[str, Accord]:
