@@ -22,7 +22,6 @@ from accordwatch.cli.output import (
     deliver,
     print_sheet,
 )
-from accordwatch.errors import InputError
 
 if TYPE_CHECKING:
     from accordwatch.reports.exports import Sheet
@@ -44,11 +43,6 @@ def method_table(methods: Path | None, mba: str | None = None) -> MethodTable:
     if methods is None:
         return table
     return table.overridden(read_document(methods), mba=mba, where=str(methods))
-
-
-def check_format(fmt: str) -> None:
-    if fmt not in ("table", "json"):
-        raise InputError(f"--format must be table or json, not {fmt!r}")
 
 
 def _figure(value: object) -> str:
