@@ -255,10 +255,10 @@ def test_a_narrow_terminal_gets_one_block_per_row(
     out = capsys.readouterr().out
     blocks = out.strip().split("\n\n")
     assert len(blocks) == 3
-    assert blocks[0].splitlines()[0].split() == [
-        "id",
-        "cns-demo:2019-05-00:sohae/unsc-1718-missile-launch",
-    ]
+    first = blocks[0].splitlines()
+    assert first[0] == "id cns-demo:2019-05-00:sohae/unsc-1718-missile-launch"
+    assert first[1].split() == ["on:", "2019-05-01", "n:", "12345"]
+    assert first[2].split()[0] == "note:"
     assert all(cell_len(line.rstrip()) <= 60 for line in out.splitlines())
     columns_env.setenv("COLUMNS", "100")
     print_sheet(_sheet())

@@ -31,6 +31,8 @@ from accordwatch.errors import InputError
 from accordwatch.private_files import write_private_bytes
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from accordwatch.reports.exports import Column, Sheet
 
 TEXT_FORMATS = ("text", "json", "csv")
@@ -210,7 +212,7 @@ def print_sheet(
     `show` turns a column's value into its text (default: its written form;
     control characters are removed either way); `styles` gives a Rich style for
     a column's text. Columns empty in every row are left out, and a block
-    leaves out its row's empty cells.
+    (`_block`) leaves out its row's empty cells.
     """
     from rich import box
     from rich.table import Table
@@ -267,14 +269,45 @@ def print_sheet(
         return
     if title:
         console.print(f"[bold]{shown(title)}[/]", highlight=False)
-    label_width = max(cell_len(c.heading) for c in columns)
     for n, row in enumerate(cells):
         if n:
             console.print()
-        block = Table.grid(padding=(0, 2))
-        block.add_column(no_wrap=True, style="bold", min_width=label_width)
-        block.add_column(overflow="fold")
-        for i, value in enumerate(row):
-            if value:
-                block.add_row(Text(columns[i].heading), text_of(i, value))
-        console.print(block)
+        for line in _block(columns, row, width, text_of):
+            console.print(line, overflow="fold", crop=False)
+
+
+def _block(
+    columns: Sequence[Column], row: list[str], width: int, text_of: Callable[[int, str], Text]
+) -> list[Text]:
+    """One row as a block: its first cell on a line, then `name: value` items filling lines.
+
+    An item never breaks between lines unless it alone is wider than the line
+    (then the terminal folds it, whole); a value of several lines gets lines of its own.
+    """
+    from rich.text import Text
+
+    lines = [Text.assemble(f"{columns[0].heading} ", text_of(0, row[0]), style="bold")]
+    indent = "  "
+    current = Text(indent)
+    for i in range(1, len(columns)):
+        value = row[i]
+        if not value:
+            continue
+        label = f"{columns[i].heading}: "
+        if "\n" in value:
+            if current.plain.strip():
+                lines.append(current)
+            lines.append(Text(indent + label.rstrip()))
+            lines += [Text.assemble(indent * 2, text_of(i, part)) for part in value.splitlines()]
+            current = Text(indent)
+            continue
+        item = Text.assemble(label, text_of(i, value))
+        gap = "  " if current.plain.strip() else ""
+        if current.plain.strip() and cell_len(current.plain + gap + item.plain) > width:
+            lines.append(current)
+            current, gap = Text(indent), ""
+        current.append(gap)
+        current.append_text(item)
+    if current.plain.strip():
+        lines.append(current)
+    return lines
