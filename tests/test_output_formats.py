@@ -41,6 +41,22 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
+@pytest.fixture(scope="module")
+def entries(demo: Path) -> dict[str, str]:
+    """The log indices the commands name, found in the demo's log rather than assumed."""
+    from accordwatch.workspace import Workspace
+
+    ledger = Workspace.open(demo).ledger()
+    types = [(e.index, e.record_type) for e in ledger.entries(0, ledger.size())]
+    declarations = [str(i) for i, t in types if t == "declaration"]
+    plan = next(str(i) for i, t in types if t == "inspection.plan")
+    return {"PLAN": plan, "FIRST": declarations[0], "SECOND": declarations[1]}
+
+
+def _args(args: tuple[str, ...], entries: dict[str, str]) -> tuple[str, ...]:
+    return tuple(entries.get(a, a) for a in args)
+
+
 def _run(
     home: Path, capsys: pytest.CaptureFixture[str], *args: str, columns: int | None = 80
 ) -> str:
@@ -57,15 +73,15 @@ def _run(
 # Every command the issue lists for a spreadsheet, and the arguments that make it list something.
 SHEET_COMMANDS: dict[str, tuple[str, ...]] = {
     "status": ("status", "--as-of", "2021-03-01"),
-    "findings": ("declaration", "check", "54", "--as", "iaea"),
+    "findings": ("declaration", "check", "SECOND", "--as", "iaea"),
     "violations": ("compliance", "evaluate"),
     "responses": ("response", "list"),
     "compliance report": ("compliance", "report", "--by", "event"),
     "declarations": ("declaration", "list", "--as", "iaea"),
-    "declaration diff": ("declaration", "diff", "53", "54", "--as", "iaea"),
+    "declaration diff": ("declaration", "diff", "FIRST", "SECOND", "--as", "iaea"),
     "item history": ("item", "history", "CAN-016", "--as", "iaea"),
     "balances": ("accountancy", "balance", "yb-pu-store"),
-    "inspection comparison": ("inspection", "compare", "80"),
+    "inspection comparison": ("inspection", "compare", "PLAN"),
     "log show": ("log", "show", "--limit", "30"),
 }
 # Commands that list or report, without a spreadsheet
@@ -76,7 +92,7 @@ TEXT_COMMANDS: dict[str, tuple[str, ...]] = {
     "keys": ("key", "list"),
     "tokens": ("token", "list"),
     "accountancy reports": ("accountancy", "show"),
-    "inspection draw": ("inspection", "draw", "80"),
+    "inspection draw": ("inspection", "draw", "PLAN"),
     "methods": ("safeguards", "methods"),
     "audit": ("log", "audit"),
     "accords": ("accord", "list"),
@@ -86,9 +102,13 @@ TEXT_COMMANDS: dict[str, tuple[str, ...]] = {
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [*SHEET_COMMANDS, *TEXT_COMMANDS])
 def test_each_format_parses(
-    demo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
+    demo: Path,
+    entries: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    name: str,
 ) -> None:
-    args = SHEET_COMMANDS.get(name) or TEXT_COMMANDS[name]
+    args = _args(SHEET_COMMANDS.get(name) or TEXT_COMMANDS[name], entries)
     assert json.loads(_run(demo, capsys, *args, "--format", "json")) is not None
     rows = list(csv.reader(io.StringIO(_run(demo, capsys, *args, "--format", "csv"))))
     assert rows and rows[0] and all(len(row) == len(rows[0]) for row in rows)
