@@ -219,12 +219,12 @@ def test_declarations_and_log_at_80_columns(demo: Path, capsys: pytest.CaptureFi
 
 @pytest.mark.slow
 def test_log_show_encodes_as_the_api_does(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    entry = json.loads(_run(demo, capsys, "log", "get", "11", "--format", "json"))
-    shown = json.loads(_run(demo, capsys, "log", "show", "--from", "11", "--limit", "1", "--json"))
-    assert shown[0]["leaf_hash"] == entry["leaf_hash"]
+    receipt = json.loads(next(demo.glob("receipt-*.json")).read_text("utf-8"))
+    index = str(receipt["index"])
+    entry = json.loads(_run(demo, capsys, "log", "get", index, "--format", "json"))
+    shown = json.loads(_run(demo, capsys, "log", "show", "--from", index, "--limit", "1", "--json"))
+    assert shown[0]["leaf_hash"] == entry["leaf_hash"] == receipt["leaf_hash"]
     assert shown[0]["recorded_at"] == entry["recorded_at"] == entry["logged_at"]
-    receipt = json.loads((demo / "receipt-11.json").read_text("utf-8"))
-    assert receipt["leaf_hash"] == entry["leaf_hash"]
 
 
 # -- the renderer and the writers, on their own ---------------------------------------
