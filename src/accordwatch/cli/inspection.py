@@ -240,6 +240,7 @@ def draw_command(
     as_json: JsonAlias = False,
 ) -> None:
     """Repeat a plan's draw from the checkpoint that first covered it."""
+    from accordwatch.reports.exports import encode_hash
     from accordwatch.safeguards.sampling import seed_from_checkpoint
     from accordwatch.sources.safeguards import selection, selection_json
 
@@ -251,7 +252,7 @@ def draw_command(
     def text() -> None:
         console.print(
             f"plan {shown(logged.plan.plan_id)} (entry {entry}), "
-            f"seed {seed_from_checkpoint(note).hex()}"
+            f"seed {encode_hash(seed_from_checkpoint(note))}"
         )
         _print_plan(logged, chosen)
 

@@ -23,7 +23,6 @@ apostrophe (the convention spreadsheets read as "text follows").
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import math
@@ -34,6 +33,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from accordwatch.log.encoding import encode_base64
 from accordwatch.timeutil import format_time
 
 #: a cell as a sheet holds it, before it is written
@@ -76,7 +76,7 @@ class Sheet:
 
 def encode_hash(raw: bytes) -> str:
     """A hash or other binary value as everything outside writes it: standard base64."""
-    return base64.b64encode(raw).decode("ascii")
+    return encode_base64(raw)
 
 
 def encode_time(moment: datetime) -> str:
