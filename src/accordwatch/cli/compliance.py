@@ -212,7 +212,7 @@ def events_list(
             [c for c in sheet.columns if c.key != "count" and (kst or c.key != "date_kst")],
             sheet.rows,
         )
-        print_sheet(shown_sheet)
+        print_sheet(shown_sheet, head="event_id")
         console.print(f"{len(listed)} event row(s); {current.superseded} superseded version(s)")
 
     deliver(chosen, json=as_json_value, sheets=lambda: [sheet], text=text)
@@ -408,7 +408,7 @@ def _print_report(report: Report) -> None:
     events, *groups = report_sheets(report)
     for sheet, title in zip([*groups, events], titles, strict=True):
         if sheet.rows:
-            print_sheet(sheet, title=title)
+            print_sheet(sheet, title=title, head="event")
     for line in summary_lines(report):
         console.print(shown(line), highlight=False)
 

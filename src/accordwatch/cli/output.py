@@ -206,13 +206,15 @@ def print_sheet(
     title: str | None = None,
     styles: Mapping[str, Callable[[str], str]] | None = None,
     show: Mapping[str, Callable[[Any], str]] | None = None,
+    head: str | None = None,
 ) -> None:
     """Draw `sheet` as a table that fits the width, or as one block per row if none can.
 
     `show` turns a column's value into its text (default: its written form;
     control characters are removed either way); `styles` gives a Rich style for
     a column's text. Columns empty in every row are left out, and a block
-    (`_block`) leaves out its row's empty cells.
+    (`_block`) leaves out its row's empty cells; it starts with the column
+    `head` (default: the first), the one that names the row.
     """
     from rich import box
     from rich.table import Table
@@ -269,15 +271,20 @@ def print_sheet(
         return
     if title:
         console.print(f"[bold]{shown(title)}[/]", highlight=False)
+    first = next((i for i, c in enumerate(columns) if c.key == head), 0)
     for n, row in enumerate(cells):
         if n:
             console.print()
-        for line in _block(columns, row, width, text_of):
+        for line in _block(columns, row, width, text_of, first):
             console.print(line, overflow="fold", crop=False)
 
 
 def _block(
-    columns: Sequence[Column], row: list[str], width: int, text_of: Callable[[int, str], Text]
+    columns: Sequence[Column],
+    row: list[str],
+    width: int,
+    text_of: Callable[[int, str], Text],
+    first: int = 0,
 ) -> list[Text]:
     """One row as a block: its first cell on a line, then `name: value` items filling lines.
 
@@ -286,12 +293,12 @@ def _block(
     """
     from rich.text import Text
 
-    lines = [Text.assemble(f"{columns[0].heading} ", text_of(0, row[0]), style="bold")]
+    lines = [Text.assemble(f"{columns[first].heading} ", text_of(first, row[first]), style="bold")]
     indent = "  "
     current = Text(indent)
-    for i in range(1, len(columns)):
+    for i in range(len(columns)):
         value = row[i]
-        if not value:
+        if not value or i == first:
             continue
         label = f"{columns[i].heading}: "
         if "\n" in value:
