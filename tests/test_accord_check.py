@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.examples import EXAMPLES, example_path, example_text
+from accordwatch.examples import EXAMPLES, WEAK_EXAMPLES, example_path, example_text
 from accordwatch.roadmap.accord import AccordRole, StepKind, VerificationMethod, json_schema
 from accordwatch.roadmap.accord_check import check_file, load_accord
 from accordwatch.roadmap.accord_problems import CheckResult, Problem
@@ -40,7 +40,10 @@ def only_problem(result: CheckResult, ignore: str | None = None) -> Problem:
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_shipped_examples_pass_without_errors_or_warnings(name: str) -> None:
     result = check_file(example_path(name))
-    assert result.problems == [], result.format()
+    if name in WEAK_EXAMPLES:  # weak on purpose: warnings, never errors
+        assert result.warnings and not result.errors, result.format()
+    else:
+        assert result.problems == [], result.format()
     assert result.ok
     assert result.accord is not None
     assert result.accord.illustrative

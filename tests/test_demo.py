@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import csv
 import json
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -49,8 +50,22 @@ def test_demo_runs_and_its_log_audits(tmp_path: Path, capsys: pytest.CaptureFixt
         "1718 ... dprk-roadmap (11)",
         "muf: first alarm at balance 8",  # the planted diversion, August 2021
         "declared item CAN-016 was not found",
+        # the road map's consequences: one answered in time, one left unanswered,
+        # and a concession given while one of them held it back
+        "consequence enforce-sanctions/2021-01-30",
+        "respond resume-exercises by 2021-03-17: answered (resumed-exercise on 2021-03-10",
+        "respond enforce-sanctions by 2021-03-01: unanswered (none recorded)",
+        "concession while suspended usa reported concession usa-liaison-office",
+        "2 triggered, 0 standing; 1 without response within their window",
     ):
         assert expected in out
+    # ... and the report shows them with their entries
+    (report,) = (home / "report").glob("report-*.html")
+    page = report.read_text("utf-8")
+    assert "<h3>Consequences</h3>" in page
+    text = re.sub(r"<[^>]+>", "", page)  # as read: ids and dates sit in no-break spans
+    assert "resume-exercises/2021-02-15" in text and "(#38)" in text
+    assert "enforce-sanctions by 2021-03-01: unanswered" in text
     assert (home / "roadmap-dprk-roadmap-2021-12-31.png").stat().st_size > 10_000
     assert (home / "safeguards" / "yb-pu-store-pu-balance.png").stat().st_size > 10_000
 

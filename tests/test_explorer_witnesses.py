@@ -133,6 +133,10 @@ def _page(
             "party": "usa",
             "leaf_hash": leaf,
             "confidential": False,
+            "commitment": None,
+            "readable": True,
+            "payload": {"subject": "entry", "text": canonical.decode()},
+            "readers": "anyone",
             "canonical": _b64(canonical),
         },
         "receipt": {

@@ -26,7 +26,6 @@ from accordwatch.safeguards.balance_series import (
 from accordwatch.safeguards.material_balance import (
     Balance,
     Location,
-    NotPositiveDefiniteError,
     Settings,
     covariance,
     evaluate,
@@ -205,7 +204,7 @@ def test_first_alarm_numbers_balances_from_one() -> None:
     assert list(first_alarm(flags)) == [3, 0]
 
 
-def test_a_balance_without_random_error_cannot_be_standardized() -> None:
+def test_a_balance_without_random_error_is_not_standardized_but_still_balanced() -> None:
     balance = Balance(
         3,
         (
@@ -213,8 +212,12 @@ def test_a_balance_without_random_error_cannot_be_standardized() -> None:
             Location("inv", "inventory", np.array([5.0, 6.0, 7.0, 8.0]), 0.0, 0.01),
         ),
     )
-    with pytest.raises(NotPositiveDefiniteError, match="balance 1"):
-        evaluate(balance)
+    result = evaluate(balance)
+    # Three balances, two systematic errors and no random one: the covariance has rank 2.
+    assert np.isnan(result.sitmuf).all() and np.isnan(result.page).all()
+    assert not np.isnan(result.sigma_muf).any()
+    (gap,) = result.undefined
+    assert gap.balances == (1, 2, 3) and "from balance 1 on" in gap.reason
 
 
 def test_locations_must_have_the_right_number_of_values() -> None:

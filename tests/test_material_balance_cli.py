@@ -123,9 +123,12 @@ def test_evaluate_names_the_location_at_fault(
         loc["random_rsd"] = 0
     path = tmp_path / "zero.json"
     path.write_text(json.dumps(zero))
-    with pytest.raises(SystemExit):
-        main(["safeguards", "evaluate", str(path)])
-    assert "not positive definite at balance 1" in capsys.readouterr().err
+    # MUF and sigma are still reported for every balance; SITMUF and Page say why not.
+    main(["safeguards", "evaluate", str(path), "--format", "json"])
+    out = json.loads(capsys.readouterr().out)
+    assert None not in out["muf"] and None not in out["sigma_muf"]
+    assert set(out["sitmuf"]) == {None}
+    assert "not positive definite" in out["undefined"][0]["reason"]
 
 
 def facility(tmp_path: Path, scenario: dict[str, Any]) -> Path:

@@ -118,8 +118,11 @@ def test_pdf_prints_the_signed_checkpoint_as_signed(tmp_path: Path) -> None:
     assert doc == pdf(data, tmp_path, created), "the same inputs give the same bytes"
     assert b"/CreationDate (D:20200102030405Z)" in doc
     assert doc.count(b"/Subtype /Image") == 1
-    (text,) = page_texts(doc)
-    lines = text.split("\n")
+    pages = page_texts(doc)
+    # the summary stands on a page of its own; the checkpoint starts a page
+    assert "Summary" in pages[0].split("\n") and "Road map" not in pages[0]
+    assert "The checkpoint this report was computed from" in pages[-1].split("\n")
+    lines = "\n".join(pages).split("\n")
     assert "Compliance and status report as of 2020-01-01" in lines
     assert "No accord is in force as of 2020-01-01." in lines
     assert "A chart" in lines
@@ -130,7 +133,7 @@ def test_pdf_prints_the_signed_checkpoint_as_signed(tmp_path: Path) -> None:
     assert "— test.local/log sig" in lines
     assert data.log_key in lines
     assert "Report as of 2020-01-01 · log test.local/log · checkpoint at tree size 1" in lines
-    assert "page 1 of 1" in lines
+    assert f"page {len(pages)} of {len(pages)}" in lines
 
 
 def test_pdf_without_its_chart_file_fails(tmp_path: Path) -> None:
@@ -179,3 +182,53 @@ def test_demo_report_as_pdf_cites_what_the_markdown_cites(demo: Path, tmp_path: 
     # the entries the PDF cites are the ones the Markdown form cites
     cited = set(re.findall(r"#(\d+)", text))
     assert cited and cited == set(re.findall(r"#(\d+)", markdown.read_text("utf-8")))
+
+
+def test_the_three_formats_hold_the_same_sections(demo: Path, tmp_path: Path) -> None:
+    for fmt in ("pdf", "md", "html"):
+        main(["--home", str(demo), "report", "--format", fmt, "--out", str(tmp_path)])
+    (path,) = tmp_path.glob("report-*.pdf")
+    markdown = next(tmp_path.glob("report-*.md")).read_text("utf-8")
+    page = next(tmp_path.glob("report-*.html")).read_text("utf-8")
+    headings = [h for _, h in re.findall(r"^(#{2,3}) (.+)$", markdown, flags=re.MULTILINE)]
+    assert headings[0] == "Summary"
+    for section in ("Road map", "Compliance", "Declarations", "Safeguards"):
+        assert section in headings
+    html_headings = re.findall(r"<h[23]>([^<]+)</h[23]>", page)
+    assert [h.replace("&#39;", "'") for h in html_headings] == headings
+    pages = page_texts(path.read_bytes())
+    text = "\n".join(pages)
+    for heading in headings:
+        assert heading in text
+    # the summary page: the accord, each side's overdue steps, the violations, the checkpoint
+    summary = pages[0]
+    assert "Accord in force: Road map for the complete denuclearization" in summary
+    assert "Overdue, United States of America:" in summary
+    assert "Violations of binding obligations:" in summary and "Checkpoint: tree size" in summary
+    # the timeline has a page of its own
+    (timeline,) = [p for p in pages if "Road map timeline and balance" in p]
+    assert len(timeline.strip().split("\n")) <= 3  # its title and the footer
+    # a launch that breaches every resolution since 1718 names the count, not ten ids
+    assert "violation of 10 resolutions (1718 to 2397)" in markdown
+    assert "1718, 1874, 2087, 2094, 2270" not in markdown
+
+
+def test_the_report_reads_safeguards_as_the_party_named(
+    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["--home", str(demo), "report", "--format", "md", "--out", str(tmp_path / "public")])
+    public = next((tmp_path / "public").glob("report-*.md")).read_text("utf-8")
+    assert "accountancy reports confidential to this reader" in public
+    assert "Safeguards alarm" not in public
+    out = tmp_path / "iaea"
+    main(["--home", str(demo), "report", "--format", "md", "--out", str(out), "--as", "iaea"])
+    inspectorate = next(out.glob("report-*.md")).read_text("utf-8")
+    assert "Read as iaea" in inspectorate
+    assert "Safeguards alarm, MBA yb-pu-store (pu): muf from balance" in inspectorate
+    assert "| yb-pu-store | pu |" in inspectorate
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--home", str(demo), "report", "--out", str(tmp_path / "x"), "--as", "nobody"])
+    assert exit_info.value.code != 0
+    assert "unknown party 'nobody'" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

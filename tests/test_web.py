@@ -71,6 +71,18 @@ def test_roadmap_page_chart_and_twin(demo: TestClient) -> None:
     chart = demo.get("/roadmap.svg", params={"as_of": AS_OF})
     assert chart.headers["content-type"] == "image/svg+xml"
     assert chart.content.lstrip().startswith(b"<?xml") and b"<svg" in chart.content
+    # the accord's consequences, as of the date, with their entries
+    occasions = {o["id"]: o for c in data["consequences"]["consequences"] for o in c["occasions"]}
+    assert set(occasions) == {"enforce-sanctions/2021-01-30", "resume-exercises/2021-02-15"}
+    assert '<h2 id="consequences">Consequences</h2>' in text
+    for o in occasions.values():
+        assert o["id"] in text and o["state"] == "open"
+        assert all(f'<a href="/explorer?index={i}">#{i}</a>' in text for i in o["entries"])
+    later = demo.get("/roadmap.json", params={"as_of": "2021-12-31"}).json()
+    assert later["consequences"]["totals"]["concessions_while_suspended"] == 1
+    assert "concession while suspended" in {f["kind"] for f in later["findings"]}
+    overview = demo.get("/", params={"as_of": "2021-12-31"}).text
+    assert "2 consequence(s) triggered</a>, 2 without response" in overview
     before = demo.get("/roadmap.svg", params={"as_of": "2010-01-01"})
     assert before.status_code == 404 and "no accord is in force" in before.json()["detail"]
 

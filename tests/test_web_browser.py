@@ -179,3 +179,97 @@ def test_signing_in_with_the_demo_token_shows_the_declarations_diff(
     assert page.query_selector(".diff") is None
     assert errors == []
     page.close()
+
+
+DESKTOP = {"width": 1366, "height": 900}
+#: every element that holds a date, a time or an entry number, which must stay on one line
+WHOLE = ".date, td.date, a.entry"
+#: the number of line boxes each such element's text takes
+LINES = """els => els.map(e => {
+  const range = document.createRange();
+  range.selectNodeContents(e);
+  const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+  return [e.textContent.trim(), tops.size];
+})"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/?as_of={AS_OF}",
+        "/",
+        f"/roadmap?as_of={AS_OF}",
+        "/compliance",
+        "/declarations",
+        "/safeguards",
+        "/explorer",
+        "/explorer?index=60",
+    ],
+)
+def test_at_desktop_width_dates_stay_whole_and_charts_are_not_shrunk(
+    server: str, browser: Any, home: Path, path: str, tmp_path: Path
+) -> None:
+    token = (home / "inspectorate.token").read_text("ascii").strip()
+    context = browser.new_context(
+        viewport=DESKTOP, extra_http_headers={"Authorization": f"Bearer {token}"}
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(server + path)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+    broken = [text for text, lines in page.eval_on_selector_all(WHOLE, LINES) if lines > 1]
+    assert broken == []
+    # a chart shown at its natural width keeps its text at the size it was drawn (>= 9 pt)
+    sizes = page.eval_on_selector_all(
+        "figure img", "imgs => imgs.map(i => [i.naturalWidth, i.clientWidth])"
+    )
+    assert all(shown >= natural > 300 for natural, shown in sizes), sizes
+    # nothing runs out of the page sideways
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    assert errors == []
+    context.close()
+
+
+@pytest.mark.slow
+def test_overview_links_each_figure_to_its_page(server: str, browser: Any) -> None:
+    page, errors = _open(browser, f"{server}/?as_of={AS_OF}")
+    violations = page.inner_text('#card-violations [data-figure="violations"]')
+    page.click("#card-violations h2 a")
+    page.wait_for_load_state("networkidle")
+    assert page.url == f"{server}/compliance?as_of={AS_OF}"
+    assert page.inner_text("#totals").startswith(f"{violations} violation(s)")
+    page.go_back()
+    findings = page.inner_text('#card-roadmap [data-figure="findings"]')
+    page.click("#card-roadmap a[href$='#findings']")
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith(f"/roadmap?as_of={AS_OF}#findings")
+    assert len(page.query_selector_all("#findings + ul.findings > li")) == int(findings)
+    page.click("ul.findings a.entry")
+    page.wait_for_selector("#verdict.verified, #verdict.failed", timeout=10_000)
+    assert page.inner_text("#verdict").startswith("verified")
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.slow
+def test_explorer_filters_and_pages_in_the_browser(server: str, browser: Any) -> None:
+    page, errors = _open(browser, f"{server}/explorer")
+    first = page.inner_text("#entry-list tbody tr:first-child td:first-child")
+    page.click("#next-page")
+    page.wait_for_load_state("networkidle")
+    assert page.inner_text("#entry-list tbody tr:first-child td:first-child") != first
+    page.select_option("select[name=record_type]", "step.report")
+    page.select_option("select[name=party]", "dprk")
+    page.click("#filters button")
+    page.wait_for_load_state("networkidle")
+    rows = page.eval_on_selector_all(
+        "#entry-list tbody tr",
+        "rows => rows.map(r => [r.cells[2].innerText, r.cells[3].innerText])",
+    )
+    assert rows and all(r == ["step.report", "dprk"] for r in rows)
+    assert errors == []
+    page.close()

@@ -93,6 +93,6 @@ def test_report_of_a_log_without_accord_or_violations() -> None:
     )
     text = markdown(data)
     assert "No accord is in force as of 2020-01-01." in text
-    assert "0 violation(s)" in text and "Violations" not in text
+    assert "0 violations counted per event" in text and "### Violations" not in text
     page = html(data)
     assert "No accord is in force" in page and "<svg" not in page

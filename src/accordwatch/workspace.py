@@ -10,6 +10,7 @@ accordwatch-data/         mode 0700; every file in it 0600, SQLite's included
   keys/log.key            the log's checkpoint key (signed-note signer)
   keys/<party>/<id>.key   party keys made here (registrar's included)
   clock.txt               the simulated clock, if the workspace runs on one
+  last-audit.json         when `log audit` last ran and what it found (the overview shows it)
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Road map commands: accord check/sign/diff/list, step report/verify, status."""
+"""Road map commands: accord check/assess/sign/diff/list, step report/verify, status."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from accordwatch.timeutil import parse_date
 
 if TYPE_CHECKING:
     from accordwatch.reports.exports import Sheet
-    from accordwatch.roadmap.accord import Accord
+    from accordwatch.roadmap.accord import Accord, Delays
     from accordwatch.roadmap.accord_problems import CheckResult
     from accordwatch.roadmap.status import Status
     from accordwatch.store.ledger import Ledger
@@ -77,6 +77,71 @@ def accord_check(file: Path = typer.Argument(..., help="Accord file (YAML)")) ->
     console.print(shown(result.summary()))
     if not result.ok:
         raise typer.Exit(1)
+
+
+@accord_app.command("assess")
+def accord_assess(
+    draft: Path = typer.Argument(..., help="Draft accord file (YAML)"),
+    against: Path = typer.Option(None, "--against", help="Signed version to compare with"),
+    fmt: str = typer.Option("text", "--format", help="text, json or md"),
+    runs: int = typer.Option(10_000, "--runs", help="Monte Carlo runs", min=1, max=100_000),
+    seed: int = typer.Option(1, "--seed", help="Monte Carlo seed", min=0),
+    delays: Path = typer.Option(None, "--delays", help="Delays file (replaces the draft's)"),
+    chart: Path = typer.Option(None, "--chart", help="Write the chart to PATH.png and PATH.svg"),
+) -> None:
+    """A draft's weaknesses before it is signed; exits 1 when it has errors."""
+    from accordwatch.roadmap.accord_check import check_file
+    from accordwatch.roadmap.amendment import compare
+    from accordwatch.roadmap.assessment import Assessment, assess
+
+    if fmt not in ("text", "json", "md"):
+        raise InputError(f"--format must be text, json or md, not {fmt!r}")
+
+    def assessed(path: Path) -> Assessment:
+        result = check_file(path)
+        if not result.ok or result.accord is None:
+            _print_problems(result)
+            raise InputError(f"{len(result.errors)} error(s) in the accord file", where=str(path))
+        chosen = _delays(delays, result.accord) if delays is not None else None
+        return assess(
+            result.accord,
+            result.document,
+            source=str(path),
+            runs=runs,
+            seed=seed,
+            delays=chosen,
+            delays_from=str(delays) if delays is not None else None,
+        )
+
+    assessment = assessed(draft)
+    amendment = compare(assessment, assessed(against)) if against is not None else None
+    if fmt == "json":
+        data = assessment.to_json()
+        if amendment is not None:
+            data["amendment"] = amendment.to_json()
+        print_json(data)
+    else:
+        from accordwatch.reports.assessment import assessment_markdown, assessment_text
+
+        render = assessment_text if fmt == "text" else assessment_markdown
+        typer.echo(plain(render(assessment, amendment)), nl=False)
+    if chart is not None:
+        from accordwatch.reports.charts.assessment_chart import draw_assessment
+
+        files = draw_assessment(assessment, chart)
+        typer.echo("chart: " + ", ".join(str(f) for f in files), err=fmt == "json")
+    if assessment.errors:
+        raise typer.Exit(1)
+
+
+def _delays(path: Path, accord: Accord) -> Delays:
+    from accordwatch.roadmap.delays_file import load_delays
+
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the delays file: {exc.strerror}", where=str(path)) from exc
+    return load_delays(text, str(path), accord)
 
 
 @accord_app.command("schema")
@@ -350,30 +415,35 @@ def status(
     output: OutputFile = None,
     as_json: JsonAlias = False,
 ) -> None:
-    """Where every step stands as of a date, per party, findings and the balance.
+    """Where every step stands as of a date, per party, findings, the balance and consequences.
 
     csv holds the steps; xlsx the steps, parties, findings and balance.
     """
-    from accordwatch.roadmap.status import evaluate
+    from accordwatch.cli.consequence_lines import print_consequences
+    from accordwatch.sources.consequences import roadmap_view
     from accordwatch.sources.roadmap import roadmap_records
 
     chosen = chosen_format(fmt, as_json, output, xlsx=True)
     view = view_at(as_of, known_at, log_size)
-    records = roadmap_records(view.log)
     try:
-        result = evaluate(records, view.as_of, accord)
+        result, consequences = roadmap_view(view.log, view.as_of, accord)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
     if not chosen.text:
         deliver(
             chosen,
-            json=lambda: {**result.to_json(), **view.to_json()},
+            json=lambda: {
+                **result.to_json(),
+                "consequences": consequences.to_json(),
+                **view.to_json(),
+            },
             sheets=lambda: status_sheets(result),
             text=lambda: None,
         )
     else:
         console.print(view.header(), highlight=False)
         _print_status(result)
+        print_consequences(consequences)
         if result.accord_id is not None and result.in_force is not None:
             from accordwatch.cli.policy_lines import policy_line
             from accordwatch.sources.witnessing import policy_state_of
@@ -383,7 +453,7 @@ def status(
     if timeline:
         from accordwatch.reports.charts.roadmap_chart import draw_roadmap
 
-        files = draw_roadmap(records, result, out)
+        files = draw_roadmap(roadmap_records(view.log), result, out)
         console.print("timeline chart: " + ", ".join(str(f) for f in files))
 
 

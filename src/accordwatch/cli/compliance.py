@@ -516,8 +516,8 @@ def response_record(
     to: list[str] = typer.Option(
         ...,
         "--to",
-        help="Violation id(s), or event occurrence(s); an event's date may be UTC or, "
-        "for CNS rows, Korean (date_kst)",
+        help="Violation ids, event occurrences, or triggered consequences (CONSEQUENCE-ID/DATE); "
+        "an event's date may be UTC or, for CNS rows, Korean (date_kst)",
     ),
     more: list[str] = typer.Argument(
         None, help="More violation ids after --to", show_default=False
@@ -531,19 +531,29 @@ def response_record(
     obligations: list[Path] = typer.Option(None, "--obligations", help=OBLIGATIONS_HELP),
     key_file: Path = typer.Option(None, "--key", help="Private key file"),
 ) -> None:
-    """Record a response to violations (a log entry)."""
+    """Record a response to violations or to a triggered consequence of an accord (a log entry)."""
     from accordwatch.compliance.events import occurrence_aliases
     from accordwatch.compliance.responses import resolve_targets
+    from accordwatch.roadmap.consequences import is_occasion_id, resolve_occasions
+    from accordwatch.sources.consequences import consequences_in_force
     from accordwatch.sources.snapshot import Snapshot
 
     _choice(kind, list(RESPONSE_KINDS), "--kind")
     day = parse_date(on, where="--on")
     ws = workspace()
     ledger = ws.ledger()
-    evaluation, _, _ = _evaluate(Snapshot.default(ledger), today(ws), obligations)
-    violations = evaluation.violations()
-    aliases = occurrence_aliases(evaluation.events)
-    targets = resolve_targets([*to, *(more or [])], violations, day, aliases)
+    log, now = Snapshot.default(ledger), today(ws)
+    named = [*to, *(more or [])]
+    occasions = [t for t in named if is_occasion_id(t)]
+    others = [t for t in named if not is_occasion_id(t)]
+    violations: list[str] = []
+    if others:
+        evaluation, _, _ = _evaluate(log, now, obligations)
+        aliases = occurrence_aliases(evaluation.events)
+        violations = resolve_targets(others, evaluation.violations(), day, aliases)
+    if occasions:
+        occasions = resolve_occasions(occasions, consequences_in_force(log, now), day)
+    targets = [*violations, *occasions]
     payload = {
         "to": targets,
         "kind": kind,
@@ -555,9 +565,11 @@ def response_record(
     receipt = submit_as(
         ws, ledger, as_party, key_file, "response", payload, where="response record"
     )
+    counted = ((len(violations), "violation(s)"), (len(occasions), "triggered consequence(s)"))
+    what = [f"{n} {noun}" for n, noun in counted if n]
     console.print(
         f"{as_party} recorded a response ({RESPONSE_KINDS[kind]}) of {day} to "
-        f"{len(targets)} violation(s) at log entry {receipt.index}"
+        f"{' and '.join(what)} at log entry {receipt.index}"
     )
 
 

@@ -24,6 +24,7 @@ import typer
 
 from accordwatch.cli.context import (
     console,
+    err_console,
     read_document,
     shown,
     submit_as,
@@ -136,6 +137,9 @@ def plan(
             p = plan_stratum(name, len(members), item_kg, target, beta_value, fraction)
         except ValueError as exc:
             raise InputError(str(exc), where=f"stratum {name}") from None
+        caveat = p.caveat()
+        if caveat is not None:
+            err_console.print(f"warning: {caveat}", highlight=False)
         strata.append(
             {
                 "name": name,

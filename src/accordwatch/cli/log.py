@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from accordwatch.cli.context import console, print_json, shown, workspace
+from accordwatch.cli.context import console, err_console, print_json, shown, workspace
 from accordwatch.cli.output import (
     Format,
     JsonAlias,
@@ -25,6 +25,7 @@ from accordwatch.log.canonical import parse_json
 from accordwatch.private_files import open_private_text
 
 if TYPE_CHECKING:
+    from accordwatch.log.audit import AuditReport
     from accordwatch.log.note import Verifier
     from accordwatch.log.policy import Policy
     from accordwatch.log.witnessed import Witnessed
@@ -304,6 +305,38 @@ def export(out: Path = typer.Argument(..., help="File to write (- for stdout)"))
         console.print(f"exported {count} entries of {ledger.origin} to {out}")
 
 
+@log_app.command("publish")
+def publish_command(
+    folder: Path = typer.Argument(..., help="Folder to write the tiles into (made if missing)"),
+) -> None:
+    """Write the log as C2SP tlog-tiles files: checkpoint, hash tiles, entry bundles.
+
+    The same files `serve` answers under /tlog/, for any static web server, object
+    store or CDN. The checkpoint is the latest witnessed one (the latest signed
+    one while the log has no witness policy). Run it again to add what the log
+    added; a file that differs from what this log would write stops it, with
+    nothing changed.
+    """
+    from accordwatch.cli.policy import policy_for
+    from accordwatch.sources.tiles import publish
+
+    if folder.exists() and not folder.is_dir():
+        raise InputError("not a folder", where=str(folder))
+    ledger = workspace().ledger()
+    done = publish(ledger, policy_for(None, ledger), folder)
+    note = (
+        f"; {done.large_only} bundle(s) only at tile/accordwatch-entries/ (an entry over "
+        "65,535 bytes)"
+        if done.large_only
+        else ""
+    )
+    console.print(
+        f"published tree size {done.size} to {folder}: {done.written} file(s) written, "
+        f"{done.kept} already there{note}",
+        highlight=False,
+    )
+
+
 @log_app.command("audit")
 def audit_command(
     file: Path = typer.Option(None, "--file", help="Audit an exported log instead of the database"),
@@ -334,7 +367,7 @@ def audit_command(
     from accordwatch.catalog import CATALOG
     from accordwatch.cli.policy import policy_for, read_policy
     from accordwatch.errors import VerificationError
-    from accordwatch.log.audit import AuditReport, audit
+    from accordwatch.log.audit import audit
     from accordwatch.log.export import read_export
     from accordwatch.log.note import Verifier
     from accordwatch.store.auditing import audit_database
@@ -381,7 +414,11 @@ def audit_command(
         if file is not None:
             report = audit(entries, header.checkpoints, verifier, catalog=CATALOG, progress=advance)
         else:
-            report = audit_database(ledger, progress=advance)
+            try:
+                report = audit_database(ledger, progress=advance)
+            except VerificationError as exc:
+                _record_audit(False, total, f"FAILED: {exc}")
+                raise
     if file is not None:
         policy = read_policy(policy_file) if policy_file is not None else None
         cosigned = header.checkpoints
@@ -389,7 +426,17 @@ def audit_command(
         policy = policy_for(policy_file, ledger)
         lines = ledger.all_cosignature_lines() if policy is not None else {}
         cosigned = [(s, n + "".join(lines.get(s, []))) for s, n in ledger.checkpoints()]
-    witnessed = _audit_witnesses(cosigned, policy, verifier) if policy is not None else None
+    try:
+        witnessed = _audit_witnesses(cosigned, policy, verifier) if policy is not None else None
+    except VerificationError as exc:
+        if file is None:
+            _record_audit(False, report.size, f"FAILED: {exc}")
+        raise
+    if file is None:
+        summary = _audit_summary(report)
+        if policy is not None:
+            summary += "; " + (witnessed.summary() if witnessed else "no checkpoint witnessed")
+        _record_audit(True, report.size, summary)
     result = {
         "ok": True,
         "source": source,
@@ -452,6 +499,26 @@ def audit_command(
             f"not witnessed: no checkpoint has its quorum ({escape(policy.describe_quorum())})"
         )
         raise typer.Exit(NOT_WITNESSED)
+
+
+def _audit_summary(report: AuditReport) -> str:
+    return (
+        f"{report.size} entries, {report.checkpoints} signed checkpoints"
+        + (f", {report.nodes} Merkle nodes" if report.nodes else "")
+        + " verified"
+    )
+
+
+def _record_audit(ok: bool, size: int, summary: str) -> None:
+    """Note the audit's result beside the database, for the dashboard's overview."""
+    from accordwatch.store.audit_record import AuditRecord, write_audit_record
+
+    ws = workspace()
+    try:
+        write_audit_record(ws.home, AuditRecord(ws.clock(), ok, size, summary))
+    except OSError as exc:
+        # the audit's own answer stands; only the dashboard's note of it is missing
+        err_console.print(f"could not note the audit in {ws.home}: {exc.strerror or exc}")
 
 
 def _audit_witnesses(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from accordwatch.cli.context import console, err_console, read_document, shown
+from accordwatch.cli.context import console, err_console, print_json, read_document, shown
 from accordwatch.cli.output import (
     Format,
     JsonAlias,
@@ -22,6 +22,7 @@ from accordwatch.cli.output import (
     deliver,
     print_sheet,
 )
+from accordwatch.errors import InputError
 
 if TYPE_CHECKING:
     from accordwatch.reports.exports import Sheet
@@ -46,7 +47,23 @@ def method_table(methods: Path | None, mba: str | None = None) -> MethodTable:
 
 
 def _figure(value: object) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else ""
+    if not isinstance(value, float):
+        return ""
+    return "undefined" if value != value else f"{value:.4g}"
+
+
+SYSTEMATIC_HELP = "Build the variances from the observed values (plug-in) or from the declared ones"
+
+
+def _ranges(numbers: tuple[int, ...]) -> str:
+    """1, 2, 3, 5 as "1-3, 5"."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
 def balance_sheet(result: Evaluation, out: dict[str, Any]) -> Sheet:
@@ -108,6 +125,12 @@ def print_evaluation(result: Evaluation, out: dict[str, Any]) -> None:
     print_sheet(on_screen, show=figures, styles={"alarms": lambda value: "red" if value else ""})
     s = result.settings
     console.print(f"unit: {shown(out['unit'])}; k = {s.k:g}, K = {s.K:g}, h = {s.h:g}")
+    for gap in result.undefined:
+        balances = _ranges(gap.balances)
+        console.print(
+            f"  {' and '.join(gap.statistics)} undefined at balance(s) {balances}: {gap.reason}",
+            highlight=False,
+        )
     for name, info in out["alarms"].items():
         first = info["first"]
         text = f"first alarm at balance {first}" if first else "no alarm"
@@ -127,15 +150,22 @@ def evaluate_file(
     fmt: SheetFormat = "text",
     methods: Path = typer.Option(None, "--methods", help=METHODS_HELP),
     chart: Path = typer.Option(None, "--chart", help="Folder for the pictures (PNG and SVG)"),
+    systematic_from: str = typer.Option(
+        "observed", "--systematic-from", help=SYSTEMATIC_HELP + " (`declared` in the file)"
+    ),
     output: OutputFile = None,
     as_json: JsonAlias = False,
 ) -> None:
-    """Evaluate one MBA's balance sequence: MUF, sigma, CUMUF, SITMUF, Page and alarms."""
+    """Evaluate one MBA's balance sequence: MUF, sigma, CUMUF, SITMUF, Page and alarms.
+
+    The file's layout: `accordwatch safeguards schema balance`; an example:
+    `accordwatch safeguards example balance`.
+    """
     from accordwatch.safeguards.balance_file import parse_balance, report, run
 
     chosen = chosen_format(fmt, as_json, output, xlsx=True)
     data = parse_balance(read_document(file), table=method_table(methods), where=str(file))
-    result = run(data, where=str(file))
+    result = run(data, where=str(file), systematic_from=systematic_from)
     out = report(result, data)
     deliver(
         chosen,
@@ -175,10 +205,17 @@ def simulate_file(
     realisations: int = typer.Option(None, "--realisations", help="Override the file's count"),
     seed: int = typer.Option(None, "--seed", help="Override the file's seed"),
     chart: Path = typer.Option(None, "--chart", help="Folder for the picture (PNG and SVG)"),
+    systematic_from: str = typer.Option(
+        "observed", "--systematic-from", help=SYSTEMATIC_HELP + " (the facility's true values)"
+    ),
     output: OutputFile = None,
     as_json: JsonAlias = False,
 ) -> None:
-    """Monte Carlo of a facility: each test's false alarm rate and detection probability."""
+    """Monte Carlo of a facility: each test's false alarm rate and detection probability.
+
+    The file's layout: `accordwatch safeguards schema facility`; an example:
+    `accordwatch safeguards example facility`.
+    """
     from accordwatch.reports.exports import Column, Kind, Sheet
     from accordwatch.safeguards.simulation import parse_facility, run_simulation
 
@@ -194,7 +231,12 @@ def simulate_file(
         doc, table=method_table(methods), where=str(file)
     )
     result = run_simulation(
-        facility, scenario, realisations=count, seed=chosen_seed, where=str(file)
+        facility,
+        scenario,
+        realisations=count,
+        seed=chosen_seed,
+        where=str(file),
+        systematic_from=systematic_from,
     )
     sheet = Sheet(
         "tests",
@@ -226,7 +268,8 @@ def simulate_file(
         if result.diverted_sq is not None:
             diverted += f" ({result.diverted_sq:.3g} SQ)"
         console.print(
-            f"{count} realisations, seed {chosen_seed}, scenario {scenario.kind} "
+            f"{count} realisations, seed {chosen_seed}, variances from the "
+            f"{systematic_from} values, scenario {scenario.kind} "
             f"({diverted} diverted in all); false alarms: any alarm without diversion; "
             f"detection: an alarm from balance {scenario.start} on with it"
         )
@@ -305,6 +348,50 @@ def list_methods(
         sheets=lambda: [sheet],
         text=text,
     )
+
+
+#: file kind -> (the shipped example's file name, what reads it)
+FILE_KINDS = {
+    "balance": ("safeguards-balance.yaml", "safeguards evaluate"),
+    "facility": ("safeguards-facility.yaml", "safeguards simulate"),
+}
+
+
+def _file_kind(kind: str) -> str:
+    if kind not in FILE_KINDS:
+        raise InputError(
+            f"no file kind {kind!r}: balance (for evaluate) or facility (for simulate)"
+        )
+    return kind
+
+
+@safeguards_app.command("schema")
+def schema(
+    kind: str = typer.Argument(..., help="balance (for evaluate) or facility (for simulate)"),
+) -> None:
+    """Print the JSON Schema of a balance file or a facility description."""
+    from accordwatch.safeguards.file_schemas import SCHEMAS
+
+    print_json(SCHEMAS[_file_kind(kind)]())
+
+
+@safeguards_app.command("example")
+def example(
+    kind: str = typer.Argument(..., help="balance (for evaluate) or facility (for simulate)"),
+    out: Path = typer.Option(None, "--out", "-o", help="Write it here instead of printing it"),
+) -> None:
+    """Print (or write) an illustrative balance file or facility description."""
+    from importlib.resources import files
+
+    name, reader = FILE_KINDS[_file_kind(kind)]
+    text = files("accordwatch.examples").joinpath(name).read_text(encoding="utf-8")
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if out.exists():
+        raise InputError(f"{out} exists; not overwritten")
+    out.write_text(text, encoding="utf-8")
+    err_console.print(f"wrote {out}; run `accordwatch {reader} {out}`")
 
 
 def register(app: typer.Typer) -> None:

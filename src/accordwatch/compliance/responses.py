@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Literal, Protocol, get_args
 
 from accordwatch.errors import InputError, NotFoundError
 
@@ -54,6 +54,16 @@ _NAMES = {
 RESPONSE_KINDS: dict[str, str] = {kind: _NAMES[kind] for kind in get_args(ResponseKind)}
 NOT_A_RESPONSE = frozenset({"none-decided"})
 ANSWER_STATES = ("answered", "late", "unanswered", "open")
+
+
+class Answerable(Protocol):
+    """What a response answers: a violation, or a triggered consequence of an accord."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def on(self) -> date: ...
 
 
 @dataclass(frozen=True)
@@ -103,9 +113,9 @@ def responses_as_of(responses: Iterable[Response], as_of: date) -> list[Response
 
 
 def first_responses(
-    violations: Sequence[Violation], responses: Iterable[Response]
+    violations: Sequence[Answerable], responses: Iterable[Response]
 ) -> dict[str, FirstResponse]:
-    """Violation id -> its first response (the earliest dated on or after it)."""
+    """Violation (or consequence occasion) id -> its first response (earliest on or after it)."""
     by_id = {v.id: v for v in violations}
     best: dict[str, Response] = {}
     for r in responses:

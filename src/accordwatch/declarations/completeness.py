@@ -203,7 +203,7 @@ def check_completeness(declaration: Declaration, accord: Accord | None) -> list[
             _finding("no step", ("step",), f"accord {accord.id} has no step {declaration.step}")
         )
         return out
-    if step.kind is not StepKind.DECLARE or step.party != declaration.party:
+    if accord.base_kind(step) is not StepKind.DECLARE or step.party != declaration.party:
         out.append(
             _finding(
                 "wrong step",

@@ -4,6 +4,9 @@
   denuclearization of North Korea, the worked example of the project;
 - `generic-tutorial`: a small accord between two made-up states and an
   inspectorate, for learning the file format;
+- `weak-freeze`: a deliberately weak freeze-for-relief draft, with no
+  declarations and no consequences, to show what `accordwatch accord assess`
+  finds (it passes `accord check` with warnings);
 - `dprk-history.yaml`: an illustrative, scripted history of signatures,
   reports and verifications for the DPRK road map (see `accordwatch.roadmap.scenario`).
 - `dprk-declaration-*.yaml`: illustrative data declarations of the DPRK's
@@ -13,7 +16,7 @@
   reports of a plutonium store with a planted diversion, and the results of an
   inspection of it with one planted discrepancy, for the demo.
 
-Both pass `accordwatch accord check` without errors or warnings.
+The first two pass `accordwatch accord check` without errors or warnings.
 """
 
 from __future__ import annotations
@@ -27,7 +30,11 @@ from accordwatch.errors import NotFoundError
 EXAMPLES: dict[str, str] = {
     "dprk-roadmap": "dprk-roadmap.yaml",
     "generic-tutorial": "generic-tutorial.yaml",
+    "weak-freeze": "weak-freeze.yaml",
 }
+
+#: examples written weak on purpose: they pass `accord check` with warnings, not cleanly
+WEAK_EXAMPLES = frozenset({"weak-freeze"})
 
 
 def _file_name(name: str) -> str:

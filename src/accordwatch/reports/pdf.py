@@ -16,17 +16,26 @@ creation time and writes the bytes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 from fpdf import FPDF, FontFace
 from fpdf.enums import TableBordersLayout, WrapMode
 from PIL import Image
 
-from accordwatch.reports.status import ReportData, _entries, _evidence
+from accordwatch.reports.report_model import (
+    Block,
+    Bullets,
+    Figure,
+    Paragraph,
+    Section,
+    Table,
+    build,
+)
+from accordwatch.reports.status import Chart, ReportData
 
 _FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 _SANS, _MONO = "DejaVuSans", "DejaVuSansMono"
@@ -99,128 +108,79 @@ def _bullets(doc: _Document, items: Sequence[str]) -> None:
     doc.ln(1)
 
 
+def _column_widths(
+    doc: _Document, rows: Sequence[Sequence[str]], widths: Sequence[float]
+) -> list[float]:
+    """Widths in mm from the relative `widths`, each wide enough for its longest word.
+
+    Ids, dates and figures have no spaces: a column narrower than its longest
+    word would break one across lines. Columns with room to spare give it up to
+    those that need it; only when the words cannot all fit does one break.
+    """
+    doc.set_font(_SANS, "B", 8.5)  # the widest face a cell is set in (the headings)
+    needed = [
+        max(doc.get_string_width(word) for row in rows for word in str(row[j]).split() or [""])
+        + 2 * _PADDING
+        + 0.5
+        for j in range(len(widths))
+    ]
+    total = sum(widths)
+    share = [doc.epw * w / total for w in widths]
+    final = [max(s, n) for s, n in zip(share, needed, strict=True)]
+    excess = sum(final) - doc.epw
+    spare = sum(f - n for f, n in zip(final, needed, strict=True))
+    if excess > 0 and spare > 0:
+        cut = min(1.0, excess / spare)
+        final = [f - (f - n) * cut for f, n in zip(final, needed, strict=True)]
+    return final
+
+
+_PADDING = 1.5
+
+
 def _table(doc: _Document, rows: Sequence[Sequence[str]], widths: Sequence[float]) -> None:
+    columns = _column_widths(doc, rows, widths)
     doc.set_font(_SANS, size=8.5)
     doc.set_text_color(*_TEXT)
     doc.set_draw_color(*_RULE)
     headings = FontFace(emphasis="BOLD", fill_color=_HEADING_FILL)
     with doc.table(
-        col_widths=tuple(widths),
+        col_widths=tuple(columns),
         text_align="LEFT",
         borders_layout=TableBordersLayout.HORIZONTAL_LINES,
         headings_style=headings,
         line_height=4.2,
-        padding=(1.0, 1.5),
+        padding=(1.0, _PADDING),
         wrapmode=WrapMode.WORD,
-        width=doc.epw,
+        width=min(doc.epw, sum(columns)),
     ) as table:
         for row in rows:
             table.row([str(cell) for cell in row])
     doc.ln(2)
 
 
-def _roadmap(doc: _Document, data: ReportData) -> None:
-    rm = data.roadmap
-    _heading(doc, "Road map", 2)
-    head = rm.get("in_force")
-    if head is None:
-        _paragraph(doc, f"No accord is in force as of {data.as_of}.")
-        return
-    _paragraph(
-        doc,
-        f" is in force since {head['since']} (signatures complete at #{head['index']}).",
-        bold=head["title"],
-    )
-    counts: dict[str, int] = rm["counts"]
-    _table(doc, [list(counts), [str(n) for n in counts.values()]], [1] * len(counts))
-    parties = [["party", "role", "on time", "late", "overdue", "outstanding", "next deadlines"]]
-    for p in rm["parties"]:
-        nxt = "; ".join(f"{d['step']} ({d['deadline']})" for d in p["next_deadlines"])
-        parties.append(
-            [
-                p["name"],
-                p["role"],
-                str(p["on_time"]),
-                str(p["late"]),
-                str(p["overdue"]),
-                str(p["outstanding"]),
-                nxt or "none",
-            ]
-        )
-    _table(doc, parties, [30, 19, 11, 9, 15, 24, 42])
-    _heading(doc, "Findings", 3)
-    findings: list[dict[str, Any]] = rm["findings"]
-    _bullets(
-        doc,
-        [
-            f"{f['date']} — {f['kind']}: {f['message']} (entries {_entries(f['indices'])})"
-            for f in findings
-        ]
-        or ["None."],
-    )
-    _heading(doc, "Steps", 3)
-    steps = [["step", "party", "status", "deadline", "entries"]]
-    for s in rm["steps"]:
-        indices = s["report_indices"] + s["verification_indices"]
-        steps.append([s["id"], s["party"], s["status"], s["deadline"] or "", _entries(indices)])
-    _table(doc, steps, [38, 10, 14, 14, 24])
-
-
-def _compliance(doc: _Document, data: ReportData) -> None:
-    co = data.compliance
-    totals = co["totals"]
-    _heading(doc, "Compliance", 2)
-    _paragraph(
-        doc,
-        f"{totals['violations']} violation(s) counted per {co['counted_per']} "
-        f"({totals['uncertain']} uncertain), {totals['answered']} answered, "
-        f"{totals['unanswered']} unanswered; {totals['without_response_within_window']} "
-        f"without a response within {co['window_days']} days.",
-    )
-    rows: list[dict[str, Any]] = co["by_year"]["rows"]
-    if not rows:
-        return
-    header = ["year", "violations", "uncertain", "answered", "unanswered"]
-    _table(doc, [header, *([str(r[k]) for k in header] for r in rows)], [1] * len(header))
-    _heading(doc, "Violations", 3)
-    _bullets(
-        doc,
-        [
-            f"{e['date']} {e['occurrence']}: {e['status']} of {', '.join(e['instruments'])}; "
-            f"response: {e['response_state']} (evidence {_entries(_evidence(e))})"
-            for e in co["events"]
-        ],
-    )
-
-
-def _charts(doc: _Document, data: ReportData, folder: Path) -> None:
-    for chart in data.charts:
-        path = folder / chart.png
-        with Image.open(path) as image:
-            pixels_wide, pixels_high = image.size
-        height = min(doc.epw * pixels_high / pixels_wide, doc.eph - 12)
-        width = height * pixels_wide / pixels_high
-        if doc.get_y() + height + 10 > doc.page_break_trigger:
-            doc.add_page()
-        _heading(doc, chart.title, 3)
-        doc.image(str(path), x=doc.l_margin + (doc.epw - width) / 2, w=width, h=height)
-        doc.ln(3)
-
-
-def _checkpoint(doc: _Document, data: ReportData) -> None:
-    lines = data.checkpoint.rstrip("\n").split("\n")
-    if doc.get_y() + 40 + 4 * len(lines) > doc.page_break_trigger:
+def _figure(doc: _Document, chart: Chart, folder: Path, *, own_page: bool) -> None:
+    """A chart; on a page of its own, turned to its shape, when it is the section's subject."""
+    path = folder / chart.png
+    with Image.open(path) as image:
+        pixels_wide, pixels_high = image.size
+    if own_page:
+        doc.add_page(orientation="landscape" if pixels_wide > pixels_high else "portrait")
+        _heading(doc, chart.title, 2)
+    room = doc.page_break_trigger - doc.get_y() - 4
+    height = min(doc.epw * pixels_high / pixels_wide, room if own_page else doc.eph - 12)
+    width = height * pixels_wide / pixels_high
+    if not own_page and doc.get_y() + height + 4 > doc.page_break_trigger:
         doc.add_page()
-    _heading(doc, "The checkpoint this report was computed from", 2)
-    _paragraph(
-        doc,
-        "The signed note below is the log's checkpoint, line by line as signed; the report's "
-        "figures were read from the entries it covers. Check the note with the log key.",
-        size=9,
-    )
-    # the largest size (at most 8 pt) at which the longest line fits the page, so no line wraps
+    doc.image(str(path), x=doc.l_margin + (doc.epw - width) / 2, w=width, h=height)
+    doc.ln(3)
+
+
+def _code(doc: _Document, text: str, extra: Sequence[str] = ()) -> None:
+    """Text as signed, at the largest size (at most 8 pt) at which no line wraps."""
+    lines = text.split("\n")
     doc.set_font(_MONO, size=8)
-    longest = max(doc.get_string_width(line) for line in [*lines, data.log_key])
+    longest = max(doc.get_string_width(line) for line in [*lines, *extra])
     size = max(5.0, min(8.0, 8.0 * (doc.epw - 4) / max(longest, 1.0)))
     doc.set_font(_MONO, size=size)
     doc.set_fill_color(*_CODE_FILL)
@@ -228,7 +188,7 @@ def _checkpoint(doc: _Document, data: ReportData) -> None:
     doc.multi_cell(
         0,
         size * 0.5,
-        "\n".join(lines),
+        text,
         fill=True,
         padding=2,
         align="L",
@@ -237,18 +197,24 @@ def _checkpoint(doc: _Document, data: ReportData) -> None:
         new_y="NEXT",
     )
     doc.ln(3)
-    doc.set_font(_SANS, "B", 9)
-    doc.cell(0, 5, "Log key", new_x="LMARGIN", new_y="NEXT")
-    doc.set_font(_MONO, size=size)
-    doc.multi_cell(
-        0,
-        size * 0.5,
-        data.log_key,
-        align="L",
-        wrapmode=WrapMode.CHAR,
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+
+
+def _block(doc: _Document, block: Block, folder: Path, section: Section) -> None:
+    if isinstance(block, Paragraph):
+        # code spans read as quoted in print
+        _paragraph(doc, re.sub(r"`([^`]*)`", "“\\1”", block.text), bold=block.bold)
+    elif isinstance(block, Table):
+        if block.title:
+            _paragraph(doc, block.title, size=8.5)
+        widths = block.widths or (1.0,) * len(block.columns)
+        _table(doc, [block.columns, *block.rows], widths)
+    elif isinstance(block, Bullets):
+        _bullets(doc, block.items)
+    elif isinstance(block, Figure):
+        own = section.new_page and len(section.blocks) == 1
+        _figure(doc, block.chart, folder, own_page=own)
+    else:
+        _code(doc, block.text)
 
 
 def pdf(data: ReportData, folder: Path, created: datetime) -> bytes:
@@ -256,23 +222,31 @@ def pdf(data: ReportData, folder: Path, created: datetime) -> bytes:
 
     `created` is stamped into the document's metadata, so the same inputs give the same bytes.
     """
+    document = build(data)
     doc = _Document(data)
     doc.set_creation_date(created)
-    title = f"Compliance and status report as of {data.as_of}"
-    doc.set_title(title)
+    doc.set_title(document.title)
     doc.set_subject(f"Log {data.origin}, checkpoint at tree size {data.size}")
     doc.set_creator("accordwatch")
     doc.add_page()
-    _heading(doc, title, 1)
-    _paragraph(doc, data.dates_line())
-    _paragraph(
-        doc,
-        f"Log {data.origin}, computed from its signed checkpoint at tree size {data.size} "
-        "(printed at the end). Entry numbers (#n) are log indices: “accordwatch log get n” "
-        "shows the entry and “accordwatch log prove n” its inclusion proof.",
-    )
-    _roadmap(doc, data)
-    _compliance(doc, data)
-    _charts(doc, data, folder)
-    _checkpoint(doc, data)
+    _heading(doc, document.title, 1)
+    for block in document.intro:
+        _block(doc, block, folder, Section(""))
+    portrait_after = False
+    for section in document.sections:
+        figure_page = section.new_page and any(isinstance(b, Figure) for b in section.blocks)
+        if figure_page:
+            for block in section.blocks:
+                _block(doc, block, folder, section)
+            portrait_after = True
+            continue
+        if section.new_page or portrait_after:
+            doc.add_page(orientation="portrait")
+            portrait_after = False
+        _heading(doc, section.title, section.level)
+        for block in section.blocks:
+            _block(doc, block, folder, section)
+        if section.anchor == "summary":
+            # the summary stands on its own page
+            doc.add_page(orientation="portrait")
     return bytes(doc.output())

@@ -22,6 +22,16 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from accordwatch.reports.report_model import (
+    Block,
+    Bullets,
+    Figure,
+    Paragraph,
+    Table,
+    build,
+)
 
 FORMATS = ("html", "md")
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -32,6 +42,7 @@ class Chart:
     title: str
     png: str  # file name, next to the report
     svg: str  # the SVG document text, for inlining in HTML
+    kind: str = ""  # "roadmap" (the timeline) or "compliance"
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,14 @@ class ReportData:
     #: the log's day the report reads the log as of ("" when not said)
     known_at: str = ""
     simulated_clock: bool = False
+    #: the party the report reads confidential records as ("" for none)
+    reading_as: str = ""
+    #: the checkpoint's witness status in words ("" when no policy was checked)
+    witnessed: str = ""
+    #: `sources.verification.balance_summary` (None: no accountancy report in the log)
+    safeguards: dict[str, Any] | None = None
+    #: one row per declaration entry: index, time, party, access, id, program, as_of, problems
+    declarations: list[dict[str, Any]] = field(default_factory=list)
 
     def dates_line(self) -> str:
         """Both dates and the clock: `As of 2021-03-01 (world); log as known at ... (log time).`"""
@@ -89,125 +108,46 @@ def _fenced(text: str) -> list[str]:
     return [fence, text, fence]
 
 
-def _entries(indices: list[int]) -> str:
-    return ", ".join(f"#{i}" for i in indices) if indices else "none logged"
-
-
-def _evidence(event: dict[str, Any]) -> list[int]:
-    return sorted(
-        {
-            int(e["log_index"])
-            for v in event.get("violations", [])
-            for e in v.get("evidence", [])
-            if e.get("log_index") is not None
-        }
+def _inline(text: str) -> str:
+    """Model text as Markdown: `code` spans kept as code, the rest escaped."""
+    parts = re.split(r"(`[^`]*`)", text)
+    return "".join(
+        _code(part[1:-1])
+        if part.startswith("`") and part.endswith("`") and len(part) > 1
+        else md(part)
+        for part in parts
     )
 
 
-def markdown(data: ReportData) -> str:
-    rm, co = data.roadmap, data.compliance
-    out = [
-        f"# Compliance and status report as of {md(data.as_of)}",
-        "",
-        md(data.dates_line()),
-        "",
-        f"Log {_code(data.origin)}, computed from its signed checkpoint at tree size "
-        f"{data.size}. Entry numbers (#n) are log indices: `accordwatch log get n` shows the "
-        "entry and `accordwatch log prove n` its inclusion proof.",
-        "",
-        "## Road map",
-        "",
-    ]
-    head = rm.get("in_force")
-    if head is None:
-        out += [f"No accord is in force as of {md(data.as_of)}.", ""]
-    else:
+def _markdown_block(block: Block) -> list[str]:
+    if isinstance(block, Paragraph):
+        bold = f"**{md(block.bold.strip())}**" + (" " if block.bold.endswith(" ") else "")
+        return [(bold if block.bold else "") + _inline(block.text), ""]
+    if isinstance(block, Table):
+        out = [f"*{md(block.title)}*", ""] if block.title else []
         out += [
-            f"**{md(head['title'])}** is in force since {md(head['since'])} (signatures "
-            f"complete at #{md(head['index'])}).",
-            "",
-            "| status | steps |",
-            "|---|---|",
-            *(f"| {md(k)} | {md(n)} |" for k, n in rm["counts"].items()),
-            "",
-            "| party | role | on time | late | overdue | outstanding | next deadlines |",
-            "|---|---|---|---|---|---|---|",
+            "| " + " | ".join(md(c) for c in block.columns) + " |",
+            "|" + "---|" * len(block.columns),
         ]
-        for p in rm["parties"]:
-            nxt = "; ".join(f"{md(d['step'])} ({md(d['deadline'])})" for d in p["next_deadlines"])
-            out.append(
-                f"| {md(p['name'])} | {md(p['role'])} | {md(p['on_time'])} | {md(p['late'])} "
-                f"| {md(p['overdue'])} | {md(p['outstanding'])} | {nxt or 'none'} |"
-            )
-        out += ["", "### Findings", ""]
-        out += [
-            f"- {md(f['date'])} — {md(f['kind'])}: {md(f['message'])} "
-            f"(entries {_entries(f['indices'])})"
-            for f in rm["findings"]
-        ] or ["None."]
-        out += ["", "### Steps", "", "| step | party | status | deadline | entries |"]
-        out += ["|---|---|---|---|---|"]
-        for s in rm["steps"]:
-            indices = s["report_indices"] + s["verification_indices"]
-            out.append(
-                f"| {md(s['id'])} | {md(s['party'])} | {md(s['status'])} "
-                f"| {md(s['deadline'] or '')} | {_entries(indices)} |"
-            )
-        out.append("")
-    totals = co["totals"]
-    out += [
-        "## Compliance",
-        "",
-        f"{totals['violations']} violation(s) counted per {md(co['counted_per'])} "
-        f"({totals['uncertain']} uncertain), {totals['answered']} answered, "
-        f"{totals['unanswered']} unanswered; {totals['without_response_within_window']} without "
-        f"a response within {co['window_days']} days.",
-        "",
-    ]
-    if co["by_year"]["rows"]:
-        out += [
-            "| year | violations | uncertain | answered | unanswered |",
-            "|---|---|---|---|---|",
-        ]
-        out += [
-            f"| {r['year']} | {r['violations']} | {r['uncertain']} | {r['answered']} "
-            f"| {r['unanswered']} |"
-            for r in co["by_year"]["rows"]
-        ]
-        out += [
-            "",
-            "### By instrument",
-            "",
-            "Resolutions, and the accords in force with obligations of their own; a "
-            "non-binding instrument's matches are not violations.",
-            "",
-            "| instrument | title | binding | matches | uncertain |",
-            "|---|---|---|---|---|",
-        ]
-        out += [
-            f"| {md(g['key'])} | {md(g['label'])} | {'yes' if g['binding'] else 'no'} "
-            f"| {g['violations']} | {g['uncertain']} |"
-            for g in co["by_instrument"]["rows"]
-        ]
-        out += ["", "### Violations", ""]
-        out += [
-            f"- {md(e['date'])} {md(e['occurrence'])}: {md(e['status'])} of "
-            f"{', '.join(md(i) for i in e['instruments'])}; response: "
-            f"{md(e['response_state'])} (evidence {_entries(_evidence(e))})"
-            for e in co["events"]
-        ]
-        out.append("")
-    for chart in data.charts:
+        out += ["| " + " | ".join(md(c) for c in row) + " |" for row in block.rows]
+        return [*out, ""]
+    if isinstance(block, Bullets):
+        return [*(f"- {md(item)}" for item in block.items), ""]
+    if isinstance(block, Figure):
         # the file name holds the accord's id: a link destination, percent-encoded
-        out += [f"![{md(chart.title)}]({quote(chart.png)})", ""]
-    out += [
-        "## The checkpoint this report was computed from",
-        "",
-        *_fenced(data.checkpoint.rstrip("\n")),
-        "",
-        f"Log key: {_code(data.log_key)}",
-        "",
-    ]
+        return [f"![{md(block.chart.title)}]({quote(block.chart.png)})", ""]
+    return [*_fenced(block.text), ""]
+
+
+def markdown(data: ReportData) -> str:
+    doc = build(data)
+    out = [f"# {md(doc.title)}", ""]
+    for block in doc.intro:
+        out += _markdown_block(block)
+    for section in doc.sections:
+        out += [f"{'#' * section.level} {md(section.title)}", ""]
+        for block in section.blocks:
+            out += _markdown_block(block)
     return "\n".join(out)
 
 
@@ -215,9 +155,31 @@ def html(data: ReportData) -> str:
     env = Environment(
         loader=FileSystemLoader(str(_TEMPLATES)), autoescape=select_autoescape(["html"])
     )
-    env.filters["entries"] = _entries
-    env.filters["evidence"] = _evidence
+    env.filters["inline"] = _html_inline
+    env.filters["words"] = _html_words
     template = env.get_template("report.html")
-    # inline charts: drop the XML prolog and DOCTYPE, which may not appear inside HTML
-    charts = [{"title": c.title, "svg": c.svg[c.svg.find("<svg") :]} for c in data.charts]
-    return template.render(data=data, charts=charts)
+    return template.render(
+        doc=build(data),
+        data=data,
+        kind=lambda block: type(block).__name__.lower(),
+        # inline charts: drop the XML prolog and DOCTYPE, which may not appear inside HTML
+        svg=lambda chart: chart.svg[chart.svg.find("<svg") :],
+    )
+
+
+def _html_words(text: object) -> Markup:
+    """Text whose words never break inside (an id or a date split at a hyphen misleads)."""
+    return Markup(" ").join(
+        Markup('<span class="w">{}</span>').format(word) for word in str(text).split(" ")
+    )
+
+
+def _html_inline(text: str) -> Markup:
+    """Model text as HTML: `code` spans as <code>, the rest escaped."""
+    parts = re.split(r"(`[^`]*`)", text)
+    return Markup("").join(
+        Markup("<code>{}</code>").format(part[1:-1])
+        if part.startswith("`") and part.endswith("`") and len(part) > 1
+        else escape(part)
+        for part in parts
+    )

@@ -13,6 +13,18 @@ the instrument. When such an obligation starts to bind (`effective`) is
 `entry into force`, a date, `deadline of STEP`, `STEP reported` or `STEP
 verified`; `accord_obligations` resolves it against the log.
 
+A step's `kind` is one of the built-in `StepKind`s or a kind the file
+declares under `kinds`, as a refinement of a built-in one (`sanctions-lift`,
+`of: concession`). A kind may be marked `reversible: false` (a sanctions
+lift, a peace declaration, a dismantlement): `accord assess` looks for
+irreversible concessions given before the inspected party's irreversible
+steps. `delays` gives, for `accord assess`'s Monte Carlo, how late steps may
+be taken, per party or kind.
+
+And it may list `consequences` (`consequence_terms`): what a party does when
+a step is overdue, an obligation is broken or a verification fails, the
+concessions held back meanwhile and what clears them.
+
 This module is pure: parsing text into `Accord` and the canonical form that
 parties sign. Locating problems in the file is `accord_check`; evaluating
 status against the log is `roadmap`.
@@ -35,12 +47,14 @@ from pydantic import (
     SerializerFunctionWrapHandler,
     field_validator,
     model_serializer,
+    model_validator,
 )
 
 from accordwatch.compliance.obligations import ObligationTerms
 from accordwatch.compliance.rules import parse_rule
 from accordwatch.log.canonical import canonical_json
 from accordwatch.log.records import NAME_PATTERN
+from accordwatch.roadmap.consequence_terms import Consequence
 
 Id = Annotated[str, Field(pattern=NAME_PATTERN)]
 
@@ -193,12 +207,97 @@ class Verification(Model):
     )
 
 
+class Kind(Model):
+    """A kind of step the accord names: a built-in one, or a refinement of one (`of`)."""
+
+    id: Id
+    of: StepKind | None = Field(
+        default=None,
+        description="the built-in kind this one refines; not given for a built-in kind itself",
+    )
+    reversible: bool = Field(
+        default=True, description="false when a step of this kind cannot be taken back"
+    )
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _refines_a_builtin(self) -> Kind:
+        builtin = self.id in StepKind.__members__.values()
+        if builtin and self.of is not None and self.of != self.id:
+            raise ValueError(f"a built-in kind cannot refine {self.of.value!r}")
+        if not builtin and self.of is None:
+            raise ValueError("not a built-in kind: say which built-in kind it refines with 'of'")
+        return self
+
+    @property
+    def base(self) -> StepKind:
+        return self.of if self.of is not None else StepKind(self.id)
+
+
+class Delay(Model):
+    """How many days after it could be taken a step is taken: exactly one distribution.
+
+    `fixed: D`, `uniform: [LOW, HIGH]`, `triangular: [LOW, MODE, HIGH]` or
+    `exponential: MEAN`, in days (drawn, then rounded to whole days).
+    """
+
+    fixed: float | None = Field(default=None, ge=0, le=36500)
+    uniform: tuple[float, float] | None = None
+    triangular: tuple[float, float, float] | None = None
+    exponential: float | None = Field(default=None, gt=0, le=36500)
+
+    @model_validator(mode="after")
+    def _one_sound_distribution(self) -> Delay:
+        given = [
+            name
+            for name in ("fixed", "uniform", "triangular", "exponential")
+            if getattr(self, name) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "a delay is exactly one of fixed: D, uniform: [LOW, HIGH], "
+                "triangular: [LOW, MODE, HIGH] or exponential: MEAN (days)"
+            )
+        bounds = self.uniform or self.triangular
+        if bounds is not None:
+            if not all(0 <= b <= 36500 for b in bounds):
+                raise ValueError("delay bounds must be between 0 and 36500 days")
+            if list(bounds) != sorted(bounds) or bounds[0] == bounds[-1]:
+                raise ValueError(f"{given[0]} delay {list(bounds)} must rise from LOW to HIGH")
+        return self
+
+    def describe(self) -> str:
+        if self.fixed is not None:
+            return f"fixed {self.fixed:g}d"
+        if self.uniform is not None:
+            return f"uniform {self.uniform[0]:g}-{self.uniform[1]:g}d"
+        if self.triangular is not None:
+            low, mode, high = self.triangular
+            return f"triangular {low:g}-{high:g}d (mode {mode:g})"
+        return f"exponential, mean {self.exponential:g}d"
+
+
+class Delays(Model):
+    """The delays of `accord assess`'s Monte Carlo: a step's kind's, else its party's, else
+    the default."""
+
+    default: Delay | None = None
+    parties: dict[Id, Delay] = Field(default_factory=dict)
+    kinds: dict[Id, Delay] = Field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return self.default is None and not self.parties and not self.kinds
+
+
 class Step(Model):
     id: Id
     title: str = Field(min_length=1)
     phase: Id
     party: Id = Field(description="the acting party")
-    kind: StepKind
+    kind: StepKind | Id = Field(
+        union_mode="left_to_right", description="a built-in kind, or one declared under 'kinds'"
+    )
     deadline: str | date = Field(
         description="YYYY-MM-DD, 'end of phase', or 'Nd after STEP verified|reported'"
     )
@@ -275,23 +374,60 @@ class Accord(Model):
         default_factory=list,
         description="what parties must not do while the accord is in force (obligations rules)",
     )
+    kinds: list[Kind] = Field(
+        default_factory=list,
+        description="kinds of step the file names or refines, and whether they are reversible",
+    )
+    delays: Delays = Field(
+        default_factory=Delays,
+        description="how late steps may be taken, per party or kind (for accord assess)",
+    )
+    consequences: list[Consequence] = Field(
+        default_factory=list,
+        description="what a party does when a deadline is missed or an obligation broken",
+    )
 
     @model_serializer(mode="wrap")
     def _without_empty_obligations(
         self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
     ) -> dict[str, Any]:
-        # An accord without obligations keeps the canonical form (and digest) it had
-        # before accords could carry them, so versions signed then still match.
+        # An accord without obligations (kinds, delays, consequences) keeps the canonical
+        # form (and digest) it had before accords could carry them, so versions signed
+        # then still match.
         data: dict[str, Any] = handler(self)
         if not self.obligations:
             data.pop("obligations", None)
+        if not self.kinds:
+            data.pop("kinds", None)
+        if self.delays.empty:
+            data.pop("delays", None)
+        if not self.consequences:
+            data.pop("consequences", None)
         return data
+
+    def kind(self, step: Step) -> Kind | None:
+        """The declared kind of `step`, if the file declares it under `kinds`."""
+        return next((k for k in self.kinds if k.id == step.kind), None)
+
+    def base_kind(self, step: Step) -> StepKind:
+        """The built-in kind of `step` (a declared kind's `of`; OTHER if undeclared)."""
+        if isinstance(step.kind, StepKind):
+            return step.kind
+        declared = self.kind(step)
+        return declared.base if declared is not None else StepKind.OTHER
+
+    def reversible(self, step: Step) -> bool:
+        declared = self.kind(step)
+        return declared.reversible if declared is not None else True
 
     def party(self, party_id: str) -> Party:
         return next(p for p in self.parties if p.id == party_id)
 
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)
+
+    def consequence(self, consequence_id: str) -> Consequence:
+        return next(c for c in self.consequences if c.id == consequence_id)
 
     def phase(self, phase_id: str) -> Phase:
         return next(p for p in self.phases if p.id == phase_id)

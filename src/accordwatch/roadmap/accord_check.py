@@ -22,7 +22,8 @@ The check runs in three layers, each on what the one before could read:
    - duplicate party, phase, step and obligation ids (error, at the duplicate);
    - references to undeclared parties, phases and steps, an obligation's
      references and dates, an accord id that is a shipped instrument's
-     (`accord_references`, errors);
+     (`accord_references`, errors); step kinds and `delays` entries that
+     name no declared kind or party (`accord_kinds`, errors);
    - cycles through `requires` and relative deadlines (`accord_cycles`,
      error, one per cycle, at the first step of the cycle in file order);
    - steps without a way to be verified (`accord_verification`, error):
@@ -32,7 +33,10 @@ The check runs in three layers, each on what the one before could read:
      a party that never acts or verifies (warnings);
    - the schedule (`accord_schedule`): phases whose `ends` dates are not in
      order and deadlines that cannot be met (errors), a fixed deadline after
-     the end of its step's phase (warning).
+     the end of its step's phase (warning);
+   - consequences (`accord_consequences`, errors): unknown steps, parties and
+     obligations, triggers that can never fire, suspended steps that are not
+     concessions, cycles between held-back concessions and requirements.
 """
 
 from __future__ import annotations
@@ -42,7 +46,9 @@ from pathlib import Path
 
 from accordwatch.documents import DocumentError, read_yaml
 from accordwatch.errors import InputError
+from accordwatch.roadmap.accord_consequences import check_consequences
 from accordwatch.roadmap.accord_cycles import check_cycles
+from accordwatch.roadmap.accord_kinds import check_kinds
 from accordwatch.roadmap.accord_problems import CheckResult, ProblemReport
 from accordwatch.roadmap.accord_references import (
     check_instrument_id,
@@ -80,6 +86,7 @@ def load_accord(text: str | bytes, source: str = "<accord>") -> CheckResult:
     accord = check_shape(data, report)
     view = AccordView.read(data, report)
     check_step_references(view, report)
+    check_kinds(view, report)
     in_cycle = check_cycles(view, report)
     check_verification(view, report)
     check_phase_order(view, report)
@@ -88,6 +95,7 @@ def load_accord(text: str | bytes, source: str = "<accord>") -> CheckResult:
     check_idle_parties(view, report)
     check_obligations(view, report)
     check_instrument_id(view, report)
+    check_consequences(view, report)
     return report.result(accord if not report.has_errors else None)
 
 

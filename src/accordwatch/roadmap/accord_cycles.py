@@ -31,12 +31,12 @@ def check_cycles(view: AccordView, report: ProblemReport) -> set[str]:
     """Report each cycle once; return the ids of all steps on a cycle."""
     graph = {ident: _edges(view, step) for ident, step in view.steps.items()}
     on_cycle: set[str] = set()
-    for component in _strongly_connected(graph):
+    for component in strongly_connected(graph):
         first = min(component, key=lambda ident: view.steps[ident].index)
         if len(component) == 1 and not any(e.target == first for e in graph[first]):
             continue
         on_cycle.update(component)
-        path = _shortest_cycle(graph, first, component)
+        path = shortest_cycle(graph, first, component)
         chain = " -> ".join([first, *(edge.target for edge in path)])
         waits = [
             f"{source!r} counts its deadline from {edge.target!r}"
@@ -62,7 +62,7 @@ def _edges(view: AccordView, step: StepView) -> list[Edge]:
     return list(edges.values())
 
 
-def _strongly_connected(graph: dict[str, list[Edge]]) -> list[list[str]]:
+def strongly_connected(graph: dict[str, list[Edge]]) -> list[list[str]]:
     """Tarjan's strongly connected components, without recursion."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -103,7 +103,7 @@ def _strongly_connected(graph: dict[str, list[Edge]]) -> list[list[str]]:
     return components
 
 
-def _shortest_cycle(graph: dict[str, list[Edge]], start: str, within: list[str]) -> list[Edge]:
+def shortest_cycle(graph: dict[str, list[Edge]], start: str, within: list[str]) -> list[Edge]:
     """The edges of a shortest cycle from `start` back to itself inside one component."""
     allowed = set(within)
     came_by: dict[str, Edge] = {}

@@ -24,6 +24,8 @@ ITEM_NOUNS = {
     "phases": "phase",
     "steps": "step",
     "obligations": "obligation",
+    "kinds": "kind",
+    "consequences": "consequence",
 }
 
 
@@ -53,6 +55,8 @@ class CheckResult:
     source: str
     problems: list[Problem] = field(default_factory=list)
     accord: Accord | None = None
+    #: the document read from the file, with the positions of its values (None if unreadable)
+    document: Document | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -112,4 +116,4 @@ class ProblemReport:
 
     def result(self, accord: Accord | None) -> CheckResult:
         problems = sorted(self.problems, key=lambda p: (p.line, p.column))
-        return CheckResult(self.source, problems, accord)
+        return CheckResult(self.source, problems, accord, self.document)

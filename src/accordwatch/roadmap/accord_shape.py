@@ -31,6 +31,7 @@ from accordwatch.roadmap.accord import (
     Verification,
 )
 from accordwatch.roadmap.accord_problems import ITEM_NOUNS, ProblemReport
+from accordwatch.roadmap.consequence_terms import Consequence, Respond, TriggerError, Until
 
 
 def check_shape(data: Any, report: ProblemReport) -> Accord | None:
@@ -77,6 +78,10 @@ def _error_target(data: Any, error: ErrorDetails) -> tuple[Pointer, bool]:
         # point into the rule, at the part that is wrong (`rule.any[1].in`)
         inside, _ = _walk(data, (*loc[:-1], *rule_pointer(problem.path)))
         return inside, False
+    if isinstance(problem, TriggerError) and loc[-1:] == ("when",):
+        # likewise inside a consequence's trigger (`when.any[1].overdue.days`)
+        inside, _ = _walk(data, (*loc[:-1], *rule_pointer(problem.path)))
+        return inside, False
     # Anything left names a member of a union (e.g. the 'str' and 'date' of a deadline).
     return found, False
 
@@ -101,6 +106,9 @@ def _model_at(at: Pointer) -> type[BaseModel] | None:
         ("steps", "#"): Step,
         ("steps", "#", "verification"): Verification,
         ("obligations", "#"): AccordObligation,
+        ("consequences", "#"): Consequence,
+        ("consequences", "#", "respond"): Respond,
+        ("consequences", "#", "until"): Until,
         ("entry_into_force",): EntryIntoForce,
     }
     return models.get(shape)

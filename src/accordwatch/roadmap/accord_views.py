@@ -1,4 +1,4 @@
-"""A lenient reading of an accord file's parties, phases, steps and obligations.
+"""A lenient reading of an accord file's parties, phases, steps, obligations and consequences.
 
 The checks of meaning (references, cycles, verification, the schedule) run
 on this view rather than on the parsed `Accord`, so that they run on every
@@ -32,6 +32,7 @@ from accordwatch.roadmap.accord import (
     parse_start,
 )
 from accordwatch.roadmap.accord_problems import ITEM_NOUNS, ProblemReport
+from accordwatch.roadmap.consequence_views import ConsequenceView
 
 _ID = re.compile(NAME_PATTERN)
 
@@ -78,7 +79,10 @@ class StepView:
     id: str
     party: str | None
     phase: str | None
+    #: the built-in kind (a declared kind's `of`); None when it cannot be read or is unknown
     kind: StepKind | None
+    #: the kind as written, built in or declared under `kinds`
+    kind_name: str | None
     due: Deadline | None
     requires: tuple[tuple[int, str], ...]
     has_requires: bool
@@ -94,7 +98,8 @@ class StepView:
         return self.due.days if isinstance(self.due, RelativeDeadline) else 0
 
     @staticmethod
-    def read(index: int, item: dict[Any, Any], ident: str) -> StepView:
+    def read(index: int, item: dict[Any, Any], ident: str, kinds: dict[str, StepKind]) -> StepView:
+        kind_name = item.get("kind") if isinstance(item.get("kind"), str) else None
         verification = item.get("verification")
         verification = verification if isinstance(verification, dict) else {}
         requires = item.get("requires")
@@ -108,7 +113,8 @@ class StepView:
             id=ident,
             party=_an_id(item.get("party")),
             phase=_an_id(item.get("phase")),
-            kind=_enum(StepKind, item.get("kind")),
+            kind=_enum(StepKind, kind_name) or kinds.get(kind_name or ""),
+            kind_name=kind_name,
             due=_deadline(item.get("deadline")),
             requires=entries,
             has_requires=bool(requires),
@@ -173,6 +179,9 @@ class AccordView:
     #: every step, duplicates included (they are checked too)
     all_steps: list[StepView] = field(default_factory=list)
     obligations: list[ObligationView] = field(default_factory=list)
+    #: the kinds declared under `kinds`: id -> (index, the built-in kind it is or refines)
+    kinds: dict[str, tuple[int, StepKind | None]] = field(default_factory=dict)
+    consequences: list[ConsequenceView] = field(default_factory=list)
 
     @staticmethod
     def read(data: Any, report: ProblemReport) -> AccordView:
@@ -183,12 +192,18 @@ class AccordView:
             view.parties.setdefault(ident, party)
         for index, item, ident in view._items("phases", report):
             view.phases.setdefault(ident, PhaseView(index, ident, _a_date(item.get("ends"))))
+        for index, item, ident in view._items("kinds", report):
+            base = _enum(StepKind, ident) or _enum(StepKind, item.get("of"))
+            view.kinds.setdefault(ident, (index, base))
+        bases = {ident: base for ident, (_, base) in view.kinds.items() if base is not None}
         for index, item, ident in view._items("steps", report):
-            step = StepView.read(index, item, ident)
+            step = StepView.read(index, item, ident, bases)
             view.all_steps.append(step)
             view.steps.setdefault(ident, step)
         for index, item, ident in view._items("obligations", report):
             view.obligations.append(ObligationView.read(index, item, ident))
+        for index, item, ident in view._items("consequences", report):
+            view.consequences.append(ConsequenceView.read(index, item, ident))
         return view
 
     def _items(self, key: str, report: ProblemReport) -> Iterator[tuple[int, dict[Any, Any], str]]:

@@ -9,11 +9,12 @@ from accordwatch.roadmap.accord import Accord
 
 _STEP_FIELDS = ("title", "phase", "party", "kind", "deadline", "requires", "verification", "weight")
 _OBLIGATION_FIELDS = ("party", "effective", "ends", "text", "rule")
+_CONSEQUENCE_FIELDS = ("party", "when", "respond", "suspends", "until", "text")
 
 
 @dataclass(frozen=True)
 class Change:
-    what: str  # "step", "phase", "party" or "obligation"
+    what: str  # "step", "phase", "party", "obligation" or "consequence"
     id: str
     change: str  # "added", "removed" or "changed"
     fields: dict[str, tuple[Any, Any]]  # field -> (old, new), for "changed"
@@ -75,7 +76,7 @@ def _compare(
 
 
 def diff_accords(old: Accord, new: Accord) -> list[Change]:
-    """Parties, phases, steps and obligations added, removed or changed, in the new order."""
+    """Parties, phases, steps, obligations and consequences added, removed or changed."""
     return (
         _compare(
             "party",
@@ -92,5 +93,11 @@ def diff_accords(old: Accord, new: Accord) -> list[Change]:
             {o.id: o for o in old.obligations},
             {o.id: o for o in new.obligations},
             _OBLIGATION_FIELDS,
+        )
+        + _compare(
+            "consequence",
+            {c.id: c for c in old.consequences},
+            {c.id: c for c in new.consequences},
+            _CONSEQUENCE_FIELDS,
         )
     )

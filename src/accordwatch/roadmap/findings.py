@@ -6,7 +6,9 @@ Kinds (the rules are in the docstring of `roadmap`):
   `requires` was not verified;
 - `unverified too long`: no verification result within the window after the report;
 - `missed deadline`: not reported by the deadline (outstanding or reported late);
-- `ignored record`: a record that does not count.
+- `ignored record`: a record that does not count;
+- `concession while suspended`: reported while a consequence of the accord
+  held it back (`consequences`).
 
 Each finding names the log indices it rests on, so every one can be checked
 against the log (and its receipts).
@@ -37,6 +39,7 @@ class FindingKind(StrEnum):
     UNVERIFIED_TOO_LONG = "unverified too long"
     MISSED_DEADLINE = "missed deadline"
     IGNORED_RECORD = "ignored record"
+    CONCESSION_WHILE_SUSPENDED = "concession while suspended"
 
 
 @dataclass(frozen=True, slots=True)

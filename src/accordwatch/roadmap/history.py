@@ -268,6 +268,19 @@ def sort_records(
     return by_step, ignored
 
 
+def ledgers_of(by_step: dict[str, StepRecords]) -> dict[str, StepLedger]:
+    """Each step's ledger of the records `sort_records` found counting for it."""
+    ledgers: dict[str, StepLedger] = {}
+    for step, gathered in by_step.items():
+        ledger = StepLedger()
+        for report in gathered.reports:
+            ledger.add_report(report)
+        for result in gathered.results:
+            ledger.add_result(result)
+        ledgers[step] = ledger
+    return ledgers
+
+
 # --- one step's own state -----------------------------------------------------------------
 
 
@@ -438,7 +451,7 @@ def plans(accord: Accord) -> list[Plan]:
                 requires=tuple(step.requires),
                 window=step.verification.within_days or accord.verification_window_days,
                 inspected=step.party in inspected,
-                concession=step.kind == StepKind.CONCESSION,
+                concession=accord.base_kind(step) is StepKind.CONCESSION,
                 weight=step.weight,
             )
         )

@@ -136,6 +136,7 @@ from accordwatch.roadmap.history import (
     deadline,
     gather_versions,
     in_force,
+    ledgers_of,
     plans,
     sort_records,
 )
@@ -317,15 +318,7 @@ class _Evaluation:
         self.plans = plans(accord)
         self.steps_by_id = {s.id: s for s in accord.steps}
         by_step, self.ignored = sort_records(records, accord, as_of)
-        self.ledgers: dict[str, StepLedger] = {}
-        for plan in self.plans:
-            ledger = StepLedger()
-            gathered = by_step[plan.id]
-            for report in gathered.reports:
-                ledger.add_report(report)
-            for result in gathered.results:
-                ledger.add_result(result)
-            self.ledgers[plan.id] = ledger
+        self.ledgers: dict[str, StepLedger] = ledgers_of(by_step)
         self.own: dict[str, OwnState] = {k: v.state() for k, v in self.ledgers.items()}
         self.steps = tuple(self._step(plan) for plan in self.plans)
 

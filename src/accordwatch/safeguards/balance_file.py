@@ -7,7 +7,12 @@ The document (JSON or YAML), as `accordwatch safeguards evaluate` reads it:
      "locations": [{"name": ..., "kind": "input" | "output" | "inventory",
                     "random_rsd": r, "systematic_rsd": s,    # or "method": key
                     "recalibrated_at": [periods],            # optional
-                    "values": [...]}]}
+                    "values": [...],
+                    "declared": [...]}]}                     # optional
+
+`declared` holds the values the operator declared, as many as `values`; with
+`systematic_from="declared"` they, not the observed values, build the
+covariance (see `material_balance.evaluate`).
 
 A flow has B per-period totals; an inventory has B+1 values (boundaries 0..B).
 `report` adds to the statistics, for each balance, the diversion detected with
@@ -19,7 +24,7 @@ material, in significant quantities). The same report serves MBAs in the log
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -31,7 +36,6 @@ from accordwatch.safeguards.material_balance import (
     Balance,
     Evaluation,
     Location,
-    NotPositiveDefiniteError,
     Settings,
     evaluate,
 )
@@ -47,7 +51,9 @@ _LOCATION = {
     "method",
     "recalibrated_at",
     "values",
+    "declared",
 }
+SYSTEMATIC_FROM = ("observed", "declared")
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,8 @@ class BalanceInput:
     material: Material | None = None
     alpha: float | None = None
     """False alarm probability for the detection figures [default: that of k]."""
+    declared: Balance | None = None
+    """The declared values of every location, when the file gives them."""
 
 
 def finite_number(value: Any, what: str, where: str, *, minimum: float | None = 0.0) -> float:
@@ -104,17 +112,30 @@ def parse_balance(doc: Any, *, table: MethodTable, where: str) -> BalanceInput:
     raw = doc.get("locations")
     if not isinstance(raw, list) or not raw:
         raise InputError("locations must be a non-empty list", where=where)
-    locations = tuple(
+    parsed = [
         _location(item, count, table, f"{where}: locations[{n}]") for n, item in enumerate(raw)
-    )
+    ]
+    locations = tuple(loc for loc, _ in parsed)
     names = [loc.name for loc in locations]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise InputError(f"duplicate location name(s): {', '.join(duplicated)}", where=where)
-    return BalanceInput(Balance(count, locations), settings, unit, material, alpha)
+    declared = None
+    missing = [loc.name for loc, d in parsed if d is None]
+    if len(missing) < len(parsed):
+        if missing:
+            raise InputError(
+                f"declared values are given for some locations but not {', '.join(missing)}",
+                where=where,
+            )
+        declared = Balance(count, tuple(d for _, d in parsed if d is not None))
+    return BalanceInput(Balance(count, locations), settings, unit, material, alpha, declared)
 
 
-def _location(item: Any, count: int, table: MethodTable, where: str) -> Location:
+def _location(
+    item: Any, count: int, table: MethodTable, where: str
+) -> tuple[Location, Location | None]:
+    """The location as observed and, when the item has `declared`, as declared."""
     if not isinstance(item, dict):
         raise InputError("a location must be an object", where=where)
     extra = set(item) - _LOCATION
@@ -154,15 +175,32 @@ def _location(item: Any, count: int, table: MethodTable, where: str) -> Location
         raise InputError("recalibrated_at must be a list of period numbers", where=where)
     if at != sorted(set(at)) or any(not 2 <= p <= count for p in at):
         raise InputError(f"recalibrated_at must be increasing periods in 2..{count}", where=where)
-    return Location(name, kind, np.asarray(numbers, dtype=np.float64), r, s, tuple(at))
+    location = Location(name, kind, np.asarray(numbers, dtype=np.float64), r, s, tuple(at))
+    if "declared" not in item:
+        return location, None
+    declared = item["declared"]
+    if not isinstance(declared, list) or len(declared) != want:
+        got = len(declared) if isinstance(declared, list) else type(declared).__name__
+        raise InputError(f"declared must be a list of {want} numbers (got {got})", where=where)
+    stated = [
+        finite_number(v, f"declared[{i}]", where, minimum=None) for i, v in enumerate(declared)
+    ]
+    return location, replace(location, values=np.asarray(stated, dtype=np.float64))
 
 
-def run(data: BalanceInput, *, where: str) -> Evaluation:
-    """Evaluate, turning a covariance that cannot be factored into a user error."""
-    try:
-        return evaluate(data.balance, data.settings)
-    except NotPositiveDefiniteError as exc:
-        raise InputError(str(exc), where=where) from None
+def run(data: BalanceInput, *, where: str, systematic_from: str = "observed") -> Evaluation:
+    """Evaluate, with the covariance built from the observed or the declared values."""
+    if systematic_from not in SYSTEMATIC_FROM:
+        raise InputError(f"--systematic-from must be observed or declared, not {systematic_from!r}")
+    declared = None
+    if systematic_from == "declared":
+        if data.declared is None:
+            raise InputError(
+                "--systematic-from declared needs `declared` values for every location",
+                where=where,
+            )
+        declared = data.declared
+    return evaluate(data.balance, data.settings, declared=declared)
 
 
 def report(result: Evaluation, data: BalanceInput, power: float = DEFAULT_POWER) -> dict[str, Any]:

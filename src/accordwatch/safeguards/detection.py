@@ -93,3 +93,58 @@ def page_arl(shift: float, k_ref: float, h: float) -> float:
     if abs(delta) < 1e-12:
         return b * b
     return (math.exp(-2 * delta * b) + 2 * delta * b - 1) / (2 * delta * delta)
+
+
+def _page_kernel(shift: float, k_ref: float, h: float, nodes: int) -> NDArray[np.float64]:
+    """Page's statistic as a chain on {0} and Gauss-Legendre nodes of (0, h] (Nystrom).
+
+    Row i is the statistic at point i (point 0 is the reset value 0): column 0
+    the probability of falling back to 0, `Phi(K - z - shift)`, and column j the
+    quadrature weight times the density of moving to node j,
+    `phi(y_j + K - z - shift)`. What a row lacks of 1 is the probability of an alarm.
+    """
+    x, w = np.polynomial.legendre.leggauss(nodes)
+    y = h / 2 * (x + 1)
+    weights = h / 2 * w
+    points = np.concatenate([[0.0], y])
+    moved = y[None, :] + k_ref - points[:, None] - shift
+    matrix = np.zeros((nodes + 1, nodes + 1))
+    matrix[:, 0] = np.asarray(_phi(k_ref - points - shift), dtype=np.float64)
+    matrix[:, 1:] = weights * np.exp(-0.5 * moved * moved) / math.sqrt(2 * math.pi)
+    return matrix
+
+
+def page_arl_exact(shift: float, k_ref: float, h: float, nodes: int = 64) -> float:
+    """Average run length of Page's test on unit-variance normal data with mean `shift`.
+
+    Solves the run length's integral equation (Page 1954) started from P_0 = 0,
+
+        L(z) = 1 + L(0) Phi(K - z - shift) + integral_0^h L(y) phi(y + K - z - shift) dy,
+
+    by Gauss-Legendre quadrature on [0, h] (the Nystrom method), with L(0) an
+    unknown of its own because a reset to 0 has positive probability. For K = 0.5
+    and h = 5 it gives 930.9 balances without loss (Siegmund's `page_arl`, 938);
+    64 nodes and 128 agree to 1e-9.
+    """
+    if h <= 0:
+        return 1.0
+    matrix = _page_kernel(shift, k_ref, h, nodes)
+    solution = np.linalg.solve(np.eye(nodes + 1) - matrix, np.ones(nodes + 1))
+    return float(solution[0])
+
+
+def page_alarm_probability(
+    balances: int, shift: float, k_ref: float, h: float, nodes: int = 64
+) -> float:
+    """The probability that Page's test alarms within `balances` balances (from P_0 = 0).
+
+    Without loss (shift 0) this is the false alarm probability over that many
+    balances: 0.659 over 1,000 balances for K = 0.5 and h = 5.
+    """
+    if balances < 1:
+        return 0.0
+    matrix = _page_kernel(shift, k_ref, h, nodes)
+    surviving = np.ones(nodes + 1)
+    for _ in range(balances):
+        surviving = matrix @ surviving
+    return float(1.0 - surviving[0])

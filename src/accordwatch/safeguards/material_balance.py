@@ -43,9 +43,9 @@ Array = NDArray[np.float64]
 Kind = Literal["input", "output", "inventory"]
 KINDS: tuple[Kind, ...] = ("input", "output", "inventory")
 
-#: Page's test threshold: with K = 0.5 the in-control average run length is about
-#: 940 balances and a loss of one SITMUF standard deviation per balance is found in
-#: about 10 (Siegmund's approximation, `accordwatch.safeguards.detection.page_arl`).
+#: Page's test threshold: with K = 0.5 the in-control average run length is 930.9
+#: balances and a loss of one SITMUF standard deviation per balance is found in 10.4
+#: on average (`accordwatch.safeguards.detection.page_arl_exact`).
 DEFAULT_H = 5.0
 TESTS = ("muf", "cumuf", "sitmuf", "page")
 
@@ -201,16 +201,27 @@ def sitmuf(mufs: Array, cov: Covariance) -> Array:
     factor of `I + W W^T`, and `L_2^-1 y` is the sequence of standardized
     innovations of `y = W z + e` (z, e standard normal), which a rank-one
     update per balance computes. One pass over the balances, all at once.
+
+    Two kinds of balance have no standardized value (NaN):
+    - an empty one, whose row of Sigma is zero (no material was there, so its
+      MUF is exactly known): it is left out of the sequence, which is exact,
+      since it is uncorrelated with every other balance;
+    - from the first balance whose random-error part is not positive definite
+      while it holds material (a location measured with no random error): the
+      factorization cannot go on, so that balance and every later one are NaN.
+      (`evaluate` then tries the whole matrix, which may still be positive
+      definite thanks to the systematic part.)
     """
     shape = np.broadcast_shapes(mufs.shape[:-1], cov.diagonal.shape[:-1])
     b = mufs.shape[-1]
     g = cov.factors.shape[-1]
     diag = np.broadcast_to(cov.diagonal, (*shape, b))
     lower = np.broadcast_to(cov.lower, (*shape, b - 1))
+    factors = np.broadcast_to(cov.factors, (*shape, b, g))
     rhs = np.concatenate(
         [
             np.broadcast_to(mufs, (*shape, b))[..., None],
-            np.broadcast_to(cov.factors * np.sqrt(cov.variances), (*shape, b, g)),
+            factors * np.sqrt(cov.variances),
         ],
         axis=-1,
     )
@@ -219,24 +230,23 @@ def sitmuf(mufs: Array, cov: Covariance) -> Array:
     z = np.zeros((*shape, g))
     off = np.zeros(shape)
     prev = np.zeros((*shape, g + 1))
+    dead = np.zeros(shape, dtype=bool)
     for i in range(b):
         pivot = diag[..., i] - off**2
-        if np.any(pivot <= 0):
-            raise NotPositiveDefiniteError(
-                f"the random-error covariance is not positive definite at balance {i + 1}: "
-                "every balance needs some random measurement error"
-            )
-        root = np.sqrt(pivot)
+        empty = (diag[..., i] <= 0) & ~np.any(factors[..., i, :] != 0, axis=-1)
+        dead = dead | ((pivot <= 0) & ~empty)
+        skip = empty | dead
+        root = np.sqrt(np.where(skip, 1.0, pivot))
         x = (rhs[..., i, :] - off[..., None] * prev) / root[..., None]
         if i < b - 1:
-            off = lower[..., i] / root
-        prev = x
+            off = np.where(skip, 0.0, lower[..., i] / root)
+        prev = np.where(skip[..., None], 0.0, x)
         y, w = x[..., 0], x[..., 1:]
         pw = np.einsum("...ij,...j->...i", p, w)
         s = 1.0 + np.einsum("...i,...i->...", w, pw)
         innovation = y - np.einsum("...i,...i->...", w, z)
-        out[..., i] = innovation / np.sqrt(s)
-        gain = pw / s[..., None]
+        out[..., i] = np.where(skip, np.nan, innovation / np.sqrt(s))
+        gain = np.where(skip[..., None], 0.0, pw / s[..., None])
         z = z + gain * innovation[..., None]
         p = p - gain[..., :, None] * pw[..., None, :]
     return out
@@ -246,9 +256,12 @@ def page(values: Array, k_ref: float = 0.5) -> Array:
     """Page's statistic: P_0 = 0, P_i = max(0, P_{i-1} + x_i - K).
 
     Equal to `S_i - min(0, S_1..S_i)` with `S` the partial sums of `x - K`, which
-    is how it is computed (no loop).
+    is how it is computed (no loop). A balance with no standardized value (NaN,
+    see `sitmuf`) leaves the statistic where it was.
     """
-    partial = np.cumsum(values - k_ref, axis=-1)
+    undefined = np.isnan(values)
+    # A balance with no standardized value moves the statistic neither way.
+    partial = np.cumsum(np.where(undefined, 0.0, values - k_ref), axis=-1)
     return partial - np.minimum(0.0, np.minimum.accumulate(partial, axis=-1))
 
 
@@ -275,6 +288,22 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class Undefined:
+    """Statistics that have no value at some balances, and why."""
+
+    statistics: tuple[str, ...]
+    balances: tuple[int, ...]
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "statistics": list(self.statistics),
+            "balances": list(self.balances),
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
 class Evaluation:
     """Every statistic of a balance sequence, shape (..., B) each."""
 
@@ -286,11 +315,13 @@ class Evaluation:
     sitmuf: Array
     page: Array
     alarms: dict[str, NDArray[np.bool_]] = field(default_factory=dict)
+    undefined: tuple[Undefined, ...] = ()
+    """Which statistics have no value at which balances, and why (unbatched only)."""
 
     def first_alarms(self) -> dict[str, NDArray[np.int64]]:
         return {name: first_alarm(flags) for name, flags in self.alarms.items()}
 
-    def thresholds(self) -> dict[str, list[float]]:
+    def thresholds(self) -> dict[str, list[float | None]]:
         """Per balance, the value above which each test alarms (unbatched)."""
         count = int(self.muf.shape[-1])
         s = self.settings
@@ -321,29 +352,115 @@ class Evaluation:
             "sitmuf": _floats(self.sitmuf),
             "page": _floats(self.page),
             "alarms": alarms,
+            "undefined": [u.to_json() for u in self.undefined],
         }
 
 
-def _floats(values: Array) -> list[float]:
-    return [float(v) for v in values]
+def _floats(values: Array) -> list[float | None]:
+    """Values for JSON: an undefined statistic (NaN) is null."""
+    return [None if np.isnan(v) else float(v) for v in values]
 
 
-def evaluate(balance: Balance, settings: Settings = Settings()) -> Evaluation:
-    """MUF, sigma, CUMUF, SITMUF, Page and the alarms of each test."""
+def evaluate(
+    balance: Balance, settings: Settings = Settings(), *, declared: Balance | None = None
+) -> Evaluation:
+    """MUF, sigma, CUMUF, SITMUF, Page and the alarms of each test.
+
+    The covariance is built from the observed values (plug-in estimates) unless
+    `declared` gives the same locations' declared values, which then build it
+    instead: a measurement error does not then inflate its own variance.
+    """
     mufs = muf(balance)
-    cov = covariance(balance)
+    cov = covariance(balance if declared is None else _declared_for(balance, declared))
     sigma = cov.sigma()
     cumuf = np.cumsum(mufs, axis=-1)
     sigma_cumuf = cov.cumulative_sigma()
     standardized = sitmuf(mufs, cov)
-    pages = page(standardized, settings.K)
-    alarms = {
-        "muf": mufs > settings.k * sigma,
-        "cumuf": cumuf > settings.k * sigma_cumuf,
-        "sitmuf": standardized > settings.k,
-        "page": pages > settings.h,
-    }
-    return Evaluation(settings, mufs, sigma, cumuf, sigma_cumuf, standardized, pages, alarms)
+    empty = np.broadcast_to(
+        (cov.diagonal <= 0) & ~np.any(cov.factors != 0, axis=-1), standardized.shape
+    )
+    stopped = np.isnan(standardized) & ~empty
+    culprit = int(np.argmax(stopped)) + 1 if stopped.ndim == 1 and stopped.any() else 0
+    if stopped.any() and standardized.ndim == 1 and standardized.size <= _DENSE_LIMIT:
+        standardized, stopped = _dense_sitmuf(mufs, cov, empty)
+    pages = np.where(stopped, np.nan, page(standardized, settings.K))
+    with np.errstate(invalid="ignore"):
+        alarms = {
+            "muf": mufs > settings.k * sigma,
+            "cumuf": cumuf > settings.k * sigma_cumuf,
+            "sitmuf": standardized > settings.k,
+            "page": pages > settings.h,
+        }
+    undefined: tuple[Undefined, ...] = ()
+    if standardized.ndim == 1:
+        undefined = _undefined(empty, stopped, culprit)
+    return Evaluation(
+        settings, mufs, sigma, cumuf, sigma_cumuf, standardized, pages, alarms, undefined
+    )
+
+
+#: the largest sequence whose SITMUF is computed from the full matrix when the
+#: structured factorization cannot be used (B x B floats: 200 MB at 5,000)
+_DENSE_LIMIT = 5_000
+
+
+def _dense_sitmuf(
+    mufs: Array, cov: Covariance, empty: NDArray[np.bool_]
+) -> tuple[Array, NDArray[np.bool_]]:
+    """SITMUF from a Cholesky factor of the whole matrix (without the empty balances).
+
+    The structured computation factors the random-error part first, which fails
+    when a balance has no random error although the systematic part gives it a
+    variance; the whole matrix may still be positive definite.
+    """
+    keep = np.flatnonzero(~empty)
+    out = np.full(mufs.shape, np.nan)
+    try:
+        factor = np.linalg.cholesky(cov.dense()[np.ix_(keep, keep)])
+    except np.linalg.LinAlgError:
+        return out, ~empty
+    # Forward substitution: L is lower triangular.
+    out[keep] = np.linalg.solve(factor, mufs[keep])
+    return out, np.zeros(mufs.shape, dtype=bool)
+
+
+def _declared_for(balance: Balance, declared: Balance) -> Balance:
+    """The declared balance, checked to describe the same locations as the observed one."""
+    if declared.period_count != balance.period_count:
+        raise ValueError("the declared values cover another number of periods")
+    names = [(loc.name, loc.kind) for loc in balance.locations]
+    if [(loc.name, loc.kind) for loc in declared.locations] != names:
+        raise ValueError("the declared values name other locations")
+    return declared
+
+
+def _undefined(
+    empty: NDArray[np.bool_], stopped: NDArray[np.bool_], culprit: int
+) -> tuple[Undefined, ...]:
+    out: list[Undefined] = []
+    balances = [int(i) + 1 for i in np.flatnonzero(empty)]
+    if balances:
+        out.append(
+            Undefined(
+                ("sitmuf",),
+                tuple(balances),
+                "the balance's MUF has no measurement error (an empty period, or nothing "
+                "that changed was measured with error): it is known exactly and has no "
+                "standardized value; Page's test keeps its value across it",
+            )
+        )
+    stop = [int(i) + 1 for i in np.flatnonzero(stopped)]
+    if stop:
+        out.append(
+            Undefined(
+                ("sitmuf", "page"),
+                tuple(stop),
+                "the covariance of the balances is not positive definite (from balance "
+                f"{culprit} on, material is measured with no random error), so they "
+                "cannot be standardized",
+            )
+        )
+    return tuple(out)
 
 
 def locations_from(

@@ -107,6 +107,29 @@ class StratumPlan:
     def detection_probability(self) -> float:
         return float(1 - miss_probability(self.population, self.falsified, self.sample))
 
+    @property
+    def holdings_kg(self) -> Decimal:
+        """The most the stratum can hold: every item at the largest item mass."""
+        return self.population * self.item_kg
+
+    def caveat(self) -> str | None:
+        """What the plan cannot detect, when the stratum holds less than one goal quantity.
+
+        Then no falsification of this stratum alone reaches the goal quantity; the
+        plan is sized for falsifying every item (r = N), which one item in the
+        sample finds for certain, and says nothing of a smaller diversion.
+        """
+        if self.holdings_kg * self.defect_fraction >= self.goal_kg:
+            return None
+        one = 1 - miss_probability(self.population, 1, self.sample)
+        return (
+            f"stratum {self.name} holds at most {self.holdings_kg} kg ({self.population} "
+            f"item(s) of {self.item_kg} kg), less than the goal quantity of {self.goal_kg} kg: "
+            f"the sample of {self.sample} finds the falsification of every item for certain, "
+            f"but a single falsified item only with probability {float(one):.2f}; "
+            "a goal quantity diverted across strata needs a plan over them together"
+        )
+
 
 def plan_stratum(
     name: str,

@@ -114,12 +114,15 @@ class SimulationResult:
     diverted: float = 0.0
     """Total diverted over the periods, in the facility's unit."""
     diverted_sq: float | None = None
+    systematic_from: str = "observed"
+    """Which values built the covariance: observed (plug-in) or declared."""
 
     def to_json(self) -> dict[str, Any]:
         s = self.scenario
         return {
             "realisations": self.realisations,
             "seed": self.seed,
+            "systematic_from": self.systematic_from,
             "scenario": {
                 "kind": s.kind,
                 "start": s.start,
@@ -179,9 +182,19 @@ def _error_factors(balance: Balance, rng: np.random.Generator, size: int) -> lis
 
 
 def simulate(
-    facility: Facility, scenario: Scenario, *, realisations: int, seed: int
+    facility: Facility,
+    scenario: Scenario,
+    *,
+    realisations: int,
+    seed: int,
+    systematic_from: str = "observed",
 ) -> SimulationResult:
-    """Estimate each test's false alarm rate and detection probability."""
+    """Estimate each test's false alarm rate and detection probability.
+
+    With `systematic_from="declared"` the covariance of each realisation is built
+    from the facility's values as declared (its true, undiverted ones) rather than
+    from the observed values (see `material_balance.evaluate`).
+    """
     if not 1 <= realisations <= MAX_REALISATIONS:
         raise ValueError(f"realisations must be between 1 and {MAX_REALISATIONS}")
     truth = facility.balance
@@ -201,7 +214,16 @@ def simulate(
                 replace(loc, values=loc.values * f)
                 for loc, f in zip(source.locations, factors, strict=True)
             )
-            result = evaluate(replace(source, locations=observed), facility.settings)
+            result = evaluate(
+                replace(source, locations=observed),
+                facility.settings,
+                declared=truth if systematic_from == "declared" else None,
+            )
+            if np.isnan(result.page).any():
+                raise NotPositiveDefiniteError(
+                    "SITMUF and Page's test are undefined: a location holds material "
+                    "measured with no random error (every balance with material needs some)"
+                )
             for name in TESTS:
                 flags = result.alarms[name]
                 if into is loss_first and scenario.kind != "none":
@@ -225,7 +247,7 @@ def simulate(
     if facility.material is not None:
         kilograms = total_loss * float(KILOGRAMS_PER[facility.unit])
         sq = in_significant_quantities(kilograms, facility.material)
-    return SimulationResult(realisations, seed, scenario, tests, total_loss, sq)
+    return SimulationResult(realisations, seed, scenario, tests, total_loss, sq, systematic_from)
 
 
 _FACILITY = {
@@ -350,10 +372,24 @@ def _scenario(doc: Any, balance: Balance, where: str) -> Scenario:
 
 
 def run_simulation(
-    facility: Facility, scenario: Scenario, *, realisations: int, seed: int, where: str
+    facility: Facility,
+    scenario: Scenario,
+    *,
+    realisations: int,
+    seed: int,
+    where: str,
+    systematic_from: str = "observed",
 ) -> SimulationResult:
     """`simulate`, with a covariance that cannot be factored reported as a user error."""
+    if systematic_from not in ("observed", "declared"):
+        raise InputError(f"--systematic-from must be observed or declared, not {systematic_from!r}")
     try:
-        return simulate(facility, scenario, realisations=realisations, seed=seed)
+        return simulate(
+            facility,
+            scenario,
+            realisations=realisations,
+            seed=seed,
+            systematic_from=systematic_from,
+        )
     except NotPositiveDefiniteError as exc:
         raise InputError(str(exc), where=where) from None

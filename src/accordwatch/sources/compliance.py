@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from accordwatch.compliance.event_files import KnownRow
@@ -79,20 +79,22 @@ def compliance_records(log: Snapshot) -> ComplianceRecords:
                 LoggedEvent(index, time, party, event_from(index, payload), payload.supersedes)
             )
         elif isinstance(payload, ResponseRecord):
-            out.responses.append(
-                Response(
-                    index=index,
-                    logged_at=time,
-                    party=party,
-                    to=tuple(payload.to),
-                    kind=payload.kind,
-                    on=payload.on,
-                    by=payload.by,
-                    reference=payload.reference,
-                    note=payload.note,
-                )
-            )
+            out.responses.append(response_from(index, time, party, payload))
     return out
+
+
+def response_from(index: int, logged_at: datetime, party: str, payload: ResponseRecord) -> Response:
+    return Response(
+        index=index,
+        logged_at=logged_at,
+        party=party,
+        to=tuple(payload.to),
+        kind=payload.kind,
+        on=payload.on,
+        by=payload.by,
+        reference=payload.reference,
+        note=payload.note,
+    )
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 The shipped events (every launch of 2019 among them) are imported, the
 Security Council's answers to three events of 2017 recorded, and the
-violations reported year by year and charted.
+violations reported year by year and charted. The United States' answer to
+one of the road map's consequences is recorded, and the road map's status
+shows it answered in time beside one left unanswered.
 """
 
 from __future__ import annotations
@@ -47,6 +49,25 @@ def run(shell: Shell) -> None:
             "--reference",
             resolution,
         )
+    # The road map's consequences (step 7): the United States answers the one set
+    # off by the nuclear declaration found not verified, within its 30 days, and
+    # records nothing for the missile declaration's lateness, which stays unanswered.
+    shell.typed(
+        "response",
+        "record",
+        "--to",
+        "resume-exercises/2021-02-15",
+        "--kind",
+        "resumed-exercise",
+        "--on",
+        "2021-03-10",
+        "--as",
+        "usa",
+        "--note",
+        "Combined spring exercises resumed",
+    )
+    # As of today (December 2022): a response counts from the day the log knew it.
+    shell.typed("status")
     shell.typed("compliance", "report", "--by", "event", "--year", "2017")
     # Every launch of 2019 is in the file as the CNS database records it; the
     # demo records no response to them, so they stand unanswered.

@@ -1,8 +1,9 @@
 """The demo's road map step: the DPRK road map signed, its scripted history logged, its standing.
 
 Every party signs the shipped road map example; its illustrative history of
-reports and verifications is logged; its status, findings and balance are
-shown as of several dates, and its timeline chart drawn.
+reports and verifications is logged; its status, findings, balance and
+consequences (triggered, held back, cleared) are shown as of several dates,
+and its timeline chart drawn.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from accordwatch.reports.charts.roadmap_chart import draw_roadmap
 from accordwatch.roadmap.accord_check import check_file
 from accordwatch.roadmap.scenario import parse_scenario, scenario_submissions, scenario_time
 from accordwatch.roadmap.status import evaluate
+from accordwatch.sources.consequences import roadmap_view
 from accordwatch.sources.roadmap import roadmap_records
 from accordwatch.store.ledger import Ledger
+
+SHOWN_FINDINGS = ("premature concession", "missed deadline", "concession while suspended")
 
 
 def run(ledger: Ledger, keys: dict[str, SigningKey], home: Path) -> None:
@@ -44,16 +48,25 @@ def run(ledger: Ledger, keys: dict[str, SigningKey], home: Path) -> None:
         f"verifications logged one by one on the simulated clock, from {events[0].on} "
         f"to {events[-1].on}"
     )
-    records = roadmap_records(Snapshot.default(ledger))
+    log = Snapshot.default(ledger)
+    records = roadmap_records(log)
     for day in ("2020-02-20", "2021-03-01", "2021-12-31"):
-        status = evaluate(records, date.fromisoformat(day))
+        # with the accord's consequences: triggered, held back, cleared
+        status, consequences = roadmap_view(log, date.fromisoformat(day))
         counts = ", ".join(f"{n} {k}" for k, n in status.counts.items() if n)
         console.print(f"\n  [bold]as of {day}[/]: {counts}")
         for finding in status.findings:
-            if finding.kind.value in ("premature concession", "missed deadline"):
+            if finding.kind.value in SHOWN_FINDINGS:
                 console.print(
                     f"    [red]{finding.kind.value}[/]: {finding.message}", highlight=False
                 )
+        for occasion in consequences.occasions:
+            cleared = f"cleared {occasion.cleared_on}" if occasion.cleared_on else "standing"
+            console.print(
+                f"    [yellow]consequence {occasion.id}[/]: {occasion.why}; response due by "
+                f"{occasion.respond_by}: {occasion.state}; {cleared}",
+                highlight=False,
+            )
         for period in status.ahead:
             console.print(
                 f"    [yellow]concessions ran ahead of verified steps[/] from {period.start} "

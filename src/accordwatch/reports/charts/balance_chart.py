@@ -11,7 +11,8 @@ keeps MUF and CUMUF within; every alarming balance is marked in red.
 
 from __future__ import annotations
 
-import io
+from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import matplotlib
@@ -24,7 +25,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-from accordwatch.reports.charts.files import save_chart
+from accordwatch.reports.charts.files import MIN_TEXT_PT, PAGE_WIDTH_IN, save_chart, svg_bytes
 from accordwatch.safeguards.detection import (
     DEFAULT_POWER,
     detectable_diversion,
@@ -60,26 +61,68 @@ def _banded(
     ax.axhline(0, color="#555555", lw=0.6)
 
 
-def draw_balance(result: Evaluation, out: Path, stem: str, *, unit: str, title: str) -> list[Path]:
-    """MUF ± k sigma, CUMUF ± k sigma, SITMUF against k and Page's statistic against h."""
-    return _save(_balance_figure(result, unit=unit, title=title), out, stem)
+#: the most period labels side by side; with more, they are turned upright (never broken)
+_LEVEL_LABELS = 12
 
 
-def balance_svg(result: Evaluation, *, unit: str, title: str) -> bytes:
+def draw_balance(
+    result: Evaluation,
+    out: Path,
+    stem: str,
+    *,
+    unit: str,
+    title: str,
+    periods: Sequence[tuple[date, date]] | None = None,
+) -> list[Path]:
+    """MUF ± k sigma, CUMUF ± k sigma, SITMUF against k and Page's statistic against h.
+
+    `periods`: each balance period's first and last day, to label the periods by their dates.
+    """
+    return _save(_balance_figure(result, unit=unit, title=title, periods=periods), out, stem)
+
+
+def balance_svg(
+    result: Evaluation,
+    *,
+    unit: str,
+    title: str,
+    periods: Sequence[tuple[date, date]] | None = None,
+) -> bytes:
     """The picture of `draw_balance`, as SVG bytes."""
-    fig = _balance_figure(result, unit=unit, title=title)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    fig = _balance_figure(result, unit=unit, title=title, periods=periods)
+    svg = svg_bytes(fig)
     plt.close(fig)
-    return buffer.getvalue()
+    return svg
 
 
-def _balance_figure(result: Evaluation, *, unit: str, title: str) -> Figure:
+def _label_periods(ax: Axes, x: np.ndarray, periods: Sequence[tuple[date, date]] | None) -> None:
+    """Name each balance period on the x axis by the day it ends, or by its number."""
+    if periods is None or len(periods) != x.size:
+        ax.set_xlabel("balance period", fontsize=MIN_TEXT_PT)
+        return
+    ax.set_xticks(x)
+    level = x.size <= _LEVEL_LABELS
+    ax.set_xticklabels(
+        [end.isoformat() for _, end in periods],
+        rotation=0 if level else 90,
+        fontsize=MIN_TEXT_PT,
+    )
+    first = periods[0][0].isoformat()
+    ax.set_xlabel(f"balance period, by the day it ends (the first begins {first})")
+
+
+def _balance_figure(
+    result: Evaluation,
+    *,
+    unit: str,
+    title: str,
+    periods: Sequence[tuple[date, date]] | None = None,
+) -> Figure:
     if result.muf.ndim != 1:
         raise ValueError("draw one balance sequence at a time")
     s = result.settings
     x = np.arange(1, result.muf.size + 1)
-    fig, axes = plt.subplots(4, 1, figsize=(11, 11), sharex=True)
+    fig, axes = plt.subplots(4, 1, figsize=(PAGE_WIDTH_IN, 12), sharex=True, layout="constrained")
     _banded(axes[0], x, result.muf, result.sigma_muf, s.k, "MUF")
     axes[0].set_ylabel(f"MUF ({unit})")
     _banded(axes[1], x, result.cumuf, result.sigma_cumuf, s.k, "CUMUF")
@@ -95,18 +138,25 @@ def _balance_figure(result: Evaluation, *, unit: str, title: str) -> Figure:
     over = result.page > s.h
     axes[3].plot(x[over], result.page[over], "o", color=ALARM, ms=5, label="alarm")
     axes[3].set_ylabel("Page's statistic")
-    axes[3].set_xlabel("balance period")
+    _label_periods(axes[3], x, periods)
     firsts = {name: int(v) for name, v in result.first_alarms().items()}
     for ax, name in zip(axes, ("muf", "cumuf", "sitmuf", "page"), strict=True):
         first = firsts[name]
         note = f"first alarm: balance {first}" if first else "no alarm"
         ax.set_title(
-            f"{name.upper() if name != 'page' else 'Page'}: {note}", fontsize=9, loc="left"
+            f"{name.upper() if name != 'page' else 'Page'}: {note}", fontsize=10, loc="left"
         )
-        ax.legend(loc="upper left", fontsize=8, ncols=4)
+        # above the plot, on the right, not on the data
+        ax.legend(
+            loc="lower right",
+            bbox_to_anchor=(1.0, 1.0),
+            fontsize=MIN_TEXT_PT,
+            ncols=4,
+            frameon=False,
+            borderaxespad=0.2,
+        )
         ax.grid(alpha=0.3)
     fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
@@ -154,7 +204,7 @@ def draw_detection(
 
         sec = ax.secondary_xaxis("top", functions=(to_sq, from_sq))
         sec.set_xlabel(f"significant quantities of {material.value}")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower right", fontsize=MIN_TEXT_PT)
     ax.grid(alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
@@ -180,7 +230,7 @@ def draw_simulation(result: SimulationResult, out: Path, stem: str, *, title: st
     ax.set_xlabel("balance period")
     ax.set_ylabel("probability of an alarm by this balance")
     ax.set_ylim(0, 1.02)
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", fontsize=MIN_TEXT_PT)
     ax.grid(alpha=0.3)
     ax.set_title(f"{title} ({result.realisations} realisations, seed {result.seed})")
     fig.tight_layout()

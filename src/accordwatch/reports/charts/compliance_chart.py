@@ -25,7 +25,7 @@ from matplotlib.ticker import MaxNLocator
 from accordwatch.compliance.report import Report
 from accordwatch.compliance.responses import NOT_A_RESPONSE, RESPONSE_KINDS, Response
 from accordwatch.errors import InputError
-from accordwatch.reports.charts.files import save_chart
+from accordwatch.reports.charts.files import MIN_TEXT_PT, PAGE_WIDTH_IN, save_chart
 
 TYPE_COLOURS = {
     "missile_launch": "#c62828",
@@ -62,7 +62,9 @@ def draw_compliance(report: Report, responses: Sequence[Response], out: Path) ->
     lines = {y.year: y for y in report.by_year}
     types = [t for t in TYPE_COLOURS if any(t in y.by_type for y in report.by_year)]
 
-    fig, ax = plt.subplots(figsize=(max(8.0, 0.55 * len(xs) + 3), 5.2))
+    fig, ax = plt.subplots(
+        figsize=(min(PAGE_WIDTH_IN, max(8.0, 0.55 * len(xs) + 3)), 6.0), layout="constrained"
+    )
     bottom = [0.0] * len(xs)
     for name in types:
         heights = [
@@ -97,7 +99,14 @@ def draw_compliance(report: Report, responses: Sequence[Response], out: Path) ->
     top = max(totals) if totals else 1.0
     for x, total, violations in zip(xs, totals, bottom, strict=True):
         if total:
-            ax.text(x, total + top * 0.01, f"{violations:g}", ha="center", va="bottom", fontsize=7)
+            ax.text(
+                x,
+                total + top * 0.01,
+                f"{violations:g}",
+                ha="center",
+                va="bottom",
+                fontsize=MIN_TEXT_PT,
+            )
 
     # only years where some violation was answered in time: zero is the bar's own foot
     marked = [(x, float(lines[x].states["answered"])) for x in xs if x in lines]
@@ -134,14 +143,18 @@ def draw_compliance(report: Report, responses: Sequence[Response], out: Path) ->
     ax.set_xlim(first - 0.7, last + 0.7)
     ax.set_ylim(rug * 2, top * 1.12 + 1)
     ax.set_xticks(xs)
-    ax.set_xticklabels([str(x) for x in xs], rotation=90 if len(xs) > 24 else 0, fontsize=8)
+    # a year's label is four digits: upright while they fit side by side, else turned
+    upright = len(xs) <= 16
+    ax.set_xticklabels([str(x) for x in xs], rotation=0 if upright else 90, fontsize=MIN_TEXT_PT)
     # counts of events or missiles: whole numbers only, however few
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(f"violations ({unit})")
-    ax.set_xlabel("year; below the axis, each response (triangle) at its date", fontsize=8)
+    ax.set_xlabel(
+        "year; below the axis, each response (triangle) at its date", fontsize=MIN_TEXT_PT
+    )
     scope = f"as of {report.as_of}"
-    ax.set_title(
-        f"Violations of binding obligations per year, counted in {unit} — {scope}", fontsize=11
+    fig.suptitle(
+        f"Violations of binding obligations per year, counted in {unit}: {scope}", fontsize=11
     )
     handles, _ = ax.get_legend_handles_labels()
     handles += [
@@ -157,8 +170,15 @@ def draw_compliance(report: Report, responses: Sequence[Response], out: Path) ->
     ]
     if not kinds_seen:
         handles.append(Patch(color="white", label="no response recorded"))
-    ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.9)
-    fig.tight_layout()
+    # above the plot, not on it: a legend inside would hide the bars of some years
+    ax.legend(
+        handles=handles,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        fontsize=MIN_TEXT_PT,
+        ncol=3,
+        frameon=False,
+    )
 
     stem = out / f"compliance-{report.unit}-{report.as_of.isoformat()}"
     paths = save_chart(fig, stem.with_suffix(".png"), stem.with_suffix(".svg"))

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from accordwatch.reports.charts.files import save_chart
-from accordwatch.roadmap.accord import Accord
+from accordwatch.reports.charts.files import MIN_TEXT_PT, PAGE_WIDTH_IN, save_chart
+from accordwatch.roadmap.accord import Accord, StepKind
 from accordwatch.roadmap.history import RoadmapRecord, Signature
 from accordwatch.roadmap.status import Status
 from accordwatch.roadmap.timeline import timeline
@@ -54,17 +54,21 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
 
         raise InputError(f"no accord is in force as of {status.as_of}: nothing to draw")
     accord = _accord(records, status)
+    # a kind the accord declares may refine `concession` (a sanctions lift)
+    concessions = {st.id for st in accord.steps if accord.base_kind(st) is StepKind.CONCESSION}
     steps = list(status.steps)
     start = min(status.in_force.since, *(s.deadline for s in steps if s.deadline)) - timedelta(30)
     end = max(status.as_of, *(p.ends for p in accord.phases)) + timedelta(30)
 
-    height = max(6.0, 0.24 * len(steps) + 3.5)
+    # rows far enough apart for labels of MIN_TEXT_PT; legends above the plots, never on them
+    height = max(7.0, 0.22 * len(steps) + 5.0)
     fig, (top, bottom) = plt.subplots(
         2,
         1,
-        figsize=(13, height),
+        figsize=(PAGE_WIDTH_IN, height),
         sharex=True,
-        gridspec_kw={"height_ratios": [max(3.0, len(steps) / 6), 1.2]},
+        gridspec_kw={"height_ratios": [max(3.0, len(steps) / 6), 1.6]},
+        layout="constrained",
     )
     phase_start = status.in_force.since
     rows = {s.id: i for i, s in enumerate(steps)}
@@ -76,7 +80,7 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
             phase.id,
             ha="center",
             va="top",
-            fontsize=8,
+            fontsize=MIN_TEXT_PT,
             color="#555555",
         )
         phase_start = phase.ends
@@ -103,13 +107,13 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
                 marker="o",
                 ms=6,
                 color=colour,
-                markeredgecolor="white" if s.kind != "concession" else "black",
+                markeredgecolor="black" if s.id in concessions else "white",
             )
     top.axvline(status.as_of, color="#d32f2f", lw=1, ls="--")
     top.set_yticks(range(len(steps)))
-    top.set_yticklabels([f"{s.id} ({s.party})" for s in steps], fontsize=7)
+    top.set_yticklabels([f"{s.id} ({s.party})" for s in steps], fontsize=MIN_TEXT_PT)
     top.set_ylim(len(steps), -1.5)
-    top.set_title(f"{accord.title} — status as of {status.as_of}", fontsize=11)
+    fig.suptitle(f"{accord.title}: status as of {status.as_of}", fontsize=11)
     legend = [Line2D([0], [0], marker="o", ls="", color=c, label=k) for k, c in COLOURS.items()]
     legend.append(
         Line2D([0], [0], marker="|", ls="", ms=10, mew=2, color="#333333", label="deadline")
@@ -119,7 +123,16 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
             [0], [0], marker="o", ls="", color="white", markeredgecolor="black", label="concession"
         )
     )
-    top.legend(handles=legend, loc="lower left", fontsize=7, ncol=2, framealpha=0.9)
+    top.legend(
+        handles=legend,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        fontsize=MIN_TEXT_PT,
+        ncol=len(legend),
+        frameon=False,
+        handletextpad=0.2,
+        columnspacing=1.0,
+    )
 
     days = timeline(records, start, min(status.as_of, end), accord_id=status.accord_id)
     xs = [p.date for p in days.points]
@@ -144,8 +157,10 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
         label="concessions ahead",
     )
     bottom.axvline(status.as_of, color="#d32f2f", lw=1, ls="--")
-    bottom.set_ylabel("cumulative weight", fontsize=8)
-    bottom.legend(loc="upper left", fontsize=7)
+    bottom.set_ylabel("cumulative weight", fontsize=MIN_TEXT_PT)
+    bottom.legend(
+        loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=MIN_TEXT_PT, ncol=3, frameon=False
+    )
     bottom.set_xlim(start, end)
     # matplotlib.dates has no type annotations for these constructors
     bottom.xaxis.set_major_locator(mdates.YearLocator())  # type: ignore[no-untyped-call]
@@ -153,8 +168,6 @@ def draw_roadmap(records: Sequence[RoadmapRecord], status: Status, out: Path) ->
     bottom.xaxis.set_minor_locator(
         mdates.MonthLocator(bymonth=(4, 7, 10))  # type: ignore[no-untyped-call]
     )
-    fig.tight_layout()
-
     stem = out / f"roadmap-{status.accord_id}-{status.as_of.isoformat()}"
     paths = save_chart(fig, stem.with_suffix(".png"), stem.with_suffix(".svg"))
     plt.close(fig)

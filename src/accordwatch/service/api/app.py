@@ -30,6 +30,7 @@ from accordwatch.service.api import (
     problems,
     status,
     submissions,
+    tiles,
     verification,
 )
 from accordwatch.service.api.deps import Service
@@ -115,7 +116,7 @@ def create_app(
     )
     problems.install(app)
     app.add_middleware(HotReads)
-    for module in (log, submissions, parties, status, declarations, verification):
+    for module in (log, submissions, parties, status, declarations, verification, tiles):
         app.include_router(module.router)
     from accordwatch.service.web import pages  # the dashboard builds on the API's handlers
 

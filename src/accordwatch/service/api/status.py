@@ -21,9 +21,10 @@ from accordwatch.compliance.report import UNITS, build_report
 from accordwatch.compliance.responses import DEFAULT_WINDOW_DAYS, responses_as_of
 from accordwatch.errors import InputError
 from accordwatch.roadmap import status as roadmap
+from accordwatch.roadmap.consequences import Consequences
 from accordwatch.service.api.deps import Service, ServiceDep
 from accordwatch.sources.compliance import LogEvaluation, compliance_records, evaluate_log
-from accordwatch.sources.roadmap import roadmap_records
+from accordwatch.sources.consequences import roadmap_view
 from accordwatch.sources.snapshot import Snapshot, choose_snapshot
 from accordwatch.timeutil import parse_date
 
@@ -87,18 +88,46 @@ def as_of_day(svc: Service, text: str | None) -> date:
     return parse_date(text, where="as_of") if text else svc.clock().astimezone(UTC).date()
 
 
-def roadmap_status(log: Snapshot, day: date, accord: str | None = None) -> roadmap.Status:
+def roadmap_status(
+    svc: Service, log: Snapshot, day: date, accord: str | None = None
+) -> tuple[roadmap.Status, Consequences]:
+    """The status (with its consequences' findings) and the consequences (`roadmap_view`)."""
     try:
-        return roadmap.evaluate(roadmap_records(log), day, accord)
+        return roadmap_view(log, day, accord, lambda: evaluation_at(svc, log, day))
     except ValueError as exc:
         raise InputError(str(exc), where="accord") from exc
 
 
-def status_at(svc: Service, log: Snapshot, day: date, accord: str | None = None) -> roadmap.Status:
-    """`roadmap_status`, computed once per checkpoint, date and accord."""
+def _roadmap_at(
+    svc: Service, log: Snapshot, day: date, accord: str | None
+) -> tuple[roadmap.Status, Consequences]:
     return svc.views.view(
-        log, "roadmap status", (day, accord), None, lambda log: roadmap_status(log, day, accord)
+        log,
+        "roadmap status",
+        (day, accord),
+        None,
+        lambda log: roadmap_status(svc, log, day, accord),
     )
+
+
+def status_at(svc: Service, log: Snapshot, day: date, accord: str | None = None) -> roadmap.Status:
+    """The road map status, computed once per checkpoint, date and accord."""
+    return _roadmap_at(svc, log, day, accord)[0]
+
+
+def consequences_at(
+    svc: Service, log: Snapshot, day: date, accord: str | None = None
+) -> Consequences:
+    """The consequences of the accord in force, computed once per checkpoint, date and accord."""
+    return _roadmap_at(svc, log, day, accord)[1]
+
+
+def roadmap_json(
+    svc: Service, log: Snapshot, day: date, accord: str | None = None
+) -> dict[str, Any]:
+    """The status as `status --format json` gives it, consequences included."""
+    status, consequences = _roadmap_at(svc, log, day, accord)
+    return {**status.to_json(), "consequences": consequences.to_json()}
 
 
 def evaluation_at(svc: Service, log: Snapshot, day: date) -> LogEvaluation:
@@ -126,7 +155,7 @@ def get_roadmap_status(
         "api roadmap status",
         (day, accord),
         None,
-        lambda log: dated(log, day, status_at(svc, log, day, accord).to_json()),
+        lambda log: dated(log, day, roadmap_json(svc, log, day, accord)),
     )
 
 

@@ -21,11 +21,9 @@ from fastapi import APIRouter, Response
 
 from accordwatch.errors import AccordwatchError, NotFoundError
 from accordwatch.log.access import Reader
-from accordwatch.safeguards.accountancy import Reports, effective, mbas
-from accordwatch.safeguards.accountancy_balance import evaluate_balance, materials_in
+from accordwatch.safeguards.accountancy import Reports, effective
 from accordwatch.safeguards.declared_items import from_listing
 from accordwatch.safeguards.inspection import compare_inspection
-from accordwatch.safeguards.material_balance import Settings
 from accordwatch.safeguards.measurement import MethodTable, load_package_table
 from accordwatch.service.api.deps import ReaderDep, Service, ServiceDep
 from accordwatch.service.api.log import Index
@@ -40,6 +38,7 @@ from accordwatch.sources.safeguards import (
     verification_records,
 )
 from accordwatch.sources.snapshot import Snapshot
+from accordwatch.sources.verification import balances_of
 from accordwatch.store.ledger import Ledger
 
 router = APIRouter(prefix="/api/verification", tags=["verification"])
@@ -62,22 +61,8 @@ def balances(log: Snapshot, reader: Reader | None) -> dict[str, Any]:
     """Every balance area's balances computed from the reports this reader may read."""
     records = verification_records(log, reader)
     withheld = records.withheld(ACCOUNTANCY_TYPES)
-    state = effective(records.accountancy)
-    table = load_package_table()
-    settings = Settings()
-    found: list[dict[str, Any]] = []
-    unavailable: list[dict[str, Any]] = []
-    for mba in mbas(state.in_force()):
-        for material in materials_in(state, mba):
-            try:
-                result = evaluate_balance(
-                    state, mba, table=table, settings=settings, material=material
-                )
-            except AccordwatchError as exc:
-                detail = shown(exc, f"balance of {mba}")
-                unavailable.append({"mba": mba, "material": material.value, "detail": detail})
-                continue
-            found.append({**result.to_json(), "thresholds": result.evaluation.thresholds()})
+    results, unavailable = balances_of(records)
+    found = [{**r.to_json(), "thresholds": r.evaluation.thresholds()} for r in results]
     return {
         "reader": _reader_json(reader),
         "records": [f.to_json() for f in records.filed if f.record_type in ACCOUNTANCY_TYPES],

@@ -1,11 +1,14 @@
-"""The pages of the accord and its log: overview, road map, compliance, log explorer.
+"""The pages of the accord: overview, road map and compliance, with their JSON twins and CSVs.
 
 Every page `/X` renders the same dictionary that `/X.json` returns for the
-same query, so what a person reads and what a program reads never differ.
-Each answer is computed once per signed checkpoint and query
-(`service.view_cache`): the JSON twins and the charts, and the pages for
-visitors who are not signed in (`cached_pages`); they share the evaluations
-they are made from.
+same query, so what a person reads and what a program reads never differ;
+`/X.csv?table=NAME` gives one of its tables. Each answer is computed once per
+signed checkpoint and query (`service.view_cache`): the JSON twins and the
+charts, and the road map and compliance pages for visitors who are not
+signed in (`cached_pages`); they share the evaluations they are made from.
+The overview's evaluations are kept the same way, but its page is put
+together on each request, as the log's health (how old the witnessed
+checkpoint is, the last audit) changes without the log.
 """
 
 from __future__ import annotations
@@ -14,120 +17,35 @@ import tempfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
-from accordwatch.compliance.report import Report, build_report
-from accordwatch.compliance.responses import DEFAULT_WINDOW_DAYS
-from accordwatch.compliance.responses import Response as ViolationResponse
-from accordwatch.errors import AccordwatchError, NotFoundError
-from accordwatch.log.fork import ForkEvidence
+from accordwatch.errors import NotFoundError
+from accordwatch.log.access import Reader
 from accordwatch.reports.charts.compliance_chart import draw_compliance
 from accordwatch.reports.charts.roadmap_chart import draw_roadmap
-from accordwatch.service.api.deps import MAX_INDEX, Service, ServiceDep
-from accordwatch.service.api.log import get_entry, log_info, prove_inclusion
-from accordwatch.service.api.status import AsOf, as_of_day, evaluation_at, status_at
+from accordwatch.service.api.deps import ReaderDep, Service, ServiceDep, json_response
+from accordwatch.service.api.status import AsOf, as_of_day, roadmap_json, status_at
 from accordwatch.service.web.cached_pages import public_page
+from accordwatch.service.web.compliance_data import compliance_json, compliance_report
+from accordwatch.service.web.overview_page import health, overview
+from accordwatch.service.web.page_tables import COMPLIANCE, OVERVIEW, ROADMAP
 from accordwatch.service.web.rendering import render_page
+from accordwatch.service.web.table_csv import TableName, page_table_csv
+from accordwatch.service.web.visitor import page_reader
 from accordwatch.sources.roadmap import roadmap_records
 from accordwatch.sources.snapshot import Snapshot
 
-Index = Annotated[
-    int | None, Query(ge=0, le=MAX_INDEX, description="Log index of the entry to check")
-]
-
-
-def _fork_json(evidence: ForkEvidence) -> dict[str, Any]:
-    try:
-        description = evidence.verify()
-    except AccordwatchError as exc:
-        description = f"not a proof of a fork: {exc.message}"
-    return {
-        "found_at": evidence.found_at,
-        "found_by": evidence.found_by,
-        "description": description,
-        "evidence": evidence.to_json(),
-    }
-
-
-def overview(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
-    status = status_at(svc, log, day).to_json()
-    violations = evaluation_at(svc, log, day).evaluation.violations()
-    return {
-        "as_of": day.isoformat(),
-        "log": log_info(svc, log.checkpoint),
-        "accord": status["in_force"],
-        "accord_id": status["accord_id"],
-        "counts": status["counts"],
-        "parties": [
-            {
-                "id": p["id"],
-                "name": p["name"],
-                "role": p["role"],
-                "overdue": p["overdue"],
-                "outstanding": p["outstanding"],
-                "next_deadlines": p["next_deadlines"],
-            }
-            for p in status["parties"]
-        ],
-        "findings": status["findings"],
-        # proofs that the log signed two histories: shown to every visitor
-        "forks": [_fork_json(e) for e in svc.ledger.forks()],
-        "violations": {
-            "total": len(violations),
-            "certain": sum(v.certain for v in violations),
-            "latest": [v.to_json() for v in violations[-5:]],
-        },
-    }
-
 
 def roadmap_page(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
-    return status_at(svc, log, day).to_json()
-
-
-def explorer(svc: Service, index: int | None) -> dict[str, Any]:
-    # one entry and its proof: cheaper to read again than to keep per index
-    info = log_info(svc)
-    out: dict[str, Any] = {"log": info, "index": index, "entry": None, "receipt": None}
-    if index is None:
-        return out
-    entry = get_entry(index, svc, None)
-    out["entry"] = {
-        k: entry[k]
-        for k in ("index", "signed_at", "record_type", "party", "leaf_hash", "confidential")
-    }
-    out["entry"]["canonical"] = entry["canonical"]
-    # against a checkpoint shown on the page, so the two always agree: the latest
-    # witnessed one when it holds the entry (its cosignatures are checked in the
-    # browser), else the latest signed one
-    size = info["size"]
-    witnessed = info["witnessed_checkpoint"]
-    if witnessed is not None:
-        witnessed_size = svc.ledger.opened(witnessed).size
-        if witnessed_size > index:
-            size = witnessed_size
-    out["receipt"] = prove_inclusion(index, svc, size)
-    return out
+    return roadmap_json(svc, log, day)
 
 
 def compliance_page(svc: Service, log: Snapshot, day: date) -> dict[str, Any]:
     """Violations by year with the responses they drew, as `compliance report --by event`."""
-    return _compliance(svc, log, day)[0].to_json()
-
-
-def _compliance(svc: Service, log: Snapshot, day: date) -> tuple[Report, list[ViolationResponse]]:
-    found = evaluation_at(svc, log, day)
-    report = build_report(
-        found.evaluation,
-        found.responses,
-        unit="event",
-        year=None,
-        window=DEFAULT_WINDOW_DAYS,
-        superseded=found.superseded,
-    )
-    return report, found.responses
+    return compliance_json(compliance_report(svc, log, day)[0])
 
 
 def _page(
@@ -154,7 +72,7 @@ def _roadmap_chart(svc: Service, day: date) -> Callable[[Snapshot], bytes]:
 
 def _compliance_chart(svc: Service, day: date) -> Callable[[Snapshot], bytes]:
     def draw(log: Snapshot) -> bytes:
-        report, responses = _compliance(svc, log, day)
+        report, responses = compliance_report(svc, log, day)
         if not report.by_year:
             raise NotFoundError(f"no violations as of {day}: no chart")
         with tempfile.TemporaryDirectory() as tmp:
@@ -170,10 +88,19 @@ def _image(svg: bytes) -> Response:
 def install(app: FastAPI) -> None:
     """Add the overview, road map, compliance and explorer pages and their JSON twins."""
 
+    def overview_data(svc: Service, day: date, reader: Reader | None) -> dict[str, Any]:
+        # the evaluations once per checkpoint; the log's health (ages, the last audit) now
+        log = svc.snapshot()
+
+        def compute(log: Snapshot) -> dict[str, Any]:
+            return overview(svc, log, day, reader)
+
+        return {**svc.views.view(log, "overview", (day,), reader, compute), **health(svc, log)}
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview_html(request: Request, svc: ServiceDep, as_of: AsOf = None) -> Response:
-        day = as_of_day(svc, as_of)
-        return public_page(request, svc, "overview.html", (day,), _page(overview, svc, day))
+        data = overview_data(svc, as_of_day(svc, as_of), page_reader(request))
+        return render_page(request, "overview.html", data)
 
     @app.get(
         "/overview.json",
@@ -181,9 +108,8 @@ def install(app: FastAPI) -> None:
         summary="The overview page's data",
         response_model=dict[str, Any],
     )
-    def overview_json(svc: ServiceDep, as_of: AsOf = None) -> Response:
-        day = as_of_day(svc, as_of)
-        return svc.views.json(svc.snapshot(), "overview", (day,), None, _page(overview, svc, day))
+    def overview_json(svc: ServiceDep, reader: ReaderDep, as_of: AsOf = None) -> Response:
+        return json_response(overview_data(svc, as_of_day(svc, as_of), reader))
 
     @app.get("/roadmap", response_class=HTMLResponse, include_in_schema=False)
     def roadmap_html(request: Request, svc: ServiceDep, as_of: AsOf = None) -> Response:
@@ -243,10 +169,41 @@ def install(app: FastAPI) -> None:
         chart = _compliance_chart(svc, day)
         return _image(svc.views.view(log, "compliance.svg", (day,), None, chart))
 
-    @app.get("/explorer", response_class=HTMLResponse, include_in_schema=False)
-    def explorer_html(request: Request, svc: ServiceDep, index: Index = None) -> HTMLResponse:
-        return render_page(request, "explorer.html", explorer(svc, index))
+    @app.get(
+        "/overview.csv",
+        tags=["dashboard"],
+        summary="A table of the overview page as CSV",
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {}}}},
+    )
+    def overview_csv(
+        svc: ServiceDep, reader: ReaderDep, table: TableName, as_of: AsOf = None
+    ) -> Response:
+        data = overview_data(svc, as_of_day(svc, as_of), reader)
+        return page_table_csv("overview", OVERVIEW, table, data)
 
-    @app.get("/explorer.json", tags=["dashboard"], summary="An entry with its inclusion proof")
-    def explorer_json(svc: ServiceDep, index: Index = None) -> dict[str, Any]:
-        return explorer(svc, index)
+    @app.get(
+        "/roadmap.csv",
+        tags=["dashboard"],
+        summary="A table of the road map page as CSV",
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {}}}},
+    )
+    def roadmap_csv(svc: ServiceDep, table: TableName, as_of: AsOf = None) -> Response:
+        day = as_of_day(svc, as_of)
+        log = svc.snapshot()
+        data = svc.views.view(log, "roadmap", (day,), None, _page(roadmap_page, svc, day))
+        return page_table_csv("roadmap", ROADMAP, table, data)
+
+    @app.get(
+        "/compliance.csv",
+        tags=["dashboard"],
+        summary="A table of the compliance page as CSV",
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {}}}},
+    )
+    def compliance_csv(svc: ServiceDep, table: TableName, as_of: AsOf = None) -> Response:
+        day = as_of_day(svc, as_of)
+        log = svc.snapshot()
+        data = svc.views.view(log, "compliance", (day,), None, _page(compliance_page, svc, day))
+        return page_table_csv("compliance", COMPLIANCE, table, data)

@@ -26,7 +26,9 @@ from accordwatch.declarations.diff import declaration_totals, diff_declarations,
 from accordwatch.declarations.history import Filed
 from accordwatch.log.access import Reader, allowed_readers, may_read
 from accordwatch.service.api.deps import MAX_INDEX, ReaderDep, Service, ServiceDep
+from accordwatch.service.web.page_tables import DECLARATIONS
 from accordwatch.service.web.rendering import render_page
+from accordwatch.service.web.table_csv import TableName, page_table_csv
 from accordwatch.sources.declarations import (
     LoggedDeclaration,
     find_declaration,
@@ -224,3 +226,14 @@ def install(app: FastAPI) -> None:
     def declarations_json(svc: ServiceDep, reader: ReaderDep, index: Index = None) -> Response:
         log = svc.snapshot()
         return svc.views.json(log, "declarations", (index,), reader, _declarations(reader, index))
+
+    @app.get(
+        "/declarations.csv",
+        tags=["dashboard"],
+        summary="The declarations page's table as CSV",
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {}}}},
+    )
+    def declarations_csv(svc: ServiceDep, reader: ReaderDep, table: TableName) -> Response:
+        data = declarations_page(svc, reader, None)
+        return page_table_csv("declarations", DECLARATIONS, table, data)

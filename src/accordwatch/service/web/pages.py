@@ -16,6 +16,7 @@ from accordwatch.service.web import (
     accord_pages,
     api_docs,
     declarations_page,
+    explorer_page,
     safeguards_page,
     signin,
 )
@@ -30,3 +31,4 @@ def install(app: FastAPI) -> None:
     declarations_page.install(app)
     safeguards_page.install(app)
     accord_pages.install(app)
+    explorer_page.install(app)

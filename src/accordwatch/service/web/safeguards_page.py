@@ -33,7 +33,9 @@ from accordwatch.safeguards.measurement import load_package_table
 from accordwatch.service.api.deps import ReaderDep, Service, ServiceDep
 from accordwatch.service.api.log import log_info
 from accordwatch.service.api.verification import balances_at, inspections_at
+from accordwatch.service.web.page_tables import SAFEGUARDS
 from accordwatch.service.web.rendering import render_page
+from accordwatch.service.web.table_csv import TableName, page_table_csv
 from accordwatch.sources.safeguards import verification_records
 from accordwatch.sources.snapshot import Snapshot
 
@@ -95,7 +97,8 @@ def balance_chart(
         )
         balance = result.balance
         title = f"Material balance: MBA {mba}, {balance.material.value}"
-        return balance_svg(result.evaluation, unit=balance.data.unit, title=title)
+        periods = list(zip(balance.boundaries, balance.boundaries[1:], strict=False))
+        return balance_svg(result.evaluation, unit=balance.data.unit, title=title, periods=periods)
 
     return svc.views.view(svc.snapshot(), "safeguards.svg", (mba, material), reader, draw)
 
@@ -126,3 +129,13 @@ def install(app: FastAPI) -> None:
     ) -> Response:
         svg = balance_chart(svc, reader, mba, material)
         return Response(svg, media_type="image/svg+xml")
+
+    @app.get(
+        "/safeguards.csv",
+        tags=["dashboard"],
+        summary="A table of the safeguards page as CSV",
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {}}}},
+    )
+    def safeguards_csv(svc: ServiceDep, reader: ReaderDep, table: TableName) -> Response:
+        return page_table_csv("safeguards", SAFEGUARDS, table, safeguards_page(svc, reader))

@@ -15,7 +15,9 @@ from datetime import UTC, datetime
 from fastapi import Request, Response
 
 from accordwatch.errors import AccordwatchError
-from accordwatch.service.api.deps import COOKIE, request_grant
+from accordwatch.log.access import Reader
+from accordwatch.service.api.access_log import TokenReader
+from accordwatch.service.api.deps import COOKIE, reader_of, request_grant
 from accordwatch.service.api.problems import shown
 from accordwatch.service.tokens import Grant
 from accordwatch.timeutil import format_time
@@ -48,6 +50,20 @@ def signed_in(request: Request) -> Visitor:
         return Visitor(request_grant(request, token))
     except AccordwatchError as exc:
         return Visitor(None, shown(exc, request.url.path, exc.message))
+
+
+def page_reader(request: Request) -> Reader | None:
+    """Whom a page that reads for its visitor reads as: the bearer token, else the cookie's.
+
+    A cookie whose token no longer works reads as nobody: such a page still renders,
+    and its header offers to sign in again (`signed_in`).
+    """
+    if "authorization" in request.headers:
+        return reader_of(request)
+    grant = signed_in(request).grant
+    if grant is None:
+        return None
+    return TokenReader(grant.party, grant.role, token_id=grant.token_id)
 
 
 def set_cookie(response: Response, request: Request, token: str, expires: datetime) -> None:
