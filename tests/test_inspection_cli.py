@@ -65,6 +65,7 @@ def test_plan_draw_reproduces_from_the_checkpoint(
     note = chosen["checkpoint"]
     assert note == ledger.checkpoint_covering(entry)
     assert Checkpoint.open(note, ledger.signer.verifier).size == entry + 1
+    # in base64, as every hash the program writes
     assert base64.b64decode(chosen["seed"]) == hashlib.sha256(note.encode()).digest()
     # Anyone can repeat the draw: from the log...
     run(workspace, "inspection", "draw", str(entry), "--format", "json")

@@ -19,7 +19,7 @@ import traceback
 
 import typer
 
-from accordwatch.cli.context import STATE, plain
+from accordwatch.cli.context import STATE, console, plain
 from accordwatch.cli.exit_codes import ExitCode, exit_code
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -70,6 +70,10 @@ def _options(
     STATE.database_url = database_url
     STATE.verbose = verbose
     _start_logging(log_level)
+    # COLUMNS, the terminal's width, or a wide default for a pipe: read per command
+    from accordwatch.cli.output import output_width
+
+    console.width = output_width()
 
 
 def _start_logging(level: str) -> None:

@@ -19,12 +19,22 @@ from accordwatch.cli.context import (
     workspace,
 )
 from accordwatch.cli.exit_codes import ExitCode
+from accordwatch.cli.output import (
+    Format,
+    JsonAlias,
+    OutputFile,
+    SheetFormat,
+    chosen_format,
+    deliver,
+    print_sheet,
+)
 from accordwatch.cli.view_dates import AS_OF_HELP, KNOWN_AT_HELP, LOG_SIZE_HELP, today, view_at
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.examples import EXAMPLES, example_path
 from accordwatch.timeutil import parse_date, utc_now
 
 if TYPE_CHECKING:
+    from accordwatch.reports.exports import Sheet
     from accordwatch.roadmap.accord import Accord, Delays
     from accordwatch.roadmap.accord_problems import CheckResult
     from accordwatch.roadmap.status import Status
@@ -211,47 +221,110 @@ def _signature_state(ledger: Ledger, accord: Accord) -> None:
 def accord_diff(
     old: Path = typer.Argument(..., help="Earlier version (YAML)"),
     new: Path = typer.Argument(..., help="Later version (YAML)"),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+    fmt: Format = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """Show steps added, removed and changed (deadlines, requires, parties, weights)."""
+    import json
+
+    from accordwatch.reports.exports import Column, Kind, Sheet
     from accordwatch.roadmap.diff import diff_accords
 
+    chosen = chosen_format(fmt, as_json, output)
     changes = diff_accords(_checked(old), _checked(new))
-    if as_json:
-        print_json([c.to_json() for c in changes])
-        return
-    if not changes:
-        console.print("no differences in steps, phases or parties")
-    for change in changes:
-        console.print(shown(change.describe()), highlight=False)
+    sheet = Sheet(
+        "changes",
+        (
+            Column("what"),
+            Column("id", kind=Kind.ID),
+            Column("change"),
+            Column("field"),
+            Column("old"),
+            Column("new"),
+        ),
+    )
+    for c in changes:
+        j = c.to_json()
+        if not j["fields"]:
+            sheet.add(what=c.what, id=c.id, change=c.change)
+        for name, values in j["fields"].items():
+            old_value, new_value = (
+                v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+                for v in (values["old"], values["new"])
+            )
+            sheet.add(
+                what=c.what, id=c.id, change=c.change, field=name, old=old_value, new=new_value
+            )
+
+    def text() -> None:
+        if not changes:
+            console.print("no differences in steps, phases or parties")
+        for change in changes:
+            console.print(shown(change.describe()), highlight=False)
+
+    deliver(chosen, json=lambda: [c.to_json() for c in changes], sheets=lambda: [sheet], text=text)
 
 
 @accord_app.command("list")
-def accord_list() -> None:
+def accord_list(
+    fmt: Format = "text", output: OutputFile = None, as_json: JsonAlias = False
+) -> None:
     """Accord versions in the log, who signed them, and which is in force today."""
+    from accordwatch.reports.exports import Column, Kind, Sheet
     from accordwatch.roadmap.history import Signature
     from accordwatch.roadmap.status import evaluate
     from accordwatch.sources.roadmap import roadmap_records
     from accordwatch.sources.snapshot import Snapshot
 
+    chosen = chosen_format(fmt, as_json, output)
     ws = workspace()
     records = roadmap_records(Snapshot.default(ws.ledger()))
     status_by_id: dict[str, Status] = {}
     for accord_id in sorted({r.accord.id for r in records if isinstance(r, Signature)}):
         status_by_id[accord_id] = evaluate(records, today(ws), accord_id)
-    if not status_by_id:
-        console.print("no accord has been signed in this log")
+    sheet = Sheet(
+        "accords",
+        (
+            Column("accord", kind=Kind.ID),
+            Column("digest", kind=Kind.ID),
+            Column("state"),
+            Column("title"),
+            Column("signed_by", "signed by", Kind.ID),
+            Column("signed_entries", "entries", Kind.ID),
+            Column("missing", kind=Kind.ID),
+            Column("complete_on", "complete on", Kind.DATE),
+        ),
+    )
     for accord_id, status in status_by_id.items():
         for version in status.signatures:
-            signers = ", ".join(s.party for s in version.signed)
-            missing = ", ".join(version.missing) or "none"
-            console.print(
-                shown(
-                    f"{accord_id} {version.digest[:12]} [{version.state}] "
-                    f"{plain(version.title, one_line=True)}\n"
-                    f"  signed by {signers}; missing {missing}"
-                )
+            sheet.add(
+                accord=accord_id,
+                digest=version.digest,
+                state=version.state,
+                title=version.title,
+                signed_by=[s.party for s in version.signed],
+                signed_entries=[s.index for s in version.signed],
+                missing=list(version.missing),
+                complete_on=version.complete_on,
             )
+
+    def text() -> None:
+        if not status_by_id:
+            console.print("no accord has been signed in this log")
+        for accord_id, status in status_by_id.items():
+            for version in status.signatures:
+                signers = ", ".join(s.party for s in version.signed)
+                missing = ", ".join(version.missing) or "none"
+                console.print(
+                    shown(
+                        f"{accord_id} {version.digest[:12]} [{version.state}] "
+                        f"{plain(version.title, one_line=True)}\n"
+                        f"  signed by {signers}; missing {missing}"
+                    )
+                )
+
+    deliver(chosen, json=sheet.records, sheets=lambda: [sheet], text=text)
 
 
 def _accord_id(ledger: Ledger, accord_id: str | None) -> tuple[str, Accord]:
@@ -353,10 +426,12 @@ def status(
     as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
     known_at: str = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
     log_size: int = typer.Option(None, "--log-size", help=LOG_SIZE_HELP),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: SheetFormat = "text",
     accord: str = typer.Option(None, "--accord", help="Accord id [default: the only one]"),
     timeline: bool = typer.Option(False, "--timeline", help="Also draw the timeline chart"),
     out: Path = typer.Option(Path(), "--out", help="Folder for the timeline chart"),
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """Where every step stands as of a date, per party, findings, the balance and consequences.
 
@@ -374,22 +449,32 @@ def status(
 
     The balance compares the total weight of the inspected party's verified
     steps with the total weight of the concessions granted.
+
+    csv holds the steps; xlsx the steps, parties, findings and balance.
     """
     from accordwatch.cli.consequence_lines import print_consequences
     from accordwatch.sources.consequences import roadmap_view
     from accordwatch.sources.escrow_status import with_escrow_findings
     from accordwatch.sources.roadmap import roadmap_records
 
-    if fmt not in ("table", "json"):
-        raise InputError(f"--format must be table or json, not {fmt!r}")
+    chosen = chosen_format(fmt, as_json, output, xlsx=True)
     view = view_at(as_of, known_at, log_size)
     try:
         result, consequences = roadmap_view(view.log, view.as_of, accord)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
     result = with_escrow_findings(view.log, result)
-    if fmt == "json":
-        print_json({**result.to_json(), "consequences": consequences.to_json(), **view.to_json()})
+    if not chosen.text:
+        deliver(
+            chosen,
+            json=lambda: {
+                **result.to_json(),
+                "consequences": consequences.to_json(),
+                **view.to_json(),
+            },
+            sheets=lambda: status_sheets(result),
+            text=lambda: None,
+        )
     else:
         console.print(view.header(), highlight=False)
         _print_status(result)
@@ -407,9 +492,96 @@ def status(
         console.print("timeline chart: " + ", ".join(str(f) for f in files))
 
 
-def _print_status(status: Status) -> None:
-    from rich.table import Table
+def _late(days: object) -> str:
+    return str(days or "")
 
+
+def status_sheets(status: Status) -> list[Sheet]:
+    """The status as sheets: steps, parties, findings, balance."""
+    from accordwatch.reports.exports import Column, Kind, Sheet
+
+    steps = Sheet(
+        "steps",
+        (
+            Column("step", kind=Kind.ID),
+            Column("party", kind=Kind.ID),
+            Column("kind"),
+            Column("deadline", kind=Kind.DATE),
+            Column("status"),
+            Column("days_late", "late", Kind.FIGURE),
+            Column("reported_on", "reported", Kind.DATE),
+            Column("verified_on", "verified", Kind.DATE),
+        ),
+    )
+    for s in status.steps:
+        steps.add(
+            step=s.id,
+            party=s.party,
+            kind=s.kind,
+            deadline=s.deadline,
+            status=str(s.status),
+            days_late=s.days_late,
+            reported_on=s.reported_on,
+            verified_on=s.verified_on,
+        )
+    parties = Sheet(
+        "parties",
+        (
+            Column("party", kind=Kind.ID),
+            Column("role"),
+            Column("on_time", "on time", Kind.FIGURE),
+            Column("late", kind=Kind.FIGURE),
+            Column("outstanding", kind=Kind.FIGURE),
+            Column("overdue", kind=Kind.FIGURE),
+            Column("next_deadlines", "next deadlines"),
+        ),
+    )
+    for p in status.parties:
+        parties.add(
+            party=p.id,
+            role=p.role,
+            on_time=p.on_time,
+            late=p.late,
+            outstanding=p.outstanding,
+            overdue=p.overdue,
+            next_deadlines=[f"{d.step} {d.deadline}" for d in p.next_deadlines],
+        )
+    findings = Sheet(
+        "findings",
+        (
+            Column("date", kind=Kind.DATE),
+            Column("kind"),
+            Column("step", kind=Kind.ID),
+            Column("party", kind=Kind.ID),
+            Column("message"),
+            Column("entries", kind=Kind.ID),
+        ),
+    )
+    for f in status.findings:
+        findings.add(
+            date=f.date,
+            kind=str(f.kind),
+            step=f.step,
+            party=f.party,
+            message=f.message,
+            entries=list(f.indices),
+        )
+    balance = Sheet(
+        "balance",
+        (
+            Column("date", kind=Kind.DATE),
+            Column("verified_weight", "verified weight", Kind.FIGURE),
+            Column("concession_weight", "concession weight", Kind.FIGURE),
+        ),
+    )
+    for b in status.balance:
+        balance.add(
+            date=b.date, verified_weight=b.verified_weight, concession_weight=b.concession_weight
+        )
+    return [steps, parties, findings, balance]
+
+
+def _print_status(status: Status) -> None:
     if status.accord_id is None:
         console.print(f"as of {status.as_of}: no accord has been signed")
         return
@@ -428,33 +600,13 @@ def _print_status(status: Status) -> None:
         f"{head.digest[:12]}), in force since "
         f"{head.since}; status as of [bold]{status.as_of}[/]"
     )
-    steps = Table("step", "party", "kind", "deadline", "status", "late", "reported", "verified")
-    for s in status.steps:
-        style = STATUS_STYLE.get(str(s.status), "")
-        steps.add_row(
-            shown(s.id),
-            shown(s.party),
-            shown(s.kind),
-            str(s.deadline or "-"),
-            f"[{style}]{shown(s.status)}[/]",
-            str(s.days_late or ""),
-            str(s.reported_on or ""),
-            str(s.verified_on or ""),
-        )
-    console.print(steps)
-    parties = Table("party", "role", "on time", "late", "outstanding", "overdue", "next deadlines")
-    for p in status.parties:
-        nxt = ", ".join(f"{d.step} {d.deadline}" for d in p.next_deadlines)
-        parties.add_row(
-            shown(p.id),
-            shown(p.role),
-            str(p.on_time),
-            str(p.late),
-            str(p.outstanding),
-            str(p.overdue),
-            shown(nxt),
-        )
-    console.print(parties)
+    steps, parties, _, _ = status_sheets(status)
+    print_sheet(
+        steps,
+        styles={"status": lambda value: STATUS_STYLE.get(value, "")},
+        show={"days_late": _late},
+    )
+    print_sheet(parties)
     if status.findings:
         console.print(f"[bold]findings ({len(status.findings)})[/]")
         for f in status.findings:

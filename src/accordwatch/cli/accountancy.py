@@ -18,13 +18,21 @@ import typer
 
 from accordwatch.cli.context import (
     console,
-    print_json,
     read_document,
     shown,
     signing_key,
     workspace,
 )
-from accordwatch.cli.safeguards import METHODS_HELP, check_format, draw, method_table
+from accordwatch.cli.output import (
+    Format,
+    JsonAlias,
+    OutputFile,
+    SheetFormat,
+    chosen_format,
+    deliver,
+    print_sheet,
+)
+from accordwatch.cli.safeguards import METHODS_HELP, balance_sheet, draw, method_table
 from accordwatch.cli.safeguards import print_evaluation as print_statistics
 from accordwatch.cli.view_dates import KNOWN_AT_HELP, LOG_SIZE_HELP, view_at
 from accordwatch.errors import ConflictError, InputError, NotFoundError
@@ -145,16 +153,17 @@ def _summary(logged: Logged) -> str:
 def show(
     mba: str = typer.Option(None, "--mba", help="Only this material balance area"),
     history: bool = typer.Option(False, "--history", help="Also superseded and ignored revisions"),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: Format = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """Accountancy reports in force (and, with --history, every revision)."""
-    from rich.table import Table
-
+    from accordwatch.reports.exports import Column, Kind, Sheet
     from accordwatch.safeguards.accountancy import effective
     from accordwatch.sources.safeguards import accountancy_records
     from accordwatch.sources.snapshot import Snapshot
 
-    check_format(fmt)
+    chosen = chosen_format(fmt, as_json, output)
     state = effective(accountancy_records(Snapshot.default(workspace().ledger())))
     rows: list[dict[str, Any]] = []
     for key, revisions in state.history.items():
@@ -172,31 +181,29 @@ def show(
             _row(e, f"ignored: {why}") for e, why in state.ignored if mba in (None, e.report.mba)
         ]
     rows.sort(key=lambda r: int(r["entry"]))
-    if fmt == "json":
-        print_json(rows)
-        return
-    if not rows:
-        console.print("no accountancy report" + (f" of MBA {shown(mba)}" if mba else ""))
-        return
-    table = Table("entry", "mba", "type", "report", "rev", "action", "by", "content", "status")
-    for r in rows:
-        table.add_row(
-            *(
-                shown(r[c])
-                for c in (
-                    "entry",
-                    "mba",
-                    "type",
-                    "report_id",
-                    "revision",
-                    "action",
-                    "party",
-                    "content",
-                    "status",
-                )
-            )
-        )
-    console.print(table)
+    sheet = Sheet(
+        "reports",
+        (
+            Column("entry", kind=Kind.ID),
+            Column("mba", kind=Kind.ID),
+            Column("type"),
+            Column("report_id", "report", Kind.ID),
+            Column("revision", "rev", Kind.FIGURE),
+            Column("action"),
+            Column("party", "by", Kind.ID),
+            Column("content"),
+            Column("status"),
+        ),
+    )
+    sheet.rows.extend(rows)
+
+    def text() -> None:
+        if not rows:
+            console.print("no accountancy report" + (f" of MBA {shown(mba)}" if mba else ""))
+        else:
+            print_sheet(sheet)
+
+    deliver(chosen, json=lambda: rows, sheets=lambda: [sheet], text=text)
 
 
 def _row(logged: Logged, status: str) -> dict[str, Any]:
@@ -226,10 +233,12 @@ def balance(
     k: float = typer.Option(3.0, "--k", help="Alarm at MUF > k sigma"),
     k_ref: float = typer.Option(0.5, "--K", help="Page's reference value"),
     h: float = typer.Option(5.0, "--h", help="Page's threshold"),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: SheetFormat = "text",
     chart: Path = typer.Option(None, "--chart", help="Folder for the pictures (PNG and SVG)"),
     known_at: str = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
     log_size: int = typer.Option(None, "--log-size", help=LOG_SIZE_HELP),
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """The balance statistics of an MBA from its reports in force, and report findings."""
     from accordwatch.safeguards.accountancy import effective
@@ -238,7 +247,7 @@ def balance(
     from accordwatch.safeguards.materials import Material
     from accordwatch.sources.safeguards import accountancy_records
 
-    check_format(fmt)
+    chosen_out = chosen_format(fmt, as_json, output, xlsx=True)
     chosen = None
     if material is not None:
         try:
@@ -256,11 +265,13 @@ def balance(
     )
     built, result = evaluated.balance, evaluated.evaluation
     out = evaluated.to_json()
-    if fmt == "json":
+
+    def as_json_value() -> object:
         dates = view.to_json()
         del dates["as_of"]  # the reports' own dates are the world's here
-        print_json({**out, **dates})
-    else:
+        return {**out, **dates}
+
+    def text() -> None:
         console.print(view.log_header(), highlight=False)
         periods = out["periods"]
         console.print(
@@ -272,6 +283,13 @@ def balance(
             console.print(f"  [red]finding[/] {shown(finding)}", highlight=False)
         if built.outside:
             console.print(f"  {built.outside} change(s) dated outside every balance period")
+
+    deliver(
+        chosen_out,
+        json=as_json_value,
+        sheets=lambda: [balance_sheet(result, out)],
+        text=text,
+    )
     if chart is not None:
         draw(result, out, chart, f"{mba}-{built.material.value}", f"MBA {mba}")
 

@@ -14,11 +14,19 @@ from accordwatch.cli.context import (
     emit,
     err_console,
     plain,
-    print_json,
     shown,
     signing_key,
     submit_as,
     workspace,
+)
+from accordwatch.cli.output import (
+    Format,
+    JsonAlias,
+    OutputFile,
+    SheetFormat,
+    chosen_format,
+    deliver,
+    print_sheet,
 )
 from accordwatch.cli.view_dates import (
     AS_OF_HELP,
@@ -37,7 +45,8 @@ if TYPE_CHECKING:
     from accordwatch.compliance.obligations import Obligations
     from accordwatch.compliance.report import Report
     from accordwatch.compliance.responses import Response
-    from accordwatch.compliance.violations import Evaluation
+    from accordwatch.compliance.violations import Evaluation, Violation
+    from accordwatch.reports.exports import Sheet
     from accordwatch.sources.snapshot import Snapshot
 
 events_app = typer.Typer(help="Observed events: import, list.", no_args_is_help=True)
@@ -134,57 +143,113 @@ def events_list(
     as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
     known_at: str = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
     log_size: int = typer.Option(None, "--log-size", help=LOG_SIZE_HELP),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: Format = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """The events that count as of a date (the latest version of each source row)."""
-    from rich.table import Table
-
     from accordwatch.compliance.events import current_events
+    from accordwatch.reports.exports import Column, Kind, Sheet
     from accordwatch.sources.compliance import compliance_records
 
-    _choice(fmt, ("table", "json"), "--format")
+    chosen = chosen_format(fmt, as_json, output)
     view = view_at(as_of, known_at, log_size)
     current = current_events(compliance_records(view.log).events, view.as_of)
     listed = [e for e in current.events if year is None or e.on.year == year]
-    if fmt == "json":
-        print_json(
-            {
-                **view.to_json(),
-                "events": [
-                    {
-                        "event_id": e.event_id,
-                        "occurrence": e.occurrence,
-                        "date": e.on.isoformat(),
-                        "type": e.type,
-                        "count": e.count,
-                        "attributes": dict(e.attributes),
-                        "log_index": e.log_index,
-                        "source": e.source.describe() if e.source else None,
-                    }
-                    for e in listed
-                ],
-            }
-        )
-        return
-    console.print(view.header(), highlight=False)
-    table = Table("date", "occurrence", "event", "type", "class", "name", "site", "entry")
+    sheet = Sheet(
+        "events",
+        (
+            Column("date", kind=Kind.DATE),
+            Column("date_kst", "date (KST)", Kind.DATE),
+            Column("occurrence", kind=Kind.ID),
+            Column("event_id", "event", Kind.ID),
+            Column("type"),
+            Column("missile_class", "class"),
+            Column("missile_name", "name"),
+            Column("site"),
+            Column("count", kind=Kind.FIGURE),
+            Column("log_index", "entry", Kind.ID),
+        ),
+    )
     for e in listed:
         a = e.attributes
-        table.add_row(
-            e.on.isoformat(),
-            shown(e.occurrence),
-            shown(e.event_id),
-            shown(e.type),
-            shown(a.get("missile_class") or ""),
-            shown(a.get("missile_name") or ""),
-            shown(a.get("site") or ""),
-            str(e.log_index),
+        sheet.add(
+            date=e.on,
+            date_kst=a.get("date_kst"),
+            occurrence=e.occurrence,
+            event_id=e.event_id,
+            type=e.type,
+            missile_class=a.get("missile_class"),
+            missile_name=a.get("missile_name"),
+            site=a.get("site"),
+            count=e.count,
+            log_index=e.log_index,
         )
-    console.print(table)
-    console.print(f"{len(listed)} event row(s); {current.superseded} superseded version(s)")
+
+    def as_json_value() -> object:
+        return {
+            **view.to_json(),
+            "events": [
+                {
+                    "event_id": e.event_id,
+                    "occurrence": e.occurrence,
+                    "date": e.on.isoformat(),
+                    "type": e.type,
+                    "count": e.count,
+                    "attributes": dict(e.attributes),
+                    "log_index": e.log_index,
+                    "source": e.source.describe() if e.source else None,
+                }
+                for e in listed
+            ],
+        }
+
+    def text() -> None:
+        console.print(view.header(), highlight=False)
+        kst = any(r.get("date_kst") for r in sheet.rows)
+        shown_sheet = Sheet(
+            sheet.name,
+            [c for c in sheet.columns if c.key != "count" and (kst or c.key != "date_kst")],
+            sheet.rows,
+        )
+        print_sheet(shown_sheet, head="event_id")
+        console.print(f"{len(listed)} event row(s); {current.superseded} superseded version(s)")
+
+    deliver(chosen, json=as_json_value, sheets=lambda: [sheet], text=text)
 
 
 # -- compliance --------------------------------------------------------------
+
+
+def violations_sheet(found: list[Violation]) -> Sheet:
+    """Violations as a sheet: id, date, instrument, status, missiles, evidence rows and entries."""
+    from accordwatch.reports.exports import Column, Kind, Sheet
+
+    sheet = Sheet(
+        "violations",
+        (
+            Column("violation", kind=Kind.ID),
+            Column("date", kind=Kind.DATE),
+            Column("instrument"),
+            Column("status"),
+            Column("missiles", kind=Kind.FIGURE),
+            Column("evidence"),
+            Column("entries", kind=Kind.ID),
+        ),
+    )
+    for v in found:
+        sheet.add(
+            violation=v.id,
+            date=v.on,
+            instrument=v.obligation.instrument.title,
+            status="violation" if v.certain else "uncertain",
+            missiles=v.missiles,
+            evidence=[
+                f"{e.source.file}:{e.source.row}" if e.source else e.event_id for e in v.evidence
+            ],
+            entries=sorted({e.log_index for e in v.evidence}),
+        )
+    return sheet
 
 
 @compliance_app.command("evaluate")
@@ -192,51 +257,49 @@ def compliance_evaluate(
     as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
     known_at: str = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
     log_size: int = typer.Option(None, "--log-size", help=LOG_SIZE_HELP),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: SheetFormat = "text",
     obligations: list[Path] = typer.Option(None, "--obligations", help=OBLIGATIONS_HELP),
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """Match every event against every obligation in force on its date; list the violations."""
-    from rich.table import Table
-
-    _choice(fmt, ("table", "json"), "--format")
+    chosen = chosen_format(fmt, as_json, output, xlsx=True)
     view = view_at(as_of, known_at, log_size)
     day = view.as_of
     evaluation, _, _ = _evaluate(view.log, day, obligations)
     found = evaluation.violations()
     loose = evaluation.violations(binding=False)
-    if fmt == "json":
-        print_json(
-            {
-                **view.to_json(),
-                "events": len(evaluation.events),
-                "obligations": len(evaluation.obligations.obligations),
-                "violations": [v.to_json() for v in found],
-                "non_binding": [v.to_json() for v in loose],
-            }
+
+    def text() -> None:
+        print_sheet(
+            violations_sheet(found),
+            styles={"status": lambda value: "yellow" if value == "uncertain" else ""},
         )
-        return
-    table = Table("violation", "date", "instrument", "status", "missiles", "evidence")
-    for v in found:
-        rows = ", ".join(
-            f"{e.source.file}:{e.source.row}" if e.source else e.event_id for e in v.evidence
+        certain = sum(v.certain for v in found)
+        console.print(view.header(), highlight=False)
+        console.print(
+            f"as of {day}: {len(evaluation.events)} event row(s) against "
+            f"{len(evaluation.obligations.obligations)} obligation(s): {certain} violation(s) "
+            f"(event x obligation), {len(found) - certain} uncertain, {len(loose)} match(es) of "
+            "obligations that do not bind"
         )
-        status = "violation" if v.certain else "[yellow]uncertain[/]"
-        table.add_row(
-            shown(v.id),
-            v.on.isoformat(),
-            shown(v.obligation.instrument.title),
-            status,
-            str(v.missiles),
-            shown(rows),
-        )
-    console.print(table)
-    certain = sum(v.certain for v in found)
-    console.print(view.header(), highlight=False)
-    console.print(
-        f"as of {day}: {len(evaluation.events)} event row(s) against "
-        f"{len(evaluation.obligations.obligations)} obligation(s): {certain} violation(s) "
-        f"(event x obligation), {len(found) - certain} uncertain, {len(loose)} match(es) of "
-        "obligations that do not bind"
+
+    def non_binding() -> Sheet:
+        sheet = violations_sheet(loose)
+        sheet.name = "non-binding matches"
+        return sheet
+
+    deliver(
+        chosen,
+        json=lambda: {
+            **view.to_json(),
+            "events": len(evaluation.events),
+            "obligations": len(evaluation.obligations.obligations),
+            "violations": [v.to_json() for v in found],
+            "non_binding": [v.to_json() for v in loose],
+        },
+        sheets=lambda: [violations_sheet(found), non_binding()],
+        text=text,
     )
 
 
@@ -259,7 +322,7 @@ def _report(
 def compliance_report(
     by: str = typer.Option(..., "--by", help="Count per event or per missile"),
     year: int = typer.Option(None, "--year", help="Only this year"),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: SheetFormat = "text",
     as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
     known_at: str = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
     log_size: int = typer.Option(None, "--log-size", help=LOG_SIZE_HELP),
@@ -267,32 +330,85 @@ def compliance_report(
     obligations: list[Path] = typer.Option(None, "--obligations", help=OBLIGATIONS_HELP),
     chart: bool = typer.Option(False, "--chart", help="Also draw the chart (PNG and SVG)"),
     out: Path = typer.Option(Path(), "--out", help="Folder for the chart"),
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
-    """Violations by year, instrument, event type and missile class, with responses."""
-    _choice(fmt, ("table", "json"), "--format")
+    """Violations by year, instrument, event type and missile class, with responses.
+
+    csv holds the events that violate; xlsx every table of the report.
+    """
+    chosen = chosen_format(fmt, as_json, output, xlsx=True)
     view = view_at(as_of, known_at, log_size)
     report, responses = _report(by, year, view, window, obligations)
-    if fmt == "json":
-        print_json({**report.to_json(), **view.to_json()})
-    else:
+
+    def text() -> None:
         console.print(view.header(), highlight=False)
         _print_report(report)
+
+    deliver(
+        chosen,
+        json=lambda: {**report.to_json(), **view.to_json()},
+        sheets=lambda: report_sheets(report),
+        text=text,
+    )
     if chart:
         _draw(report, responses, out)
 
 
-def _print_report(report: Report) -> None:
-    from rich.table import Table
+# the report's columns that name or date something, and those that count
+_REPORT_KINDS = {"year": "id", "event": "id", "date": "date"}
+_REPORT_COUNTS = {
+    "violations",
+    "uncertain",
+    "non-binding only",
+    "answered",
+    "late",
+    "unanswered",
+    "window open",
+    "matches",
+    "missiles",
+    "days",
+}
+_REPORT_SHEETS = ("by year", "by instrument", "by type", "by class", "events")
 
+
+def report_sheets(report: Report) -> list[Sheet]:
+    """The report's tables as sheets, the events first (CSV holds the first only)."""
+    from accordwatch.reports.compliance_tables import report_tables
+    from accordwatch.reports.exports import Column, Kind, Sheet
+
+    sheets = []
+    for name, table in zip(_REPORT_SHEETS, report_tables(report), strict=True):
+        keys = [c.replace(" ", "_").replace("-", "_") for c in table.columns]
+        counts = {i for i, heading in enumerate(table.columns) if heading in _REPORT_COUNTS}
+        columns = [
+            Column(
+                key,
+                heading,
+                Kind(_REPORT_KINDS.get(heading, "figure" if i in counts else "text")),
+            )
+            for i, (key, heading) in enumerate(zip(keys, table.columns, strict=True))
+        ]
+        sheet = Sheet(name, columns)
+        for row in table.rows:
+            sheet.rows.append(
+                {
+                    key: int(v) if i in counts and v else v
+                    for i, (key, v) in enumerate(zip(keys, row, strict=True))
+                }
+            )
+        sheets.append(sheet)
+    return [sheets[-1], *sheets[:-1]]
+
+
+def _print_report(report: Report) -> None:
     from accordwatch.reports.compliance_tables import report_tables, summary_lines
 
-    for text in report_tables(report):
-        if not text.rows:
-            continue
-        table = Table(*text.columns, title=shown(text.title), title_justify="left")
-        for row in text.rows:
-            table.add_row(*map(shown, row))
-        console.print(table)
+    titles = [t.title for t in report_tables(report)]
+    events, *groups = report_sheets(report)
+    for sheet, title in zip([*groups, events], titles, strict=True):
+        if sheet.rows:
+            print_sheet(sheet, title=title, head="event")
     for line in summary_lines(report):
         console.print(shown(line), highlight=False)
 
@@ -327,20 +443,21 @@ def compliance_obligations(
     as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
     known_at: str = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
     log_size: int = typer.Option(None, "--log-size", help=LOG_SIZE_HELP),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: Format = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """List the obligations evaluated as of a date: instrument, party, dates, rule.
 
     Outside a workspace there is no accord in force: the shipped resolutions
     (and any --obligations files) are listed, and a note on stderr says so.
     """
-    from rich.table import Table
-
+    from accordwatch.reports.exports import Column, Kind, Sheet
     from accordwatch.roadmap.obligations import obligations_as_of
     from accordwatch.sources.compliance import log_obligations
     from accordwatch.timeutil import utc_now
 
-    _choice(fmt, ("table", "json"), "--format")
+    chosen = chosen_format(fmt, as_json, output)
     files = _files(obligations)
     try:
         ws = workspace()
@@ -356,24 +473,39 @@ def compliance_obligations(
         view = view_at(as_of, known_at, log_size, ws=ws)
         loaded = log_obligations(view.log, view.as_of, *files)
         header = view.to_json()
-        if fmt != "json":
+        if chosen.text:
             console.print(view.header(), highlight=False)
-    if fmt == "json":
-        print_json({**header, "obligations": [o.to_json() for o in loaded.obligations]})
-        return
-    table = Table("obligation", "instrument", "binding", "party", "from", "to", "rule")
+    sheet = Sheet(
+        "obligations",
+        (
+            Column("obligation", kind=Kind.ID),
+            Column("instrument"),
+            Column("binding"),
+            Column("party", kind=Kind.ID),
+            Column("effective", "from", Kind.DATE),
+            Column("ends", "to", Kind.DATE),
+            Column("rule"),
+        ),
+    )
     for o in loaded.obligations:
         j = o.to_json()
-        table.add_row(
-            shown(o.id),
-            shown(o.instrument.title),
-            "yes" if o.binding else "[yellow]no[/]",
-            shown(o.party),
-            shown(j["effective"]),
-            shown(j["ends"] or ""),
-            shown(j["rule"]),
+        sheet.add(
+            obligation=o.id,
+            instrument=o.instrument.title,
+            binding="yes" if o.binding else "no",
+            party=o.party,
+            effective=str(j["effective"]),
+            ends=str(j["ends"] or ""),
+            rule=str(j["rule"]),
         )
-    console.print(table)
+    deliver(
+        chosen,
+        json=lambda: {**header, "obligations": [o.to_json() for o in loaded.obligations]},
+        sheets=lambda: [sheet],
+        text=lambda: print_sheet(
+            sheet, styles={"binding": lambda value: "yellow" if value == "no" else ""}
+        ),
+    )
 
 
 # -- responses ---------------------------------------------------------------
@@ -384,7 +516,8 @@ def response_record(
     to: list[str] = typer.Option(
         ...,
         "--to",
-        help="Violation ids, event occurrences, or triggered consequences (CONSEQUENCE-ID/DATE)",
+        help="Violation ids, event occurrences, or triggered consequences (CONSEQUENCE-ID/DATE); "
+        "an event's date may be UTC or, for CNS rows, Korean (date_kst)",
     ),
     more: list[str] = typer.Argument(
         None, help="More violation ids after --to", show_default=False
@@ -399,6 +532,7 @@ def response_record(
     key_file: Path = typer.Option(None, "--key", help="Private key file"),
 ) -> None:
     """Record a response to violations or to a triggered consequence of an accord (a log entry)."""
+    from accordwatch.compliance.events import occurrence_aliases
     from accordwatch.compliance.responses import resolve_targets
     from accordwatch.roadmap.consequences import is_occasion_id, resolve_occasions
     from accordwatch.sources.consequences import consequences_in_force
@@ -415,7 +549,8 @@ def response_record(
     violations: list[str] = []
     if others:
         evaluation, _, _ = _evaluate(log, now, obligations)
-        violations = resolve_targets(others, evaluation.violations(), day)
+        aliases = occurrence_aliases(evaluation.events)
+        violations = resolve_targets(others, evaluation.violations(), day, aliases)
     if occasions:
         occasions = resolve_occasions(occasions, consequences_in_force(log, now), day)
     targets = [*violations, *occasions]
@@ -439,29 +574,57 @@ def response_record(
 
 
 @response_app.command("list")
-def response_list(fmt: str = typer.Option("table", "--format", help="table or json")) -> None:
+def response_list(
+    fmt: SheetFormat = "text", output: OutputFile = None, as_json: JsonAlias = False
+) -> None:
     """Responses in the log."""
-    from rich.table import Table
-
+    from accordwatch.reports.exports import Column, Kind, Sheet
     from accordwatch.sources.compliance import compliance_records
     from accordwatch.sources.snapshot import Snapshot
 
-    _choice(fmt, ("table", "json"), "--format")
+    chosen = chosen_format(fmt, as_json, output, xlsx=True)
     responses = compliance_records(Snapshot.default(workspace().ledger())).responses
-    if fmt == "json":
-        print_json([{**r.to_json(), "to": list(r.to)} for r in responses])
-        return
-    table = Table("entry", "on", "kind", "by", "reference", "to")
+    sheet = Sheet(
+        "responses",
+        (
+            Column("log_index", "entry", Kind.ID),
+            Column("on", kind=Kind.DATE),
+            Column("kind"),
+            Column("by", kind=Kind.ID),
+            Column("recorded_by", "recorded by", Kind.ID),
+            Column("reference"),
+            Column("to", kind=Kind.ID),
+            Column("note"),
+        ),
+    )
     for r in responses:
-        table.add_row(
-            str(r.index),
-            r.on.isoformat(),
-            RESPONSE_KINDS[r.kind],
-            shown(r.responder),
-            shown(r.reference),
-            "\n".join(shown(t, one_line=True) for t in r.to),
+        sheet.add(
+            log_index=r.index,
+            on=r.on,
+            kind=r.kind,
+            by=r.responder,
+            recorded_by=r.party,
+            reference=r.reference,
+            to=list(r.to),
+            note=r.note,
         )
-    console.print(table)
+
+    def text() -> None:
+        print_sheet(
+            Sheet(
+                sheet.name,
+                [c for c in sheet.columns if c.key not in ("recorded_by", "note")],
+                sheet.rows,
+            ),
+            show={"kind": lambda k: RESPONSE_KINDS.get(k, k), "to": "\n".join},
+        )
+
+    deliver(
+        chosen,
+        json=lambda: [{**r.to_json(), "to": list(r.to)} for r in responses],
+        sheets=lambda: [sheet],
+        text=text,
+    )
 
 
 def register(app: typer.Typer) -> None:

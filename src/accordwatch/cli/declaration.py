@@ -28,7 +28,14 @@ from accordwatch.cli.context import (
     shown,
     signing_key,
     submit_as,
-    utc_text,
+)
+from accordwatch.cli.output import (
+    JsonAlias,
+    OutputFile,
+    SheetFormat,
+    chosen_format,
+    deliver,
+    print_sheet,
 )
 from accordwatch.cli.view_dates import KNOWN_AT_HELP, LOG_SIZE_HELP, view_at
 from accordwatch.errors import AuthorityError, ConflictError, InputError, NotFoundError
@@ -314,53 +321,60 @@ def list_(
     key_file: Path = typer.Option(None, "--key", help="The reader's private key file"),
     known_at: str = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
     log_size: int = typer.Option(None, "--log-size", help=LOG_SIZE_HELP),
+    fmt: SheetFormat = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """Declarations in the log; what a confidential one says only for those allowed."""
-    from rich.table import Table
+    from accordwatch.reports.exports import Column, Kind, Sheet, encode_time
 
-    _, _, logged = open_log(as_party, key_file, known_at, log_size, say=True)
-    if not logged:
-        console.print("no declaration in this log")
-        return
-    table = Table(
-        "entry", "logged at", "party", "access", "id", "program", "as of", "corrects/updates"
+    chosen = chosen_format(fmt, as_json, output, xlsx=True)
+    _, _, logged = open_log(as_party, key_file, known_at, log_size, say=chosen.text)
+    sheet = Sheet(
+        "declarations",
+        (
+            Column("log_index", "entry", Kind.ID),
+            Column("logged_at", "logged at", Kind.DATE),
+            Column("party", kind=Kind.ID),
+            Column("access"),
+            Column("id", kind=Kind.ID),
+            Column("program"),
+            Column("as_of", "as of", Kind.DATE),
+            Column("supersedes", "corrects", Kind.ID),
+            Column("updates", kind=Kind.ID),
+        ),
     )
     for item in logged:
         d = item.declaration
-        access = "confidential" if item.confidential else "public"
-        if d is None:
-            table.add_row(
-                str(item.index),
-                utc_text(item.time),
-                shown(item.party),
-                access,
-                "-",
-                "-",
-                "-",
-                "-",
-            )
-            continue
-        link = (
-            f"corrects {d.supersedes}"
-            if d.supersedes
-            else (f"updates {d.updates}" if d.updates else "")
+        sheet.add(
+            log_index=item.index,
+            logged_at=encode_time(item.time),
+            party=item.party,
+            access="confidential" if item.confidential else "public",
+            id=d.id if d else None,
+            program=d.program if d else None,
+            as_of=d.as_of if d else None,
+            supersedes=d.supersedes if d else None,
+            updates=d.updates if d else None,
         )
-        table.add_row(
-            str(item.index),
-            utc_text(item.time),
-            shown(item.party),
-            access,
-            shown(d.id),
-            shown(d.program),
-            str(d.as_of),
-            shown(link),
-        )
-    console.print(table)
     hidden = sum(1 for i in logged if i.declaration is None)
-    if hidden:
-        console.print(
-            f"{hidden} confidential declaration(s) not readable as {as_party or 'nobody'}"
-        )
+
+    def text() -> None:
+        if not logged:
+            console.print("no declaration in this log")
+            return
+        print_sheet(sheet)
+        if hidden:
+            console.print(
+                f"{hidden} confidential declaration(s) not readable as {as_party or 'nobody'}"
+            )
+
+    deliver(
+        chosen,
+        json=lambda: {"declarations": sheet.records(), "not_readable": hidden},
+        sheets=lambda: [sheet],
+        text=text,
+    )
 
 
 @declaration_app.command("show")

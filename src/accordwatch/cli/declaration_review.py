@@ -13,16 +13,17 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from accordwatch.cli.context import (
-    console,
-    print_json,
-    shown,
-    signing_key,
-    utc_text,
-    workspace,
-)
+from accordwatch.cli.context import console, shown, signing_key, workspace
 from accordwatch.cli.declaration import declaration_app, load, open_log, require_readable
 from accordwatch.cli.exit_codes import ExitCode
+from accordwatch.cli.output import (
+    JsonAlias,
+    OutputFile,
+    SheetFormat,
+    chosen_format,
+    deliver,
+    print_sheet,
+)
 from accordwatch.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from accordwatch.declarations.history import Filed
     from accordwatch.declarations.reading import Declaration, Locate
     from accordwatch.declarations.review import Review
+    from accordwatch.reports.exports import Sheet
     from accordwatch.roadmap.accord import Accord
     from accordwatch.sources.declarations import LoggedDeclaration
 
@@ -94,6 +96,34 @@ def _print_review(result: Review, locate: Locate) -> None:
     console.print(shown(result.summary()), highlight=False)
 
 
+def findings_sheet(result: Review, locate: Locate) -> Sheet:
+    """A review's problems, one a row: declaration, check, kind, severity, where, message."""
+    from accordwatch.reports.exports import Column, Kind, Sheet
+
+    d = result.target.declaration
+    sheet = Sheet(
+        "findings",
+        (
+            Column("declaration", kind=Kind.ID),
+            Column("check"),
+            Column("kind"),
+            Column("severity"),
+            Column("where", kind=Kind.ID),
+            Column("message"),
+        ),
+    )
+    for p in result.problems:
+        sheet.add(
+            declaration=d.id,
+            check=p.check,
+            kind=p.kind,
+            severity=p.severity,
+            where=locate(p.path),
+            message=p.message,
+        )
+    return sheet
+
+
 def check(
     ref: str = typer.Argument(..., help="Declaration file, or log entry index or declaration id"),
     as_party: str = typer.Option(None, "--as", help="Read the log as this party"),
@@ -101,19 +131,22 @@ def check(
     accord_file: Path = typer.Option(
         None, "--accord", help="Accord file to check completeness against [default: the log's]"
     ),
-    fmt: str = typer.Option("text", "--format", help="text or json"),
+    fmt: SheetFormat = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
-    """Internal consistency, consistency over time, completeness, and logged launches."""
+    """Internal consistency, consistency over time, completeness, and logged launches.
+
+    csv and xlsx list the findings, one a row.
+    """
     from accordwatch.declarations.reading import collector_paused
 
-    if fmt not in ("text", "json"):
-        raise InputError(f"--format must be text or json, not {fmt!r}")
+    chosen = chosen_format(fmt, as_json, output, xlsx=True)
     # One pause of the collector over reading and checking (see collector_paused).
     with collector_paused():
         result, locate, escrowed = _review(ref, as_party, key_file, accord_file)
-    if fmt == "json":
-        print_json({**result.to_json(locate), "escrow_findings": [f.to_json() for f in escrowed]})
-    else:
+
+    def text() -> None:
         _print_review(result, locate)
         for f in escrowed:
             console.print(
@@ -121,6 +154,16 @@ def check(
                 f"{', '.join(str(i) for i in f.indices)})",
                 highlight=False,
             )
+
+    deliver(
+        chosen,
+        json=lambda: {
+            **result.to_json(locate),
+            "escrow_findings": [f.to_json() for f in escrowed],
+        },
+        sheets=lambda: [findings_sheet(result, locate)],
+        text=text,
+    )
     if not result.ok or escrowed:
         raise typer.Exit(ExitCode.PROBLEMS_FOUND)
 
@@ -208,12 +251,18 @@ def diff(
     new: str = typer.Argument(..., help="Later declaration: file, log entry or declaration id"),
     as_party: str = typer.Option(None, "--as", help="Read the log as this party"),
     key_file: Path = typer.Option(None, "--key", help="The reader's private key file"),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+    fmt: SheetFormat = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
-    """Sites, items and quantities added, removed or changed, and the change in each total."""
+    """Sites, items and quantities added, removed or changed, and the change in each total.
+
+    csv lists the changes, one field a row; xlsx the changes, the totals and the header.
+    """
     from accordwatch.declarations.diff import diff_declarations
     from accordwatch.declarations.reading import collector_paused
 
+    chosen = chosen_format(fmt, as_json, output, xlsx=True)
     logged = None
     if not (_is_file(old) and _is_file(new)):
         _, _, logged = open_log(as_party, key_file)
@@ -225,10 +274,58 @@ def diff(
             result = diff_declarations(before.declaration, after.declaration)
         except ValueError as exc:
             raise InputError(str(exc)) from None
-    if as_json:
-        print_json(result.to_json())
-    else:
-        _print_diff(result, before.declaration, after.declaration)
+    deliver(
+        chosen,
+        json=result.to_json,
+        sheets=lambda: diff_sheets(result),
+        text=lambda: _print_diff(result, before.declaration, after.declaration),
+    )
+
+
+def diff_sheets(result: DeclarationDiff) -> list[Sheet]:
+    """The diff as sheets: changes (one field a row), totals, header."""
+    from accordwatch.declarations.diff import show
+    from accordwatch.reports.exports import Column, Kind, Sheet
+
+    changes = Sheet(
+        "changes",
+        (
+            Column("section"),
+            Column("key", kind=Kind.ID),
+            Column("change"),
+            Column("field"),
+            Column("before"),
+            Column("after"),
+        ),
+    )
+    for c in result.changes:
+        if not c.fields:
+            changes.add(section=c.section, key=c.key, change=c.kind)
+        for name, old, new in c.fields:
+            changes.add(
+                section=c.section,
+                key=c.key,
+                change=c.kind,
+                field=name,
+                before=show(old),
+                after=show(new),
+            )
+    totals = Sheet(
+        "totals",
+        (
+            Column("total"),
+            Column("before", kind=Kind.FIGURE),
+            Column("after", kind=Kind.FIGURE),
+            Column("change", kind=Kind.FIGURE),
+            Column("unit"),
+        ),
+    )
+    for t in result.totals:
+        totals.add(total=t.name, before=t.before, after=t.after, change=t.delta, unit=t.unit)
+    header = Sheet("header", (Column("field"), Column("before"), Column("after")))
+    for name, old, new in result.header:
+        header.add(field=name, before=show(old), after=show(new))
+    return [changes, totals, header]
 
 
 @item_app.command("history")
@@ -236,45 +333,62 @@ def history(
     uid: str = typer.Argument(..., help="The item's unique identifier"),
     as_party: str = typer.Option(None, "--as", help="Read the log as this party"),
     key_file: Path = typer.Option(None, "--key", help="The reader's private key file"),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: SheetFormat = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """Every declaration, inspection finding and event that names one item."""
-    from rich.table import Table
-
+    from accordwatch.reports.exports import Column, Kind, Sheet, encode_time
     from accordwatch.sources.declarations import item_mentions, reader_for
     from accordwatch.sources.snapshot import Snapshot
 
-    if fmt not in ("table", "json"):
-        raise InputError(f"--format must be table or json, not {fmt!r}")
+    chosen = chosen_format(fmt, as_json, output, xlsx=True)
     ws = workspace()
     ledger = ws.ledger()
     if as_party is not None:
         signing_key(ws, ledger.registry(), as_party, key_file)
     mentions, hidden = item_mentions(Snapshot.default(ledger), uid, reader_for(ledger, as_party))
-    if fmt == "json":
-        print_json(
-            {"uid": uid, "mentions": [m.to_json() for m in mentions], "not_searched": hidden}
+    sheet = Sheet(
+        "history",
+        (
+            Column("entry", kind=Kind.ID),
+            Column("time", "logged at", Kind.DATE),
+            Column("party", kind=Kind.ID),
+            Column("record_type", "record", Kind.ID),
+            Column("text", "what it says"),
+        ),
+    )
+    for m in mentions:
+        sheet.add(
+            entry=m.index,
+            time=encode_time(m.time),
+            party=m.party,
+            record_type=m.record_type,
+            text=m.text,
         )
-        return
-    if not mentions:
-        console.print(f"no entry names {shown(uid)}", highlight=False)
-    else:
-        table = Table("entry", "logged at", "party", "record", "what it says")
-        for m in mentions:
-            table.add_row(
-                str(m.index),
-                utc_text(m.time),
-                shown(m.party),
-                shown(m.record_type),
-                shown(m.text),
+
+    def text() -> None:
+        if not mentions:
+            console.print(f"no entry names {shown(uid)}", highlight=False)
+        else:
+            print_sheet(sheet)
+        if hidden:
+            console.print(
+                f"{hidden} confidential entr{'y' if hidden == 1 else 'ies'} not readable as "
+                f"{as_party or 'nobody'} were not searched",
+                highlight=False,
             )
-        console.print(table)
-    if hidden:
-        console.print(
-            f"{hidden} confidential entr{'y' if hidden == 1 else 'ies'} not readable as "
-            f"{as_party or 'nobody'} were not searched",
-            highlight=False,
-        )
+
+    deliver(
+        chosen,
+        json=lambda: {
+            "uid": uid,
+            "mentions": [m.to_json() for m in mentions],
+            "not_searched": hidden,
+        },
+        sheets=lambda: [sheet],
+        text=text,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -25,20 +25,29 @@ import typer
 from accordwatch.cli.context import (
     console,
     err_console,
-    print_json,
     read_document,
     shown,
     submit_as,
     workspace,
 )
-from accordwatch.cli.safeguards import METHODS_HELP, check_format, method_table
+from accordwatch.cli.output import (
+    Format,
+    JsonAlias,
+    OutputFile,
+    SheetFormat,
+    chosen_format,
+    deliver,
+    print_sheet,
+)
+from accordwatch.cli.safeguards import METHODS_HELP, method_table
 from accordwatch.cli.view_dates import today
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.private_files import write_private_text
 from accordwatch.timeutil import parse_date
 
 if TYPE_CHECKING:
-    from accordwatch.safeguards.inspection import DeclaredItem
+    from accordwatch.reports.exports import Sheet
+    from accordwatch.safeguards.inspection import Comparison, DeclaredItem
     from accordwatch.sources.safeguards import LoggedInspection, LoggedPlan
     from accordwatch.store.ledger import Ledger
 
@@ -172,21 +181,42 @@ def plan(
         console.print(f"selection written to {out}")
 
 
-def _print_plan(logged: LoggedPlan, chosen: dict[str, list[str]]) -> None:
-    from rich.table import Table
+def plan_sheet(logged: LoggedPlan, chosen: dict[str, list[str]]) -> Sheet:
+    """A plan's strata, with the items drawn in each."""
+    from accordwatch.reports.exports import Column, Kind, Sheet
 
-    table = Table("stratum", "material", "items N", "item mass", "goal", "falsify r", "sample n")
+    sheet = Sheet(
+        "strata",
+        (
+            Column("stratum", kind=Kind.ID),
+            Column("material"),
+            Column("items", "items N", Kind.FIGURE),
+            Column("item_mass", "item mass", Kind.FIGURE),
+            Column("goal", kind=Kind.FIGURE),
+            Column("falsified", "falsify r", Kind.FIGURE),
+            Column("sample_size", "sample n", Kind.FIGURE),
+            Column("selected", kind=Kind.ID),
+        ),
+    )
     for s in logged.plan.strata:
-        table.add_row(
-            shown(s.name),
-            s.material.value,
-            str(len(s.item_ids)),
-            str(s.item_mass),
-            str(s.goal),
-            str(s.falsified),
-            str(s.sample_size),
+        sheet.add(
+            stratum=s.name,
+            material=s.material.value,
+            items=len(s.item_ids),
+            item_mass=str(s.item_mass),
+            goal=str(s.goal),
+            falsified=s.falsified,
+            sample_size=s.sample_size,
+            selected=chosen.get(s.name, []),
         )
-    console.print(table)
+    return sheet
+
+
+def _print_plan(logged: LoggedPlan, chosen: dict[str, list[str]]) -> None:
+    from accordwatch.reports.exports import Sheet
+
+    sheet = plan_sheet(logged, chosen)
+    print_sheet(Sheet(sheet.name, sheet.columns[:-1], sheet.rows))
     console.print(f"non-detection probability at most {logged.plan.beta} per stratum")
     for name, ids in chosen.items():
         console.print(
@@ -215,24 +245,33 @@ def _plan(ledger: Ledger, entry: int) -> tuple[LoggedPlan, list[LoggedInspection
 @inspection_app.command("draw")
 def draw_command(
     entry: int = typer.Argument(..., help="Log index of the inspection plan"),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: Format = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """Repeat a plan's draw from the checkpoint that first covered it."""
+    from accordwatch.reports.exports import encode_hash
     from accordwatch.safeguards.sampling import seed_from_checkpoint
     from accordwatch.sources.safeguards import selection, selection_json
 
-    check_format(fmt)
+    chosen_out = chosen_format(fmt, as_json, output)
     ledger = workspace().ledger()
     logged, _ = _plan(ledger, entry)
     note, chosen = selection(ledger, logged)
-    if fmt == "json":
-        print_json(selection_json(logged, note, chosen))
-    else:
+
+    def text() -> None:
         console.print(
             f"plan {shown(logged.plan.plan_id)} (entry {entry}), "
-            f"seed {seed_from_checkpoint(note).hex()}"
+            f"seed {encode_hash(seed_from_checkpoint(note))}"
         )
         _print_plan(logged, chosen)
+
+    deliver(
+        chosen_out,
+        json=lambda: selection_json(logged, note, chosen),
+        sheets=lambda: [plan_sheet(logged, chosen)],
+        text=text,
+    )
 
 
 @inspection_app.command("record")
@@ -286,15 +325,18 @@ def compare_command(
         None, "--operator-method", help="Method of declared values that name none"
     ),
     k: float = typer.Option(3.0, "--k", help="Significant beyond k combined sigma"),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: SheetFormat = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
-    """Discrepancies of an inspection against the declaration, and the D statistic."""
-    from rich.table import Table
+    """Discrepancies of an inspection against the declaration, and the D statistic.
 
+    csv lists the findings; xlsx the findings and the D statistics.
+    """
     from accordwatch.safeguards.inspection import compare_inspection
     from accordwatch.sources.safeguards import selection
 
-    check_format(fmt)
+    chosen_out = chosen_format(fmt, as_json, output, xlsx=True)
     ledger = workspace().ledger()
     logged, reports = _plan(ledger, entry)
     if report_id is not None:
@@ -319,34 +361,65 @@ def compare_command(
     )
     result = inspected.comparison
     out = inspected.to_json()
-    if fmt == "json":
-        print_json(out)
-        return
-    console.print(
-        f"inspection {shown(out['report_id'])} (entry {out['report_entry']}) of MBA {shown(mba)} "
-        f"against {shown(source)}"
-    )
-    if not result.findings:
-        console.print("  no discrepancy")
-    for f in result.findings:
-        console.print(f"  [red]{shown(f.kind)}[/] {shown(f.message)}", highlight=False)
-    if result.d_statistics:
-        table = Table(
-            "stratum", "N", "measured n", "D (kg)", "sigma D (kg)", "D (SQ)", f"> {k:g} sigma"
+    findings, d_statistics = comparison_sheets(result, k)
+
+    def text() -> None:
+        console.print(
+            f"inspection {shown(out['report_id'])} (entry {out['report_entry']}) of MBA "
+            f"{shown(mba)} against {shown(source)}"
         )
-        for d in result.d_statistics:
-            data = d.to_json()
-            sq = f"{data['d_sq']:.4g}" if "d_sq" in data else "-"
-            table.add_row(
-                shown(d.stratum),
-                str(d.population),
-                str(d.measured),
-                f"{d.d_kg:.4g}",
-                f"{d.sigma_kg:.3g}",
-                sq,
-                "yes" if d.significant else "no",
+        if not result.findings:
+            console.print("  no discrepancy")
+        for f in result.findings:
+            console.print(f"  [red]{shown(f.kind)}[/] {shown(f.message)}", highlight=False)
+        if result.d_statistics:
+            print_sheet(
+                d_statistics,
+                show={
+                    "d_kg": "{:.4g}".format,
+                    "sigma_kg": "{:.3g}".format,
+                    "d_sq": lambda v: f"{v:.4g}" if v is not None else "-",
+                    "significant": lambda v: "yes" if v else "no",
+                },
             )
-        console.print(table)
+
+    deliver(chosen_out, json=lambda: out, sheets=lambda: [findings, d_statistics], text=text)
+
+
+def comparison_sheets(result: Comparison, k: float) -> tuple[Sheet, Sheet]:
+    """An inspection comparison as sheets: its findings, and the D statistic per stratum."""
+    from accordwatch.reports.exports import Column, Kind, Sheet
+
+    findings = Sheet(
+        "findings",
+        (Column("kind"), Column("item_id", "item", Kind.ID), Column("message")),
+    )
+    for f in result.findings:
+        findings.add(kind=f.kind, item_id=f.item_id, message=f.message)
+    d_statistics = Sheet(
+        "d statistics",
+        (
+            Column("stratum", kind=Kind.ID),
+            Column("population", "N", Kind.FIGURE),
+            Column("measured", "measured n", Kind.FIGURE),
+            Column("d_kg", "D (kg)", Kind.FIGURE),
+            Column("sigma_kg", "sigma D (kg)", Kind.FIGURE),
+            Column("d_sq", "D (SQ)", Kind.FIGURE),
+            Column("significant", f"> {k:g} sigma"),
+        ),
+    )
+    for d in result.d_statistics:
+        data = d.to_json()
+        d_statistics.add(
+            stratum=d.stratum,
+            population=d.population,
+            measured=d.measured,
+            d_kg=d.d_kg,
+            sigma_kg=d.sigma_kg,
+            d_sq=data.get("d_sq"),
+            significant=d.significant,
+        )
+    return findings, d_statistics
 
 
 def register(app: typer.Typer) -> None:

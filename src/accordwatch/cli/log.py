@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +11,15 @@ import typer
 
 from accordwatch.cli.context import console, err_console, print_json, shown, workspace
 from accordwatch.cli.exit_codes import ExitCode
+from accordwatch.cli.output import (
+    Format,
+    JsonAlias,
+    OutputFile,
+    SheetFormat,
+    chosen_format,
+    deliver,
+    print_sheet,
+)
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.log.canonical import parse_json
 from accordwatch.private_files import open_private_text
@@ -35,12 +43,14 @@ def _format(value: str, allowed: tuple[str, ...]) -> str:
 def show(
     start: int = typer.Option(0, "--from", help="First index"),
     limit: int = typer.Option(20, "--limit", help="How many entries"),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: SheetFormat = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
-    """List entries: index, log time, record type, party, leaf hash."""
-    from rich.table import Table
+    """List entries: index, when signed and logged (UTC), record type, party, leaf hash."""
+    from accordwatch.reports.exports import Column, Kind, Sheet, encode_hash, encode_time
 
-    _format(fmt, ("table", "json"))
+    chosen = chosen_format(fmt, as_json, output, xlsx=True)
     if start < 0:
         raise InputError(f"--from must be 0 or more, not {start}")
     if limit < 1:
@@ -51,41 +61,52 @@ def show(
         raise NotFoundError(
             f"--from {start} is past the end of the log: it holds entries 0 to {size - 1}"
         )
-    rows = [
-        {
-            "index": e.index,
-            "signed_at": e.signed_at.isoformat().replace("+00:00", "Z"),
-            "recorded_at": e.recorded_at.isoformat().replace("+00:00", "Z"),
-            "record_type": e.record_type,
-            "party": e.party,
-            "leaf_hash": e.leaf_hash.hex(),
-            "confidential": b'"commitment"' in e.envelope,
-        }
-        for e in ledger.entries(start, start + limit)
-    ]
-    if fmt == "json":
-        print_json(rows)
-        return
-    table = Table(
-        "index", "logged at (UTC)", "record type", "party", "leaf hash", title=shown(ledger.origin)
+    sheet = Sheet(
+        "log",
+        (
+            Column("index", kind=Kind.ID),
+            Column("signed_at", "signed at", Kind.DATE),
+            Column("recorded_at", "logged at", Kind.DATE),
+            Column("record_type", "record type", Kind.ID),
+            Column("party", kind=Kind.ID),
+            Column("leaf_hash", "leaf hash"),
+            Column("confidential"),
+        ),
     )
-    for r in rows:
-        kind = str(r["record_type"]) + (" (confidential)" if r["confidential"] else "")
-        table.add_row(
-            str(r["index"]),
-            str(r["recorded_at"])[:19] + "Z",
-            shown(kind),
-            shown(r["party"]),
-            str(r["leaf_hash"])[:16],
+    for e in ledger.entries(start, start + limit):
+        sheet.add(
+            index=e.index,
+            signed_at=encode_time(e.signed_at),
+            recorded_at=encode_time(e.recorded_at),
+            record_type=e.record_type,
+            party=e.party,
+            leaf_hash=encode_hash(e.leaf_hash),
+            confidential=b'"commitment"' in e.envelope,
         )
-    console.print(table)
-    last = start + len(rows) - 1
-    shown_range = f"entries {start} to {last} of {size} (0 to {size - 1})"
-    if last + 1 < size:
-        more = f"; next: accordwatch log show --from {last + 1} --limit {limit}"
-    else:
-        more = "; that is the end of the log"
-    console.print(f"{shown_range}{more}", highlight=False)
+
+    def text() -> None:
+        text_sheet = Sheet(
+            sheet.name,
+            [c for c in sheet.columns if c.key not in ("signed_at", "confidential")],
+            [
+                {
+                    **r,
+                    "record_type": str(r["record_type"])
+                    + (" (confidential)" if r["confidential"] else ""),
+                }
+                for r in sheet.rows
+            ],
+        )
+        print_sheet(text_sheet, title=ledger.origin)
+        last = start + len(sheet.rows) - 1
+        shown_range = f"entries {start} to {last} of {size} (0 to {size - 1})"
+        if last + 1 < size:
+            more = f"; next: accordwatch log show --from {last + 1} --limit {limit}"
+        else:
+            more = "; that is the end of the log"
+        console.print(f"{shown_range}{more}", highlight=False)
+
+    deliver(chosen, json=sheet.records, sheets=lambda: [sheet], text=text)
 
 
 @log_app.command("get")
@@ -113,7 +134,7 @@ def get(
     out = {
         "index": entry.index,
         "leaf_hash": base64.b64encode(entry.leaf_hash).decode(),
-        "recorded_at": entry.recorded_at.isoformat().replace("+00:00", "Z"),
+        "recorded_at": format_time(entry.recorded_at),
         "logged_at": format_time(entry.recorded_at),
         "witnessed": witnessed,
         "envelope": parse_json(entry.envelope, where=f"entry {index}"),
@@ -340,13 +361,15 @@ def audit_command(
         help="The log key to expect (name+id+key, as `log key` prints it); with --file, "
         "an export signed with any other key fails [default: the key in the file]",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON"),
     policy_file: Path = typer.Option(
         None,
         "--policy",
         help="Witness policy to check every cosignature and the quorum with "
         "[default: the one in force in the log]",
     ),
+    fmt: Format = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """Recompute every hash, signature, checkpoint and cosignature; name the first bad one.
 
@@ -366,6 +389,7 @@ def audit_command(
     from accordwatch.log.note import Verifier
     from accordwatch.store.auditing import audit_database
 
+    chosen = chosen_format(fmt, as_json, output)
     expected = Verifier.parse(log_key) if log_key else None
     if file is not None:
         header, entries = read_export(file)
@@ -395,7 +419,7 @@ def audit_command(
         TimeRemainingColumn(),
         console=console,
         transient=True,
-        disable=as_json,
+        disable=not chosen.text,
     ) as bar:
         task = bar.add_task("auditing", total=total)
 
@@ -471,8 +495,11 @@ def audit_command(
         "reveals": reveals,
     }
     not_witnessed = policy is not None and witnessed is None
-    if as_json:
-        typer.echo(json.dumps(result, indent=2))
+    if not chosen.text:
+        from accordwatch.reports.exports import Column, Sheet
+
+        sheet = Sheet("audit", [Column(key) for key in result], [result])
+        deliver(chosen, json=lambda: result, sheets=lambda: [sheet], text=lambda: None)
         if bad_reveal is not None:
             raise bad_reveal
         if not_witnessed:

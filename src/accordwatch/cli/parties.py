@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from accordwatch.cli.context import console, passphrase, print_json, shown, submit_as, workspace
+from accordwatch.cli.context import console, passphrase, shown, submit_as, workspace
+from accordwatch.cli.output import (
+    Format,
+    JsonAlias,
+    OutputFile,
+    chosen_format,
+    deliver,
+    print_sheet,
+)
 from accordwatch.errors import InputError, NotFoundError
 from accordwatch.log.roles import Role
 
@@ -61,40 +69,40 @@ def party_revoke(
 
 
 @party_app.command("list")
-def party_list(as_json: bool = typer.Option(False, "--json", help="Print JSON")) -> None:
+def party_list(fmt: Format = "text", output: OutputFile = None, as_json: JsonAlias = False) -> None:
     """List registered parties with their active keys, and which were revoked."""
-    from rich.markup import escape
-    from rich.table import Table
+    from accordwatch.reports.exports import Column, Kind, Sheet
 
+    chosen = chosen_format(fmt, as_json, output)
     registry = workspace().ledger().registry()
-    rows = [
-        {
-            "name": p.name,
-            "role": p.role.value,
-            "display_name": p.display_name,
-            "registered_at": p.registered_at,
-            "active_keys": [k.key_id for k in registry.keys_of(p.name) if k.active],
-            "revoked_at": p.revoked_at,
-            "revoked_reason": p.reason,
-        }
-        for p in sorted(registry.parties.values(), key=lambda p: p.registered_at)
-    ]
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("party", "role", "name", "entry", "active keys", "revoked")
-    for r in rows:
-        revoked = "" if r["revoked_at"] is None else f"at {r['revoked_at']}: {r['revoked_reason']}"
-        revoked = escape(revoked)  # the reason is free text from the log
-        table.add_row(
-            shown(r["name"]),
-            shown(r["role"]),
-            shown(r["display_name"]),
-            str(r["registered_at"]),
-            shown(", ".join(r["active_keys"])),  # type: ignore[arg-type]  # list of key ids
-            revoked,
+    sheet = Sheet(
+        "parties",
+        (
+            Column("name", "party", Kind.ID),
+            Column("role"),
+            Column("display_name", "name"),
+            Column("registered_at", "entry", Kind.ID),
+            Column("active_keys", "active keys", Kind.ID),
+            Column("revoked_at", "revoked at", Kind.ID),
+            Column("revoked_reason", "reason"),
+        ),
+    )
+    for p in sorted(registry.parties.values(), key=lambda p: p.registered_at):
+        sheet.add(
+            name=p.name,
+            role=p.role.value,
+            display_name=p.display_name,
+            registered_at=p.registered_at,
+            active_keys=[k.key_id for k in registry.keys_of(p.name) if k.active],
+            revoked_at=p.revoked_at,
+            revoked_reason=p.reason,
         )
-    console.print(table)
+    deliver(
+        chosen,
+        json=sheet.records,
+        sheets=lambda: [sheet],
+        text=lambda: print_sheet(sheet, show={"active_keys": "\n".join}),
+    )
 
 
 @key_app.command("new")
@@ -165,38 +173,38 @@ def key_revoke(
 @key_app.command("list")
 def key_list(
     party: str = typer.Option(None, "--party", help="Only this party's keys"),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+    fmt: Format = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """List keys with the log entries that registered and revoked them."""
-    from rich.table import Table
+    from accordwatch.reports.exports import Column, Kind, Sheet
 
+    chosen = chosen_format(fmt, as_json, output)
     registry = workspace().ledger().registry()
     keys = [k for k in registry.keys.values() if party is None or k.party == party]
-    rows = [
-        {
-            "key_id": k.key_id,
-            "party": k.party,
-            "registered_at": k.registered_at,
-            "revoked_at": k.revoked_at,
-            "reason": k.reason,
-            "public_key": base64.b64encode(k.public_key).decode(),
-        }
-        for k in sorted(keys, key=lambda k: k.registered_at)
-    ]
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("key", "party", "registered", "revoked", "reason")
-    for r in rows:
-        revoked = "" if r["revoked_at"] is None else str(r["revoked_at"])
-        table.add_row(
-            shown(r["key_id"]),
-            shown(r["party"]),
-            str(r["registered_at"]),
-            revoked,
-            shown(r["reason"]),
+    sheet = Sheet(
+        "keys",
+        (
+            Column("key_id", "key", Kind.ID),
+            Column("party", kind=Kind.ID),
+            Column("registered_at", "registered", Kind.ID),
+            Column("revoked_at", "revoked", Kind.ID),
+            Column("reason"),
+            Column("public_key", "public key"),
+        ),
+    )
+    for k in sorted(keys, key=lambda k: k.registered_at):
+        sheet.add(
+            key_id=k.key_id,
+            party=k.party,
+            registered_at=k.registered_at,
+            revoked_at=k.revoked_at,
+            reason=k.reason,
+            public_key=k.public_key,
         )
-    console.print(table)
+    on_screen = Sheet(sheet.name, sheet.columns[:-1], sheet.rows)
+    deliver(chosen, json=sheet.records, sheets=lambda: [sheet], text=lambda: print_sheet(on_screen))
 
 
 def register(app: typer.Typer) -> None:

@@ -13,9 +13,19 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from accordwatch.cli.context import console, err_console, print_json, read_document, shown
+from accordwatch.cli.output import (
+    Format,
+    JsonAlias,
+    OutputFile,
+    SheetFormat,
+    chosen_format,
+    deliver,
+    print_sheet,
+)
 from accordwatch.errors import InputError
 
 if TYPE_CHECKING:
+    from accordwatch.reports.exports import Sheet
     from accordwatch.safeguards.material_balance import Evaluation
     from accordwatch.safeguards.measurement import MethodTable
 
@@ -36,9 +46,10 @@ def method_table(methods: Path | None, mba: str | None = None) -> MethodTable:
     return table.overridden(read_document(methods), mba=mba, where=str(methods))
 
 
-def check_format(fmt: str) -> None:
-    if fmt not in ("table", "json"):
-        raise InputError(f"--format must be table or json, not {fmt!r}")
+def _figure(value: object) -> str:
+    if not isinstance(value, float):
+        return ""
+    return "undefined" if value != value else f"{value:.4g}"
 
 
 SYSTEMATIC_HELP = "Build the variances from the observed values (plug-in) or from the declared ones"
@@ -55,41 +66,63 @@ def _ranges(numbers: tuple[int, ...]) -> str:
     return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
-def _cell(value: float) -> str:
-    return "undefined" if value != value else f"{value:.4g}"
+def balance_sheet(result: Evaluation, out: dict[str, Any]) -> Sheet:
+    """The statistics per balance as a sheet, with each balance's dates when it has them."""
+    from accordwatch.reports.exports import Column, Kind, Sheet
+
+    periods = out.get("periods") or []
+    unit = out["unit"]
+    columns = [Column("balance", kind=Kind.ID)]
+    if periods:
+        columns += [Column("start", kind=Kind.DATE), Column("end", kind=Kind.DATE)]
+    columns += [
+        Column(key, title, Kind.FIGURE)
+        for key, title in (
+            ("muf", "MUF"),
+            ("sigma_muf", "sigma MUF"),
+            ("cumuf", "CUMUF"),
+            ("sigma_cumuf", "sigma CUMUF"),
+            ("sitmuf", "SITMUF"),
+            ("page", "Page"),
+            ("detectable", "detectable (p = 0.95)"),
+        )
+    ]
+    columns += [Column("alarms"), Column("unit")]
+    sheet = Sheet("balances", columns)
+    flags = result.alarms
+    detectable = out["detection"]["diversion"]
+    for i in range(result.muf.size):
+        row: dict[str, Any] = {
+            "balance": i + 1,
+            "muf": float(result.muf[i]),
+            "sigma_muf": float(result.sigma_muf[i]),
+            "cumuf": float(result.cumuf[i]),
+            "sigma_cumuf": float(result.sigma_cumuf[i]),
+            "sitmuf": float(result.sitmuf[i]),
+            "page": float(result.page[i]),
+            "detectable": float(detectable[i]),
+            "alarms": [name for name in flags if flags[name][i]],
+            "unit": unit,
+        }
+        if i < len(periods):
+            row["start"], row["end"] = periods[i]["start"], periods[i]["end"]
+        sheet.rows.append(row)
+    return sheet
 
 
 def print_evaluation(result: Evaluation, out: dict[str, Any]) -> None:
     """The statistics as a table, then the first alarm of each test."""
     import numpy as np
-    from rich.table import Table
 
-    rows = Table(
-        "balance",
-        "MUF",
-        "sigma MUF",
-        "CUMUF",
-        "sigma CUMUF",
-        "SITMUF",
-        "Page",
-        "detectable (p = 0.95)",
+    from accordwatch.reports.exports import Sheet
+
+    sheet = balance_sheet(result, out)
+    # the periods follow each other: each one's end date names it
+    on_screen = Sheet(
+        sheet.name, [c for c in sheet.columns if c.key not in ("unit", "start")], sheet.rows
     )
-    flags = result.alarms
-    detectable = out["detection"]["diversion"]
-    for i in range(result.muf.size):
-        marks = [name for name in flags if flags[name][i]]
-        style = "red" if marks else ""
-        rows.add_row(
-            str(i + 1),
-            f"[{style}]{_cell(result.muf[i])}[/]" if style else _cell(result.muf[i]),
-            _cell(result.sigma_muf[i]),
-            _cell(result.cumuf[i]),
-            _cell(result.sigma_cumuf[i]),
-            _cell(result.sitmuf[i]),
-            _cell(result.page[i]) + (" *" if flags["page"][i] else ""),
-            _cell(detectable[i]),
-        )
-    console.print(rows)
+    figures = {c.key: _figure for c in sheet.columns if c.kind == "figure"}
+    print_sheet(on_screen, show=figures, styles={"alarms": lambda value: "red" if value else ""})
     s = result.settings
     console.print(f"unit: {shown(out['unit'])}; k = {s.k:g}, K = {s.K:g}, h = {s.h:g}")
     for gap in result.undefined:
@@ -114,12 +147,14 @@ def print_evaluation(result: Evaluation, out: dict[str, Any]) -> None:
 @safeguards_app.command("evaluate")
 def evaluate_file(
     file: Path = typer.Argument(..., help="Balance file (JSON or YAML)"),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: SheetFormat = "text",
     methods: Path = typer.Option(None, "--methods", help=METHODS_HELP),
     chart: Path = typer.Option(None, "--chart", help="Folder for the pictures (PNG and SVG)"),
     systematic_from: str = typer.Option(
         "observed", "--systematic-from", help=SYSTEMATIC_HELP + " (`declared` in the file)"
     ),
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """Evaluate one MBA's balance sequence: MUF, sigma, CUMUF, SITMUF, Page and alarms.
 
@@ -128,14 +163,16 @@ def evaluate_file(
     """
     from accordwatch.safeguards.balance_file import parse_balance, report, run
 
-    check_format(fmt)
+    chosen = chosen_format(fmt, as_json, output, xlsx=True)
     data = parse_balance(read_document(file), table=method_table(methods), where=str(file))
     result = run(data, where=str(file), systematic_from=systematic_from)
     out = report(result, data)
-    if fmt == "json":
-        print_json(out)
-    else:
-        print_evaluation(result, out)
+    deliver(
+        chosen,
+        json=lambda: out,
+        sheets=lambda: [balance_sheet(result, out)],
+        text=lambda: print_evaluation(result, out),
+    )
     if chart is not None:
         draw(result, out, chart, file.stem, str(file.name))
 
@@ -163,7 +200,7 @@ def draw(result: Evaluation, out: dict[str, Any], folder: Path, stem: str, title
 @safeguards_app.command("simulate")
 def simulate_file(
     file: Path = typer.Argument(..., help="Facility and scenario description (JSON or YAML)"),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: Format = "text",
     methods: Path = typer.Option(None, "--methods", help=METHODS_HELP),
     realisations: int = typer.Option(None, "--realisations", help="Override the file's count"),
     seed: int = typer.Option(None, "--seed", help="Override the file's seed"),
@@ -171,17 +208,18 @@ def simulate_file(
     systematic_from: str = typer.Option(
         "observed", "--systematic-from", help=SYSTEMATIC_HELP + " (the facility's true values)"
     ),
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """Monte Carlo of a facility: each test's false alarm rate and detection probability.
 
     The file's layout: `accordwatch safeguards schema facility`; an example:
     `accordwatch safeguards example facility`.
     """
-    from rich.table import Table
-
+    from accordwatch.reports.exports import Column, Kind, Sheet
     from accordwatch.safeguards.simulation import parse_facility, run_simulation
 
-    check_format(fmt)
+    chosen_out = chosen_format(fmt, as_json, output)
     doc = read_document(file)
     if isinstance(doc, dict):
         doc = {
@@ -200,20 +238,32 @@ def simulate_file(
         where=str(file),
         systematic_from=systematic_from,
     )
-    out = result.to_json()
-    if fmt == "json":
-        print_json(out)
-    else:
-        table = Table("test", "false alarm rate", "detection probability", "mean first alarm")
-        for name, test in result.tests.items():
-            mean = test.mean_first_alarm
-            table.add_row(
-                name,
-                f"{test.false_alarm_rate:.4f}",
-                f"{test.detection_probability:.4f}",
-                f"{mean:.1f}" if mean is not None else "-",
-            )
-        console.print(table)
+    sheet = Sheet(
+        "tests",
+        (
+            Column("test", kind=Kind.ID),
+            Column("false_alarm_rate", "false alarm rate", Kind.FIGURE),
+            Column("detection_probability", "detection probability", Kind.FIGURE),
+            Column("mean_first_alarm", "mean first alarm", Kind.FIGURE),
+        ),
+    )
+    for name, test in result.tests.items():
+        sheet.add(
+            test=name,
+            false_alarm_rate=test.false_alarm_rate,
+            detection_probability=test.detection_probability,
+            mean_first_alarm=test.mean_first_alarm,
+        )
+
+    def text() -> None:
+        print_sheet(
+            sheet,
+            show={
+                "false_alarm_rate": "{:.4f}".format,
+                "detection_probability": "{:.4f}".format,
+                "mean_first_alarm": lambda m: f"{m:.1f}" if m is not None else "-",
+            },
+        )
         diverted = f"{result.diverted:g} {facility.unit}"
         if result.diverted_sq is not None:
             diverted += f" ({result.diverted_sq:.3g} SQ)"
@@ -223,6 +273,8 @@ def simulate_file(
             f"({diverted} diverted in all); false alarms: any alarm without diversion; "
             f"detection: an alarm from balance {scenario.start} on with it"
         )
+
+    deliver(chosen_out, json=result.to_json, sheets=lambda: [sheet], text=text)
     if chart is not None:
         from accordwatch.reports.charts.balance_chart import draw_simulation
 
@@ -234,17 +286,54 @@ def simulate_file(
 def list_methods(
     methods: Path = typer.Option(None, "--methods", help=METHODS_HELP),
     mba: str = typer.Option(None, "--mba", help="Apply the file's overrides for this MBA"),
-    fmt: str = typer.Option("table", "--format", help="table or json"),
+    fmt: Format = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """The measurement methods, their relative random and systematic SDs and their sources."""
-    from rich.table import Table
-
+    from accordwatch.reports.exports import Column, Kind, Sheet
     from accordwatch.safeguards.detection import alpha_for
 
-    check_format(fmt)
+    chosen = chosen_format(fmt, as_json, output)
     table = method_table(methods, mba)
-    if fmt == "json":
-        print_json(
+    sheet = Sheet(
+        "methods",
+        (
+            Column("method", kind=Kind.ID),
+            Column("name"),
+            Column("random_rsd", "random", Kind.FIGURE),
+            Column("systematic_rsd", "systematic", Kind.FIGURE),
+            Column("source"),
+        ),
+    )
+    for key, m in sorted(table.methods.items()):
+        sheet.add(
+            method=key,
+            name=m.name,
+            random_rsd=m.random_rsd,
+            systematic_rsd=m.systematic_rsd,
+            source=m.source or None,
+        )
+
+    def text() -> None:
+        percent = "{:.2%}".format
+        print_sheet(
+            sheet,
+            show={
+                "random_rsd": percent,
+                "systematic_rsd": percent,
+                "source": lambda v: v or "-",
+            },
+        )
+        for key, text in table.sources.items():
+            console.print(f"[bold]{shown(key)}[/]: {shown(text)}", highlight=False)
+        console.print(
+            f"default k = 3 gives a false alarm probability of {alpha_for(3):.4%} per balance"
+        )
+
+    deliver(
+        chosen,
+        json=lambda: (
             {
                 key: {
                     "name": m.name,
@@ -255,22 +344,9 @@ def list_methods(
                 }
                 for key, m in sorted(table.methods.items())
             }
-        )
-        return
-    rows = Table("method", "name", "random", "systematic", "source")
-    for key, m in sorted(table.methods.items()):
-        rows.add_row(
-            shown(key),
-            shown(m.name),
-            f"{m.random_rsd:.2%}",
-            f"{m.systematic_rsd:.2%}",
-            shown(m.source or "-"),
-        )
-    console.print(rows)
-    for key, text in table.sources.items():
-        console.print(f"[bold]{shown(key)}[/]: {shown(text)}", highlight=False)
-    console.print(
-        f"default k = 3 gives a false alarm probability of {alpha_for(3):.4%} per balance"
+        ),
+        sheets=lambda: [sheet],
+        text=text,
     )
 
 

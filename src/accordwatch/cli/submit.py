@@ -30,6 +30,7 @@ from accordwatch.cli.context import (
 from accordwatch.cli.exit_codes import ExitCode
 from accordwatch.errors import AccordwatchError, InputError, NotFoundError, VerificationError
 from accordwatch.private_files import write_private_text
+from accordwatch.reports.exports import encode_hash
 
 if TYPE_CHECKING:
     from accordwatch.log.envelope import Submission
@@ -126,7 +127,7 @@ def submit(
         console.print(
             f"logged {kind}{shown(env.record_type)} by {shown(env.party)} at index "
             f"[bold]{receipt.index}[/] "
-            f"(tree size {receipt.tree_size}, leaf {receipt.leaf_hash.hex()[:16]})"
+            f"(tree size {receipt.tree_size}, leaf hash {encode_hash(receipt.leaf_hash)})"
         )
 
 
@@ -177,7 +178,8 @@ def envelope_verify(
     opened = " and its opening matches the commitment" if submission.opening else ""
     console.print(
         f"valid: {shown(env.record_type)} signed by {shown(env.party)} with key "
-        f"{shown(env.key_id)} at {shown(env.time_text)}{opened}; leaf hash {env.leaf_hash.hex()}"
+        f"{shown(env.key_id)} at {shown(env.time_text)}{opened}; "
+        f"leaf hash {encode_hash(env.leaf_hash)}"
     )
 
 
@@ -257,7 +259,7 @@ def receipt_verify(
     policy = read_policy(policy_file) if policy_file is not None else _workspace_policy(verifier)
     what = f"entry {receipt.index}"
     if entry_bytes is not None:
-        what += f" (leaf {leaf_hash(entry_bytes).hex()[:16]})"
+        what += f" (leaf hash {encode_hash(leaf_hash(entry_bytes))})"
     if policy is None:
         cp = receipt.verify(verifier, entry_bytes)
         console.print(f"valid: {what} is in log {shown(cp.origin)} at tree size {cp.size}")

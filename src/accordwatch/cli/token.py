@@ -10,9 +10,17 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from accordwatch.cli.context import console, print_json, shown, workspace
+from accordwatch.cli.context import console, workspace
+from accordwatch.cli.output import (
+    Format,
+    JsonAlias,
+    OutputFile,
+    chosen_format,
+    deliver,
+    print_sheet,
+)
 from accordwatch.errors import AuthorityError, InputError, NotFoundError
-from accordwatch.timeutil import utc_now
+from accordwatch.timeutil import format_time, utc_now
 
 if TYPE_CHECKING:
     from accordwatch.service.tokens import Grant
@@ -62,7 +70,7 @@ def issue(
     typer.echo(token)
     typer.echo(
         f"token {grant.token_id} for {party} ({grant.role.value}) expires "
-        f"{grant.expires_at.isoformat().replace('+00:00', 'Z')}; it is shown only now",
+        f"{format_time(grant.expires_at)}; it is shown only now",
         err=True,
     )
 
@@ -80,41 +88,37 @@ def revoke(token_id: str = typer.Argument(..., help="The token's id (from token 
 
 
 @token_app.command("list")
-def list_tokens(fmt: str = typer.Option("table", "--format", help="table or json")) -> None:
+def list_tokens(
+    fmt: Format = "text", output: OutputFile = None, as_json: JsonAlias = False
+) -> None:
     """Tokens issued: id, party, role, issued, expires, state (never the token itself)."""
-    from rich.table import Table
-
+    from accordwatch.reports.exports import Column, Kind, Sheet, encode_time
     from accordwatch.service.token_store import TokenStore
 
-    if fmt not in ("table", "json"):
-        raise InputError(f"--format must be one of table, json, not {fmt!r}")
+    chosen = chosen_format(fmt, as_json, output)
     ledger = workspace().ledger()
     now = utc_now()
-    rows = [
-        {
-            "token_id": g.token_id,
-            "party": g.party,
-            "role": g.role.value,
-            "issued_at": g.issued_at.isoformat().replace("+00:00", "Z"),
-            "expires_at": g.expires_at.isoformat().replace("+00:00", "Z"),
-            "state": g.state(now),
-        }
-        for g in TokenStore(ledger.engine, ledger.url).all()
-    ]
-    if fmt == "json":
-        print_json(rows)
-        return
-    table = Table("id", "party", "role", "issued", "expires", "state")
-    for r in rows:
-        table.add_row(
-            shown(r["token_id"]),
-            shown(r["party"]),
-            r["role"],
-            r["issued_at"][:19] + "Z",
-            r["expires_at"][:19] + "Z",
-            r["state"],
+    sheet = Sheet(
+        "tokens",
+        (
+            Column("token_id", "id", Kind.ID),
+            Column("party", kind=Kind.ID),
+            Column("role"),
+            Column("issued_at", "issued", Kind.DATE),
+            Column("expires_at", "expires", Kind.DATE),
+            Column("state"),
+        ),
+    )
+    for g in TokenStore(ledger.engine, ledger.url).all():
+        sheet.add(
+            token_id=g.token_id,
+            party=g.party,
+            role=g.role.value,
+            issued_at=encode_time(g.issued_at),
+            expires_at=encode_time(g.expires_at),
+            state=g.state(now),
         )
-    console.print(table)
+    deliver(chosen, json=sheet.records, sheets=lambda: [sheet], text=lambda: print_sheet(sheet))
 
 
 def register(app: typer.Typer) -> None:

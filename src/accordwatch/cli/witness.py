@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from accordwatch.cli.context import STATE, console, plain, print_json
+from accordwatch.cli.context import STATE, console, plain
+from accordwatch.cli.output import Format, JsonAlias, OutputFile, chosen_format, deliver
 from accordwatch.cli.serve import LOG_LEVELS, check_server_options, listen
 from accordwatch.errors import InputError
 
@@ -25,19 +26,11 @@ witness_app = typer.Typer(
     no_args_is_help=True,
 )
 
-FORMATS = ("text", "json")
-
 
 def _home() -> WitnessHome:
     from accordwatch.witness.home import WitnessHome
 
     return WitnessHome.at(Path(STATE.home) if STATE.home else None)
-
-
-def _format(value: str) -> str:
-    if value not in FORMATS:
-        raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {value!r}")
-    return value
 
 
 @witness_app.command("init")
@@ -97,14 +90,17 @@ def trust(
 
 @witness_app.command("list")
 def list_logs(
-    fmt: str = typer.Option("text", "--format", help="text or json"),
+    fmt: Format = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """The trusted logs, with the last size and root cosigned for each, and when."""
     import base64
 
+    from accordwatch.reports.exports import Column, Sheet
     from accordwatch.witness.state import WitnessState
 
-    _format(fmt)
+    chosen = chosen_format(fmt, as_json, output)
     home = _home()
     state = WitnessState.open(home.database_path, durability=home.config().durability)
     try:
@@ -122,18 +118,21 @@ def list_logs(
         }
         for log in logs
     ]
-    if fmt == "json":
-        print_json(rows)
-        return
-    if not rows:
-        typer.echo("no trusted logs (add one with `accordwatch witness trust LOG_VKEY`)")
-    for row in rows:
-        seen = (
-            f"size {row['size']} root {row['root']} cosigned {row['cosigned_at']}"
-            if row["size"] is not None
-            else "nothing cosigned yet"
-        )
-        typer.echo(plain(f"{row['origin']}  {seen}  key {row['log_key']}", one_line=True))
+
+    def text() -> None:
+        if not rows:
+            typer.echo("no trusted logs (add one with `accordwatch witness trust LOG_VKEY`)")
+        for row in rows:
+            seen = (
+                f"size {row['size']} root {row['root']} cosigned {row['cosigned_at']}"
+                if row["size"] is not None
+                else "nothing cosigned yet"
+            )
+            typer.echo(plain(f"{row['origin']}  {seen}  key {row['log_key']}", one_line=True))
+
+    keys = ("origin", "log_key", "added_at", "size", "root", "cosigned_at")
+    sheet = Sheet("logs", [Column(key) for key in keys], list(rows))
+    deliver(chosen, json=lambda: rows, sheets=lambda: [sheet], text=text)
 
 
 @witness_app.command("serve")
@@ -207,16 +206,19 @@ def _stop_on_signals(stop: Callable[[], None]) -> None:
 
 @witness_app.command("evidence")
 def evidence(
-    fmt: str = typer.Option("text", "--format", help="text or json"),
+    fmt: Format = "text",
     out: Path = typer.Option(
         None, "--out", help="Write each fork's evidence file into this folder (0600 files)"
     ),
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
 ) -> None:
     """What the witness refused although the log signed it; each fork's evidence file."""
     from accordwatch.private_files import make_private_folder, write_private_text
+    from accordwatch.reports.exports import Column, Sheet
     from accordwatch.witness.state import WitnessState
 
-    _format(fmt)
+    chosen = chosen_format(fmt, as_json, output)
     home = _home()
     state = WitnessState.open(home.database_path, durability=home.config().durability)
     try:
@@ -234,36 +236,41 @@ def evidence(
                     written[item.id] = path
         except OSError as exc:
             raise InputError(f"cannot write the evidence: {exc.strerror}", where=str(out)) from exc
-    if fmt == "json":
-        print_json(
-            [
-                {
-                    "id": i.id,
-                    "received_at": i.received_at,
-                    "last_received_at": i.last_received_at,
-                    "times": i.times,
-                    "origin": i.origin,
-                    "status": i.status,
-                    "message": i.message,
-                    "request": i.body.decode("utf-8", "replace"),
-                    "fork_evidence": json.loads(i.fork_evidence) if i.fork_evidence else None,
-                    "fork_evidence_file": str(written[i.id]) if i.id in written else None,
-                }
-                for i in items
-            ]
-        )
-        return
-    if not items:
-        typer.echo("nothing refused with a valid log signature")
-    for i in items:
-        times = f" ({i.times} times, last {i.last_received_at})" if i.times > 1 else ""
-        fork = " FORK" if i.fork_evidence else ""
-        line = f"#{i.id} {i.received_at}{times} {i.origin} {i.status}{fork}: {i.message}"
-        typer.echo(plain(line, one_line=True))
-        if i.id in written:
-            typer.echo(f"  fork evidence written to {written[i.id]}")
-        elif i.fork_evidence is not None:
-            typer.echo(plain(i.fork_evidence), nl=False)
+    rows = [
+        {
+            "id": i.id,
+            "received_at": i.received_at,
+            "last_received_at": i.last_received_at,
+            "times": i.times,
+            "origin": i.origin,
+            "status": i.status,
+            "message": i.message,
+            "request": i.body.decode("utf-8", "replace"),
+            "fork_evidence": json.loads(i.fork_evidence) if i.fork_evidence else None,
+            "fork_evidence_file": str(written[i.id]) if i.id in written else None,
+        }
+        for i in items
+    ]
+
+    def text() -> None:
+        if not items:
+            typer.echo("nothing refused with a valid log signature")
+        for i in items:
+            times = f" ({i.times} times, last {i.last_received_at})" if i.times > 1 else ""
+            fork = " FORK" if i.fork_evidence else ""
+            line = f"#{i.id} {i.received_at}{times} {i.origin} {i.status}{fork}: {i.message}"
+            typer.echo(plain(line, one_line=True))
+            if i.id in written:
+                typer.echo(f"  fork evidence written to {written[i.id]}")
+            elif i.fork_evidence is not None:
+                typer.echo(plain(i.fork_evidence), nl=False)
+
+    # the fork's evidence is a JSON document of its own: the CSV names its file
+    keys = ("id", "received_at", "last_received_at", "times", "origin", "status", "message")
+    sheet = Sheet(
+        "evidence", [Column(key) for key in (*keys, "request", "fork_evidence_file")], list(rows)
+    )
+    deliver(chosen, json=lambda: rows, sheets=lambda: [sheet], text=text)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,9 @@ others. Each row becomes one event:
   with `count` 1 each;
 - `unknown`, `na` and empty cells become unknown attributes; a date given only
   to the month (`1984-09`) is kept with that precision;
+- `date_kst`, the day in Korea (UTC+9) when the UTC time is known, is kept
+  beside the UTC `date` (attribute `date_kst`): it is the date or the day
+  after, and a response may name the event by it;
 - the actor is `dprk` unless `--actor` says otherwise.
 
 The whole row, description included, is kept as the source content.
@@ -21,6 +24,7 @@ The whole row, description included, is kept as the source content.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 from accordwatch.compliance.event_rows import (
     Parsed,
@@ -71,6 +75,26 @@ def _text(value: str) -> str | None:
     return None if value.casefold() in _UNKNOWN else value
 
 
+def _korean_date(text: str, utc_text: str) -> str | None:
+    """The `date_kst` cell, checked: an ISO date, the UTC date or the day after (UTC+9)."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        kst = date.fromisoformat(text)
+    except ValueError:
+        raise RowError("date_kst", f"date_kst {text!r} is not a date (YYYY-MM-DD)") from None
+    try:
+        utc = date.fromisoformat(utc_text)
+    except ValueError:
+        return text  # a date known to the month: the date column says what is wrong, if anything
+    if kst not in (utc, utc + timedelta(days=1)):
+        raise RowError(
+            "date_kst", f"date_kst {text} is not the UTC date {utc_text} or the day after (UTC+9)"
+        )
+    return kst.isoformat()
+
+
 def _row(row: dict[str, str], file: str, line: int, actor: str) -> ParsedRow:
     key = row["row_id"].strip()
     if not key.isdigit():
@@ -91,6 +115,7 @@ def _row(row: dict[str, str], file: str, line: int, actor: str) -> ParsedRow:
     outcome = row.get("outcome", "").strip()
     if outcome not in OUTCOMES:
         raise RowError("outcome", f"outcome {outcome!r} is not success, failure or unknown")
+    date_kst = _korean_date(row.get("date_kst", ""), row["date"].strip())
     facility = row["facility_id"].strip()
     if not facility:
         raise RowError("facility_id", "facility_id is empty (the source writes 'unknown')")
@@ -104,6 +129,7 @@ def _row(row: dict[str, str], file: str, line: int, actor: str) -> ParsedRow:
         "distance_km": number(row.get("distance_km", ""), "distance_km"),
         "outcome": _text(outcome),
         "time_utc": time_utc or None,
+        "date_kst": date_kst,
     }
     date_text = row["date"].strip()
     payload = build_payload(

@@ -50,6 +50,8 @@ ATTRIBUTES: dict[str, AttributeKind] = {
     "apogee_km": AttributeKind.NUMBER,
     "landing_area": AttributeKind.TEXT,
     "time_utc": AttributeKind.TEXT,
+    # the day in Korea (UTC+9) of a launch whose UTC time is known, as the source gives it
+    "date_kst": AttributeKind.TEXT,
     "yield_kt": AttributeKind.NUMBER,
     "magnitude_mb": AttributeKind.NUMBER,
     "activity": AttributeKind.TEXT,
@@ -64,6 +66,7 @@ _LAUNCH = (
     "apogee_km",
     "landing_area",
     "time_utc",
+    "date_kst",
 )
 
 
@@ -137,6 +140,26 @@ def content_digest(content: Mapping[str, Any]) -> str:
     else:
         data = canonical_json(dict(content))
     return hashlib.sha256(data).hexdigest()
+
+
+def occurrence_aliases(events: Iterable[Event]) -> dict[str, list[str]]:
+    """Other names of occurrences: with the Korean date (`date_kst`) in place of the UTC date.
+
+    The rows of a launch the source dates `2016-04-15` (UTC) at 20:33 are
+    `cns:2016-04-15:site`; in Korea it was 16 April, so `cns:2016-04-16:site`
+    names it too. One such name may cover several occurrences (launches from
+    one site on one Korean day, on two UTC days).
+    """
+    out: dict[str, list[str]] = {}
+    for e in events:
+        kst = e.attributes.get("date_kst")
+        utc = f":{e.on.isoformat()}:"
+        if not isinstance(kst, str) or kst == e.on.isoformat() or utc not in e.occurrence:
+            continue
+        alias = e.occurrence.replace(utc, f":{kst}:", 1)
+        if e.occurrence not in out.setdefault(alias, []):
+            out[alias].append(e.occurrence)
+    return out
 
 
 def event_field_problem(type_name: str, attributes: Mapping[str, Any]) -> tuple[str, str] | None:

@@ -17,7 +17,7 @@ answered by the first response to any of its violations, and is, as of a date:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol, get_args
@@ -144,10 +144,19 @@ def answer_state(on: date, first: FirstResponse | None, as_of: date, window: int
     return "unanswered" if as_of > on + timedelta(days=window) else "open"
 
 
-def resolve_targets(targets: Sequence[str], violations: Sequence[Violation], on: date) -> list[str]:
+def resolve_targets(
+    targets: Sequence[str],
+    violations: Sequence[Violation],
+    on: date,
+    aliases: Mapping[str, Sequence[str]] | None = None,
+) -> list[str]:
     """The violation ids a response names: violation ids, or occurrences for all of theirs.
 
-    Raises if a target is unknown or the response is dated before the event.
+    `aliases` gives other names of occurrences (the Korean date for the UTC
+    date, `accordwatch.compliance.events.occurrence_aliases`): an event, or a
+    violation `<event>/<obligation>`, may be named by either. A name that is an
+    occurrence's own (UTC) name means that occurrence, whatever it is another's
+    alias. Raises if a target is unknown or the response is dated before the event.
     """
     by_id = {v.id: v for v in violations}
     by_occurrence: dict[str, list[Violation]] = {}
@@ -156,6 +165,8 @@ def resolve_targets(targets: Sequence[str], violations: Sequence[Violation], on:
     chosen: list[str] = []
     for target in targets:
         found = [by_id[target]] if target in by_id else by_occurrence.get(target, [])
+        if not found and aliases:
+            found = _by_alias(target, aliases, by_id, by_occurrence)
         if not found:
             raise NotFoundError(
                 f"no violation or event {target!r} (see accordwatch compliance evaluate)",
@@ -170,3 +181,20 @@ def resolve_targets(targets: Sequence[str], violations: Sequence[Violation], on:
             if v.id not in chosen:
                 chosen.append(v.id)
     return chosen
+
+
+def _by_alias(
+    target: str,
+    aliases: Mapping[str, Sequence[str]],
+    by_id: Mapping[str, Violation],
+    by_occurrence: Mapping[str, list[Violation]],
+) -> list[Violation]:
+    """The violations `target` names through an occurrence's other name."""
+    if target in aliases:
+        return [v for occurrence in aliases[target] for v in by_occurrence.get(occurrence, [])]
+    found: list[Violation] = []
+    for alias, occurrences in aliases.items():
+        if target.startswith(alias + "/"):
+            rest = target[len(alias) :]
+            found += [by_id[o + rest] for o in occurrences if o + rest in by_id]
+    return found

@@ -1,4 +1,4 @@
-"""Canonical base64: the one way binary fields are read from outside.
+"""Canonical base64: the one way binary fields are read from outside, and written.
 
 Base64 has many spellings of the same bytes: the unused low bits of the last
 character may be set, padding may be left off or doubled, a lax decoder skips
@@ -20,6 +20,11 @@ import binascii
 from accordwatch.errors import AccordwatchError, InputError
 
 _CANONICAL = "standard alphabet, '=' padding, zero pad bits, no whitespace"
+
+
+def encode_base64(raw: bytes) -> str:
+    """`raw` in the one form `decode_base64` reads: how every hash and key is written out."""
+    return base64.b64encode(raw).decode("ascii")
 
 
 def decode_base64(

@@ -9,7 +9,8 @@ value is written outside the program, the same as the API and the receipts:
 - times in RFC 3339, UTC, with `Z` (`encode_time`, the log's own form);
 - dates in ISO 8601 (`2019-10-05`);
 - lists joined with "; ";
-- numbers as numbers, booleans as `true`/`false`, nothing as an empty cell.
+- numbers as numbers, booleans as `true`/`false`, nothing (and a number
+  that is not finite: an undefined statistic) as an empty cell.
 
 A column's kind also tells the terminal how to show it: `id`, `date` and
 `figure` cells are never shortened, `text` cells may wrap.
@@ -22,9 +23,9 @@ apostrophe (the convention spreadsheets read as "text follows").
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,6 +33,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from accordwatch.log.encoding import encode_base64
 from accordwatch.timeutil import format_time
 
 #: a cell as a sheet holds it, before it is written
@@ -62,15 +64,19 @@ class Sheet:
 
     name: str
     columns: Sequence[Column]
-    rows: list[Mapping[str, Cell]] = field(default_factory=list)
+    rows: list[Mapping[str, Any]] = field(default_factory=list)  # values: `Cell`s
 
     def add(self, **values: Cell) -> None:
         self.rows.append(values)
 
+    def records(self) -> list[dict[str, Any]]:
+        """The rows as JSON objects, each value in its written form (lists stay lists)."""
+        return [{c.key: json_value(row.get(c.key)) for c in self.columns} for row in self.rows]
+
 
 def encode_hash(raw: bytes) -> str:
     """A hash or other binary value as everything outside writes it: standard base64."""
-    return base64.b64encode(raw).decode("ascii")
+    return encode_base64(raw)
 
 
 def encode_time(moment: datetime) -> str:
@@ -84,6 +90,8 @@ def cell_value(value: Cell) -> str | int | float | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # an undefined statistic: an empty cell, as JSON's null
     if isinstance(value, int | float):
         return value
     if isinstance(value, Decimal):
@@ -98,6 +106,13 @@ def cell_value(value: Cell) -> str | int | float | None:
     if isinstance(value, str):
         return value
     return "; ".join(str(cell_value(v) or "") for v in value)
+
+
+def json_value(value: Cell) -> Any:
+    """`value` for JSON: as `cell_value` writes it, but a list stays a list."""
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    return cell_value(value)
 
 
 def cell_text(value: Cell) -> str:

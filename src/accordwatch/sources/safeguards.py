@@ -12,7 +12,6 @@ from that view rests on nothing the reader may not read.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +21,7 @@ from accordwatch.catalog import CATALOG, record_type
 from accordwatch.errors import AccordwatchError, NotFoundError
 from accordwatch.log.access import Reader, open_record
 from accordwatch.log.checkpoint import Checkpoint
+from accordwatch.log.encoding import encode_base64
 from accordwatch.log.records import Payload
 from accordwatch.safeguards.accountancy import Logged, Report
 from accordwatch.safeguards.inspection import InspectionPlanBody, InspectionReportBody
@@ -180,6 +180,6 @@ def selection_json(logged: LoggedPlan, note: str, chosen: dict[str, list[str]]) 
         "mba": logged.plan.mba,
         "plan_id": logged.plan.plan_id,
         "checkpoint": note,
-        "seed": base64.b64encode(seed_from_checkpoint(note)).decode(),
+        "seed": encode_base64(seed_from_checkpoint(note)),
         "selected": chosen,
     }
