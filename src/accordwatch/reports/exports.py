@@ -33,6 +33,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from accordwatch.declarations.sheets import formula_like
 from accordwatch.log.encoding import encode_base64
 from accordwatch.timeutil import format_time
 
@@ -121,12 +122,9 @@ def cell_text(value: Cell) -> str:
     return "" if written is None else str(written)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _csv_cell(value: Cell) -> str:
     text = cell_text(value)
-    if isinstance(value, str) and text.startswith(_FORMULA_START):
+    if isinstance(value, str) and formula_like(text):
         return "'" + text
     return text
 
@@ -180,6 +178,9 @@ def to_xlsx(sheets: Iterable[Sheet]) -> bytes:
                 if isinstance(value, str):
                     # openpyxl reads "=..." as a formula and "#N/A" as an error: text it is
                     cell.data_type = TYPE_STRING
+                    if formula_like(value):
+                        # and marked as text for whoever edits the cell, as declarations are
+                        cell.quotePrefix = True
         ws.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)
