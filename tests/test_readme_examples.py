@@ -217,10 +217,12 @@ def test_the_item_history_example_finds_the_item(demo: tuple[Path, str], tmp_pat
     base, _ = demo
     work = tmp_path / "work"
     shutil.copytree(base, work)
-    done = _run("accordwatch item history KP-H15-0001 --as iaea", work, work / "accordwatch-demo")
+    done = _run("accordwatch item history CAN-016 --as iaea", work, work / "accordwatch-demo")
     assert done.returncode == 0, done.stderr
-    assert "No entry names" not in done.stdout and "no entry names" not in done.stdout
-    assert "KP-H15-0001" in done.stdout
+    assert "no entry names" not in done.stdout.lower()
+    # the declarant's inventories, the inspectorate's plan and its report
+    for record in ("accountancy.physical-inventory", "inspection.plan", "inspection.report"):
+        assert record in done.stdout
 
 
 def test_readme_setup_commands_name_the_virtual_environment() -> None:
