@@ -45,7 +45,8 @@ def run(shell: Shell, logged: Logged) -> None:
         f"  accordwatch --home {home} compliance report --by missile\n"
         f"  accordwatch --home {home} declaration list --as iaea\n"
         f"  accordwatch --home {home} accountancy show --mba {STORE} --history\n"
-        f"  accordwatch receipt verify {home}/receipt-{first}.json --log {logged.export}",
+        f"  accordwatch receipt verify {home}/witnessed-receipt-{first}.json --log "
+        f"{logged.export}",
         # commands are copied: never wrapped, whatever the width
         soft_wrap=True,
     )
