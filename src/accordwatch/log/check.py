@@ -315,7 +315,7 @@ def _check_registration(payload: Payload, registry: Registry, where: str) -> Non
                 )
             if old.purpose is not payload.purpose:
                 raise InputError(
-                    f"key {payload.replaces} is a {old.purpose} key: a {payload.purpose} key "
+                    f"key {payload.replaces} is for {old.purpose}: a {payload.purpose} key "
                     "cannot replace it",
                     where=where,
                 )
