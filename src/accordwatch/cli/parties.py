@@ -300,7 +300,7 @@ def key_rotate(
         )
     if record.purpose is not public.purpose:
         raise InputError(
-            f"key {key_id} is for {record.purpose}: a {public.purpose} key cannot replace it",
+            f"key {key_id} is for {record.purpose}: a key for {public.purpose} cannot replace it",
             where=str(new),
         )
     if key_file is None and record.purpose is KeyPurpose.SIGNING:
