@@ -18,6 +18,7 @@ FLAT = {
     "errors.py",
     "timeutil.py",
     "settings.py",
+    "validation_messages.py",
     "documents.py",
     "private_files.py",
     "catalog.py",

@@ -18,7 +18,7 @@ from PIL import Image
 from accordwatch.cli import main
 from accordwatch.log.checkpoint import Checkpoint
 from accordwatch.reports.pdf import pdf
-from accordwatch.reports.status import Chart, ReportData
+from accordwatch.reports.report_data import Chart, ReportData
 from accordwatch.workspace import Workspace
 from tests.test_web_report import EMPTY_COMPLIANCE
 

@@ -9,7 +9,8 @@ import pytest
 
 from accordwatch.cli import main
 from accordwatch.log.checkpoint import Checkpoint
-from accordwatch.reports.status import ReportData, html, markdown
+from accordwatch.reports.report_data import ReportData
+from accordwatch.reports.status import html, markdown
 from accordwatch.workspace import Workspace
 
 EMPTY_COMPLIANCE = {

@@ -94,6 +94,7 @@ def _start_logging(level: str) -> None:
 def _register() -> None:
     from accordwatch.cli import (
         accord,
+        accord_assess,
         accountancy,
         clock,
         compliance,
@@ -110,6 +111,7 @@ def _register() -> None:
         parties,
         policy,
         report,
+        responses,
         safeguards,
         serve,
         setup,
@@ -118,7 +120,9 @@ def _register() -> None:
         witness,
     )
 
-    for module in (setup, clock, parties, submit, log, accord, policy, compliance, demo):
+    for module in (setup, clock, parties, submit, log, accord, accord_assess, policy):
+        module.register(app)
+    for module in (compliance, responses, demo):
         module.register(app)
     for module in (accountancy, inspection, safeguards, observation):
         module.register(app)

@@ -46,7 +46,8 @@ def report(
     from accordwatch.log.checkpoint import Checkpoint
     from accordwatch.reports.charts.compliance_chart import draw_compliance
     from accordwatch.reports.charts.roadmap_chart import draw_roadmap
-    from accordwatch.reports.status import FORMATS, Chart, ReportData, html, markdown
+    from accordwatch.reports.report_data import Chart, ReportData
+    from accordwatch.reports.status import FORMATS, html, markdown
     from accordwatch.sources.compliance import evaluate_log
     from accordwatch.sources.consequences import roadmap_view
     from accordwatch.sources.declarations import reader_for

@@ -26,6 +26,7 @@ from fpdf import FPDF, FontFace
 from fpdf.enums import TableBordersLayout, WrapMode
 from PIL import Image
 
+from accordwatch.reports.report_data import Chart, ReportData
 from accordwatch.reports.report_model import (
     Block,
     Bullets,
@@ -35,7 +36,6 @@ from accordwatch.reports.report_model import (
     Table,
     build,
 )
-from accordwatch.reports.status import Chart, ReportData
 
 _FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 _SANS, _MONO = "DejaVuSans", "DejaVuSansMono"

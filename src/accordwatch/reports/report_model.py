@@ -18,10 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from accordwatch.reports.status import Chart, ReportData
+from accordwatch.reports.report_data import Chart, ReportData
 
 
 @dataclass(frozen=True)
