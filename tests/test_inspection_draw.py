@@ -49,10 +49,10 @@ def test_the_inspected_state_cannot_compute_the_selection_before_the_reveal(
         k: sorted(v) for k, v in strata.items()
     }
     for s in plan.strata:
-        size = plan_stratum(
+        sized = plan_stratum(
             s.name, len(s.item_ids), s.item_mass.kilograms(), s.goal.kilograms(), plan.beta
         )
-        assert size.sample == s.sample_size
+        assert sized.sample == s.sample_size
 
     # Everything public: the log export and every signed checkpoint.
     export = tmp_path / "log.jsonl"

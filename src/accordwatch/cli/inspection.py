@@ -316,6 +316,47 @@ def draw_command(
     )
 
 
+@inspection_app.command("verify-draw")
+def verify_draw_command(
+    entry: int = typer.Argument(..., help="Log index of the inspection plan"),
+    fmt: Format = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
+) -> None:
+    """Check a plan's draw once its report revealed the nonce (exit 7 if it does not verify)."""
+    from accordwatch.cli.exit_codes import ExitCode
+    from accordwatch.cli.inspection_draw import verify_draw
+    from accordwatch.reports.exports import Column, Sheet
+
+    chosen_out = chosen_format(fmt, as_json, output)
+    ledger = workspace().ledger()
+    logged, reports = find_plan(ledger, entry)
+    passed, problems, out = verify_draw(logged, reports, ledger)
+    out = {**out, "verified": not problems, "checks": passed, "problems": problems}
+
+    def text() -> None:
+        console.print(f"plan {shown(logged.plan.plan_id)} (entry {entry})")
+        for line in passed:
+            console.print(f"  [green]ok[/] {shown(line)}", highlight=False)
+        for line in problems:
+            console.print(f"  [red]NOT VERIFIED[/] {shown(line)}", highlight=False)
+        if not problems:
+            for name, ids in out["selected"].items():
+                console.print(f"  {shown(name)}: {shown(', '.join(ids) or 'nothing')}")
+
+    def sheets() -> list[Sheet]:
+        sheet = Sheet("checks", (Column("check"), Column("verified")))
+        for line in passed:
+            sheet.add(check=line, verified="yes")
+        for line in problems:
+            sheet.add(check=line, verified="no")
+        return [sheet]
+
+    deliver(chosen_out, json=lambda: out, sheets=sheets, text=text)
+    if problems:
+        raise typer.Exit(ExitCode.NOT_VERIFIED)
+
+
 @inspection_app.command("record")
 def record(
     file: Path = typer.Argument(..., help="Inspection results (JSON or YAML)"),
@@ -483,7 +524,4 @@ def comparison_sheets(result: Comparison, k: float) -> tuple[Sheet, Sheet]:
 
 
 def register(app: typer.Typer) -> None:
-    from accordwatch.cli.inspection_draw import verify_draw_command
-
-    inspection_app.command("verify-draw")(verify_draw_command)
     app.add_typer(inspection_app, name="inspection")

@@ -1,10 +1,10 @@
-"""The inspectorate's draw nonce, and `inspection verify-draw`.
+"""The inspectorate's draw nonce, and the checks of `inspection verify-draw`.
 
 `inspection plan` draws a secret 32-byte nonce, logs the plan with its SHA-256
 (`nonce_sha256`) and keeps the nonce in the inspectorate's private files,
 `keys/<party>/draw-nonces/<hex SHA-256>.nonce` (0600), named by the digest the
 plan commits to so that the holder finds it from the plan. `inspection record`
-reveals it in the report. `verify-draw ENTRY` is for anyone who reads the plan
+reveals it in the report. `verify-draw ENTRY` (`verify_draw`) is for anyone who reads the plan
 and the report: it checks the revealed nonce against the plan's commitment,
 that the draw's checkpoint is the first witnessed one after the plan (the
 first signed one, for a log with no witness policy in force), and repeats the
@@ -17,18 +17,12 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
-
-from accordwatch.cli.context import console, shown, workspace
-from accordwatch.cli.exit_codes import ExitCode
-from accordwatch.cli.output import Format, JsonAlias, OutputFile, chosen_format, deliver
 from accordwatch.errors import AccordwatchError, InputError, NotFoundError
 from accordwatch.log.encoding import decode_base64, encode_base64
 from accordwatch.private_files import make_private_folder, write_private_text
 from accordwatch.safeguards.sampling import NONCE_BYTES, nonce_digest
 
 if TYPE_CHECKING:
-    from accordwatch.reports.exports import Sheet
     from accordwatch.sources.safeguards import LoggedInspection, LoggedPlan
     from accordwatch.store.ledger import Ledger
     from accordwatch.workspace import Workspace
@@ -127,45 +121,6 @@ def verify_draw(
     except AccordwatchError as exc:
         problems.append(exc.message if exc.where is None else f"{exc.where}: {exc.message}")
     return passed, problems, out
-
-
-def verify_draw_command(
-    entry: int = typer.Argument(..., help="Log index of the inspection plan"),
-    fmt: Format = "text",
-    output: OutputFile = None,
-    as_json: JsonAlias = False,
-) -> None:
-    """Check a plan's draw once its report revealed the nonce (exit 7 if it does not verify)."""
-    from accordwatch.cli.inspection import find_plan
-    from accordwatch.reports.exports import Column, Sheet
-
-    chosen_out = chosen_format(fmt, as_json, output)
-    ledger = workspace().ledger()
-    logged, reports = find_plan(ledger, entry)
-    passed, problems, out = verify_draw(logged, reports, ledger)
-    out = {**out, "verified": not problems, "checks": passed, "problems": problems}
-
-    def text() -> None:
-        console.print(f"plan {shown(logged.plan.plan_id)} (entry {entry})")
-        for line in passed:
-            console.print(f"  [green]ok[/] {shown(line)}", highlight=False)
-        for line in problems:
-            console.print(f"  [red]NOT VERIFIED[/] {shown(line)}", highlight=False)
-        if not problems:
-            for name, ids in out["selected"].items():
-                console.print(f"  {shown(name)}: {shown(', '.join(ids) or 'nothing')}")
-
-    def sheets() -> list[Sheet]:
-        sheet = Sheet("checks", (Column("check"), Column("verified")))
-        for line in passed:
-            sheet.add(check=line, verified="yes")
-        for line in problems:
-            sheet.add(check=line, verified="no")
-        return [sheet]
-
-    deliver(chosen_out, json=lambda: out, sheets=sheets, text=text)
-    if problems:
-        raise typer.Exit(ExitCode.NOT_VERIFIED)
 
 
 def missing_nonce(logged: LoggedPlan, ws: Workspace) -> NotFoundError:
