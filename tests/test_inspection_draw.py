@@ -162,3 +162,28 @@ def test_a_draw_that_names_another_checkpoint_does_not_verify(
     out = capsys.readouterr().out
     assert f"names the checkpoint of size {later}" in out
     assert f"is of size {entry + 1}" in out
+
+
+def test_a_plan_logged_without_a_nonce_is_drawn_as_before_but_does_not_verify(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from accordwatch.cli.context import signing_key
+    from accordwatch.sources.appending import Signer, sign_and_submit
+
+    _, chosen = planned(workspace, capsys, tmp_path)
+    ledger = workspace.ledger()
+    old = json.loads(ledger.opening(chosen["plan_entry"])[1])  # type: ignore[index]
+    del old["nonce_sha256"]
+    old["plan_id"] = "before-nonces"
+    key = signing_key(workspace, ledger.registry(), INSPECTORATE, None)
+    receipt = sign_and_submit(
+        ledger, Signer(INSPECTORATE, key), "inspection.plan", old, confidential=True
+    )
+    run(workspace, "inspection", "draw", str(receipt.index), "--format", "json")
+    drawn = json.loads(capsys.readouterr().out)
+    note = ledger.checkpoint_covering(receipt.index)
+    assert base64.b64decode(drawn["seed"]) == seed_from_checkpoint(note)
+    run(workspace, "inspection", "draw", str(receipt.index))
+    assert "commits to no nonce" in capsys.readouterr().out
+    attempt(7, workspace, "inspection", "verify-draw", str(receipt.index))
+    assert "its draw was predictable" in capsys.readouterr().out
