@@ -105,6 +105,13 @@ def test_demo_runs_and_its_log_audits(tmp_path: Path, capsys: pytest.CaptureFixt
     compared = json.loads(capsys.readouterr().out)
     assert [(f["kind"], f["item_id"]) for f in compared["findings"]] == [("missing", "CAN-016")]
     assert not any(d["significant"] for d in compared["d_statistics"])
+    # The draw came from the IAEA's secret nonce and a witnessed checkpoint; the
+    # report revealed the nonce, and anyone who reads the plan checks the draw.
+    assert plan["nonce_sha256"]
+    main(["--home", str(home), "inspection", "verify-draw", str(plan["plan_entry"]), "--json"])
+    verified = json.loads(capsys.readouterr().out)
+    assert verified["verified"] is True, verified["problems"]
+    assert verified["witnessed"].startswith("witnessed by")
 
     # The parties' witnesses cosigned, refused a forked checkpoint, and the evidence holds.
     assert "witnessed by 4 of 4 (dprk, iaea, rok, usa)" in out

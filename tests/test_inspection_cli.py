@@ -1,5 +1,5 @@
-"""Inspections through the log on both databases: plan, the draw from the signed
-checkpoint (reproduced independently), record, compare."""
+"""Inspections through the log on both databases: plan, the draw from the nonce and
+the signed checkpoint (reproduced independently), record, compare."""
 
 from __future__ import annotations
 
@@ -55,23 +55,38 @@ def planned(
     return reports, json.loads(selection.read_text())
 
 
+def held_nonce(workspace: Workspace) -> Path:
+    """The inspectorate's private nonce file of the (one) plan."""
+    (path,) = (workspace.keys_dir / INSPECTORATE / "draw-nonces").glob("*.nonce")
+    return path
+
+
 def test_plan_draw_reproduces_from_the_checkpoint(
     workspace: Workspace, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     _, chosen = planned(workspace, capsys, tmp_path)
     entry = chosen["plan_entry"]
     ledger = workspace.ledger()
-    # The seed is the first checkpoint that covers the plan, signed by the log.
+    # The plan commits to the inspectorate's nonce, kept in its private files.
+    path = held_nonce(workspace)
+    assert path.stat().st_mode & 0o777 == 0o600
+    nonce = base64.b64decode(path.read_text())
+    assert len(nonce) == 32
+    plan = json.loads(ledger.opening(entry)[1])  # type: ignore[index]
+    digest = hashlib.sha256(nonce).digest()
+    assert base64.b64decode(plan["nonce_sha256"]) == digest == bytes.fromhex(path.stem)
+    assert chosen["nonce_sha256"] == plan["nonce_sha256"]
+    # No witness policy in this log: the first checkpoint it signed after the plan.
     note = chosen["checkpoint"]
+    assert chosen["witnessed"] is None
     assert note == ledger.checkpoint_covering(entry)
     assert Checkpoint.open(note, ledger.signer.verifier).size == entry + 1
     # in base64, as every hash the program writes
-    assert base64.b64decode(chosen["seed"]) == hashlib.sha256(note.encode()).digest()
-    # Anyone can repeat the draw: from the log...
+    assert base64.b64decode(chosen["seed"]) == hashlib.sha256(nonce + note.encode()).digest()
+    # The nonce's holder can repeat the draw from the log...
     run(workspace, "inspection", "draw", str(entry), "--format", "json")
     assert json.loads(capsys.readouterr().out) == chosen
     # ...and with SHA-256 alone, from the plan's populations.
-    plan = json.loads(ledger.opening(entry)[1])  # type: ignore[index]
     for stratum in plan["strata"]:
         seed = base64.b64decode(chosen["seed"])
         ranked = sorted(

@@ -2,10 +2,13 @@
 
 `plan MBA --as INSPECTORATE` stratifies the declared items of an MBA (by
 their stratum, else their material), computes each stratum's sample size,
-logs the plan, and draws the items to inspect from the first signed
-checkpoint that covers the plan (`accordwatch.safeguards.sampling`); `draw ENTRY`
-repeats that draw from the log for anyone. `record FILE` logs what an
-inspection found; `compare ENTRY` checks it against the declared items.
+draws a secret nonce, logs the plan committing to it, and draws the items to
+inspect from the nonce and the first witnessed checkpoint after the plan
+(`accordwatch.safeguards.sampling`), as soon as there is one; `draw ENTRY`
+repeats that draw, for the nonce's holder until the report reveals it and for
+anyone after. `record FILE` logs what an inspection found and reveals the
+nonce; `verify-draw ENTRY` checks the draw (`accordwatch.cli.inspection_draw`);
+`compare ENTRY` checks the findings against the declared items.
 
 Declared items come from the MBA's physical inventory listing in force or
 from a declared-items file (`--declared`, format in `accordwatch.safeguards.declared_items`).
@@ -30,6 +33,7 @@ from accordwatch.cli.context import (
     submit_as,
     workspace,
 )
+from accordwatch.cli.inspection_draw import NONCE_HELP
 from accordwatch.cli.output import (
     Format,
     JsonAlias,
@@ -42,6 +46,7 @@ from accordwatch.cli.output import (
 from accordwatch.cli.safeguards import METHODS_HELP, method_table
 from accordwatch.cli.view_dates import today
 from accordwatch.errors import InputError, NotFoundError
+from accordwatch.log.encoding import decode_base64
 from accordwatch.private_files import write_private_text
 from accordwatch.timeutil import parse_date
 
@@ -112,11 +117,13 @@ def plan(
     out: Path = typer.Option(None, "--out", "-o", help="Write the selection as JSON here"),
     key_file: Path = typer.Option(None, "--key", help="Private key file"),
 ) -> None:
-    """Log an inspection plan and draw the items to inspect from its checkpoint."""
+    """Log an inspection plan committed to a secret nonce, and draw the items to inspect."""
     from accordwatch.catalog import record_type
+    from accordwatch.cli.inspection_draw import new_nonce
+    from accordwatch.log.encoding import encode_base64
     from accordwatch.safeguards.inspection import InspectionPlanBody
     from accordwatch.safeguards.materials import Material, significant_quantity
-    from accordwatch.safeguards.sampling import plan_stratum
+    from accordwatch.safeguards.sampling import nonce_digest, plan_stratum
     from accordwatch.sources.safeguards import LoggedPlan, selection, selection_json
 
     beta_value = _decimal(beta, "--beta")
@@ -160,24 +167,51 @@ def plan(
         "declared": source,
         "strata": strata,
     }
+    record_type("inspection.plan", where="plan").parse_payload(payload, where="plan")
+    # The nonce is kept before the plan that commits to it is logged: a plan
+    # logged with its nonce lost could never be drawn.
+    nonce, nonce_file = new_nonce(ws, as_party)
+    payload["nonce_sha256"] = encode_base64(nonce_digest(nonce))
     body = record_type("inspection.plan", where="plan").parse_payload(payload, where="plan")
     assert isinstance(body, InspectionPlanBody)
-    receipt = submit_as(
-        ws,
-        ledger,
-        as_party,
-        key_file,
-        "inspection.plan",
-        payload,
-        confidential=not public,
-        where="inspection plan",
-    )
+    try:
+        receipt = submit_as(
+            ws,
+            ledger,
+            as_party,
+            key_file,
+            "inspection.plan",
+            payload,
+            confidential=not public,
+            where="inspection plan",
+        )
+    except BaseException:
+        nonce_file.unlink(missing_ok=True)
+        raise
     logged = LoggedPlan(receipt.index, ledger.entry(receipt.index).recorded_at, as_party, body)
-    note, chosen = selection(ledger, logged)
     console.print(f"{as_party} logged plan {shown(payload['plan_id'])} at entry {receipt.index}")
-    _print_plan(logged, chosen)
+    console.print(f"its secret draw nonce is kept in {nonce_file}: the report reveals it")
+    try:
+        drawn = selection(ledger, logged, nonce=nonce)
+    except NotFoundError as exc:
+        _print_plan(logged, {})
+        console.print(
+            f"{shown(exc.message)}; then `accordwatch inspection draw {receipt.index}`",
+            highlight=False,
+        )
+        chosen_json = {
+            "plan_entry": receipt.index,
+            "mba": mba,
+            "plan_id": payload["plan_id"],
+            "nonce_sha256": payload["nonce_sha256"],
+            "selected": None,
+            "waiting": exc.message,
+        }
+    else:
+        _print_plan(logged, drawn.chosen)
+        chosen_json = selection_json(logged, drawn)
     if out is not None:
-        write_private_text(out, json.dumps(selection_json(logged, note, chosen), indent=2) + "\n")
+        write_private_text(out, json.dumps(chosen_json, indent=2) + "\n")
         console.print(f"selection written to {out}")
 
 
@@ -225,7 +259,7 @@ def _print_plan(logged: LoggedPlan, chosen: dict[str, list[str]]) -> None:
         )
 
 
-def _plan(ledger: Ledger, entry: int) -> tuple[LoggedPlan, list[LoggedInspection]]:
+def find_plan(ledger: Ledger, entry: int) -> tuple[LoggedPlan, list[LoggedInspection]]:
     from accordwatch.sources.safeguards import inspection_records
     from accordwatch.sources.snapshot import Snapshot
 
@@ -245,33 +279,82 @@ def _plan(ledger: Ledger, entry: int) -> tuple[LoggedPlan, list[LoggedInspection
 @inspection_app.command("draw")
 def draw_command(
     entry: int = typer.Argument(..., help="Log index of the inspection plan"),
+    nonce_file: Path = typer.Option(None, "--nonce", help=NONCE_HELP),
     fmt: Format = "text",
     output: OutputFile = None,
     as_json: JsonAlias = False,
 ) -> None:
-    """Repeat a plan's draw from the checkpoint that first covered it."""
+    """Repeat a plan's draw: after the report reveals its nonce, or with the nonce held."""
+    from accordwatch.cli.inspection_draw import held_nonce
     from accordwatch.reports.exports import encode_hash
-    from accordwatch.safeguards.sampling import seed_from_checkpoint
     from accordwatch.sources.safeguards import selection, selection_json
 
     chosen_out = chosen_format(fmt, as_json, output)
-    ledger = workspace().ledger()
-    logged, _ = _plan(ledger, entry)
-    note, chosen = selection(ledger, logged)
+    ws = workspace()
+    ledger = ws.ledger()
+    logged, reports = find_plan(ledger, entry)
+    drawn = selection(ledger, logged, reports, held_nonce(ws, logged, nonce_file))
 
     def text() -> None:
         console.print(
-            f"plan {shown(logged.plan.plan_id)} (entry {entry}), "
-            f"seed {encode_hash(seed_from_checkpoint(note))}"
+            f"plan {shown(logged.plan.plan_id)} (entry {entry}), seed {encode_hash(drawn.seed)}"
         )
-        _print_plan(logged, chosen)
+        console.print(f"from the {shown(drawn.basis.describe())}", highlight=False)
+        if logged.plan.nonce_sha256 is None:
+            console.print("the plan commits to no nonce: anyone could compute this draw early")
+        elif drawn.revealed_by is None:
+            console.print("with the inspectorate's nonce, not revealed yet: keep it confidential")
+        else:
+            console.print(f"with the nonce revealed by the report at entry {drawn.revealed_by}")
+        _print_plan(logged, drawn.chosen)
 
     deliver(
         chosen_out,
-        json=lambda: selection_json(logged, note, chosen),
-        sheets=lambda: [plan_sheet(logged, chosen)],
+        json=lambda: selection_json(logged, drawn),
+        sheets=lambda: [plan_sheet(logged, drawn.chosen)],
         text=text,
     )
+
+
+@inspection_app.command("verify-draw")
+def verify_draw_command(
+    entry: int = typer.Argument(..., help="Log index of the inspection plan"),
+    fmt: Format = "text",
+    output: OutputFile = None,
+    as_json: JsonAlias = False,
+) -> None:
+    """Check a plan's draw once its report revealed the nonce (exit 7 if it does not verify)."""
+    from accordwatch.cli.exit_codes import ExitCode
+    from accordwatch.cli.inspection_draw import verify_draw
+    from accordwatch.reports.exports import Column, Sheet
+
+    chosen_out = chosen_format(fmt, as_json, output)
+    ledger = workspace().ledger()
+    logged, reports = find_plan(ledger, entry)
+    passed, problems, out = verify_draw(logged, reports, ledger)
+    out = {**out, "verified": not problems, "checks": passed, "problems": problems}
+
+    def text() -> None:
+        console.print(f"plan {shown(logged.plan.plan_id)} (entry {entry})")
+        for line in passed:
+            console.print(f"  [green]ok[/] {shown(line)}", highlight=False)
+        for line in problems:
+            console.print(f"  [red]NOT VERIFIED[/] {shown(line)}", highlight=False)
+        if not problems:
+            for name, ids in out["selected"].items():
+                console.print(f"  {shown(name)}: {shown(', '.join(ids) or 'nothing')}")
+
+    def sheets() -> list[Sheet]:
+        sheet = Sheet("checks", (Column("check"), Column("verified")))
+        for line in passed:
+            sheet.add(check=line, verified="yes")
+        for line in problems:
+            sheet.add(check=line, verified="no")
+        return [sheet]
+
+    deliver(chosen_out, json=lambda: out, sheets=sheets, text=text)
+    if problems:
+        raise typer.Exit(ExitCode.NOT_VERIFIED)
 
 
 @inspection_app.command("record")
@@ -280,9 +363,14 @@ def record(
     as_party: str = typer.Option(..., "--as", help="The inspectorate"),
     public: bool = typer.Option(False, "--public", help="Log the report in clear"),
     key_file: Path = typer.Option(None, "--key", help="Private key file"),
+    nonce_file: Path = typer.Option(None, "--nonce", help=NONCE_HELP),
 ) -> None:
-    """Log what an inspection found: items found, not found, undeclared; measured values."""
+    """Log what an inspection found, revealing the plan's draw nonce."""
     from accordwatch.catalog import record_type
+    from accordwatch.cli.inspection_draw import held_nonce, missing_nonce
+    from accordwatch.log.encoding import encode_base64
+    from accordwatch.safeguards.inspection import InspectionReportBody
+    from accordwatch.sources.safeguards import check_nonce, draw_basis
 
     doc = read_document(file)
     if not isinstance(doc, dict):
@@ -292,13 +380,26 @@ def record(
     entry = doc.get("plan_entry")
     if isinstance(entry, bool) or not isinstance(entry, int):
         raise InputError("plan_entry must be the log index of the plan", where=str(file))
-    logged, _ = _plan(ledger, entry)
+    logged, _ = find_plan(ledger, entry)
     if doc.get("mba", logged.plan.mba) != logged.plan.mba:
         raise InputError(
             f"mba {doc['mba']} differs from the plan's {logged.plan.mba}", where=str(file)
         )
     payload = {**doc, "mba": logged.plan.mba}
-    record_type("inspection.report", where=str(file)).parse_payload(payload, where=str(file))
+    body = record_type("inspection.report", where=str(file)).parse_payload(payload, where=str(file))
+    assert isinstance(body, InspectionReportBody)
+    if logged.plan.nonce_sha256 is not None:
+        # The report reveals the nonce and names the checkpoint of the draw.
+        if body.draw is None:
+            nonce = held_nonce(ws, logged, nonce_file)
+            if nonce is None:
+                raise missing_nonce(logged, ws)
+            check_nonce(logged, nonce, where=str(nonce_file or "the inspectorate's nonce"))
+            size = draw_basis(ledger, entry).size
+            payload["draw"] = {"nonce": encode_base64(nonce), "checkpoint": size}
+        else:
+            check_nonce(logged, decode_base64(body.draw.nonce, "draw nonce"), where=str(file))
+            draw_basis(ledger, entry, body.draw.checkpoint)
     receipt = submit_as(
         ws,
         ledger,
@@ -338,7 +439,7 @@ def compare_command(
 
     chosen_out = chosen_format(fmt, as_json, output, xlsx=True)
     ledger = workspace().ledger()
-    logged, reports = _plan(ledger, entry)
+    logged, reports = find_plan(ledger, entry)
     if report_id is not None:
         reports = [r for r in reports if r.report.report_id == report_id]
     if not reports:
@@ -346,7 +447,7 @@ def compare_command(
     chosen_report = reports[-1]
     mba = logged.plan.mba
     items, source = _declared(ledger, mba, declared, chosen_report.report.date)
-    _, chosen = selection(ledger, logged)
+    chosen = selection(ledger, logged, reports).chosen
     inspected = compare_inspection(
         entry,
         logged.plan,

@@ -3,11 +3,14 @@
 An inspection plan (logged by the inspectorate) fixes, for each stratum of
 declared items of an MBA, its population (the item ids), the goal quantity,
 the number of items to falsify and the sample size (`accordwatch.safeguards.sampling`);
-the items are then drawn from the checkpoint that first covers the plan. An
+the plan commits to the inspectorate's secret nonce by its SHA-256, and the
+items are drawn from the nonce and the first witnessed checkpoint after the
+plan (`accordwatch.safeguards.sampling`). An
 inspection report records what the inspector found: items found (with the
 identifier read on them and, for variables sampling, the measured mass of the
 quantity the material's significant quantity counts), items not found, and
-items found but not declared.
+items found but not declared) and reveals the plan's nonce, so that anyone
+who reads the plan can repeat and check the draw.
 
 `compare` checks a report against the declared items in force: missing or
 extra items, identifiers that do not match, selected items left uninspected,
@@ -28,13 +31,24 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from accordwatch.errors import InputError
+from accordwatch.log.encoding import decode_base64
 from accordwatch.safeguards.accountancy import Body, Identifier, MbaName, MethodKey, Text
 from accordwatch.safeguards.materials import Mass, Material, in_significant_quantities
 from accordwatch.safeguards.measurement import MethodTable
-from accordwatch.safeguards.sampling import items_to_falsify, sample_size
+from accordwatch.safeguards.sampling import NONCE_BYTES, items_to_falsify, sample_size
+
+
+def _base64_of(value: str, size: int, what: str) -> str:
+    try:
+        raw = decode_base64(value, what)
+    except InputError as exc:
+        raise ValueError(exc.message) from None
+    if len(raw) != size:
+        raise ValueError(f"{what} must be {size} bytes in base64, not {len(raw)}")
+    return value
 
 
 class PlanStratum(Body):
@@ -57,6 +71,16 @@ class InspectionPlanBody(Body):
     beta: Decimal = Field(gt=0, lt=1, description="accepted non-detection probability")
     declared: Text = Field(description="the declaration the populations come from")
     strata: list[PlanStratum] = Field(min_length=1)
+    nonce_sha256: str | None = Field(
+        default=None,
+        description="base64 SHA-256 of the inspectorate's secret draw nonce "
+        "(absent only in plans logged before draws had a nonce)",
+    )
+
+    @field_validator("nonce_sha256")
+    @classmethod
+    def _digest(cls, value: str | None) -> str | None:
+        return None if value is None else _base64_of(value, 32, "nonce_sha256")
 
     @model_validator(mode="after")
     def _consistent(self) -> InspectionPlanBody:
@@ -104,6 +128,18 @@ class Observation(Body):
         return self
 
 
+class DrawReveal(Body):
+    """The plan's nonce, revealed, and the checkpoint the draw was seeded with."""
+
+    nonce: str = Field(description="the plan's draw nonce, base64")
+    checkpoint: int = Field(ge=1, description="size of the witnessed checkpoint of the draw")
+
+    @field_validator("nonce")
+    @classmethod
+    def _nonce(cls, value: str) -> str:
+        return _base64_of(value, NONCE_BYTES, "draw nonce")
+
+
 class InspectionReportBody(Body):
     """What an inspection found, against a logged plan."""
 
@@ -112,6 +148,9 @@ class InspectionReportBody(Body):
     report_id: Identifier
     date: dt.date
     observations: list[Observation] = Field(min_length=1)
+    draw: DrawReveal | None = Field(
+        default=None, description="the plan's nonce revealed (for a plan that commits to one)"
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> InspectionReportBody:

@@ -7,9 +7,14 @@ sample of n items without replacement misses every falsified item with the
 hypergeometric probability `C(N-r, n) / C(N, n)`; the sample size is the
 smallest n that brings it to beta or below (about `N (1 - beta^(1/r))`).
 
-Which items: a seeded draw whose seed is a signed checkpoint of the log
-published after the plan was logged, so nobody can know the choice before the
-plan is fixed and anyone can repeat it afterwards. Each item id is ranked by
+Which items: a seeded draw that nobody can predict and nobody can steer. The
+inspectorate draws a secret 32-byte nonce and logs the plan with the nonce's
+SHA-256 in it; the seed is `SHA-256(nonce || checkpoint)`, the checkpoint being
+the first witnessed one after the plan's entry. The inspectorate, bound to its
+nonce by the logged digest, cannot choose a checkpoint it does not yet know;
+the inspected state, who sees every checkpoint, cannot compute the seed without
+the nonce. The inspection report reveals the nonce, and from then on anyone
+who reads the plan repeats the draw. Each item id is ranked by
 `SHA-256(seed || 0x00 || stratum || 0x00 || item id)` and the n lowest
 ranks are inspected: a uniformly random subset if SHA-256 behaves as a random
 function, reproducible with any SHA-256 implementation. Pure: no I/O.
@@ -144,8 +149,28 @@ def plan_stratum(
     return StratumPlan(name, population, item_kg, goal_kg, defect_fraction, r, n, beta)
 
 
+#: the size of the inspectorate's secret nonce
+NONCE_BYTES = 32
+
+
+def nonce_digest(nonce: bytes) -> bytes:
+    """What a plan commits to: SHA-256 of its nonce."""
+    return hashlib.sha256(nonce).digest()
+
+
+def seed_from_nonce(nonce: bytes, note: str) -> bytes:
+    """The draw's seed: SHA-256 of the nonce then the checkpoint note as the log signed it."""
+    if len(nonce) != NONCE_BYTES:
+        raise ValueError(f"a draw nonce is {NONCE_BYTES} bytes, not {len(nonce)}")
+    return hashlib.sha256(nonce + note.encode("utf-8")).digest()
+
+
 def seed_from_checkpoint(note: str) -> bytes:
-    """The draw's seed: SHA-256 of the signed checkpoint note, as published (UTF-8)."""
+    """The seed of a plan logged without a nonce: SHA-256 of the checkpoint note alone.
+
+    Anyone who knows the populations computes it as soon as the checkpoint is
+    published: kept only to repeat the draws of such plans.
+    """
     return hashlib.sha256(note.encode("utf-8")).digest()
 
 

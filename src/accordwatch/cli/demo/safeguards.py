@@ -2,8 +2,10 @@
 
 The shipped accountancy reports, with a planted diversion, are imported and
 the store's balance tests shown alarming; the inspectorate plans an
-inspection, draws its sample, records the shipped results and compares them
-with the declared inventory, finding the one planted discrepancy.
+inspection committed to a secret nonce, draws its sample once the witnesses
+cosigned a checkpoint after the plan, records the shipped results (revealing
+the nonce), the draw is checked, and the results are compared with the
+declared inventory, finding the one planted discrepancy.
 """
 
 from __future__ import annotations
@@ -46,10 +48,16 @@ def run(shell: Shell) -> None:
         str(selection),
     )
     plan_entry = json.loads(selection.read_text("utf-8"))["plan_entry"]
+    # The draw is seeded by the IAEA's secret nonce and the first witnessed
+    # checkpoint after the plan: the witnesses cosign one, then the IAEA draws.
+    shell.typed("log", "cosign")
+    shell.typed("inspection", "draw", str(plan_entry))
     # The shipped results name no plan: the plan's log index is known only now.
     results = home / "dprk-inspection.yaml"
     shipped = (examples / "dprk-inspection.yaml").read_text("utf-8")
     results.write_text(f"plan_entry: {plan_entry}\n{shipped}", "utf-8")
     shell.clock(datetime(2022, 1, 21, 9, tzinfo=UTC))
     shell.typed("inspection", "record", str(results), "--as", "iaea")
+    # The report revealed the nonce: anyone who reads the plan now checks the draw.
+    shell.typed("inspection", "verify-draw", str(plan_entry))
     shell.typed("inspection", "compare", str(plan_entry))

@@ -93,7 +93,7 @@ def _compared(
     withheld = records.withheld(ACCOUNTANCY_TYPES)
     try:
         items, source = from_listing(state, plan.plan.mba, report.date)
-        _, chosen = selection(ledger, plan)
+        chosen = selection(ledger, plan, records.inspections).chosen
         inspected = compare_inspection(
             plan.index,
             plan.plan,
@@ -128,7 +128,8 @@ def inspections(log: Snapshot, reader: Reader | None) -> dict[str, Any]:
             plan = records.plans[filed.index]
             item["content"] = plan.plan.model_dump(mode="json")
             try:
-                item["selection"] = selection_json(plan, *selection(log.ledger, plan))
+                drawn = selection(log.ledger, plan, records.inspections)
+                item["selection"] = selection_json(plan, drawn)
             except AccordwatchError as exc:
                 item["unavailable"] = shown(exc, "inspection selection")
         elif filed.index in reports:

@@ -469,8 +469,16 @@ class Selection(BaseModel):
     plan_entry: int
     mba: str
     plan_id: str
-    checkpoint: str = Field(description="The witnessed checkpoint the draw's seed comes from")
-    seed: str = Field(description="The draw's seed, base64")
+    nonce_sha256: str | None = Field(
+        description="SHA-256 of the inspectorate's secret nonce the plan commits to, base64"
+    )
+    revealed_by: int | None = Field(description="The report entry that revealed the nonce")
+    checkpoint: str = Field(description="The checkpoint the draw's seed comes from")
+    checkpoint_size: int
+    witnessed: str | None = Field(
+        description="How the checkpoint is witnessed (null: no witness policy for the log)"
+    )
+    seed: str = Field(description="The draw's seed, SHA-256(nonce || checkpoint), base64")
     selected: dict[str, list[str]] = Field(description="Per stratum, the items drawn")
 
 
