@@ -106,6 +106,7 @@ def _register() -> None:
         fork,
         inspection,
         log,
+        node,
         observation,
         parties,
         policy,
@@ -134,6 +135,7 @@ def _register() -> None:
     report.register(app)
     witness.register(app)
     fork.register(app)
+    node.register(app)
 
 
 _register()
