@@ -125,7 +125,10 @@ def sync(
         if cp.size < held.size and cp.size <= stored and ledger.root(cp.size) != cp.root:
             _, back = ledger.prove_consistency(cp.size, held.size)
             _fork(key, note, held_note or "", tuple(back), ledger.root(cp.size), home, now)
-        return Synced(before, stored, trust, 0)
+        if stored >= held.size:
+            return Synced(before, stored, trust, 0)
+        # an interrupted sync: finish it, up to the checkpoint it verified
+        note, cp = held_note or "", held
 
     # 2. the leaf hashes from the node's size to the new one, proven by both roots
     tiles: dict[int, list[bytes]] = {}
