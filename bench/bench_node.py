@@ -125,6 +125,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     )
     node_ledger = node_ws.ledger()
     log("syncing the node ...")
+    cpu_started = time.process_time()
     started = time.perf_counter()
     done = sync(
         node_ledger,
@@ -134,6 +135,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         batch=args.batch,
     )
     sync_s = time.perf_counter() - started
+    sync_cpu_s = time.process_time() - cpu_started
     assert done.size == size, (done.size, size)
     assert node_ledger.root(size) == ledger.root(size)
     started = time.perf_counter()
@@ -147,7 +149,9 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "publish_s": publish_s,
         "published_bytes": tile_bytes,
         "sync_s": sync_s,
+        "sync_cpu_s": sync_cpu_s,
         "entries_per_s": rate,
+        "entries_per_cpu_s": size / sync_cpu_s,
         "target_entries_per_s": TARGET,
         "meets_target": rate >= TARGET,
         "sync_nothing_new_s": again_s,
@@ -185,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"node sync from published tiles: {figures['entries']:,} entries verified and stored "
         f"in {figures['sync_s']:.2f} s = {figures['entries_per_s']:,.0f} entries/s "
         f"(target {TARGET:,.0f}: {'met' if figures['meets_target'] else 'NOT met'}); "
+        f"CPU {figures['sync_cpu_s']:.2f} s = {figures['entries_per_cpu_s']:,.0f} entries per "
+        f"CPU second; load average {report['machine']['load_before'][0]:.1f} before; "
         f"a sync with nothing new: {figures['sync_nothing_new_s'] * 1000:.0f} ms"
     )
     RESULTS.mkdir(exist_ok=True)

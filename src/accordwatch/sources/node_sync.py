@@ -230,7 +230,7 @@ def _store_entries(
                 VerifiedEntry(index, checked.leaf_hash, checked.envelope, checked.payload)
             )
         if len(pending) >= batch or first + bundle.width >= size:
-            store_batch(ledger.engine, ledger.url, head, pending)
+            store_batch(ledger, head, pending)
             pending = []
             if progress is not None:
                 progress(head.compact.size, size)

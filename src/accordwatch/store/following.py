@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select
 
 from accordwatch.log.envelope import Envelope
 from accordwatch.log.merkle import EMPTY_ROOT, CompactRange, node_key
@@ -27,8 +27,8 @@ from accordwatch.log.records import Genesis, Payload
 from accordwatch.log.registry import REGISTRY_PAYLOADS
 from accordwatch.store import projections
 from accordwatch.store.database import WRITE, storage_errors
-from accordwatch.store.log_reader import aware_utc
-from accordwatch.store.schema import checkpoints, entries, log_head, nodes
+from accordwatch.store.log_reader import LogReader, aware_utc
+from accordwatch.store.schema import checkpoints, entries, log_head
 
 
 @dataclass(frozen=True)
@@ -59,36 +59,42 @@ def stored_head(engine: Engine, url: str) -> StoredHead:
     return StoredHead(compact, aware_utc(last) if last is not None else None)
 
 
-def store_batch(engine: Engine, url: str, head: StoredHead, batch: Sequence[VerifiedEntry]) -> None:
-    """Append verified entries, in order, after `head` (which moves with them), in one commit."""
+def store_batch(log: LogReader, head: StoredHead, batch: Sequence[VerifiedEntry]) -> None:
+    """Append verified entries, in order, after `head` (which moves with them), in one commit.
+
+    The rows go in through the fixed statements the ledger's append uses
+    (`statements.Statements`), so they are stored byte for byte as the log stores them.
+    """
     if not batch:
         return
+    sql = log.sql
+    moment = sql.moment
     compact = CompactRange(head.compact.size, head.compact.edge[:])
     last = head.last_recorded
-    entry_rows: list[dict[str, object]] = []
-    node_rows: list[dict[str, object]] = []
+    entry_rows: list[tuple[object, ...]] = []
+    node_rows: list[tuple[int, bytes]] = []
     for item in batch:
         if item.index != compact.size:
             raise ValueError(f"entry {item.index} does not follow size {compact.size}")
         env = item.envelope
         last = env.time if last is None else max(last, env.time)
         entry_rows.append(
-            {
-                "idx": item.index,
-                "leaf_hash": item.leaf_hash,
-                "record_type": env.record_type,
-                "party": env.party,
-                "key_id": env.key_id,
-                "signed_at": env.time,
-                "recorded_at": last,
-                "envelope": env.canonical,
-            }
+            (
+                item.index,
+                item.leaf_hash,
+                env.record_type,
+                env.party,
+                env.key_id,
+                moment(env.time),
+                moment(last),
+                env.canonical,
+            )
         )
         for level, index, h in compact.append(item.leaf_hash):
-            node_rows.append({"id": node_key(level, index), "hash": h})
+            node_rows.append((node_key(level, index), h))
     with (
-        storage_errors(url),
-        engine.connect().execution_options(**{WRITE: True}) as conn,
+        storage_errors(log.url),
+        log.engine.connect().execution_options(**{WRITE: True}) as conn,
         conn.begin(),
     ):
         for item in batch:
@@ -100,11 +106,11 @@ def store_batch(engine: Engine, url: str, head: StoredHead, batch: Sequence[Veri
                 )
             if isinstance(item.payload, REGISTRY_PAYLOADS):
                 projections.project(conn, item.index, item.payload)
-        conn.execute(insert(entries), entry_rows)
-        conn.execute(insert(nodes), node_rows)
-        conn.execute(
-            update(log_head).values(size=compact.size, root=compact.root(), edge=compact.to_bytes())
-        )
+        cur = conn.connection.cursor()  # the DBAPI cursor, inside conn's transaction
+        with sql.batched(cur):
+            sql.insert_rows(cur, sql.insert_entries, entry_rows)
+            sql.insert_rows(cur, sql.insert_nodes, node_rows)
+            cur.execute(sql.update_head, (compact.size, compact.root(), compact.to_bytes()))
     head.compact = compact
     head.last_recorded = last
 
