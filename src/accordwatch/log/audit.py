@@ -52,6 +52,8 @@ class AuditEntry:
     opening: Opening | None = None
     #: copies of envelope members stored beside it, by `COPIED_MEMBERS` column name
     columns: Mapping[str, object] | None = None
+    #: `envelope` already parsed (`Envelope.from_bytes`), by a reader that parses ahead
+    parsed: Envelope | None = None
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,11 @@ def check_entry(
     """
     where = f"entry {item.index}"
     try:
-        env = Envelope.from_bytes(item.envelope, where=where)
+        env = (
+            item.parsed
+            if item.parsed is not None
+            else Envelope.from_bytes(item.envelope, where=where)
+        )
     except AccordwatchError as exc:
         raise VerificationError(
             f"stored envelope is unreadable: {exc.message}", where=where

@@ -21,15 +21,19 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from accordwatch.catalog import CATALOG
-from accordwatch.errors import InputError, VerificationError
+from accordwatch.errors import AccordwatchError, InputError, VerificationError
 from accordwatch.log.audit import AuditEntry, check_entry
 from accordwatch.log.checkpoint import Checkpoint
+from accordwatch.log.envelope import Envelope
 from accordwatch.log.fork import ForkEvidence, find_fork
 from accordwatch.log.merkle import CompactRange, MemoryTree, leaf_hash
 from accordwatch.log.note import Verifier
@@ -201,40 +205,82 @@ def _store_entries(
     start = head.compact.size
     pending: list[VerifiedEntry] = []
     unopened = 0
-    for tile in level0_tiles(start, size, size):
-        bundle = Tile(None, tile.index, tile.width)
-        path = bundle.path(LARGE_ENTRIES)
-        data = source.get(path)
-        try:
-            found = read_bundle(data, large=True)
-        except ValueError as exc:
-            raise VerificationError(str(exc), where=source.where(path)) from None
-        if len(found) != bundle.width:
-            raise VerificationError(
-                f"the bundle holds {len(found)} entries, not {bundle.width}",
-                where=source.where(path),
-            )
-        first = bundle.index * TILE_WIDTH
-        for offset in range(max(0, start - first), bundle.width):
-            index = first + offset
-            envelope = found[offset]
-            if leaf_hash(envelope) != proven[index - start]:
-                raise VerificationError(
-                    f"entry {index} does not match its leaf hash in the tile the checkpoint "
-                    "proves: the bundle was changed",
-                    where=source.where(path),
+    bundles = [Tile(None, t.index, t.width) for t in level0_tiles(start, size, size)]
+    # Bundles are read, parsed and their signatures checked ahead, on other threads
+    # (libsodium runs without the GIL), while this one checks and stores the one before.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="accordwatch-node") as pool:
+        ahead: deque[Future[_Bundle]] = deque()
+        upcoming = iter(bundles)
+
+        def read_ahead() -> None:
+            following = next(upcoming, None)
+            if following is not None:
+                signers = {k: r.public_key for k, r in registry.keys.items()}
+                ahead.append(pool.submit(_read_bundle, source, following, signers))
+
+        read_ahead()
+        read_ahead()
+        for bundle in bundles:
+            found, parsed = ahead.popleft().result()
+            read_ahead()
+            first = bundle.index * TILE_WIDTH
+            path = source.where(bundle.path(LARGE_ENTRIES))
+            for offset in range(max(0, start - first), bundle.width):
+                index = first + offset
+                envelope = found[offset]
+                if leaf_hash(envelope) != proven[index - start]:
+                    raise VerificationError(
+                        f"entry {index} does not match its leaf hash in the tile the "
+                        "checkpoint proves: the bundle was changed",
+                        where=path,
+                    )
+                item = AuditEntry(index, envelope, parsed=parsed[offset])
+                checked = check_entry(item, registry, key, catalog=CATALOG)
+                unopened += checked.payload is None
+                pending.append(
+                    VerifiedEntry(index, checked.leaf_hash, checked.envelope, checked.payload)
                 )
-            checked = check_entry(AuditEntry(index, envelope), registry, key, catalog=CATALOG)
-            unopened += checked.payload is None
-            pending.append(
-                VerifiedEntry(index, checked.leaf_hash, checked.envelope, checked.payload)
-            )
-        if len(pending) >= batch or first + bundle.width >= size:
-            store_batch(ledger, head, pending)
-            pending = []
-            if progress is not None:
-                progress(head.compact.size, size)
+            if len(pending) >= batch or first + bundle.width >= size:
+                store_batch(ledger, head, pending)
+                pending = []
+                if progress is not None:
+                    progress(head.compact.size, size)
     return unopened
+
+
+#: a bundle's entries, and each parsed (None: left for `check_entry` to name the problem)
+_Bundle = tuple[list[bytes], list[Envelope | None]]
+
+
+def _read_bundle(source: TileSource, bundle: Tile, signers: dict[str, bytes]) -> _Bundle:
+    """A bundle's entries, parsed, each signature checked with the key of its id if known.
+
+    What does not parse or verify here is left to `check_entry`, which names it.
+    """
+    path = bundle.path(LARGE_ENTRIES)
+    data = source.get(path)
+    try:
+        found = read_bundle(data, large=True)
+    except ValueError as exc:
+        raise VerificationError(str(exc), where=source.where(path)) from None
+    if len(found) != bundle.width:
+        raise VerificationError(
+            f"the bundle holds {len(found)} entries, not {bundle.width}",
+            where=source.where(path),
+        )
+    parsed: list[Envelope | None] = []
+    for raw in found:
+        try:
+            env = Envelope.from_bytes(raw)
+        except AccordwatchError:
+            parsed.append(None)
+            continue
+        public = signers.get(env.key_id)
+        if public is not None:
+            with suppress(AccordwatchError):
+                env.verify_signature(public)  # remembered by the envelope when it holds
+        parsed.append(env)
+    return found, parsed
 
 
 def _tile(source: TileSource, tile: Tile) -> list[bytes]:
