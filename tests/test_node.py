@@ -188,3 +188,26 @@ def test_a_checkpoint_by_another_key_is_refused(
     assert run.code == ExitCode.NOT_VERIFIED
     one_line_error(run, "checkpoint")
     assert size_of(tmp_path / "node") == 0
+
+
+def test_a_checkpoint_without_the_policys_quorum_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = log_workspace(tmp_path / "log")
+    ok(run_cli(capsys, "--home", tmp_path / "log", "log", "publish", tmp_path / "tiles"))
+    witness = ok(
+        run_cli(capsys, "--home", tmp_path / "w1", "witness", "init", "--name", "w1.test")
+    ).out.strip()
+    policy = tmp_path / "policy.txt"
+    policy.write_text(
+        f"log {log.ledger.signer.verifier.text()}\nwitness w1 {witness}\nquorum w1\n", "utf-8"
+    )
+    vkey = log.ledger.signer.verifier.text()
+    home = ["--home", str(tmp_path / "node")]
+    init = ok(run_cli(capsys, "node", "init", *home, "--log", tmp_path / "tiles",
+                      "--log-key", vkey, "--party", "state-b", "--policy", policy))  # fmt: skip
+    assert "cosigned as" in init.flat
+    run = run_cli(capsys, *home, "node", "sync")
+    assert run.code == ExitCode.NOT_VERIFIED
+    one_line_error(run, "NOT witnessed", "the node accepts witnessed checkpoints only")
+    assert size_of(tmp_path / "node") == 0
