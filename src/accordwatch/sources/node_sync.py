@@ -53,6 +53,8 @@ from accordwatch.store.following import stored_head as read_head
 from accordwatch.store.ledger import Ledger
 
 BATCH = 4096
+#: bundles read, parsed and signature-checked ahead, each on a thread of its own
+AHEAD = 4
 
 
 class ForkFoundError(VerificationError):
@@ -208,7 +210,7 @@ def _store_entries(
     bundles = [Tile(None, t.index, t.width) for t in level0_tiles(start, size, size)]
     # Bundles are read, parsed and their signatures checked ahead, on other threads
     # (libsodium runs without the GIL), while this one checks and stores the one before.
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="accordwatch-node") as pool:
+    with ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="accordwatch-node") as pool:
         ahead: deque[Future[_Bundle]] = deque()
         upcoming = iter(bundles)
 
@@ -218,8 +220,8 @@ def _store_entries(
                 signers = {k: r.public_key for k, r in registry.keys.items()}
                 ahead.append(pool.submit(_read_bundle, source, following, signers))
 
-        read_ahead()
-        read_ahead()
+        for _ in range(AHEAD):
+            read_ahead()
         for bundle in bundles:
             found, parsed = ahead.popleft().result()
             read_ahead()
