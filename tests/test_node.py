@@ -149,6 +149,7 @@ def test_a_log_that_forks_is_caught_with_its_evidence_and_nothing_is_stored(
     found = sorted((tmp_path / "node").glob("fork-evidence-*.json"))
     assert [p.name for p in found] == ["fork-evidence-7-8.json"]
     assert str(found[0]) in line
+    assert json.loads(line.split(f"{found[0]}: ", 1)[1]) == json.loads(found[0].read_text())
     ForkEvidence.parse(found[0].read_bytes()).verify()
     assert ok(run_cli(capsys, "fork", "verify", found[0])).out.startswith("log example.org")
     evidence = json.loads(found[0].read_text())

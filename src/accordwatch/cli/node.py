@@ -8,6 +8,7 @@ command that reads then works on the node as on the log's workspace.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -102,9 +103,11 @@ def sync() -> None:
         try:
             done = run_sync(ledger, config, ws.home, now=ws.clock, progress=advance)
         except ForkFoundError as fork:
+            # one line: what it proves, where the file is, and the evidence itself
+            evidence = json.dumps(fork.evidence.to_json(), separators=(",", ":"))
             typer.echo(
-                f"accordwatch: fork: evidence in {fork.path}: "
-                f"{plain(fork.evidence.verify(), one_line=True)}",
+                f"accordwatch: fork: {plain(fork.evidence.verify(), one_line=True)}; "
+                f"evidence written to {fork.path}: {evidence}",
                 err=True,
             )
             raise typer.Exit(ExitCode.NOT_VERIFIED) from None
