@@ -15,12 +15,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from accordwatch.cli.exit_codes import ExitCode
 from accordwatch.examples import example_path
 from accordwatch.log.fork import ForkEvidence
 from accordwatch.roadmap.accord_check import check_file
 from accordwatch.roadmap.scenario import parse_scenario
+from accordwatch.service.api.app import create_app
 from accordwatch.sources.node_sync import sync
 from accordwatch.sources.remote_log import NodeConfig
 from accordwatch.workspace import Workspace, init_workspace
@@ -98,6 +100,11 @@ def test_a_node_follows_a_served_log_and_answers_as_it_does(
         assert shown[0] == shown[1], command
     audit = ok(run_cli(capsys, *home, "log", "audit")).out
     assert f"audit ok: {start + 300} entries" in audit, audit
+    # the node's dashboard and its own /tlog/, as the log's
+    with TestClient(create_app(Workspace.open(tmp_path / "node"))) as client:
+        assert client.get("/").status_code == 200
+        served = client.get("/tlog/checkpoint").text
+    assert served == NodeConfig.read(tmp_path / "node").checkpoint
 
 
 def test_an_interrupted_sync_resumes_where_it_stopped(
