@@ -11,6 +11,9 @@ accordwatch-data/         mode 0700; every file in it 0600, SQLite's included
   keys/<party>/<id>.key   party keys made here (registrar's included)
   clock.txt               the simulated clock, if the workspace runs on one
   last-audit.json         when `log audit` last ran and what it found (the overview shows it)
+  node.json               on a node (`accordwatch node init`): the log it follows, the log's
+                          public key, its party, the witness policy it trusts, the latest
+                          checkpoint it verified; a node has no keys/log.key
 """
 
 from __future__ import annotations
@@ -27,14 +30,16 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect, select
 
 from accordwatch.catalog import CATALOG
-from accordwatch.errors import InputError, NotFoundError, StorageError
+from accordwatch.errors import AuthorityError, InputError, NotFoundError, StorageError
 from accordwatch.log.check import Limits
 from accordwatch.log.envelope import seal
 from accordwatch.log.keys import SigningKey
-from accordwatch.log.note import NoteSigner
+from accordwatch.log.note import NoteSigner, Verifier
+from accordwatch.log.policy import Policy
 from accordwatch.log.records import Genesis
 from accordwatch.private_files import make_private_folder
 from accordwatch.settings import SETTINGS_FILE, Settings, load_settings, write_settings
+from accordwatch.sources.remote_log import NodeConfig, TileSource, is_node
 from accordwatch.store.database import describe, open_engine, storage_errors, without_password
 from accordwatch.store.ledger import Ledger
 from accordwatch.store.revision import HEAD_REVISION, stored_revision
@@ -108,8 +113,15 @@ class Workspace:
     def engine(self) -> Engine:
         return open_engine(self.url, sqlite_synchronous=self.settings.sqlite_synchronous)
 
+    @property
+    def is_node(self) -> bool:
+        """Whether this workspace follows a log run elsewhere (`accordwatch node init`)."""
+        return is_node(self.home) and not (self.keys_dir / LOG_KEY).exists()
+
     def log_signer(self) -> NoteSigner:
         assert self.settings.origin
+        if self.is_node:
+            return PublicLogKey(Verifier.parse(NodeConfig.read(self.home).log_key))
         path = self.keys_dir / LOG_KEY
         return NoteSigner(self.settings.origin, SigningKey.read(path))
 
@@ -137,6 +149,73 @@ class Workspace:
             limits=self.limits(),
             clock=self.clock,
         )
+
+
+class PublicLogKey(NoteSigner):
+    """The log's key as a node holds it: the public half, which verifies and never signs."""
+
+    def __init__(self, verifier: Verifier) -> None:
+        object.__setattr__(self, "name", verifier.name)
+        # fills the cached `verifier` property: there is no private key to derive it from
+        object.__setattr__(self, "verifier", verifier)
+
+    def __repr__(self) -> str:
+        return f"PublicLogKey({self.name!r})"
+
+    def signature_line(self, text: str) -> str:
+        raise AuthorityError(
+            f"this node holds only the public key of log {self.name}: it signs no checkpoint"
+        )
+
+
+def init_node(
+    home: Path,
+    *,
+    log: str,
+    log_key: str,
+    party: str,
+    policy: str | None,
+    database_url: str | None = None,
+) -> Workspace:
+    """Create a workspace that follows the log at `log`, checked with `log_key`.
+
+    It holds no log key and no genesis: `accordwatch node sync` fills its
+    database with what it verified of the log.
+    """
+    if (home / SETTINGS_FILE).exists():
+        raise InputError("a workspace already exists here", where=str(home))
+    verifier = Verifier.parse(log_key)
+    problem = id_problem(party, "party")
+    if problem is not None:
+        raise InputError(problem)
+    if policy is not None:
+        Policy.parse(policy, where="--policy")
+    TileSource(log)  # refuses an address that is no log's
+    settings = load_settings(home, origin=verifier.name)
+    settings = settings.model_copy(
+        update={"database_url": database_url, "simulated_clock_file": None}
+    )
+    ws = Workspace(settings)
+    created = not home.exists()
+    make_private_folder(home)
+    try:
+        engine = ws.engine()
+        with storage_errors(ws.url):
+            if "log_head" in inspect(engine).get_table_names():
+                raise InputError(f"database {describe(ws.url)} already holds a log")
+            from accordwatch.store import migrate
+
+            migrate.upgrade(engine)
+    except BaseException:
+        if created:
+            shutil.rmtree(home, ignore_errors=True)
+        raise
+    NodeConfig(log=log, log_key=verifier.text(), party=party, policy=policy).write(home)
+    values: dict[str, object] = {"origin": verifier.name}
+    if database_url:
+        values["database_url"] = without_password(database_url)[0]
+    write_settings(home / SETTINGS_FILE, values)
+    return Workspace.open(home, database_url=database_url)
 
 
 def init_workspace(

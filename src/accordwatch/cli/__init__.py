@@ -107,6 +107,7 @@ def _register() -> None:
         fork,
         inspection,
         log,
+        node,
         observation,
         parties,
         policy,
@@ -138,6 +139,7 @@ def _register() -> None:
     report.register(app)
     witness.register(app)
     fork.register(app)
+    node.register(app)
 
 
 _register()

@@ -404,7 +404,8 @@ def audit_command(
             key_source = "--log-key"
         total, source = header.size, str(file)
     else:
-        ledger = workspace().ledger()
+        ws = workspace()
+        ledger = ws.ledger()
         verifier, key_source = ledger.signer.verifier, "workspace"
         if expected is not None and expected != verifier:
             raise VerificationError(
@@ -441,7 +442,10 @@ def audit_command(
         else:
             try:
                 report = audit_database(
-                    ledger, progress=advance, watch=lambda found: feed_envelopes(book, found)
+                    ledger,
+                    progress=advance,
+                    watch=lambda found: feed_envelopes(book, found),
+                    openings_required=not ws.is_node,
                 )
             except VerificationError as exc:
                 _record_audit(False, total, f"FAILED: {exc}")

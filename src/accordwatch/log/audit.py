@@ -27,7 +27,7 @@ from accordwatch.log.checkpoint import Checkpoint
 from accordwatch.log.envelope import Envelope, Opening, Submission
 from accordwatch.log.merkle import CompactRange, leaf_hash, node_hash
 from accordwatch.log.note import Verifier
-from accordwatch.log.records import Catalog
+from accordwatch.log.records import Catalog, Payload
 from accordwatch.log.registry import Registry
 
 # Audit replays history: envelope times are checked against the log clock on
@@ -52,6 +52,17 @@ class AuditEntry:
     opening: Opening | None = None
     #: copies of envelope members stored beside it, by `COPIED_MEMBERS` column name
     columns: Mapping[str, object] | None = None
+    #: `envelope` already parsed (`Envelope.from_bytes`), by a reader that parses ahead
+    parsed: Envelope | None = None
+
+
+@dataclass(frozen=True)
+class CheckedEntry:
+    """An entry that passed `check_entry`; `payload` None: checked without its opening."""
+
+    leaf_hash: bytes
+    envelope: Envelope
+    payload: Payload | None
 
 
 @dataclass
@@ -96,51 +107,15 @@ def audit(
     next_cp = next(pending, None)
     last_good = 0
     for expected, item in enumerate(entries):
-        where = f"entry {item.index}"
         if item.index != expected:
-            raise VerificationError(f"log has a gap: entry {expected} is missing", where=where)
-        try:
-            env = Envelope.from_bytes(item.envelope, where=where)
-        except AccordwatchError as exc:
             raise VerificationError(
-                f"stored envelope is unreadable: {exc.message}", where=where
-            ) from exc
-        if env.canonical != item.envelope:
-            raise VerificationError("stored envelope is not in canonical form", where=where)
-        h = leaf_hash(item.envelope)
-        if item.stored_leaf_hash is not None and item.stored_leaf_hash != h:
-            raise VerificationError(
-                "envelope bytes do not match the stored leaf hash (changed payload?)", where=where
+                f"log has a gap: entry {expected} is missing", where=f"entry {item.index}"
             )
-        if item.columns is not None:
-            _check_columns(env, item.columns, where)
-        submission = Submission(env, item.opening)
-        if env.confidential and item.opening is None:
-            if openings_required:
-                raise VerificationError(
-                    "confidential entry has no stored opening (deleted?)", where=where
-                )
-            report.confidential_unopened += 1
-            _check_unopened(env, registry, catalog, where)
-        else:
-            try:
-                accepted = check_submission(
-                    submission,
-                    registry,
-                    catalog=catalog,
-                    now=env.time,
-                    limits=_NO_CLOCK,
-                    where=where,
-                )
-            except AccordwatchError as exc:
-                raise VerificationError(exc.message, where=where) from exc
-            registry.apply(item.index, accepted.payload)
-            if item.index == 0 and registry.log_key != verifier.text():
-                raise VerificationError(
-                    f"the log's genesis names log key {registry.log_key}, not the key "
-                    f"{verifier.text()} its checkpoints are checked with",
-                    where=where,
-                )
+        checked = check_entry(
+            item, registry, verifier, catalog=catalog, openings_required=openings_required
+        )
+        h = checked.leaf_hash
+        report.confidential_unopened += checked.payload is None
         compact.append(h)
         if keep_levels:
             leaves.append(h)
@@ -164,6 +139,67 @@ def audit(
     if keep_levels:
         report.levels = tree_levels(leaves)
     return report
+
+
+def check_entry(
+    item: AuditEntry,
+    registry: Registry,
+    verifier: Verifier,
+    *,
+    catalog: Catalog,
+    openings_required: bool = False,
+) -> CheckedEntry:
+    """Check one entry as the audit does, against `registry` as of its position.
+
+    Applies the entry to `registry` when it changes it.
+    """
+    where = f"entry {item.index}"
+    try:
+        env = (
+            item.parsed
+            if item.parsed is not None
+            else Envelope.from_bytes(item.envelope, where=where)
+        )
+    except AccordwatchError as exc:
+        raise VerificationError(
+            f"stored envelope is unreadable: {exc.message}", where=where
+        ) from exc
+    if env.canonical != item.envelope:
+        raise VerificationError("stored envelope is not in canonical form", where=where)
+    h = leaf_hash(item.envelope)
+    if item.stored_leaf_hash is not None and item.stored_leaf_hash != h:
+        raise VerificationError(
+            "envelope bytes do not match the stored leaf hash (changed payload?)", where=where
+        )
+    if item.columns is not None:
+        _check_columns(env, item.columns, where)
+    submission = Submission(env, item.opening)
+    if env.confidential and item.opening is None:
+        if openings_required:
+            raise VerificationError(
+                "confidential entry has no stored opening (deleted?)", where=where
+            )
+        _check_unopened(env, registry, catalog, where)
+        return CheckedEntry(h, env, None)
+    try:
+        accepted = check_submission(
+            submission,
+            registry,
+            catalog=catalog,
+            now=env.time,
+            limits=_NO_CLOCK,
+            where=where,
+        )
+    except AccordwatchError as exc:
+        raise VerificationError(exc.message, where=where) from exc
+    registry.apply(item.index, accepted.payload)
+    if item.index == 0 and registry.log_key != verifier.text():
+        raise VerificationError(
+            f"the log's genesis names log key {registry.log_key}, not the key "
+            f"{verifier.text()} its checkpoints are checked with",
+            where=where,
+        )
+    return CheckedEntry(h, env, accepted.payload)
 
 
 def _check_columns(env: Envelope, columns: Mapping[str, object], where: str) -> None:

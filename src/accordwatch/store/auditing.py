@@ -83,10 +83,13 @@ def audit_database(
     *,
     progress: Callable[[int], None] | None = None,
     watch: Callable[[Iterable[AuditEntry]], Iterable[AuditEntry]] | None = None,
+    openings_required: bool = True,
 ) -> AuditReport:
     """Audit the file, entries, openings, nodes, checkpoints, head and projections.
 
     `watch` sees every entry on its way to the audit (the reveals' check reads them so).
+    Without `openings_required` (a node, which holds the public log only), a
+    confidential entry without its opening is checked as far as it can be.
     """
     integrity = storage_integrity(ledger)
     sql = ledger.sql
@@ -128,7 +131,7 @@ def audit_database(
         ledger.signer.verifier,
         catalog=ledger.catalog,
         keep_levels=True,
-        openings_required=True,
+        openings_required=openings_required,
         progress=progress,
     )
 

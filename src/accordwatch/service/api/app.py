@@ -79,7 +79,9 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # the hot reads run on the event loop's thread: one connection serves them
         ledger.hold_connection()
-        collector.start(workspace.settings.cosign_interval_seconds)
+        if not workspace.is_node:
+            # a node's checkpoints come cosigned from the log it follows
+            collector.start(workspace.settings.cosign_interval_seconds)
         try:
             yield
         finally:
