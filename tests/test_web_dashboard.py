@@ -205,7 +205,7 @@ def test_explorer_lists_entries_page_by_page_with_filters(client: TestClient) ->
         assert "2021-01-01" <= e["signed_at"][:10] <= "2021-12-31"
     every = [
         e["index"]
-        for e in _json(client, "/api/log/entries", limit=1000)
+        for e in _json(client, "/api/log/entries", limit=1000)["items"]
         if e["record_type"] == "step.report"
         and e["party"] == "dprk"
         and "2021-01-01" <= e["signed_at"][:10] <= "2021-12-31"
@@ -222,7 +222,7 @@ def test_explorer_lists_entries_page_by_page_with_filters(client: TestClient) ->
 def test_explorer_shows_content_or_commitment_and_readers(
     client: TestClient, inspectorate: dict[str, str]
 ) -> None:
-    entries = _json(client, "/api/log/entries", limit=1000)
+    entries = _json(client, "/api/log/entries", limit=1000)["items"]
     public = next(e for e in entries if e["record_type"] == "step.report")
     secret = next(e for e in entries if e["confidential"])
 

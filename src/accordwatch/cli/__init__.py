@@ -107,6 +107,7 @@ def _register() -> None:
         fork,
         inspection,
         log,
+        log_publish,
         node,
         observation,
         parties,
@@ -121,9 +122,9 @@ def _register() -> None:
         witness,
     )
 
-    for module in (setup, clock, parties, submit, log, accord, accord_assess, policy):
+    for module in (setup, clock, parties, submit, log, log_publish, accord, accord_assess):
         module.register(app)
-    for module in (compliance, responses, demo):
+    for module in (policy, compliance, responses, demo):
         module.register(app)
     for module in (accountancy, inspection, safeguards, observation):
         module.register(app)

@@ -320,38 +320,6 @@ def export(out: Path = typer.Argument(..., help="File to write (- for stdout)"))
         console.print(f"exported {count} entries of {ledger.origin} to {out}")
 
 
-@log_app.command("publish")
-def publish_command(
-    folder: Path = typer.Argument(..., help="Folder to write the tiles into (made if missing)"),
-) -> None:
-    """Write the log as C2SP tlog-tiles files: checkpoint, hash tiles, entry bundles.
-
-    The same files `serve` answers under /tlog/, for any static web server, object
-    store or CDN. The checkpoint is the latest witnessed one (the latest signed
-    one while the log has no witness policy). Run it again to add what the log
-    added; a file that differs from what this log would write stops it, with
-    nothing changed.
-    """
-    from accordwatch.cli.policy import policy_for
-    from accordwatch.sources.tiles import publish
-
-    if folder.exists() and not folder.is_dir():
-        raise InputError("not a folder", where=str(folder))
-    ledger = workspace().ledger()
-    done = publish(ledger, policy_for(None, ledger), folder)
-    note = (
-        f"; {done.large_only} bundle(s) only at tile/accordwatch-entries/ (an entry over "
-        "65,535 bytes)"
-        if done.large_only
-        else ""
-    )
-    console.print(
-        f"published tree size {done.size} to {folder}: {done.written} file(s) written, "
-        f"{done.kept} already there{note}",
-        highlight=False,
-    )
-
-
 @log_app.command("audit")
 def audit_command(
     file: Path = typer.Option(None, "--file", help="Audit an exported log instead of the database"),
