@@ -234,3 +234,35 @@ def test_readme_setup_commands_name_the_virtual_environment() -> None:
     first = text.split("```sh", 1)[1].split("```", 1)[0]
     assert ".venv/bin/accordwatch demo" in first
     assert ".venv/bin/python -m pytest" in first
+
+
+def test_envelope_verify_is_offline_as_the_readme_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+    import json
+    from datetime import UTC, datetime
+
+    from accordwatch.log.envelope import seal
+    from accordwatch.log.keys import SigningKey
+
+    key = SigningKey.generate()
+    signed = seal(
+        log="test.local/log",
+        record_type="statement",
+        party="dprk",
+        key=key,
+        time=datetime(2021, 1, 1, tzinfo=UTC),
+        payload={"subject": "offline"},
+    )
+    path = tmp_path / "signed.json"
+    path.write_text(json.dumps(signed.to_json()))
+    monkeypatch.chdir(tmp_path)
+    # No workspace here: one line that names the offline ways.
+    done = _run(f"accordwatch envelope verify {path}", tmp_path, None)
+    assert done.returncode == 3 and len(done.stderr.strip().splitlines()) == 1
+    assert "--log EXPORT" in done.stderr and "--public-key" in done.stderr
+    public = base64.b64encode(key.public_key).decode()
+    done = _run(f"accordwatch envelope verify {path} --public-key {public}", tmp_path, None)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("valid: statement signed by dprk")

@@ -169,7 +169,7 @@ def envelope_verify(
     elif key_file:
         pub = SigningKey.read(key_file).public_key
     else:
-        registry = _registry_from(log) if log else workspace().ledger().registry()
+        registry = _registry_from(log) if log else _workspace_registry()
         record = registry.keys.get(env.key_id)
         if record is None or record.party != env.party:
             raise NotFoundError(f"key {env.key_id} of party {env.party!r} is not in the log")
@@ -181,6 +181,18 @@ def envelope_verify(
         f"{shown(env.key_id)} at {shown(env.time_text)}{opened}; "
         f"leaf hash {encode_hash(env.leaf_hash)}"
     )
+
+
+def _workspace_registry() -> Registry:
+    """The registry of the workspace at hand, or a one-line hint of the offline ways."""
+    try:
+        ws = workspace()
+    except NotFoundError:
+        raise InputError(
+            "no workspace here to find the signer's key in: give --log EXPORT (an exported "
+            "log), --public-key KEY or --key FILE to check the envelope offline"
+        ) from None
+    return ws.ledger().registry()
 
 
 def _registry_from(path: Path) -> Registry:
