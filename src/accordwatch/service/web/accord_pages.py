@@ -31,6 +31,7 @@ from accordwatch.service.api.status import AsOf, as_of_day, roadmap_json, status
 from accordwatch.service.web.cached_pages import public_page
 from accordwatch.service.web.compliance_data import compliance_json, compliance_report
 from accordwatch.service.web.overview_page import health, overview
+from accordwatch.service.web.page_models import CompliancePage, OverviewPage, RoadmapPage
 from accordwatch.service.web.page_tables import COMPLIANCE, OVERVIEW, ROADMAP
 from accordwatch.service.web.rendering import render_page
 from accordwatch.service.web.table_csv import TableName, page_table_csv
@@ -109,7 +110,7 @@ def install(app: FastAPI) -> None:
         "/overview.json",
         tags=["dashboard"],
         summary="The overview page's data",
-        response_model=dict[str, Any],
+        response_model=OverviewPage,
     )
     def overview_json(svc: ServiceDep, reader: ReaderDep, as_of: AsOf = None) -> Response:
         return json_response(overview_data(svc, as_of_day(svc, as_of), reader))
@@ -123,7 +124,7 @@ def install(app: FastAPI) -> None:
         "/roadmap.json",
         tags=["dashboard"],
         summary="The road map page's data",
-        response_model=dict[str, Any],
+        response_model=RoadmapPage,
     )
     def roadmap_json(svc: ServiceDep, as_of: AsOf = None) -> Response:
         day = as_of_day(svc, as_of)
@@ -152,7 +153,7 @@ def install(app: FastAPI) -> None:
         "/compliance.json",
         tags=["dashboard"],
         summary="The compliance page's data",
-        response_model=dict[str, Any],
+        response_model=CompliancePage,
     )
     def compliance_json(svc: ServiceDep, as_of: AsOf = None) -> Response:
         day = as_of_day(svc, as_of)

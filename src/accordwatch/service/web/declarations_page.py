@@ -30,6 +30,7 @@ from accordwatch.declarations.diff import declaration_totals, diff_declarations,
 from accordwatch.declarations.history import Filed
 from accordwatch.log.access import Reader, allowed_readers, may_read
 from accordwatch.service.api.deps import MAX_INDEX, ReaderDep, Service, ServiceDep
+from accordwatch.service.web.page_models import DeclarationsPage
 from accordwatch.service.web.page_tables import DECLARATIONS
 from accordwatch.service.web.rendering import render_page
 from accordwatch.service.web.table_csv import TableName, page_table_csv
@@ -238,7 +239,7 @@ def install(app: FastAPI) -> None:
         "/declarations.json",
         tags=["dashboard"],
         summary="The declarations page's data",
-        response_model=dict[str, Any],
+        response_model=DeclarationsPage,
     )
     def declarations_json(svc: ServiceDep, reader: ReaderDep, index: Index = None) -> Response:
         log = svc.snapshot()

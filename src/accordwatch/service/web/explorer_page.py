@@ -32,6 +32,7 @@ from accordwatch.service.api.log import (
     prove_inclusion,
 )
 from accordwatch.service.api.status import date_format
+from accordwatch.service.web.page_models import ExplorerPage
 from accordwatch.service.web.rendering import render_page
 from accordwatch.service.web.table_csv import csv_response
 from accordwatch.store.database import storage_errors
@@ -228,6 +229,7 @@ def install(app: FastAPI) -> None:
         "/explorer.json",
         tags=["dashboard"],
         summary="A page of entries, and an entry with its content and inclusion proof",
+        response_model=ExplorerPage,
     )
     def explorer_json(
         svc: ServiceDep,

@@ -33,6 +33,7 @@ from accordwatch.safeguards.measurement import load_package_table
 from accordwatch.service.api.deps import ReaderDep, Service, ServiceDep
 from accordwatch.service.api.log import log_info
 from accordwatch.service.api.verification import balances_at, inspections_at
+from accordwatch.service.web.page_models import SafeguardsPage
 from accordwatch.service.web.page_tables import SAFEGUARDS
 from accordwatch.service.web.rendering import render_page
 from accordwatch.service.web.table_csv import TableName, page_table_csv
@@ -112,7 +113,7 @@ def install(app: FastAPI) -> None:
         "/safeguards.json",
         tags=["dashboard"],
         summary="The safeguards page's data",
-        response_model=dict[str, Any],
+        response_model=SafeguardsPage,
     )
     def safeguards_json(svc: ServiceDep, reader: ReaderDep) -> Response:
         return svc.views.json(svc.snapshot(), "safeguards", (), reader, _safeguards(svc, reader))

@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from accordwatch.errors import AccordwatchError, AuthorityError, InputError, SignatureError
 from accordwatch.service.api.deps import COOKIE, SAFE_METHODS, grant_of, service_of
 from accordwatch.service.api.problems import error_problem, shown
+from accordwatch.service.web.page_models import SigninPage
 from accordwatch.service.web.rendering import render_page
 from accordwatch.service.web.visitor import Visitor, clear_cookie, set_cookie, signed_in
 
@@ -103,7 +104,12 @@ def install(app: FastAPI) -> None:
         visitor = signed_in(request)
         return render_page(request, "signin.html", signin_page(visitor, local_page(next)))
 
-    @app.get("/signin.json", tags=["dashboard"], summary="Whom the sign-in cookie reads as")
+    @app.get(
+        "/signin.json",
+        tags=["dashboard"],
+        summary="Whom the sign-in cookie reads as",
+        response_model=SigninPage,
+    )
     def signin_json(request: Request, next: Next = None) -> dict[str, Any]:
         return signin_page(signed_in(request), local_page(next))
 
