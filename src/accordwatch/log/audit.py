@@ -134,7 +134,8 @@ def audit(
                 )
             except AccordwatchError as exc:
                 raise VerificationError(exc.message, where=where) from exc
-            registry.apply(item.index, accepted.payload)
+            if accepted.payload is not None:
+                registry.apply(item.index, accepted.payload)
             if item.index == 0 and registry.log_key != verifier.text():
                 raise VerificationError(
                     f"the log's genesis names log key {registry.log_key}, not the key "

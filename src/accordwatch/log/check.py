@@ -45,7 +45,8 @@ class Limits:
 @dataclass(frozen=True)
 class Accepted:
     submission: Submission
-    payload: Payload
+    #: None for a confidential entry sealed to its readers: the log cannot read it
+    payload: Payload | None
 
 
 def check_submission(
@@ -87,6 +88,17 @@ def check_submission(
         raise AuthorityError(f"unknown key {env.key_id} for party {env.party!r}", where=where)
     _check_key_and_signature(submission, key, where)
 
+    if env.confidential and submission.opening is None and submission.sealed:
+        # Sealed to its readers: the log checks all that needs no payload.
+        submission.check_opening(where=where)
+        if party.role not in rtype.roles:
+            allowed = ", ".join(sorted(rtype.roles))
+            raise AuthorityError(
+                f"party {env.party!r} ({party.role}) may not submit {env.record_type} "
+                f"(allowed: {allowed})",
+                where=where,
+            )
+        return Accepted(submission, None)
     payload = _payload(submission, rtype, where)
     is_owner = (
         rtype.allows_owner and isinstance(payload, KeyRevocation) and payload.party == env.party
@@ -180,7 +192,7 @@ def _check_form(submission: Submission, catalog: Catalog, limits: Limits, where:
     env = submission.envelope
     size = len(env.canonical) + (
         len(canonical_json(submission.opening.to_json())) if submission.opening else 0
-    )
+    ) + sum(len(s.ciphertext) for s in submission.sealed)
     if size > limits.max_entry_bytes:
         raise InputError(
             f"submission is {size} bytes, over the limit of {limits.max_entry_bytes}", where=where

@@ -49,6 +49,7 @@ from accordwatch.log.records import (
     Payload,
 )
 from accordwatch.log.registry import REGISTRY_PAYLOADS, Registry
+from accordwatch.log.sealing import OpeningShare
 from accordwatch.store import projections
 from accordwatch.store.database import WRITE, storage_errors
 from accordwatch.store.log_reader import (
@@ -270,6 +271,8 @@ class Ledger(LogReader):
         results: list[Appended] = []
         fresh: list[tuple[int, Submission, bytes]] = []
         registrations: list[tuple[int, Payload]] = []
+        # (entry, key id, party, ciphertext, shared at): openings sealed to their readers
+        sealed_rows: list[tuple[int, str, str, bytes, int | None]] = []
         index = size
         for n, (submission, leaf) in enumerate(zip(submissions, hashes, strict=True)):
             if leaf in known:
@@ -299,6 +302,14 @@ class Ledger(LogReader):
                     registry = copy.deepcopy(registry)
                 registry.apply(index, accepted.payload)
                 registrations.append((index, accepted.payload))
+            if isinstance(accepted.payload, OpeningShare):
+                share = accepted.payload.sealed(where=here)
+                sealed_rows.append(
+                    (accepted.payload.entry, share.key_id, share.party, share.ciphertext, index)
+                )
+            sealed_rows.extend(
+                (index, s.key_id, s.party, s.ciphertext, None) for s in submission.sealed
+            )
             known[leaf] = index
             fresh.append((index, submission, leaf))
             results.append(Appended(index, leaf, False))
@@ -364,6 +375,8 @@ class Ledger(LogReader):
             sql.insert_rows(cur, sql.insert_entries, entry_rows)
             if opening_rows:
                 sql.insert_rows(cur, sql.insert_openings, opening_rows)
+            if sealed_rows:
+                sql.insert_rows(cur, sql.insert_sealed, sealed_rows)
             cur.execute(sql.update_head, (compact.size, root, compact.to_bytes()))
             cur.execute(sql.insert_checkpoint, (compact.size, root, note, recorded_at))
         staged = _Staged(AppendResult(results, compact.size, note), registry, node_rows)

@@ -1,0 +1,172 @@
+"""Openings sealed to their readers: a confidential payload only its readers can open.
+
+A confidential entry's public envelope carries a salted commitment; its
+opening (salt and payload) is encrypted separately to each reader's current
+encryption key with HPKE (`log.hpke`), on the submitter's machine. The log
+stores the ciphertexts and cannot open them; anyone may download them.
+
+The HPKE `info` binds the log's origin, the entry's commitment and the
+recipient's key id, so that a ciphertext moved to another entry, another
+log or another key does not open; the commitment is the associated data as
+well. An opened ciphertext must still match the commitment signed in the
+log (`open_sealed`): what a reader sees is what was signed.
+
+Who reads (`reader_parties`): the submitter, every party whose role the
+record type names as its readers (every inspectorate, for declarations,
+accountancy reports and inspections), and the recipients the submitter
+names. A reader added later gets a ciphertext of its own by an
+`opening.share` entry (`OpeningShare`) from a party that can read it.
+Pure: the caller gives the keys.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from accordwatch.errors import AccordwatchError, InputError, VerificationError
+from accordwatch.log import hpke
+from accordwatch.log.canonical import canonical_json, parse_json
+from accordwatch.log.envelope import Opening
+from accordwatch.log.encoding import decode_base64
+from accordwatch.log.records import ANY_ROLE, Catalog, Name, Payload, RecordType
+from accordwatch.log.roles import Role
+from pydantic import Field
+
+INFO_FORMAT = "accordwatch/sealed-opening/v1"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A reader's current encryption key: its party, key id and public key bytes."""
+
+    party: str
+    key_id: str
+    public_key: bytes
+
+
+@dataclass(frozen=True)
+class SealedOpening:
+    """An opening encrypted to one reader's key."""
+
+    party: str
+    key_id: str
+    ciphertext: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "party": self.party,
+            "key_id": self.key_id,
+            "ciphertext": base64.b64encode(self.ciphertext).decode(),
+        }
+
+
+class OpeningShare(Payload):
+    """An opening sealed to a further reader by a party that can read it."""
+
+    entry: int = Field(ge=0, description="the log index of the confidential entry")
+    commitment: str = Field(description="that entry's commitment")
+    party: Name = Field(description="the reader it is sealed to")
+    key_id: str = Field(min_length=1, max_length=64, description="the reader's encryption key")
+    ciphertext: str = Field(description="base64 HPKE ciphertext of the opening")
+
+    def sealed(self, *, where: str) -> SealedOpening:
+        data = decode_base64(self.ciphertext, "ciphertext", where=where)
+        return SealedOpening(self.party, self.key_id, data)
+
+
+RECORD_TYPES = (
+    RecordType(
+        "opening.share",
+        OpeningShare,
+        ANY_ROLE,
+        "an opening sealed to a further reader by one that can read it",
+    ),
+)
+
+
+def sealed_from_json(data: Any, *, where: str) -> tuple[SealedOpening, ...]:
+    """Sealed openings as a submission carries them: a list of party, key_id, ciphertext."""
+    if not isinstance(data, list) or not data:
+        raise InputError("sealed must be a non-empty list", where=where)
+    out = []
+    for item in data:
+        if (
+            not isinstance(item, dict)
+            or set(item) != {"party", "key_id", "ciphertext"}
+            or not isinstance(item["party"], str)
+            or not isinstance(item["key_id"], str)
+        ):
+            raise InputError("each sealed opening has party, key_id and ciphertext", where=where)
+        data_bytes = decode_base64(item["ciphertext"], "sealed ciphertext", where=where)
+        out.append(SealedOpening(item["party"], item["key_id"], data_bytes))
+    if len({s.key_id for s in out}) != len(out):
+        raise InputError("an opening is sealed twice to one key", where=where)
+    return tuple(out)
+
+
+def seal_info(origin: str, commitment: str, key_id: str) -> bytes:
+    """What the HPKE context is bound to: the log, the entry's commitment, the key."""
+    return canonical_json(
+        {"format": INFO_FORMAT, "log": origin, "commitment": commitment, "key_id": key_id}
+    )
+
+
+def reader_parties(
+    catalog: Catalog,
+    record_type: str,
+    submitter: str,
+    roles: Mapping[str, Role],
+    named: Iterable[str] = (),
+) -> list[str]:
+    """Who reads a confidential `record_type` record: submitter, reader roles, named ones.
+
+    `roles` holds the active parties and their roles.
+    """
+    readers = catalog.readers(record_type)
+    found = {submitter, *named}
+    found.update(party for party, role in roles.items() if role in readers)
+    return sorted(found)
+
+
+def seal_opening(
+    opening: Opening, origin: str, commitment: str, recipients: Sequence[Recipient]
+) -> list[SealedOpening]:
+    """The opening encrypted separately to each recipient's key."""
+    plaintext = canonical_json(opening.to_json())
+    aad = commitment.encode()
+    return [
+        SealedOpening(
+            r.party,
+            r.key_id,
+            hpke.seal(r.public_key, seal_info(origin, commitment, r.key_id), aad, plaintext),
+        )
+        for r in recipients
+    ]
+
+
+def open_sealed(
+    sealed: SealedOpening, private_key: Any, origin: str, commitment: str, *, where: str
+) -> Opening:
+    """Decrypt a sealed opening with the recipient's private key and check it.
+
+    Refuses a ciphertext that does not decrypt under this key for this log and
+    commitment, and an opening that is not the one committed to.
+    """
+    info = seal_info(origin, commitment, sealed.key_id)
+    try:
+        plaintext = hpke.open(private_key, info, commitment.encode(), sealed.ciphertext)
+    except AccordwatchError as exc:
+        raise VerificationError(
+            f"the opening sealed to key {sealed.key_id} does not decrypt with that key",
+            where=where,
+        ) from exc
+    opening = Opening.from_json(parse_json(plaintext, where=where), where=where)
+    if opening.commitment() != commitment:
+        raise VerificationError(
+            "the opening sealed to this reader does not match the commitment in the log",
+            where=where,
+        )
+    return opening
