@@ -112,20 +112,26 @@ class SigningKey:
 
     def write(self, path: Path, passphrase: str | None = None) -> None:
         """Write the key file with mode 0600 (its new folders 0700), refusing to overwrite one."""
-        make_private_folder(path.parent)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError as exc:
-            raise InputError(
-                "key file already exists; refusing to overwrite", where=str(path)
-            ) from exc
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(self.to_pem(passphrase))
+        write_key_file(path, self.to_pem(passphrase))
 
     @classmethod
     def read(cls, path: Path, passphrase: str | None = None) -> SigningKey:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read key file: {exc.strerror}", where=str(path)) from exc
-        return cls.from_pem(data, passphrase, where=str(path))
+        return cls.from_pem(read_key_file(path), passphrase, where=str(path))
+
+
+def write_key_file(path: Path, data: bytes) -> None:
+    """Write a new private key file, mode 0600 (its new folders 0700); never over another."""
+    make_private_folder(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise InputError("key file already exists; refusing to overwrite", where=str(path)) from exc
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def read_key_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read key file: {exc.strerror}", where=str(path)) from exc
