@@ -107,6 +107,7 @@ def _register() -> None:
         inspection,
         log,
         observation,
+        openings,
         parties,
         policy,
         report,
@@ -134,6 +135,7 @@ def _register() -> None:
     report.register(app)
     witness.register(app)
     fork.register(app)
+    openings.register(app)
 
 
 _register()

@@ -25,10 +25,12 @@ from accordwatch.log.canonical import parse_json
 from accordwatch.private_files import open_private_text
 
 if TYPE_CHECKING:
+    from accordwatch.errors import VerificationError
     from accordwatch.log.audit import AuditReport
     from accordwatch.log.note import Verifier
     from accordwatch.log.policy import Policy
     from accordwatch.log.witnessed import Witnessed
+    from accordwatch.store.ledger import Ledger
 
 log_app = typer.Typer(help="Read, prove, export and audit the log.", no_args_is_help=True)
 
@@ -447,6 +449,9 @@ def audit_command(
                 _record_audit(False, total, f"FAILED: {exc}")
                 raise
     reveals = audit_reveals(book)
+    plaintext_failure, plaintext_note = (
+        _plaintext_openings(ledger, report) if file is None else (None, "")
+    )
     # A reveal that does not open its escrow is the declarant's failure, not
     # the log's: everything else is reported, then the audit fails on it.
     bad_reveal = (
@@ -474,17 +479,21 @@ def audit_command(
         summary = _audit_summary(report)
         if policy is not None:
             summary += "; " + (witnessed.summary() if witnessed else "no checkpoint witnessed")
+        if plaintext_failure is not None:
+            summary = f"FAILED: {plaintext_failure}; {summary}"
         if bad_reveal is not None:
             summary = f"FAILED: {bad_reveal}; {summary}"
-        _record_audit(bad_reveal is None, report.size, summary)
+        _record_audit(bad_reveal is None and plaintext_failure is None, report.size, summary)
     result = {
-        "ok": bad_reveal is None,
+        "ok": bad_reveal is None and plaintext_failure is None,
         "source": source,
         "size": report.size,
         "root": base64.b64encode(report.root).decode(),
         "checkpoints_verified": report.checkpoints,
         "nodes_verified": report.nodes,
         "confidential_unopened": report.confidential_unopened,
+        "confidential_sealed": report.confidential_sealed,
+        "plaintext_openings": len(report.plaintext_openings),
         "log_key": verifier.text(),
         "log_key_from": key_source,
         "signed_size": report.covered,
@@ -502,6 +511,8 @@ def audit_command(
         deliver(chosen, json=lambda: result, sheets=lambda: [sheet], text=lambda: None)
         if bad_reveal is not None:
             raise bad_reveal
+        if plaintext_failure is not None:
+            raise plaintext_failure
         if not_witnessed:
             raise typer.Exit(ExitCode.NOT_WITNESSED)
         return
@@ -528,6 +539,13 @@ def audit_command(
             f"{report.confidential_unopened} confidential entries checked without their "
             "payload (signer, key, signature, role; not the commitment)"
         )
+    if report.confidential_sealed:
+        console.print(
+            f"{report.confidential_sealed} confidential entries sealed to their readers "
+            "(checked without their payload: the log cannot open them)"
+        )
+    if plaintext_note:
+        console.print(plaintext_note)
     if report.storage_integrity is not None:
         console.print(f"database structure: {report.storage_integrity}")
     if book.checks:
@@ -541,6 +559,8 @@ def audit_command(
         )
     if bad_reveal is not None:
         raise bad_reveal
+    if plaintext_failure is not None:
+        raise plaintext_failure
     if witnessed is not None:
         console.print(
             f"latest witnessed checkpoint: size {witnessed.checkpoint.size}, "
@@ -553,6 +573,39 @@ def audit_command(
             f"not witnessed: no checkpoint has its quorum ({escape(policy.describe_quorum())})"
         )
         raise typer.Exit(ExitCode.NOT_WITNESSED)
+
+
+def _plaintext_openings(
+    ledger: Ledger, report: AuditReport
+) -> tuple[VerificationError | None, str]:
+    """A failure for plaintext openings that could be sealed; a note for those that cannot yet.
+
+    An opening whose readers all have encryption keys must be sealed to them
+    (`accordwatch openings seal`); one with a reader without a key stays in
+    plaintext, as before keys for sealing, and is counted.
+    """
+    from accordwatch.errors import VerificationError
+    from accordwatch.sources.reading import plaintext_sealable
+
+    if not report.plaintext_openings:
+        return None, ""
+    sealable, waiting = plaintext_sealable(ledger, ledger.registry(), report.plaintext_openings)
+    note = (
+        f"{len(waiting)} confidential opening(s) still in plaintext in the database: a reader "
+        "has no encryption key registered (register them, then accordwatch openings seal)"
+        if waiting
+        else ""
+    )
+    if not sealable:
+        return None, note
+    return (
+        VerificationError(
+            f"{len(sealable)} confidential opening(s) held in plaintext though every reader "
+            f"has an encryption key (first: log entry {sealable[0]}): run accordwatch "
+            "openings seal"
+        ),
+        note,
+    )
 
 
 def _audit_summary(report: AuditReport) -> str:

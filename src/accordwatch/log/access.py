@@ -81,9 +81,7 @@ def open_record(
     if envelope.commitment is None:
         assert envelope.payload is not None
         return envelope.payload
-    allowed = reader is not None and may_read(
-        catalog, envelope.record_type, reader, envelope.party
-    )
+    allowed = reader is not None and may_read(catalog, envelope.record_type, reader, envelope.party)
     if reader is not None and (opening is None or not allowed):
         unsealed = reader.unseal(envelope, where)
         if unsealed is not None:

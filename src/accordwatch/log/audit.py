@@ -52,6 +52,8 @@ class AuditEntry:
     opening: Opening | None = None
     #: copies of envelope members stored beside it, by `COPIED_MEMBERS` column name
     columns: Mapping[str, object] | None = None
+    #: whether the store holds the opening sealed to its readers (`log.sealing`)
+    sealed: bool = False
 
 
 @dataclass
@@ -60,6 +62,10 @@ class AuditReport:
     checkpoints: int = 0
     nodes: int = 0
     confidential_unopened: int = 0
+    #: confidential entries whose openings are sealed to their readers
+    confidential_sealed: int = 0
+    #: the entries whose openings the store holds in plaintext
+    plaintext_openings: list[int] = field(default_factory=list)
     root: bytes = b""
     #: the right edge of the tree (`CompactRange.to_bytes`), as a store keeps it for appends
     edge: bytes = b""
@@ -85,8 +91,9 @@ def audit(
 
     `catalog` holds the record types the log accepts; every entry is checked again.
     With `openings_required` (a database, whose views read every opening), a
-    confidential entry without its opening fails the audit; otherwise (an
-    export) it is checked as far as it can be without its payload.
+    confidential entry with neither its opening nor its opening sealed to its
+    readers fails the audit; otherwise (an export) it is checked as far as it
+    can be without its payload, as is a sealed one.
     """
     report = AuditReport()
     registry = Registry()
@@ -115,8 +122,12 @@ def audit(
         if item.columns is not None:
             _check_columns(env, item.columns, where)
         submission = Submission(env, item.opening)
+        if env.confidential and item.opening is not None:
+            report.plaintext_openings.append(item.index)
         if env.confidential and item.opening is None:
-            if openings_required:
+            if item.sealed:
+                report.confidential_sealed += 1
+            elif openings_required:
                 raise VerificationError(
                     "confidential entry has no stored opening (deleted?)", where=where
                 )

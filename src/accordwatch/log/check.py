@@ -190,9 +190,11 @@ def check_signature(
 
 def _check_form(submission: Submission, catalog: Catalog, limits: Limits, where: str) -> RecordType:
     env = submission.envelope
-    size = len(env.canonical) + (
-        len(canonical_json(submission.opening.to_json())) if submission.opening else 0
-    ) + sum(len(s.ciphertext) for s in submission.sealed)
+    size = (
+        len(env.canonical)
+        + (len(canonical_json(submission.opening.to_json())) if submission.opening else 0)
+        + sum(len(s.ciphertext) for s in submission.sealed)
+    )
     if size > limits.max_entry_bytes:
         raise InputError(
             f"submission is {size} bytes, over the limit of {limits.max_entry_bytes}", where=where

@@ -26,14 +26,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import Field
+
 from accordwatch.errors import AccordwatchError, InputError, VerificationError
 from accordwatch.log import hpke
 from accordwatch.log.canonical import canonical_json, parse_json
-from accordwatch.log.envelope import Opening
 from accordwatch.log.encoding import decode_base64
+from accordwatch.log.envelope import Opening
 from accordwatch.log.records import ANY_ROLE, Catalog, Name, Payload, RecordType
 from accordwatch.log.roles import Role
-from pydantic import Field
 
 INFO_FORMAT = "accordwatch/sealed-opening/v1"
 

@@ -98,7 +98,9 @@ def plaintext_openings(reader: LogReader) -> list[tuple[int, Envelope, Opening]]
     for idx, raw, salt, payload in rows:
         where = f"log entry {idx}"
         envelope = Envelope.from_bytes(bytes(raw), where=where)
-        out.append((int(idx), envelope, Opening(bytes(salt), parse_json(bytes(payload), where=where))))
+        out.append(
+            (int(idx), envelope, Opening(bytes(salt), parse_json(bytes(payload), where=where)))
+        )
     return out
 
 
@@ -109,22 +111,22 @@ def replace_plaintext(reader: LogReader, sealed: dict[int, list[SealedOpening]])
         for idx, found in sealed.items()
         for s in found
     ]
-    with storage_errors(reader.url):
-        with reader.engine.connect().execution_options(**{WRITE: True}) as conn:
-            with conn.begin():
-                if conn.dialect.name == "sqlite":
-                    # freed pages are overwritten, not merely put on the free list
-                    conn.exec_driver_sql("PRAGMA secure_delete=ON")
-                held = {
-                    (int(i), str(k))
-                    for i, k in conn.execute(
-                        select(sealed_openings.c.idx, sealed_openings.c.key_id)
-                    )
-                }
-                fresh = [r for r in rows if (r["idx"], r["key_id"]) not in held]
-                if fresh:
-                    conn.execute(insert(sealed_openings), fresh)
-                conn.execute(delete(openings).where(openings.c.idx.in_(list(sealed))))
+    with (
+        storage_errors(reader.url),
+        reader.engine.connect().execution_options(**{WRITE: True}) as conn,
+        conn.begin(),
+    ):
+        if conn.dialect.name == "sqlite":
+            # freed pages are overwritten, not merely put on the free list
+            conn.exec_driver_sql("PRAGMA secure_delete=ON")
+        held = {
+            (int(i), str(k))
+            for i, k in conn.execute(select(sealed_openings.c.idx, sealed_openings.c.key_id))
+        }
+        fresh = [r for r in rows if (r["idx"], r["key_id"]) not in held]
+        if fresh:
+            conn.execute(insert(sealed_openings), fresh)
+        conn.execute(delete(openings).where(openings.c.idx.in_(list(sealed))))
 
 
 def compact(reader: LogReader) -> None:

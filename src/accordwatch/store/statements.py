@@ -123,6 +123,9 @@ class Statements:
             f"{self.kind('salt')}, {self.kind('payload')} "
             f"FROM openings WHERE idx >= {p} AND idx <= {p}"
         )
+        self.audit_sealed = (
+            f"SELECT DISTINCT idx FROM sealed_openings WHERE idx >= {p} AND idx <= {p}"
+        )
         self.audit_nodes = (
             f"SELECT id, {self.binary('hash')}, {self.kind('hash')} "
             f"FROM nodes WHERE id > {p} ORDER BY id LIMIT {p}"
