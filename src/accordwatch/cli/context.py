@@ -213,7 +213,7 @@ def signing_key(ws: Workspace, registry: Registry, party: str, key_file: Path | 
     if key_file is not None:
         return read_key(key_file)
     active = sorted(
-        (k for k in registry.keys_of(party) if k.active),
+        (k for k in registry.keys_of(party) if k.active and k.purpose == "signing"),
         key=lambda k: k.registered_at,
         reverse=True,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,13 +17,21 @@ from accordwatch.cli.output import (
     print_sheet,
 )
 from accordwatch.errors import InputError, NotFoundError
+from accordwatch.log.key_purpose import KeyPurpose
 from accordwatch.log.roles import Role
+from accordwatch.private_files import write_private_text
 
 if TYPE_CHECKING:
+    from accordwatch.log.hpke import EncryptionKey
+    from accordwatch.log.keys import SigningKey
+    from accordwatch.log.public_keys import PublicKeyFile
     from accordwatch.workspace import Workspace
 
 party_app = typer.Typer(help="Parties to the accord and their roles.", no_args_is_help=True)
-key_app = typer.Typer(help="Party signing keys: new, rotate, revoke, list.", no_args_is_help=True)
+key_app = typer.Typer(
+    help="Party keys, signing and encryption: new, register, rotate, revoke, list.",
+    no_args_is_help=True,
+)
 
 
 def _registrar_submit(ws: Workspace, record: str, payload: dict[str, Any]) -> int:
@@ -105,36 +112,118 @@ def party_list(fmt: Format = "text", output: OutputFile = None, as_json: JsonAli
     )
 
 
+PURPOSE_OPTION = typer.Option(
+    "signing", "--purpose", help="signing (Ed25519) or encryption (HPKE ML-KEM-768 + X25519)"
+)
+
+
+def _new_private_key(purpose: KeyPurpose) -> SigningKey | EncryptionKey:
+    from accordwatch.log.hpke import EncryptionKey
+    from accordwatch.log.keys import SigningKey
+
+    return SigningKey.generate() if purpose is KeyPurpose.SIGNING else EncryptionKey.generate()
+
+
+def _read_public_key_file(path: Path) -> PublicKeyFile:
+    from accordwatch.log.public_keys import PublicKeyFile
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read public key file: {exc.strerror}", where=str(path)) from exc
+    return PublicKeyFile.parse(data, where=str(path))
+
+
+def _key_payload(public: PublicKeyFile, replaces: str | None) -> dict[str, object]:
+    payload: dict[str, object] = {
+        "party": public.party,
+        "key_id": public.key_id,
+        "public_key": public.public_key_text,
+        "purpose": public.purpose.value,
+    }
+    if replaces:
+        payload["replaces"] = replaces
+    return payload
+
+
 @key_app.command("new")
 def key_new(
     party: str = typer.Option(..., "--party", help="The party the key belongs to"),
-    out: Path = typer.Option(None, "--out", help="Private key file [default: in the workspace]"),
+    out: Path = typer.Option(
+        None,
+        "--out",
+        help="Write the private key here and its public half to FILE.pub, outside any "
+        "workspace [default: make and register it in the workspace]",
+    ),
+    purpose: KeyPurpose = PURPOSE_OPTION,
     encrypt: bool = typer.Option(
         False, "--passphrase", help="Encrypt the key file (asks, or reads ACCORDWATCH_PASSPHRASE)"
     ),
     replaces: str = typer.Option(None, "--replaces", help="Key id this key rotates out"),
 ) -> None:
-    """Make an Ed25519 key, write it (mode 0600) and register its public half in the log."""
-    from accordwatch.log.keys import SigningKey
+    """Make a key on this machine: FILE (mode 0600) and FILE.pub with its fingerprint.
+
+    With --out, nothing else is needed: no workspace, no log. Give FILE.pub to
+    the registrar (`accordwatch key register`) and compare the fingerprints.
+    Without --out, the key is made in the workspace and registered at once.
+    """
+    from accordwatch.log.public_keys import PublicKeyFile
+    from accordwatch.validation_messages import id_problem
+
+    problem = id_problem(party, "party")
+    if problem is not None:
+        raise InputError(problem)
+    if out is None:
+        _key_new_in_workspace(party, purpose, encrypt, replaces)
+        return
+    if replaces:
+        raise InputError(
+            "--replaces registers at once, in the workspace: with --out, rotate with "
+            "accordwatch key rotate OLD --new FILE.pub"
+        )
+    public_path = out.with_name(out.name + ".pub")
+    for path in (out, public_path):
+        if path.exists():
+            raise InputError("key file already exists; refusing to overwrite", where=str(path))
+    key = _new_private_key(purpose)
+    secret = (
+        passphrase(f"new key {key.key_id} of {party} ({out})", confirm=True) if encrypt else None
+    )
+    public = PublicKeyFile(party, purpose, key.public_key)
+    key.write(out, secret)
+    try:
+        write_private_text(public_path, public.to_json())
+    except OSError as exc:
+        out.unlink(missing_ok=True)
+        raise InputError(f"cannot write file: {exc.strerror}", where=str(public_path)) from exc
+    console.print(f"{purpose} key [bold]{key.key_id}[/] of {party}")
+    console.print(f"  fingerprint  [bold]{public.fingerprint}[/]")
+    console.print(f"  private key  {out} (0600{', passphrase' if secret else ''}; keep it)")
+    console.print(f"  public key   {public_path}")
+    typer.echo(f"  {public.public_key_text}")
+    console.print(
+        f"give {public_path} to the log's registrar, who runs: accordwatch key register "
+        f"--party {party} {public_path.name}; check that the fingerprint it prints is this one"
+    )
+
+
+def _key_new_in_workspace(
+    party: str, purpose: KeyPurpose, encrypt: bool, replaces: str | None
+) -> None:
+    from accordwatch.log.public_keys import PublicKeyFile
 
     ws = workspace()
     registry = ws.ledger().registry()
     if party not in registry.parties:
         raise NotFoundError(f"unknown party {party!r} (add it with accordwatch party add)")
-    key = SigningKey.generate()
-    path = out or ws.party_key_path(party, key.key_id)
+    key = _new_private_key(purpose)
+    path = ws.party_key_path(party, key.key_id)
     if path.exists():
         raise InputError("key file already exists; refusing to overwrite", where=str(path))
     secret = (
         passphrase(f"new key {key.key_id} of {party} ({path})", confirm=True) if encrypt else None
     )
-    payload: dict[str, object] = {
-        "party": party,
-        "key_id": key.key_id,
-        "public_key": base64.b64encode(key.public_key).decode(),
-    }
-    if replaces:
-        payload["replaces"] = replaces
+    payload = _key_payload(PublicKeyFile(party, purpose, key.public_key), replaces)
     # Write the file first: a registered key nobody holds would be worse than a stray file.
     key.write(path, secret)
     try:
@@ -142,10 +231,87 @@ def key_new(
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    console.print(f"key [bold]{key.key_id}[/] of {party} registered at log entry {index}")
+    console.print(f"{purpose} key [bold]{key.key_id}[/] of {party} registered at log entry {index}")
     console.print(f"  private key: {path}")
     if replaces:
         console.print(f"  key {replaces} is revoked from entry {index} on")
+
+
+@key_app.command("register")
+def key_register(
+    public_key_file: Path = typer.Argument(
+        ..., help="FILE.pub, as the party's accordwatch key new --out FILE wrote it"
+    ),
+    party: str = typer.Option(..., "--party", help="The party the key belongs to"),
+    replaces: str = typer.Option(None, "--replaces", help="Key id this key rotates out"),
+) -> None:
+    """Register a public key a party made itself (signed by the registrar).
+
+    The purpose (signing or encryption) is the file's. Read the fingerprint
+    printed here to the party: it must be the one its key new printed.
+    """
+    public = _read_public_key_file(public_key_file)
+    if public.party != party:
+        raise InputError(
+            f"public key file is for party {public.party!r}, not {party!r}",
+            where=str(public_key_file),
+        )
+    ws = workspace()
+    if party not in ws.ledger().registry().parties:
+        raise NotFoundError(f"unknown party {party!r} (add it with accordwatch party add)")
+    index = _registrar_submit(ws, "key.register", _key_payload(public, replaces))
+    console.print(
+        f"{public.purpose} key [bold]{public.key_id}[/] of {party} registered at log entry {index}"
+    )
+    console.print(f"  fingerprint  [bold]{public.fingerprint}[/]  (check it with {party})")
+    if replaces:
+        console.print(f"  key {replaces} is revoked from entry {index} on")
+
+
+@key_app.command("rotate")
+def key_rotate(
+    key_id: str = typer.Argument(..., help="The party's current key to rotate out"),
+    new: Path = typer.Option(
+        ..., "--new", help="FILE.pub of the new key (accordwatch key new --out FILE)"
+    ),
+    key_file: Path = typer.Option(
+        None,
+        "--key",
+        help="Private key file to sign with: the key itself for a signing key, an active "
+        "signing key for an encryption key [default: the party's key in the workspace]",
+    ),
+) -> None:
+    """Replace a key with a new one, signed by the party's current key (no registrar).
+
+    The old key is revoked from that log entry on; what it signed before
+    stays valid.
+    """
+    public = _read_public_key_file(new)
+    ws = workspace()
+    ledger = ws.ledger()
+    registry = ledger.registry()
+    record = registry.keys.get(key_id)
+    if record is None:
+        raise NotFoundError(f"unknown key {key_id}")
+    if record.party != public.party:
+        raise InputError(
+            f"new key is for party {public.party!r}, key {key_id} is {record.party!r}'s",
+            where=str(new),
+        )
+    if key_file is None and record.purpose is KeyPurpose.SIGNING:
+        # a signing key is rotated by its own signature
+        key_file = ws.party_key_path(record.party, key_id)
+        if not key_file.is_file():
+            raise NotFoundError(
+                f"no private key {key_id} in {key_file.parent}: give the key file with --key"
+            )
+    payload = _key_payload(public, key_id)
+    index = submit_as(ws, ledger, record.party, key_file, "key.rotate", payload).index
+    console.print(
+        f"{record.purpose} key {key_id} of {shown(record.party)} rotated to "
+        f"[bold]{public.key_id}[/] at log entry {index}"
+    )
+    console.print(f"  fingerprint  [bold]{public.fingerprint}[/]")
 
 
 @key_app.command("revoke")
@@ -155,9 +321,15 @@ def key_revoke(
     as_party: str = typer.Option(
         None, "--as", help="Sign as this party (the key's owner) instead of the registrar"
     ),
-    key_file: Path = typer.Option(None, "--key", help="Private key file to sign with"),
+    key_file: Path = typer.Option(
+        None, "--key", help="Private key file to sign with (a party signs with its own key)"
+    ),
 ) -> None:
-    """Revoke a key: later signatures by it are refused; earlier entries stay valid."""
+    """Revoke a key: later signatures by it are refused; earlier entries stay valid.
+
+    A party revokes its own keys with one of its active signing keys (--as
+    PARTY --key FILE); the registrar may revoke any key.
+    """
     ws = workspace()
     ledger = ws.ledger()
     registry = ledger.registry()
@@ -188,6 +360,7 @@ def key_list(
         (
             Column("key_id", "key", Kind.ID),
             Column("party", kind=Kind.ID),
+            Column("purpose"),
             Column("registered_at", "registered", Kind.ID),
             Column("revoked_at", "revoked", Kind.ID),
             Column("reason"),
@@ -198,6 +371,7 @@ def key_list(
         sheet.add(
             key_id=k.key_id,
             party=k.party,
+            purpose=k.purpose.value,
             registered_at=k.registered_at,
             revoked_at=k.revoked_at,
             reason=k.reason,

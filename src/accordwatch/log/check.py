@@ -21,12 +21,14 @@ from accordwatch.errors import (
 from accordwatch.log.canonical import canonical_json
 from accordwatch.log.encoding import decode_base64
 from accordwatch.log.envelope import Submission
-from accordwatch.log.keys import PUBLIC_KEY_SIZE, key_id
+from accordwatch.log.key_purpose import PUBLIC_KEY_SIZES, KeyPurpose
+from accordwatch.log.keys import key_id
 from accordwatch.log.records import (
     Catalog,
     Genesis,
     KeyRegistration,
     KeyRevocation,
+    KeyRotation,
     PartyRegistration,
     PartyRevocation,
     Payload,
@@ -111,6 +113,8 @@ def check_submission(
             where=where,
         )
     _check_registration(payload, registry, where)
+    if isinstance(payload, KeyRotation):
+        _check_rotation_signer(payload, registry, env.key_id, where)
     acting = payload.acting_party()
     if acting is not None and acting != env.party:
         raise AuthorityError(
@@ -225,6 +229,11 @@ def _check_key_and_signature(submission: Submission, key: KeyRecord, where: str)
             f"key {env.key_id} of party {env.party!r} was revoked at log entry {key.revoked_at}",
             where=where,
         )
+    if key.purpose is not KeyPurpose.SIGNING:
+        raise AuthorityError(
+            f"key {env.key_id} of party {env.party!r} is an encryption key: it cannot sign",
+            where=where,
+        )
     env.verify_signature(key.public_key, where=where)
 
 
@@ -246,18 +255,43 @@ def _check_genesis(
     assert isinstance(payload, Genesis)
     if payload.origin != env.log or payload.registrar != env.party:
         raise InputError("genesis must be signed by its registrar for its own log", where=where)
-    public = _public_key(payload.registrar_public_key, where)
+    public = _public_key(payload.registrar_public_key, KeyPurpose.SIGNING, where)
     if key_id(public) != env.key_id:
         raise AuthorityError("genesis must be signed by the registrar key it names", where=where)
     env.verify_signature(public, where=where)
     return Accepted(submission, payload)
 
 
-def _public_key(text: str, where: str) -> bytes:
+def _public_key(text: str, purpose: KeyPurpose, where: str) -> bytes:
     raw = decode_base64(text, "public key", where=where)
-    if len(raw) != PUBLIC_KEY_SIZE:
-        raise InputError(f"public key is {len(raw)} bytes, not an Ed25519 key", where=where)
+    if len(raw) != PUBLIC_KEY_SIZES[purpose]:
+        kind = "an Ed25519 key" if purpose is KeyPurpose.SIGNING else "an ML-KEM-768 + X25519 key"
+        raise InputError(
+            f"{purpose} public key is {len(raw)} bytes, not {kind} ({PUBLIC_KEY_SIZES[purpose]})",
+            where=where,
+        )
+    if purpose is KeyPurpose.ENCRYPTION:
+        from accordwatch.log.hpke import check_public_key
+
+        check_public_key(raw, where=where)
     return raw
+
+
+def _check_rotation_signer(
+    payload: KeyRotation, registry: Registry, signer_key: str, where: str
+) -> None:
+    """A party rotates its own key: a signing key by a signature of that very key.
+
+    An encryption key cannot sign: one of the party's active signing keys
+    rotates it (the signer's party and activity are checked already).
+    """
+    old = registry.keys[payload.replaces]
+    if old.purpose is KeyPurpose.SIGNING and signer_key != payload.replaces:
+        raise AuthorityError(
+            f"signing key {payload.replaces} of party {payload.party!r} is rotated by its own "
+            f"signature, not by key {signer_key}",
+            where=where,
+        )
 
 
 def _check_registration(payload: Payload, registry: Registry, where: str) -> None:
@@ -278,7 +312,7 @@ def _check_registration(payload: Payload, registry: Registry, where: str) -> Non
                 "no key is registered to it",
                 where=where,
             )
-        public = _public_key(payload.public_key, where)
+        public = _public_key(payload.public_key, payload.purpose, where)
         if key_id(public) != payload.key_id:
             raise InputError(
                 f"key id {payload.key_id} does not match the public key ({key_id(public)})",
@@ -291,6 +325,12 @@ def _check_registration(payload: Payload, registry: Registry, where: str) -> Non
             if old is None or old.party != payload.party or not old.active:
                 raise NotFoundError(
                     f"no active key {payload.replaces} of party {payload.party!r} to replace",
+                    where=where,
+                )
+            if old.purpose is not payload.purpose:
+                raise InputError(
+                    f"key {payload.replaces} is a {old.purpose} key: a {payload.purpose} key "
+                    "cannot replace it",
                     where=where,
                 )
     elif isinstance(payload, KeyRevocation):

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.hpke import (
 )
 
 from accordwatch.errors import InputError, SignatureError, VerificationError
+from accordwatch.log.key_purpose import PUBLIC_KEY_SIZES, KeyPurpose
 from accordwatch.log.keys import key_id, read_key_file, write_key_file
 
 SUITE = Suite(KEM.MLKEM768_X25519, KDF.HKDF_SHA256, AEAD.CHACHA20_POLY1305)
@@ -43,30 +44,31 @@ SUITE = Suite(KEM.MLKEM768_X25519, KDF.HKDF_SHA256, AEAD.CHACHA20_POLY1305)
 ALGORITHM = "HPKE MLKEM768-X25519 HKDF-SHA256 ChaCha20-Poly1305"
 MLKEM_PUBLIC_SIZE = 1184
 X25519_PUBLIC_SIZE = 32
-PUBLIC_KEY_SIZE = MLKEM_PUBLIC_SIZE + X25519_PUBLIC_SIZE
+PUBLIC_KEY_SIZE = PUBLIC_KEY_SIZES[KeyPurpose.ENCRYPTION]
 #: the encapsulated key that starts every sealed message
 ENC_SIZE = KEM.MLKEM768_X25519.enc_length()
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN [A-Z ]+-----.+?-----END [A-Z ]+-----\s*", re.DOTALL)
 
 
-def _public_key(public_key: bytes) -> MLKEM768X25519PublicKey:
+def _public_key(public_key: bytes, where: str | None = None) -> MLKEM768X25519PublicKey:
     if len(public_key) != PUBLIC_KEY_SIZE:
         raise InputError(
             f"encryption public key is {len(public_key)} bytes, not {PUBLIC_KEY_SIZE} "
-            "(ML-KEM-768 + X25519)"
+            "(ML-KEM-768 + X25519)",
+            where=where,
         )
     try:
         pq = mlkem.MLKEM768PublicKey.from_public_bytes(public_key[:MLKEM_PUBLIC_SIZE])
         classic = x25519.X25519PublicKey.from_public_bytes(public_key[MLKEM_PUBLIC_SIZE:])
     except ValueError as exc:
-        raise InputError(f"not an ML-KEM-768 + X25519 public key: {exc}") from exc
+        raise InputError(f"not an ML-KEM-768 + X25519 public key: {exc}", where=where) from exc
     return MLKEM768X25519PublicKey(pq, classic)
 
 
-def check_public_key(public_key: bytes) -> None:
+def check_public_key(public_key: bytes, *, where: str | None = None) -> None:
     """Refuse bytes that are not an ML-KEM-768 + X25519 public key."""
-    _public_key(public_key)
+    _public_key(public_key, where)
 
 
 def seal(public_key: bytes, info: bytes, aad: bytes, plaintext: bytes) -> bytes:

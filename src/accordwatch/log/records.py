@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accordwatch.errors import InputError
+from accordwatch.log.key_purpose import KeyPurpose
 from accordwatch.log.roles import Role
 from accordwatch.validation_messages import ID_PATTERN, first_problem
 
@@ -64,10 +65,28 @@ class PartyRegistration(Payload):
 class KeyRegistration(Payload):
     party: Name
     key_id: KeyId
-    public_key: str = Field(description="base64 Ed25519 public key (32 bytes)")
+    public_key: str = Field(
+        description="base64 public key: Ed25519 (32 bytes) for signing, "
+        "ML-KEM-768 + X25519 (1216 bytes) for encryption"
+    )
     replaces: KeyId | None = Field(
         default=None, description="a key of the same party that this one rotates out"
     )
+    purpose: KeyPurpose = KeyPurpose.SIGNING
+
+
+class KeyRotation(KeyRegistration):
+    """A party replaces one of its own keys, without the registrar.
+
+    Signed by the party itself: a signing key by that very key, an encryption
+    key by one of the party's active signing keys. Its state changes as a
+    registration with `replaces` does.
+    """
+
+    replaces: KeyId = Field(description="the party's active key that this one rotates out")
+
+    def acting_party(self) -> str | None:
+        return self.party
 
 
 class KeyRevocation(Payload):
@@ -124,6 +143,12 @@ LOG_RECORD_TYPES: tuple[RecordType, ...] = (
     RecordType("party.register", PartyRegistration, frozenset({Role.REGISTRAR}), "admit a party"),
     RecordType(
         "key.register", KeyRegistration, frozenset({Role.REGISTRAR}), "register a party key"
+    ),
+    RecordType(
+        "key.rotate",
+        KeyRotation,
+        ANY_ROLE,
+        "a party replaces its own key, signed by its current key",
     ),
     RecordType(
         "key.revoke",

@@ -1,7 +1,10 @@
 """Who is in the log: parties, their roles and their keys, as of a log position.
 
 A pure projection of the registration entries (`log.genesis`,
-`party.register`, `key.register`, `key.revoke`, `party.revoke`). The check
+`party.register`, `key.register`, `key.rotate`, `key.revoke`, `party.revoke`).
+A party holds signing keys and encryption keys; the newest active one of
+each purpose is its current key (`current_key`), the one sealed messages
+are encrypted to. The check
 reads it to decide whether a new envelope's signer may act; the store keeps
 the same state as tables and rebuilds them by replaying the log through
 `apply`.
@@ -12,6 +15,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 
+from accordwatch.log.key_purpose import KeyPurpose
 from accordwatch.log.records import (
     Genesis,
     KeyRegistration,
@@ -51,6 +55,7 @@ class KeyRecord:
     registered_at: int
     revoked_at: int | None = None
     reason: str = ""
+    purpose: KeyPurpose = KeyPurpose.SIGNING
 
     @property
     def active(self) -> bool:
@@ -88,10 +93,12 @@ class Registry:
             self.parties[payload.name] = PartyRecord(
                 payload.name, payload.role, payload.display_name, index
             )
-        elif isinstance(payload, KeyRegistration):
+        elif isinstance(payload, KeyRegistration):  # and its `KeyRotation`
             if payload.replaces is not None:
                 self._revoke(index, payload.replaces, f"rotated to {payload.key_id}")
-            self._add_key(index, payload.party, base64.b64decode(payload.public_key))
+            self._add_key(
+                index, payload.party, base64.b64decode(payload.public_key), payload.purpose
+            )
         elif isinstance(payload, KeyRevocation):
             self._revoke(index, payload.key_id, payload.reason)
         elif isinstance(payload, PartyRevocation):
@@ -102,11 +109,17 @@ class Registry:
                 if key.active:
                     self._revoke(index, key.key_id, party_revoked_reason(payload.reason))
 
-    def _add_key(self, index: int, party: str, public_key: bytes) -> None:
+    def _add_key(
+        self,
+        index: int,
+        party: str,
+        public_key: bytes,
+        purpose: KeyPurpose = KeyPurpose.SIGNING,
+    ) -> None:
         from accordwatch.log.keys import key_id
 
         kid = key_id(public_key)
-        self.keys[kid] = KeyRecord(kid, party, public_key, index)
+        self.keys[kid] = KeyRecord(kid, party, public_key, index, purpose=purpose)
 
     def _revoke(self, index: int, kid: str, reason: str) -> None:
         record = self.keys[kid]
@@ -115,3 +128,8 @@ class Registry:
 
     def keys_of(self, party: str) -> list[KeyRecord]:
         return [k for k in self.keys.values() if k.party == party]
+
+    def current_key(self, party: str, purpose: KeyPurpose) -> KeyRecord | None:
+        """The party's newest active key of `purpose`, or None if it has none."""
+        active = [k for k in self.keys_of(party) if k.active and k.purpose is purpose]
+        return max(active, key=lambda k: k.registered_at, default=None)

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, delete, insert, select, update
 
 from accordwatch.errors import VerificationError
+from accordwatch.log.key_purpose import purpose_of
 from accordwatch.log.keys import key_id
 from accordwatch.log.records import (
     Genesis,
@@ -50,7 +51,7 @@ def project(conn: Connection, index: int, payload: Payload) -> None:
                 registered_at=index,
             )
         )
-    elif isinstance(payload, KeyRegistration):
+    elif isinstance(payload, KeyRegistration):  # and its `KeyRotation`
         if payload.replaces is not None:
             _revoke(conn, index, payload.replaces, f"rotated to {payload.key_id}")
         _add_key(conn, index, payload.party, base64.b64decode(payload.public_key))
@@ -115,6 +116,8 @@ def load_registry(conn: Connection) -> Registry:
             row.registered_at,
             row.revoked_at,
             row.reason,
+            # the table keeps no purpose: the public key's size tells it
+            purpose_of(bytes(row.public_key)),
         )
     return registry
 
