@@ -20,6 +20,7 @@ from accordwatch.errors import AuthorityError, InputError, NotFoundError
 from accordwatch.log.access import Reader, open_record
 from accordwatch.log.envelope import Envelope, Opening, Submission
 from accordwatch.log.hpke import EncryptionKey
+from accordwatch.log.key_purpose import KeyPurpose
 from accordwatch.log.registry import Registry
 from accordwatch.log.roles import Role
 from accordwatch.log.sealing import (
@@ -35,25 +36,14 @@ from accordwatch.store.log_reader import LogReader
 
 
 def encryption_key(registry: Registry, party: str) -> Recipient | None:
-    """The party's current (newest active) encryption key, if it registered one."""
-    found = [
-        k
-        for k in registry.keys_of(party)
-        if k.active and getattr(k, "purpose", "signing") == "encryption"
-    ]
-    if not found:
-        return None
-    newest = max(found, key=lambda k: k.registered_at)
-    return Recipient(party, newest.key_id, newest.public_key)
+    """The party's current encryption key, if it registered one."""
+    record = registry.current_key(party, KeyPurpose.ENCRYPTION)
+    return None if record is None else Recipient(party, record.key_id, record.public_key)
 
 
 def encryption_key_ids(registry: Registry, party: str) -> list[str]:
     """Every encryption key the party registered (revoked ones still open old ciphertexts)."""
-    return [
-        k.key_id
-        for k in registry.keys_of(party)
-        if getattr(k, "purpose", "signing") == "encryption"
-    ]
+    return [k.key_id for k in registry.keys_of(party) if k.purpose is KeyPurpose.ENCRYPTION]
 
 
 def private_keys(
