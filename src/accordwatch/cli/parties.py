@@ -298,6 +298,11 @@ def key_rotate(
             f"new key is for party {public.party!r}, key {key_id} is {record.party!r}'s",
             where=str(new),
         )
+    if record.purpose is not public.purpose:
+        raise InputError(
+            f"key {key_id} is for {record.purpose}: a key for {public.purpose} cannot replace it",
+            where=str(new),
+        )
     if key_file is None and record.purpose is KeyPurpose.SIGNING:
         # a signing key is rotated by its own signature
         key_file = ws.party_key_path(record.party, key_id)

@@ -113,14 +113,14 @@ def check_submission(
             where=where,
         )
     _check_registration(payload, registry, where)
-    if isinstance(payload, KeyRotation):
-        _check_rotation_signer(payload, registry, env.key_id, where)
     acting = payload.acting_party()
     if acting is not None and acting != env.party:
         raise AuthorityError(
             f"party {env.party!r} may not submit {env.record_type} for party {acting!r}",
             where=where,
         )
+    if isinstance(payload, KeyRotation):
+        _check_rotation_signer(payload, registry, env.key_id, where)
     problem = payload.signer_problem(env.party)
     if problem is not None:
         raise AuthorityError(problem, where=where)
@@ -329,7 +329,7 @@ def _check_registration(payload: Payload, registry: Registry, where: str) -> Non
                 )
             if old.purpose is not payload.purpose:
                 raise InputError(
-                    f"key {payload.replaces} is a {old.purpose} key: a {payload.purpose} key "
+                    f"key {payload.replaces} is for {old.purpose}: a key for {payload.purpose} "
                     "cannot replace it",
                     where=where,
                 )
