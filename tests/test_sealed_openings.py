@@ -12,17 +12,24 @@ plaintext.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from accordwatch.cli import main
 from accordwatch.errors import VerificationError
 from accordwatch.examples import example_path as accord_path
 from accordwatch.log.envelope import Opening
 from accordwatch.log.hpke import EncryptionKey
+from accordwatch.log.roles import Role
 from accordwatch.log.sealing import Recipient, open_sealed, seal_opening
+from accordwatch.service.api.app import create_app
+from accordwatch.service.token_store import TokenStore
+from accordwatch.service.tokens import make_token
 from accordwatch.store.sealed import plaintext_count, sealed_for
+from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace, init_workspace
 
 MARKER = "SEALMARKER-5c1e9a"
@@ -130,6 +137,7 @@ def test_openings_seal_leaves_no_plaintext_and_readers_read_with_their_keys(
     text = fails(ws, capsys, "share", str(entry), "--with", "iaea2", "--as", "iaea")
     assert "already sealed to iaea2's key" in text
     run(ws, "log", "audit")
+    run(ws, "rebuild")
     capsys.readouterr()
     assert _files_holding(ws.home, MARKER.encode()) == []
 
@@ -190,3 +198,28 @@ def test_seal_refuses_while_a_reader_has_no_key(
     text = fails(ws, capsys, "openings", "seal")
     assert "no encryption key registered for iaea" in text
     assert plaintext_count(ws.ledger()) == 1
+
+
+def test_anyone_downloads_the_ciphertexts_and_a_token_reads_with_its_partys_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = _workspace(tmp_path, capsys)
+    _encryption_keys(ws, "dprk", "usa", "iaea")
+    run(ws, "declaration", "submit", str(_declaration(tmp_path)), "--as", "dprk")
+    entry = ws.ledger().size() - 1
+    client = TestClient(create_app(ws))
+    sealed = client.get(f"/api/log/entries/{entry}/sealed")
+    assert sealed.status_code == 200 and MARKER not in sealed.text
+    body = sealed.json()
+    assert body["commitment"].startswith("sha256:")
+    assert sorted(s["party"] for s in body["sealed"]) == ["dprk", "iaea"]
+    assert client.get("/api/log/entries/0/sealed").status_code == 404
+    now = utc_now()
+    store = TokenStore(ws.ledger().engine, ws.ledger().url)
+    for seed, (party, role) in enumerate((("iaea", Role.INSPECTORATE), ("usa", Role.PARTY))):
+        token = make_token(bytes([seed + 1]) * 32)
+        store.add(token, party, role, now - timedelta(days=1), now + timedelta(days=1))
+        got = client.get(f"/api/log/entries/{entry}", headers={"Authorization": f"Bearer {token}"})
+        assert got.status_code == 200
+        assert got.json()["readable"] is (party == "iaea")
+        assert (MARKER in got.text) is (party == "iaea")
