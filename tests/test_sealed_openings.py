@@ -21,8 +21,9 @@ from fastapi.testclient import TestClient
 from accordwatch.cli import main
 from accordwatch.errors import VerificationError
 from accordwatch.examples import example_path as accord_path
-from accordwatch.log.envelope import Opening
+from accordwatch.log.envelope import Envelope, Opening
 from accordwatch.log.hpke import EncryptionKey
+from accordwatch.log.key_purpose import KeyPurpose
 from accordwatch.log.roles import Role
 from accordwatch.log.sealing import Recipient, open_sealed, seal_opening
 from accordwatch.service.api.app import create_app
@@ -131,11 +132,27 @@ def test_openings_seal_leaves_no_plaintext_and_readers_read_with_their_keys(
     assert "sealed to its readers and not to a key iaea2 holds" in text
     text = fails(ws, capsys, "share", str(entry), "--with", "iaea2", "--as", "usa")
     assert "usa cannot read this entry, so it cannot share it" in text
+    # A share is anyone's entry: the log refuses one that names another commitment, and
+    # one whose ciphertext does not open stops no real share from being read.
+    ledger = ws.ledger()
+    commitment = Envelope.from_bytes(ledger.entry(entry).envelope).commitment
+    key = ledger.registry().current_key("iaea2", KeyPurpose.ENCRYPTION)
+    assert commitment is not None and key is not None
+    bogus = {"entry": entry, "party": "iaea2", "key_id": key.key_id, "ciphertext": "AAAA"}
+    draft = tmp_path / "share.json"
+    for named, refusal in ((entry - 1, "is public: it has no opening"), (entry, None)):
+        payload = {**bogus, "entry": named, "commitment": commitment}
+        draft.write_text(json.dumps({"record_type": "opening.share", "payload": payload}))
+        if refusal is None:
+            run(ws, "submit", str(draft), "--as", "usa")
+        else:
+            assert refusal in fails(ws, capsys, "submit", str(draft), "--as", "usa")
+    capsys.readouterr()
     run(ws, "share", str(entry), "--with", "iaea2", "--as", "iaea")
     assert "sealed the opening of entry" in capsys.readouterr().out
     assert MARKER in _show(ws, capsys, "iaea2")
-    text = fails(ws, capsys, "share", str(entry), "--with", "iaea2", "--as", "iaea")
-    assert "already sealed to iaea2's key" in text
+    text = fails(ws, capsys, "share", str(entry), "--with", "iaea", "--as", "dprk")
+    assert "its submitter sealed the opening to iaea's key" in text
     run(ws, "log", "audit")
     run(ws, "rebuild")
     capsys.readouterr()

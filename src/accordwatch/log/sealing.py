@@ -32,11 +32,15 @@ from accordwatch.errors import AccordwatchError, InputError, VerificationError
 from accordwatch.log import hpke
 from accordwatch.log.canonical import canonical_json, parse_json
 from accordwatch.log.encoding import decode_base64
-from accordwatch.log.envelope import Opening
+from accordwatch.log.envelope import Envelope, Opening
+from accordwatch.log.key_purpose import KeyPurpose
 from accordwatch.log.records import ANY_ROLE, Catalog, Name, Payload, RecordType
+from accordwatch.log.registry import Registry
 from accordwatch.log.roles import Role
 
 INFO_FORMAT = "accordwatch/sealed-opening/v1"
+#: where a stored ciphertext comes from when the submitter sealed it (else: the share's entry)
+SEALED_BY_SUBMITTER = -1
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,25 @@ class OpeningShare(Payload):
     def sealed(self, *, where: str) -> SealedOpening:
         data = decode_base64(self.ciphertext, "ciphertext", where=where)
         return SealedOpening(self.party, self.key_id, data)
+
+
+def share_problem(share: OpeningShare, target: Envelope | None, registry: Registry) -> str | None:
+    """Why the log refuses an `opening.share` entry, or None.
+
+    It must name an earlier confidential entry by its commitment, and the
+    current encryption key of the party it is sealed to. Whether the
+    ciphertext opens only its recipient can tell (`open_sealed`).
+    """
+    if target is None:
+        return f"opening.share names entry {share.entry}, not an earlier entry of this log"
+    if target.commitment is None:
+        return f"entry {share.entry} is public: it has no opening to share"
+    if target.commitment != share.commitment:
+        return f"the commitment named is not that of entry {share.entry}"
+    key = registry.current_key(share.party, KeyPurpose.ENCRYPTION)
+    if key is None or key.key_id != share.key_id:
+        return f"key {share.key_id} is not the current encryption key of party {share.party!r}"
+    return None
 
 
 RECORD_TYPES = (

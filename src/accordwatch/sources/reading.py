@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from accordwatch.catalog import CATALOG
-from accordwatch.errors import AuthorityError, InputError, NotFoundError
+from accordwatch.errors import AuthorityError, InputError, NotFoundError, VerificationError
 from accordwatch.log.access import Reader, open_record
 from accordwatch.log.envelope import Envelope, Opening, Submission
 from accordwatch.log.hpke import EncryptionKey
@@ -107,7 +107,7 @@ class SealedReader(Reader):
 
     log: LogReader = field(compare=False)
     keys: tuple[EncryptionKey, ...] = field(compare=False)
-    _found: dict[str, dict[bytes, SealedOpening]] = field(
+    _found: dict[str, dict[bytes, list[SealedOpening]]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -116,11 +116,20 @@ class SealedReader(Reader):
             return None
         if "held" not in self._found:
             self._found["held"] = store.sealed_to_keys(self.log, [k.key_id for k in self.keys])
-        sealed = self._found["held"].get(envelope.leaf_hash)
-        if sealed is None:
-            return None
-        key = next(k for k in self.keys if k.key_id == sealed.key_id)
-        return open_sealed(sealed, key, envelope.log, envelope.commitment, where=where)
+        candidates = self._found["held"].get(envelope.leaf_hash, [])
+        keys = {k.key_id: k for k in self.keys}
+        refused: VerificationError | None = None
+        for sealed in candidates:
+            try:
+                return open_sealed(
+                    sealed, keys[sealed.key_id], envelope.log, envelope.commitment, where=where
+                )
+            except VerificationError as exc:
+                # a share is anyone's entry: one that does not open leaves the others
+                refused = refused or exc
+        if refused is not None:
+            raise refused
+        return None
 
 
 def reader_with_keys(
@@ -196,9 +205,10 @@ def share_payload(
         raise NotFoundError(
             f"party {to_party!r} has no encryption key registered: it could not open a share"
         )
-    if any(s.key_id == recipient.key_id for s in store.sealed_for(log, index)):
+    if recipient.key_id in store.submitter_sealed_keys(log, index):
         raise InputError(
-            f"the opening is already sealed to {to_party}'s key {recipient.key_id}", where=where
+            f"its submitter sealed the opening to {to_party}'s key {recipient.key_id} already",
+            where=where,
         )
     try:
         open_record(CATALOG, envelope, opening, reader, where=where)

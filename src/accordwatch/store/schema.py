@@ -82,8 +82,8 @@ openings = Table(
     Column("payload", LargeBinary, nullable=False),
 )
 
-# Openings sealed to their readers (`log.sealing`): one HPKE ciphertext per entry and
-# reader key, sealed by the submitter or shared later (`shared_at`: the `opening.share`
+# Openings sealed to their readers (`log.sealing`): HPKE ciphertexts per entry and reader
+# key, sealed by the submitter (`source` -1) or shared later (`source`: the `opening.share`
 # entry). The log cannot open them.
 sealed_openings = Table(
     "sealed_openings",
@@ -92,7 +92,7 @@ sealed_openings = Table(
     Column("key_id", String(64), primary_key=True),
     Column("party", String(64), nullable=False),
     Column("ciphertext", LargeBinary, nullable=False),
-    Column("shared_at", BigInteger, nullable=True),
+    Column("source", BigInteger, primary_key=True, autoincrement=False),
 )
 
 parties = Table(

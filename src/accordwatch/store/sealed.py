@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, insert, select
 
 from accordwatch.log.canonical import parse_json
 from accordwatch.log.envelope import Envelope, Opening
-from accordwatch.log.sealing import SealedOpening
+from accordwatch.log.sealing import SEALED_BY_SUBMITTER, SealedOpening
 from accordwatch.store.database import WRITE, storage_errors
 from accordwatch.store.log_reader import LogReader
 from accordwatch.store.schema import entries, openings, sealed_openings
@@ -27,7 +27,7 @@ def sealed_for(reader: LogReader, index: int) -> list[SealedOpening]:
     query = (
         select(sealed_openings.c.party, sealed_openings.c.key_id, sealed_openings.c.ciphertext)
         .where(sealed_openings.c.idx == index)
-        .order_by(sealed_openings.c.key_id)
+        .order_by(sealed_openings.c.key_id, sealed_openings.c.source)
     )
     with storage_errors(reader.url), reader.engine.connect() as conn:
         rows = conn.execute(query).all()
@@ -45,7 +45,7 @@ def sealed_by_entry(reader: LogReader, indices: Iterable[int]) -> dict[int, list
             rows = conn.execute(
                 select(sealed_openings)
                 .where(sealed_openings.c.idx.in_(wanted[start : start + 500]))
-                .order_by(sealed_openings.c.idx, sealed_openings.c.key_id)
+                .order_by(sealed_openings.c.idx, sealed_openings.c.key_id, sealed_openings.c.source)
             ).all()
             for row in rows:
                 out.setdefault(int(row.idx), []).append(
@@ -54,8 +54,12 @@ def sealed_by_entry(reader: LogReader, indices: Iterable[int]) -> dict[int, list
     return out
 
 
-def sealed_to_keys(reader: LogReader, key_ids: Sequence[str]) -> dict[bytes, SealedOpening]:
-    """The ciphertexts sealed to any of `key_ids`, by the leaf hash of their entry."""
+def sealed_to_keys(reader: LogReader, key_ids: Sequence[str]) -> dict[bytes, list[SealedOpening]]:
+    """The ciphertexts sealed to any of `key_ids`, by the leaf hash of their entry.
+
+    The submitter's own first, then the shares in log order: a share is
+    anyone's entry, and only its recipient can tell whether it opens.
+    """
     if not key_ids:
         return {}
     query = (
@@ -67,10 +71,23 @@ def sealed_to_keys(reader: LogReader, key_ids: Sequence[str]) -> dict[bytes, Sea
         )
         .join(entries, entries.c.idx == sealed_openings.c.idx)
         .where(sealed_openings.c.key_id.in_(list(key_ids)))
+        .order_by(sealed_openings.c.idx, sealed_openings.c.source)
     )
     with storage_errors(reader.url), reader.engine.connect() as conn:
         rows = conn.execute(query).all()
-    return {bytes(h): SealedOpening(p, k, bytes(c)) for h, p, k, c in rows}
+    out: dict[bytes, list[SealedOpening]] = {}
+    for h, p, k, c in rows:
+        out.setdefault(bytes(h), []).append(SealedOpening(p, k, bytes(c)))
+    return out
+
+
+def submitter_sealed_keys(reader: LogReader, index: int) -> set[str]:
+    """The reader keys the submitter of entry `index` sealed its opening to."""
+    query = select(sealed_openings.c.key_id).where(
+        sealed_openings.c.idx == index, sealed_openings.c.source == SEALED_BY_SUBMITTER
+    )
+    with storage_errors(reader.url), reader.engine.connect() as conn:
+        return {str(k) for (k,) in conn.execute(query)}
 
 
 def sealed_entries(reader: LogReader) -> set[int]:
@@ -107,7 +124,13 @@ def plaintext_openings(reader: LogReader) -> list[tuple[int, Envelope, Opening]]
 def replace_plaintext(reader: LogReader, sealed: dict[int, list[SealedOpening]]) -> None:
     """Store each entry's ciphertexts and delete its plaintext opening, all or none."""
     rows = [
-        {"idx": idx, "key_id": s.key_id, "party": s.party, "ciphertext": s.ciphertext}
+        {
+            "idx": idx,
+            "key_id": s.key_id,
+            "party": s.party,
+            "ciphertext": s.ciphertext,
+            "source": SEALED_BY_SUBMITTER,
+        }
         for idx, found in sealed.items()
         for s in found
     ]
@@ -121,7 +144,11 @@ def replace_plaintext(reader: LogReader, sealed: dict[int, list[SealedOpening]])
             conn.exec_driver_sql("PRAGMA secure_delete=ON")
         held = {
             (int(i), str(k))
-            for i, k in conn.execute(select(sealed_openings.c.idx, sealed_openings.c.key_id))
+            for i, k in conn.execute(
+                select(sealed_openings.c.idx, sealed_openings.c.key_id).where(
+                    sealed_openings.c.source == SEALED_BY_SUBMITTER
+                )
+            )
         }
         fresh = [r for r in rows if (r["idx"], r["key_id"]) not in held]
         if fresh:

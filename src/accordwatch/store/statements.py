@@ -91,7 +91,7 @@ class Statements:
             ("key_id", "varchar"),
             ("party", "varchar"),
             ("ciphertext", "bytea"),
-            ("shared_at", "bigint"),
+            ("source", "bigint"),
         )
         self.update_head = f"UPDATE log_head SET size = {p}, root = {p}, edge = {p} WHERE id = 1"
         self.insert_checkpoint = (

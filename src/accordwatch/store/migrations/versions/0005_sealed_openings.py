@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("key_id", sa.String(64), primary_key=True),
         sa.Column("party", sa.String(64), nullable=False),
         sa.Column("ciphertext", sa.LargeBinary, nullable=False),
-        sa.Column("shared_at", sa.BigInteger, nullable=True),
+        sa.Column("source", sa.BigInteger, primary_key=True, autoincrement=False),
     )
 
 
