@@ -240,3 +240,38 @@ def test_anyone_downloads_the_ciphertexts_and_a_token_reads_with_its_partys_key(
         assert got.status_code == 200
         assert got.json()["readable"] is (party == "iaea")
         assert (MARKER in got.text) is (party == "iaea")
+
+
+def test_openings_seal_on_both_databases(
+    workspace: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for party, role in (("dprk", "declarant"), ("iaea", "inspectorate"), ("usa", "party")):
+        run(workspace, "party", "add", party, "--role", role)
+        run(workspace, "key", "new", "--party", party)
+    draft = tmp_path / "note.json"
+    note = {"subject": "private", "text": MARKER}
+    doc = {"record_type": "statement", "confidential": True, "payload": note}
+    draft.write_text(json.dumps(doc))
+    run(workspace, "submit", str(draft), "--as", "dprk")
+    _encryption_keys(workspace, "dprk", "iaea", "usa")
+    run(workspace, "openings", "seal")
+    assert "sealed 1 opening(s) to their readers (1 ciphertexts)" in capsys.readouterr().out
+    ledger = workspace.ledger()
+    entry = ledger.size() - 1 - 3  # before the three encryption keys
+    assert plaintext_count(ledger) == 0 and len(sealed_for(ledger, entry)) == 1
+    run(workspace, "share", str(entry), "--with", "usa", "--as", "dprk")
+    run(workspace, "log", "get", str(entry), "--as", "usa", "--format", "json")
+    assert MARKER in capsys.readouterr().out
+    text = fails(workspace, capsys, "log", "get", str(entry), "--as", "iaea")
+    assert "may not read it" in text and MARKER not in text
+    # The readers a draft names are sealed to on the submitter's side.
+    draft.write_text(json.dumps({**doc, "readers": ["iaea"]}))
+    run(workspace, "submit", str(draft), "--as", "dprk")
+    named = workspace.ledger().size() - 1
+    capsys.readouterr()
+    assert sorted(s.party for s in sealed_for(workspace.ledger(), named)) == ["dprk", "iaea"]
+    run(workspace, "log", "get", str(named), "--as", "iaea", "--format", "json")
+    assert json.loads(capsys.readouterr().out)["payload"]["text"] == MARKER
+    assert plaintext_count(workspace.ledger()) == 0
+    run(workspace, "log", "audit")
+    assert "2 confidential entries sealed to their readers" in capsys.readouterr().out

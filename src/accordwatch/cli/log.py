@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from accordwatch.cli.context import console, err_console, print_json, shown, workspace
+from accordwatch.cli.context import console, err_console, print_json, reader_as, shown, workspace
 from accordwatch.cli.exit_codes import ExitCode
 from accordwatch.cli.output import (
     Format,
@@ -115,6 +115,12 @@ def show(
 def get(
     index: int = typer.Argument(..., help="Entry index"),
     fmt: str = typer.Option("json", "--format", help="json or text"),
+    as_party: str = typer.Option(
+        None,
+        "--as",
+        help="Also give the payload as this party reads it (a confidential one opened with "
+        "its encryption key, or refused)",
+    ),
 ) -> None:
     """Print one entry's envelope, leaf hash, when it was logged and when witnessed."""
     from accordwatch.cli.policy import policy_for
@@ -141,6 +147,8 @@ def get(
         "witnessed": witnessed,
         "envelope": parse_json(entry.envelope, where=f"entry {index}"),
     }
+    if as_party is not None:
+        out["payload"] = _read_as(ledger, index, entry.envelope, as_party)
     if fmt == "json":
         print_json(out)
         return
@@ -159,6 +167,22 @@ def get(
             highlight=False,
         )
     print_json(out["envelope"])
+    if as_party is not None:
+        console.print(f"payload as {shown(as_party)} reads it:", highlight=False)
+        print_json(out["payload"])
+
+
+def _read_as(ledger: Ledger, index: int, raw: bytes, party: str) -> object:
+    """Entry `index`'s payload as `party` may read it, checked against its commitment."""
+    from accordwatch.catalog import CATALOG
+    from accordwatch.log.access import open_record
+    from accordwatch.log.envelope import Envelope, Opening
+
+    where = f"log entry {index}"
+    envelope = Envelope.from_bytes(raw, where=where)
+    held = ledger.opening(index) if envelope.confidential else None
+    opening = None if held is None else Opening(held[0], parse_json(held[1], where=where))
+    return open_record(CATALOG, envelope, opening, reader_as(ledger, party), where=where)
 
 
 @log_app.command("prove")
