@@ -251,6 +251,10 @@ def test_encryption_keys_are_made_registered_and_rotated_the_same_way(
         (current.key_id, "encryption"),
         (now.key_id, "encryption"),
     }
+    only = run(capsys, *home, "key", "list", "--purpose", "encryption", "--current", "--json")
+    assert [(k["party"], k["key_id"], k["current"]) for k in json.loads(only.out)] == [
+        ("dprk", now.key_id, "true")
+    ]
     assert run(capsys, *home, "log", "audit").code == 0
     assert run(capsys, *home, "rebuild").out.strip().endswith("identical")
 

@@ -350,22 +350,43 @@ def key_revoke(
 @key_app.command("list")
 def key_list(
     party: str = typer.Option(None, "--party", help="Only this party's keys"),
+    purpose: KeyPurpose = typer.Option(None, "--purpose", help="Only signing or encryption keys"),
+    current: bool = typer.Option(
+        False, "--current", help="Only each party's current key of each purpose"
+    ),
     fmt: Format = "text",
     output: OutputFile = None,
     as_json: JsonAlias = False,
 ) -> None:
-    """List keys with the log entries that registered and revoked them."""
+    """List keys with the log entries that registered and revoked them.
+
+    A party's current key of a purpose is its newest active one: what is
+    sealed to the party is encrypted to its current encryption key.
+    """
     from accordwatch.reports.exports import Column, Kind, Sheet
 
     chosen = chosen_format(fmt, as_json, output)
     registry = workspace().ledger().registry()
-    keys = [k for k in registry.keys.values() if party is None or k.party == party]
+    now = {
+        k.key_id
+        for p in registry.parties
+        for use in KeyPurpose
+        if (k := registry.current_key(p, use)) is not None
+    }
+    keys = [
+        k
+        for k in registry.keys.values()
+        if (party is None or k.party == party)
+        and (purpose is None or k.purpose is purpose)
+        and (not current or k.key_id in now)
+    ]
     sheet = Sheet(
         "keys",
         (
             Column("key_id", "key", Kind.ID),
             Column("party", kind=Kind.ID),
             Column("purpose"),
+            Column("current"),
             Column("registered_at", "registered", Kind.ID),
             Column("revoked_at", "revoked", Kind.ID),
             Column("reason"),
@@ -377,6 +398,7 @@ def key_list(
             key_id=k.key_id,
             party=k.party,
             purpose=k.purpose.value,
+            current=k.key_id in now,
             registered_at=k.registered_at,
             revoked_at=k.revoked_at,
             reason=k.reason,
