@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from accordwatch.cli.context import console, err_console, print_json, reader_as, shown, workspace
+from accordwatch.cli.context import console, err_console, print_json, shown, workspace
 from accordwatch.cli.exit_codes import ExitCode
+from accordwatch.cli.log_entry import format_option, get
 from accordwatch.cli.output import (
     Format,
     JsonAlias,
@@ -21,24 +22,15 @@ from accordwatch.cli.output import (
     print_sheet,
 )
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.log.canonical import parse_json
 from accordwatch.private_files import open_private_text
 
 if TYPE_CHECKING:
-    from accordwatch.errors import VerificationError
     from accordwatch.log.audit import AuditReport
     from accordwatch.log.note import Verifier
     from accordwatch.log.policy import Policy
     from accordwatch.log.witnessed import Witnessed
-    from accordwatch.store.ledger import Ledger
 
 log_app = typer.Typer(help="Read, prove, export and audit the log.", no_args_is_help=True)
-
-
-def _format(value: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise InputError(f"--format must be one of {', '.join(allowed)}, not {value!r}")
-    return value
 
 
 @log_app.command("show")
@@ -111,78 +103,7 @@ def show(
     deliver(chosen, json=sheet.records, sheets=lambda: [sheet], text=text)
 
 
-@log_app.command("get")
-def get(
-    index: int = typer.Argument(..., help="Entry index"),
-    fmt: str = typer.Option("json", "--format", help="json or text"),
-    as_party: str = typer.Option(
-        None,
-        "--as",
-        help="Also give the payload as this party reads it (a confidential one opened with "
-        "its encryption key, or refused)",
-    ),
-) -> None:
-    """Print one entry's envelope, leaf hash, when it was logged and when witnessed."""
-    from accordwatch.cli.policy import policy_for
-    from accordwatch.timeutil import format_time
-
-    _format(fmt, ("json", "text"))
-    ledger = workspace().ledger()
-    entry = ledger.entry(index)
-    policy = policy_for(None, ledger)
-    found = ledger.witnessed_covering(index, policy) if policy is not None else None
-    witnessed: dict[str, object] | None = None
-    if found is not None:
-        when = found[1].witnessed_time
-        witnessed = {
-            "summary": found[1].summary(),
-            "checkpoint_size": found[1].checkpoint.size,
-            "witnessed_at": format_time(when) if when is not None else None,
-        }
-    out = {
-        "index": entry.index,
-        "leaf_hash": base64.b64encode(entry.leaf_hash).decode(),
-        "recorded_at": format_time(entry.recorded_at),
-        "logged_at": format_time(entry.recorded_at),
-        "witnessed": witnessed,
-        "envelope": parse_json(entry.envelope, where=f"entry {index}"),
-    }
-    if as_party is not None:
-        out["payload"] = _read_as(ledger, index, entry.envelope, as_party)
-    if fmt == "json":
-        print_json(out)
-        return
-    console.print(
-        f"entry {index}: {shown(entry.record_type)} by {shown(entry.party)}", highlight=False
-    )
-    console.print(f"logged at {out['logged_at']}", highlight=False)
-    if witnessed is not None:
-        console.print(shown(witnessed["summary"]), highlight=False)
-    elif policy is None:
-        console.print("not witnessed: no witness policy is in force", highlight=False)
-    else:
-        console.print(
-            "not witnessed yet: no checkpoint that includes it has its quorum of cosignatures "
-            f"({shown(policy.describe_quorum())})",
-            highlight=False,
-        )
-    print_json(out["envelope"])
-    if as_party is not None:
-        console.print(f"payload as {shown(as_party)} reads it:", highlight=False)
-        print_json(out["payload"])
-
-
-def _read_as(ledger: Ledger, index: int, raw: bytes, party: str) -> object:
-    """Entry `index`'s payload as `party` may read it, checked against its commitment."""
-    from accordwatch.catalog import CATALOG
-    from accordwatch.log.access import open_record
-    from accordwatch.log.envelope import Envelope, Opening
-
-    where = f"log entry {index}"
-    envelope = Envelope.from_bytes(raw, where=where)
-    held = ledger.opening(index) if envelope.confidential else None
-    opening = None if held is None else Opening(held[0], parse_json(held[1], where=where))
-    return open_record(CATALOG, envelope, opening, reader_as(ledger, party), where=where)
+log_app.command("get")(get)
 
 
 @log_app.command("prove")
@@ -199,7 +120,7 @@ def prove(
     from accordwatch.cli.policy import policy_for
     from accordwatch.log.receipt import Receipt
 
-    _format(fmt, ("json", "text"))
+    format_option(fmt, ("json", "text"))
     ledger = workspace().ledger()
     if size is not None:
         note = ledger.cosigned_note(size)
@@ -407,6 +328,7 @@ def audit_command(
 
     from accordwatch.catalog import CATALOG
     from accordwatch.cli.declaration_escrow import audit_reveals
+    from accordwatch.cli.openings import plaintext_left
     from accordwatch.cli.policy import policy_for, read_policy
     from accordwatch.declarations.escrow_log import EscrowBook, feed_envelopes
     from accordwatch.errors import VerificationError
@@ -474,7 +396,7 @@ def audit_command(
                 raise
     reveals = audit_reveals(book)
     plaintext_failure, plaintext_note = (
-        _plaintext_openings(ledger, report) if file is None else (None, "")
+        plaintext_left(ledger, report) if file is None else (None, "")
     )
     # A reveal that does not open its escrow is the declarant's failure, not
     # the log's: everything else is reported, then the audit fails on it.
@@ -597,39 +519,6 @@ def audit_command(
             f"not witnessed: no checkpoint has its quorum ({escape(policy.describe_quorum())})"
         )
         raise typer.Exit(ExitCode.NOT_WITNESSED)
-
-
-def _plaintext_openings(
-    ledger: Ledger, report: AuditReport
-) -> tuple[VerificationError | None, str]:
-    """A failure for plaintext openings that could be sealed; a note for those that cannot yet.
-
-    An opening whose readers all have encryption keys must be sealed to them
-    (`accordwatch openings seal`); one with a reader without a key stays in
-    plaintext, as before keys for sealing, and is counted.
-    """
-    from accordwatch.errors import VerificationError
-    from accordwatch.sources.reading import plaintext_sealable
-
-    if not report.plaintext_openings:
-        return None, ""
-    sealable, waiting = plaintext_sealable(ledger, ledger.registry(), report.plaintext_openings)
-    note = (
-        f"{len(waiting)} confidential opening(s) still in plaintext in the database: a reader "
-        "has no encryption key registered (register them, then accordwatch openings seal)"
-        if waiting
-        else ""
-    )
-    if not sealable:
-        return None, note
-    return (
-        VerificationError(
-            f"{len(sealable)} confidential opening(s) held in plaintext though every reader "
-            f"has an encryption key (first: log entry {sealable[0]}): run accordwatch "
-            "openings seal"
-        ),
-        note,
-    )
 
 
 def _audit_summary(report: AuditReport) -> str:

@@ -10,10 +10,16 @@ reader, as a logged `opening.share` entry.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from accordwatch.cli.context import console, reader_as, shown, submit_as, workspace
+
+if TYPE_CHECKING:
+    from accordwatch.errors import VerificationError
+    from accordwatch.log.audit import AuditReport
+    from accordwatch.store.ledger import Ledger
 
 openings_app = typer.Typer(
     help="Confidential openings: seal them to their readers.", no_args_is_help=True
@@ -75,6 +81,37 @@ def share(
     console.print(
         f"{shown(as_party)} sealed the opening of entry {entry} to {shown(with_party)}'s key "
         f"{payload.key_id}: logged at index [bold]{receipt.index}[/]"
+    )
+
+
+def plaintext_left(ledger: Ledger, report: AuditReport) -> tuple[VerificationError | None, str]:
+    """A failure for plaintext openings that could be sealed; a note for those that cannot yet.
+
+    An opening whose readers all have encryption keys must be sealed to them
+    (`accordwatch openings seal`); one with a reader without a key stays in
+    plaintext, as before keys for sealing, and is counted.
+    """
+    from accordwatch.errors import VerificationError
+    from accordwatch.sources.reading import plaintext_sealable
+
+    if not report.plaintext_openings:
+        return None, ""
+    sealable, waiting = plaintext_sealable(ledger, ledger.registry(), report.plaintext_openings)
+    note = (
+        f"{len(waiting)} confidential opening(s) still in plaintext in the database: a reader "
+        "has no encryption key registered (register them, then accordwatch openings seal)"
+        if waiting
+        else ""
+    )
+    if not sealable:
+        return None, note
+    return (
+        VerificationError(
+            f"{len(sealable)} confidential opening(s) held in plaintext though every reader "
+            f"has an encryption key (first: log entry {sealable[0]}): run accordwatch "
+            "openings seal"
+        ),
+        note,
     )
 
 

@@ -30,17 +30,15 @@ import hashlib
 import os
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from accordwatch.errors import InputError, SignatureError
 from accordwatch.log.canonical import canonical_json, parse_json
 from accordwatch.log.encoding import decode_base64
 from accordwatch.log.keys import SigningKey, verify_signature
 from accordwatch.log.merkle import leaf_hash
+from accordwatch.log.sealed_opening import SealedOpening, sealed_from_json
 from accordwatch.timeutil import format_time, parse_time
-
-if TYPE_CHECKING:
-    from accordwatch.log.sealing import SealedOpening
 
 FORMAT = "accordwatch/envelope/v1"
 COMMITMENT_PREFIX = "sha256:"
@@ -252,8 +250,6 @@ class Submission:
             opening = Opening.from_json(obj["opening"], where=where) if "opening" in obj else None
             sealed: tuple[SealedOpening, ...] = ()
             if "sealed" in obj:
-                from accordwatch.log.sealing import sealed_from_json
-
                 sealed = sealed_from_json(obj["sealed"], where=where)
             return cls(envelope, opening, sealed)
         return cls(Envelope.from_json(obj, where=where))

@@ -28,7 +28,7 @@ from typing import IO, Any
 from accordwatch.errors import InputError
 from accordwatch.log.audit import AuditEntry
 from accordwatch.log.canonical import canonical_json, parse_json
-from accordwatch.log.sealing import SealedOpening
+from accordwatch.log.sealed_opening import SealedOpening
 
 FORMAT = "accordwatch/log-export/v1"
 

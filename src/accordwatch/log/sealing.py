@@ -21,22 +21,22 @@ Pure: the caller gives the keys.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import Field
 
-from accordwatch.errors import AccordwatchError, InputError, VerificationError
+from accordwatch.errors import AccordwatchError, VerificationError
 from accordwatch.log import hpke
 from accordwatch.log.canonical import canonical_json, parse_json
 from accordwatch.log.encoding import decode_base64
 from accordwatch.log.envelope import Envelope, Opening
+from accordwatch.log.hpke import EncryptionKey
 from accordwatch.log.key_purpose import KeyPurpose
 from accordwatch.log.records import ANY_ROLE, Catalog, Name, Payload, RecordType
 from accordwatch.log.registry import Registry
 from accordwatch.log.roles import Role
+from accordwatch.log.sealed_opening import SealedOpening
 
 INFO_FORMAT = "accordwatch/sealed-opening/v1"
 #: where a stored ciphertext comes from when the submitter sealed it (else: the share's entry)
@@ -50,22 +50,6 @@ class Recipient:
     party: str
     key_id: str
     public_key: bytes
-
-
-@dataclass(frozen=True)
-class SealedOpening:
-    """An opening encrypted to one reader's key."""
-
-    party: str
-    key_id: str
-    ciphertext: bytes
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "party": self.party,
-            "key_id": self.key_id,
-            "ciphertext": base64.b64encode(self.ciphertext).decode(),
-        }
 
 
 class OpeningShare(Payload):
@@ -111,26 +95,6 @@ RECORD_TYPES = (
 )
 
 
-def sealed_from_json(data: Any, *, where: str) -> tuple[SealedOpening, ...]:
-    """Sealed openings as a submission carries them: a list of party, key_id, ciphertext."""
-    if not isinstance(data, list) or not data:
-        raise InputError("sealed must be a non-empty list", where=where)
-    out = []
-    for item in data:
-        if (
-            not isinstance(item, dict)
-            or set(item) != {"party", "key_id", "ciphertext"}
-            or not isinstance(item["party"], str)
-            or not isinstance(item["key_id"], str)
-        ):
-            raise InputError("each sealed opening has party, key_id and ciphertext", where=where)
-        data_bytes = decode_base64(item["ciphertext"], "sealed ciphertext", where=where)
-        out.append(SealedOpening(item["party"], item["key_id"], data_bytes))
-    if len({s.key_id for s in out}) != len(out):
-        raise InputError("an opening is sealed twice to one key", where=where)
-    return tuple(out)
-
-
 def seal_info(origin: str, commitment: str, key_id: str) -> bytes:
     """What the HPKE context is bound to: the log, the entry's commitment, the key."""
     return canonical_json(
@@ -172,7 +136,7 @@ def seal_opening(
 
 
 def open_sealed(
-    sealed: SealedOpening, private_key: Any, origin: str, commitment: str, *, where: str
+    sealed: SealedOpening, private_key: EncryptionKey, origin: str, commitment: str, *, where: str
 ) -> Opening:
     """Decrypt a sealed opening with the recipient's private key and check it.
 

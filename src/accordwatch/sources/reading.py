@@ -23,10 +23,10 @@ from accordwatch.log.hpke import EncryptionKey
 from accordwatch.log.key_purpose import KeyPurpose
 from accordwatch.log.registry import Registry
 from accordwatch.log.roles import Role
+from accordwatch.log.sealed_opening import SealedOpening
 from accordwatch.log.sealing import (
     OpeningShare,
     Recipient,
-    SealedOpening,
     open_sealed,
     reader_parties,
     seal_opening,

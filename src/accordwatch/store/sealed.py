@@ -16,7 +16,8 @@ from sqlalchemy import delete, func, insert, select
 
 from accordwatch.log.canonical import parse_json
 from accordwatch.log.envelope import Envelope, Opening
-from accordwatch.log.sealing import SEALED_BY_SUBMITTER, SealedOpening
+from accordwatch.log.sealed_opening import SealedOpening
+from accordwatch.log.sealing import SEALED_BY_SUBMITTER
 from accordwatch.store.database import WRITE, storage_errors
 from accordwatch.store.log_reader import LogReader
 from accordwatch.store.schema import entries, openings, sealed_openings
