@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from accordwatch.catalog import CATALOG
 from accordwatch.cli import main
 from accordwatch.errors import VerificationError
 from accordwatch.examples import example_path as accord_path
@@ -25,10 +26,12 @@ from accordwatch.log.envelope import Envelope, Opening
 from accordwatch.log.hpke import EncryptionKey
 from accordwatch.log.key_purpose import KeyPurpose
 from accordwatch.log.roles import Role
-from accordwatch.log.sealing import Recipient, open_sealed, seal_opening
+from accordwatch.log.sealed_opening import SealedOpening
+from accordwatch.log.sealing import Recipient, open_sealed, seal_opening, sealed_problem
 from accordwatch.service.api.app import create_app
 from accordwatch.service.token_store import TokenStore
 from accordwatch.service.tokens import make_token
+from accordwatch.sources.reading import encryption_key
 from accordwatch.store.sealed import plaintext_count, sealed_for
 from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace, init_workspace
@@ -180,6 +183,28 @@ def test_a_declaration_is_sealed_on_the_submitters_side(
     result = json.loads(capsys.readouterr().out)
     assert result["ok"] and result["confidential_sealed"] == 1
     assert result["plaintext_openings"] == 0
+    # A submitter may add readers, not leave one out, nor seal to a key not the reader's.
+    registry = ws.ledger().registry()
+    dprk, iaea = (encryption_key(registry, p) for p in ("dprk", "iaea"))
+    assert dprk is not None and iaea is not None
+    own = [SealedOpening("dprk", dprk.key_id, b"x")]
+    problem = sealed_problem(CATALOG, "declaration", "dprk", own, registry)
+    assert problem == "the opening is not sealed to iaea, a reader of declaration"
+    wrong = [*own, SealedOpening("iaea", dprk.key_id, b"x")]
+    problem = sealed_problem(CATALOG, "declaration", "dprk", wrong, registry)
+    assert problem == f"key {dprk.key_id} is not the current encryption key of party 'iaea'"
+    both = [*own, SealedOpening("iaea", iaea.key_id, b"x")]
+    assert sealed_problem(CATALOG, "declaration", "dprk", both, registry) is None
+    draft = tmp_path / "note.yaml"
+    draft.write_text("record_type: statement\nconfidential: true\npayload: {subject: s}\n")
+    signed = tmp_path / "signed.json"
+    run(ws, "envelope", "sign", str(draft), "--as", "usa", "--out", str(signed))
+    doc = json.loads(signed.read_text())
+    assert [s["party"] for s in doc["sealed"]] == ["usa"] and "opening" not in doc
+    doc["sealed"][0]["party"] = "dprk"
+    signed.write_text(json.dumps(doc))
+    text = fails(ws, capsys, "submit", str(signed))
+    assert "is not the current encryption key of party 'dprk'" in text
 
 
 def test_a_sealed_opening_opens_only_with_its_key_for_its_entry() -> None:

@@ -36,6 +36,7 @@ from accordwatch.log.records import (
 )
 from accordwatch.log.registry import KeyRecord, Registry
 from accordwatch.log.roles import Role
+from accordwatch.log.sealing import sealed_problem
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,9 @@ def check_submission(
     if env.confidential and submission.opening is None and submission.sealed:
         # Sealed to its readers: the log checks all that needs no payload.
         submission.check_opening(where=where)
+        problem = sealed_problem(catalog, env.record_type, env.party, submission.sealed, registry)
+        if problem is not None:
+            raise InputError(problem, where=where)
         if party.role not in rtype.roles:
             allowed = ", ".join(sorted(rtype.roles))
             raise AuthorityError(

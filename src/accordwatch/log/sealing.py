@@ -66,6 +66,33 @@ class OpeningShare(Payload):
         return SealedOpening(self.party, self.key_id, data)
 
 
+def sealed_problem(
+    catalog: Catalog,
+    record_type: str,
+    submitter: str,
+    sealed: Sequence[SealedOpening],
+    registry: Registry,
+) -> str | None:
+    """Why the log refuses a submission's sealed openings, or None.
+
+    Each must be to the current encryption key of the party it names, and
+    every reader the record type requires (the submitter and the roles it
+    names) must have one: a submitter may add readers, not leave one out.
+    """
+    for s in sealed:
+        key = registry.current_key(s.party, KeyPurpose.ENCRYPTION)
+        if key is None or key.key_id != s.key_id:
+            return f"key {s.key_id} is not the current encryption key of party {s.party!r}"
+    roles = {name: Role(p.role) for name, p in registry.parties.items() if p.active}
+    covered = {s.party for s in sealed}
+    missing = [
+        p for p in reader_parties(catalog, record_type, submitter, roles) if p not in covered
+    ]
+    if missing:
+        return f"the opening is not sealed to {', '.join(missing)}, a reader of {record_type}"
+    return None
+
+
 def share_problem(share: OpeningShare, target: Envelope | None, registry: Registry) -> str | None:
     """Why the log refuses an `opening.share` entry, or None.
 
