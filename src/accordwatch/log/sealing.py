@@ -83,11 +83,9 @@ def sealed_problem(
         key = registry.current_key(s.party, KeyPurpose.ENCRYPTION)
         if key is None or key.key_id != s.key_id:
             return f"key {s.key_id} is not the current encryption key of party {s.party!r}"
-    roles = {name: Role(p.role) for name, p in registry.parties.items() if p.active}
     covered = {s.party for s in sealed}
-    missing = [
-        p for p in reader_parties(catalog, record_type, submitter, roles) if p not in covered
-    ]
+    required = reader_parties(catalog, record_type, submitter, active_roles(registry))
+    missing = [p for p in required if p not in covered]
     if missing:
         return f"the opening is not sealed to {', '.join(missing)}, a reader of {record_type}"
     return None
@@ -127,6 +125,11 @@ def seal_info(origin: str, commitment: str, key_id: str) -> bytes:
     return canonical_json(
         {"format": INFO_FORMAT, "log": origin, "commitment": commitment, "key_id": key_id}
     )
+
+
+def active_roles(registry: Registry) -> dict[str, Role]:
+    """The active parties and their roles, for `reader_parties`."""
+    return {name: Role(p.role) for name, p in registry.parties.items() if p.active}
 
 
 def reader_parties(

@@ -4,8 +4,8 @@ A party reads a confidential entry by opening the ciphertext sealed to its
 own encryption key (`SealedReader`), with its private key from its key file;
 a submitter seals an opening to every reader's current key (`recipients`,
 `seal_submission`); `seal_stored` converts the plaintext openings a
-workspace made before sealing holds; `share` seals an opening a party can
-read to a further reader, as a logged `opening.share` entry.
+workspace made before sealing holds; `share_payload` seals an opening a
+party can read to a further reader, for a logged `opening.share` entry.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from accordwatch.log.sealed_opening import SealedOpening
 from accordwatch.log.sealing import (
     OpeningShare,
     Recipient,
+    active_roles,
     open_sealed,
     reader_parties,
     seal_opening,
@@ -58,15 +59,11 @@ def private_keys(
     return out
 
 
-def _roles(registry: Registry) -> dict[str, Role]:
-    return {name: Role(p.role) for name, p in registry.parties.items() if p.active}
-
-
 def reader_list(
     registry: Registry, record_type: str, submitter: str, named: Iterable[str] = ()
 ) -> list[str]:
     """The parties that read a confidential `record_type` record of `submitter`."""
-    return reader_parties(CATALOG, record_type, submitter, _roles(registry), named)
+    return reader_parties(CATALOG, record_type, submitter, active_roles(registry), named)
 
 
 def recipients(

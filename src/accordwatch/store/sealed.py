@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import delete, func, insert, select
 
+from accordwatch.errors import StorageError
 from accordwatch.log.canonical import parse_json
 from accordwatch.log.envelope import Envelope, Opening
 from accordwatch.log.sealed_opening import SealedOpening
@@ -171,8 +172,14 @@ def compact(reader: LogReader) -> None:
             cur = raw.cursor()
             cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             cur.execute("VACUUM")
-            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = cur.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
             cur.close()
+            if busy:
+                raise StorageError(
+                    "another process has the database open, so its write-ahead log could not "
+                    "be emptied and may still hold deleted plaintext: stop it (accordwatch "
+                    "serve) and run accordwatch openings seal again"
+                )
         else:
             autocommit = raw.autocommit
             raw.autocommit = True
