@@ -10,6 +10,7 @@ from __future__ import annotations
 from accordwatch.compliance import records as compliance
 from accordwatch.declarations import draw_records, observations
 from accordwatch.declarations import records as declarations
+from accordwatch.log import sealing
 from accordwatch.log.records import LOG_RECORD_TYPES, Catalog, RecordType
 from accordwatch.roadmap import records as roadmap
 from accordwatch.safeguards import records as safeguards
@@ -17,6 +18,7 @@ from accordwatch.safeguards import records as safeguards
 CATALOG = Catalog(
     (
         *LOG_RECORD_TYPES,
+        *sealing.RECORD_TYPES,
         *roadmap.RECORD_TYPES,
         *declarations.RECORD_TYPES,
         *draw_records.RECORD_TYPES,

@@ -110,6 +110,7 @@ def _register() -> None:
         log_publish,
         node,
         observation,
+        openings,
         parties,
         policy,
         report,
@@ -141,6 +142,7 @@ def _register() -> None:
     witness.register(app)
     fork.register(app)
     node.register(app)
+    openings.register(app)
 
 
 _register()

@@ -32,6 +32,8 @@ from accordwatch.log.canonical import parse_json
 from accordwatch.private_files import write_private_text
 
 if TYPE_CHECKING:
+    from accordwatch.log.access import Reader
+    from accordwatch.log.hpke import EncryptionKey
     from accordwatch.log.keys import SigningKey
     from accordwatch.log.receipt import Receipt
     from accordwatch.log.registry import Registry
@@ -151,6 +153,32 @@ def read_key(path: Path) -> SigningKey:
     except OSError as exc:
         raise InputError(f"cannot read key file: {exc.strerror}", where=str(path)) from exc
     return SigningKey.read(path, passphrase(f"key file {path}") if encrypted else None)
+
+
+def read_encryption_key(path: Path) -> EncryptionKey:
+    """A private encryption key file, asking its passphrase when it has one."""
+    from accordwatch.log.hpke import EncryptionKey
+
+    try:
+        encrypted = b"ENCRYPTED" in path.read_bytes()[:64]
+    except OSError as exc:
+        raise InputError(f"cannot read key file: {exc.strerror}", where=str(path)) from exc
+    return EncryptionKey.read(path, passphrase(f"key file {path}") if encrypted else None)
+
+
+def reader_as(ledger: Ledger, party: str | None) -> Reader | None:
+    """The reader `--as PARTY` stands for, with the private encryption keys it holds here.
+
+    A confidential entry sealed to its readers opens only with the reader's own
+    key: the files of its encryption keys in the workspace's keys folder.
+    """
+    if party is None:
+        return None
+    from accordwatch.sources.reading import reader_with_keys
+
+    return reader_with_keys(
+        ledger, ledger.registry(), party, workspace().keys_dir, read_encryption_key
+    )
 
 
 def submit_as(

@@ -129,7 +129,8 @@ def open_log(
     read as it stood at `known_at` (or `log_size`), else at its default checkpoint;
     with `say`, a line names that checkpoint.
     """
-    from accordwatch.sources.declarations import logged_declarations, reader_for
+    from accordwatch.cli.context import reader_as
+    from accordwatch.sources.declarations import logged_declarations
 
     view = view_at(None, known_at, log_size)
     ws, ledger = view.ws, view.ledger
@@ -137,7 +138,7 @@ def open_log(
         signing_key(ws, ledger.registry(), as_party, key_file)
     if say:
         console.print(view.log_header(), highlight=False)
-    return ws, ledger, logged_declarations(view.log, reader_for(ledger, as_party))
+    return ws, ledger, logged_declarations(view.log, reader_as(ledger, as_party))
 
 
 def require_readable(item: LoggedDeclaration, as_party: str | None) -> Declaration:

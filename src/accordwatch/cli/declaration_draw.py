@@ -261,9 +261,9 @@ def _target(record_type: str, payload: dict[str, object], where: str) -> Target:
 def _workspace_draw(entry: int, as_party: str | None, key_file: Path | None) -> tuple[Draw, Target]:
     """The draw an entry of the workspace's log belongs to, as its latest checkpoint has it."""
     from accordwatch.catalog import CATALOG
-    from accordwatch.cli.context import signing_key
+    from accordwatch.cli.context import reader_as, signing_key
     from accordwatch.log.access import open_record
-    from accordwatch.sources.declarations import reader_for, signed_accord
+    from accordwatch.sources.declarations import signed_accord
     from accordwatch.sources.snapshot import Snapshot
 
     ws = workspace()
@@ -283,7 +283,7 @@ def _workspace_draw(entry: int, as_party: str | None, key_file: Path | None) -> 
         raise InputError(
             "the reveal is confidential: read it with --as PARTY (the inspectorate)", where=where
         )
-    payload = open_record(CATALOG, envelope, opening, reader_for(ledger, as_party), where=where)
+    payload = open_record(CATALOG, envelope, opening, reader_as(ledger, as_party), where=where)
     target = _target(envelope.record_type, payload, where)
     accord = signed_accord(log, target[0])
     if accord is None:

@@ -53,10 +53,10 @@ def read_escrows(log: Snapshot, as_party: str | None) -> EscrowBook:
 
 
 def _book(log: Snapshot, as_party: str | None) -> EscrowBook:
-    from accordwatch.sources.declarations import reader_for
+    from accordwatch.cli.context import reader_as
     from accordwatch.sources.escrows import escrow_book
 
-    return escrow_book(log, reader_for(log.ledger, as_party))
+    return escrow_book(log, reader_as(log.ledger, as_party))
 
 
 def _declare_step(accord: Accord | None, step_id: str | None) -> Step | None:

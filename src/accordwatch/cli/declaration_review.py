@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from accordwatch.cli.context import console, shown, signing_key, workspace
+from accordwatch.cli.context import console, reader_as, shown, signing_key, workspace
 from accordwatch.cli.declaration import declaration_app, load, open_log, require_readable
 from accordwatch.cli.exit_codes import ExitCode
 from accordwatch.cli.output import (
@@ -177,7 +177,6 @@ def _review(
     from accordwatch.sources.declarations import (
         observed_launches,
         readable,
-        reader_for,
         signed_accord,
     )
     from accordwatch.sources.escrow_status import escrow_view
@@ -205,7 +204,7 @@ def _review(
     result = review(target, others, accord=accord, launches=launches, with_log=ledger is not None)
     escrowed: list[EscrowFinding] = []
     if log is not None and ledger is not None:
-        view = escrow_view(log, log.ledger.clock().date(), reader_for(ledger, as_party))
+        view = escrow_view(log, log.ledger.clock().date(), reader_as(ledger, as_party))
         escrowed = [
             f
             for f in view.findings
@@ -339,7 +338,7 @@ def history(
 ) -> None:
     """Every declaration, inspection finding and event that names one item."""
     from accordwatch.reports.exports import Column, Kind, Sheet, encode_time
-    from accordwatch.sources.declarations import item_mentions, reader_for
+    from accordwatch.sources.declarations import item_mentions
     from accordwatch.sources.snapshot import Snapshot
 
     chosen = chosen_format(fmt, as_json, output, xlsx=True)
@@ -347,7 +346,7 @@ def history(
     ledger = ws.ledger()
     if as_party is not None:
         signing_key(ws, ledger.registry(), as_party, key_file)
-    mentions, hidden = item_mentions(Snapshot.default(ledger), uid, reader_for(ledger, as_party))
+    mentions, hidden = item_mentions(Snapshot.default(ledger), uid, reader_as(ledger, as_party))
     sheet = Sheet(
         "history",
         (

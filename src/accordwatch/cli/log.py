@@ -11,6 +11,7 @@ import typer
 
 from accordwatch.cli.context import console, err_console, print_json, shown, workspace
 from accordwatch.cli.exit_codes import ExitCode
+from accordwatch.cli.log_entry import format_option, get
 from accordwatch.cli.output import (
     Format,
     JsonAlias,
@@ -21,7 +22,6 @@ from accordwatch.cli.output import (
     print_sheet,
 )
 from accordwatch.errors import InputError, NotFoundError
-from accordwatch.log.canonical import parse_json
 from accordwatch.private_files import open_private_text
 
 if TYPE_CHECKING:
@@ -31,12 +31,6 @@ if TYPE_CHECKING:
     from accordwatch.log.witnessed import Witnessed
 
 log_app = typer.Typer(help="Read, prove, export and audit the log.", no_args_is_help=True)
-
-
-def _format(value: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise InputError(f"--format must be one of {', '.join(allowed)}, not {value!r}")
-    return value
 
 
 @log_app.command("show")
@@ -109,54 +103,7 @@ def show(
     deliver(chosen, json=sheet.records, sheets=lambda: [sheet], text=text)
 
 
-@log_app.command("get")
-def get(
-    index: int = typer.Argument(..., help="Entry index"),
-    fmt: str = typer.Option("json", "--format", help="json or text"),
-) -> None:
-    """Print one entry's envelope, leaf hash, when it was logged and when witnessed."""
-    from accordwatch.cli.policy import policy_for
-    from accordwatch.timeutil import format_time
-
-    _format(fmt, ("json", "text"))
-    ledger = workspace().ledger()
-    entry = ledger.entry(index)
-    policy = policy_for(None, ledger)
-    found = ledger.witnessed_covering(index, policy) if policy is not None else None
-    witnessed: dict[str, object] | None = None
-    if found is not None:
-        when = found[1].witnessed_time
-        witnessed = {
-            "summary": found[1].summary(),
-            "checkpoint_size": found[1].checkpoint.size,
-            "witnessed_at": format_time(when) if when is not None else None,
-        }
-    out = {
-        "index": entry.index,
-        "leaf_hash": base64.b64encode(entry.leaf_hash).decode(),
-        "recorded_at": format_time(entry.recorded_at),
-        "logged_at": format_time(entry.recorded_at),
-        "witnessed": witnessed,
-        "envelope": parse_json(entry.envelope, where=f"entry {index}"),
-    }
-    if fmt == "json":
-        print_json(out)
-        return
-    console.print(
-        f"entry {index}: {shown(entry.record_type)} by {shown(entry.party)}", highlight=False
-    )
-    console.print(f"logged at {out['logged_at']}", highlight=False)
-    if witnessed is not None:
-        console.print(shown(witnessed["summary"]), highlight=False)
-    elif policy is None:
-        console.print("not witnessed: no witness policy is in force", highlight=False)
-    else:
-        console.print(
-            "not witnessed yet: no checkpoint that includes it has its quorum of cosignatures "
-            f"({shown(policy.describe_quorum())})",
-            highlight=False,
-        )
-    print_json(out["envelope"])
+log_app.command("get")(get)
 
 
 @log_app.command("prove")
@@ -173,7 +120,7 @@ def prove(
     from accordwatch.cli.policy import policy_for
     from accordwatch.log.receipt import Receipt
 
-    _format(fmt, ("json", "text"))
+    format_option(fmt, ("json", "text"))
     ledger = workspace().ledger()
     if size is not None:
         note = ledger.cosigned_note(size)
@@ -349,6 +296,7 @@ def audit_command(
 
     from accordwatch.catalog import CATALOG
     from accordwatch.cli.declaration_escrow import audit_reveals
+    from accordwatch.cli.openings import plaintext_left
     from accordwatch.cli.policy import policy_for, read_policy
     from accordwatch.declarations.escrow_log import EscrowBook, feed_envelopes
     from accordwatch.errors import VerificationError
@@ -419,6 +367,9 @@ def audit_command(
                 _record_audit(False, total, f"FAILED: {exc}")
                 raise
     reveals = audit_reveals(book)
+    plaintext_failure, plaintext_note = (
+        plaintext_left(ledger, report) if file is None else (None, "")
+    )
     # A reveal that does not open its escrow is the declarant's failure, not
     # the log's: everything else is reported, then the audit fails on it.
     bad_reveal = (
@@ -446,17 +397,21 @@ def audit_command(
         summary = _audit_summary(report)
         if policy is not None:
             summary += "; " + (witnessed.summary() if witnessed else "no checkpoint witnessed")
+        if plaintext_failure is not None:
+            summary = f"FAILED: {plaintext_failure}; {summary}"
         if bad_reveal is not None:
             summary = f"FAILED: {bad_reveal}; {summary}"
-        _record_audit(bad_reveal is None, report.size, summary)
+        _record_audit(bad_reveal is None and plaintext_failure is None, report.size, summary)
     result = {
-        "ok": bad_reveal is None,
+        "ok": bad_reveal is None and plaintext_failure is None,
         "source": source,
         "size": report.size,
         "root": base64.b64encode(report.root).decode(),
         "checkpoints_verified": report.checkpoints,
         "nodes_verified": report.nodes,
         "confidential_unopened": report.confidential_unopened,
+        "confidential_sealed": report.confidential_sealed,
+        "plaintext_openings": len(report.plaintext_openings),
         "log_key": verifier.text(),
         "log_key_from": key_source,
         "signed_size": report.covered,
@@ -474,6 +429,8 @@ def audit_command(
         deliver(chosen, json=lambda: result, sheets=lambda: [sheet], text=lambda: None)
         if bad_reveal is not None:
             raise bad_reveal
+        if plaintext_failure is not None:
+            raise plaintext_failure
         if not_witnessed:
             raise typer.Exit(ExitCode.NOT_WITNESSED)
         return
@@ -500,6 +457,13 @@ def audit_command(
             f"{report.confidential_unopened} confidential entries checked without their "
             "payload (signer, key, signature, role; not the commitment)"
         )
+    if report.confidential_sealed:
+        console.print(
+            f"{report.confidential_sealed} confidential entries sealed to their readers "
+            "(checked without their payload: the log cannot open them)"
+        )
+    if plaintext_note:
+        console.print(plaintext_note)
     if report.storage_integrity is not None:
         console.print(f"database structure: {report.storage_integrity}")
     if book.checks:
@@ -513,6 +477,8 @@ def audit_command(
         )
     if bad_reveal is not None:
         raise bad_reveal
+    if plaintext_failure is not None:
+        raise plaintext_failure
     if witnessed is not None:
         console.print(
             f"latest witnessed checkpoint: size {witnessed.checkpoint.size}, "

@@ -41,6 +41,7 @@ def report(
     timeline on a page of its own, compliance, declarations, safeguards, and
     the signed checkpoint with its cosignatures.
     """
+    from accordwatch.cli.context import reader_as
     from accordwatch.compliance.report import build_report
     from accordwatch.compliance.responses import DEFAULT_WINDOW_DAYS
     from accordwatch.log.checkpoint import Checkpoint
@@ -50,7 +51,6 @@ def report(
     from accordwatch.reports.status import FORMATS, html, markdown
     from accordwatch.sources.compliance import evaluate_log
     from accordwatch.sources.consequences import roadmap_view
-    from accordwatch.sources.declarations import reader_for
     from accordwatch.sources.escrow_status import escrow_view, with_escrow_findings
     from accordwatch.sources.roadmap import roadmap_records
     from accordwatch.sources.verification import balance_summary
@@ -77,7 +77,7 @@ def report(
         window=DEFAULT_WINDOW_DAYS,
         superseded=found.superseded,
     )
-    reader = reader_for(ledger, as_party)
+    reader = reader_as(ledger, as_party)
     # The checkpoint every record above was read at, with its cosignatures.
     cp = Checkpoint.open(log.checkpoint, ledger.signer.verifier)
     note = ledger.cosigned_note(cp.size)

@@ -4,7 +4,12 @@ A draft file (JSON or YAML) names the record type and payload:
 
     record_type: statement
     confidential: false          # optional
+    readers: [usa, rok]          # optional: further readers of a confidential record
     payload: {subject: "...", text: "..."}
+
+A confidential record's opening is sealed on the signer's side to each
+reader's encryption key (the submitter, the roles its record type names,
+and the draft's `readers`), when every reader has registered one.
 
 `submit FILE --as PARTY` signs and submits it; `envelope sign` signs without
 submitting (for a party whose keys stay on its own machine), and `submit` of
@@ -46,7 +51,7 @@ receipt_app = typer.Typer(help="Check receipts offline.", no_args_is_help=True)
 def _draft(doc: Any, where: str) -> tuple[str, dict[str, Any], bool]:
     if not isinstance(doc, dict) or "record_type" not in doc or "payload" not in doc:
         raise InputError("a draft needs record_type and payload", where=where)
-    extra = set(doc) - {"record_type", "payload", "confidential"}
+    extra = set(doc) - {"record_type", "payload", "confidential", "readers"}
     if extra:
         raise InputError(f"unknown draft member(s): {', '.join(sorted(extra))}", where=where)
     if not isinstance(doc["payload"], dict):
@@ -57,6 +62,17 @@ def _draft(doc: Any, where: str) -> tuple[str, dict[str, Any], bool]:
     return str(doc["record_type"]), doc["payload"], confidential
 
 
+def _readers(doc: Any, registry: Registry, where: str) -> list[str]:
+    """The further readers a draft names: known parties."""
+    named = doc.get("readers", [])
+    if not isinstance(named, list) or not all(isinstance(p, str) for p in named):
+        raise InputError("readers must be a list of party names", where=where)
+    for party in named:
+        if party not in registry.parties:
+            raise NotFoundError(f"unknown party {party!r} among the readers", where=where)
+    return named
+
+
 def _is_signed(doc: Any) -> bool:
     return isinstance(doc, dict) and ("envelope" in doc or "signature" in doc)
 
@@ -65,13 +81,16 @@ def _sign(
     path: Path, as_party: str, key_file: Path | None, confidential: bool | None
 ) -> Submission:
     from accordwatch.log.envelope import seal
+    from accordwatch.sources.reading import seal_submission
 
     ws = workspace()
     ledger = ws.ledger()
     doc = read_document(path)
     rtype, payload, draft_confidential = _draft(doc, str(path))
-    key = signing_key(ws, ledger.registry(), as_party, key_file)
-    return seal(
+    registry = ledger.registry()
+    named = _readers(doc, registry, str(path))
+    key = signing_key(ws, registry, as_party, key_file)
+    submission = seal(
         log=ledger.origin,
         record_type=rtype,
         party=as_party,
@@ -80,6 +99,7 @@ def _sign(
         payload=payload,
         confidential=draft_confidential if confidential is None else confidential,
     )
+    return seal_submission(registry, submission, named)
 
 
 def submit(
@@ -175,7 +195,13 @@ def envelope_verify(
             raise NotFoundError(f"key {env.key_id} of party {env.party!r} is not in the log")
         pub = record.public_key
     env.verify_signature(pub)
-    opened = " and its opening matches the commitment" if submission.opening else ""
+    opened = (
+        " and its opening matches the commitment"
+        if submission.opening
+        else f"; its opening is sealed to {len(submission.sealed)} reader key(s)"
+        if submission.sealed
+        else ""
+    )
     console.print(
         f"valid: {shown(env.record_type)} signed by {shown(env.party)} with key "
         f"{shown(env.key_id)} at {shown(env.time_text)}{opened}; "

@@ -41,6 +41,14 @@ class Reader:
         bearer-token reader) records the read with it.
         """
 
+    def unseal(self, envelope: Envelope, where: str) -> Opening | None:
+        """The opening sealed to this reader's encryption key, opened and checked, if any.
+
+        None here: a reader that holds its private encryption key (`sources.reading`)
+        opens the ciphertext sealed to it (`log.sealing.open_sealed`).
+        """
+        return None
+
 
 def may_read(catalog: Catalog, record_type: str, reader: Reader, submitter: str) -> bool:
     """Whether `reader` may read the content of a confidential `record_type` record."""
@@ -65,12 +73,21 @@ def open_record(
     """The payload of a logged record, for a reader allowed to see it.
 
     A public payload is anyone's. A confidential one needs an allowed reader
-    and an opening whose salted hash is the envelope's commitment.
+    and an opening whose salted hash is the envelope's commitment: the one
+    the database holds in plaintext (a workspace whose openings are not
+    sealed), or the one sealed to the reader's own encryption key, which
+    makes its holder a reader (the submitter chose it, or a reader shared it).
     """
     if envelope.commitment is None:
         assert envelope.payload is not None
         return envelope.payload
-    if reader is None or not may_read(catalog, envelope.record_type, reader, envelope.party):
+    allowed = reader is not None and may_read(catalog, envelope.record_type, reader, envelope.party)
+    if reader is not None and (opening is None or not allowed):
+        unsealed = reader.unseal(envelope, where)
+        if unsealed is not None:
+            reader.opened(envelope, where)
+            return unsealed.payload
+    if reader is None or not allowed:
         who = "nobody named" if reader is None else f"{reader.party} ({reader.role})"
         raise AuthorityError(
             f"{envelope.record_type} is confidential: {who} may not read it; only "
@@ -78,7 +95,11 @@ def open_record(
             where=where,
         )
     if opening is None:
-        raise NotFoundError("the confidential content is not held in this database", where=where)
+        raise NotFoundError(
+            f"the confidential content is sealed to its readers and not to a key {reader.party} "
+            "holds here (a reader may share it: accordwatch share)",
+            where=where,
+        )
     if opening.commitment() != envelope.commitment:
         raise VerificationError(
             "the stored content does not match the commitment in the log", where=where

@@ -54,6 +54,8 @@ class AuditEntry:
     columns: Mapping[str, object] | None = None
     #: `envelope` already parsed (`Envelope.from_bytes`), by a reader that parses ahead
     parsed: Envelope | None = None
+    #: whether the store holds the opening sealed to its readers (`log.sealing`)
+    sealed: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,10 @@ class AuditReport:
     checkpoints: int = 0
     nodes: int = 0
     confidential_unopened: int = 0
+    #: confidential entries whose openings are sealed to their readers
+    confidential_sealed: int = 0
+    #: the entries whose openings the store holds in plaintext
+    plaintext_openings: list[int] = field(default_factory=list)
     root: bytes = b""
     #: the right edge of the tree (`CompactRange.to_bytes`), as a store keeps it for appends
     edge: bytes = b""
@@ -96,8 +102,9 @@ def audit(
 
     `catalog` holds the record types the log accepts; every entry is checked again.
     With `openings_required` (a database, whose views read every opening), a
-    confidential entry without its opening fails the audit; otherwise (an
-    export) it is checked as far as it can be without its payload.
+    confidential entry with neither its opening nor its opening sealed to its
+    readers fails the audit; otherwise (an export) it is checked as far as it
+    can be without its payload, as is a sealed one.
     """
     report = AuditReport()
     registry = Registry()
@@ -115,7 +122,11 @@ def audit(
             item, registry, verifier, catalog=catalog, openings_required=openings_required
         )
         h = checked.leaf_hash
-        report.confidential_unopened += checked.payload is None
+        if checked.envelope.confidential and item.opening is not None:
+            report.plaintext_openings.append(item.index)
+        if checked.payload is None and checked.envelope.confidential:
+            report.confidential_sealed += item.sealed
+            report.confidential_unopened += 1
         compact.append(h)
         if keep_levels:
             leaves.append(h)
@@ -175,7 +186,7 @@ def check_entry(
         _check_columns(env, item.columns, where)
     submission = Submission(env, item.opening)
     if env.confidential and item.opening is None:
-        if openings_required:
+        if openings_required and not item.sealed:
             raise VerificationError(
                 "confidential entry has no stored opening (deleted?)", where=where
             )
@@ -192,7 +203,8 @@ def check_entry(
         )
     except AccordwatchError as exc:
         raise VerificationError(exc.message, where=where) from exc
-    registry.apply(item.index, accepted.payload)
+    if accepted.payload is not None:
+        registry.apply(item.index, accepted.payload)
     if item.index == 0 and registry.log_key != verifier.text():
         raise VerificationError(
             f"the log's genesis names log key {registry.log_key}, not the key "

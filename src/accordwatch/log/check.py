@@ -36,6 +36,7 @@ from accordwatch.log.records import (
 )
 from accordwatch.log.registry import KeyRecord, Registry
 from accordwatch.log.roles import Role
+from accordwatch.log.sealing import sealed_problem
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ class Limits:
 @dataclass(frozen=True)
 class Accepted:
     submission: Submission
-    payload: Payload
+    #: None for a confidential entry sealed to its readers: the log cannot read it
+    payload: Payload | None
 
 
 def check_submission(
@@ -89,6 +91,20 @@ def check_submission(
         raise AuthorityError(f"unknown key {env.key_id} for party {env.party!r}", where=where)
     _check_key_and_signature(submission, key, where)
 
+    if env.confidential and submission.opening is None and submission.sealed:
+        # Sealed to its readers: the log checks all that needs no payload.
+        submission.check_opening(where=where)
+        problem = sealed_problem(catalog, env.record_type, env.party, submission.sealed, registry)
+        if problem is not None:
+            raise InputError(problem, where=where)
+        if party.role not in rtype.roles:
+            allowed = ", ".join(sorted(rtype.roles))
+            raise AuthorityError(
+                f"party {env.party!r} ({party.role}) may not submit {env.record_type} "
+                f"(allowed: {allowed})",
+                where=where,
+            )
+        return Accepted(submission, None)
     payload = _payload(submission, rtype, where)
     is_owner = (
         rtype.allows_owner and isinstance(payload, KeyRevocation) and payload.party == env.party
@@ -182,8 +198,10 @@ def check_signature(
 
 def _check_form(submission: Submission, catalog: Catalog, limits: Limits, where: str) -> RecordType:
     env = submission.envelope
-    size = len(env.canonical) + (
-        len(canonical_json(submission.opening.to_json())) if submission.opening else 0
+    size = (
+        len(env.canonical)
+        + (len(canonical_json(submission.opening.to_json())) if submission.opening else 0)
+        + sum(len(s.ciphertext) for s in submission.sealed)
     )
     if size > limits.max_entry_bytes:
         raise InputError(

@@ -37,6 +37,7 @@ from accordwatch.log.canonical import canonical_json, parse_json
 from accordwatch.log.encoding import decode_base64
 from accordwatch.log.keys import SigningKey, verify_signature
 from accordwatch.log.merkle import leaf_hash
+from accordwatch.log.sealed_opening import SealedOpening, sealed_from_json
 from accordwatch.timeutil import format_time, parse_time
 
 FORMAT = "accordwatch/envelope/v1"
@@ -218,34 +219,46 @@ class Envelope:
 
 @dataclass(frozen=True)
 class Submission:
-    """What a party sends to the log: the envelope and, if confidential, its opening."""
+    """What a party sends to the log: the envelope and, if confidential, its opening.
+
+    A confidential envelope sealed to its readers (`log.sealing`) comes with
+    `sealed`, the opening encrypted to each reader, instead of the opening.
+    """
 
     envelope: Envelope
     opening: Opening | None = None
+    sealed: tuple[SealedOpening, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"envelope": self.envelope.to_json()}
         if self.opening is not None:
             out["opening"] = self.opening.to_json()
+        if self.sealed:
+            out["sealed"] = [s.to_json() for s in self.sealed]
         return out
 
     @classmethod
     def from_json(cls, obj: Any, *, where: str = "submission") -> Submission:
         """Accept either a bare envelope or `{"envelope": ..., "opening": ...}`."""
         if isinstance(obj, dict) and "envelope" in obj:
-            extra = set(obj) - {"envelope", "opening"}
+            extra = set(obj) - {"envelope", "opening", "sealed"}
             if extra:
                 raise InputError(
                     f"unknown submission member(s): {', '.join(sorted(extra))}", where=where
                 )
             envelope = Envelope.from_json(obj["envelope"], where=where)
             opening = Opening.from_json(obj["opening"], where=where) if "opening" in obj else None
-            return cls(envelope, opening)
+            sealed: tuple[SealedOpening, ...] = ()
+            if "sealed" in obj:
+                sealed = sealed_from_json(obj["sealed"], where=where)
+            return cls(envelope, opening, sealed)
         return cls(Envelope.from_json(obj, where=where))
 
     def check_opening(self, *, where: str = "submission") -> None:
         """The opening, when present, must match the envelope's commitment."""
         env = self.envelope
+        if self.sealed and env.commitment is None:
+            raise InputError("sealed openings were sent with a public payload", where=where)
         if self.opening is None:
             return
         if env.commitment is None:

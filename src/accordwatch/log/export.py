@@ -9,15 +9,18 @@ cosignatures the log collected for it. The header's policy is the one in
 force when the log was exported, for reference: a verifier checks the
 cosignatures against the policy it trusts (`--policy`).
     {"index": i, "envelope": {...}}                            (N lines, by index)
+    {"index": i, "envelope": {...}, "sealed": [{"party", "key_id", "ciphertext"}]}
 
 Envelopes are JSON objects; their leaf bytes are their RFC 8785 canonical
-form. Confidential payloads appear only as commitments.
+form. Confidential payloads appear only as commitments, with their openings
+sealed to each reader's encryption key where they are (`log.sealing`):
+ciphertexts anyone may hold, which only their readers open.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -25,6 +28,7 @@ from typing import IO, Any
 from accordwatch.errors import InputError
 from accordwatch.log.audit import AuditEntry
 from accordwatch.log.canonical import canonical_json, parse_json
+from accordwatch.log.sealed_opening import SealedOpening
 
 FORMAT = "accordwatch/log-export/v1"
 
@@ -47,6 +51,7 @@ def write_export(
     checkpoints: list[tuple[int, str]],
     envelopes: Iterable[tuple[int, bytes]],
     policy: str | None = None,
+    sealed: Mapping[int, Sequence[SealedOpening]] | None = None,
 ) -> int:
     header = {
         "format": FORMAT,
@@ -62,7 +67,13 @@ def write_export(
     count = 0
     for index, envelope in envelopes:
         # The stored bytes are canonical JSON: embed them as they are.
-        out.write(f'{{"index":{index},"envelope":{envelope.decode("utf-8")}}}\n')
+        held = sealed.get(index) if sealed is not None else None
+        extra = (
+            ',"sealed":' + json.dumps([s.to_json() for s in held], separators=(",", ":"))
+            if held
+            else ""
+        )
+        out.write(f'{{"index":{index},"envelope":{envelope.decode("utf-8")}{extra}}}\n')
         count += 1
     return count
 
@@ -111,6 +122,8 @@ def read_export(path: Path) -> tuple[ExportHeader, Iterator[AuditEntry]]:
                 obj = _line(text, path, number)
                 if not isinstance(obj.get("index"), int) or "envelope" not in obj:
                     raise InputError("expected index and envelope", where=f"{path}:{number}")
-                yield AuditEntry(obj["index"], canonical_json(obj["envelope"]))
+                yield AuditEntry(
+                    obj["index"], canonical_json(obj["envelope"]), sealed=bool(obj.get("sealed"))
+                )
 
     return header, entries()

@@ -31,10 +31,17 @@ def sealed(
     records: Sequence[tuple[str, dict[str, Any]]],
     *,
     confidential: bool = False,
+    readers: Sequence[str] = (),
 ) -> list[Submission]:
-    """`records` (record type, payload) as submissions signed by `signer`, all at one time."""
+    """`records` (record type, payload) as submissions signed by `signer`, all at one time.
+
+    A confidential payload's opening is sealed to each of its readers'
+    encryption keys (the submitter, the roles its record type names, and
+    `readers`) when every one of them has registered one; otherwise it goes in
+    plaintext beside the envelope, as before keys for sealing were registered.
+    """
     moment = ledger.clock()
-    return [
+    made = [
         seal(
             log=ledger.origin,
             record_type=record_type,
@@ -46,6 +53,12 @@ def sealed(
         )
         for record_type, payload in records
     ]
+    if not confidential:
+        return made
+    from accordwatch.sources.reading import seal_submission
+
+    registry = ledger.registry()
+    return [seal_submission(registry, s, readers) for s in made]
 
 
 def sign_and_submit(
@@ -56,9 +69,12 @@ def sign_and_submit(
     *,
     confidential: bool = False,
     where: str | None = None,
+    readers: Sequence[str] = (),
 ) -> Receipt:
     """Sign one payload and append it in its own transaction; its receipt."""
-    (submission,) = sealed(ledger, signer, [(record_type, payload)], confidential=confidential)
+    (submission,) = sealed(
+        ledger, signer, [(record_type, payload)], confidential=confidential, readers=readers
+    )
     return ledger.submit(submission, where=where or record_type)
 
 

@@ -3,7 +3,9 @@
 The one reader behind the road map, compliance and accountancy sources: it
 parses each envelope, takes the public payload or, for a confidential entry,
 the stored opening (the operator's view; what a reader may see is decided by
-the callers that serve readers), and validates it with its record type.
+the callers that serve readers), and validates it with its record type. An
+entry whose opening is sealed to its readers is not in the operator's view:
+the log holds its commitment only.
 `logged_rows` gives the envelopes and stored openings themselves, for the
 callers that open each entry for one reader (`log.access.open_record`). Views
 read them through a `sources.snapshot.Snapshot`, which bounds both by one
@@ -27,7 +29,7 @@ from accordwatch.log.records import Payload
 from accordwatch.store.database import storage_errors
 from accordwatch.store.ledger import Ledger
 from accordwatch.store.log_reader import aware_utc
-from accordwatch.store.schema import entries, openings
+from accordwatch.store.schema import entries, openings, sealed_openings
 from accordwatch.timeutil import parse_time
 
 
@@ -60,8 +62,15 @@ def logged_payloads(
     ledger: Ledger, types: tuple[str, ...], *, below: int | None = None
 ) -> Iterator[LoggedPayload]:
     """Entries of `types` (with an index below `below`), in log order, with their payloads."""
+    sealed = select(sealed_openings.c.idx).where(sealed_openings.c.idx == entries.c.idx).exists()
     query = (
-        select(entries.c.idx, entries.c.envelope, openings.c.payload, entries.c.recorded_at)
+        select(
+            entries.c.idx,
+            entries.c.envelope,
+            openings.c.payload,
+            entries.c.recorded_at,
+            sealed.label("sealed"),
+        )
         .select_from(entries.outerjoin(openings, openings.c.idx == entries.c.idx))
         .where(entries.c.record_type.in_(types))
     )
@@ -69,11 +78,14 @@ def logged_payloads(
         query = query.where(entries.c.idx < below)
     with storage_errors(ledger.url), ledger.engine.connect() as conn:
         rows = conn.execute(query.order_by(entries.c.idx)).all()
-    for index, raw, opened, recorded_at in rows:
+    for index, raw, opened, recorded_at, is_sealed in rows:
         where = f"entry {index}"
         env = parse_json(bytes(raw), where=where)
         data = env.get("payload")
         if data is None:
+            if opened is None and is_sealed:
+                # sealed to its readers: the log's own view holds its commitment only
+                continue
             if opened is None:
                 raise VerificationError("confidential entry has no stored opening", where=where)
             data = parse_json(bytes(opened), where=where)

@@ -112,6 +112,8 @@ def audit_database(
                     return
                 cur.execute(sql.audit_openings, (position, rows[-1][0]))
                 stored_openings = {row[0]: row[1:] for row in cur.fetchall()}
+                cur.execute(sql.audit_sealed, (position, rows[-1][0]))
+                sealed = {int(row[0]) for row in cur.fetchall()}
             # Each row is read as its entry comes up, so that the first bad entry is named.
             for idx, envelope, leaf, *copied, envelope_kind, leaf_kind in rows:
                 where = f"entry {idx}"
@@ -122,6 +124,7 @@ def audit_database(
                     _bytes(leaf, leaf_kind, "leaf_hash", where),
                     None if opening is None else _opening(*opening, where=where),
                     _columns(copied, read_moment, where),
+                    sealed=idx in sealed,
                 )
             position = rows[-1][0] + 1
 

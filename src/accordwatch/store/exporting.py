@@ -7,6 +7,7 @@ from typing import IO
 from accordwatch.log.export import write_export
 from accordwatch.log.policy import Policy
 from accordwatch.store.ledger import Ledger
+from accordwatch.store.sealed import sealed_by_entry, sealed_entries
 
 
 def export_ledger(ledger: Ledger, out: IO[str], *, policy: Policy | None = None) -> int:
@@ -28,4 +29,5 @@ def export_ledger(ledger: Ledger, out: IO[str], *, policy: Policy | None = None)
         ],
         envelopes=((e.index, e.envelope) for e in ledger.entries(0, size)),
         policy=policy.text if policy is not None else None,
+        sealed=sealed_by_entry(ledger, sealed_entries(ledger)),
     )

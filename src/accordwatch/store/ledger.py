@@ -29,11 +29,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
 
-from accordwatch.errors import AccordwatchError, NotFoundError, StorageError
+from accordwatch.errors import AccordwatchError, InputError, NotFoundError, StorageError
 from accordwatch.log.canonical import canonical_json
 from accordwatch.log.check import Limits, check_submission
 from accordwatch.log.checkpoint import Checkpoint
-from accordwatch.log.envelope import Submission
+from accordwatch.log.envelope import Envelope, Submission
 from accordwatch.log.merkle import (
     EMPTY_ROOT,
     CompactRange,
@@ -49,6 +49,7 @@ from accordwatch.log.records import (
     Payload,
 )
 from accordwatch.log.registry import REGISTRY_PAYLOADS, Registry
+from accordwatch.log.sealing import SEALED_BY_SUBMITTER, OpeningShare, share_problem
 from accordwatch.store import projections
 from accordwatch.store.database import WRITE, storage_errors
 from accordwatch.store.log_reader import (
@@ -270,6 +271,8 @@ class Ledger(LogReader):
         results: list[Appended] = []
         fresh: list[tuple[int, Submission, bytes]] = []
         registrations: list[tuple[int, Payload]] = []
+        # (entry, key id, party, ciphertext, source): openings sealed to their readers
+        sealed_rows: list[tuple[int, str, str, bytes, int]] = []
         index = size
         for n, (submission, leaf) in enumerate(zip(submissions, hashes, strict=True)):
             if leaf in known:
@@ -288,6 +291,8 @@ class Ledger(LogReader):
                     limits=self.limits,
                     where=here,
                 )
+                if isinstance(accepted.payload, OpeningShare):
+                    self._check_share(cur, accepted.payload, registry, index, here)
             except AccordwatchError as exc:
                 if refusals is None or isinstance(exc, StorageError):
                     raise
@@ -299,6 +304,15 @@ class Ledger(LogReader):
                     registry = copy.deepcopy(registry)
                 registry.apply(index, accepted.payload)
                 registrations.append((index, accepted.payload))
+            if isinstance(accepted.payload, OpeningShare):
+                share = accepted.payload.sealed(where=here)
+                sealed_rows.append(
+                    (accepted.payload.entry, share.key_id, share.party, share.ciphertext, index)
+                )
+            sealed_rows.extend(
+                (index, s.key_id, s.party, s.ciphertext, SEALED_BY_SUBMITTER)
+                for s in submission.sealed
+            )
             known[leaf] = index
             fresh.append((index, submission, leaf))
             results.append(Appended(index, leaf, False))
@@ -364,6 +378,8 @@ class Ledger(LogReader):
             sql.insert_rows(cur, sql.insert_entries, entry_rows)
             if opening_rows:
                 sql.insert_rows(cur, sql.insert_openings, opening_rows)
+            if sealed_rows:
+                sql.insert_rows(cur, sql.insert_sealed, sealed_rows)
             cur.execute(sql.update_head, (compact.size, root, compact.to_bytes()))
             cur.execute(sql.insert_checkpoint, (compact.size, root, note, recorded_at))
         staged = _Staged(AppendResult(results, compact.size, note), registry, node_rows)
@@ -380,6 +396,20 @@ class Ledger(LogReader):
             _add(timings, "entries", (signing - merkle) + (perf_counter() - signed))
             _add(timings, "checkpoint", signed - signing)
         return staged
+
+    def _check_share(
+        self, cur: Any, share: OpeningShare, registry: Registry, index: int, where: str
+    ) -> None:
+        """Refuse an `opening.share` that names no earlier confidential entry or a wrong key."""
+        target = None
+        if share.entry < index:
+            cur.execute(self.sql.entry, (share.entry,))
+            row = cur.fetchone()
+            if row is not None:
+                target = Envelope.from_bytes(bytes(row[-1]), where=f"log entry {share.entry}")
+        problem = share_problem(share, target, registry)
+        if problem is not None:
+            raise InputError(problem, where=where)
 
     def cached_registry(self) -> Registry | None:
         """The registry as of the last append this process made, if held; no database read.

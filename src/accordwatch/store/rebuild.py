@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from accordwatch.errors import VerificationError
 from accordwatch.log.canonical import parse_json
 from accordwatch.log.envelope import Envelope
 from accordwatch.log.records import Payload
@@ -48,9 +47,8 @@ def rebuild(ledger: Ledger) -> RebuildResult:
                 data = env.payload
                 if data is None:
                     if row.idx not in opened:
-                        raise VerificationError(
-                            "confidential entry has no stored opening", where=where
-                        )
+                        # sealed to its readers: never a registration, which stays public
+                        continue
                     data = parse_json(opened[row.idx], where=where)
                 yield (
                     row.idx,

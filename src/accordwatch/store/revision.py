@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, inspect, text
 
 #: the newest migration in `store/migrations/versions` (checked against Alembic in the tests)
-HEAD_REVISION = "0004_cosignatures"
+HEAD_REVISION = "0005_sealed_openings"
 
 
 def stored_revision(engine: Engine) -> str | None:

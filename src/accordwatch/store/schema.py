@@ -3,8 +3,10 @@
 Log: `log_head` (one row: size, root, right edge of the tree; its row lock
 serialises writers), `entries` (canonical envelope bytes per index),
 `nodes` (every complete subtree hash, keyed by `merkle.node_key`),
-`checkpoints` (every signed checkpoint the log issued) and `openings`
-(confidential payloads, never part of the public log).
+`checkpoints` (every signed checkpoint the log issued), `openings`
+(confidential payloads in plaintext, as workspaces before sealing kept them;
+never part of the public log) and `sealed_openings` (the same, encrypted to
+each reader).
 Beside the log: `cosignatures` (witnesses' cosignature lines on checkpoints)
 and `fork_evidence` (proofs that the log signed inconsistent checkpoints).
 
@@ -78,6 +80,19 @@ openings = Table(
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
     Column("salt", LargeBinary, nullable=False),
     Column("payload", LargeBinary, nullable=False),
+)
+
+# Openings sealed to their readers (`log.sealing`): HPKE ciphertexts per entry and reader
+# key, sealed by the submitter (`source` -1) or shared later (`source`: the `opening.share`
+# entry). The log cannot open them.
+sealed_openings = Table(
+    "sealed_openings",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("key_id", String(64), primary_key=True),
+    Column("party", String(64), nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("source", BigInteger, primary_key=True, autoincrement=False),
 )
 
 parties = Table(

@@ -85,6 +85,14 @@ class Statements:
         self.insert_openings = self._insert(
             "openings", ("idx", "bigint"), ("salt", "bytea"), ("payload", "bytea")
         )
+        self.insert_sealed = self._insert(
+            "sealed_openings",
+            ("idx", "bigint"),
+            ("key_id", "varchar"),
+            ("party", "varchar"),
+            ("ciphertext", "bytea"),
+            ("source", "bigint"),
+        )
         self.update_head = f"UPDATE log_head SET size = {p}, root = {p}, edge = {p} WHERE id = 1"
         self.insert_checkpoint = (
             f"INSERT INTO checkpoints (size, root, note, issued_at) VALUES ({p}, {p}, {p}, {p})"
@@ -114,6 +122,9 @@ class Statements:
             f"SELECT idx, {self.binary('salt')}, {self.binary('payload')}, "
             f"{self.kind('salt')}, {self.kind('payload')} "
             f"FROM openings WHERE idx >= {p} AND idx <= {p}"
+        )
+        self.audit_sealed = (
+            f"SELECT DISTINCT idx FROM sealed_openings WHERE idx >= {p} AND idx <= {p}"
         )
         self.audit_nodes = (
             f"SELECT id, {self.binary('hash')}, {self.kind('hash')} "

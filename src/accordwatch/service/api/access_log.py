@@ -29,9 +29,9 @@ from typing import Any
 from starlette.requests import cookie_parser
 from starlette.types import Scope
 
-from accordwatch.log.access import Reader
 from accordwatch.log.envelope import Envelope
 from accordwatch.service.tokens import token_hash, token_id, well_formed
+from accordwatch.sources.reading import SealedReader
 
 ACCESS = logging.getLogger("accordwatch.access")
 READS = logging.getLogger("accordwatch.access.reads")
@@ -92,8 +92,12 @@ def access_line(scope: Scope, status: int, size: int, at: datetime, token_id: st
 
 
 @dataclass(frozen=True)
-class TokenReader(Reader):
-    """A reader known by a bearer token: every confidential payload it is handed is logged."""
+class TokenReader(SealedReader):
+    """A reader known by a bearer token: every confidential payload it is handed is logged.
+
+    It opens what is sealed to its party with the party's private encryption
+    keys held in the served workspace, if any.
+    """
 
     token_id: str = ""
 

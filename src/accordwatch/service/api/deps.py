@@ -10,9 +10,11 @@ make it send, so nothing that changes state may be authorised by it.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
@@ -21,11 +23,13 @@ from pydantic import BeforeValidator
 
 from accordwatch.errors import SignatureError
 from accordwatch.log.access import Reader
+from accordwatch.log.hpke import EncryptionKey
 from accordwatch.service.api.access_log import TokenReader
 from accordwatch.service.committer import Committer
 from accordwatch.service.token_store import TokenStore
 from accordwatch.service.tokens import Grant
 from accordwatch.service.view_cache import ViewCache
+from accordwatch.sources.reading import encryption_key_ids, private_keys
 from accordwatch.sources.snapshot import Snapshot
 from accordwatch.sources.witnessing import PolicyCache
 from accordwatch.store.ledger import Ledger
@@ -50,9 +54,29 @@ class Service:
     #: what bearer tokens' lifetimes are checked against: the real clock, never a simulated one
     token_clock: Callable[[], datetime] = utc_now
 
+    #: each party's private encryption keys held in the workspace, by its registered key ids
+    encryption_keys: dict[tuple[str, tuple[str, ...]], tuple[EncryptionKey, ...]] = field(
+        default_factory=dict
+    )
+
+    def reader(self, grant: Grant) -> TokenReader:
+        """The reader a token's grant stands for, with its party's encryption keys held here."""
+        registry = self.ledger.registry()
+        held = (grant.party, tuple(encryption_key_ids(registry, grant.party)))
+        keys = self.encryption_keys.get(held)
+        if keys is None:
+            keys = tuple(private_keys(self.workspace.keys_dir, registry, grant.party, _load_key))
+            self.encryption_keys[held] = keys
+        return TokenReader(grant.party, grant.role, self.ledger, keys, token_id=grant.token_id)
+
     def snapshot(self) -> Snapshot:
         """The log as the default checkpoint states it: what one request's view reads."""
         return Snapshot.default(self.ledger)
+
+
+def _load_key(path: Path) -> EncryptionKey:
+    """A key file the server can read: unencrypted, or with ACCORDWATCH_PASSPHRASE."""
+    return EncryptionKey.read(path, os.environ.get("ACCORDWATCH_PASSPHRASE") or None)
 
 
 def service_of(request: Request) -> Service:
@@ -115,7 +139,7 @@ def reader_of(request: Request) -> Reader | None:
     else:
         return None
     grant = request_grant(request, token)
-    return TokenReader(grant.party, grant.role, token_id=grant.token_id)
+    return service_of(request).reader(grant)
 
 
 async def reader(

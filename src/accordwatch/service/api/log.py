@@ -167,6 +167,35 @@ def proof_route(
 
 
 @router.get(
+    "/entries/{index}/sealed",
+    operation_id="getSealedOpenings",
+    summary="A confidential entry's opening, sealed to each of its readers",
+    response_model=models.SealedOpenings,
+)
+def sealed_route(index: Index, svc: ServiceDep) -> Response:
+    """The HPKE ciphertexts of the confidential entry at `index`, one per reader key: anyone
+    may download them, only the holder of each key opens its own, and what it opens must match
+    the entry's commitment. A public entry has none (404)."""
+    return json_response(sealed_openings(index, svc))
+
+
+def sealed_openings(index: int, svc: Service) -> dict[str, Any]:
+    """The ciphertexts of entry `index`'s opening."""
+    from accordwatch.store.sealed import sealed_for
+
+    ledger = svc.ledger
+    entry = ledger.entry(index)
+    envelope = Envelope.from_bytes(entry.envelope, where=f"log entry {index}")
+    if envelope.commitment is None:
+        raise NotFoundError(f"log entry {index} is public: it has no sealed opening")
+    return {
+        "index": index,
+        "commitment": envelope.commitment,
+        "sealed": [s.to_json() for s in sealed_for(ledger, index)],
+    }
+
+
+@router.get(
     "/checkpoints/latest",
     operation_id="getLatestCheckpoint",
     summary="The latest signed checkpoint",

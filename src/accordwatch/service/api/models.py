@@ -147,6 +147,30 @@ class LogEntryPage(BaseModel):
     model_config = example({"items": [_ENTRY], "limit": 1, "next": "/api/log/entries?start=4"})
 
 
+class SealedOpening(BaseModel):
+    """A confidential entry's opening encrypted to one reader's key (HPKE, RFC 9180)."""
+
+    party: str = Field(description="The reader it is sealed to")
+    key_id: str = Field(description="The reader's encryption key id")
+    ciphertext: str = Field(description="The HPKE ciphertext, base64")
+
+
+class SealedOpenings(BaseModel):
+    """Every ciphertext of a confidential entry's opening: anyone may hold them."""
+
+    index: int = Field(description="Log index of the entry")
+    commitment: str = Field(description="The entry's commitment, which each opening must match")
+    sealed: list[SealedOpening] = Field(description="One per reader key, by key id")
+
+    model_config = example(
+        {
+            "index": 7,
+            "commitment": "sha256:" + HASH,
+            "sealed": [{"party": "iaea", "key_id": "3f2a9c1d0b8e7a65", "ciphertext": "AAEC"}],
+        }
+    )
+
+
 class InclusionProof(BaseModel):
     """A receipt: an entry's inclusion proof against a signed checkpoint (`log prove`)."""
 

@@ -48,7 +48,8 @@ _BODY_SCHEMA: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "description": "A signed envelope, or {envelope, opening} for a "
-                    "confidential record (as written by `accordwatch envelope sign`)",
+                    "confidential record, or {envelope, sealed} with its opening sealed to "
+                    "each reader (as written by `accordwatch envelope sign`)",
                 }
             }
         },

@@ -16,8 +16,7 @@ from fastapi import Request, Response
 
 from accordwatch.errors import AccordwatchError
 from accordwatch.log.access import Reader
-from accordwatch.service.api.access_log import TokenReader
-from accordwatch.service.api.deps import COOKIE, reader_of, request_grant
+from accordwatch.service.api.deps import COOKIE, reader_of, request_grant, service_of
 from accordwatch.service.api.problems import shown
 from accordwatch.service.tokens import Grant
 from accordwatch.timeutil import format_time
@@ -63,7 +62,7 @@ def page_reader(request: Request) -> Reader | None:
     grant = signed_in(request).grant
     if grant is None:
         return None
-    return TokenReader(grant.party, grant.role, token_id=grant.token_id)
+    return service_of(request).reader(grant)
 
 
 def set_cookie(response: Response, request: Request, token: str, expires: datetime) -> None:

@@ -1,0 +1,189 @@
+"""Sealed openings in the database, and the plaintext openings they replace.
+
+`sealed_openings` holds one HPKE ciphertext per confidential entry and reader
+key (`log.sealing`), which the log stores and cannot open. A workspace made
+before openings were sealed holds them in plaintext in `openings`;
+`replace_plaintext` swaps them for their ciphertexts in one transaction, and
+`compact` then rewrites the SQLite file so that the plaintext lingers in no
+free page and no write-ahead log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import delete, func, insert, select
+
+from accordwatch.errors import StorageError
+from accordwatch.log.canonical import parse_json
+from accordwatch.log.envelope import Envelope, Opening
+from accordwatch.log.sealed_opening import SealedOpening
+from accordwatch.log.sealing import SEALED_BY_SUBMITTER
+from accordwatch.store.database import WRITE, storage_errors
+from accordwatch.store.log_reader import LogReader
+from accordwatch.store.schema import entries, openings, sealed_openings
+
+
+def sealed_for(reader: LogReader, index: int) -> list[SealedOpening]:
+    """Every ciphertext of entry `index`'s opening, by key id."""
+    query = (
+        select(sealed_openings.c.party, sealed_openings.c.key_id, sealed_openings.c.ciphertext)
+        .where(sealed_openings.c.idx == index)
+        .order_by(sealed_openings.c.key_id, sealed_openings.c.source)
+    )
+    with storage_errors(reader.url), reader.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [SealedOpening(p, k, bytes(c)) for p, k, c in rows]
+
+
+def sealed_by_entry(reader: LogReader, indices: Iterable[int]) -> dict[int, list[SealedOpening]]:
+    """The ciphertexts of several entries' openings (for an export or a page of entries)."""
+    wanted = sorted(set(indices))
+    out: dict[int, list[SealedOpening]] = {}
+    if not wanted:
+        return out
+    with storage_errors(reader.url), reader.engine.connect() as conn:
+        for start in range(0, len(wanted), 500):
+            rows = conn.execute(
+                select(sealed_openings)
+                .where(sealed_openings.c.idx.in_(wanted[start : start + 500]))
+                .order_by(sealed_openings.c.idx, sealed_openings.c.key_id, sealed_openings.c.source)
+            ).all()
+            for row in rows:
+                out.setdefault(int(row.idx), []).append(
+                    SealedOpening(row.party, row.key_id, bytes(row.ciphertext))
+                )
+    return out
+
+
+def sealed_to_keys(reader: LogReader, key_ids: Sequence[str]) -> dict[bytes, list[SealedOpening]]:
+    """The ciphertexts sealed to any of `key_ids`, by the leaf hash of their entry.
+
+    The submitter's own first, then the shares in log order: a share is
+    anyone's entry, and only its recipient can tell whether it opens.
+    """
+    if not key_ids:
+        return {}
+    query = (
+        select(
+            entries.c.leaf_hash,
+            sealed_openings.c.party,
+            sealed_openings.c.key_id,
+            sealed_openings.c.ciphertext,
+        )
+        .join(entries, entries.c.idx == sealed_openings.c.idx)
+        .where(sealed_openings.c.key_id.in_(list(key_ids)))
+        .order_by(sealed_openings.c.idx, sealed_openings.c.source)
+    )
+    with storage_errors(reader.url), reader.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    out: dict[bytes, list[SealedOpening]] = {}
+    for h, p, k, c in rows:
+        out.setdefault(bytes(h), []).append(SealedOpening(p, k, bytes(c)))
+    return out
+
+
+def submitter_sealed_keys(reader: LogReader, index: int) -> set[str]:
+    """The reader keys the submitter of entry `index` sealed its opening to."""
+    query = select(sealed_openings.c.key_id).where(
+        sealed_openings.c.idx == index, sealed_openings.c.source == SEALED_BY_SUBMITTER
+    )
+    with storage_errors(reader.url), reader.engine.connect() as conn:
+        return {str(k) for (k,) in conn.execute(query)}
+
+
+def sealed_entries(reader: LogReader) -> set[int]:
+    """The entries whose openings are sealed to at least one reader."""
+    with storage_errors(reader.url), reader.engine.connect() as conn:
+        return {int(i) for (i,) in conn.execute(select(sealed_openings.c.idx).distinct())}
+
+
+def plaintext_count(reader: LogReader) -> int:
+    """How many openings the database still holds in plaintext."""
+    with storage_errors(reader.url), reader.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(openings)).scalar_one())
+
+
+def plaintext_openings(reader: LogReader) -> list[tuple[int, Envelope, Opening]]:
+    """Every opening held in plaintext, with its entry's envelope, in log order."""
+    query = (
+        select(entries.c.idx, entries.c.envelope, openings.c.salt, openings.c.payload)
+        .join(openings, openings.c.idx == entries.c.idx)
+        .order_by(entries.c.idx)
+    )
+    with storage_errors(reader.url), reader.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    out = []
+    for idx, raw, salt, payload in rows:
+        where = f"log entry {idx}"
+        envelope = Envelope.from_bytes(bytes(raw), where=where)
+        out.append(
+            (int(idx), envelope, Opening(bytes(salt), parse_json(bytes(payload), where=where)))
+        )
+    return out
+
+
+def replace_plaintext(reader: LogReader, sealed: dict[int, list[SealedOpening]]) -> None:
+    """Store each entry's ciphertexts and delete its plaintext opening, all or none."""
+    rows = [
+        {
+            "idx": idx,
+            "key_id": s.key_id,
+            "party": s.party,
+            "ciphertext": s.ciphertext,
+            "source": SEALED_BY_SUBMITTER,
+        }
+        for idx, found in sealed.items()
+        for s in found
+    ]
+    with (
+        storage_errors(reader.url),
+        reader.engine.connect().execution_options(**{WRITE: True}) as conn,
+        conn.begin(),
+    ):
+        if conn.dialect.name == "sqlite":
+            # freed pages are overwritten, not merely put on the free list
+            conn.exec_driver_sql("PRAGMA secure_delete=ON")
+        held = {
+            (int(i), str(k))
+            for i, k in conn.execute(
+                select(sealed_openings.c.idx, sealed_openings.c.key_id).where(
+                    sealed_openings.c.source == SEALED_BY_SUBMITTER
+                )
+            )
+        }
+        fresh = [r for r in rows if (r["idx"], r["key_id"]) not in held]
+        if fresh:
+            conn.execute(insert(sealed_openings), fresh)
+        conn.execute(delete(openings).where(openings.c.idx.in_(list(sealed))))
+
+
+def compact(reader: LogReader) -> None:
+    """Leave no deleted plaintext in the SQLite file or its write-ahead log.
+
+    The WAL is checkpointed into the file and truncated, the file rewritten
+    by VACUUM (which drops free pages), and the WAL truncated again. On
+    PostgreSQL, VACUUM FULL rewrites the table.
+    """
+    with storage_errors(reader.url), reader.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        if conn.dialect.name == "sqlite":
+            cur = raw.cursor()
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cur.execute("VACUUM")
+            busy = cur.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            cur.close()
+            if busy:
+                raise StorageError(
+                    "another process has the database open, so its write-ahead log could not "
+                    "be emptied and may still hold deleted plaintext: stop it (accordwatch "
+                    "serve) and run accordwatch openings seal again"
+                )
+        else:
+            autocommit = raw.autocommit
+            raw.autocommit = True
+            try:
+                raw.execute("VACUUM FULL openings")
+            finally:
+                raw.autocommit = autocommit
