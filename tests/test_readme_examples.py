@@ -36,6 +36,9 @@ NEEDS_CONTEXT = {
     "accordwatch init --database-url": "needs a PostgreSQL database of one's own",
     "accordwatch party add dprk": "the demo registered dprk already",
     "accordwatch key new --party dprk --out": "writes a key file that exists after one run",
+    "accordwatch key register": "registers a key made on the party's machine (the demo's "
+    "parties have theirs)",
+    "accordwatch key rotate": "rotates a key made on the party's machine",
     "accordwatch submit statement.yaml": "needs a statement file of one's own",
     "accordwatch accord check roadmap.yaml": "needs an accord file of one's own",
     "accordwatch accord sign roadmap.yaml": "needs an accord file of one's own",
