@@ -30,12 +30,20 @@ def run(shell: Shell, logged: Logged) -> None:
     first = logged.first_entry
     console.print(
         f"The demo workspace is {home}. Open {home}/report/ in a browser, or serve the "
-        f"dashboard and API:\n"
-        f"  accordwatch --home {home} serve     # then http://127.0.0.1:8000/\n"
-        f"  then sign in at /signin with the token in {token_file} to read, as the "
+        "dashboard and API:"
+    )
+    # commands are copied: never wrapped, whatever the width
+    console.print(
+        f"  accordwatch --home {home} serve     # then http://127.0.0.1:8000/", soft_wrap=True
+    )
+    console.print(
+        f"then sign in at /signin with the token in {token_file} to read, as the "
         f"inspectorate, the confidential declarations and their diff at /declarations "
-        f"and the material balances and inspections at /safeguards\n"
-        f"Or from the command line:\n"
+        f"and the material balances and inspections at /safeguards.\n"
+        f"Or from the command line:",
+        soft_wrap=True,  # it names a file to open
+    )
+    console.print(
         f"  accordwatch --home {home} log show\n"
         f"  accordwatch --home {home} log prove {first}\n"
         f"  accordwatch --home {home} log audit\n"
@@ -47,7 +55,6 @@ def run(shell: Shell, logged: Logged) -> None:
         f"  accordwatch --home {home} accountancy show --mba {STORE} --history\n"
         f"  accordwatch receipt verify {home}/witnessed-receipt-{first}.json --log "
         f"{logged.export}",
-        # commands are copied: never wrapped, whatever the width
         soft_wrap=True,
     )
 

@@ -197,10 +197,16 @@ class Witnesses:
             str(self.home / POLICY_FILE),
         )
         console.print(
-            f"  Copy {path.name}, {POLICY_FILE} and {key.name} to any machine: "
-            f'`accordwatch receipt verify {path.name} --log-key "$(cat {key.name})" '
-            f"--policy {POLICY_FILE}` checks them there.",
+            f"  Copy {path.name}, {POLICY_FILE} and {key.name} to any machine, where this "
+            "checks them:",
             highlight=False,
+        )
+        # a command is copied: never wrapped
+        console.print(
+            f'    accordwatch receipt verify {path.name} --log-key "$(cat {key.name})" '
+            f"--policy {POLICY_FILE}",
+            highlight=False,
+            soft_wrap=True,
         )
         return path
 
