@@ -109,7 +109,7 @@ def _bullets(doc: _Document, items: Sequence[str]) -> None:
 
 
 def _column_widths(
-    doc: _Document, rows: Sequence[Sequence[str]], widths: Sequence[float]
+    doc: _Document, rows: Sequence[Sequence[str]], widths: Sequence[float], size: float = 8.5
 ) -> list[float]:
     """Widths in mm from the relative `widths`, each wide enough for its longest word.
 
@@ -117,7 +117,7 @@ def _column_widths(
     word would break one across lines. Columns with room to spare give it up to
     those that need it; only when the words cannot all fit does one break.
     """
-    doc.set_font(_SANS, "B", 8.5)  # the widest face a cell is set in (the headings)
+    doc.set_font(_SANS, "B", size)  # the widest face a cell is set in (the headings)
     needed = [
         max(doc.get_string_width(word) for row in rows for word in str(row[j]).split() or [""])
         + 2 * _PADDING
@@ -139,8 +139,14 @@ _PADDING = 1.5
 
 
 def _table(doc: _Document, rows: Sequence[Sequence[str]], widths: Sequence[float]) -> None:
-    columns = _column_widths(doc, rows, widths)
-    doc.set_font(_SANS, size=8.5)
+    # A table whose longest words do not fit side by side is set smaller, down to 6.5 pt,
+    # before any of them breaks.
+    size = 8.5
+    columns = _column_widths(doc, rows, widths, size)
+    while sum(columns) > doc.epw + 0.01 and size > 6.5:
+        size -= 0.5
+        columns = _column_widths(doc, rows, widths, size)
+    doc.set_font(_SANS, size=size)
     doc.set_text_color(*_TEXT)
     doc.set_draw_color(*_RULE)
     headings = FontFace(emphasis="BOLD", fill_color=_HEADING_FILL)
@@ -149,7 +155,7 @@ def _table(doc: _Document, rows: Sequence[Sequence[str]], widths: Sequence[float
         text_align="LEFT",
         borders_layout=TableBordersLayout.HORIZONTAL_LINES,
         headings_style=headings,
-        line_height=4.2,
+        line_height=size * 0.5,
         padding=(1.0, _PADDING),
         wrapmode=WrapMode.WORD,
         width=min(doc.epw, sum(columns)),
