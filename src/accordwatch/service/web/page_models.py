@@ -31,10 +31,10 @@ class OverviewPage(_Page):
     accord_id: str | None = _member("Its id")
     roadmap: Any = _member("Step counts and findings, linking to /roadmap")
     counts: Any = _member("Steps per status (as /api/roadmap/status)")
-    parties: list[Any] | None = _member("Per party: overdue, outstanding, next deadlines")
-    findings: list[Any] | None = _member("The road map's findings")
+    parties: Any = _member("Per party: overdue, outstanding, next deadlines")
+    findings: Any = _member("The road map's findings")
     consequences: Any = _member("The accord's consequences, totals")
-    forks: list[Any] | None = _member("Proofs that the log signed two histories")
+    forks: Any = _member("Proofs that the log signed two histories")
     violations: Any = _member("Violations as /compliance counts them")
     safeguards: Any = _member("Safeguards alarms this visitor may read")
     health: Any = _member("Latest witnessed checkpoint, its age, last audit")
@@ -46,11 +46,11 @@ class RoadmapPage(_Page):
     as_of: str | None = _member("The day the status is computed as of")
     accord_id: str | None = _member("The accord's id")
     in_force: Any = _member("The version in force, or null")
-    signatures: list[Any] | None = _member("Each version and who signed it")
+    signatures: Any = _member("Each version and who signed it")
     counts: Any = _member("Steps per status")
-    parties: list[Any] | None = _member("Per party: on time, late, overdue, next deadlines")
-    steps: list[Any] | None = _member("Every step with its status and entries")
-    findings: list[Any] | None = _member("Findings with their entries")
+    parties: Any = _member("Per party: on time, late, overdue, next deadlines")
+    steps: Any = _member("Every step with its status and entries")
+    findings: Any = _member("Findings with their entries")
     balance: Any = _member("Weight of verified steps against concessions")
     consequences: Any = _member("Each consequence triggered and answered")
     status_meanings: dict[str, str] | None = _member("What each status word means")
@@ -70,19 +70,19 @@ class CompliancePage(_Page):
     by_instrument: Any = _member("Per resolution or accord")
     by_type: Any = _member("Per event type")
     by_class: Any = _member("Per missile class")
-    events: list[Any] | None = _member("Each violating event with its evidence entries")
-    obligation_files: list[Any] | None = _member("The obligation files evaluated")
+    events: Any = _member("Each violating event with its evidence entries")
+    obligation_files: Any = _member("The obligation files evaluated")
 
 
 class DeclarationsPage(_Page):
     """The declarations, their diffs and escrows, as the visitor may read them."""
 
     reading_as: Any = _member("The party and role read as, or null")
-    declarations: list[Any] | None = _member("Each declaration entry")
+    declarations: Any = _member("Each declaration entry")
     hidden: int | None = _member("Declarations this visitor may not read")
-    diffs: list[Any] | None = _member("Readable corrections and updates, compared")
+    diffs: Any = _member("Readable corrections and updates, compared")
     selected: Any = _member("The declaration asked for, or null")
-    escrows: list[Any] | None = _member("Escrowed declarations: parts, reveals, findings")
+    escrows: Any = _member("Escrowed declarations: parts, reveals, findings")
     limits: Any = _member("How much of a declaration the page shows")
 
 
@@ -91,7 +91,7 @@ class SafeguardsPage(_Page):
 
     log: Any = _member("The log")
     reading_as: Any = _member("The party and role read as, or null")
-    readers: list[Any] | None = _member("Who may read what this visitor may not")
+    readers: Any = _member("Who may read what this visitor may not")
     balances: Any = _member("The balances (as /api/verification/balances)")
     inspections: Any = _member("The inspections (as /api/verification/inspections)")
 
