@@ -32,7 +32,7 @@ from accordwatch.declarations.escrow import declaration_items, opened_items
 from accordwatch.declarations.escrow_log import EscrowBook, EscrowState, LoggedEscrow, RevealCheck
 from accordwatch.declarations.observations import ObservationRecord, ObservedSite
 from accordwatch.roadmap.findings import Finding, FindingKind
-from accordwatch.safeguards.inspection import InspectionReportBody
+from accordwatch.safeguards.inspection import LoggedInspection
 
 #: how far apart (in degrees of latitude and of longitude) a declared site may be and still be
 #: the observed one: about 2 km, the precision of coordinates given to 0.01 degree
@@ -58,14 +58,6 @@ class LoggedObservation:
     time: datetime
     party: str
     record: ObservationRecord
-
-
-@dataclass(frozen=True)
-class LoggedInspection:
-    index: int
-    time: datetime
-    party: str
-    report: InspectionReportBody
 
 
 @dataclass(frozen=True)

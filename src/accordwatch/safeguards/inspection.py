@@ -161,6 +161,16 @@ class InspectionReportBody(Body):
 
 
 @dataclass(frozen=True)
+class LoggedInspection:
+    """An inspection report as the log holds it: entry, log time, the inspectorate."""
+
+    index: int
+    time: dt.datetime
+    party: str
+    report: InspectionReportBody
+
+
+@dataclass(frozen=True)
 class DeclaredItem:
     """One declared item: what `compare` needs of a declaration."""
 

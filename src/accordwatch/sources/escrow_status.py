@@ -21,7 +21,6 @@ from accordwatch.catalog import CATALOG
 from accordwatch.declarations.draw import Breach, Draw
 from accordwatch.declarations.escrow_findings import (
     EscrowFinding,
-    LoggedInspection,
     LoggedObservation,
     escrow_findings,
     undrawn_findings,
@@ -32,6 +31,7 @@ from accordwatch.errors import AccordwatchError
 from accordwatch.log.access import Reader, open_record
 from accordwatch.roadmap.findings import ordered
 from accordwatch.roadmap.status import Status, evaluate
+from accordwatch.safeguards.inspection import LoggedInspection
 from accordwatch.safeguards.records import InspectionReport
 from accordwatch.sources.declarations import signed_accord
 from accordwatch.sources.draws import draw_breaches, log_draws, reveal_steps

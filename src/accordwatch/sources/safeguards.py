@@ -25,6 +25,7 @@ from accordwatch.log.encoding import decode_base64, encode_base64
 from accordwatch.log.records import Payload
 from accordwatch.safeguards.accountancy import Logged, Report
 from accordwatch.safeguards.inspection import InspectionPlanBody, InspectionReportBody
+from accordwatch.safeguards.inspection import LoggedInspection as LoggedInspection
 from accordwatch.safeguards.sampling import (
     draw,
     nonce_digest,
@@ -50,14 +51,6 @@ class LoggedPlan:
     time: datetime
     party: str
     plan: InspectionPlanBody
-
-
-@dataclass(frozen=True)
-class LoggedInspection:
-    index: int
-    time: datetime
-    party: str
-    report: InspectionReportBody
 
 
 @dataclass(frozen=True)
