@@ -504,17 +504,7 @@ def _json(found: Consequences) -> dict[str, Any]:
             }
             for c in found.items
         ],
-        "findings": [
-            {
-                "kind": str(f.kind),
-                "date": _iso(f.date),
-                "step": f.step,
-                "party": f.party,
-                "message": f.message,
-                "indices": list(f.indices),
-            }
-            for f in found.findings
-        ],
+        "findings": [f.to_json() for f in found.findings],
     }
 
 

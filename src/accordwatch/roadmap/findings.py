@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Any
 
 from accordwatch.roadmap.history import (
     Ignored,
@@ -58,6 +59,16 @@ class Finding:
     step: str | None = None
     party: str | None = None
     indices: tuple[int, ...] = ()  # the log entries it rests on, ascending
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": str(self.kind),
+            "date": self.date.isoformat(),
+            "step": self.step,
+            "party": self.party,
+            "message": self.message,
+            "indices": list(self.indices),
+        }
 
 
 def ignored(item: Ignored) -> Finding:

@@ -526,17 +526,7 @@ def _status_json(status: Status) -> dict[str, Any]:
             }
             for p in status.parties
         ],
-        "findings": [
-            {
-                "kind": str(f.kind),
-                "date": _iso(f.date),
-                "step": f.step,
-                "party": f.party,
-                "message": f.message,
-                "indices": list(f.indices),
-            }
-            for f in status.findings
-        ],
+        "findings": [f.to_json() for f in status.findings],
         "balance": {
             "points": [
                 {
