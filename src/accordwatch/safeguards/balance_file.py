@@ -188,10 +188,15 @@ def _location(
     return location, replace(location, values=np.asarray(stated, dtype=np.float64))
 
 
+def check_systematic_from(value: str) -> None:
+    """Which values build the variances: `observed` (plug-in) or `declared`."""
+    if value not in SYSTEMATIC_FROM:
+        raise InputError(f"--systematic-from must be observed or declared, not {value!r}")
+
+
 def run(data: BalanceInput, *, where: str, systematic_from: str = "observed") -> Evaluation:
     """Evaluate, with the covariance built from the observed or the declared values."""
-    if systematic_from not in SYSTEMATIC_FROM:
-        raise InputError(f"--systematic-from must be observed or declared, not {systematic_from!r}")
+    check_systematic_from(systematic_from)
     declared = None
     if systematic_from == "declared":
         if data.declared is None:

@@ -34,7 +34,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from accordwatch.errors import InputError
-from accordwatch.safeguards.balance_file import finite_number, parse_balance
+from accordwatch.safeguards.balance_file import (
+    check_systematic_from,
+    finite_number,
+    parse_balance,
+)
 from accordwatch.safeguards.material_balance import (
     TESTS,
     Array,
@@ -381,8 +385,7 @@ def run_simulation(
     systematic_from: str = "observed",
 ) -> SimulationResult:
     """`simulate`, with a covariance that cannot be factored reported as a user error."""
-    if systematic_from not in ("observed", "declared"):
-        raise InputError(f"--systematic-from must be observed or declared, not {systematic_from!r}")
+    check_systematic_from(systematic_from)
     try:
         return simulate(
             facility,
