@@ -21,7 +21,6 @@ from accordwatch.cli.accord import _print_problems, accord_app
 from accordwatch.roadmap.accord import Accord, Delays
 
 
-@accord_app.command("assess")
 def accord_assess(
     draft: Path = typer.Argument(..., help="Draft accord file (YAML)"),
     against: Path = typer.Option(None, "--against", help="Signed version to compare with"),
@@ -99,4 +98,4 @@ def _delays(path: Path, accord: Accord) -> Delays:
 
 
 def register(app: typer.Typer) -> None:
-    """The command joins the `accord` group when this module is imported."""
+    accord_app.command("assess")(accord_assess)

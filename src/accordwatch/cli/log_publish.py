@@ -11,7 +11,6 @@ from accordwatch.cli.log import log_app
 from accordwatch.errors import InputError
 
 
-@log_app.command("publish")
 def publish_command(
     folder: Path = typer.Argument(..., help="Folder to write the tiles into (made if missing)"),
 ) -> None:
@@ -44,4 +43,4 @@ def publish_command(
 
 
 def register(app: typer.Typer) -> None:
-    """The command joins the `log` group when this module is imported."""
+    log_app.command("publish")(publish_command)
