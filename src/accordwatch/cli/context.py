@@ -170,15 +170,27 @@ def reader_as(ledger: Ledger, party: str | None) -> Reader | None:
     """The reader `--as PARTY` stands for, with the private encryption keys it holds here.
 
     A confidential entry sealed to its readers opens only with the reader's own
-    key: the files of its encryption keys in the workspace's keys folder.
+    key: the files of its encryption keys in the workspace's keys folder. On a
+    node, a command reads as the node's party unless `--as` says otherwise.
     """
+    ws = workspace()
+    registry = ledger.registry()
     if party is None:
-        return None
+        party = node_party(ws)
+        if party is None or party not in registry.parties:
+            return None  # the log's own view; or a node whose party the log has not added yet
     from accordwatch.sources.reading import reader_with_keys
 
-    return reader_with_keys(
-        ledger, ledger.registry(), party, workspace().keys_dir, read_encryption_key
-    )
+    return reader_with_keys(ledger, registry, party, ws.keys_dir, read_encryption_key)
+
+
+def node_party(ws: Workspace) -> str | None:
+    """The party that runs the node `ws` is, or None on the log's own workspace."""
+    if not ws.is_node:
+        return None
+    from accordwatch.sources.remote_log import NodeConfig
+
+    return NodeConfig.read(ws.home).party
 
 
 def submit_as(
