@@ -1,0 +1,182 @@
+"""Nodes read the confidential entries their party may read, and no others.
+
+A log workspace with a declaration sealed to its readers is served by a real
+`serve` on a loopback port and published to a folder. The inspectorate's
+node, holding its own private encryption key, syncs the ciphertexts with the
+entries and reads the declaration; a counterpart's node holds its commitment
+only, and no file of it holds the payload; an inspectorate added later reads
+it on its node after a share; a tampered ciphertext to the node's party is
+reported and the sync completes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from accordwatch.cli import main
+from accordwatch.examples import example_path
+from accordwatch.log.canonical import canonical_json
+from accordwatch.sources.reading import encryption_key_ids
+from accordwatch.workspace import Workspace, init_workspace
+from tests.helpers import Run, free_port
+from tests.test_sealed_openings import MARKER, _declaration, _files_holding
+from tests.test_witnessed_log import Process, ok, run_cli
+
+pytestmark = pytest.mark.slow
+
+DECLARATION = "dprk-nuclear-2020-12"
+
+
+def _log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Workspace, int]:
+    ws = init_workspace(tmp_path / "log", origin="example.org/accord-log")
+    home = ["--home", str(ws.home)]
+    for party, role in (("dprk", "declarant"), ("usa", "party"), ("iaea", "inspectorate")):
+        main([*home, "party", "add", party, "--role", role])
+        main([*home, "key", "new", "--party", party])
+    for party in ("usa", "iaea", "dprk"):
+        main([*home, "accord", "sign", str(_roadmap()), "--as", party])
+    for party in ("dprk", "usa", "iaea"):
+        main([*home, "key", "new", "--party", party, "--purpose", "encryption"])
+    main([*home, "declaration", "submit", str(_declaration(tmp_path)), "--as", "dprk"])
+    capsys.readouterr()
+    return ws, ws.ledger().size() - 1
+
+
+def _roadmap() -> Path:
+    return example_path("dprk-roadmap")
+
+
+def _node(
+    capsys: pytest.CaptureFixture[str], log: Workspace, folder: Path, address: str, party: str
+) -> list[str]:
+    vkey = log.ledger().signer.verifier.text()
+    ok(run_cli(capsys, "node", "init", "--home", folder, "--log", address, "--log-key", vkey,
+               "--party", party))  # fmt: skip
+    return ["--home", str(folder)]
+
+
+def _keep_key(log: Workspace, node: Path, party: str) -> None:
+    """Copy the party's private encryption keys to its node, as the party keeps its own."""
+    (node / "keys" / party).mkdir(parents=True, exist_ok=True)
+    for key_id in encryption_key_ids(log.ledger().registry(), party):
+        name = f"{key_id}.key"
+        shutil.copy(log.keys_dir / party / name, node / "keys" / party / name)
+
+
+def _show(capsys: pytest.CaptureFixture[str], home: list[str]) -> Run:
+    return run_cli(capsys, *home, "declaration", "show", DECLARATION, "--format", "json")
+
+
+def _get(url: str) -> tuple[int, bytes, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return answer.status, answer.read(), answer.headers.get("Cache-Control", "")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(), ""
+
+
+def test_nodes_read_what_their_party_may_read_and_nothing_else(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log, entry = _log(tmp_path, capsys)
+    ledger = log.ledger()
+    leaf = ledger.entry(entry).leaf_hash.hex()
+    published = tmp_path / "published"
+    out = ok(run_cli(capsys, "--home", log.home, "log", "publish", published)).flat
+    assert "ciphertexts of 1 confidential entry under sealed/" in out, out
+    sealed_file = published / "sealed" / leaf
+    held = json.loads(sealed_file.read_bytes())
+    assert held["entry"] == entry
+    assert sorted(s["party"] for s in held["sealed"]) == ["dprk", "iaea"]
+    assert MARKER.encode() not in sealed_file.read_bytes()
+    # publishing again keeps it; a file that holds other bytes is refused, nothing changed
+    ok(run_cli(capsys, "--home", log.home, "log", "publish", published))
+    sealed_file.write_bytes(sealed_file.read_bytes() + b" ")
+    refused = run_cli(capsys, "--home", log.home, "log", "publish", published)
+    assert refused.code != 0 and "holds other bytes" in refused.err, refused.err
+    sealed_file.write_bytes(sealed_file.read_bytes()[:-1])
+
+    port = free_port()
+    server = Process(["--home", str(log.home), "serve", "--port", str(port)], port, "serving")
+    server.start()
+    try:
+        status, body, cache = _get(f"{server.url}/tlog/sealed/{leaf}")
+        assert status == 200 and body == sealed_file.read_bytes()
+        assert "immutable" in cache
+        public = ledger.entry(entry - 1).leaf_hash.hex()
+        assert _get(f"{server.url}/tlog/sealed/{public}")[0] == 404
+        assert _get(f"{server.url}/tlog/sealed/{'0' * 64}")[0] == 404
+        assert _get(f"{server.url}/tlog/sealed/{leaf.upper()}")[0] == 404
+
+        iaea = _node(capsys, log, tmp_path / "iaea", server.url, "iaea")
+        usa = _node(capsys, log, tmp_path / "usa", server.url, "usa")
+        later = _node(capsys, log, tmp_path / "iaea2", server.url, "iaea2")
+        _keep_key(log, tmp_path / "iaea", "iaea")
+        _keep_key(log, tmp_path / "usa", "usa")
+
+        synced = ok(run_cli(capsys, *iaea, "node", "sync"))
+        assert "1 confidential entries opened with iaea's keys" in synced.flat, synced.out
+        assert "warning" not in synced.err
+        synced = ok(run_cli(capsys, *usa, "node", "sync"))
+        assert "0 confidential entries opened with usa's keys; 1 held as commitments only" in (
+            synced.flat
+        ), synced.out
+
+        # the inspectorate's node reads it with its own key; the counterpart's cannot
+        assert MARKER in ok(_show(capsys, iaea)).out
+        denied = _show(capsys, usa)
+        assert denied.code != 0 and "Traceback" not in denied.err
+        assert len(denied.err.strip().splitlines()) == 1, denied.err
+        assert "you may not read" in denied.err and MARKER not in denied.out + denied.err
+        assert MARKER in ok(run_cli(capsys, *iaea, "log", "get", str(entry))).out
+        assert MARKER not in run_cli(capsys, *usa, "log", "get", str(entry)).out
+        # `--as` still chooses; without it the node reads as its party, as the report does
+        for party, home in (("iaea", iaea), ("usa", usa)):
+            folder = tmp_path / f"report-{party}"
+            ok(run_cli(capsys, *home, "report", "--format", "md", "--out", folder))
+            (written,) = folder.glob("report-*.md")
+            assert f"Read as {party}: confidential records are included" in written.read_text()
+        ok(run_cli(capsys, *iaea, "status", "--format", "json"))
+        ok(run_cli(capsys, *iaea, "declaration", "list"))
+        assert _files_holding(tmp_path / "usa", MARKER.encode()) == []
+        assert _files_holding(tmp_path / "iaea", MARKER.encode()) == []  # decrypted on demand
+
+        # an inspectorate added later: its node has nothing to open until a reader shares
+        home = ["--home", str(log.home)]
+        ok(run_cli(capsys, *home, "party", "add", "iaea2", "--role", "inspectorate"))
+        ok(run_cli(capsys, *home, "key", "new", "--party", "iaea2", "--purpose", "encryption"))
+        none_yet = ok(run_cli(capsys, *later, "node", "sync"))
+        assert "no private encryption key of iaea2" in none_yet.flat, none_yet.out
+        _keep_key(log, tmp_path / "iaea2", "iaea2")
+        assert _show(capsys, later).code != 0
+        ok(run_cli(capsys, *home, "share", str(entry), "--with", "iaea2", "--as", "iaea"))
+        shared = ok(run_cli(capsys, *later, "node", "sync"))
+        assert "1 confidential entries opened with iaea2's keys" in shared.flat, shared.out
+        assert MARKER in ok(_show(capsys, later)).out
+    finally:
+        server.stop()
+
+    # a ciphertext to the node's own party that does not open: one warning, the sync stands
+    ok(run_cli(capsys, "--home", log.home, "log", "publish", published))
+    tampered = json.loads(sealed_file.read_bytes())
+    for each in tampered["sealed"]:
+        if each["party"] == "iaea":
+            data = bytearray(base64.b64decode(each["ciphertext"]))
+            data[-1] ^= 1
+            each["ciphertext"] = base64.b64encode(bytes(data)).decode()
+    sealed_file.write_bytes(canonical_json(tampered))
+    folder_node = _node(capsys, log, tmp_path / "iaea-folder", str(published), "iaea")
+    _keep_key(log, tmp_path / "iaea-folder", "iaea")
+    warned = ok(run_cli(capsys, *folder_node, "node", "sync"))
+    warnings = [line for line in warned.err.splitlines() if line.startswith("warning")]
+    assert len(warnings) == 1, warned.err
+    assert f"entry {entry}: the opening sealed to iaea's key" in warnings[0]
+    assert "1 sealed to iaea that do not open" in warned.flat, warned.out
+    assert ok(run_cli(capsys, *folder_node, "node", "sync")).code == 0
