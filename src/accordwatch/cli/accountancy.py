@@ -19,6 +19,7 @@ import typer
 from accordwatch.cli.context import (
     console,
     read_document,
+    read_view,
     shown,
     signing_key,
     workspace,
@@ -161,10 +162,9 @@ def show(
     from accordwatch.reports.exports import Column, Kind, Sheet
     from accordwatch.safeguards.accountancy import effective
     from accordwatch.sources.safeguards import accountancy_records
-    from accordwatch.sources.snapshot import Snapshot
 
     chosen = chosen_format(fmt, as_json, output)
-    state = effective(accountancy_records(Snapshot.default(workspace().ledger())))
+    state = effective(accountancy_records(read_view(workspace().ledger())))
     rows: list[dict[str, Any]] = []
     for key, revisions in state.history.items():
         if mba is not None and key[1] != mba:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from accordwatch.log.keys import SigningKey
     from accordwatch.log.receipt import Receipt
     from accordwatch.log.registry import Registry
+    from accordwatch.sources.snapshot import Snapshot
     from accordwatch.store.ledger import Ledger
     from accordwatch.workspace import Workspace
 
@@ -174,14 +175,11 @@ def reader_as(ledger: Ledger, party: str | None) -> Reader | None:
     node, a command reads as the node's party unless `--as` says otherwise.
     """
     ws = workspace()
-    registry = ledger.registry()
     if party is None:
-        party = node_party(ws)
-        if party is None or party not in registry.parties:
-            return None  # the log's own view; or a node whose party the log has not added yet
+        return node_reader(ws, ledger)
     from accordwatch.sources.reading import reader_with_keys
 
-    return reader_with_keys(ledger, registry, party, ws.keys_dir, read_encryption_key)
+    return reader_with_keys(ledger, ledger.registry(), party, ws.keys_dir, read_encryption_key)
 
 
 def node_party(ws: Workspace) -> str | None:
@@ -191,6 +189,27 @@ def node_party(ws: Workspace) -> str | None:
     from accordwatch.sources.remote_log import NodeConfig
 
     return NodeConfig.read(ws.home).party
+
+
+def node_reader(ws: Workspace, ledger: Ledger) -> Reader | None:
+    """On a node, its party reading with its keys; None on the log's own workspace (the
+    operator's view) and on a node whose party the log has not added yet."""
+    party = node_party(ws)
+    if party is None:
+        return None
+    registry = ledger.registry()
+    if party not in registry.parties:
+        return None
+    from accordwatch.sources.reading import reader_with_keys
+
+    return reader_with_keys(ledger, registry, party, ws.keys_dir, read_encryption_key)
+
+
+def read_view(ledger: Ledger) -> Snapshot:
+    """The default snapshot a command reads: on a node, as the node's party reads it."""
+    from accordwatch.sources.snapshot import Snapshot
+
+    return Snapshot.default(ledger).read_as(node_reader(workspace(), ledger))
 
 
 def submit_as(

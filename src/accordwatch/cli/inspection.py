@@ -29,6 +29,7 @@ from accordwatch.cli.context import (
     console,
     err_console,
     read_document,
+    read_view,
     shown,
     submit_as,
     workspace,
@@ -78,12 +79,11 @@ def _declared(
     from accordwatch.safeguards.accountancy import effective
     from accordwatch.safeguards.declared_items import from_document, from_listing
     from accordwatch.sources.safeguards import accountancy_records
-    from accordwatch.sources.snapshot import Snapshot
 
     if file is not None:
         items = from_document(read_document(file), where=str(file))
         return items, f"declared-items file {file.name}"
-    return from_listing(effective(accountancy_records(Snapshot.default(ledger))), mba, on)
+    return from_listing(effective(accountancy_records(read_view(ledger))), mba, on)
 
 
 def _strata(items: list[DeclaredItem], mba: str) -> dict[str, list[DeclaredItem]]:
@@ -261,14 +261,13 @@ def _print_plan(logged: LoggedPlan, chosen: dict[str, list[str]]) -> None:
 
 def find_plan(ledger: Ledger, entry: int) -> tuple[LoggedPlan, list[LoggedInspection]]:
     from accordwatch.sources.safeguards import inspection_records
-    from accordwatch.sources.snapshot import Snapshot
 
     size = ledger.size()
     if not 0 <= entry < size:
         raise NotFoundError(
             f"log entry {entry} does not exist: the log holds entries 0 to {size - 1}"
         )
-    plans, reports = inspection_records(Snapshot.default(ledger))
+    plans, reports = inspection_records(read_view(ledger))
     logged = plans.get(entry)
     if logged is None:
         kind = ledger.entry(entry).record_type
