@@ -19,13 +19,16 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from accordwatch.cli import main
 from accordwatch.examples import example_path
 from accordwatch.log.canonical import canonical_json
+from accordwatch.service.api.app import create_app
 from accordwatch.sources.reading import encryption_key_ids
 from accordwatch.workspace import Workspace, init_workspace
 from tests.helpers import Run, free_port
+from tests.test_accountancy import facility_reports, write
 from tests.test_sealed_openings import MARKER, _declaration, _files_holding
 from tests.test_witnessed_log import Process, ok, run_cli
 
@@ -45,8 +48,24 @@ def _log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Workspace,
     for party in ("dprk", "usa", "iaea"):
         main([*home, "key", "new", "--party", party, "--purpose", "encryption"])
     main([*home, "declaration", "submit", str(_declaration(tmp_path)), "--as", "dprk"])
+    entry = ws.ledger().size() - 1
+    # sealed accountancy reports, an inspection plan and its report: the inspectorate's own
+    reports = write(tmp_path / "reports.yaml", facility_reports(periods=2))
+    main([*home, "accountancy", "import", str(reports), "--as", "dprk"])
+    selection = tmp_path / "selection.json"
+    main([*home, "inspection", "plan", "mba-a", "--as", "iaea", "--date", "2025-05-01",
+          "--out", str(selection)])  # fmt: skip
+    chosen = json.loads(selection.read_text())
+    results = {
+        "plan_entry": chosen["plan_entry"],
+        "report_id": "insp-1",
+        "date": "2025-05-01",
+        "observations": [{"item_id": i, "status": "found"} for i in chosen["selected"]["cans"]],
+    }
+    main([*home, "inspection", "record", str(write(tmp_path / "insp.yaml", results)),
+          "--as", "iaea"])  # fmt: skip
     capsys.readouterr()
-    return ws, ws.ledger().size() - 1
+    return ws, entry
 
 
 def _roadmap() -> Path:
@@ -74,6 +93,12 @@ def _show(capsys: pytest.CaptureFixture[str], home: list[str]) -> Run:
     return run_cli(capsys, *home, "declaration", "show", DECLARATION, "--format", "json")
 
 
+def _plan_entry(log: Workspace) -> int:
+    ledger = log.ledger()
+    (found,) = (i for i in range(ledger.size()) if ledger.entry(i).record_type == "inspection.plan")
+    return found
+
+
 def _get(url: str) -> tuple[int, bytes, str]:
     try:
         with urllib.request.urlopen(url, timeout=10) as answer:
@@ -90,7 +115,7 @@ def test_nodes_read_what_their_party_may_read_and_nothing_else(
     leaf = ledger.entry(entry).leaf_hash.hex()
     published = tmp_path / "published"
     out = ok(run_cli(capsys, "--home", log.home, "log", "publish", published)).flat
-    assert "ciphertexts of 1 confidential entry under sealed/" in out, out
+    assert "ciphertexts of 8 confidential entries under sealed/" in out, out
     sealed_file = published / "sealed" / leaf
     held = json.loads(sealed_file.read_bytes())
     assert held["entry"] == entry
@@ -122,10 +147,10 @@ def test_nodes_read_what_their_party_may_read_and_nothing_else(
         _keep_key(log, tmp_path / "usa", "usa")
 
         synced = ok(run_cli(capsys, *iaea, "node", "sync"))
-        assert "1 confidential entries opened with iaea's keys" in synced.flat, synced.out
+        assert "8 confidential entries opened with iaea's keys" in synced.flat, synced.out
         assert "warning" not in synced.err
         synced = ok(run_cli(capsys, *usa, "node", "sync"))
-        assert "0 confidential entries opened with usa's keys; 1 held as commitments only" in (
+        assert "0 confidential entries opened with usa's keys; 8 held as commitments only" in (
             synced.flat
         ), synced.out
 
@@ -145,6 +170,39 @@ def test_nodes_read_what_their_party_may_read_and_nothing_else(
             assert f"Read as {party}: confidential records are included" in written.read_text()
         ok(run_cli(capsys, *iaea, "status", "--format", "json"))
         ok(run_cli(capsys, *iaea, "declaration", "list"))
+        # safeguards: the inspectorate's node reads the reports and its inspection
+        plan = str(_plan_entry(log))
+        shown = json.loads(
+            ok(run_cli(capsys, *iaea, "accountancy", "show", "--format", "json")).out
+        )
+        assert len(shown) == 5 and {r["party"] for r in shown} == {"dprk"}
+        for home in (usa, ["--home", str(log.home)]):  # a counterpart, and the log's operator
+            assert (
+                json.loads(
+                    ok(run_cli(capsys, *home, "accountancy", "show", "--format", "json")).out
+                )
+                == []
+            )
+        ok(run_cli(capsys, *iaea, "accountancy", "balance", "mba-a", "--format", "json"))
+        # the plan and its report, which only the inspectorate reads
+        plans = ok(run_cli(capsys, *iaea, "log", "get", plan, "--format", "json")).out
+        assert json.loads(plans)["payload"]["mba"] == "mba-a"
+        assert "payload_refused" in json.loads(
+            ok(run_cli(capsys, *usa, "log", "get", plan, "--format", "json")).out
+        )
+        for home in (iaea, usa):
+            ok(run_cli(capsys, *home, "compliance", "report", "--by", "event"))
+        # the node's own server: a token for its staff reads with the node's key
+        issued = ok(run_cli(capsys, *iaea, "token", "issue", "--expires", "1d"))
+        assert "for iaea (inspectorate)" in issued.err
+        bearer = {"Authorization": f"Bearer {issued.out.strip()}"}
+        with TestClient(create_app(Workspace.open(tmp_path / "iaea"))) as client:
+            assert client.get("/").status_code == 200
+            got = client.get(f"/api/log/entries/{entry}", headers=bearer)
+            assert got.status_code == 200 and got.json()["readable"] is True
+            assert MARKER in got.text
+            assert MARKER not in client.get(f"/api/log/entries/{entry}").text
+            assert client.get(f"/tlog/sealed/{leaf}").content == sealed_file.read_bytes()
         assert _files_holding(tmp_path / "usa", MARKER.encode()) == []
         assert _files_holding(tmp_path / "iaea", MARKER.encode()) == []  # decrypted on demand
 

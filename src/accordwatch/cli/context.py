@@ -205,11 +205,12 @@ def node_reader(ws: Workspace, ledger: Ledger) -> Reader | None:
     return reader_with_keys(ledger, registry, party, ws.keys_dir, read_encryption_key)
 
 
-def read_view(ledger: Ledger) -> Snapshot:
-    """The default snapshot a command reads: on a node, as the node's party reads it."""
+def read_view(ledger: Ledger, reader: Reader | None = None) -> Snapshot:
+    """The default snapshot a command reads, as `reader` reads it (by default: on a node,
+    its party; on the log's workspace, the operator)."""
     from accordwatch.sources.snapshot import Snapshot
 
-    return Snapshot.default(ledger).read_as(node_reader(workspace(), ledger))
+    return Snapshot.default(ledger).read_as(reader or node_reader(workspace(), ledger))
 
 
 def submit_as(

@@ -30,6 +30,7 @@ from accordwatch.cli.context import (
     err_console,
     read_document,
     read_view,
+    reader_as,
     shown,
     submit_as,
     workspace,
@@ -52,6 +53,7 @@ from accordwatch.private_files import write_private_text
 from accordwatch.timeutil import parse_date
 
 if TYPE_CHECKING:
+    from accordwatch.log.access import Reader
     from accordwatch.reports.exports import Sheet
     from accordwatch.safeguards.inspection import Comparison, DeclaredItem
     from accordwatch.sources.safeguards import LoggedInspection, LoggedPlan
@@ -74,7 +76,11 @@ def _decimal(text: str, option: str) -> Decimal:
 
 
 def _declared(
-    ledger: Ledger, mba: str, file: Path | None, on: dt.date | None = None
+    ledger: Ledger,
+    mba: str,
+    file: Path | None,
+    on: dt.date | None = None,
+    reader: Reader | None = None,
 ) -> tuple[list[DeclaredItem], str]:
     from accordwatch.safeguards.accountancy import effective
     from accordwatch.safeguards.declared_items import from_document, from_listing
@@ -83,7 +89,7 @@ def _declared(
     if file is not None:
         items = from_document(read_document(file), where=str(file))
         return items, f"declared-items file {file.name}"
-    return from_listing(effective(accountancy_records(read_view(ledger))), mba, on)
+    return from_listing(effective(accountancy_records(read_view(ledger, reader))), mba, on)
 
 
 def _strata(items: list[DeclaredItem], mba: str) -> dict[str, list[DeclaredItem]]:
@@ -132,7 +138,7 @@ def plan(
     ws = workspace()
     day = parse_date(on, where="--date") if on else today(ws)
     ledger = ws.ledger()
-    items, source = _declared(ledger, mba, declared)
+    items, source = _declared(ledger, mba, declared, reader=reader_as(ledger, as_party))
     strata = []
     for name, members in _strata(items, mba).items():
         material = Material(str(members[0].material))
@@ -259,7 +265,9 @@ def _print_plan(logged: LoggedPlan, chosen: dict[str, list[str]]) -> None:
         )
 
 
-def find_plan(ledger: Ledger, entry: int) -> tuple[LoggedPlan, list[LoggedInspection]]:
+def find_plan(
+    ledger: Ledger, entry: int, reader: Reader | None = None
+) -> tuple[LoggedPlan, list[LoggedInspection]]:
     from accordwatch.sources.safeguards import inspection_records
 
     size = ledger.size()
@@ -267,7 +275,7 @@ def find_plan(ledger: Ledger, entry: int) -> tuple[LoggedPlan, list[LoggedInspec
         raise NotFoundError(
             f"log entry {entry} does not exist: the log holds entries 0 to {size - 1}"
         )
-    plans, reports = inspection_records(read_view(ledger))
+    plans, reports = inspection_records(read_view(ledger, reader))
     logged = plans.get(entry)
     if logged is None:
         kind = ledger.entry(entry).record_type
@@ -379,7 +387,7 @@ def record(
     entry = doc.get("plan_entry")
     if isinstance(entry, bool) or not isinstance(entry, int):
         raise InputError("plan_entry must be the log index of the plan", where=str(file))
-    logged, _ = find_plan(ledger, entry)
+    logged, _ = find_plan(ledger, entry, reader_as(ledger, as_party))
     if doc.get("mba", logged.plan.mba) != logged.plan.mba:
         raise InputError(
             f"mba {doc['mba']} differs from the plan's {logged.plan.mba}", where=str(file)
