@@ -184,6 +184,13 @@ def test_nodes_read_what_their_party_may_read_and_nothing_else(
                 == []
             )
         ok(run_cli(capsys, *iaea, "accountancy", "balance", "mba-a", "--format", "json"))
+        # the inspection against the declaration, from the draw checkpoint the log published
+        compared = ok(run_cli(capsys, *iaea, "inspection", "compare", plan, "--format", "json"))
+        assert json.loads(compared.out)["report_id"] == "insp-1"
+        verified = ok(run_cli(capsys, *iaea, "inspection", "verify-draw", plan, "--format", "json"))
+        assert json.loads(verified.out)["verified"] is True
+        refused = run_cli(capsys, *usa, "inspection", "compare", plan)
+        assert refused.code != 0 and len(refused.err.strip().splitlines()) == 1, refused.err
         # the plan and its report, which only the inspectorate reads
         plans = ok(run_cli(capsys, *iaea, "log", "get", plan, "--format", "json")).out
         assert json.loads(plans)["payload"]["mba"] == "mba-a"

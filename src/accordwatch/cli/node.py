@@ -131,6 +131,12 @@ def sync() -> None:
             f"{done.size} entries verified and held; checkpoint {done.trust}",
             highlight=False,
         )
+    from accordwatch.log.note import Verifier
+    from accordwatch.sources.draw_bases import fetch_bases
+    from accordwatch.sources.remote_log import TileSource
+
+    # the checkpoints inspection draws are seeded with, which this node may not have synced to
+    fetch_bases(ledger, TileSource(config.log), Verifier.parse(config.log_key), ws.clock)
     party = config.party
     checked = check_openings(
         ledger, ledger.registry(), party, ws.keys_dir, read_encryption_key, done.before

@@ -22,6 +22,12 @@ them. Ciphertexts shared later are entries themselves (`opening.share`) and
 come with the bundles. A confidential entry with no such file has no
 ciphertext at the log (an opening it holds in plaintext, as before sealing).
 
+`draw-basis/<64 hex of an inspection plan's leaf hash>` holds the checkpoint
+its draw is seeded with (the first witnessed one after the plan), as the log
+signed it with its cosignatures: a reader that was not following the log at
+that moment gets it there. It is written once the quorum cosigned it, and
+may gain cosignatures later.
+
 Pure: paths, sizes and byte layouts; the store reads the hashes and the shell
 writes the files.
 """
@@ -47,6 +53,8 @@ ENTRIES = "entries"
 LARGE_ENTRIES = "accordwatch-entries"
 #: the folder of the submitters' ciphertexts, by the leaf hash of their entry
 SEALED = "sealed"
+#: the folder of the checkpoints inspection draws are seeded with, by the plan's leaf hash
+DRAW_BASIS = "draw-basis"
 
 
 class TilePathError(ValueError):
@@ -210,21 +218,21 @@ def read_tile(data: bytes, tile: Tile) -> list[bytes]:
     return [data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
 
 
-_SEALED_PATH = re.compile(r"sealed/(?P<hash>[0-9a-f]{64})")
+_DIGEST_PATH = re.compile(r"(?P<folder>sealed|draw-basis)/(?P<hash>[0-9a-f]{64})")
 
 
-def sealed_path(entry_leaf_hash: bytes) -> str:
-    """`sealed/<hex>`: where the ciphertexts of the entry with this leaf hash are."""
+def sealed_path(entry_leaf_hash: bytes, folder: str = SEALED) -> str:
+    """`sealed/<hex>` (or `draw-basis/<hex>`): the file of the entry with this leaf hash."""
     if len(entry_leaf_hash) != HASH_SIZE:
         raise ValueError(f"a leaf hash is {HASH_SIZE} bytes, not {len(entry_leaf_hash)}")
-    return f"{SEALED}/{entry_leaf_hash.hex()}"
+    return f"{folder}/{entry_leaf_hash.hex()}"
 
 
-def parse_sealed_path(path: str) -> bytes:
-    """The leaf hash a `sealed/<hex>` path names."""
-    match = _SEALED_PATH.fullmatch(path)
-    if match is None:
-        raise TilePathError(f"not a sealed-opening path (sealed/<64 lowercase hex>): {path!r}")
+def parse_sealed_path(path: str, folder: str = SEALED) -> bytes:
+    """The leaf hash a `sealed/<hex>` (or `draw-basis/<hex>`) path names."""
+    match = _DIGEST_PATH.fullmatch(path)
+    if match is None or match["folder"] != folder:
+        raise TilePathError(f"not a path {folder}/<64 lowercase hex>: {path!r}")
     return bytes.fromhex(match["hash"])
 
 

@@ -10,7 +10,9 @@ changed, at the first one that does not (the folder is another log's, or the
 database no longer agrees with what it published). The checkpoint is written
 last, after every tile it needs. Beside the tiles go the ciphertexts the
 submitters sealed, one file per confidential entry at `sealed/<leaf hash hex>`
-(`log.tiles`), as immutable as the tiles.
+(`log.tiles`), as immutable as the tiles; and the checkpoint each inspection
+plan's draw is seeded with, at `draw-basis/<plan leaf hash hex>`, rewritten
+like the checkpoint as cosignatures arrive (`sources.draw_bases`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from accordwatch.log.tiles import (
     sealed_path,
     tiles_for,
 )
+from accordwatch.sources.draw_bases import published_bases
 from accordwatch.store.ledger import Ledger
 from accordwatch.store.sealed import submitter_sealed
 from accordwatch.store.tile_reading import bundle_entries, tile_bytes
@@ -94,6 +97,8 @@ def publish(ledger: Ledger, policy: Policy | None, folder: Path) -> Published:
             fresh.append((path, data))
     for path, data in fresh:
         _write(path, data)
+    for name, data in published_bases(ledger, size):
+        _write(folder / name, data)
     _write(folder / CHECKPOINT, note.encode("utf-8"))
     return Published(size, len(fresh), kept, large_only, len(held))
 

@@ -10,7 +10,10 @@
 - `/tlog/sealed/<hex>`: the ciphertexts the submitter of the confidential
   entry with that RFC 9162 leaf hash (64 lowercase hex digits) sealed to its
   readers, as canonical JSON (`log.tiles.sealed_file`); 404 for an entry the
-  tree does not hold, a public one, or one whose opening is not sealed.
+  tree does not hold, a public one, or one whose opening is not sealed;
+- `/tlog/draw-basis/<hex>`: the checkpoint, with its cosignatures, that the
+  draw of the inspection plan with that leaf hash is seeded with
+  (`sources.draw_bases`); cached briefly, as cosignatures may arrive.
 
 Tiles, bundles and ciphertext files are immutable: they are served with long-lived caching
 headers, and only within the latest signed checkpoint's tree. `accordwatch log
@@ -23,6 +26,7 @@ from fastapi import APIRouter, Response
 
 from accordwatch.errors import NotFoundError
 from accordwatch.log.tiles import (
+    DRAW_BASIS,
     TilePathError,
     parse_sealed_path,
     parse_tile_path,
@@ -30,6 +34,7 @@ from accordwatch.log.tiles import (
 )
 from accordwatch.service.api.deps import Service, ServiceDep
 from accordwatch.service.api.problems import problem_response
+from accordwatch.sources.draw_bases import basis_for_leaf
 from accordwatch.sources.tiles import published_note
 from accordwatch.store.sealed import submitter_sealed
 from accordwatch.store.tile_reading import bundle_bytes, tile_bytes
@@ -116,3 +121,26 @@ def sealed_bytes(svc: Service, path: str) -> bytes:
         )
     index, _, held = found[0]
     return sealed_file(index, held)
+
+
+@router.get(
+    "/draw-basis/{digest}",
+    summary="The checkpoint an inspection plan's draw is seeded with, by the plan's leaf hash",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {}}},
+        404: problem_response("No inspection plan with a witnessed draw checkpoint"),
+    },
+)
+def draw_basis(digest: str, svc: ServiceDep) -> Response:
+    try:
+        leaf = parse_sealed_path(f"{DRAW_BASIS}/{digest}", DRAW_BASIS)
+    except TilePathError as exc:
+        raise NotFoundError(str(exc)) from None
+    ledger = svc.ledger
+    size = ledger.opened(ledger.latest_checkpoint()).size
+    return Response(
+        basis_for_leaf(ledger, leaf, size),
+        media_type="text/plain; charset=utf-8",
+        headers={"Cache-Control": MUTABLE},
+    )
