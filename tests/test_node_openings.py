@@ -160,6 +160,10 @@ def test_nodes_read_what_their_party_may_read_and_nothing_else(
         assert denied.code != 0 and "Traceback" not in denied.err
         assert len(denied.err.strip().splitlines()) == 1, denied.err
         assert "you may not read" in denied.err and MARKER not in denied.out + denied.err
+        by_index = run_cli(capsys, *usa, "declaration", "show", str(entry))
+        assert by_index.code != 0 and "usa (party) may not read it" in by_index.err
+        assert len(by_index.err.strip().splitlines()) == 1, by_index.err
+        ok(run_cli(capsys, *iaea, "declaration", "check", DECLARATION))
         assert MARKER in ok(run_cli(capsys, *iaea, "log", "get", str(entry))).out
         assert MARKER not in run_cli(capsys, *usa, "log", "get", str(entry)).out
         # `--as` still chooses; without it the node reads as its party, as the report does
