@@ -22,12 +22,22 @@ import pytest
 from fastapi.testclient import TestClient
 
 from accordwatch.cli import main
+from accordwatch.errors import InputError
 from accordwatch.examples import example_path
 from accordwatch.log.canonical import canonical_json
+from accordwatch.log.sealed_opening import SealedOpening
+from accordwatch.log.tiles import (
+    DRAW_BASIS,
+    TilePathError,
+    parse_sealed_path,
+    read_sealed_file,
+    sealed_file,
+    sealed_path,
+)
 from accordwatch.service.api.app import create_app
 from accordwatch.sources.reading import encryption_key_ids
 from accordwatch.workspace import Workspace, init_workspace
-from tests.helpers import Run, free_port
+from tests.helpers import Run, free_port, one_line_error
 from tests.test_accountancy import facility_reports, write
 from tests.test_sealed_openings import MARKER, _declaration, _files_holding
 from tests.test_witnessed_log import Process, ok, run_cli
@@ -116,24 +126,24 @@ def test_nodes_read_what_their_party_may_read_and_nothing_else(
     published = tmp_path / "published"
     out = ok(run_cli(capsys, "--home", log.home, "log", "publish", published)).flat
     assert "ciphertexts of 8 confidential entries under sealed/" in out, out
-    sealed_file = published / "sealed" / leaf
-    held = json.loads(sealed_file.read_bytes())
+    held_file = published / "sealed" / leaf
+    held = json.loads(held_file.read_bytes())
     assert held["entry"] == entry
     assert sorted(s["party"] for s in held["sealed"]) == ["dprk", "iaea"]
-    assert MARKER.encode() not in sealed_file.read_bytes()
+    assert MARKER.encode() not in held_file.read_bytes()
     # publishing again keeps it; a file that holds other bytes is refused, nothing changed
     ok(run_cli(capsys, "--home", log.home, "log", "publish", published))
-    sealed_file.write_bytes(sealed_file.read_bytes() + b" ")
+    held_file.write_bytes(held_file.read_bytes() + b" ")
     refused = run_cli(capsys, "--home", log.home, "log", "publish", published)
     assert refused.code != 0 and "holds other bytes" in refused.err, refused.err
-    sealed_file.write_bytes(sealed_file.read_bytes()[:-1])
+    held_file.write_bytes(held_file.read_bytes()[:-1])
 
     port = free_port()
     server = Process(["--home", str(log.home), "serve", "--port", str(port)], port, "serving")
     server.start()
     try:
         status, body, cache = _get(f"{server.url}/tlog/sealed/{leaf}")
-        assert status == 200 and body == sealed_file.read_bytes()
+        assert status == 200 and body == held_file.read_bytes()
         assert "immutable" in cache
         public = ledger.entry(entry - 1).leaf_hash.hex()
         assert _get(f"{server.url}/tlog/sealed/{public}")[0] == 404
@@ -213,7 +223,7 @@ def test_nodes_read_what_their_party_may_read_and_nothing_else(
             assert got.status_code == 200 and got.json()["readable"] is True
             assert MARKER in got.text
             assert MARKER not in client.get(f"/api/log/entries/{entry}").text
-            assert client.get(f"/tlog/sealed/{leaf}").content == sealed_file.read_bytes()
+            assert client.get(f"/tlog/sealed/{leaf}").content == held_file.read_bytes()
         assert _files_holding(tmp_path / "usa", MARKER.encode()) == []
         assert _files_holding(tmp_path / "iaea", MARKER.encode()) == []  # decrypted on demand
 
@@ -234,13 +244,13 @@ def test_nodes_read_what_their_party_may_read_and_nothing_else(
 
     # a ciphertext to the node's own party that does not open: one warning, the sync stands
     ok(run_cli(capsys, "--home", log.home, "log", "publish", published))
-    tampered = json.loads(sealed_file.read_bytes())
+    tampered = json.loads(held_file.read_bytes())
     for each in tampered["sealed"]:
         if each["party"] == "iaea":
             data = bytearray(base64.b64decode(each["ciphertext"]))
             data[-1] ^= 1
             each["ciphertext"] = base64.b64encode(bytes(data)).decode()
-    sealed_file.write_bytes(canonical_json(tampered))
+    held_file.write_bytes(canonical_json(tampered))
     folder_node = _node(capsys, log, tmp_path / "iaea-folder", str(published), "iaea")
     _keep_key(log, tmp_path / "iaea-folder", "iaea")
     warned = ok(run_cli(capsys, *folder_node, "node", "sync"))
@@ -249,3 +259,28 @@ def test_nodes_read_what_their_party_may_read_and_nothing_else(
     assert f"entry {entry}: the opening sealed to iaea's key" in warnings[0]
     assert "1 sealed to iaea that do not open" in warned.flat, warned.out
     assert ok(run_cli(capsys, *folder_node, "node", "sync")).code == 0
+
+    # a ciphertext file that names another entry than the one its digest addresses is refused
+    moved = json.loads(held_file.read_bytes())
+    moved["entry"] = entry + 1
+    held_file.write_bytes(canonical_json(moved))
+    other = _node(capsys, log, tmp_path / "iaea-moved", str(published), "iaea")
+    one_line_error(run_cli(capsys, *other, "node", "sync"), f"not entry {entry} whose leaf hash")
+
+
+def test_sealed_file_paths_and_format() -> None:
+    leaf = bytes(range(32))
+    assert sealed_path(leaf) == f"sealed/{leaf.hex()}"
+    assert parse_sealed_path(sealed_path(leaf)) == leaf
+    assert parse_sealed_path(sealed_path(leaf, DRAW_BASIS), DRAW_BASIS) == leaf
+    for bad in (f"sealed/{leaf.hex().upper()}", f"sealed/{leaf.hex()[:-1]}", "tile/0/000",
+                f"draw-basis/{leaf.hex()}"):  # fmt: skip
+        with pytest.raises(TilePathError):
+            parse_sealed_path(bad)
+    held = [SealedOpening("usa", "k2", b"\x02"), SealedOpening("iaea", "k1", b"\x01")]
+    data = sealed_file(7, held)
+    assert data == canonical_json({"entry": 7, "sealed": [held[1].to_json(), held[0].to_json()]})
+    assert read_sealed_file(data, where="f") == (7, (held[1], held[0]))
+    for wrong in (b"[]", b'{"entry": -1, "sealed": []}', b'{"entry": 1}', b'{"entry": true}'):
+        with pytest.raises(InputError):
+            read_sealed_file(wrong, where="f")
