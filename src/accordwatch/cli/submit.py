@@ -26,6 +26,7 @@ import typer
 
 from accordwatch.cli.context import (
     console,
+    destination,
     print_json,
     read_document,
     shown,
@@ -120,14 +121,14 @@ def submit(
         if as_party:
             raise InputError("the file is already signed; drop --as", where=str(file))
         submission = Submission.from_json(doc, where=str(file))
-        ledger = workspace().ledger()
     else:
         if not as_party:
             raise InputError("a draft must be signed: give --as PARTY", where=str(file))
         submission = _sign(file, as_party, key_file, confidential)
-        ledger = workspace().ledger()
+    ws = workspace()
+    ledger = ws.ledger()
     size_before = ledger.size()
-    receipt = ledger.submit(submission, where=str(file))
+    receipt = (destination(ws, ledger) or ledger).submit(submission, where=str(file))
     # the log keeps one copy of an envelope: sent again, it answers with the first receipt
     already = receipt.index < size_before
     if receipt_out is not None:
