@@ -205,16 +205,11 @@ def submit_as(
     """Sign `payload` as `party` (with `key_file`, or its active key here) and append it."""
     from accordwatch.sources.appending import Signer, sign_and_submit
 
+    to = destination(ws, ledger)
     key = signing_key(ws, ledger.registry(), party, key_file)
     signer = Signer(party, key)
     return sign_and_submit(
-        ledger,
-        signer,
-        record,
-        payload,
-        confidential=confidential,
-        where=where,
-        to=destination(ws, ledger),
+        ledger, signer, record, payload, confidential=confidential, where=where, to=to
     )
 
 
@@ -310,9 +305,7 @@ class _Sending:
     def _said(self, indices: list[int]) -> None:
         at = f"entry {indices[0]}" if len(indices) == 1 else f"entries {indices[0]}..{indices[-1]}"
         then = f"; {SYNC_HINT}" if self.node is not None else ""
-        err_console.print(
-            f"sent to {self.remote.address}: {at}, receipt verified{then}", highlight=False
-        )
+        typer.echo(f"sent to {plain(self.remote.address)}: {at}, receipt verified{then}", err=True)
 
 
 def held(ledger: Ledger, index: int) -> bool:

@@ -270,7 +270,7 @@ def _key_new_on_node(
 
     own = NodeConfig.read(ws.home).party
     if party != own:
-        raise InputError(f"this node is party {own!r}'s: it makes keys of {own!r} only")
+        raise InputError(f"this node is party {own}'s: it makes keys of {own} only, not of {party}")
     if replaces:
         raise InputError(
             f"a node registers nothing: rotate with accordwatch key rotate {replaces} "
@@ -293,13 +293,14 @@ def key_register(
     The purpose (signing or encryption) is the file's. Read the fingerprint
     printed here to the party: it must be the one its key new printed.
     """
+    ws = workspace()
+    registrar_only(ws, "key register")
     public = _read_public_key_file(public_key_file)
     if public.party != party:
         raise InputError(
             f"public key file is for party {public.party!r}, not {party!r}",
             where=str(public_key_file),
         )
-    ws = workspace()
     if party not in ws.ledger().registry().parties:
         raise NotFoundError(f"unknown party {party!r} (add it with accordwatch party add)")
     index = _registrar_submit(ws, "key.register", _key_payload(public, replaces))

@@ -116,6 +116,9 @@ def submit(
     """Sign (if a draft) and submit a record; print its receipt."""
     from accordwatch.log.envelope import Submission
 
+    ws = workspace()
+    ledger = ws.ledger()
+    to = destination(ws, ledger)
     doc = read_document(file)
     if _is_signed(doc):
         if as_party:
@@ -125,10 +128,8 @@ def submit(
         if not as_party:
             raise InputError("a draft must be signed: give --as PARTY", where=str(file))
         submission = _sign(file, as_party, key_file, confidential)
-    ws = workspace()
-    ledger = ws.ledger()
     size_before = ledger.size()
-    receipt = (destination(ws, ledger) or ledger).submit(submission, where=str(file))
+    receipt = (to or ledger).submit(submission, where=str(file))
     # the log keeps one copy of an envelope: sent again, it answers with the first receipt
     already = receipt.index < size_before
     if receipt_out is not None:
