@@ -165,7 +165,8 @@ def key_new(
         None,
         "--out",
         help="Write the private key here and its public half to FILE.pub, outside any "
-        "workspace [default: make and register it in the workspace]",
+        "workspace [default: on a node, its keys folder, for the registrar to register the "
+        ".pub; in the log's workspace, made and registered at once]",
     ),
     purpose: KeyPurpose = PURPOSE_OPTION,
     encrypt: bool = typer.Option(
