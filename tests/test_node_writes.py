@@ -121,6 +121,24 @@ def test_a_node_seals_signs_and_sends_and_checks_the_receipt(
         ok(run_cli(capsys, "--home", dprk, "declaration", "submit", again, "--as", "dprk"))
         assert _files_holding(log_home, MARKER.encode()) == []
 
+        # a party revokes its own key from its node, signed with its current key
+        (signing,) = [p for p in (iaea / "keys" / "iaea").glob("*.pub")
+                      if b"signing" in p.read_bytes()]  # fmt: skip
+        spare = new_key(capsys, iaea, "iaea")
+        register(capsys, log_home, "iaea", spare)
+        ok(run_cli(capsys, "--home", iaea, "node", "sync"))
+        spare_id = PublicKeyFile.parse(spare.read_bytes(), where="pub").key_id
+        current = signing.with_name(signing.name.removesuffix(".pub"))
+        run = ok(run_cli(capsys, "--home", iaea, "key", "revoke", spare_id, "--reason", "spare",
+                         "--key", current))  # fmt: skip
+        assert f"key {spare_id} of iaea revoked" in run.out and "receipt verified" in run.err
+        ok(run_cli(capsys, "--home", iaea, "node", "sync"))
+        # the node's copy holds the revocation: the spare, newest, is no longer current
+        run = ok(run_cli(capsys, "--home", iaea, "key", "list", "--party", "iaea", "--purpose",
+                         "signing", "--current", "--format", "json"))  # fmt: skip
+        signing_id = PublicKeyFile.parse(signing.read_bytes(), where="pub").key_id
+        assert signing_id in run.out and spare_id not in run.out
+
         # a log that answers with another key's checkpoint: its receipt is refused
         copy = tmp_path / "other-log"
         shutil.copytree(log_home, copy)
