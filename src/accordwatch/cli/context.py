@@ -232,7 +232,7 @@ def destination(ws: Workspace, ledger: Ledger) -> Destination | None:
         return None
     address = STATE.to or (node.log if node is not None else None)
     assert address is not None
-    if not address.startswith(("http://", "https://")):
+    if STATE.to is None and not address.startswith(("http://", "https://")):
         raise InputError(
             "this node follows a published folder, which takes no submissions: give the "
             "log's URL with accordwatch --to URL",
@@ -250,7 +250,7 @@ def destination(ws: Workspace, ledger: Ledger) -> Destination | None:
             "for the log it holds only",
             where="--log-key",
         )
-    return _Sending(ws, node, address, verifier, checked=STATE.log_key is None and node is None)
+    return _Sending(node, address, verifier, check_first=STATE.log_key is None and node is None)
 
 
 class _Sending:
@@ -258,12 +258,11 @@ class _Sending:
 
     def __init__(
         self,
-        ws: Workspace,
         node: NodeConfig | None,
         address: str,
         verifier: Verifier,
         *,
-        checked: bool,
+        check_first: bool,
     ) -> None:
         from accordwatch.sources.remote_submit import RemoteLog
 
@@ -273,7 +272,7 @@ class _Sending:
             address, verifier, stale_hint=hint if node is not None else None
         )
         # from the log's own workspace without --log-key: the URL must serve this very log
-        self.unchecked = checked
+        self.unchecked = check_first
 
     def _first(self) -> None:
         if self.unchecked:
