@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from accordwatch.documents import read_yaml
-from accordwatch.errors import AuthorityError, InputError, NotFoundError
+from accordwatch.errors import AccordwatchError, AuthorityError, InputError, NotFoundError
 from accordwatch.log.canonical import parse_json
 from accordwatch.private_files import write_private_text
 
@@ -239,7 +239,10 @@ def destination(ws: Workspace, ledger: Ledger) -> Destination | None:
             where=address,
         )
     if STATE.log_key is not None:
-        verifier = Verifier.parse(STATE.log_key)
+        try:
+            verifier = Verifier.parse(STATE.log_key)
+        except AccordwatchError as exc:
+            raise InputError(exc.message, where="--log-key") from None
     elif node is not None:
         verifier = Verifier.parse(node.log_key)
     else:
