@@ -18,6 +18,7 @@ import typer
 
 from accordwatch.cli.context import (
     console,
+    destination,
     read_document,
     read_view,
     shown,
@@ -104,7 +105,7 @@ def import_reports(
         payloads.append((kinds[str(kind)], payload))
     signer = Signer(as_party, signing_key(ws, ledger.registry(), as_party, key_file))
     batch = sealed(ledger, signer, payloads, confidential=not public)
-    result = ledger.append(batch, where=str(file))
+    result = (destination(ws, ledger) or ledger).append(batch, where=str(file))
     indices = [e.index for e in result.entries]
     console.print(
         f"{as_party} logged {len(indices)} report(s) at entries {indices[0]}..{indices[-1]} "

@@ -21,13 +21,14 @@ import json
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from accordwatch.cli.context import (
     console,
     err_console,
+    held,
     read_document,
     read_view,
     reader_as,
@@ -194,28 +195,37 @@ def plan(
     except BaseException:
         nonce_file.unlink(missing_ok=True)
         raise
-    logged = LoggedPlan(receipt.index, ledger.entry(receipt.index).recorded_at, as_party, body)
     console.print(f"{as_party} logged plan {shown(payload['plan_id'])} at entry {receipt.index}")
     console.print(f"its secret draw nonce is kept in {nonce_file}: the report reveals it")
-    try:
-        drawn = selection(ledger, logged, nonce=nonce)
-    except NotFoundError as exc:
-        _print_plan(logged, {})
+    waiting = {
+        "plan_entry": receipt.index,
+        "mba": mba,
+        "plan_id": payload["plan_id"],
+        "nonce_sha256": payload["nonce_sha256"],
+        "selected": None,
+    }
+    if not held(ledger, receipt.index):
+        # sent to the log from a node: the draw waits for the entry and a checkpoint after it
+        why = "the plan is not in this node's copy yet"
         console.print(
-            f"{shown(exc.message)}; then `accordwatch inspection draw {receipt.index}`",
+            f"{why}: after accordwatch node sync, accordwatch inspection draw {receipt.index}",
             highlight=False,
         )
-        chosen_json = {
-            "plan_entry": receipt.index,
-            "mba": mba,
-            "plan_id": payload["plan_id"],
-            "nonce_sha256": payload["nonce_sha256"],
-            "selected": None,
-            "waiting": exc.message,
-        }
+        chosen_json: dict[str, Any] = {**waiting, "waiting": why}
     else:
-        _print_plan(logged, drawn.chosen)
-        chosen_json = selection_json(logged, drawn)
+        logged = LoggedPlan(receipt.index, ledger.entry(receipt.index).recorded_at, as_party, body)
+        try:
+            drawn = selection(ledger, logged, nonce=nonce)
+        except NotFoundError as exc:
+            _print_plan(logged, {})
+            console.print(
+                f"{shown(exc.message)}; then `accordwatch inspection draw {receipt.index}`",
+                highlight=False,
+            )
+            chosen_json = {**waiting, "waiting": exc.message}
+        else:
+            _print_plan(logged, drawn.chosen)
+            chosen_json = selection_json(logged, drawn)
     if out is not None:
         write_private_text(out, json.dumps(chosen_json, indent=2) + "\n")
         console.print(f"selection written to {out}")

@@ -45,6 +45,13 @@ def init(
         help="The witness policy to trust checkpoints by [default: none: the log's key only]",
     ),
     home: str = typer.Option(None, "--home", help="Node folder [default: ./accordwatch-data]"),
+    simulated_clock_file: Path = typer.Option(
+        None,
+        "--simulated-clock-file",
+        help="For demonstrations and tests: take the time from this file (one UTC time, as "
+        "`clock set` writes it), e.g. the simulated clock of a log that runs on one, so that "
+        "what the node signs falls within the log's clock skew [default: the system clock]",
+    ),
 ) -> None:
     """Create a node: a workspace that follows the log, trusting its key and a witness policy."""
     from accordwatch.cli.policy import read_policy_text
@@ -61,6 +68,7 @@ def init(
         party=party,
         policy=policy,
         database_url=STATE.database_url,
+        simulated_clock_file=simulated_clock_file,
     )
     console.print(
         f"Created node [bold]{ws.home}[/] of party [bold]{plain(party)}[/]", highlight=False
@@ -68,6 +76,8 @@ def init(
     console.print(f"  follows   {plain(log)}", highlight=False)
     console.print(f"  log key   {log_key.strip()}", highlight=False)
     console.print(f"  database  {describe(ws.url)}", highlight=False)
+    if ws.settings.clock_path is not None:
+        console.print(f"  clock     simulated, read from {ws.settings.clock_path}", highlight=False)
     if policy is None:
         console.print(
             "  trusts    checkpoints signed by the log's key alone: no witness policy given "
