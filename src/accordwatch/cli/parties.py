@@ -224,10 +224,14 @@ def _write_key_pair(
     console.print(f"  private key  {out} (0600{', passphrase' if secret else ''}; keep it)")
     console.print(f"  public key   {public_path}")
     typer.echo(f"  {public.public_key_text}")
+    console.print(f"give {public_path} to the log's registrar, who runs:", highlight=False)
+    # a command to copy: never wrapped, whatever the width
     console.print(
-        f"give {public_path} to the log's registrar, who runs: accordwatch key register "
-        f"--party {party} {public_path.name}; check that the fingerprint it prints is this one"
+        f"  accordwatch key register --party {party} {public_path.name}",
+        soft_wrap=True,
+        highlight=False,
     )
+    console.print("and check that the fingerprint it prints is this one")
 
 
 def _key_new_in_workspace(
