@@ -158,11 +158,11 @@ def entry_view(
     """
     to = sealed_to(rows)
     if plaintext or not to:
-        readers = reader_parties(catalog, record_type, submitter, active_roles(registry))
-        lacking = tuple(p for p in readers if encryption_key_id(registry, p) is None)
+        would = tuple(reader_parties(catalog, record_type, submitter, active_roles(registry)))
+        lacking = tuple(p for p in would if encryption_key_id(registry, p) is None)
         held = Held.PLAINTEXT if plaintext else Held.NONE
         return ConfidentialEntry(
-            index, record_type, submitter, commitment, held, to, tuple(readers), lacking
+            index, record_type, submitter, commitment, held, to, would, lacking
         )
     readers = tuple(sorted({s.party for s in to}))
     return ConfidentialEntry(

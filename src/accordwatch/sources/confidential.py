@@ -67,7 +67,7 @@ def entry_confidentiality(log: LogReader, entry: StoredEntry) -> ConfidentialEnt
 
 
 def readers_of(log: LogReader, registry: Registry | None = None) -> list[PartyReader]:
-    """Every party as a reader: its current encryption key, and how many entries are sealed to it."""
+    """Every party as a reader: its current encryption key, and the entries sealed to it."""
     registry = registry if registry is not None else log.registry()
     counts: Counter[str] = Counter()
     for rows in store.sealed_rows(log).values():
