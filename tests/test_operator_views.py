@@ -188,6 +188,12 @@ def test_the_api_and_the_explorer_say_the_same(
     answers.append(plain_html.text)
     assert "the opening in plaintext</strong>: not sealed to its readers yet" in plain_html.text
     answers.append(client.get("/explorer.csv").text)
+    listing = client.get("/declarations")
+    answers.append(listing.text)
+    assert "confidential, in plaintext at the log" in listing.text
+    assert f"sealed to dprk (key {_key(ws, 'dprk')}), iaea (key {iaea})" in listing.text
+    rows = client.get("/declarations.json").json()["declarations"]
+    assert {r["index"]: r["opening_held"] for r in rows} == {plain: "plaintext", sealed: "sealed"}
     for text in answers:
         assert PLAIN_MARKER not in text and SEALED_MARKER not in text
 

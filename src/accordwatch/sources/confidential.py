@@ -66,6 +66,11 @@ def entry_confidentiality(log: LogReader, entry: StoredEntry) -> ConfidentialEnt
     return confidential_views(log, [entry]).get(entry.index)
 
 
+def views_at(log: LogReader, indices: Iterable[int]) -> dict[int, ConfidentialEntry]:
+    """The confidential ones of the entries at `indices` (a few: each is read on its own)."""
+    return confidential_views(log, [log.entry(i) for i in sorted(set(indices))])
+
+
 def readers_of(log: LogReader, registry: Registry | None = None) -> list[PartyReader]:
     """Every party as a reader: its current encryption key, and the entries sealed to it."""
     registry = registry if registry is not None else log.registry()
