@@ -193,6 +193,11 @@ def test_the_api_and_the_explorer_say_the_same(
     assert "confidential, in plaintext at the log" in listing.text
     assert f"sealed to dprk (key {_key(ws, 'dprk')}), iaea (key {iaea})" in listing.text
     rows = client.get("/declarations.json").json()["declarations"]
+    overview = client.get("/")
+    answers.append(overview.text)
+    assert "confidential entries: 1 sealed to their readers, 1 in plaintext at the log" in (
+        overview.text
+    )
     assert {r["index"]: r["opening_held"] for r in rows} == {plain: "plaintext", sealed: "sealed"}
     for text in answers:
         assert PLAIN_MARKER not in text and SEALED_MARKER not in text

@@ -277,13 +277,17 @@ class OpeningsSummary:
     def headline(self) -> str:
         """`N confidential entries: S sealed to their readers, P in plaintext at the log`."""
         n = sum(self.total(h) for h in Held)
-        text = (
-            f"{n} confidential entr{'y' if n == 1 else 'ies'}: {self.total(Held.SEALED)} "
-            f"sealed to their readers, {self.total(Held.PLAINTEXT)} in plaintext at the log"
+        text = f"{n} confidential entr{'y' if n == 1 else 'ies'}: " + held_words(
+            self.total(Held.SEALED), self.total(Held.PLAINTEXT)
         )
         if self.total(Held.NONE):
             text += f", {self.total(Held.NONE)} with no opening held"
         return text
+
+
+def held_words(sealed: int, plaintext: int) -> str:
+    """`S sealed to their readers, P in plaintext at the log`."""
+    return f"{sealed} sealed to their readers, {plaintext} in plaintext at the log"
 
 
 def openings_summary(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 from accordwatch.catalog import CATALOG
 from accordwatch.log.canonical import parse_json
@@ -19,6 +20,7 @@ from accordwatch.log.confidential import (
     OpeningsSummary,
     PartyReader,
     entry_view,
+    held_words,
     openings_summary,
     party_readers,
 )
@@ -78,6 +80,12 @@ def readers_of(log: LogReader, registry: Registry | None = None) -> list[PartyRe
     for rows in store.sealed_rows(log).values():
         counts.update({r.party for r in rows})
     return party_readers(CATALOG, registry, counts)
+
+
+def held_counts(log: LogReader) -> dict[str, Any]:
+    """How many entries the log holds sealed and in plaintext, counted without reading the log."""
+    sealed, plaintext = store.sealed_count(log), store.plaintext_count(log)
+    return {"sealed": sealed, "plaintext": plaintext, "words": held_words(sealed, plaintext)}
 
 
 def openings_status(log: LogReader) -> OpeningsSummary:

@@ -137,6 +137,13 @@ def sealed_entries(reader: LogReader) -> set[int]:
         return {int(i) for (i,) in conn.execute(select(sealed_openings.c.idx).distinct())}
 
 
+def sealed_count(reader: LogReader) -> int:
+    """How many entries have their openings sealed to at least one reader."""
+    query = select(func.count(sealed_openings.c.idx.distinct()))
+    with storage_errors(reader.url), reader.engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
 def plaintext_count(reader: LogReader) -> int:
     """How many openings the database still holds in plaintext."""
     with storage_errors(reader.url), reader.engine.connect() as conn:
