@@ -145,6 +145,9 @@ def test_the_operator_sees_commitments_and_the_readers_keys(
     text = _flat(_out(ws, capsys, "openings", "status"))
     assert "2 confidential entries: 1 sealed to their readers, 1 in plaintext at the log" in text
 
+    text = _flat(_out(ws, capsys, "status"))
+    assert "confidential entries: 1 sealed to their readers, 1 in plaintext at the log" in text
+
     # Sealing the plaintext one: every view follows.
     run(ws, "openings", "seal")
     capsys.readouterr()
