@@ -44,10 +44,13 @@ def confidential_views(
     chosen = [(e, c) for e in entries if (c := _commitment(e)) is not None]
     if not chosen:
         return {}
-    registry = registry if registry is not None else log.registry()
     indices = [e.index for e, _ in chosen]
     rows = store.sealed_rows(log, indices)
     plain = store.plaintext_indices(log, indices)
+    if registry is None:
+        # only an opening not sealed yet needs the readers' keys: a sealed one names them
+        unsealed = any(i in plain or i not in rows for i in indices)
+        registry = log.registry() if unsealed else Registry()
     return {
         e.index: entry_view(
             CATALOG,
