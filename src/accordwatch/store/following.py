@@ -77,7 +77,11 @@ def store_batch(log: LogReader, head: StoredHead, batch: Sequence[VerifiedEntry]
         if item.index != compact.size:
             raise ValueError(f"entry {item.index} does not follow size {compact.size}")
         env = item.envelope
-        last = env.time if last is None else max(last, env.time)
+        signed = moment(env.time)
+        if last is None or env.time >= last:
+            last, recorded = env.time, signed
+        else:
+            recorded = moment(last)
         entry_rows.append(
             (
                 item.index,
@@ -85,8 +89,8 @@ def store_batch(log: LogReader, head: StoredHead, batch: Sequence[VerifiedEntry]
                 env.record_type,
                 env.party,
                 env.key_id,
-                moment(env.time),
-                moment(last),
+                signed,
+                recorded,
                 env.canonical,
             )
         )
