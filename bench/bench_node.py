@@ -103,6 +103,12 @@ def build_log(home: Path, entries: int, batch: int) -> Workspace:
     return ws
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its child processes that ended (the signature checkers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     log(f"building a log of {args.entries:,} statements ...")
     started = time.perf_counter()
@@ -125,7 +131,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     )
     node_ledger = node_ws.ledger()
     log("syncing the node ...")
-    cpu_started = time.process_time()
+    cpu_started = _cpu_seconds()
     started = time.perf_counter()
     done = sync(
         node_ledger,
@@ -135,7 +141,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         batch=args.batch,
     )
     sync_s = time.perf_counter() - started
-    sync_cpu_s = time.process_time() - cpu_started
+    sync_cpu_s = _cpu_seconds() - cpu_started
     assert done.size == size, (done.size, size)
     assert node_ledger.root(size) == ledger.root(size)
     started = time.perf_counter()
@@ -189,8 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"node sync from published tiles: {figures['entries']:,} entries verified and stored "
         f"in {figures['sync_s']:.2f} s = {figures['entries_per_s']:,.0f} entries/s "
         f"(target {TARGET:,.0f}: {'met' if figures['meets_target'] else 'NOT met'}); "
-        f"CPU {figures['sync_cpu_s']:.2f} s = {figures['entries_per_cpu_s']:,.0f} entries per "
-        f"CPU second; load average {report['machine']['load_before'][0]:.1f} before; "
+        f"CPU (with the processes it started) {figures['sync_cpu_s']:.2f} s = "
+        f"{figures['entries_per_cpu_s']:,.0f} entries per CPU second; "
+        f"load average {report['machine']['load_before'][0]:.1f} before; "
         f"a sync with nothing new: {figures['sync_nothing_new_s'] * 1000:.0f} ms"
     )
     RESULTS.mkdir(exist_ok=True)

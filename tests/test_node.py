@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import shutil
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -168,6 +170,15 @@ def test_a_signature_checked_elsewhere_counts_only_with_the_key_it_verified_with
         assert env is not None and "_verified_with" not in env.__dict__
         with pytest.raises(SignatureError):
             env.verify_signature(other)
+
+    class Broken(Executor):
+        def submit(self, *args: object, **kwargs: object) -> Future[Any]:
+            raise BrokenProcessPool("no process started")
+
+    # processes that could not start: the signatures are checked on the reading thread
+    _, fallen_back = node_sync._read_bundle(source, bundle, right, Broken())
+    for env in fallen_back:
+        assert env is not None and env.__dict__.get("_verified_with") == right[env.key_id]
 
 
 def test_a_log_that_forks_is_caught_with_its_evidence_and_nothing_is_stored(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import rfc8785
@@ -119,7 +120,8 @@ def _no_constant(name: str) -> Any:
 
 # `json.loads` with an option builds a decoder (and its scanner) on every call: one is enough
 _DECODER = json.JSONDecoder(parse_constant=_no_constant)
-_scan = _DECODER.scan_once
+#: the decoder's scanner (set in its constructor, not declared by the type stubs)
+_scan: Callable[[str, int], tuple[Any, int]] = getattr(_DECODER, "scan_once")  # noqa: B009
 
 
 def _loads(data: bytes | str) -> Any:

@@ -27,6 +27,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -329,13 +330,16 @@ def _read_bundle(
         if public is not None:
             signed.append((env, public))
         parsed.append(env)
-    if checker is None:
+    valid: list[bool] | None = None
+    if checker is not None:
+        checks = [env.signature_check(public) for env, public in signed]
+        with suppress(BrokenProcessPool):  # the processes did not start: checked here instead
+            valid = checker.submit(verify_signatures, checks).result()
+    if valid is None:
         for env, public in signed:
             with suppress(AccordwatchError):
                 env.verify_signature(public)  # remembered by the envelope when it holds
     else:
-        checks = [env.signature_check(public) for env, public in signed]
-        valid = checker.submit(verify_signatures, checks).result()
         for (env, public), holds in zip(signed, valid, strict=True):
             if holds:
                 env.remember_verified(public)
