@@ -290,8 +290,12 @@ def _earlier_objects_frozen() -> Iterator[None]:
     A sync makes a dozen objects per entry, whose number sets off the
     collector's full passes, and each pass walks every object the process
     holds (the modules, SQLAlchemy's and pydantic's structures): a tenth of a
-    long sync. Objects made during the sync are collected as ever.
+    long sync. Objects made during the sync are collected as ever. A process
+    that froze objects of its own keeps them frozen, and nothing more is.
     """
+    if gc.get_freeze_count():
+        yield
+        return
     gc.freeze()
     try:
         yield
