@@ -30,14 +30,14 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from accordwatch.log.envelope import seal
-from accordwatch.log.keys import SigningKey
-from accordwatch.sources.node_sync import sync
-from accordwatch.sources.remote_log import NodeConfig
-from accordwatch.sources.tiles import publish
-from accordwatch.workspace import Workspace, init_node, init_workspace
+if TYPE_CHECKING:
+    from accordwatch.workspace import Workspace
+
+# accordwatch is imported in the functions that use it: the processes a long sync
+# starts to check signatures import the main module, as the command line's
+# processes import its light entry point, not the whole store.
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET = 10_000.0
@@ -55,6 +55,10 @@ def log(message: str) -> None:
 
 def build_log(home: Path, entries: int, batch: int) -> Workspace:
     """A log of `entries` signed statements (plus genesis and the party's registration)."""
+    from accordwatch.log.envelope import seal
+    from accordwatch.log.keys import SigningKey
+    from accordwatch.workspace import init_workspace
+
     ws = init_workspace(home)
     ledger = ws.ledger()
     origin = ledger.origin
@@ -110,6 +114,11 @@ def _cpu_seconds() -> float:
 
 
 def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    from accordwatch.sources.node_sync import sync
+    from accordwatch.sources.remote_log import NodeConfig
+    from accordwatch.sources.tiles import publish
+    from accordwatch.workspace import init_node
+
     log(f"building a log of {args.entries:,} statements ...")
     started = time.perf_counter()
     log_ws = build_log(work / "log", args.entries, 5_000)
