@@ -220,11 +220,21 @@ def _store_entries(
     bundles = [Tile(None, t.index, t.width) for t in level0_tiles(start, size, size)]
     # Bundles are read, parsed and their signatures checked ahead, on other threads
     # (and, for a long sync, other processes), while this one checks and stores the one before.
+    # A batch is stored on a thread of its own while this one checks the next: SQLite
+    # writes without the interpreter's lock. One batch at most is in flight, in order.
     with (
         _checkers(size - start) as checker,
         ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="accordwatch-node") as pool,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="accordwatch-store") as writer,
         _earlier_objects_frozen(),
     ):
+        storing: Future[None] | None = None
+
+        def store(entries: list[VerifiedEntry]) -> None:
+            store_batch(ledger, head, entries, ciphertexts(source, entries))
+            if progress is not None:
+                progress(head.compact.size, size)
+
         ahead: deque[Future[_Bundle]] = deque()
         upcoming = iter(bundles)
 
@@ -257,10 +267,12 @@ def _store_entries(
                     VerifiedEntry(index, checked.leaf_hash, checked.envelope, checked.payload)
                 )
             if len(pending) >= batch or first + bundle.width >= size:
-                store_batch(ledger, head, pending, ciphertexts(source, pending))
+                if storing is not None:
+                    storing.result()  # the batch before is committed: its error stops here
+                storing = writer.submit(store, pending)
                 pending = []
-                if progress is not None:
-                    progress(head.compact.size, size)
+        if storing is not None:
+            storing.result()
     return unopened
 
 
