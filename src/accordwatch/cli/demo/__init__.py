@@ -50,27 +50,35 @@ def demo(
         roadmap,
         safeguards,
     )
+    from accordwatch.cli.demo.nodes import Nodes
+    from accordwatch.cli.demo.processes import Servers
     from accordwatch.cli.demo.shell import Shell
-    from accordwatch.cli.demo.witnesses import Witnesses
+    from accordwatch.cli.demo.witnesses import POLICY_FILE, Witnesses
     from accordwatch.private_files import private_umask
 
-    # The workspace holds confidential declarations and keys: whatever the demo
+    # The folders hold confidential declarations and keys: whatever the demo
     # and the commands it runs write there is for its owner only.
-    # The witnesses are processes of their own: stopped however the demo ends.
-    with private_umask(), Witnesses(home) as witnesses:
-        logged = log_and_keys.run(home)  # steps 1 to 6
+    # The log's server and the witnesses are processes of their own: stopped
+    # however the demo ends.
+    nodes = Nodes(home)
+    with private_umask(), Servers() as servers:
+        shell = Shell(ctx, home)
+        logged = log_and_keys.run(home, nodes, shell)  # steps 1 to 6
         roadmap.run(logged.ledger, logged.keys, home)  # step 7
         # The rest runs through the commands a user types, on the command line the
         # demo itself was started from, so the demo shows them as they are.
-        shell = Shell(ctx, home)
-        witnesses.run(shell, logged.ledger)  # the parties' witnesses, and a fork refused
+        witnesses = Witnesses(home, servers, nodes.witness_folder)
+        # the parties' witnesses, and a fork refused
+        witnesses.run(shell, logged.ledger, nodes.signing_file)
+        log_key = logged.ledger.signer.verifier.text()
+        nodes.start(shell, servers, log_key, home / POLICY_FILE)
         # in the simulated clock's order: December 2021, January 2022, December 2022
-        declarations.run(shell)  # step 8
-        safeguards.run(shell)  # steps 9 and 10
-        compliance.run(shell)  # step 11
+        declarations.run(shell, nodes)  # step 8
+        safeguards.run(shell, nodes)  # steps 9 and 10
+        compliance.run(shell, nodes)  # step 11
         escrow.run(ctx, home)  # an escrowed declaration, in a workspace and on a clock of its own
         witnesses.close(shell, logged.ledger, logged.first_entry)
-        closing.run(shell, logged)  # step 12 and the closing words
+        closing.run(shell, logged, nodes)  # step 12 and the closing words
 
 
 def register(app: typer.Typer) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from datetime import datetime
 from pathlib import Path
 
 import typer
 
-from accordwatch.cli.context import console
+from accordwatch.cli.context import console, plain
+from accordwatch.errors import AccordwatchError
 from accordwatch.timeutil import set_clock_file
 from accordwatch.workspace import CLOCK_FILE
 
@@ -42,8 +45,55 @@ class Shell:
 
     def typed(self, *args: str) -> None:
         """Show the command line, then run it in the demo workspace."""
-        console.print(f"[dim]$ accordwatch {' '.join(args)}[/]")
+        console.print(f"[dim]$ accordwatch {' '.join(args)}[/]", soft_wrap=True)
         self.unseen("--home", str(self.home), *args)
+
+    def at(self, home: Path, *args: str) -> None:
+        """Show the command line, then run it in the workspace at `home` (a party's node)."""
+        self.show("--home", str(home), *args)
+        self.unseen("--home", str(home), *args)
+
+    def show(self, *args: str) -> None:
+        """Show a command line as typed (a command is copied: never wrapped)."""
+        console.print(f"[dim]$ accordwatch {' '.join(args)}[/]", soft_wrap=True, highlight=False)
+
+    def refused(self, *args: str) -> None:
+        """Show and run a command line that is refused: its error as the user sees it.
+
+        A command that succeeds here is a failure of the demo.
+        """
+        self.show(*args)
+        try:
+            self._root.main(args=list(args), prog_name="accordwatch")
+        except AccordwatchError as exc:
+            console.print(
+                f"accordwatch: error: {plain(exc.diagnostic(), one_line=True)}",
+                markup=False,
+                highlight=False,
+            )
+            return
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                return
+        raise AssertionError(f"accordwatch {' '.join(args)} was not refused")
+
+    def quiet(self, *args: str) -> None:
+        """Run a command line showing neither it nor what it prints (unless it fails)."""
+        self.output(*args)
+
+    def output(self, *args: str) -> list[str]:
+        """Run a command line without showing it; the lines it printed (shown if it fails)."""
+        out = io.StringIO()
+        error: BaseException | None = None
+        with console.capture() as captured, contextlib.redirect_stdout(out):
+            try:
+                self.unseen(*args)
+            except BaseException as exc:  # shown below, then raised as it was
+                error = exc
+        if error is not None:
+            console.print(captured.get() + out.getvalue(), markup=False, highlight=False, end="")
+            raise error
+        return (captured.get() + out.getvalue()).splitlines()
 
     def unseen(self, *args: str) -> None:
         """Run a command line without showing it (nor naming the workspace)."""
