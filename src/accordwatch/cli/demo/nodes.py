@@ -176,4 +176,7 @@ class Nodes:
         found = next((line for line in shell.output(*command) if needle in line), None)
         if found is None:
             raise VerificationError(f"{party} did not read {needle!r}", where=" ".join(args))
-        console.print(f"  {found.strip()}", markup=False, highlight=False)
+        # one line, cut to the terminal's width: what matters is that it was read
+        console.print(
+            f"  {found.strip()}", markup=False, highlight=False, no_wrap=True, overflow="ellipsis"
+        )
