@@ -227,7 +227,8 @@ def test_the_item_history_example_finds_the_item(demo: tuple[Path, str], tmp_pat
     base, _ = demo
     work = tmp_path / "work"
     shutil.copytree(base, work)
-    done = _run("accordwatch item history CAN-016 --as iaea", work, work / "accordwatch-demo")
+    # on the IAEA's node, which reads as the IAEA
+    done = _run("accordwatch item history CAN-016", work, work / "accordwatch-demo-nodes" / "iaea")
     assert done.returncode == 0, done.stderr
     assert "no entry names" not in done.stdout.lower()
     # the declarant's inventories, the inspectorate's plan and its report
