@@ -22,7 +22,7 @@ import typer
 from accordwatch.cli.context import console
 from accordwatch.cli.demo.nodes import mark, prepare_folder
 from accordwatch.cli.demo.processes import Servers
-from accordwatch.cli.demo.shell import Shell, step
+from accordwatch.cli.demo.shell import Shell, last_entry, step
 from accordwatch.cli.demo.witnesses import POLICY_FILE, Witnesses
 
 PARTIES = (("dprk", "declarant"), ("usa", "party"), ("iaea", "inspectorate"))
@@ -40,13 +40,6 @@ OBSERVED = (
 
 def _at(shell: Shell, day: str) -> None:
     shell.clock(datetime.fromisoformat(day).replace(hour=10, tzinfo=UTC))
-
-
-def _last_entry(home: Path, record_type: str) -> int:
-    from accordwatch.workspace import Workspace
-
-    ledger = Workspace.open(home).ledger()
-    return max(e.index for e in ledger.entries() if e.record_type == record_type)
 
 
 def folder_of(home: Path) -> Path:
@@ -104,7 +97,7 @@ def _story(shell: Shell, witnesses: Witnesses, folder: Path) -> None:
 
     _at(shell, "2021-05-20")
     shell.typed("declaration", "reveal", ESCROW_ID, "--part", "region-north-west", "--as", "dprk")
-    shell.typed("declaration", "verify-reveal", str(_last_entry(folder, "escrow.reveal")))
+    shell.typed("declaration", "verify-reveal", str(last_entry(folder, "escrow.reveal")))
     _at(shell, "2021-06-15")
     shell.typed("step", "verify", "reveal-north-west", "--result", "verified", "--as", "iaea")
     evidence = folder / "yongdoktong-2021-06-12.txt"
@@ -142,7 +135,7 @@ def _story(shell: Shell, witnesses: Witnesses, folder: Path) -> None:
     _at(shell, "2021-10-15")
     shell.typed("declaration", "reveal", ESCROW_ID, "--part", "drawn", "--as", "dprk")
     shell.typed(
-        "declaration", "verify-draw", str(_last_entry(folder, "escrow.reveal")), "--as", "iaea"
+        "declaration", "verify-draw", str(last_entry(folder, "escrow.reveal")), "--as", "iaea"
     )
     _at(shell, "2021-11-05")
     shell.typed("step", "verify", "reveal-drawn", "--result", "verified", "--as", "iaea")

@@ -5,7 +5,8 @@ DPRK's node (sealed to DPRK and the IAEA) and the store's balance tests shown
 alarming on the IAEA's node; the IAEA's node plans an inspection committed to
 a secret nonce, which stays in the IAEA's folder, draws its sample once the
 witnesses cosigned a checkpoint after the plan, and records the shipped
-results (revealing the nonce); DPRK's node checks the draw, and the IAEA's
+results (revealing the nonce); it shares the plan and the report with DPRK,
+whose node checks the draw, and the IAEA's
 compares the results with the declared inventory, finding the one planted
 discrepancy.
 """
@@ -17,7 +18,7 @@ import shutil
 from datetime import UTC, datetime
 
 from accordwatch.cli.demo.nodes import Nodes
-from accordwatch.cli.demo.shell import Shell, step
+from accordwatch.cli.demo.shell import Shell, last_entry, step
 from accordwatch.examples import example_path
 
 STORE = "yb-pu-store"  # the MBA of the shipped accountancy and inspection examples
@@ -56,7 +57,14 @@ def run(shell: Shell, nodes: Nodes) -> None:
     results.write_text(f"plan_entry: {plan_entry}\n{shipped}", "utf-8")
     shell.clock(datetime(2022, 1, 21, 9, tzinfo=UTC))
     nodes.write(shell, "iaea", "inspection", "record", str(results))
-    # The report revealed the nonce: the inspected state checks the draw on its node.
+    # The plan and its report are sealed to the IAEA alone. The visit over, the
+    # IAEA shares both with DPRK, whose node then checks the draw: the report
+    # revealed the nonce.
+    shell.typed("log", "cosign")
+    nodes.sync(shell, "iaea")
+    report_entry = str(last_entry(shell.home, "inspection.report"))
+    for entry in (plan_entry, report_entry):
+        nodes.write(shell, "iaea", "share", entry, "--with", "dprk")
     shell.typed("log", "cosign")
     nodes.sync(shell, "dprk", "iaea")
     nodes.read(shell, "dprk", "inspection", "verify-draw", plan_entry)

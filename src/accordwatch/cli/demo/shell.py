@@ -26,6 +26,14 @@ def set_clock(home: Path, moment: datetime, *, say: bool = True) -> None:
         console.print(f"[dim]simulated clock: {moment:%Y-%m-%d %H:%M} UTC[/]")
 
 
+def last_entry(home: Path, record_type: str) -> int:
+    """The index of the last entry of `record_type` in the log of the workspace at `home`."""
+    from accordwatch.workspace import Workspace
+
+    ledger = Workspace.open(home).ledger()
+    return max(e.index for e in ledger.entries() if e.record_type == record_type)
+
+
 class Shell:
     """Runs `accordwatch` command lines on the command line the demo was started from.
 
