@@ -48,8 +48,9 @@ def run(shell: Shell, nodes: Nodes) -> None:
     plan_entry = str(json.loads(selection.read_text("utf-8"))["plan_entry"])
     # The draw is seeded by the IAEA's secret nonce and the first witnessed
     # checkpoint after the plan: the witnesses cosign one, then the IAEA draws.
+    # DPRK's node follows the log too: it holds that checkpoint, to check the draw by.
     shell.typed("log", "cosign")
-    nodes.sync(shell, "iaea")
+    nodes.sync(shell, "iaea", "dprk")
     nodes.read(shell, "iaea", "inspection", "draw", plan_entry)
     # The shipped results name no plan: the plan's log index is known only now.
     results = iaea / "dprk-inspection.yaml"
