@@ -34,6 +34,9 @@ def run(shell: Shell, nodes: Nodes) -> None:
     events = nodes.folder("cns") / "demo-events.json"
     shell.quiet("events", "example", "--out", str(events))
     nodes.write(shell, "cns", "events", "import", str(events), "--format", "json")
+    # the United States answers events its node holds
+    shell.typed("log", "cosign")
+    nodes.sync(shell, "usa")
     for occurrence, day, resolution in RESPONSES:
         nodes.write(
             shell, "usa", "response", "record", "--to", occurrence, "--kind", "sc-resolution",

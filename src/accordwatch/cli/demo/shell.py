@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import shlex
 from datetime import datetime
 from pathlib import Path
 
@@ -53,7 +54,7 @@ class Shell:
 
     def typed(self, *args: str) -> None:
         """Show the command line, then run it in the demo workspace."""
-        console.print(f"[dim]$ accordwatch {' '.join(args)}[/]", soft_wrap=True)
+        self.show(*args)
         self.unseen("--home", str(self.home), *args)
 
     def at(self, home: Path, *args: str) -> None:
@@ -63,7 +64,8 @@ class Shell:
 
     def show(self, *args: str) -> None:
         """Show a command line as typed (a command is copied: never wrapped)."""
-        console.print(f"[dim]$ accordwatch {' '.join(args)}[/]", soft_wrap=True, highlight=False)
+        line = " ".join(shlex.quote(a) for a in args)
+        console.print(f"$ accordwatch {line}", style="dim", soft_wrap=True, markup=False, highlight=False)
 
     def refused(self, *args: str) -> None:
         """Show and run a command line that is refused: its error as the user sees it.

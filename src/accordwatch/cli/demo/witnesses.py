@@ -140,12 +140,7 @@ class Witnesses:
         status, answer = _post(self.urls["dprk"], AddCheckpoint(honest.size, (), forked).body())
         console.print(f"  the witness answers {status}: {answer.strip()}", highlight=False)
         evidence = self.folder("dprk").parent / "fork-evidence"
-        console.print(
-            f"[dim]$ accordwatch --home {self.folder('dprk')} witness evidence --out {evidence}[/]"
-        )
-        shell.unseen(
-            "--home", str(self.folder("dprk")), "witness", "evidence", "--out", str(evidence)
-        )
+        shell.at(self.folder("dprk"), "witness", "evidence", "--out", str(evidence))
         for path in sorted(evidence.glob("*.json"))[:1]:
             shell.typed("fork", "verify", str(path))
 
