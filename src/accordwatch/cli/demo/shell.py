@@ -65,7 +65,8 @@ class Shell:
     def show(self, *args: str) -> None:
         """Show a command line as typed (a command is copied: never wrapped)."""
         line = " ".join(shlex.quote(a) for a in args)
-        console.print(f"$ accordwatch {line}", style="dim", soft_wrap=True, markup=False, highlight=False)
+        shown = f"$ accordwatch {line}"
+        console.print(shown, style="dim", soft_wrap=True, markup=False, highlight=False)
 
     def refused(self, *args: str) -> None:
         """Show and run a command line that is refused: its error as the user sees it.
