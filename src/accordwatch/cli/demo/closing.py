@@ -35,14 +35,14 @@ def run(shell: Shell, logged: Logged, nodes: Nodes) -> None:
     iaea = nodes.folder("iaea")
     step("12. Reports anyone can check against the log: the public's, and the IAEA's")
     shell.typed("report", "--format", "html", "--out", str(home / "report"))
-    shell.typed("log", "cosign")
+    shell.cosign()
     nodes.sync(shell, *WITNESSING)
     nodes.read(shell, "iaea", "report", "--format", "html", "--out", str(iaea / "report"))
     token_file = _inspectorate_token(iaea)
 
     step("Next")
     console.print("Whose folder is which:")
-    rows = [(str(home), "the log, run by the registrar: no party's key, no plaintext secret")]
+    rows = [(str(home), "the log, run by the registrar (no party's key)")]
     rows += [(str(nodes.folder(p)), OWNERS[p]) for p in OWNERS]
     rows.append((str(folder_of(home)), "the escrow example: log and keys on one machine"))
     width = max(len(folder) for folder, _ in rows)
@@ -59,13 +59,13 @@ def run(shell: Shell, logged: Logged, nodes: Nodes) -> None:
         soft_wrap=True,
         highlight=False,
     )
+    console.print("then sign in at /signin with the token in")
+    console.print(f"  {token_file}", soft_wrap=True, highlight=False)  # a file to open
     console.print(
-        f"then sign in at /signin with the token in {token_file} to read, as the IAEA, the "
-        "confidential declarations and their diff at /declarations and the material "
-        "balances and inspections at /safeguards. Every node serves its party's staff the "
-        "same way, with a token issued on that node; the log's own dashboard shows "
-        "confidential entries as commitments only:",
-        soft_wrap=True,  # it names a file to open
+        "to read, as the IAEA, the confidential declarations and their diff at "
+        "/declarations and the material balances and inspections at /safeguards. Every "
+        "node serves its party's staff the same way, with a token issued on that node; "
+        "the log's own dashboard shows confidential entries as commitments only:",
         highlight=False,
     )
     dprk = nodes.folder("dprk")

@@ -35,7 +35,7 @@ def run(shell: Shell, nodes: Nodes) -> None:
     shell.quiet("events", "example", "--out", str(events))
     nodes.write(shell, "cns", "events", "import", str(events), "--format", "json")
     # the United States answers events its node holds
-    shell.typed("log", "cosign")
+    shell.cosign()
     nodes.sync(shell, "usa")
     for occurrence, day, resolution in RESPONSES:
         nodes.write(

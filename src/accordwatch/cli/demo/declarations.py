@@ -44,10 +44,10 @@ def run(shell: Shell, nodes: Nodes) -> None:
     nodes.write(shell, "dprk", "declaration", "submit", str(files[0]))
     # the correction names the declaration it supersedes: DPRK's node checks
     # that against its copy of the log, once the log's witnesses cosigned it
-    shell.typed("log", "cosign")
+    shell.cosign()
     nodes.sync(shell, "dprk")
     nodes.write(shell, "dprk", "declaration", "submit", str(files[1]))
-    shell.typed("log", "cosign")
+    shell.cosign()
     nodes.sync(shell, "dprk", "iaea", "usa")
     first, corrected = (ref for _, ref in DECLARATIONS)
     console.print("  read on DPRK's node and on the IAEA's, which hold keys it is sealed to:")

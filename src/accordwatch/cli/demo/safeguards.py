@@ -34,7 +34,7 @@ def run(shell: Shell, nodes: Nodes) -> None:
     reports = dprk / "dprk-accountancy.yaml"  # a copy in DPRK's folder, to read or change
     shutil.copyfile(examples / "dprk-accountancy.yaml", reports)
     nodes.write(shell, "dprk", "accountancy", "import", str(reports))
-    shell.typed("log", "cosign")
+    shell.cosign()
     nodes.sync(shell, "iaea")
     nodes.read(shell, "iaea", "accountancy", "balance", STORE, "--chart", str(iaea / "safeguards"))
 
@@ -49,7 +49,7 @@ def run(shell: Shell, nodes: Nodes) -> None:
     # The draw is seeded by the IAEA's secret nonce and the first witnessed
     # checkpoint after the plan: the witnesses cosign one, then the IAEA draws.
     # DPRK's node follows the log too: it holds that checkpoint, to check the draw by.
-    shell.typed("log", "cosign")
+    shell.cosign()
     nodes.sync(shell, "iaea", "dprk")
     nodes.read(shell, "iaea", "inspection", "draw", plan_entry)
     # The shipped results name no plan: the plan's log index is known only now.
@@ -61,12 +61,12 @@ def run(shell: Shell, nodes: Nodes) -> None:
     # The plan and its report are sealed to the IAEA alone. The visit over, the
     # IAEA shares both with DPRK, whose node then checks the draw: the report
     # revealed the nonce.
-    shell.typed("log", "cosign")
+    shell.cosign()
     nodes.sync(shell, "iaea")
     report_entry = str(last_entry(shell.home, "inspection.report"))
     for entry in (plan_entry, report_entry):
         nodes.write(shell, "iaea", "share", entry, "--with", "dprk")
-    shell.typed("log", "cosign")
+    shell.cosign()
     nodes.sync(shell, "dprk", "iaea")
     nodes.read(shell, "dprk", "inspection", "verify-draw", plan_entry)
     nodes.read(shell, "iaea", "inspection", "compare", plan_entry)

@@ -57,6 +57,17 @@ class Shell:
         self.show(*args)
         self.unseen("--home", str(self.home), *args)
 
+    def cosign(self) -> None:
+        """`log cosign` in the demo workspace, showing only the checkpoint it ends with.
+
+        Its witnesses often cosigned already: the log's server asks them after
+        each append.
+        """
+        self.show("log", "cosign")
+        lines = self.output("--home", str(self.home), "log", "cosign")
+        for line in lines[-1:]:
+            console.print(line, markup=False, highlight=False)
+
     def at(self, home: Path, *args: str) -> None:
         """Show the command line, then run it in the workspace at `home` (a party's node)."""
         self.show("--home", str(home), *args)
