@@ -100,7 +100,7 @@ def run(home: Path, nodes: Nodes, shell: Shell) -> Logged:
         "entry is logged at the clock's time, and the clock only moves forward"
     )
 
-    step("2. Parties, each with keys made in a folder of its own; the registrar registers them")
+    step("2. Parties, each making its keys in a folder of its own")
     registrar_key = _key_of(ws, ledger, ws.settings.registrar)
     console.print(
         f"  Each party makes a signing key and an encryption key (HPKE, ML-KEM-768 + X25519) "
@@ -178,7 +178,7 @@ def run(home: Path, nodes: Nodes, shell: Shell) -> Logged:
     cp = receipt.verify(Verifier.parse(ledger.signer.verifier.text()))
     console.print(f"  [green]valid[/]: entry {receipt.index} is in the tree of size {cp.size}")
 
-    step("5. Key rotation and revocation")
+    step("5. DPRK rotates its own key; the old key is refused")
     set_clock(home, datetime(2019, 11, 4, 10, tzinfo=UTC))
     _rotate_and_refuse(ledger, nodes, keys)
 

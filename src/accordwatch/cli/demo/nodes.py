@@ -131,17 +131,23 @@ class Nodes:
                 shell.at(self.folder(party), *args)
             else:
                 shell.quiet("--home", str(self.folder(party)), *args)
-        self.sync(shell, *PARTIES)
         console.print(
-            "  each folder is a party's node: its keys, its witness (if it runs one) and "
-            "its own copy of the log, checked entry by entry against witnessed checkpoints",
+            "  ... and a node for each party the same way. Each folder is now a party's node: "
+            "its keys, its witness (if it runs one) and its own copy of the log, which each "
+            "sync checks entry by entry against witnessed checkpoints:",
             highlight=False,
         )
+        self.sync(shell, *PARTIES)
 
     def sync(self, shell: Shell, *parties: str) -> None:
         """Bring the parties' nodes up to the log's latest witnessed checkpoint."""
         for party in parties:
-            shell.at(self.folder(party), "node", "sync")
+            home = ["--home", str(self.folder(party))]
+            shell.show(*home, "node", "sync")
+            # as printed, less the line a progress bar leaves where there is no terminal
+            for line in shell.output(*home, "node", "sync"):
+                if line.strip():
+                    console.print(line, markup=False, highlight=False)
 
     def write(self, shell: Shell, party: str, *args: str) -> None:
         """Run a command that writes, as `party`: from its node, signed with its own key."""
