@@ -80,7 +80,7 @@ def test_demo_runs_and_its_log_audits(tmp_path: Path, capsys: pytest.CaptureFixt
     page = report.read_text("utf-8")
     assert "<h3>Consequences</h3>" in page
     text = re.sub(r"<[^>]+>", "", page)  # as read: ids and dates sit in no-break spans
-    assert "resume-exercises/2021-02-15" in text and "(#38)" in text
+    assert "resume-exercises/2021-02-15" in text and "2021-04-20 (#43)" in text
     assert "enforce-sanctions by 2021-03-01: unanswered" in text
     assert (home / "roadmap-dprk-roadmap-2021-12-31.png").stat().st_size > 10_000
     assert (iaea / "safeguards" / "yb-pu-store-pu-balance.png").stat().st_size > 10_000
