@@ -30,11 +30,6 @@ MARKER = ".accordwatch-demo"
 #: the parties that run a node and a witness; the observer runs a node only
 WITNESSING = ("dprk", "usa", "rok", "iaea")
 PARTIES = (*WITNESSING, "cns")
-#: whether the commands a party runs go through its node: writes sent to the log,
-#: reads opening what is sealed to it; if not, they run at the log's workspace
-#: with the party's key file (`--key`)
-WRITE_ON_NODES = False
-READ_ON_NODES = False
 
 
 def prepare_folder(folder: Path) -> None:
@@ -80,9 +75,6 @@ class Nodes:
     def signing_file(self, party: str) -> Path:
         return self.keys_dir(party) / f"{self.signing[party].key_id}.key"
 
-    def encryption_file(self, party: str) -> Path:
-        return self.keys_dir(party) / f"{self.encryption[party]}.key"
-
     # -- keys ----------------------------------------------------------------------
 
     def make_key(self, party: str, purpose: KeyPurpose) -> PublicKeyFile:
@@ -123,10 +115,15 @@ class Nodes:
         clock = (self.home / CLOCK_FILE).resolve()
         for n, party in enumerate(PARTIES):
             args = ["node", "init", "--log", self.log_url, "--log-key", log_key]
-            args += ["--party", party, "--policy", str(policy)]
-            if WRITE_ON_NODES:
-                # the demo's nodes sign at the time of the log's simulated clock
-                args += ["--simulated-clock-file", str(clock)]
+            # the demo's nodes sign at the time of the log's simulated clock
+            args += [
+                "--party",
+                party,
+                "--policy",
+                str(policy),
+                "--simulated-clock-file",
+                str(clock),
+            ]
             if n == 0:
                 shell.at(self.folder(party), *args)
             else:
@@ -150,34 +147,22 @@ class Nodes:
                     console.print(line, markup=False, highlight=False)
 
     def write(self, shell: Shell, party: str, *args: str) -> None:
-        """Run a command that writes, as `party`: from its node, signed with its own key."""
-        if WRITE_ON_NODES:
-            shell.at(self.folder(party), *args, "--as", party)
-        else:
-            shell.typed(*args, "--as", party, "--key", str(self.signing_file(party)))
+        """Run a command that writes, as `party`, from its node: signed with its own key there,
+        sealed to the readers its copy of the registry names, sent to the log's server."""
+        shell.at(self.folder(party), *args, "--as", party)
 
     def read(self, shell: Shell, party: str, *args: str) -> None:
-        """Run a command that reads, as `party`: on its node, opening what is sealed to it."""
-        if READ_ON_NODES:
-            shell.at(self.folder(party), *args)
-        else:
-            shell.typed(*args, "--as", party, "--key", str(self.encryption_file(party)))
+        """Run a command that reads on `party`'s node: as that party, opening what is sealed
+        to it with its own keys."""
+        shell.at(self.folder(party), *args)
 
     def refused(self, shell: Shell, party: str, *args: str) -> None:
-        """A read as `party` that its node refuses (it holds no key the entry is sealed to)."""
-        if READ_ON_NODES:
-            shell.refused("--home", str(self.folder(party)), *args)
-        else:
-            where = ["--home", str(self.home)]
-            shell.refused(*where, *args, "--as", party, "--key", str(self.encryption_file(party)))
+        """A read on `party`'s node that is refused (it holds no key the entry is sealed to)."""
+        shell.refused("--home", str(self.folder(party)), *args)
 
     def read_line(self, shell: Shell, party: str, needle: str, *args: str) -> None:
-        """A read as `party`, of which only the first line holding `needle` is shown."""
-        if READ_ON_NODES:
-            command = ["--home", str(self.folder(party)), *args]
-        else:
-            command = ["--home", str(self.home), *args, "--as", party]
-            command += ["--key", str(self.encryption_file(party))]
+        """A read on `party`'s node, of which only the first line holding `needle` is shown."""
+        command = ["--home", str(self.folder(party)), *args]
         shell.show(*command)
         found = next((line for line in shell.output(*command) if needle in line), None)
         if found is None:
