@@ -63,7 +63,7 @@ NEEDS_CONTEXT = {
     "accordwatch --home accordwatch-demo serve": "a server: tested by the service tests",
     "accordwatch --home w-dprk witness": "a witness of one's own, in a folder of its own",
     "accordwatch token revoke": "needs a token id",
-    "accordwatch openings seal": "the demo's readers have no encryption keys yet",
+    "accordwatch openings seal": "converts a workspace made before sealing (the demo's is sealed)",
     "accordwatch share": "needs an inspectorate added later and a confidential entry",
     "accordwatch log get 17 --as iaea2": "needs the inspectorate added later",
     "accordwatch receipt verify receipt.json": "needs the log key and policy in variables",
