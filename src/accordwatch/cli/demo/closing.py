@@ -15,7 +15,7 @@ from pathlib import Path
 from accordwatch.cli.context import console
 from accordwatch.cli.demo.escrow import folder_of
 from accordwatch.cli.demo.log_and_keys import Logged
-from accordwatch.cli.demo.nodes import WITNESSING, Nodes
+from accordwatch.cli.demo.nodes import PARTIES, Nodes
 from accordwatch.cli.demo.safeguards import STORE
 from accordwatch.cli.demo.shell import Shell, step
 from accordwatch.cli.token import issue_token
@@ -36,7 +36,7 @@ def run(shell: Shell, logged: Logged, nodes: Nodes) -> None:
     step("12. Reports anyone can check against the log: the public's, and the IAEA's")
     shell.typed("report", "--format", "html", "--out", str(home / "report"))
     shell.cosign()
-    nodes.sync(shell, *WITNESSING)
+    nodes.sync(shell, *PARTIES)
     nodes.read(shell, "iaea", "report", "--format", "html", "--out", str(iaea / "report"))
     token_file = _inspectorate_token(iaea)
 
