@@ -1,24 +1,31 @@
-"""`accordwatch demo`: the system at work, start to finish, in a fresh workspace.
+"""`accordwatch demo`: the system at work, start to finish, as an accord would run it.
 
-It registers the parties of an illustrative accord, gives them keys, logs
-signed statements (one confidential), proves an entry against a signed
-checkpoint, rotates and revokes a key and shows a revoked key refused,
-exports the log, audits it offline, and shows that changing one byte of the
-export is caught and the entry named. Then every party signs the DPRK road map
-example, its scripted (illustrative) history of reports and verifications is
-logged, and the road map's status, findings, balance and consequences are
-shown as of several dates, with the timeline chart. Through the user's commands it then
-submits declarations, imports an illustrative plutonium store's accountancy
-reports with a planted diversion and shows the balance tests alarm, inspects
-the store and finds the one planted discrepancy, imports launch events (every
-launch of 2019 among them) and reports their violations of the resolutions
-and of the road map, answers one of the road map's consequences and leaves
-another unanswered, writes the report, and issues the inspectorate a token
-to sign in to the dashboard with (`inspectorate.token`), where the
-declarations and their diff are read.
+A log's workspace for the registrar (`--home`), and beside it a folder per
+party (`<home>-nodes/<party>`): each party makes its signing and encryption
+keys there and the registrar registers their public halves only. It logs
+signed statements (one confidential, sealed to its readers), proves an entry
+against a signed checkpoint, has DPRK rotate its own key and shows the revoked
+key refused, exports the log, audits it offline, and shows that changing one
+byte of the export is caught and the entry named. Then every party signs the
+DPRK road map example, its scripted (illustrative) history of reports and
+verifications is logged, and the road map's status, findings, balance and
+consequences are shown as of several dates, with the timeline chart. The
+parties' witnesses start, each in its party's folder, and the parties sign
+their policy; the log's server starts, and each folder becomes its party's
+node, following the log. Through the user's commands, each run on the node of
+the party that runs it, DPRK then submits declarations sealed to itself and
+the IAEA, read on their nodes and refused on the United States' node and at
+the log; imports an illustrative plutonium store's accountancy reports with a
+planted diversion, whose balance tests alarm on the IAEA's node; the IAEA
+inspects the store and finds the one planted discrepancy, and DPRK checks the
+draw; the observer imports launch events (every launch of 2019 among them),
+whose violations of the resolutions and of the road map are reported; the
+United States answers one of the road map's consequences and leaves another
+unanswered; the reports are written, the log's and the IAEA's, and the IAEA's
+node issues its staff a dashboard token (`inspectorate.token` in its folder).
 
-The workspace runs on a simulated clock (`accordwatch clock`), which the demo
-moves forward only: the parties are registered in October 2019, the road
+The log runs on a simulated clock (`accordwatch clock`), which the nodes read
+and the demo moves forward only: the parties are registered in October 2019, the road
 map's history is logged event by event at its own dates from January 2020 to
 November 2021, the declarations in December 2021, the accountancy and the
 inspection in January 2022, and the launch events (those of 2019 too) and the
@@ -38,7 +45,11 @@ import typer
 
 def demo(
     ctx: typer.Context,
-    home: Path = typer.Option(Path("accordwatch-demo"), "--home", help="Demo workspace folder"),
+    home: Path = typer.Option(
+        Path("accordwatch-demo"),
+        "--home",
+        help="The log's folder; the parties' are made beside it (HOME-nodes/PARTY)",
+    ),
 ) -> None:
     """Run the ledger end to end in a fresh demo workspace (SQLite)."""
     from accordwatch.cli.demo import (
