@@ -51,7 +51,7 @@ def demo(
         help="The log's folder; the parties' are made beside it (HOME-nodes/PARTY)",
     ),
 ) -> None:
-    """Run the ledger end to end in a fresh demo workspace (SQLite)."""
+    """Run the accord end to end: a log and a node per party, in fresh folders (SQLite)."""
     from accordwatch.cli.demo import (
         closing,
         compliance,
