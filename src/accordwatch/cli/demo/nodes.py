@@ -115,15 +115,9 @@ class Nodes:
         clock = (self.home / CLOCK_FILE).resolve()
         for n, party in enumerate(PARTIES):
             args = ["node", "init", "--log", self.log_url, "--log-key", log_key]
+            args += ["--party", party, "--policy", str(policy)]
             # the demo's nodes sign at the time of the log's simulated clock
-            args += [
-                "--party",
-                party,
-                "--policy",
-                str(policy),
-                "--simulated-clock-file",
-                str(clock),
-            ]
+            args += ["--simulated-clock-file", str(clock)]
             if n == 0:
                 shell.at(self.folder(party), *args)
             else:
