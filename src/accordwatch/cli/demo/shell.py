@@ -65,7 +65,9 @@ class Shell:
         """
         self.show("log", "cosign")
         lines = self.output("--home", str(self.home), "log", "cosign")
-        for line in lines[-1:]:
+        # its last line, however the terminal's width wrapped it
+        last = max((n for n, line in enumerate(lines) if line.startswith("checkpoint ")), default=0)
+        for line in lines[last:]:
             console.print(line, markup=False, highlight=False)
 
     def at(self, home: Path, *args: str) -> None:
