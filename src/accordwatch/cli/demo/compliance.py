@@ -26,7 +26,7 @@ RESPONSES = (
 
 
 def run(shell: Shell, nodes: Nodes) -> None:
-    step("11. Compliance: launches and tests against the UN resolutions and the road map")
+    step("11. Compliance: launches and tests against UN resolutions and the road map")
     # The events file runs to November 2022: it is imported after, in one go,
     # the launches of 2019 with the rest. An event is dated by its occurrence,
     # whenever the log learnt of it (`--as-of` is a day in the world).
