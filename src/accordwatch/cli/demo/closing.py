@@ -39,10 +39,13 @@ def run(shell: Shell, logged: Logged, nodes: Nodes) -> None:
     nodes.sync(shell, *PARTIES)
     nodes.read(shell, "iaea", "report", "--format", "html", "--out", str(iaea / "report"))
     token_file = _inspectorate_token(iaea)
+    # the log as static files, for any web server or CDN: nodes may sync from them
+    shell.typed("log", "publish", str(home / "tlog"))
 
     step("Next")
     console.print("Whose folder is which:")
     rows = [(str(home), "the log, run by the registrar (no party's key)")]
+    rows.append((f"{home}/tlog", "the log published as static tiles, with the ciphertexts"))
     rows += [(str(nodes.folder(p)), OWNERS[p]) for p in OWNERS]
     rows.append((str(folder_of(home)), "the escrow example: log and keys on one machine"))
     width = max(len(folder) for folder, _ in rows)
