@@ -103,6 +103,8 @@ def test_demo_runs_and_its_log_audits(tmp_path: Path, capsys: pytest.CaptureFixt
     read = [line for line in out.split("$ accordwatch") if "declaration show" in line]
     assert len(read) == 4 and all(MARKER in line for line in read[:2]), read
     assert not any(MARKER in line for line in read[2:]) and all("error" in r for r in read[2:])
+    assert (home / "accordwatch.db").exists() and (home / "log-export.jsonl").exists()
+    assert any((home / "tlog" / "sealed").rglob("*"))  # the published ciphertexts
     for folder in (home, usa):
         files = [p for p in folder.rglob("*") if p.is_file()]
         assert len(files) > 5
