@@ -44,7 +44,7 @@ from accordwatch.store.database import describe, open_engine, storage_errors, wi
 from accordwatch.store.ledger import Ledger
 from accordwatch.store.revision import HEAD_REVISION, stored_revision
 from accordwatch.store.schema import log_head
-from accordwatch.timeutil import clock_from_file, set_clock_file, utc_now
+from accordwatch.timeutil import clock_from_file, read_clock_file, set_clock_file, utc_now
 from accordwatch.validation_messages import id_problem
 
 _log = logging.getLogger(__name__)
@@ -176,11 +176,15 @@ def init_node(
     party: str,
     policy: str | None,
     database_url: str | None = None,
+    simulated_clock_file: Path | None = None,
 ) -> Workspace:
     """Create a workspace that follows the log at `log`, checked with `log_key`.
 
     It holds no log key and no genesis: `accordwatch node sync` fills its
-    database with what it verified of the log.
+    database with what it verified of the log. With `simulated_clock_file`
+    (for demonstrations and tests), the node reads its time from that file, as
+    a log on a simulated clock does, so that what it signs falls within the
+    log's clock skew.
     """
     if (home / SETTINGS_FILE).exists():
         raise InputError("a workspace already exists here", where=str(home))
@@ -191,9 +195,12 @@ def init_node(
     if policy is not None:
         Policy.parse(policy, where="--policy")
     TileSource(log)  # refuses an address that is no log's
+    clock_file = None if simulated_clock_file is None else simulated_clock_file.resolve()
+    if clock_file is not None:
+        read_clock_file(clock_file)  # a missing or malformed clock is refused before anything
     settings = load_settings(home, origin=verifier.name)
     settings = settings.model_copy(
-        update={"database_url": database_url, "simulated_clock_file": None}
+        update={"database_url": database_url, "simulated_clock_file": clock_file}
     )
     ws = Workspace(settings)
     created = not home.exists()
@@ -212,6 +219,8 @@ def init_node(
         raise
     NodeConfig(log=log, log_key=verifier.text(), party=party, policy=policy).write(home)
     values: dict[str, object] = {"origin": verifier.name}
+    if clock_file is not None:
+        values["simulated_clock_file"] = str(clock_file)
     if database_url:
         values["database_url"] = without_password(database_url)[0]
     write_settings(home / SETTINGS_FILE, values)

@@ -51,6 +51,20 @@ def _options(
     database_url: str = typer.Option(
         None, "--database-url", envvar="ACCORDWATCH_DATABASE_URL", help="SQLAlchemy database URL"
     ),
+    to: str = typer.Option(
+        None,
+        "--to",
+        envvar="ACCORDWATCH_TO",
+        help="Send writes to the log at this URL (its `serve`), signed here, receipts checked "
+        "[default: on a node, the log it follows; else this workspace's database]",
+    ),
+    log_key: str = typer.Option(
+        None,
+        "--log-key",
+        envvar="ACCORDWATCH_LOG_KEY",
+        help="With --to: the log's verifier key the receipts are checked with [default: the "
+        "node's, or this workspace's own if the URL serves this log]",
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks of errors"),
     log_level: str = typer.Option(
         "warning",
@@ -68,6 +82,8 @@ def _options(
 ) -> None:
     STATE.home = home
     STATE.database_url = database_url
+    STATE.to = to
+    STATE.log_key = log_key
     STATE.verbose = verbose
     _start_logging(log_level)
     # COLUMNS, the terminal's width, or a wide default for a pipe: read per command

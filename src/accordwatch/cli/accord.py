@@ -12,6 +12,7 @@ import typer
 from accordwatch.cli.context import (
     console,
     emit,
+    held,
     plain,
     print_json,
     shown,
@@ -120,7 +121,8 @@ def accord_sign(
         f"{as_party} signed accord {shown(accord.id)} version {accord.digest()[:12]} "
         f"at log entry {receipt.index}"
     )
-    _signature_state(ledger, accord)
+    if held(ledger, receipt.index):
+        _signature_state(ledger, accord)
 
 
 def _signature_state(ledger: Ledger, accord: Accord) -> None:

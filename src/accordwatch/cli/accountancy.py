@@ -18,7 +18,9 @@ import typer
 
 from accordwatch.cli.context import (
     console,
+    destination,
     read_document,
+    read_view,
     shown,
     signing_key,
     workspace,
@@ -103,7 +105,7 @@ def import_reports(
         payloads.append((kinds[str(kind)], payload))
     signer = Signer(as_party, signing_key(ws, ledger.registry(), as_party, key_file))
     batch = sealed(ledger, signer, payloads, confidential=not public)
-    result = ledger.append(batch, where=str(file))
+    result = (destination(ws, ledger) or ledger).append(batch, where=str(file))
     indices = [e.index for e in result.entries]
     console.print(
         f"{as_party} logged {len(indices)} report(s) at entries {indices[0]}..{indices[-1]} "
@@ -161,10 +163,9 @@ def show(
     from accordwatch.reports.exports import Column, Kind, Sheet
     from accordwatch.safeguards.accountancy import effective
     from accordwatch.sources.safeguards import accountancy_records
-    from accordwatch.sources.snapshot import Snapshot
 
     chosen = chosen_format(fmt, as_json, output)
-    state = effective(accountancy_records(Snapshot.default(workspace().ledger())))
+    state = effective(accountancy_records(read_view(workspace().ledger())))
     rows: list[dict[str, Any]] = []
     for key, revisions in state.history.items():
         if mba is not None and key[1] != mba:

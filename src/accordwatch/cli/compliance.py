@@ -11,6 +11,7 @@ import typer
 
 from accordwatch.cli.context import (
     console,
+    destination,
     emit,
     err_console,
     plain,
@@ -118,7 +119,9 @@ def events_import(
     payloads = plan.payloads
     if payloads:
         with console.status(f"signing and appending {len(payloads)} event(s)"):
-            append_events(ledger, payloads, signer=Signer(as_party, key))
+            append_events(
+                ledger, payloads, signer=Signer(as_party, key), to=destination(ws, ledger)
+            )
     for problem in parsed.problems:
         typer.echo(f"skipped {plain(problem, one_line=True)}", err=True)
     console.print(

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,17 +28,23 @@ from rich.console import Console
 from rich.markup import escape
 
 from accordwatch.documents import read_yaml
-from accordwatch.errors import AuthorityError, InputError, NotFoundError
+from accordwatch.errors import AccordwatchError, AuthorityError, InputError, NotFoundError
 from accordwatch.log.canonical import parse_json
 from accordwatch.private_files import write_private_text
 
 if TYPE_CHECKING:
     from accordwatch.log.access import Reader
+    from accordwatch.log.envelope import Submission
     from accordwatch.log.hpke import EncryptionKey
     from accordwatch.log.keys import SigningKey
+    from accordwatch.log.note import Verifier
     from accordwatch.log.receipt import Receipt
     from accordwatch.log.registry import Registry
-    from accordwatch.store.ledger import Ledger
+    from accordwatch.sources.appending import Destination
+    from accordwatch.sources.remote_log import NodeConfig
+    from accordwatch.sources.remote_submit import RemoteLog
+    from accordwatch.sources.snapshot import Snapshot
+    from accordwatch.store.ledger import AppendResult, Ledger
     from accordwatch.workspace import Workspace
 
 PASSPHRASE_ENV = "ACCORDWATCH_PASSPHRASE"
@@ -82,6 +89,10 @@ class State:
     database_url: str | None = None
     verbose: bool = False
     log_level: str = "warning"
+    #: `--to URL`: the log that writes are sent to, from any workspace
+    to: str | None = None
+    #: `--log-key VKEY`: the key the receipts of `--to URL` are checked with
+    log_key: str | None = None
 
 
 STATE = State()
@@ -170,15 +181,46 @@ def reader_as(ledger: Ledger, party: str | None) -> Reader | None:
     """The reader `--as PARTY` stands for, with the private encryption keys it holds here.
 
     A confidential entry sealed to its readers opens only with the reader's own
-    key: the files of its encryption keys in the workspace's keys folder.
+    key: the files of its encryption keys in the workspace's keys folder. On a
+    node, a command reads as the node's party unless `--as` says otherwise.
     """
+    ws = workspace()
     if party is None:
+        return node_reader(ws, ledger)
+    from accordwatch.sources.reading import reader_with_keys
+
+    return reader_with_keys(ledger, ledger.registry(), party, ws.keys_dir, read_encryption_key)
+
+
+def node_party(ws: Workspace) -> str | None:
+    """The party that runs the node `ws` is, or None on the log's own workspace."""
+    if not ws.is_node:
+        return None
+    from accordwatch.sources.remote_log import NodeConfig
+
+    return NodeConfig.read(ws.home).party
+
+
+def node_reader(ws: Workspace, ledger: Ledger) -> Reader | None:
+    """On a node, its party reading with its keys; None on the log's own workspace (the
+    operator's view) and on a node whose party the log has not added yet."""
+    party = node_party(ws)
+    if party is None:
+        return None
+    registry = ledger.registry()
+    if party not in registry.parties:
         return None
     from accordwatch.sources.reading import reader_with_keys
 
-    return reader_with_keys(
-        ledger, ledger.registry(), party, workspace().keys_dir, read_encryption_key
-    )
+    return reader_with_keys(ledger, registry, party, ws.keys_dir, read_encryption_key)
+
+
+def read_view(ledger: Ledger, reader: Reader | None = None) -> Snapshot:
+    """The default snapshot a command reads, as `reader` reads it (by default: on a node,
+    its party; on the log's workspace, the operator)."""
+    from accordwatch.sources.snapshot import Snapshot
+
+    return Snapshot.default(ledger).read_as(reader or node_reader(workspace(), ledger))
 
 
 def submit_as(
@@ -195,9 +237,123 @@ def submit_as(
     """Sign `payload` as `party` (with `key_file`, or its active key here) and append it."""
     from accordwatch.sources.appending import Signer, sign_and_submit
 
+    to = destination(ws, ledger)
     key = signing_key(ws, ledger.registry(), party, key_file)
     signer = Signer(party, key)
-    return sign_and_submit(ledger, signer, record, payload, confidential=confidential, where=where)
+    return sign_and_submit(
+        ledger, signer, record, payload, confidential=confidential, where=where, to=to
+    )
+
+
+SYNC_HINT = "run accordwatch node sync to hold it"
+
+
+def destination(ws: Workspace, ledger: Ledger) -> Destination | None:
+    """Where this command's writes go: None for the ledger here; on a node, the log it
+    follows (its http(s) URL); with `--to URL`, that log, from any workspace.
+
+    The receipts are checked with the node's log key, or with `--log-key`, or
+    (from the log's own workspace) with the workspace's key once the URL is
+    seen to serve that same log.
+    """
+    from accordwatch.log.note import Verifier
+    from accordwatch.sources.remote_log import NodeConfig
+
+    node = NodeConfig.read(ws.home) if ws.is_node else None
+    if STATE.to is None and node is None:
+        return None
+    address = STATE.to or (node.log if node is not None else None)
+    assert address is not None
+    if STATE.to is None and not address.startswith(("http://", "https://")):
+        raise InputError(
+            "this node follows a published folder, which takes no submissions: give the "
+            "log's URL with accordwatch --to URL",
+            where=address,
+        )
+    if STATE.log_key is not None:
+        try:
+            verifier = Verifier.parse(STATE.log_key)
+        except AccordwatchError as exc:
+            raise InputError(exc.message, where="--log-key") from None
+    elif node is not None:
+        verifier = Verifier.parse(node.log_key)
+    else:
+        verifier = ledger.signer.verifier
+    if verifier.name != ledger.origin:
+        raise InputError(
+            f"this workspace holds log {ledger.origin}, not {verifier.name}: it signs entries "
+            "for the log it holds only",
+            where="--log-key",
+        )
+    return _Sending(node, address, verifier, check_first=STATE.log_key is None and node is None)
+
+
+class _Sending:
+    """A remote log that says where each entry went, checked as `destination` describes."""
+
+    def __init__(
+        self,
+        node: NodeConfig | None,
+        address: str,
+        verifier: Verifier,
+        *,
+        check_first: bool,
+    ) -> None:
+        from accordwatch.sources.remote_submit import RemoteLog
+
+        hint = "this node's copy of the registry is behind the log's: run accordwatch node sync"
+        self.node = node
+        self.remote: RemoteLog = RemoteLog(
+            address, verifier, stale_hint=hint if node is not None else None
+        )
+        # from the log's own workspace without --log-key: the URL must serve this very log
+        self.unchecked = check_first
+
+    def _first(self) -> None:
+        if self.unchecked:
+            from accordwatch.errors import VerificationError
+
+            try:
+                self.remote.check_serves()
+            except VerificationError as exc:
+                raise VerificationError(
+                    f"{exc.message}: give that log's key with accordwatch --log-key VKEY",
+                    where=exc.where,
+                ) from None
+            self.unchecked = False
+
+    def submit(self, submission: Submission, *, where: str = "submission") -> Receipt:
+        self._first()
+        receipt = self.remote.submit(submission, where=where)
+        self._said([receipt.index])
+        return receipt
+
+    def append(
+        self, submissions: Sequence[Submission], *, where: str = "submission"
+    ) -> AppendResult:
+        self._first()
+        result = self.remote.append(submissions, where=where)
+        self._said([e.index for e in result.entries])
+        return result
+
+    def _said(self, indices: list[int]) -> None:
+        at = f"entry {indices[0]}" if len(indices) == 1 else f"entries {indices[0]}..{indices[-1]}"
+        then = f"; {SYNC_HINT}" if self.node is not None else ""
+        typer.echo(f"sent to {plain(self.remote.address)}: {at}, receipt verified{then}", err=True)
+
+
+def held(ledger: Ledger, index: int) -> bool:
+    """Whether the entry at `index` is in this workspace's own copy (not so, just after a
+    node sent it: its next `node sync` brings it)."""
+    return index < ledger.size()
+
+
+def registrar_only(ws: Workspace, command: str) -> None:
+    """Refuse a command that is the log's registrar's alone on a node."""
+    if ws.is_node:
+        raise AuthorityError(
+            f"{command} is the log registrar's: run it in the log's workspace, not on a node"
+        )
 
 
 def signing_key(ws: Workspace, registry: Registry, party: str, key_file: Path | None) -> SigningKey:

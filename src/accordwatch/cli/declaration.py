@@ -23,11 +23,13 @@ from accordwatch.cli.context import (
     console,
     emit,
     err_console,
+    node_party,
     plain,
     print_json,
     shown,
     signing_key,
     submit_as,
+    workspace,
 )
 from accordwatch.cli.output import (
     JsonAlias,
@@ -144,7 +146,8 @@ def open_log(
 def require_readable(item: LoggedDeclaration, as_party: str | None) -> Declaration:
     if item.declaration is not None:
         return item.declaration
-    if as_party is None and item.confidential:
+    # on a node, a command reads as the node's party: its own refusal says why
+    if as_party is None and item.confidential and node_party(workspace()) is None:
         from accordwatch.catalog import CATALOG
         from accordwatch.log.access import allowed_readers
 

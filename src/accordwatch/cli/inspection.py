@@ -21,14 +21,17 @@ import json
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from accordwatch.cli.context import (
     console,
     err_console,
+    held,
     read_document,
+    read_view,
+    reader_as,
     shown,
     submit_as,
     workspace,
@@ -51,6 +54,7 @@ from accordwatch.private_files import write_private_text
 from accordwatch.timeutil import parse_date
 
 if TYPE_CHECKING:
+    from accordwatch.log.access import Reader
     from accordwatch.reports.exports import Sheet
     from accordwatch.safeguards.inspection import Comparison, DeclaredItem
     from accordwatch.sources.safeguards import LoggedInspection, LoggedPlan
@@ -73,17 +77,20 @@ def _decimal(text: str, option: str) -> Decimal:
 
 
 def _declared(
-    ledger: Ledger, mba: str, file: Path | None, on: dt.date | None = None
+    ledger: Ledger,
+    mba: str,
+    file: Path | None,
+    on: dt.date | None = None,
+    reader: Reader | None = None,
 ) -> tuple[list[DeclaredItem], str]:
     from accordwatch.safeguards.accountancy import effective
     from accordwatch.safeguards.declared_items import from_document, from_listing
     from accordwatch.sources.safeguards import accountancy_records
-    from accordwatch.sources.snapshot import Snapshot
 
     if file is not None:
         items = from_document(read_document(file), where=str(file))
         return items, f"declared-items file {file.name}"
-    return from_listing(effective(accountancy_records(Snapshot.default(ledger))), mba, on)
+    return from_listing(effective(accountancy_records(read_view(ledger, reader))), mba, on)
 
 
 def _strata(items: list[DeclaredItem], mba: str) -> dict[str, list[DeclaredItem]]:
@@ -132,7 +139,7 @@ def plan(
     ws = workspace()
     day = parse_date(on, where="--date") if on else today(ws)
     ledger = ws.ledger()
-    items, source = _declared(ledger, mba, declared)
+    items, source = _declared(ledger, mba, declared, reader=reader_as(ledger, as_party))
     strata = []
     for name, members in _strata(items, mba).items():
         material = Material(str(members[0].material))
@@ -188,28 +195,37 @@ def plan(
     except BaseException:
         nonce_file.unlink(missing_ok=True)
         raise
-    logged = LoggedPlan(receipt.index, ledger.entry(receipt.index).recorded_at, as_party, body)
     console.print(f"{as_party} logged plan {shown(payload['plan_id'])} at entry {receipt.index}")
     console.print(f"its secret draw nonce is kept in {nonce_file}: the report reveals it")
-    try:
-        drawn = selection(ledger, logged, nonce=nonce)
-    except NotFoundError as exc:
-        _print_plan(logged, {})
+    waiting = {
+        "plan_entry": receipt.index,
+        "mba": mba,
+        "plan_id": payload["plan_id"],
+        "nonce_sha256": payload["nonce_sha256"],
+        "selected": None,
+    }
+    if not held(ledger, receipt.index):
+        # sent to the log from a node: the draw waits for the entry and a checkpoint after it
+        why = "the plan is not in this node's copy yet"
         console.print(
-            f"{shown(exc.message)}; then `accordwatch inspection draw {receipt.index}`",
+            f"{why}: after accordwatch node sync, accordwatch inspection draw {receipt.index}",
             highlight=False,
         )
-        chosen_json = {
-            "plan_entry": receipt.index,
-            "mba": mba,
-            "plan_id": payload["plan_id"],
-            "nonce_sha256": payload["nonce_sha256"],
-            "selected": None,
-            "waiting": exc.message,
-        }
+        chosen_json: dict[str, Any] = {**waiting, "waiting": why}
     else:
-        _print_plan(logged, drawn.chosen)
-        chosen_json = selection_json(logged, drawn)
+        logged = LoggedPlan(receipt.index, ledger.entry(receipt.index).recorded_at, as_party, body)
+        try:
+            drawn = selection(ledger, logged, nonce=nonce)
+        except NotFoundError as exc:
+            _print_plan(logged, {})
+            console.print(
+                f"{shown(exc.message)}; then `accordwatch inspection draw {receipt.index}`",
+                highlight=False,
+            )
+            chosen_json = {**waiting, "waiting": exc.message}
+        else:
+            _print_plan(logged, drawn.chosen)
+            chosen_json = selection_json(logged, drawn)
     if out is not None:
         write_private_text(out, json.dumps(chosen_json, indent=2) + "\n")
         console.print(f"selection written to {out}")
@@ -259,16 +275,17 @@ def _print_plan(logged: LoggedPlan, chosen: dict[str, list[str]]) -> None:
         )
 
 
-def find_plan(ledger: Ledger, entry: int) -> tuple[LoggedPlan, list[LoggedInspection]]:
+def find_plan(
+    ledger: Ledger, entry: int, reader: Reader | None = None
+) -> tuple[LoggedPlan, list[LoggedInspection]]:
     from accordwatch.sources.safeguards import inspection_records
-    from accordwatch.sources.snapshot import Snapshot
 
     size = ledger.size()
     if not 0 <= entry < size:
         raise NotFoundError(
             f"log entry {entry} does not exist: the log holds entries 0 to {size - 1}"
         )
-    plans, reports = inspection_records(Snapshot.default(ledger))
+    plans, reports = inspection_records(read_view(ledger, reader))
     logged = plans.get(entry)
     if logged is None:
         kind = ledger.entry(entry).record_type
@@ -380,7 +397,7 @@ def record(
     entry = doc.get("plan_entry")
     if isinstance(entry, bool) or not isinstance(entry, int):
         raise InputError("plan_entry must be the log index of the plan", where=str(file))
-    logged, _ = find_plan(ledger, entry)
+    logged, _ = find_plan(ledger, entry, reader_as(ledger, as_party))
     if doc.get("mba", logged.plan.mba) != logged.plan.mba:
         raise InputError(
             f"mba {doc['mba']} differs from the plan's {logged.plan.mba}", where=str(file)

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from accordwatch.cli.context import console, err_console, print_json, shown, workspace
+from accordwatch.cli.context import (
+    console,
+    err_console,
+    print_json,
+    registrar_only,
+    shown,
+    workspace,
+)
 from accordwatch.cli.exit_codes import ExitCode
 from accordwatch.cli.log_entry import format_option, get
 from accordwatch.cli.output import (
@@ -169,6 +176,7 @@ def checkpoint(
     from accordwatch.cli.seen import check_and_keep
 
     ws = workspace()
+    registrar_only(ws, "log cosign")
     ledger = ws.ledger()
     policy = policy_for(policy_file, ledger)
     if size is not None:

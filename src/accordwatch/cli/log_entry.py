@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from accordwatch.cli.context import console, print_json, reader_as, shown, workspace
-from accordwatch.errors import InputError
+from accordwatch.cli.context import console, node_party, print_json, reader_as, shown, workspace
+from accordwatch.errors import AuthorityError, InputError, NotFoundError
 from accordwatch.log.canonical import parse_json
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def get(
         None,
         "--as",
         help="Also give the payload as this party reads it (a confidential one opened with "
-        "its encryption key, or refused)",
+        "its encryption key, or refused) [default on a node: the node's party, if it may]",
     ),
 ) -> None:
     """Print one entry's envelope, leaf hash, when it was logged and when witnessed."""
@@ -37,7 +37,8 @@ def get(
     from accordwatch.timeutil import format_time
 
     format_option(fmt, ("json", "text"))
-    ledger = workspace().ledger()
+    ws = workspace()
+    ledger = ws.ledger()
     entry = ledger.entry(index)
     policy = policy_for(None, ledger)
     found = ledger.witnessed_covering(index, policy) if policy is not None else None
@@ -59,6 +60,13 @@ def get(
     }
     if as_party is not None:
         out["payload"] = payload_as(ledger, index, entry.envelope, as_party)
+    elif (own := node_party(ws)) is not None and own in ledger.registry().parties:
+        # a node shows what its party may read, and the envelope of what it may not
+        try:
+            out["payload"] = payload_as(ledger, index, entry.envelope, own)
+            as_party = own
+        except (AuthorityError, NotFoundError) as refused:
+            out["payload_refused"] = f"{own}: {refused.message}"
     if fmt == "json":
         print_json(out)
         return
@@ -77,6 +85,8 @@ def get(
             highlight=False,
         )
     print_json(out["envelope"])
+    if "payload_refused" in out:
+        console.print(f"payload not readable by {shown(out['payload_refused'])}", highlight=False)
     if as_party is not None:
         console.print(f"payload as {shown(as_party)} reads it:", highlight=False)
         print_json(out["payload"])

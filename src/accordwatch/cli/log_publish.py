@@ -14,7 +14,8 @@ from accordwatch.errors import InputError
 def publish_command(
     folder: Path = typer.Argument(..., help="Folder to write the tiles into (made if missing)"),
 ) -> None:
-    """Write the log as C2SP tlog-tiles files: checkpoint, hash tiles, entry bundles.
+    """Write the log as C2SP tlog-tiles files: checkpoint, hash tiles, entry bundles,
+    and the ciphertexts of confidential openings at sealed/<leaf hash hex>.
 
     The same files `serve` answers under /tlog/, for any static web server, object
     store or CDN. The checkpoint is the latest witnessed one (the latest signed
@@ -37,7 +38,8 @@ def publish_command(
     )
     console.print(
         f"published tree size {done.size} to {folder}: {done.written} file(s) written, "
-        f"{done.kept} already there{note}",
+        f"{done.kept} already there; ciphertexts of {done.sealed} confidential "
+        f"entr{'y' if done.sealed == 1 else 'ies'} under sealed/{note}",
         highlight=False,
     )
 

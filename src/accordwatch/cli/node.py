@@ -2,8 +2,11 @@
 
 `node init` makes a workspace that follows a log (a `serve` URL, or a folder
 `log publish` wrote); `node sync` brings it up to the log's latest witnessed
-checkpoint, verifying every tile and entry (`sources.node_sync`). Every
-command that reads then works on the node as on the log's workspace.
+checkpoint, verifying every tile and entry (`sources.node_sync`), fetching
+the ciphertexts of confidential openings and checking those sealed to the
+node's party with its private encryption keys (`sources.node_openings`).
+Every command that reads then works on the node as on the log's workspace,
+reading as the node's party by default.
 """
 
 from __future__ import annotations
@@ -13,7 +16,15 @@ from pathlib import Path
 
 import typer
 
-from accordwatch.cli.context import STATE, console, home_path, plain, workspace
+from accordwatch.cli.context import (
+    STATE,
+    console,
+    err_console,
+    home_path,
+    plain,
+    read_encryption_key,
+    workspace,
+)
 from accordwatch.cli.exit_codes import ExitCode
 
 node_app = typer.Typer(help="A party's verified copy of a log run elsewhere.", no_args_is_help=True)
@@ -34,6 +45,13 @@ def init(
         help="The witness policy to trust checkpoints by [default: none: the log's key only]",
     ),
     home: str = typer.Option(None, "--home", help="Node folder [default: ./accordwatch-data]"),
+    simulated_clock_file: Path = typer.Option(
+        None,
+        "--simulated-clock-file",
+        help="For demonstrations and tests: take the time from this file (one UTC time, as "
+        "`clock set` writes it), e.g. the simulated clock of a log that runs on one, so that "
+        "what the node signs falls within the log's clock skew [default: the system clock]",
+    ),
 ) -> None:
     """Create a node: a workspace that follows the log, trusting its key and a witness policy."""
     from accordwatch.cli.policy import read_policy_text
@@ -50,6 +68,7 @@ def init(
         party=party,
         policy=policy,
         database_url=STATE.database_url,
+        simulated_clock_file=simulated_clock_file,
     )
     console.print(
         f"Created node [bold]{ws.home}[/] of party [bold]{plain(party)}[/]", highlight=False
@@ -57,6 +76,8 @@ def init(
     console.print(f"  follows   {plain(log)}", highlight=False)
     console.print(f"  log key   {log_key.strip()}", highlight=False)
     console.print(f"  database  {describe(ws.url)}", highlight=False)
+    if ws.settings.clock_path is not None:
+        console.print(f"  clock     simulated, read from {ws.settings.clock_path}", highlight=False)
     if policy is None:
         console.print(
             "  trusts    checkpoints signed by the log's key alone: no witness policy given "
@@ -80,6 +101,7 @@ def sync() -> None:
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    from accordwatch.sources.node_openings import check_openings
     from accordwatch.sources.node_sync import ForkFoundError
     from accordwatch.sources.node_sync import sync as run_sync
     from accordwatch.sources.remote_log import NodeConfig
@@ -119,10 +141,35 @@ def sync() -> None:
             f"{done.size} entries verified and held; checkpoint {done.trust}",
             highlight=False,
         )
-    if done.confidential_unopened:
+    from accordwatch.log.note import Verifier
+    from accordwatch.sources.draw_bases import fetch_bases
+    from accordwatch.sources.remote_log import TileSource
+
+    # the checkpoints inspection draws are seeded with, which this node may not have synced to
+    fetch_bases(ledger, TileSource(config.log), Verifier.parse(config.log_key), ws.clock)
+    party = config.party
+    checked = check_openings(
+        ledger, ledger.registry(), party, ws.keys_dir, read_encryption_key, done.before
+    )
+    for line in checked.refused:
+        err_console.print(f"warning: {plain(line, one_line=True)}", highlight=False)
+    if not checked.has_keys:
         console.print(
-            f"{done.confidential_unopened} confidential entries checked without their payload "
-            "(signer, key, signature, role)",
+            f"no private encryption key of {plain(party)} in {ws.keys_dir / party}: "
+            "confidential entries are held as commitments only",
+            highlight=False,
+        )
+    if done.confidential_unopened or checked.opened or checked.refused:
+        fresh = done.confidential_unopened
+        opened_new = sum(1 for i in checked.opened if i >= done.before)
+        refused = len(checked.refused)
+        shared = len(checked.opened) - opened_new
+        console.print(
+            f"{len(checked.opened)} confidential entries opened with {plain(party)}'s keys"
+            + (f" ({shared} shared since the last sync)" if shared else "")
+            + f"; {max(0, fresh - opened_new - refused)} held as commitments only (sealed "
+            "to other readers, or not sealed at the log)"
+            + (f"; {refused} sealed to {plain(party)} that do not open" if refused else ""),
             highlight=False,
         )
 

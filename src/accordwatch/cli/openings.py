@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from accordwatch.cli.context import console, reader_as, shown, submit_as, workspace
+from accordwatch.cli.context import (
+    console,
+    reader_as,
+    registrar_only,
+    shown,
+    submit_as,
+    workspace,
+)
 
 if TYPE_CHECKING:
     from accordwatch.errors import VerificationError
@@ -38,7 +45,9 @@ def seal_command() -> None:
     """
     from accordwatch.sources.reading import seal_stored
 
-    ledger = workspace().ledger()
+    ws = workspace()
+    registrar_only(ws, "openings seal")
+    ledger = ws.ledger()
     done = seal_stored(ledger, ledger.registry())
     if not done.sealed:
         console.print("no plaintext opening in the database: nothing to seal")

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from accordwatch.cli.context import console, passphrase, shown, submit_as, workspace
+from accordwatch.cli.context import (
+    console,
+    passphrase,
+    registrar_only,
+    shown,
+    submit_as,
+    workspace,
+)
 from accordwatch.cli.output import (
     Format,
     JsonAlias,
@@ -35,6 +42,11 @@ key_app = typer.Typer(
 
 
 def _registrar_submit(ws: Workspace, record: str, payload: dict[str, Any]) -> int:
+    """Sign `payload` as the registrar: in the log's workspace only, never on a node."""
+    registrar_only(
+        ws,
+        {"party.register": "party add", "party.revoke": "party revoke"}.get(record, "key register"),
+    )
     return submit_as(ws, ws.ledger(), ws.settings.registrar, None, record, payload).index
 
 
@@ -153,7 +165,8 @@ def key_new(
         None,
         "--out",
         help="Write the private key here and its public half to FILE.pub, outside any "
-        "workspace [default: make and register it in the workspace]",
+        "workspace [default: on a node, its keys folder, for the registrar to register the "
+        ".pub; in the log's workspace, made and registered at once]",
     ),
     purpose: KeyPurpose = PURPOSE_OPTION,
     encrypt: bool = typer.Option(
@@ -165,9 +178,10 @@ def key_new(
 
     With --out, nothing else is needed: no workspace, no log. Give FILE.pub to
     the registrar (`accordwatch key register`) and compare the fingerprints.
-    Without --out, the key is made in the workspace and registered at once.
+    On a node, without --out, the key goes in the node's keys folder with its
+    .pub beside it, registered by no one until the registrar runs key register.
+    In the log's workspace, without --out, it is made and registered at once.
     """
-    from accordwatch.log.public_keys import PublicKeyFile
     from accordwatch.validation_messages import id_problem
 
     problem = id_problem(party, "party")
@@ -181,11 +195,20 @@ def key_new(
             "--replaces registers at once, in the workspace: with --out, rotate with "
             "accordwatch key rotate OLD --new FILE.pub"
         )
+    _write_key_pair(_new_private_key(purpose), party, purpose, out, encrypt)
+
+
+def _write_key_pair(
+    key: SigningKey | EncryptionKey, party: str, purpose: KeyPurpose, out: Path, encrypt: bool
+) -> None:
+    """Write a new key to `out` (0600) and its public half to `out.pub`; say what the
+    registrar runs with it. Registers nothing."""
+    from accordwatch.log.public_keys import PublicKeyFile
+
     public_path = out.with_name(out.name + ".pub")
     for path in (out, public_path):
         if path.exists():
             raise InputError("key file already exists; refusing to overwrite", where=str(path))
-    key = _new_private_key(purpose)
     secret = (
         passphrase(f"new key {key.key_id} of {party} ({out})", confirm=True) if encrypt else None
     )
@@ -213,6 +236,9 @@ def _key_new_in_workspace(
     from accordwatch.log.public_keys import PublicKeyFile
 
     ws = workspace()
+    if ws.is_node:
+        _key_new_on_node(ws, party, purpose, encrypt, replaces)
+        return
     registry = ws.ledger().registry()
     if party not in registry.parties:
         raise NotFoundError(f"unknown party {party!r} (add it with accordwatch party add)")
@@ -237,6 +263,24 @@ def _key_new_in_workspace(
         console.print(f"  key {replaces} is revoked from entry {index} on")
 
 
+def _key_new_on_node(
+    ws: Workspace, party: str, purpose: KeyPurpose, encrypt: bool, replaces: str | None
+) -> None:
+    """A key of the node's party in the node's keys folder; the registrar registers its .pub."""
+    from accordwatch.sources.remote_log import NodeConfig
+
+    own = NodeConfig.read(ws.home).party
+    if party != own:
+        raise InputError(f"this node is party {own}'s: it makes keys of {own} only, not of {party}")
+    if replaces:
+        raise InputError(
+            f"a node registers nothing: rotate with accordwatch key rotate {replaces} "
+            "--new FILE.pub, signed with the current key"
+        )
+    key = _new_private_key(purpose)
+    _write_key_pair(key, party, purpose, ws.party_key_path(party, key.key_id), encrypt)
+
+
 @key_app.command("register")
 def key_register(
     public_key_file: Path = typer.Argument(
@@ -250,13 +294,14 @@ def key_register(
     The purpose (signing or encryption) is the file's. Read the fingerprint
     printed here to the party: it must be the one its key new printed.
     """
+    ws = workspace()
+    registrar_only(ws, "key register")
     public = _read_public_key_file(public_key_file)
     if public.party != party:
         raise InputError(
             f"public key file is for party {public.party!r}, not {party!r}",
             where=str(public_key_file),
         )
-    ws = workspace()
     if party not in ws.ledger().registry().parties:
         raise NotFoundError(f"unknown party {party!r} (add it with accordwatch party add)")
     index = _registrar_submit(ws, "key.register", _key_payload(public, replaces))
@@ -341,6 +386,10 @@ def key_revoke(
     record = registry.keys.get(key_id)
     if record is None:
         raise NotFoundError(f"unknown key {key_id}")
+    if as_party is None and ws.is_node:
+        from accordwatch.sources.remote_log import NodeConfig
+
+        as_party = NodeConfig.read(ws.home).party
     signer = as_party or ws.settings.registrar
     payload = {"party": record.party, "key_id": key_id, "reason": reason}
     index = submit_as(ws, ledger, signer, key_file, "key.revoke", payload).index

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from accordwatch.cli.context import console, shown, submit_as, workspace
+from accordwatch.cli.context import console, held, shown, submit_as, workspace
 from accordwatch.cli.exit_codes import ExitCode
 from accordwatch.cli.policy_lines import describe, policy_line
 from accordwatch.errors import InputError, NotFoundError
@@ -87,7 +87,8 @@ def accord_policy(
         f"{shown(accord_id)} at log entry {receipt.index}",
         highlight=False,
     )
-    _policy_state(ledger, accord_id, policy.digest)
+    if held(ledger, receipt.index):
+        _policy_state(ledger, accord_id, policy.digest)
 
 
 def _policy_state(ledger: Ledger, accord_id: str, digest: str) -> None:

@@ -30,7 +30,9 @@ def report(
     out: Path = typer.Option(Path(), "--out", help="Folder for the report and its charts"),
     accord: str = typer.Option(None, "--accord", help="The accord, if the log holds several"),
     as_party: str = typer.Option(
-        None, "--as", help="Read confidential records as this party [default: none]"
+        None,
+        "--as",
+        help="Read confidential records as this party [default: none; on a node, its party]",
     ),
 ) -> None:
     """Write the compliance and status report, with the checkpoint it was computed from.
@@ -105,7 +107,7 @@ def report(
         roadmap={**status.to_json(), "consequences": consequences.to_json()},
         compliance=compliance.to_json(),
         charts=charts,
-        reading_as=as_party or "",
+        reading_as=reader.party if reader is not None else "",
         witnessed=witnessed,
         safeguards=balance_summary(log, reader),
         declarations=declaration_rows(log, reader),

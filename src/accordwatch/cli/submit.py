@@ -26,6 +26,7 @@ import typer
 
 from accordwatch.cli.context import (
     console,
+    destination,
     print_json,
     read_document,
     shown,
@@ -115,19 +116,20 @@ def submit(
     """Sign (if a draft) and submit a record; print its receipt."""
     from accordwatch.log.envelope import Submission
 
+    ws = workspace()
+    ledger = ws.ledger()
+    to = destination(ws, ledger)
     doc = read_document(file)
     if _is_signed(doc):
         if as_party:
             raise InputError("the file is already signed; drop --as", where=str(file))
         submission = Submission.from_json(doc, where=str(file))
-        ledger = workspace().ledger()
     else:
         if not as_party:
             raise InputError("a draft must be signed: give --as PARTY", where=str(file))
         submission = _sign(file, as_party, key_file, confidential)
-        ledger = workspace().ledger()
     size_before = ledger.size()
-    receipt = ledger.submit(submission, where=str(file))
+    receipt = (to or ledger).submit(submission, where=str(file))
     # the log keeps one copy of an envelope: sent again, it answers with the first receipt
     already = receipt.index < size_before
     if receipt_out is not None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from accordwatch.cli.context import console, workspace
+from accordwatch.cli.context import console, node_party, workspace
 from accordwatch.cli.output import (
     Format,
     JsonAlias,
@@ -57,7 +57,9 @@ def issue_token(ledger: Ledger, party: str, role: str | None, expires: str) -> t
 
 @token_app.command("issue")
 def issue(
-    party: str = typer.Option(..., "--party", help="The party the token reads as"),
+    party: str = typer.Option(
+        None, "--party", help="The party the token reads as [default on a node: the node's party]"
+    ),
     role: str = typer.Option(
         None, "--role", help="The party's registered role [default: that role]"
     ),
@@ -66,7 +68,11 @@ def issue(
     ),
 ) -> None:
     """Issue a token and print it (once: only its hash is stored)."""
-    token, grant = issue_token(workspace().ledger(), party, role, expires)
+    ws = workspace()
+    party = party or node_party(ws) or ""
+    if not party:
+        raise InputError("--party is required (it defaults to the node's party on a node only)")
+    token, grant = issue_token(ws.ledger(), party, role, expires)
     typer.echo(token)
     typer.echo(
         f"token {grant.token_id} for {party} ({grant.role.value}) expires "

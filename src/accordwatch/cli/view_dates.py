@@ -79,7 +79,7 @@ def view_at(
     workspace's clock. The known-at day of a view read at `--log-size` is the
     log's day of that checkpoint's last entry; by default, today.
     """
-    from accordwatch.cli.context import workspace
+    from accordwatch.cli.context import node_reader, workspace
     from accordwatch.sources.snapshot import choose_snapshot
 
     known_day = parse_date(known_at, where="--known-at") if known_at else None
@@ -88,7 +88,8 @@ def view_at(
         raise_size(log_size)
     ws = ws or workspace()
     ledger = ws.ledger()
-    log = choose_snapshot(ledger, known_day, log_size)
+    # on a node, what its party may read; on the log's workspace, the operator's view
+    log = choose_snapshot(ledger, known_day, log_size).read_as(node_reader(ws, ledger))
     now = today(ws)
     if known_day is None:
         if log_size is not None:

@@ -11,8 +11,25 @@ An envelope may exceed the 65,535 bytes a uint16 can count (a public
 declaration with its full text). The spec lets a log serve entries in another
 format at another path: accordwatch publishes every bundle also at
 `tile/accordwatch-entries/<N>`, each entry prefixed by a big-endian uint32, and
-the standard bundle only where every entry fits. Pure: paths, sizes and byte
-layouts; the store reads the hashes and the shell writes the files.
+the standard bundle only where every entry fits.
+
+Beside them, the ciphertexts of confidential openings, addressed by digest:
+`sealed/<64 lowercase hex of the entry's RFC 9162 leaf hash>` holds the
+canonical JSON `{"entry": INDEX, "sealed": [{"party", "key_id",
+"ciphertext"}, ...]}` (by key id) of every ciphertext the entry's submitter
+sealed, one per reader key. Anyone may download them; only their readers open
+them. Ciphertexts shared later are entries themselves (`opening.share`) and
+come with the bundles. A confidential entry with no such file has no
+ciphertext at the log (an opening it holds in plaintext, as before sealing).
+
+`draw-basis/<64 hex of an inspection plan's leaf hash>` holds the checkpoint
+its draw is seeded with (the first witnessed one after the plan), as the log
+signed it with its cosignatures: a reader that was not following the log at
+that moment gets it there. It is written once the quorum cosigned it, and
+may gain cosignatures later.
+
+Pure: paths, sizes and byte layouts; the store reads the hashes and the shell
+writes the files.
 """
 
 from __future__ import annotations
@@ -22,6 +39,10 @@ import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from accordwatch.errors import InputError
+from accordwatch.log.canonical import canonical_json, parse_json
+from accordwatch.log.sealed_opening import SealedOpening, sealed_from_json
+
 TILE_WIDTH = 256
 HASH_SIZE = 32
 #: the Merkle height of one tile (8 levels: 256 hashes)
@@ -30,6 +51,10 @@ MAX_BUNDLE_ENTRY = 0xFFFF
 ENTRIES = "entries"
 #: accordwatch's own bundle format (uint32 lengths), at a path of its own
 LARGE_ENTRIES = "accordwatch-entries"
+#: the folder of the submitters' ciphertexts, by the leaf hash of their entry
+SEALED = "sealed"
+#: the folder of the checkpoints inspection draws are seeded with, by the plan's leaf hash
+DRAW_BASIS = "draw-basis"
 
 
 class TilePathError(ValueError):
@@ -191,3 +216,38 @@ def read_tile(data: bytes, tile: Tile) -> list[bytes]:
     if len(data) != tile.width * HASH_SIZE:
         raise ValueError(f"{tile.path()} has {len(data)} bytes, not {tile.width * HASH_SIZE}")
     return [data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
+
+
+_DIGEST_PATH = re.compile(r"(?P<folder>sealed|draw-basis)/(?P<hash>[0-9a-f]{64})")
+
+
+def sealed_path(entry_leaf_hash: bytes, folder: str = SEALED) -> str:
+    """`sealed/<hex>` (or `draw-basis/<hex>`): the file of the entry with this leaf hash."""
+    if len(entry_leaf_hash) != HASH_SIZE:
+        raise ValueError(f"a leaf hash is {HASH_SIZE} bytes, not {len(entry_leaf_hash)}")
+    return f"{folder}/{entry_leaf_hash.hex()}"
+
+
+def parse_sealed_path(path: str, folder: str = SEALED) -> bytes:
+    """The leaf hash a `sealed/<hex>` (or `draw-basis/<hex>`) path names."""
+    match = _DIGEST_PATH.fullmatch(path)
+    if match is None or match["folder"] != folder:
+        raise TilePathError(f"not a path {folder}/<64 lowercase hex>: {path!r}")
+    return bytes.fromhex(match["hash"])
+
+
+def sealed_file(entry: int, sealed: Sequence[SealedOpening]) -> bytes:
+    """The file of entry `entry`'s ciphertexts: canonical JSON, ciphertexts by key id."""
+    ordered = sorted(sealed, key=lambda s: s.key_id)
+    return canonical_json({"entry": entry, "sealed": [s.to_json() for s in ordered]})
+
+
+def read_sealed_file(data: bytes, *, where: str) -> tuple[int, tuple[SealedOpening, ...]]:
+    """The entry a ciphertext file names and its ciphertexts; InputError if malformed."""
+    obj = parse_json(data, where=where)
+    if not isinstance(obj, dict) or set(obj) != {"entry", "sealed"}:
+        raise InputError("a sealed-opening file holds entry and sealed only", where=where)
+    entry = obj["entry"]
+    if not isinstance(entry, int) or isinstance(entry, bool) or entry < 0:
+        raise InputError("a sealed-opening file's entry is a log index", where=where)
+    return entry, sealed_from_json(obj["sealed"], where=where)

@@ -2,19 +2,29 @@
 
 A command, the demo or an import signs what it logs with a party's key, at
 the log's own clock (`Ledger.clock`, which the workspace sets), and appends
-it; this is that sequence, once.
+it; this is that sequence, once. On a node, or with `--to URL`, the ledger
+still gives the clock, the log's name and the registry (the node's verified
+copy), and a `Destination` elsewhere takes the submission.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from accordwatch.log.envelope import Submission, seal
 from accordwatch.log.keys import SigningKey
 from accordwatch.log.receipt import Receipt
 from accordwatch.store.ledger import AppendResult, Ledger
+
+
+class Destination(Protocol):
+    """Where signed submissions go: the ledger here, or a log elsewhere (`remote_submit`)."""
+
+    def submit(self, submission: Submission, *, where: str = ...) -> Receipt: ...
+
+    def append(self, submissions: Sequence[Submission], *, where: str = ...) -> AppendResult: ...
 
 
 @dataclass(frozen=True)
@@ -70,12 +80,14 @@ def sign_and_submit(
     confidential: bool = False,
     where: str | None = None,
     readers: Sequence[str] = (),
+    to: Destination | None = None,
 ) -> Receipt:
-    """Sign one payload and append it in its own transaction; its receipt."""
+    """Sign one payload and append it in its own transaction (or send it `to` a log
+    elsewhere); its receipt. The ledger gives the clock, the log's name and the registry."""
     (submission,) = sealed(
         ledger, signer, [(record_type, payload)], confidential=confidential, readers=readers
     )
-    return ledger.submit(submission, where=where or record_type)
+    return (ledger if to is None else to).submit(submission, where=where or record_type)
 
 
 def sign_and_append(
@@ -86,8 +98,10 @@ def sign_and_append(
     *,
     confidential: bool = False,
     where: str | None = None,
+    to: Destination | None = None,
 ) -> AppendResult:
-    """Sign payloads and append them together, all or none."""
+    """Sign payloads and append them together, all or none (sent `to` a log elsewhere:
+    one by one, in order)."""
     records = [(record_type, payload) for payload in payloads]
     batch = sealed(ledger, signer, records, confidential=confidential)
-    return ledger.append(batch, where=where or record_type)
+    return (ledger if to is None else to).append(batch, where=where or record_type)

@@ -25,7 +25,7 @@ from accordwatch.compliance.records import EventRecord, ResponseRecord
 from accordwatch.compliance.responses import Response, responses_as_of
 from accordwatch.compliance.violations import Evaluation, evaluate
 from accordwatch.roadmap.obligations import obligations_as_of
-from accordwatch.sources.appending import Signer, sign_and_append
+from accordwatch.sources.appending import Destination, Signer, sign_and_append
 from accordwatch.sources.roadmap import roadmap_records
 from accordwatch.sources.snapshot import Snapshot
 from accordwatch.store.ledger import Ledger
@@ -128,12 +128,14 @@ def append_events(
     signer: Signer,
     batch: int = BATCH,
     progress: Callable[[int], None] | None = None,
+    to: Destination | None = None,
 ) -> int:
-    """Sign and append event payloads in batches; returns the number of entries added."""
+    """Sign and append event payloads in batches (or send them `to` a log elsewhere);
+    returns the number of entries added."""
     added = 0
     for start in range(0, len(payloads), batch):
         chunk = payloads[start : start + batch]
-        result = sign_and_append(ledger, signer, "event", chunk, where="event import")
+        result = sign_and_append(ledger, signer, "event", chunk, where="event import", to=to)
         added += sum(not e.duplicate for e in result.entries)
         if progress is not None:
             progress(len(chunk))

@@ -16,7 +16,9 @@
    check each entry's leaf hash against the proven one and the entry as the
    audit does (canonical form, signature, the signer's authority against the
    registry replayed to its position), and store them in batches: an
-   interrupted sync keeps what it committed and a rerun continues from there.
+   interrupted sync keeps what it committed and a rerun continues from there;
+   with each batch, the ciphertexts of its confidential entries' openings
+   (`sources.node_openings`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from accordwatch.log.tiles import (
     read_tile,
 )
 from accordwatch.log.witnessed import witness_check
+from accordwatch.sources.node_openings import ciphertexts
 from accordwatch.sources.remote_log import NodeConfig, TileSource
 from accordwatch.store.following import StoredHead, VerifiedEntry, store_batch, store_checkpoint
 from accordwatch.store.following import stored_head as read_head
@@ -243,7 +246,7 @@ def _store_entries(
                     VerifiedEntry(index, checked.leaf_hash, checked.envelope, checked.payload)
                 )
             if len(pending) >= batch or first + bundle.width >= size:
-                store_batch(ledger, head, pending)
+                store_batch(ledger, head, pending, ciphertexts(source, pending))
                 pending = []
                 if progress is not None:
                     progress(head.compact.size, size)

@@ -5,7 +5,8 @@ parses each envelope, takes the public payload or, for a confidential entry,
 the stored opening (the operator's view; what a reader may see is decided by
 the callers that serve readers), and validates it with its record type. An
 entry whose opening is sealed to its readers is not in the operator's view:
-the log holds its commitment only.
+the log holds its commitment only; a view read by a party (a node's, by
+default) adds those it opens with its own keys (`reader`).
 `logged_rows` gives the envelopes and stored openings themselves, for the
 callers that open each entry for one reader (`log.access.open_record`). Views
 read them through a `sources.snapshot.Snapshot`, which bounds both by one
@@ -15,14 +16,16 @@ signed checkpoint.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import select
 
-from accordwatch.catalog import record_type
-from accordwatch.errors import VerificationError
+from accordwatch.catalog import CATALOG, record_type
+from accordwatch.errors import AccordwatchError, VerificationError
+from accordwatch.log.access import Reader, open_record
 from accordwatch.log.canonical import parse_json
 from accordwatch.log.envelope import Envelope, Opening
 from accordwatch.log.records import Payload
@@ -59,9 +62,14 @@ class LoggedRow(NamedTuple):
 
 
 def logged_payloads(
-    ledger: Ledger, types: tuple[str, ...], *, below: int | None = None
+    ledger: Ledger,
+    types: tuple[str, ...],
+    *,
+    below: int | None = None,
+    reader: Reader | None = None,
 ) -> Iterator[LoggedPayload]:
-    """Entries of `types` (with an index below `below`), in log order, with their payloads."""
+    """Entries of `types` (with an index below `below`), in log order, with their payloads;
+    with `reader`, also the sealed ones it may read and opens with its keys."""
     sealed = select(sealed_openings.c.idx).where(sealed_openings.c.idx == entries.c.idx).exists()
     query = (
         select(
@@ -85,10 +93,13 @@ def logged_payloads(
         if data is None:
             if opened is None and is_sealed:
                 # sealed to its readers: the log's own view holds its commitment only
-                continue
-            if opened is None:
+                data = _unsealed(bytes(raw), reader, where) if reader is not None else None
+                if data is None:
+                    continue
+            elif opened is None:
                 raise VerificationError("confidential entry has no stored opening", where=where)
-            data = parse_json(bytes(opened), where=where)
+            else:
+                data = parse_json(bytes(opened), where=where)
         payload = record_type(env["record_type"], where=where).parse_payload(data, where=where)
         yield LoggedPayload(
             index,
@@ -97,6 +108,15 @@ def logged_payloads(
             str(env["party"]),
             payload,
         )
+
+
+def _unsealed(raw: bytes, reader: Reader, where: str) -> dict[str, object] | None:
+    """The payload of a sealed entry that `reader` may read and opens, else None (a
+    ciphertext that does not open is left out, as one the reader cannot read)."""
+    envelope = Envelope.from_bytes(raw, where=where)
+    with suppress(AccordwatchError):
+        return open_record(CATALOG, envelope, None, reader, where=where)
+    return None
 
 
 def logged_rows(

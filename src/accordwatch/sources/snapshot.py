@@ -15,6 +15,10 @@ own time), `--log-size N` (exactly the checkpoint of that size), or else
 `Snapshot.default` (the latest checkpoint). The view's other date, `--as-of`,
 is a day in the world (events that occurred, deadlines that fell due); the two
 are independent, and every answer names both and the checkpoint.
+
+A snapshot read by a party (`read_as`: on a node, its party) adds to its
+payloads the sealed entries that party opens with its own keys; otherwise it
+is the log operator's view, which holds sealed entries as commitments only.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from accordwatch.errors import InputError, NotFoundError
+from accordwatch.log.access import Reader
 from accordwatch.sources.payloads import LoggedPayload, LoggedRow, logged_payloads, logged_rows
 from accordwatch.store.database import storage_errors
 from accordwatch.store.ledger import Ledger
@@ -46,6 +51,15 @@ class Snapshot:
         #: the day chosen with `known_at`, if it was chosen so
         self.known_day: date | None = None
         self._payloads: dict[tuple[str, ...], list[LoggedPayload]] = {}
+        #: the party whose keys open sealed payloads, if any (`read_as`)
+        self.reader: Reader | None = None
+
+    def read_as(self, reader: Reader | None) -> Snapshot:
+        """This snapshot, its payloads read by `reader` (None: the operator's view)."""
+        if reader != self.reader:
+            self.reader = reader
+            self._payloads = {}
+        return self
 
     @classmethod
     def latest(cls, ledger: Ledger) -> Snapshot:
@@ -114,7 +128,7 @@ class Snapshot:
         found = self._payloads.get(types)
         if found is None:
             found = self._payloads[types] = list(
-                logged_payloads(self.ledger, types, below=self.size)
+                logged_payloads(self.ledger, types, below=self.size, reader=self.reader)
             )
         return found
 

@@ -8,7 +8,11 @@ readers. A second run adds what the log added since: a tile already in the
 folder is kept if it holds the same bytes, and publishing stops, with nothing
 changed, at the first one that does not (the folder is another log's, or the
 database no longer agrees with what it published). The checkpoint is written
-last, after every tile it needs.
+last, after every tile it needs. Beside the tiles go the ciphertexts the
+submitters sealed, one file per confidential entry at `sealed/<leaf hash hex>`
+(`log.tiles`), as immutable as the tiles; and the checkpoint each inspection
+plan's draw is seeded with, at `draw-basis/<plan leaf hash hex>`, rewritten
+like the checkpoint as cosignatures arrive (`sources.draw_bases`).
 """
 
 from __future__ import annotations
@@ -25,9 +29,13 @@ from accordwatch.log.tiles import (
     bundles_for,
     fits_bundle,
     large_bundle,
+    sealed_file,
+    sealed_path,
     tiles_for,
 )
+from accordwatch.sources.draw_bases import published_bases
 from accordwatch.store.ledger import Ledger
+from accordwatch.store.sealed import submitter_sealed
 from accordwatch.store.tile_reading import bundle_entries, tile_bytes
 
 CHECKPOINT = "checkpoint"
@@ -49,6 +57,8 @@ class Published:
     kept: int
     #: bundles left out of the standard format because an entry exceeds 65,535 bytes
     large_only: int
+    #: confidential entries whose submitters' ciphertexts are published (`sealed/<hex>`)
+    sealed: int = 0
 
 
 def publish(ledger: Ledger, policy: Policy | None, folder: Path) -> Published:
@@ -67,6 +77,9 @@ def publish(ledger: Ledger, policy: Policy | None, folder: Path) -> Published:
             files.append((each.path(), bundle(found)))
         else:
             large_only += 1
+    held = submitter_sealed(ledger, size)
+    for index, leaf, found_sealed in held:
+        files.append((sealed_path(leaf), sealed_file(index, found_sealed)))
     # Check everything before writing anything: a folder that disagrees is left as it was.
     fresh = []
     kept = 0
@@ -84,8 +97,10 @@ def publish(ledger: Ledger, policy: Policy | None, folder: Path) -> Published:
             fresh.append((path, data))
     for path, data in fresh:
         _write(path, data)
+    for name, data in published_bases(ledger, size):
+        _write(folder / name, data)
     _write(folder / CHECKPOINT, note.encode("utf-8"))
-    return Published(size, len(fresh), kept, large_only)
+    return Published(size, len(fresh), kept, large_only, len(held))
 
 
 def _check_earlier(ledger: Ledger, folder: Path, size: int) -> None:

@@ -4,7 +4,8 @@ A node holds the same tables as the log's workspace, so that every command
 that reads works on it unchanged, but it signs nothing: its entries come with
 the log's checkpoints, which it stores as the log signed them. `store_batch`
 writes a batch of verified entries in one transaction (entries, Merkle nodes,
-the projections of registry entries, the head), so an interrupted sync keeps
+the projections of registry entries, the ciphertexts of their openings, the
+head), so an interrupted sync keeps
 every batch it committed and a rerun continues from the head.
 
 The tiles do not carry the moment the log recorded an entry (`recorded_at`),
@@ -59,8 +60,18 @@ def stored_head(engine: Engine, url: str) -> StoredHead:
     return StoredHead(compact, aware_utc(last) if last is not None else None)
 
 
-def store_batch(log: LogReader, head: StoredHead, batch: Sequence[VerifiedEntry]) -> None:
-    """Append verified entries, in order, after `head` (which moves with them), in one commit.
+#: a row of `sealed_openings`: entry, key id, party, ciphertext, source (`store.sealed`)
+SealedRow = tuple[int, str, str, bytes, int]
+
+
+def store_batch(
+    log: LogReader,
+    head: StoredHead,
+    batch: Sequence[VerifiedEntry],
+    sealed: Sequence[SealedRow] = (),
+) -> None:
+    """Append verified entries, in order, after `head` (which moves with them), in one commit,
+    with the ciphertexts (`sealed`) of their openings and of the openings they share.
 
     The rows go in through the fixed statements the ledger's append uses
     (`statements.Statements`), so they are stored byte for byte as the log stores them.
@@ -110,6 +121,8 @@ def store_batch(log: LogReader, head: StoredHead, batch: Sequence[VerifiedEntry]
         with sql.batched(cur):
             sql.insert_rows(cur, sql.insert_entries, entry_rows)
             sql.insert_rows(cur, sql.insert_nodes, node_rows)
+            if sealed:
+                sql.insert_rows(cur, sql.insert_sealed, list(sealed))
             cur.execute(sql.update_head, (compact.size, compact.root(), compact.to_bytes()))
     head.compact = compact
     head.last_recorded = last

@@ -83,6 +83,38 @@ def sealed_to_keys(reader: LogReader, key_ids: Sequence[str]) -> dict[bytes, lis
     return out
 
 
+def sealed_to_keys_since(
+    reader: LogReader, key_ids: Sequence[str], start: int
+) -> list[tuple[int, bytes, list[SealedOpening]]]:
+    """Entries with ciphertexts to any of `key_ids` stored from entry `start` on (the entry,
+    or the share that carried it, at or after `start`): index, envelope, ciphertexts
+    (the submitter's first, then the shares in log order)."""
+    if not key_ids:
+        return []
+    query = (
+        select(
+            entries.c.idx,
+            entries.c.envelope,
+            sealed_openings.c.party,
+            sealed_openings.c.key_id,
+            sealed_openings.c.ciphertext,
+        )
+        .join(entries, entries.c.idx == sealed_openings.c.idx)
+        .where(
+            sealed_openings.c.key_id.in_(list(key_ids)),
+            (sealed_openings.c.idx >= start) | (sealed_openings.c.source >= start),
+        )
+        .order_by(sealed_openings.c.idx, sealed_openings.c.source)
+    )
+    out: list[tuple[int, bytes, list[SealedOpening]]] = []
+    with storage_errors(reader.url), reader.engine.connect() as conn:
+        for idx, raw, p, k, c in conn.execute(query):
+            if not out or out[-1][0] != idx:
+                out.append((int(idx), bytes(raw), []))
+            out[-1][2].append(SealedOpening(p, k, bytes(c)))
+    return out
+
+
 def submitter_sealed_keys(reader: LogReader, index: int) -> set[str]:
     """The reader keys the submitter of entry `index` sealed its opening to."""
     query = select(sealed_openings.c.key_id).where(
@@ -90,6 +122,34 @@ def submitter_sealed_keys(reader: LogReader, index: int) -> set[str]:
     )
     with storage_errors(reader.url), reader.engine.connect() as conn:
         return {str(k) for (k,) in conn.execute(query)}
+
+
+def submitter_sealed(
+    reader: LogReader, below: int, *, leaf_hash: bytes | None = None
+) -> list[tuple[int, bytes, list[SealedOpening]]]:
+    """Entries below `below` with the ciphertexts their submitters sealed: index, leaf hash,
+    ciphertexts by key id (only the entry with `leaf_hash`, if given); in log order."""
+    query = (
+        select(
+            entries.c.idx,
+            entries.c.leaf_hash,
+            sealed_openings.c.party,
+            sealed_openings.c.key_id,
+            sealed_openings.c.ciphertext,
+        )
+        .join(entries, entries.c.idx == sealed_openings.c.idx)
+        .where(sealed_openings.c.source == SEALED_BY_SUBMITTER, entries.c.idx < below)
+        .order_by(sealed_openings.c.idx, sealed_openings.c.key_id)
+    )
+    if leaf_hash is not None:
+        query = query.where(entries.c.leaf_hash == leaf_hash)
+    out: list[tuple[int, bytes, list[SealedOpening]]] = []
+    with storage_errors(reader.url), reader.engine.connect() as conn:
+        for idx, h, p, k, c in conn.execute(query):
+            if not out or out[-1][0] != idx:
+                out.append((int(idx), bytes(h), []))
+            out[-1][2].append(SealedOpening(p, k, bytes(c)))
+    return out
 
 
 def sealed_entries(reader: LogReader) -> set[int]:

@@ -6,9 +6,16 @@
 - `/tlog/tile/<L>/<N>[.p/<W>]`: hash tiles;
 - `/tlog/tile/entries/<N>[.p/<W>]`: entry bundles (uint16 lengths), and
   `/tlog/tile/accordwatch-entries/<N>[.p/<W>]`, the same with uint32 lengths,
-  which holds envelopes over 65,535 bytes too.
+  which holds envelopes over 65,535 bytes too;
+- `/tlog/sealed/<hex>`: the ciphertexts the submitter of the confidential
+  entry with that RFC 9162 leaf hash (64 lowercase hex digits) sealed to its
+  readers, as canonical JSON (`log.tiles.sealed_file`); 404 for an entry the
+  tree does not hold, a public one, or one whose opening is not sealed;
+- `/tlog/draw-basis/<hex>`: the checkpoint, with its cosignatures, that the
+  draw of the inspection plan with that leaf hash is seeded with
+  (`sources.draw_bases`); cached briefly, as cosignatures may arrive.
 
-Tiles and bundles are immutable: they are served with long-lived caching
+Tiles, bundles and ciphertext files are immutable: they are served with long-lived caching
 headers, and only within the latest signed checkpoint's tree. `accordwatch log
 publish DIR` writes the same files for any static web server.
 """
@@ -18,10 +25,18 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from accordwatch.errors import NotFoundError
-from accordwatch.log.tiles import TilePathError, parse_tile_path
+from accordwatch.log.tiles import (
+    DRAW_BASIS,
+    TilePathError,
+    parse_sealed_path,
+    parse_tile_path,
+    sealed_file,
+)
 from accordwatch.service.api.deps import Service, ServiceDep
 from accordwatch.service.api.problems import problem_response
+from accordwatch.sources.draw_bases import basis_for_leaf
 from accordwatch.sources.tiles import published_note
+from accordwatch.store.sealed import submitter_sealed
 from accordwatch.store.tile_reading import bundle_bytes, tile_bytes
 
 router = APIRouter(prefix="/tlog", tags=["tiles"])
@@ -72,3 +87,60 @@ def tile_file(svc: Service, path: str) -> bytes:
     if fmt is None:
         return tile_bytes(ledger, found, size)
     return bundle_bytes(ledger, found, size, fmt)
+
+
+@router.get(
+    "/sealed/{digest}",
+    summary="The ciphertexts of a confidential entry's opening, by its leaf hash",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/json": {}}},
+        404: problem_response("No entry with ciphertexts of that leaf hash in the log's tree"),
+    },
+)
+def sealed(digest: str, svc: ServiceDep) -> Response:
+    return Response(
+        sealed_bytes(svc, f"sealed/{digest}"),
+        media_type="application/json",
+        headers={"Cache-Control": IMMUTABLE},
+    )
+
+
+def sealed_bytes(svc: Service, path: str) -> bytes:
+    try:
+        leaf = parse_sealed_path(path)
+    except TilePathError as exc:
+        raise NotFoundError(str(exc)) from None
+    ledger = svc.ledger
+    size = ledger.opened(ledger.latest_checkpoint()).size
+    found = submitter_sealed(ledger, size, leaf_hash=leaf)
+    if not found:
+        raise NotFoundError(
+            "no confidential entry with ciphertexts has that leaf hash in the log's tree",
+            where=path,
+        )
+    index, _, held = found[0]
+    return sealed_file(index, held)
+
+
+@router.get(
+    "/draw-basis/{digest}",
+    summary="The checkpoint an inspection plan's draw is seeded with, by the plan's leaf hash",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {}}},
+        404: problem_response("No inspection plan with a witnessed draw checkpoint"),
+    },
+)
+def draw_basis(digest: str, svc: ServiceDep) -> Response:
+    try:
+        leaf = parse_sealed_path(f"{DRAW_BASIS}/{digest}", DRAW_BASIS)
+    except TilePathError as exc:
+        raise NotFoundError(str(exc)) from None
+    ledger = svc.ledger
+    size = ledger.opened(ledger.latest_checkpoint()).size
+    return Response(
+        basis_for_leaf(ledger, leaf, size),
+        media_type="text/plain; charset=utf-8",
+        headers={"Cache-Control": MUTABLE},
+    )
