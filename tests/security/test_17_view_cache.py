@@ -24,6 +24,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from accordwatch.cli import main
+from accordwatch.cli.demo.nodes import Nodes
 from accordwatch.service.api.app import create_app
 from accordwatch.service.view_cache import ViewCache
 from accordwatch.service.web import accord_pages
@@ -52,9 +53,9 @@ NOW = utc_now()
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("demo") / "ws"
-    main(["demo", "--home", str(home)])
-    return home
+    log = tmp_path_factory.mktemp("demo") / "ws"
+    main(["demo", "--home", str(log)])
+    return Nodes(log).folder("iaea")  # the IAEA's node: it opens what is sealed to the IAEA
 
 
 class Counter:

@@ -73,7 +73,7 @@ def demo(
     # however the demo ends.
     nodes = Nodes(home)
     with private_umask(), Servers() as servers:
-        shell = Shell(ctx, home)
+        shell = Shell.of(ctx, home)
         logged = log_and_keys.run(home, nodes, shell)  # steps 1 to 6
         roadmap.run(logged.ledger, logged.keys, home)  # step 7
         # The rest runs through the commands a user types, on the command line the

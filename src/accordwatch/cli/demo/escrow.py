@@ -57,7 +57,7 @@ def run(ctx: typer.Context, home: Path) -> None:
     step("Escrowed declarations: all committed on day one, revealed region by region")
     folder = folder_of(home)
     prepare_folder(folder)
-    shell = Shell(ctx, folder)
+    shell = Shell.of(ctx, folder)
     console.print(
         f"  A workspace of its own, {folder}, on a simulated clock from March 2021: the "
         "worked example of Philippe, Glaser and Felten (Science & Global Security 27(1), 2019)."

@@ -7,6 +7,7 @@ import io
 import shlex
 from datetime import datetime
 from pathlib import Path
+from typing import Any, Protocol
 
 import typer
 
@@ -35,6 +36,12 @@ def last_entry(home: Path, record_type: str) -> int:
     return max(e.index for e in ledger.entries() if e.record_type == record_type)
 
 
+class Root(Protocol):
+    """The command line's root command: what runs a command line."""
+
+    def main(self, args: list[str] | None = None, prog_name: str | None = None) -> Any: ...
+
+
 class Shell:
     """Runs `accordwatch` command lines on the command line the demo was started from.
 
@@ -44,9 +51,14 @@ class Shell:
     output and errors.
     """
 
-    def __init__(self, ctx: typer.Context, home: Path) -> None:
-        self._root = ctx.find_root().command
+    def __init__(self, root: Root, home: Path) -> None:
+        self._root = root
         self.home = home
+
+    @classmethod
+    def of(cls, ctx: typer.Context, home: Path) -> Shell:
+        """The shell of the command line `ctx` belongs to, in the workspace at `home`."""
+        return cls(ctx.find_root().command, home)
 
     def clock(self, moment: datetime) -> None:
         """Move the workspace's simulated clock forward to `moment`, as `accordwatch clock set`."""
