@@ -12,14 +12,16 @@ import select
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 from accordwatch.errors import StorageError
 
-#: how long a server process may take to start
-START_SECONDS = 60.0
+#: how long a server process may take to start (on a loaded machine too)
+START_SECONDS = 180.0
 #: how long one may take to stop before it is killed
 STOP_SECONDS = 20.0
 
@@ -35,6 +37,7 @@ class Servers:
 
     def __init__(self) -> None:
         self.processes: dict[str, subprocess.Popen[str]] = {}
+        self._errors: list[IO[bytes]] = []
 
     def __enter__(self) -> Servers:
         return self
@@ -54,10 +57,13 @@ class Servers:
         """
         port = free_port()
         where = ["--host", "127.0.0.1", "--port", str(port)]
+        # what it says on standard error: kept aside, to name why it did not start
+        errors = tempfile.TemporaryFile()
+        self._errors.append(errors)
         proc = subprocess.Popen(
             [sys.executable, "-m", "accordwatch", "--home", str(home), *command, *where],
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=errors,
             text=True,
         )
         self.processes[name] = proc
@@ -78,7 +84,10 @@ class Servers:
                 return f"http://127.0.0.1:{port}"
             except OSError:
                 time.sleep(0.05)
-        raise StorageError(f"{name} did not start (port {port})")
+        errors.seek(0)
+        said = errors.read().decode("utf-8", "replace").strip().splitlines()[-1:]
+        why = f": {said[0]}" if said else f" within {START_SECONDS:.0f} s"
+        raise StorageError(f"{name} did not start (port {port}){why}")
 
     def stop(self) -> None:
         for proc in self.processes.values():
@@ -92,3 +101,6 @@ class Servers:
             if proc.stdout is not None:
                 proc.stdout.close()
         self.processes.clear()
+        for errors in self._errors:
+            errors.close()
+        self._errors.clear()
