@@ -7,6 +7,7 @@ it ends.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import select
 import socket
@@ -16,7 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import IO
 
 from accordwatch.errors import StorageError
 
@@ -37,7 +37,7 @@ class Servers:
 
     def __init__(self) -> None:
         self.processes: dict[str, subprocess.Popen[str]] = {}
-        self._errors: list[IO[bytes]] = []
+        self._files = contextlib.ExitStack()
 
     def __enter__(self) -> Servers:
         return self
@@ -58,8 +58,7 @@ class Servers:
         port = free_port()
         where = ["--host", "127.0.0.1", "--port", str(port)]
         # what it says on standard error: kept aside, to name why it did not start
-        errors = tempfile.TemporaryFile()
-        self._errors.append(errors)
+        errors = self._files.enter_context(tempfile.TemporaryFile())
         proc = subprocess.Popen(
             [sys.executable, "-m", "accordwatch", "--home", str(home), *command, *where],
             stdout=subprocess.PIPE,
@@ -101,6 +100,4 @@ class Servers:
             if proc.stdout is not None:
                 proc.stdout.close()
         self.processes.clear()
-        for errors in self._errors:
-            errors.close()
-        self._errors.clear()
+        self._files.close()
