@@ -58,7 +58,7 @@ class Servers:
         port = free_port()
         where = ["--host", "127.0.0.1", "--port", str(port)]
         # what it says on standard error: kept aside, to name why it did not start
-        errors = self._files.enter_context(tempfile.TemporaryFile())
+        errors = self._files.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 (closed by stop)
         proc = subprocess.Popen(
             [sys.executable, "-m", "accordwatch", "--home", str(home), *command, *where],
             stdout=subprocess.PIPE,
