@@ -53,9 +53,9 @@ NOW = utc_now()
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    log = tmp_path_factory.mktemp("demo") / "ws"
-    main(["demo", "--home", str(log)])
-    return Nodes(log).folder("iaea")  # the IAEA's node: it opens what is sealed to the IAEA
+    home = tmp_path_factory.mktemp("demo") / "ws"
+    main(["demo", "--home", str(home)])
+    return home
 
 
 class Counter:
@@ -150,9 +150,11 @@ def _confidential_rows(page: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_confidential_views_never_cross_readers(demo: Path) -> None:
-    token = (demo / "inspectorate.token").read_text().strip()
+    # on the IAEA's node, which opens what is sealed to the IAEA, with a token of that node
+    node = Nodes(demo).folder("iaea")
+    token = (node / "inspectorate.token").read_text().strip()
     bearer = {"Authorization": f"Bearer {token}"}
-    with TestClient(create_app(Workspace.open(demo))) as client:
+    with TestClient(create_app(Workspace.open(node))) as client:
         # the inspectorate reads first, signed in to the dashboard (its cookie) ...
         client.cookies.set("accordwatch_token", token)
         iaea = client.get("/declarations.json").json()
@@ -188,7 +190,7 @@ def test_confidential_views_never_cross_readers(demo: Path) -> None:
         assert refused.status_code == 404
 
     # a public page kept for anonymous visitors never carries a signed-in visitor's header
-    with TestClient(create_app(Workspace.open(demo), clock=lambda: NOW)) as client:
+    with TestClient(create_app(Workspace.open(node), clock=lambda: NOW)) as client:
         for path in ("/", "/compliance", "/roadmap"):
             client.cookies.set("accordwatch_token", token)
             assert "reading as <strong>iaea</strong>" in client.get(path).text
@@ -199,7 +201,7 @@ def test_confidential_views_never_cross_readers(demo: Path) -> None:
             client.cookies.clear()
 
     # the other way round, on a fresh cache: the inspectorate is not served the public view
-    with TestClient(create_app(Workspace.open(demo))) as client:
+    with TestClient(create_app(Workspace.open(node))) as client:
         assert not any(
             d["readable"] for d in _confidential_rows(client.get("/declarations.json").json())
         )
