@@ -30,14 +30,14 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from accordwatch.log.envelope import seal
-from accordwatch.log.keys import SigningKey
-from accordwatch.sources.node_sync import sync
-from accordwatch.sources.remote_log import NodeConfig
-from accordwatch.sources.tiles import publish
-from accordwatch.workspace import Workspace, init_node, init_workspace
+if TYPE_CHECKING:
+    from accordwatch.workspace import Workspace
+
+# accordwatch is imported in the functions that use it: the processes a long sync
+# starts to check signatures import the main module, as the command line's
+# processes import its light entry point, not the whole store.
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET = 10_000.0
@@ -55,6 +55,10 @@ def log(message: str) -> None:
 
 def build_log(home: Path, entries: int, batch: int) -> Workspace:
     """A log of `entries` signed statements (plus genesis and the party's registration)."""
+    from accordwatch.log.envelope import seal
+    from accordwatch.log.keys import SigningKey
+    from accordwatch.workspace import init_workspace
+
     ws = init_workspace(home)
     ledger = ws.ledger()
     origin = ledger.origin
@@ -103,7 +107,18 @@ def build_log(home: Path, entries: int, batch: int) -> Workspace:
     return ws
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its child processes that ended (the signature checkers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    from accordwatch.sources.node_sync import sync
+    from accordwatch.sources.remote_log import NodeConfig
+    from accordwatch.sources.tiles import publish
+    from accordwatch.workspace import init_node
+
     log(f"building a log of {args.entries:,} statements ...")
     started = time.perf_counter()
     log_ws = build_log(work / "log", args.entries, 5_000)
@@ -125,7 +140,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     )
     node_ledger = node_ws.ledger()
     log("syncing the node ...")
-    cpu_started = time.process_time()
+    cpu_started = _cpu_seconds()
     started = time.perf_counter()
     done = sync(
         node_ledger,
@@ -135,7 +150,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         batch=args.batch,
     )
     sync_s = time.perf_counter() - started
-    sync_cpu_s = time.process_time() - cpu_started
+    sync_cpu_s = _cpu_seconds() - cpu_started
     assert done.size == size, (done.size, size)
     assert node_ledger.root(size) == ledger.root(size)
     started = time.perf_counter()
@@ -189,8 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"node sync from published tiles: {figures['entries']:,} entries verified and stored "
         f"in {figures['sync_s']:.2f} s = {figures['entries_per_s']:,.0f} entries/s "
         f"(target {TARGET:,.0f}: {'met' if figures['meets_target'] else 'NOT met'}); "
-        f"CPU {figures['sync_cpu_s']:.2f} s = {figures['entries_per_cpu_s']:,.0f} entries per "
-        f"CPU second; load average {report['machine']['load_before'][0]:.1f} before; "
+        f"CPU (with the processes it started) {figures['sync_cpu_s']:.2f} s = "
+        f"{figures['entries_per_cpu_s']:,.0f} entries per CPU second; "
+        f"load average {report['machine']['load_before'][0]:.1f} before; "
         f"a sync with nothing new: {figures['sync_nothing_new_s'] * 1000:.0f} ms"
     )
     RESULTS.mkdir(exist_ok=True)

@@ -12,19 +12,26 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from accordwatch.cli.exit_codes import ExitCode
+from accordwatch.errors import SignatureError
 from accordwatch.examples import example_path
 from accordwatch.log.fork import ForkEvidence
+from accordwatch.log.keys import SigningKey
+from accordwatch.log.tiles import Tile
 from accordwatch.roadmap.accord_check import check_file
 from accordwatch.roadmap.scenario import parse_scenario
 from accordwatch.service.api.app import create_app
+from accordwatch.sources import node_sync
 from accordwatch.sources.node_sync import sync
-from accordwatch.sources.remote_log import NodeConfig
+from accordwatch.sources.remote_log import NodeConfig, TileSource
 from accordwatch.workspace import Workspace, init_workspace
 from tests.conftest import EARLY
 from tests.helpers import Log, free_port, one_line_error
@@ -126,6 +133,52 @@ def test_an_interrupted_sync_resumes_where_it_stopped(
     assert "synced entries 256..702" in done.flat, done.out
     status = [run_cli(capsys, "--home", h, "status").out for h in (tmp_path / "log", ws.home)]
     assert status[0] == status[1]
+
+
+def test_signatures_checked_in_other_processes_make_the_same_copy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = log_workspace(tmp_path / "log", statements=600)
+    ok(run_cli(capsys, "--home", tmp_path / "log", "log", "publish", tmp_path / "tiles"))
+    node(capsys, tmp_path / "node", str(tmp_path / "tiles"), log)
+    ws = Workspace.open(tmp_path / "node")
+    monkeypatch.setattr(node_sync, "PROCESSES_FROM", 1)
+    done = sync(ws.ledger(), NodeConfig.read(ws.home), ws.home, now=ws.clock, batch=256)
+    size = log.ledger.size()
+    assert (done.before, done.size) == (0, size)
+    assert ws.ledger().root(size) == log.ledger.root(size)
+    status = [run_cli(capsys, "--home", h, "status").out for h in (tmp_path / "log", ws.home)]
+    assert status[0] == status[1]
+
+
+def test_a_signature_checked_elsewhere_counts_only_with_the_key_it_verified_with(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = log_workspace(tmp_path / "log", statements=20)
+    ok(run_cli(capsys, "--home", tmp_path / "log", "log", "publish", tmp_path / "tiles"))
+    source = TileSource(str(tmp_path / "tiles"))
+    bundle = Tile(None, 0, log.ledger.size())
+    right = {k: r.public_key for k, r in log.ledger.registry().keys.items()}
+    other = SigningKey.generate().public_key
+    wrong = dict.fromkeys(right, other)
+    with ThreadPoolExecutor(max_workers=1) as checker:
+        _, checked = node_sync._read_bundle(source, bundle, right, checker)
+        _, refused = node_sync._read_bundle(source, bundle, wrong, checker)
+    for env in checked:
+        assert env is not None and env.__dict__.get("_verified_with") == right[env.key_id]
+    for env in refused:
+        assert env is not None and "_verified_with" not in env.__dict__
+        with pytest.raises(SignatureError):
+            env.verify_signature(other)
+
+    class Broken(Executor):
+        def submit(self, *args: object, **kwargs: object) -> Future[Any]:
+            raise BrokenProcessPool("no process started")
+
+    # processes that could not start: the signatures are checked on the reading thread
+    _, fallen_back = node_sync._read_bundle(source, bundle, right, Broken())
+    for env in fallen_back:
+        assert env is not None and env.__dict__.get("_verified_with") == right[env.key_id]
 
 
 def test_a_log_that_forks_is_caught_with_its_evidence_and_nothing_is_stored(

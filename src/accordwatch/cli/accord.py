@@ -410,11 +410,22 @@ def status(
 
             state = policy_state_of(view.log, result.accord_id, view.as_of)
             console.print(policy_line(state), highlight=False)
+        _print_confidential(view.ledger)
     if timeline:
         from accordwatch.reports.charts.roadmap_chart import draw_roadmap
 
         files = draw_roadmap(roadmap_records(view.log), result, out)
         console.print("timeline chart: " + ", ".join(str(f) for f in files))
+
+
+def _print_confidential(ledger: Ledger) -> None:
+    """What the log holds of confidential entries: sealed, or still in plaintext."""
+    from accordwatch.sources.confidential import held_counts
+
+    counts = held_counts(ledger)
+    if counts["sealed"] or counts["plaintext"]:
+        more = " (accordwatch openings status)" if counts["plaintext"] else ""
+        console.print(f"confidential entries: {counts['words']}{more}", highlight=False)
 
 
 def _late(days: object) -> str:

@@ -48,8 +48,13 @@ def show(
     output: OutputFile = None,
     as_json: JsonAlias = False,
 ) -> None:
-    """List entries: index, when signed and logged (UTC), record type, party, leaf hash."""
+    """List entries: index, when signed and logged (UTC), record type, party, leaf hash.
+
+    A confidential entry is marked by what the log holds of it: `sealed` (to
+    its readers' keys, ciphertexts only) or `plaintext` (not sealed yet).
+    """
     from accordwatch.reports.exports import Column, Kind, Sheet, encode_hash, encode_time
+    from accordwatch.sources.confidential import confidential_views
 
     chosen = chosen_format(fmt, as_json, output, xlsx=True)
     if start < 0:
@@ -72,9 +77,13 @@ def show(
             Column("party", kind=Kind.ID),
             Column("leaf_hash", "leaf hash"),
             Column("confidential"),
+            Column("opening_held", "confidential", Kind.ID),
         ),
     )
-    for e in ledger.entries(start, start + limit):
+    listed = list(ledger.entries(start, start + limit))
+    secret = confidential_views(ledger, listed)
+    for e in listed:
+        view = secret.get(e.index)
         sheet.add(
             index=e.index,
             signed_at=encode_time(e.signed_at),
@@ -82,21 +91,15 @@ def show(
             record_type=e.record_type,
             party=e.party,
             leaf_hash=encode_hash(e.leaf_hash),
-            confidential=b'"commitment"' in e.envelope,
+            confidential=view is not None,
+            opening_held=view.short() if view is not None else None,
         )
 
     def text() -> None:
         text_sheet = Sheet(
             sheet.name,
             [c for c in sheet.columns if c.key not in ("signed_at", "confidential")],
-            [
-                {
-                    **r,
-                    "record_type": str(r["record_type"])
-                    + (" (confidential)" if r["confidential"] else ""),
-                }
-                for r in sheet.rows
-            ],
+            sheet.rows,
         )
         print_sheet(text_sheet, title=ledger.origin)
         last = start + len(sheet.rows) - 1

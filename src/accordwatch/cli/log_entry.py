@@ -32,8 +32,14 @@ def get(
         "its encryption key, or refused) [default on a node: the node's party, if it may]",
     ),
 ) -> None:
-    """Print one entry's envelope, leaf hash, when it was logged and when witnessed."""
+    """Print one entry's envelope, leaf hash, when it was logged and when witnessed.
+
+    For a confidential entry, also what the log holds of it: its commitment,
+    and the readers its opening is sealed to (the log holds ciphertexts only),
+    or that it is still in plaintext at the log.
+    """
     from accordwatch.cli.policy import policy_for
+    from accordwatch.sources.confidential import entry_confidentiality
     from accordwatch.timeutil import format_time
 
     format_option(fmt, ("json", "text"))
@@ -58,6 +64,10 @@ def get(
         "witnessed": witnessed,
         "envelope": parse_json(entry.envelope, where=f"entry {index}"),
     }
+    secret = entry_confidentiality(ledger, entry)
+    out["confidential"] = secret is not None
+    if secret is not None:
+        out.update(secret.to_json())
     if as_party is not None:
         out["payload"] = payload_as(ledger, index, entry.envelope, as_party)
     elif (own := node_party(ws)) is not None and own in ledger.registry().parties:
@@ -74,6 +84,8 @@ def get(
         f"entry {index}: {shown(entry.record_type)} by {shown(entry.party)}", highlight=False
     )
     console.print(f"logged at {out['logged_at']}", highlight=False)
+    if secret is not None:
+        console.print(shown(secret.describe()), highlight=False)
     if witnessed is not None:
         console.print(shown(witnessed["summary"]), highlight=False)
     elif policy is None:

@@ -3,6 +3,8 @@
 `openings seal` encrypts every opening a workspace made before sealing holds
 in plaintext to each of its readers' encryption keys and deletes the
 plaintext, leaving none in the database file or its write-ahead log.
+`openings status` says, read-only, how many confidential entries are sealed
+and how many still in plaintext, and which parties hold encryption keys.
 `share ENTRY --with PARTY` seals an opening the sharer can read to a further
 reader, as a logged `opening.share` entry.
 """
@@ -21,6 +23,14 @@ from accordwatch.cli.context import (
     shown,
     submit_as,
     workspace,
+)
+from accordwatch.cli.output import (
+    Format,
+    JsonAlias,
+    OutputFile,
+    chosen_format,
+    deliver,
+    print_sheet,
 )
 
 if TYPE_CHECKING:
@@ -56,6 +66,74 @@ def seal_command() -> None:
         f"sealed {done.sealed} opening(s) to their readers ({done.ciphertexts} ciphertexts); "
         "the plaintext is deleted and the database compacted"
     )
+
+
+@openings_app.command("status")
+def status_command(
+    fmt: Format = "text", output: OutputFile = None, as_json: JsonAlias = False
+) -> None:
+    """What the log holds of confidential entries: sealed or plaintext, and who holds keys.
+
+    Read-only. Counts the confidential entries whose openings are sealed to
+    their readers (the log holds ciphertexts only and cannot open them) and
+    those still in plaintext, by record type; and for each party whether it
+    holds a current encryption key and how many entries are sealed to it.
+    """
+    from accordwatch.log.confidential import Held, without_key_line
+    from accordwatch.reports.exports import Column, Kind, Sheet
+    from accordwatch.sources.confidential import openings_status
+
+    chosen = chosen_format(fmt, as_json, output)
+    summary = openings_status(workspace().ledger())
+    types = Sheet(
+        "record_types",
+        (
+            Column("record_type", "record type", Kind.ID),
+            Column("sealed", kind=Kind.FIGURE),
+            Column("plaintext", "in plaintext", Kind.FIGURE),
+            Column("none", "no opening held", Kind.FIGURE),
+        ),
+    )
+    for t in summary.by_type:
+        types.add(record_type=t.record_type, sealed=t.sealed, plaintext=t.plaintext, none=t.none)
+    parties = Sheet(
+        "parties",
+        (
+            Column("party", kind=Kind.ID),
+            Column("role"),
+            Column("encryption_key", "encryption key", Kind.ID),
+            Column("sealed_entries", "sealed to it", Kind.FIGURE),
+            Column("reads_by_role", "reads every party's"),
+        ),
+    )
+    for p in summary.parties:
+        parties.add(
+            party=p.party + ("" if p.active else " (revoked)"),
+            role=p.role,
+            encryption_key=p.key_id or "none",
+            sealed_entries=p.sealed_entries,
+            reads_by_role=list(p.reads_by_role),
+        )
+
+    def text() -> None:
+        console.print(shown(summary.headline()), highlight=False)
+        if summary.by_type:
+            print_sheet(types)
+        print_sheet(parties, show={"reads_by_role": ", ".join})
+        console.print(shown(without_key_line(summary.parties)), highlight=False)
+        if summary.total(Held.SEALED):
+            console.print(
+                "the log holds only ciphertexts of the sealed ones and cannot open them",
+                highlight=False,
+            )
+        if summary.total(Held.PLAINTEXT):
+            console.print(
+                "accordwatch openings seal seals those in plaintext once every reader of "
+                "each has an encryption key",
+                highlight=False,
+            )
+
+    deliver(chosen, json=summary.to_json, sheets=lambda: [types, parties], text=text)
 
 
 def share(

@@ -89,11 +89,20 @@ def party_revoke(
 
 @party_app.command("list")
 def party_list(fmt: Format = "text", output: OutputFile = None, as_json: JsonAlias = False) -> None:
-    """List registered parties with their active keys, and which were revoked."""
+    """List registered parties with their active keys, and which were revoked.
+
+    Each party's current encryption key says whether confidential records can
+    be sealed to it as a reader; a closing line names the active parties
+    without one, whose confidential records stay in plaintext at the log.
+    """
+    from accordwatch.log.confidential import without_key_line
     from accordwatch.reports.exports import Column, Kind, Sheet
+    from accordwatch.sources.confidential import readers_of
 
     chosen = chosen_format(fmt, as_json, output)
-    registry = workspace().ledger().registry()
+    ledger = workspace().ledger()
+    registry = ledger.registry()
+    readers = {r.party: r for r in readers_of(ledger, registry)}
     sheet = Sheet(
         "parties",
         (
@@ -102,6 +111,8 @@ def party_list(fmt: Format = "text", output: OutputFile = None, as_json: JsonAli
             Column("display_name", "name"),
             Column("registered_at", "entry", Kind.ID),
             Column("active_keys", "active keys", Kind.ID),
+            Column("encryption_key", "encryption key", Kind.ID),
+            Column("sealed_entries", "sealed to it", Kind.FIGURE),
             Column("revoked_at", "revoked at", Kind.ID),
             Column("revoked_reason", "reason"),
         ),
@@ -113,15 +124,17 @@ def party_list(fmt: Format = "text", output: OutputFile = None, as_json: JsonAli
             display_name=p.display_name,
             registered_at=p.registered_at,
             active_keys=[k.key_id for k in registry.keys_of(p.name) if k.active],
+            encryption_key=readers[p.name].key_id,
+            sealed_entries=readers[p.name].sealed_entries,
             revoked_at=p.revoked_at,
             revoked_reason=p.reason,
         )
-    deliver(
-        chosen,
-        json=sheet.records,
-        sheets=lambda: [sheet],
-        text=lambda: print_sheet(sheet, show={"active_keys": "\n".join}),
-    )
+
+    def text() -> None:
+        print_sheet(sheet, show={"active_keys": "\n".join})
+        console.print(shown(without_key_line(readers.values())), highlight=False)
+
+    deliver(chosen, json=sheet.records, sheets=lambda: [sheet], text=text)
 
 
 PURPOSE_OPTION = typer.Option(
@@ -224,10 +237,14 @@ def _write_key_pair(
     console.print(f"  private key  {out} (0600{', passphrase' if secret else ''}; keep it)")
     console.print(f"  public key   {public_path}")
     typer.echo(f"  {public.public_key_text}")
+    console.print(f"give {public_path} to the log's registrar, who runs:", highlight=False)
+    # a command to copy: never wrapped, whatever the width
     console.print(
-        f"give {public_path} to the log's registrar, who runs: accordwatch key register "
-        f"--party {party} {public_path.name}; check that the fingerprint it prints is this one"
+        f"  accordwatch key register --party {party} {public_path.name}",
+        soft_wrap=True,
+        highlight=False,
     )
+    console.print("and check that the fingerprint it prints is this one")
 
 
 def _key_new_in_workspace(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import rfc8785
@@ -34,7 +35,11 @@ MAX_DEPTH = 64
 #: the most digits a safe integer has: 2^53 - 1 is 9007199254740991
 _SAFE_DIGITS = len(str(_MAX_SAFE_INTEGER))
 _LONG_DIGITS = re.compile(f"[0-9]{{{_SAFE_DIGITS}}}")
-_LONG_DIGITS_BYTES = re.compile(_LONG_DIGITS.pattern.encode())
+#: bytes with every digit made "0" and every other byte a space (`bytes.translate`), in
+#: which a run of digits is a run of zeros: found by `in` at C speed, where a regular
+#: expression's search takes ten times as long
+_DIGITS_AS_ZEROS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_LONG_RUN = b"0" * _SAFE_DIGITS
 
 
 #: `json.dumps` with these options builds an encoder on every call; one is enough
@@ -87,7 +92,7 @@ def parse_json(data: bytes | str, *, where: str) -> Any:
     constants NaN and Infinity (see the module's docstring).
     """
     try:
-        value = json.loads(data, parse_constant=_no_constant)
+        value = _loads(data)
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", where=where) from exc
     except json.JSONDecodeError as exc:
@@ -113,6 +118,35 @@ def _no_constant(name: str) -> Any:
     raise _ConstantError(name)
 
 
+# `json.loads` with an option builds a decoder (and its scanner) on every call: one is enough
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+#: the decoder's scanner (set in its constructor, not declared by the type stubs)
+_scan: Callable[[str, int], tuple[Any, int]] = getattr(_DECODER, "scan_once")  # noqa: B009
+
+
+def _loads(data: bytes | str) -> Any:
+    """`json.loads(data, parse_constant=_no_constant)`, without its cost per call.
+
+    Text with no whitespace around the value (what accordwatch writes, and
+    canonical JSON) is read by the decoder's scanner directly; anything else
+    (whitespace before or after, a malformed value, extra data) goes through
+    the decoder's `decode`, which reads it or raises its own error for it.
+    """
+    if isinstance(data, str):
+        if data.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", data, 0)
+        text = data
+    else:
+        text = data.decode(json.detect_encoding(data), "surrogatepass")
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        return _DECODER.decode(text)
+    if end != len(text):
+        return _DECODER.decode(text)
+    return value
+
+
 def _too_deep() -> str:
     return f"JSON nested more than {MAX_DEPTH} levels deep (the limit)"
 
@@ -134,7 +168,7 @@ def _may_exceed_limits(data: bytes | str) -> bool:
     """
     if isinstance(data, bytes):
         brackets = data.count(b"[") + data.count(b"{")
-        return brackets > MAX_DEPTH or _LONG_DIGITS_BYTES.search(data) is not None
+        return brackets > MAX_DEPTH or _LONG_RUN in data.translate(_DIGITS_AS_ZEROS)
     brackets = data.count("[") + data.count("{")
     return brackets > MAX_DEPTH or _LONG_DIGITS.search(data) is not None
 

@@ -201,7 +201,7 @@ def _check_form(submission: Submission, catalog: Catalog, limits: Limits, where:
     size = (
         len(env.canonical)
         + (len(canonical_json(submission.opening.to_json())) if submission.opening else 0)
-        + sum(len(s.ciphertext) for s in submission.sealed)
+        + (sum(len(s.ciphertext) for s in submission.sealed) if submission.sealed else 0)
     )
     if size > limits.max_entry_bytes:
         raise InputError(

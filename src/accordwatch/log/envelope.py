@@ -30,7 +30,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from accordwatch.errors import InputError, SignatureError
 from accordwatch.log.canonical import canonical_json, parse_json
@@ -45,6 +45,9 @@ COMMITMENT_PREFIX = "sha256:"
 _FIELDS = frozenset(
     {"format", "log", "record_type", "schema_version", "party", "key_id", "time", "signature"}
 )
+#: the members of a public envelope, and of a confidential one
+_PUBLIC_MEMBERS = _FIELDS | {"payload"}
+_CONFIDENTIAL_MEMBERS = _FIELDS | {"commitment"}
 
 
 def commit(salt: bytes, payload: dict[str, Any]) -> str:
@@ -89,6 +92,18 @@ def _without_signature(canonical: bytes, signature: str) -> bytes:
     member = b',"signature":"' + signature.encode("ascii") + b'"'
     cut = canonical.rfind(member)
     return canonical[:cut] + canonical[cut + len(member) :]
+
+
+def _member_problem(obj: dict[str, Any], where: str) -> NoReturn:
+    """Raise what is wrong with the members of an envelope object that has neither set."""
+    has_payload, has_commitment = "payload" in obj, "commitment" in obj
+    if has_payload == has_commitment:
+        raise InputError("an envelope holds exactly one of payload or commitment", where=where)
+    extra = set(obj) - _FIELDS - {"payload", "commitment"}
+    if extra:
+        raise InputError(f"unknown envelope member(s): {', '.join(sorted(extra))}", where=where)
+    missing = _FIELDS - set(obj)
+    raise InputError(f"envelope lacks {', '.join(sorted(missing))}", where=where)
 
 
 def _text(obj: dict[str, Any], name: str, where: str) -> str:
@@ -157,20 +172,25 @@ class Envelope:
             )
         object.__setattr__(self, "_verified_with", public_key)
 
+    def signature_check(self, public_key: bytes) -> tuple[bytes, bytes, bytes]:
+        """What `keys.verify_signatures` takes to check this envelope's signature."""
+        return public_key, self.signature, self.signed
+
+    def remember_verified(self, public_key: bytes) -> None:
+        """Record that `signature_check(public_key)` verified, where it was checked elsewhere
+        (in another process): `verify_signature` with that key then holds without a check."""
+        object.__setattr__(self, "_verified_with", public_key)
+
     @classmethod
     def from_json(cls, obj: Any, *, where: str = "envelope") -> Envelope:
         """Read an envelope object, checking its shape (not its signature)."""
         if not isinstance(obj, dict):
             raise InputError("an envelope must be a JSON object", where=where)
-        has_payload, has_commitment = "payload" in obj, "commitment" in obj
-        if has_payload == has_commitment:
-            raise InputError("an envelope holds exactly one of payload or commitment", where=where)
-        extra = set(obj) - _FIELDS - {"payload", "commitment"}
-        if extra:
-            raise InputError(f"unknown envelope member(s): {', '.join(sorted(extra))}", where=where)
-        missing = _FIELDS - set(obj)
-        if missing:
-            raise InputError(f"envelope lacks {', '.join(sorted(missing))}", where=where)
+        members = obj.keys()
+        has_payload = members == _PUBLIC_MEMBERS
+        if not has_payload and members != _CONFIDENTIAL_MEMBERS:
+            _member_problem(obj, where)
+        has_commitment = not has_payload
         if obj["format"] != FORMAT:
             raise InputError(f"envelope format {obj['format']!r} is not {FORMAT!r}", where=where)
         version = obj["schema_version"]

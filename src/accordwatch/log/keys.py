@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,15 @@ def verify_signature(public_key: bytes, signature: bytes, message: bytes) -> boo
     except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, ValueError):
         return False
     return True
+
+
+def verify_signatures(checks: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]:
+    """`verify_signature` of each (public key, signature, message), in order.
+
+    One call for many signatures, to be run in another process: a thread
+    would need the interpreter's lock back after every one of them.
+    """
+    return [verify_signature(public, signature, message) for public, signature, message in checks]
 
 
 @dataclass(frozen=True)

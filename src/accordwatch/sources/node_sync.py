@@ -23,10 +23,14 @@
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
+import os
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import suppress
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +41,7 @@ from accordwatch.log.audit import AuditEntry, check_entry
 from accordwatch.log.checkpoint import Checkpoint
 from accordwatch.log.envelope import Envelope
 from accordwatch.log.fork import ForkEvidence, find_fork
+from accordwatch.log.keys import verify_signatures
 from accordwatch.log.merkle import CompactRange, MemoryTree, leaf_hash
 from accordwatch.log.note import Verifier
 from accordwatch.log.policy import Policy
@@ -58,6 +63,8 @@ from accordwatch.store.ledger import Ledger
 BATCH = 4096
 #: bundles read, parsed and signature-checked ahead, each on a thread of its own
 AHEAD = 4
+#: from this many entries to store, signatures are checked in other processes (`_checkers`)
+PROCESSES_FROM = 8192
 
 
 class ForkFoundError(VerificationError):
@@ -212,8 +219,12 @@ def _store_entries(
     unopened = 0
     bundles = [Tile(None, t.index, t.width) for t in level0_tiles(start, size, size)]
     # Bundles are read, parsed and their signatures checked ahead, on other threads
-    # (libsodium runs without the GIL), while this one checks and stores the one before.
-    with ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="accordwatch-node") as pool:
+    # (and, for a long sync, other processes), while this one checks and stores the one before.
+    with (
+        _checkers(size - start) as checker,
+        ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="accordwatch-node") as pool,
+        _earlier_objects_frozen(),
+    ):
         ahead: deque[Future[_Bundle]] = deque()
         upcoming = iter(bundles)
 
@@ -221,7 +232,7 @@ def _store_entries(
             following = next(upcoming, None)
             if following is not None:
                 signers = {k: r.public_key for k, r in registry.keys.items()}
-                ahead.append(pool.submit(_read_bundle, source, following, signers))
+                ahead.append(pool.submit(_read_bundle, source, following, signers, checker))
 
         for _ in range(AHEAD):
             read_ahead()
@@ -257,9 +268,50 @@ def _store_entries(
 _Bundle = tuple[list[bytes], list[Envelope | None]]
 
 
-def _read_bundle(source: TileSource, bundle: Tile, signers: dict[str, bytes]) -> _Bundle:
+@contextmanager
+def _checkers(entries: int) -> Iterator[Executor | None]:
+    """Processes to check the signatures of a sync of `entries` in, or None for a short one.
+
+    Checking an Ed25519 signature is about half the work of a sync. libsodium
+    does it without the interpreter's lock, but a thread needs the lock back
+    after every signature, and waits for it while this process's main thread
+    checks and stores: in other processes the checks run while it does. They
+    cost a fraction of a second to start, more than a short sync takes.
+    """
+    if entries < PROCESSES_FROM:
+        yield None
+        return
+    context = multiprocessing.get_context("spawn")  # no fork of a process with threads
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=context) as processes:
+        yield processes
+
+
+@contextmanager
+def _earlier_objects_frozen() -> Iterator[None]:
+    """Leave the objects the process held before the sync out of the collector's passes.
+
+    A sync makes a dozen objects per entry, whose number sets off the
+    collector's full passes, and each pass walks every object the process
+    holds (the modules, SQLAlchemy's and pydantic's structures): a tenth of a
+    long sync. Objects made during the sync are collected as ever. A process
+    that froze objects of its own keeps them frozen, and nothing more is.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _read_bundle(
+    source: TileSource, bundle: Tile, signers: dict[str, bytes], checker: Executor | None
+) -> _Bundle:
     """A bundle's entries, parsed, each signature checked with the key of its id if known.
 
+    The signatures are checked in `checker`'s processes when there is one.
     What does not parse or verify here is left to `check_entry`, which names it.
     """
     path = bundle.path(LARGE_ENTRIES)
@@ -274,6 +326,7 @@ def _read_bundle(source: TileSource, bundle: Tile, signers: dict[str, bytes]) ->
             where=source.where(path),
         )
     parsed: list[Envelope | None] = []
+    signed: list[tuple[Envelope, bytes]] = []
     for raw in found:
         try:
             env = Envelope.from_bytes(raw)
@@ -282,9 +335,21 @@ def _read_bundle(source: TileSource, bundle: Tile, signers: dict[str, bytes]) ->
             continue
         public = signers.get(env.key_id)
         if public is not None:
+            signed.append((env, public))
+        parsed.append(env)
+    valid: list[bool] | None = None
+    if checker is not None:
+        checks = [env.signature_check(public) for env, public in signed]
+        with suppress(BrokenProcessPool):  # the processes did not start: checked here instead
+            valid = checker.submit(verify_signatures, checks).result()
+    if valid is None:
+        for env, public in signed:
             with suppress(AccordwatchError):
                 env.verify_signature(public)  # remembered by the envelope when it holds
-        parsed.append(env)
+    else:
+        for (env, public), holds in zip(signed, valid, strict=True):
+            if holds:
+                env.remember_verified(public)
     return found, parsed
 
 

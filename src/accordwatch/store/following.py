@@ -88,7 +88,11 @@ def store_batch(
         if item.index != compact.size:
             raise ValueError(f"entry {item.index} does not follow size {compact.size}")
         env = item.envelope
-        last = env.time if last is None else max(last, env.time)
+        signed = moment(env.time)
+        if last is None or env.time >= last:
+            last, recorded = env.time, signed
+        else:
+            recorded = moment(last)
         entry_rows.append(
             (
                 item.index,
@@ -96,8 +100,8 @@ def store_batch(
                 env.record_type,
                 env.party,
                 env.key_id,
-                moment(env.time),
-                moment(last),
+                signed,
+                recorded,
                 env.canonical,
             )
         )

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, insert, select
 
 from accordwatch.errors import StorageError
 from accordwatch.log.canonical import parse_json
+from accordwatch.log.confidential import SealedRow
 from accordwatch.log.envelope import Envelope, Opening
 from accordwatch.log.sealed_opening import SealedOpening
 from accordwatch.log.sealing import SEALED_BY_SUBMITTER
@@ -54,6 +55,44 @@ def sealed_by_entry(reader: LogReader, indices: Iterable[int]) -> dict[int, list
                     SealedOpening(row.party, row.key_id, bytes(row.ciphertext))
                 )
     return out
+
+
+def sealed_rows(
+    reader: LogReader, indices: Iterable[int] | None = None
+) -> dict[int, list[SealedRow]]:
+    """To whom each entry's opening is sealed, without the ciphertexts (every entry: None)."""
+    query = select(
+        sealed_openings.c.idx,
+        sealed_openings.c.party,
+        sealed_openings.c.key_id,
+        sealed_openings.c.source,
+    ).order_by(sealed_openings.c.idx, sealed_openings.c.source, sealed_openings.c.key_id)
+    out: dict[int, list[SealedRow]] = {}
+    with storage_errors(reader.url), reader.engine.connect() as conn:
+        for chosen in _chunks(indices):
+            picked = query if chosen is None else query.where(sealed_openings.c.idx.in_(chosen))
+            for idx, party, key_id, source in conn.execute(picked):
+                out.setdefault(int(idx), []).append(SealedRow(party, key_id, int(source)))
+    return out
+
+
+def plaintext_indices(reader: LogReader, indices: Iterable[int] | None = None) -> set[int]:
+    """Which entries (of `indices`, or of the whole log) have their opening in plaintext."""
+    query = select(openings.c.idx)
+    out: set[int] = set()
+    with storage_errors(reader.url), reader.engine.connect() as conn:
+        for chosen in _chunks(indices):
+            picked = query if chosen is None else query.where(openings.c.idx.in_(chosen))
+            out.update(int(i) for (i,) in conn.execute(picked))
+    return out
+
+
+def _chunks(indices: Iterable[int] | None, size: int = 500) -> list[list[int] | None]:
+    """`indices` in bounded `IN (...)` lists; `[None]` for no bound at all."""
+    if indices is None:
+        return [None]
+    wanted = sorted(set(indices))
+    return [wanted[i : i + size] for i in range(0, len(wanted), size)]
 
 
 def sealed_to_keys(reader: LogReader, key_ids: Sequence[str]) -> dict[bytes, list[SealedOpening]]:
@@ -156,6 +195,13 @@ def sealed_entries(reader: LogReader) -> set[int]:
     """The entries whose openings are sealed to at least one reader."""
     with storage_errors(reader.url), reader.engine.connect() as conn:
         return {int(i) for (i,) in conn.execute(select(sealed_openings.c.idx).distinct())}
+
+
+def sealed_count(reader: LogReader) -> int:
+    """How many entries have their openings sealed to at least one reader."""
+    query = select(func.count(sealed_openings.c.idx.distinct()))
+    with storage_errors(reader.url), reader.engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
 
 
 def plaintext_count(reader: LogReader) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy.engine import Dialect
@@ -27,6 +28,43 @@ FEW_ROWS = 16
 def as_is(value: Any) -> Any:
     """A value unchanged (a column whose driver needs no conversion)."""
     return value
+
+
+_SQLITE_TIME = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+#: times the fast SQLite time binding is checked on against the dialect's own
+_SAMPLE_MOMENTS = (
+    datetime(2026, 12, 6, 18, 48, 37, 123456, tzinfo=UTC),
+    datetime(1, 1, 1, tzinfo=UTC),
+    datetime(999, 2, 3, 4, 5, 6, 7, tzinfo=timezone(timedelta(hours=-5))),
+    datetime(9999, 12, 31, 23, 59, 59, 999999),
+)
+
+
+def sqlite_moment(bind: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """SQLAlchemy's SQLite binding of a time (`bind`), for less.
+
+    SQLite stores a time as text, `YYYY-MM-DD HH:MM:SS.ffffff` (the zone left
+    off), which SQLAlchemy formats from a dictionary built per value; the same
+    format from a tuple costs two thirds of that. Used only when it gives
+    exactly `bind`'s text for `_SAMPLE_MOMENTS`; anything but a `datetime`
+    goes to `bind`.
+    """
+
+    def moment(value: Any) -> Any:
+        if type(value) is datetime:
+            return _SQLITE_TIME % (
+                value.year,
+                value.month,
+                value.day,
+                value.hour,
+                value.minute,
+                value.second,
+                value.microsecond,
+            )
+        return bind(value)
+
+    same = all(moment(sample) == bind(sample) for sample in _SAMPLE_MOMENTS)
+    return moment if same else bind
 
 
 class Statements:
@@ -52,6 +90,8 @@ class Statements:
             raise StorageError(f"unsupported DBAPI paramstyle {dialect.paramstyle!r}")
         moment = entries.c.recorded_at.type.dialect_impl(dialect)
         self.moment: Callable[[Any], Any] = moment.bind_processor(dialect) or as_is
+        if self.sqlite:
+            self.moment = sqlite_moment(self.moment)
         self.read_moment: Callable[[Any], Any] = moment.result_processor(dialect, None) or as_is
         # The head, the last entry that changed the registry and the last entry's
         # time (`recorded_at`, kept monotonic in index). A registry

@@ -4,7 +4,9 @@ Proofs have the JSON shapes of `accordwatch log prove --format json` (a
 receipt) and `accordwatch log consistency`. Entries carry their payload:
 public ones to anyone, confidential ones only to a bearer whose party and
 role may read that record type (`declaration_access.may_read`), checked
-against the commitment signed in the log.
+against the commitment signed in the log. A confidential entry also says
+what the log holds of its opening (`opening_held`: sealed or plaintext) and
+the readers it is sealed to (`sealed_to`, `log.confidential`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from accordwatch.catalog import CATALOG
 from accordwatch.errors import AccordwatchError, NotFoundError
 from accordwatch.log.access import Reader, may_read, open_record
 from accordwatch.log.canonical import parse_json
+from accordwatch.log.confidential import ConfidentialEntry
 from accordwatch.log.envelope import Envelope, Opening
 from accordwatch.log.receipt import Receipt
 from accordwatch.service.api import models
@@ -32,6 +35,7 @@ from accordwatch.service.api.deps import (
     json_response,
 )
 from accordwatch.service.api.listing import CSV_RESPONSE, PagingDep, page_response
+from accordwatch.sources.confidential import confidential_views, entry_confidentiality
 from accordwatch.store.database import storage_errors
 from accordwatch.store.ledger import Ledger
 from accordwatch.store.log_reader import StoredEntry
@@ -77,8 +81,12 @@ def content(
 
 
 def entry_json(
-    entry: StoredEntry, opening: Opening | None, reader: Reader | None
+    entry: StoredEntry,
+    opening: Opening | None,
+    reader: Reader | None,
+    secret: ConfidentialEntry | None = None,
 ) -> dict[str, Any]:
+    """An entry as the API lists it; `secret` what the log holds of it, if confidential."""
     where = f"log entry {entry.index}"
     envelope = Envelope.from_bytes(entry.envelope, where=where)
     return {
@@ -90,6 +98,8 @@ def entry_json(
         "leaf_hash": base64.b64encode(entry.leaf_hash).decode(),
         "confidential": envelope.confidential,
         "commitment": envelope.commitment,
+        "opening_held": secret.held.value if secret is not None else None,
+        "sealed_to": [s.to_json() for s in secret.sealed_to] if secret is not None else None,
         **content(envelope, opening, reader, where=where),
     }
 
@@ -233,7 +243,8 @@ def list_entries(
     )
     ledger = svc.ledger
     held = _openings(ledger, [e.index for e in chosen if b'"commitment"' in e.envelope])
-    items = [entry_json(e, held.get(e.index), reader) for e in chosen]
+    secret = confidential_views(ledger, chosen)
+    items = [entry_json(e, held.get(e.index), reader, secret.get(e.index)) for e in chosen]
     return page_response(request, paging, items, following)
 
 
@@ -273,7 +284,7 @@ def get_entry(index: int, svc: Service, reader: Reader | None) -> dict[str, Any]
     opening = None
     if held is not None:
         opening = Opening(held[0], parse_json(held[1], where=f"log entry {index}"))
-    out = entry_json(entry, opening, reader)
+    out = entry_json(entry, opening, reader, entry_confidentiality(ledger, entry))
     out["envelope"] = parse_json(entry.envelope, where=f"log entry {index}")
     # the exact bytes the leaf hash is over, so a client can hash them itself
     out["canonical"] = base64.b64encode(entry.envelope).decode()

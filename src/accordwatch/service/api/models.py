@@ -13,7 +13,7 @@ in standard base64 (RFC 4648, with padding); times in RFC 3339 UTC with `Z`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
@@ -73,9 +73,22 @@ _ENTRY = {
     "leaf_hash": HASH,
     "confidential": False,
     "commitment": None,
+    "opening_held": None,
+    "sealed_to": None,
     "readable": True,
     "payload": {"subject": "talks resume"},
 }
+
+
+class SealedTo(BaseModel):
+    """A reader a confidential entry's opening is sealed to."""
+
+    party: str = Field(description="The reader")
+    key_id: str = Field(description="The reader's encryption key id")
+    shared_at: int | None = Field(
+        description="The `opening.share` entry that sealed it to this reader later (null: the "
+        "submitter did)"
+    )
 
 
 class LogEntry(BaseModel):
@@ -89,6 +102,14 @@ class LogEntry(BaseModel):
     leaf_hash: str = Field(description="RFC 9162 leaf hash of the canonical envelope, base64")
     confidential: bool = Field(description="Whether the log holds a commitment, not the payload")
     commitment: str | None = Field(description="`sha256:<base64>` for a confidential entry")
+    opening_held: Literal["sealed", "plaintext", "none"] | None = Field(
+        description="What the log holds of a confidential entry's opening: ciphertexts sealed to "
+        "its readers (which the log cannot open), the opening in plaintext (not sealed yet), or "
+        "none (null: a public entry)"
+    )
+    sealed_to: list[SealedTo] | None = Field(
+        description="The readers the opening is sealed to, with their keys (null: a public entry)"
+    )
     readable: bool = Field(description="Whether this reader may read the payload")
     payload: Document | None = Field(
         description="The payload (null when confidential and not readable by this reader)"

@@ -1,17 +1,18 @@
 """The dashboard's declarations page: every declaration in the log, its versions and diffs.
 
 Everyone sees that each declaration was filed (entry, time, party, whether
-it is confidential). A visitor allowed to read one (its declarant, an
-inspectorate: `declaration_access`, by their sign-in cookie or bearer
-token) also sees what it is, which earlier declaration it corrects or
-updates, its version, and, for each readable pair of a declaration and the
-one it corrects or updates, the diff that `accordwatch declaration diff
---json` prints. Each escrowed declaration is shown as a map of its parts:
-which are revealed, when, by which entry and whether the reveal verified,
-with its findings and draws (`sources.escrow_status`). `?index=N` shows
-one declaration: its header, its totals recomputed from its lines, and its
-first entries of each section. The page is computed once per signed
-checkpoint, query and reader
+it is confidential, and for a confidential one whether the log holds it
+sealed to its readers' keys, and to which, or still in plaintext). A visitor
+allowed to read one (its declarant, an inspectorate: `declaration_access`,
+by their sign-in cookie or bearer token) also sees what it is, which earlier
+declaration it corrects or updates, its version, and, for each readable pair
+of a declaration and the one it corrects or updates, the diff that
+`accordwatch declaration diff --json` prints. Each escrowed declaration is
+shown as a map of its parts: which are revealed, when, by which entry and
+whether the reveal verified, with its findings and draws
+(`sources.escrow_status`). `?index=N` shows one declaration: its header, its
+totals recomputed from its lines, and its first entries of each section. The
+page is computed once per signed checkpoint, query and reader
 (`service.view_cache`): what one reader may read is never kept for another.
 """
 
@@ -29,11 +30,13 @@ from accordwatch.catalog import CATALOG
 from accordwatch.declarations.diff import declaration_totals, diff_declarations, section_entries
 from accordwatch.declarations.history import Filed
 from accordwatch.log.access import Reader, allowed_readers, may_read
+from accordwatch.log.confidential import ConfidentialEntry
 from accordwatch.service.api.deps import MAX_INDEX, ReaderDep, Service, ServiceDep
 from accordwatch.service.web.page_models import DeclarationsPage
 from accordwatch.service.web.page_tables import DECLARATIONS
 from accordwatch.service.web.rendering import render_page
 from accordwatch.service.web.table_csv import TableName, page_table_csv
+from accordwatch.sources.confidential import views_at
 from accordwatch.sources.declarations import (
     LoggedDeclaration,
     find_declaration,
@@ -87,7 +90,9 @@ def _row(
     replaced_by: dict[int, int],
     versions: dict[int, int],
     by_index: dict[int, LoggedDeclaration],
+    secret: dict[int, ConfidentialEntry],
 ) -> dict[str, Any]:
+    held = secret.get(item.index)
     row: dict[str, Any] = {
         "index": item.index,
         "time": _time(item),
@@ -97,6 +102,9 @@ def _row(
         "readers": allowed_readers(CATALOG, "declaration", item.party)
         if item.confidential
         else "anyone",
+        # what the log holds of it: sealed (to whom) or in plaintext
+        "opening_held": held.held.value if held is not None else None,
+        "sealed_to": held.sealed_words() if held is not None else None,
     }
     d = item.declaration
     if d is None:
@@ -209,9 +217,12 @@ def _declarations(
         versions = _versions(filed, links)
         replaced_by = {earlier: later for later, (k, earlier) in links.items() if k == "corrects"}
         filed_at = {f.index: f for f in filed}
+        secret = views_at(log.ledger, [i.index for i in logged if i.confidential])
         out: dict[str, Any] = {
             "reading_as": None if reader is None else {"party": reader.party, "role": reader.role},
-            "declarations": [_row(i, links, replaced_by, versions, by_index) for i in logged],
+            "declarations": [
+                _row(i, links, replaced_by, versions, by_index, secret) for i in logged
+            ],
             "hidden": sum(1 for i in logged if i.declaration is None),
             "diffs": [
                 _diff(filed_at[earlier], filed_at[later], kind)

@@ -3,8 +3,9 @@
 `/explorer` lists the entries in index order, a page at a time, filtered by
 record type, party and the day they were signed (UTC); `?index=N` shows
 entry N: who signed it and when, its content (the payload, or for a
-confidential entry its commitment and who may read it, and the payload too
-if this visitor may), and its inclusion proof, which the browser checks
+confidential entry its commitment, who may read it and the readers' keys its
+opening is sealed to, or that the log still holds it in plaintext, and the
+payload too if this visitor may), and its inclusion proof, which the browser checks
 (`static/verify.js`). Every `#N` on the dashboard links here.
 """
 
@@ -35,6 +36,7 @@ from accordwatch.service.api.status import date_format
 from accordwatch.service.web.page_models import ExplorerPage
 from accordwatch.service.web.rendering import render_page
 from accordwatch.service.web.table_csv import csv_response
+from accordwatch.sources.confidential import confidential_views, entry_confidentiality
 from accordwatch.store.database import storage_errors
 from accordwatch.store.log_reader import _stored
 from accordwatch.store.schema import entries
@@ -130,9 +132,10 @@ def _listing(
     more = len(found) > page
     found = found[:page]
     held = _openings(ledger, [e.index for e in found if b'"commitment"' in e.envelope])
+    secret = confidential_views(ledger, found)
     listed = []
     for e in found:
-        item = entry_json(e, held.get(e.index), reader)
+        item = entry_json(e, held.get(e.index), reader, secret.get(e.index))
         item.pop("payload")
         item["readers"] = allowed_readers(CATALOG, e.record_type, e.party)
         listed.append(item)
@@ -176,11 +179,16 @@ def explorer(
             "leaf_hash",
             "confidential",
             "commitment",
+            "opening_held",
+            "sealed_to",
             "readable",
             "payload",
         )
     }
     shown["readers"] = allowed_readers(CATALOG, entry["record_type"], entry["party"])
+    secret = entry_confidentiality(svc.ledger, svc.ledger.entry(index))
+    shown["confidentiality"] = secret.describe() if secret is not None else None
+    shown["sealed_words"] = secret.sealed_words() if secret is not None else None
     shown["canonical"] = entry["canonical"]
     out["entry"] = shown
     # against a checkpoint shown on the page, so the two always agree: the latest
@@ -202,6 +210,7 @@ ENTRY_COLUMNS = (
     "record_type",
     "party",
     "confidential",
+    "opening_held",
     "readers",
     "leaf_hash",
 )

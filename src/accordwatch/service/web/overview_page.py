@@ -7,8 +7,9 @@ per event (`/compliance`: certain events are violations; uncertain ones are
 counted apart, never added), the safeguards alarms by `balances_at`
 (`/safeguards`, as this visitor may read them). Every figure says what it
 counts. The log's health is the latest checkpoint, the latest one its
-witnesses cosigned and how old that is, and the latest audit
-(`accordwatch log audit`) and what it found.
+witnesses cosigned and how old that is, the latest audit
+(`accordwatch log audit`) and what it found, and how many confidential
+entries the log holds sealed to their readers and how many in plaintext.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from accordwatch.service.api.log import log_info
 from accordwatch.service.api.status import consequences_at, status_at
 from accordwatch.service.api.verification import balances_at
 from accordwatch.service.web.compliance_data import compliance_report, evidence_indices
+from accordwatch.sources.confidential import held_counts
 from accordwatch.sources.snapshot import Snapshot
 from accordwatch.store.audit_record import read_audit_record
 from accordwatch.timeutil import format_time
@@ -92,6 +94,8 @@ def log_health(svc: Service, log: Snapshot) -> dict[str, Any]:
         if when is not None:
             out["witnessed_at"] = format_time(when)
             out["witnessed_age"] = age(when, now)
+    # the operator's view of confidential entries: how many are sealed, how many not yet
+    out["confidential"] = held_counts(ledger)
     record = read_audit_record(svc.workspace.home)
     if record is not None:
         out["audit"] = record.to_json()

@@ -245,6 +245,7 @@ DECLARATIONS: Mapping[str, Table] = {
             _date("time"),
             _id("party"),
             Column("confidential"),
+            Column("opening_held"),
             Column("readable"),
             _id("id"),
             Column("program"),
