@@ -45,7 +45,7 @@ def run(shell: Shell, logged: Logged, nodes: Nodes) -> None:
     step("Next")
     console.print("Whose folder is which:")
     rows = [(str(home), "the log, run by the registrar (no party's key)")]
-    rows.append((f"{home}/tlog", "the log published as static tiles, with the ciphertexts"))
+    rows.append((f"{home}/tlog", "the log as static tiles, with the ciphertexts"))
     rows += [(str(nodes.folder(p)), OWNERS[p]) for p in OWNERS]
     rows.append((str(folder_of(home)), "the escrow example: log and keys on one machine"))
     width = max(len(folder) for folder, _ in rows)
