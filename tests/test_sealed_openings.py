@@ -300,3 +300,28 @@ def test_openings_seal_on_both_databases(
     assert plaintext_count(workspace.ledger()) == 0
     run(workspace, "log", "audit")
     assert "2 confidential entries sealed to their readers" in capsys.readouterr().out
+
+
+def test_a_workspace_made_before_sealing_is_upgraded_and_sealed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from accordwatch.store import migrate
+
+    ws = _workspace(tmp_path, capsys)
+    run(ws, "declaration", "submit", str(_declaration(tmp_path)), "--as", "dprk")
+    # the schema as it was before sealing: no table for ciphertexts, the opening in plaintext
+    migrate.downgrade(ws.engine(), "0004_cosignatures")
+    assert migrate.current_revision(ws.engine()) == "0004_cosignatures"
+    assert _files_holding(ws.home, MARKER.encode())
+    capsys.readouterr()
+    text = fails(ws, capsys, "openings", "seal")
+    assert "db upgrade" in text and len(text.strip().splitlines()) == 1, text
+    run(ws, "db", "upgrade")
+    _encryption_keys(ws, "dprk", "usa", "iaea")
+    capsys.readouterr()
+    run(ws, "openings", "seal")
+    assert "sealed 1 opening(s)" in capsys.readouterr().out
+    run(ws, "log", "audit")
+    capsys.readouterr()
+    assert _files_holding(ws.home, MARKER.encode()) == []
+    assert MARKER in _show(ws, capsys, "iaea")
