@@ -62,7 +62,6 @@ NEEDS_CONTEXT = {
     "accordwatch log cosign": "needs the demo's witnesses running",
     "accordwatch --home accordwatch-demo serve": "a server: tested by the service tests",
     "accordwatch --home w-dprk witness": "a witness of one's own, in a folder of its own",
-    "accordwatch --home node-dprk": "a node of one's own, following a log at its URL",
     "accordwatch token revoke": "needs a token id",
     "accordwatch openings seal": "converts a workspace made before sealing (the demo's is sealed)",
     "accordwatch share": "needs an inspectorate added later and a confidential entry",
