@@ -2,12 +2,14 @@
 
 On the demo's log (a plutonium store's confidential accountancy reports by
 the declarant with a planted diversion, and the inspectorate's confidential
-plan and report with one planted discrepancy): anyone sees that the records
-exist; the declarant and the inspectorate see the balances; only the
-inspectorate sees the inspections; other parties, observers and readers
-without a token see no figure, and nothing computed from a record reaches a
-reader who may not read it. A second log with two declarants shows that
-each reads only the balances of its own reports.
+plan and report with one planted discrepancy, which it shares with the
+declarant after the visit), each party reading on its own node's server with
+a token of that node: anyone sees that the records exist; the declarant and
+the inspectorate see the balances and the inspections; other parties,
+observers and readers without a token (at the log's server) see no figure,
+and nothing computed from a record reaches a reader who may not read it. A
+second log with two declarants shows that each reads only the balances of its
+own reports.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from fastapi.testclient import TestClient
 
 from accordwatch.cli import main
+from accordwatch.cli.demo.nodes import Nodes
 from accordwatch.log.roles import Role
 from accordwatch.service.api.app import create_app
 from accordwatch.service.token_store import TokenStore
@@ -55,28 +59,61 @@ def _issue(ws: Workspace, party: str, role: Role, seed: int, *, days: int = 1) -
     return token
 
 
+class Readers:
+    """Each party's node served, reached by the token a request carries; without one, the log's.
+
+    A token is issued on its party's node, which alone holds what opens the
+    records sealed to that party.
+    """
+
+    def __init__(
+        self, log: TestClient, nodes: dict[str, TestClient], owners: dict[str, str]
+    ) -> None:
+        self.log, self.nodes, self.owners = log, nodes, owners
+
+    def get(
+        self,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        token = (headers or {}).get("Authorization", "").removeprefix("Bearer ")
+        client = self.nodes[self.owners[token]] if token else self.log
+        response: httpx.Response = client.get(path, headers=headers, params=params)
+        return response
+
+
 @dataclass(frozen=True)
 class Demo:
-    client: TestClient
+    client: Readers
     home: Path
     tokens: dict[str, str]
+
+    def node(self, party: str) -> Path:
+        return Nodes(self.home).folder(party)
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    """The demo's workspace served, and a token per party (and an expired and a revoked one)."""
+    """The demo's nodes served, each with a token of its party (the IAEA's with an expired and
+    a revoked one too), and the log's."""
     home = tmp_path_factory.mktemp("verification") / "demo"
     main(["demo", "--home", str(home)])
-    ws = Workspace.open(home)
-    tokens = {p: _issue(ws, p, role, 100 + n) for n, (p, role) in enumerate(ROLES.items())}
-    tokens["expired"] = _issue(ws, "iaea", Role.INSPECTORATE, 90, days=-1)
-    tokens["revoked"] = _issue(ws, "iaea", Role.INSPECTORATE, 91)
-    store = TokenStore(ws.ledger().engine, ws.ledger().url)
+    nodes = {p: Workspace.open(Nodes(home).folder(p)) for p in ROLES}
+    tokens = {p: _issue(nodes[p], p, role, 100 + n) for n, (p, role) in enumerate(ROLES.items())}
+    iaea = nodes["iaea"]
+    tokens["expired"] = _issue(iaea, "iaea", Role.INSPECTORATE, 90, days=-1)
+    tokens["revoked"] = _issue(iaea, "iaea", Role.INSPECTORATE, 91)
+    store = TokenStore(iaea.ledger().engine, iaea.ledger().url)
     store.revoke(store.find(tokens["revoked"]).token_id, utc_now())
-    return Demo(TestClient(create_app(ws)), home, tokens)
+    owners = {token: who if who in ROLES else "iaea" for who, token in tokens.items()}
+    clients = {p: TestClient(create_app(ws)) for p, ws in nodes.items()}
+    log = TestClient(create_app(Workspace.open(home)))
+    return Demo(Readers(log, clients, owners), home, tokens)
 
 
-def _get(client: TestClient, path: str, token: str | None, **params: Any) -> Any:
+def _get(client: Readers, path: str, token: str | None, **params: Any) -> Any:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     response = client.get(path, headers=headers, params=params)
     assert response.status_code == 200, response.text
@@ -160,7 +197,7 @@ def test_api_figures_are_those_of_the_commands(
 ) -> None:
     """The same shapes and values as `accountancy balance` and `inspection compare` print."""
     client, tokens = demo.client, demo.tokens
-    home = str(demo.home)
+    home = str(demo.node("iaea"))
     [balance] = _get(client, "/api/verification/balances", tokens["iaea"])["items"]
     capsys.readouterr()
     main(["--home", home, "accountancy", "balance", STORE, "--format", "json"])
@@ -176,7 +213,7 @@ def test_api_figures_are_those_of_the_commands(
     assert plan["selection"] == json.loads(capsys.readouterr().out)
 
 
-def test_the_declarant_sees_its_balances_not_the_inspections(
+def test_the_declarant_sees_its_balances_and_the_inspections_shared_with_it(
     demo: Demo,
 ) -> None:
     client, tokens = demo.client, demo.tokens
@@ -184,12 +221,13 @@ def test_the_declarant_sees_its_balances_not_the_inspections(
     theirs = _get(client, "/api/verification/balances", tokens["iaea"])
     assert mine["withheld"] == 0
     assert mine["items"] == theirs["items"]
+    # the inspectorate shared its plan and report with the declarant after the visit
     inspections = _get(client, "/api/verification/inspections", tokens["dprk"])
-    assert inspections["withheld"] == 2
-    for record in inspections["items"]:
-        _public_only(record)
-        assert record["content"] is None
-    assert "CAN-0" not in json.dumps(inspections)
+    assert inspections["withheld"] == 0
+    plan, report = inspections["items"]
+    assert plan["content"]["mba"] == STORE
+    findings = report["comparison"]["findings"]
+    assert [(f["kind"], f["item_id"]) for f in findings] == [("missing", "CAN-016")]
 
 
 @pytest.mark.parametrize("token", ["expired", "revoked"])
@@ -249,7 +287,7 @@ def test_page_renders_its_twin(demo: Demo, who: str | None) -> None:
     html = client.get("/safeguards", headers=headers)
     assert html.status_code == 200 and 'href="/safeguards.json"' in html.text
     confidential = "The figures are confidential." in html.text
-    assert confidential is (who != "iaea")  # the declarant may not read the inspections
+    assert confidential is (who not in ("dprk", "iaea"))
     if who in (None, "cns"):
         assert "/signin?next=" in html.text and "accordwatch token issue" in html.text
         assert "every inspectorate party" in html.text
@@ -259,7 +297,7 @@ def test_page_renders_its_twin(demo: Demo, who: str | None) -> None:
         # each alarming balance with the day its period ends
         text = re.sub(r"<[^>]+>", "", html.text)
         assert re.search(r"alarm at balance 8 \(to [0-9-]+\), 9 \(to [0-9-]+\), 10 ", text)
-    if who == "iaea":
+    if who in ("dprk", "iaea"):
         assert "declared item CAN-016 was not found" in html.text
 
 

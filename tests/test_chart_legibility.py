@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 
 from accordwatch.cli import main
+from accordwatch.cli.demo.nodes import Nodes
 from accordwatch.reports.charts import balance_chart, compliance_chart, files, roadmap_chart
 from accordwatch.service.api.app import create_app
 from accordwatch.workspace import Workspace
@@ -30,9 +31,9 @@ AS_OF = "2021-03-01"
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("charts") / "ws"
-    main(["demo", "--home", str(home)])
-    return home
+    log = tmp_path_factory.mktemp("charts") / "ws"
+    main(["demo", "--home", str(log)])
+    return Nodes(log).folder("iaea")  # the IAEA's node: it reads the balances
 
 
 @pytest.fixture

@@ -1,5 +1,10 @@
 """The README's first command: the demo runs end to end and leaves a workspace that audits;
-its events file holds the 2019 launches exactly as the CNS database records them."""
+its events file holds the 2019 launches exactly as the CNS database records them.
+
+The demo runs the accord as it would be run: the log in its folder, a node per
+party in folders of their own; the confidential declaration's marker is read
+on DPRK's and the IAEA's nodes and is in no file of the log's operator nor of
+the United States' node."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import pytest
 import accordwatch
 import accordwatch.cli.demo
 from accordwatch.cli import main
+from accordwatch.cli.demo.declarations import MARKER
 from accordwatch.data import DEMO_EVENTS, data_text
 from accordwatch.service.token_store import TokenStore
 from accordwatch.timeutil import utc_now
@@ -31,6 +37,8 @@ SRC = Path(accordwatch.__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_demo_runs_and_its_log_audits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     home = tmp_path / "demo"
+    nodes = tmp_path / "demo-nodes"
+    iaea, dprk, usa = (nodes / party for party in ("iaea", "dprk", "usa"))
     main(["demo", "--home", str(home)])
     out = " ".join(capsys.readouterr().out.split())  # as read, whatever the line width
     for expected in (
@@ -72,21 +80,47 @@ def test_demo_runs_and_its_log_audits(tmp_path: Path, capsys: pytest.CaptureFixt
     page = report.read_text("utf-8")
     assert "<h3>Consequences</h3>" in page
     text = re.sub(r"<[^>]+>", "", page)  # as read: ids and dates sit in no-break spans
-    assert "resume-exercises/2021-02-15" in text and "(#38)" in text
+    assert "resume-exercises/2021-02-15" in text and "2021-04-20 (#43)" in text
     assert "enforce-sanctions by 2021-03-01: unanswered" in text
     assert (home / "roadmap-dprk-roadmap-2021-12-31.png").stat().st_size > 10_000
-    assert (home / "safeguards" / "yb-pu-store-pu-balance.png").stat().st_size > 10_000
+    assert (iaea / "safeguards" / "yb-pu-store-pu-balance.png").stat().st_size > 10_000
 
-    # The closing lines point to the inspectorate's token, readable by its owner only.
-    token_file = home / "inspectorate.token"
+    # The closing lines say whose each folder is, and point to the inspectorate's
+    # token of the IAEA's node, readable by its owner only.
+    for folder, owner in ((home, "the log, run by the registrar"), (iaea, "the IAEA's node")):
+        assert f"{folder} {owner}" in out
+    token_file = iaea / "inspectorate.token"
     assert f"sign in at /signin with the token in {token_file}" in out
+    assert f"accordwatch --home {iaea} serve --port" in out
     assert token_file.stat().st_mode & 0o777 == 0o600
-    ledger = Workspace.open(home).ledger()
+    ledger = Workspace.open(iaea).ledger()
     grant = TokenStore(ledger.engine, ledger.url).find(token_file.read_text("ascii").strip())
     assert (grant.party, grant.role, grant.state(utc_now())) == ("iaea", "inspectorate", "active")
 
+    # The declaration was read on DPRK's and the IAEA's nodes, refused on the United
+    # States' and at the log; and its marker is in no file the log's operator holds,
+    # nor the United States' node: database, write-ahead log, exports, report, all.
+    read = [line for line in out.split("$ accordwatch") if "declaration show" in line]
+    assert len(read) == 4 and all(MARKER in line for line in read[:2]), read
+    assert not any(MARKER in line for line in read[2:]) and all("error" in r for r in read[2:])
+    assert (home / "accordwatch.db").exists() and (home / "log-export.jsonl").exists()
+    assert any((home / "tlog" / "sealed").rglob("*"))  # the published ciphertexts
+    for folder in (home, usa):
+        files = [p for p in folder.rglob("*") if p.is_file()]
+        assert len(files) > 5
+        holding = [p for p in files if MARKER.encode() in p.read_bytes()]
+        assert holding == [], f"the marker is in {holding}"
+    for folder in (dprk, iaea):
+        main(["--home", str(folder), "declaration", "show", "dprk-nuclear-2020-12"])
+        assert MARKER in capsys.readouterr().out
+    # No party's private key was ever in the log's folder: its keys are the log's and
+    # the registrar's; each party's are in its own folder.
+    assert sorted(p.parent.name for p in (home / "keys").rglob("*.key")) == ["keys", "registrar"]
+    for party in ("dprk", "usa", "rok", "iaea", "cns"):
+        assert len(list((nodes / party / "keys" / party).glob("*.key"))) >= 2
+
     # The balance alarms in the diversion's first period (8) and nowhere before it.
-    main(["--home", str(home), "accountancy", "balance", "yb-pu-store", "--format", "json"])
+    main(["--home", str(iaea), "accountancy", "balance", "yb-pu-store", "--format", "json"])
     balance = json.loads(capsys.readouterr().out)
     assert len(balance["muf"]) == 12 and balance["findings"] == []
     assert {name: alarm["first"] for name, alarm in balance["alarms"].items()} == {
@@ -98,17 +132,17 @@ def test_demo_runs_and_its_log_audits(tmp_path: Path, capsys: pytest.CaptureFixt
     assert sum(balance["muf"][7:10]) == pytest.approx(8.1, abs=0.1)  # about one SQ
 
     # The inspection finds exactly one discrepancy, whichever cans the draw selected.
-    plan = json.loads((home / "inspection-selection.json").read_text("utf-8"))
+    plan = json.loads((iaea / "inspection-selection.json").read_text("utf-8"))
     main(
-        ["--home", str(home), "inspection", "compare", str(plan["plan_entry"]), "--format", "json"]
+        ["--home", str(iaea), "inspection", "compare", str(plan["plan_entry"]), "--format", "json"]
     )
     compared = json.loads(capsys.readouterr().out)
     assert [(f["kind"], f["item_id"]) for f in compared["findings"]] == [("missing", "CAN-016")]
     assert not any(d["significant"] for d in compared["d_statistics"])
     # The draw came from the IAEA's secret nonce and a witnessed checkpoint; the
-    # report revealed the nonce, and anyone who reads the plan checks the draw.
+    # report revealed the nonce, and anyone who reads the plan (DPRK) checks the draw.
     assert plan["nonce_sha256"]
-    main(["--home", str(home), "inspection", "verify-draw", str(plan["plan_entry"]), "--json"])
+    main(["--home", str(dprk), "inspection", "verify-draw", str(plan["plan_entry"]), "--json"])
     verified = json.loads(capsys.readouterr().out)
     assert verified["verified"] is True, verified["problems"]
     assert verified["witnessed"].startswith("witnessed by")
@@ -139,18 +173,19 @@ def test_demo_runs_and_its_log_audits(tmp_path: Path, capsys: pytest.CaptureFixt
     )
     assert checked.returncode == 0, checked.stderr
     assert "witnessed by 4 of 4" in checked.stdout
-    # no witness process outlives the demo
-    leftover = subprocess.run(
-        ["pgrep", "-f", f"{home}/witnesses/"], capture_output=True, text=True, check=False
-    )
-    assert leftover.stdout == ""
+    # no witness process outlives the demo, nor the log's server
+    for pattern in (f"{nodes}/", f"--home {home} serve"):
+        leftover = subprocess.run(
+            ["pgrep", "-f", "--", pattern], capture_output=True, text=True, check=False
+        )
+        assert leftover.stdout == ""
 
     main(["--home", str(home), "log", "audit"])
     assert "audit ok" in capsys.readouterr().out
 
     # The draw of the escrow's third region: anyone recomputes it from that log alone,
     # and the reveal of the drawn step opened the drawn part.
-    escrow_home = home / "escrow"
+    escrow_home = tmp_path / "demo-escrow"
     drawn = "step reveal-drawn drew part region-"
     assert drawn in out and "draw verified: part region-" in out
     main(["--home", str(escrow_home), "declaration", "draw", "show", "--format", "json"])
@@ -165,7 +200,8 @@ def test_demo_runs_and_its_log_audits(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "confidential reveals, readable by the inspectorate: #" in escrow_text
     main(["--home", str(escrow_home), "log", "audit"])
     assert "audit ok" in capsys.readouterr().out
-    main(["demo", "--home", str(home)])  # a second run replaces its own workspace
+    main(["demo", "--home", str(home)])  # a second run replaces its own folders
+    assert (nodes / "iaea" / "inspectorate.token").exists()
 
 
 def test_the_demo_events_of_2019_are_the_cns_rows() -> None:

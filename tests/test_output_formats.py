@@ -19,6 +19,7 @@ import pytest
 from rich.cells import cell_len
 
 from accordwatch.cli import main
+from accordwatch.cli.demo.nodes import Nodes
 from accordwatch.cli.output import PIPE_WIDTH, column_widths, output_width, print_sheet
 from accordwatch.reports.exports import (
     Column,
@@ -36,9 +37,9 @@ RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("formats") / "demo"
-    main(["demo", "--home", str(home)])
-    return home
+    log = tmp_path_factory.mktemp("formats") / "demo"
+    main(["demo", "--home", str(log)])
+    return Nodes(log).folder("iaea")  # the IAEA's node: it reads the confidential records
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +220,8 @@ def test_declarations_and_log_at_80_columns(demo: Path, capsys: pytest.CaptureFi
 
 @pytest.mark.slow
 def test_log_show_encodes_as_the_api_does(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    receipt = json.loads(next(demo.glob("receipt-*.json")).read_text("utf-8"))
+    log = demo.parents[1] / demo.parent.name.removesuffix("-nodes")  # where the receipt was kept
+    receipt = json.loads(next(log.glob("receipt-*.json")).read_text("utf-8"))
     index = str(receipt["index"])
     entry = json.loads(_run(demo, capsys, "log", "get", index, "--format", "json"))
     shown = json.loads(_run(demo, capsys, "log", "show", "--from", index, "--limit", "1", "--json"))

@@ -63,7 +63,7 @@ NEEDS_CONTEXT = {
     "accordwatch --home accordwatch-demo serve": "a server: tested by the service tests",
     "accordwatch --home w-dprk witness": "a witness of one's own, in a folder of its own",
     "accordwatch token revoke": "needs a token id",
-    "accordwatch openings seal": "the demo's readers have no encryption keys yet",
+    "accordwatch openings seal": "converts a workspace made before sealing (the demo's is sealed)",
     "accordwatch share": "needs an inspectorate added later and a confidential entry",
     "accordwatch log get 17 --as iaea2": "needs the inspectorate added later",
     "accordwatch receipt verify receipt.json": "needs the log key and policy in variables",
@@ -227,7 +227,8 @@ def test_the_item_history_example_finds_the_item(demo: tuple[Path, str], tmp_pat
     base, _ = demo
     work = tmp_path / "work"
     shutil.copytree(base, work)
-    done = _run("accordwatch item history CAN-016 --as iaea", work, work / "accordwatch-demo")
+    # on the IAEA's node, which reads as the IAEA
+    done = _run("accordwatch item history CAN-016", work, work / "accordwatch-demo-nodes" / "iaea")
     assert done.returncode == 0, done.stderr
     assert "no entry names" not in done.stdout.lower()
     # the declarant's inventories, the inspectorate's plan and its report

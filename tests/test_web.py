@@ -22,13 +22,9 @@ AS_OF = "2021-03-01"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
-    """The demo scenario's workspace (road map, findings on both sides, events), served."""
-    base = tmp_path_factory.mktemp("demo")
-    home = base / "ws"
+    """The demo scenario's log (road map, findings on both sides, the shipped events), served."""
+    home = tmp_path_factory.mktemp("demo") / "ws"
     main(["demo", "--home", str(home)])
-    events = base / "events.json"
-    main(["--home", str(home), "events", "example", "--out", str(events)])
-    main(["--home", str(home), "events", "import", str(events), "--format", "json", "--as", "cns"])
     return TestClient(create_app(Workspace.open(home)))
 
 

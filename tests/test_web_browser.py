@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from accordwatch.cli import main
+from accordwatch.cli.demo.nodes import Nodes
 from tests.browser import CHROMIUM, LAUNCH_ARGS, playwright_or_skip
 from tests.helpers import free_port
 
@@ -30,14 +31,19 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("browser") / "demo"
 
 
+def _iaea(home: Path) -> Path:
+    """The IAEA's node: its dashboard reads what is sealed to the IAEA, with its token."""
+    return Nodes(home).folder("iaea")
+
+
 @pytest.fixture(scope="module")
 def server(home: Path) -> Iterator[str]:
-    """`accordwatch serve` over the demo workspace, on a free loopback port."""
+    """`accordwatch serve` over the demo's IAEA node, on a free loopback port."""
     playwright_or_skip()
     main(["demo", "--home", str(home)])
     port = free_port()
     code = "from accordwatch.cli import main; main()"
-    args = ["--home", str(home), "serve", "--port", str(port)]
+    args = ["--home", str(_iaea(home)), "serve", "--port", str(port)]
     proc = subprocess.Popen([sys.executable, "-c", code, *args])
     base = f"http://127.0.0.1:{port}"
     try:
@@ -111,7 +117,7 @@ def test_roadmap_chart_renders(server: str, browser: Any) -> None:
 def test_safeguards_chart_renders_for_the_inspectorate(
     server: str, browser: Any, home: Path, tmp_path: Path
 ) -> None:
-    token = (home / "inspectorate.token").read_text("ascii").strip()
+    token = (_iaea(home) / "inspectorate.token").read_text("ascii").strip()
     context = browser.new_context(extra_http_headers={"Authorization": f"Bearer {token}"})
     page = context.new_page()
     errors: list[str] = []
@@ -163,7 +169,7 @@ def test_signing_in_with_the_demo_token_shows_the_declarations_diff(
     assert page.query_selector(".diff") is None
     page.click("#signin-link")
     page.wait_for_selector("#token")
-    page.fill("#token", (home / "inspectorate.token").read_text("ascii").strip())
+    page.fill("#token", (_iaea(home) / "inspectorate.token").read_text("ascii").strip())
     page.click("#signin-button")
     page.wait_for_selector(".diff")
     assert page.url == f"{server}/declarations"
@@ -210,7 +216,7 @@ LINES = """els => els.map(e => {
 def test_at_desktop_width_dates_stay_whole_and_charts_are_not_shrunk(
     server: str, browser: Any, home: Path, path: str, tmp_path: Path
 ) -> None:
-    token = (home / "inspectorate.token").read_text("ascii").strip()
+    token = (_iaea(home) / "inspectorate.token").read_text("ascii").strip()
     context = browser.new_context(
         viewport=DESKTOP, extra_http_headers={"Authorization": f"Bearer {token}"}
     )

@@ -1,8 +1,9 @@
 """The dashboard tells one story: the overview's figures are the detail pages' own.
 
-Over the demo workspace: every figure of the overview equals the one on the
-page that details it (road map, compliance, safeguards, for each visitor),
-says what it counts and links there; its latest violations are certain
+Over the demo's IAEA node, as its staff and its visitors see its dashboard:
+every figure of the overview equals the one on the page that details it (road
+map, compliance, safeguards, for each visitor), says what it counts and links
+there; its latest violations are certain
 events; it shows the log's health and the last audit; the log explorer
 pages, filters and shows content as the visitor may read it; every `#N`
 links to the explorer; each table's CSV holds the page's rows.
@@ -20,6 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from accordwatch.cli import main
+from accordwatch.cli.demo.nodes import Nodes
 from accordwatch.service.api.app import create_app
 from accordwatch.store.audit_record import AUDIT_FILE
 from accordwatch.workspace import Workspace
@@ -29,9 +31,9 @@ AS_OF = "2021-03-01"
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("dashboard") / "ws"
-    main(["demo", "--home", str(home)])
-    return home
+    log = tmp_path_factory.mktemp("dashboard") / "ws"
+    main(["demo", "--home", str(log)])
+    return Nodes(log).folder("iaea")  # it opens what is sealed to the IAEA
 
 
 @pytest.fixture(scope="module")

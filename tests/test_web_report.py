@@ -30,13 +30,9 @@ EMPTY_COMPLIANCE = {
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo workspace with the shipped 2006-2019 events imported by the observer."""
-    base = tmp_path_factory.mktemp("report")
-    home = base / "ws"
+    """The demo's log, with the shipped events the observer imported."""
+    home = tmp_path_factory.mktemp("report") / "ws"
     main(["demo", "--home", str(home)])
-    events = base / "events.json"
-    main(["--home", str(home), "events", "example", "--out", str(events)])
-    main(["--home", str(home), "events", "import", str(events), "--format", "json", "--as", "cns"])
     return home
 
 

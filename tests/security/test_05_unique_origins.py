@@ -14,20 +14,28 @@ import json
 from pathlib import Path
 
 import pytest
+import typer.main
 from fastapi.testclient import TestClient
 
-from accordwatch.cli import main
+from accordwatch.cli import app, main
 from accordwatch.cli.demo import log_and_keys
+from accordwatch.cli.demo.nodes import Nodes
+from accordwatch.cli.demo.shell import Shell
 from accordwatch.service.api.app import create_app
 from accordwatch.workspace import Workspace
 from tests.helpers import Log
 
 
+def _logged(home: Path) -> log_and_keys.Logged:
+    """The demo's first steps: its log at `home`, the parties' keys in their folders beside."""
+    return log_and_keys.run(home, Nodes(home), Shell(typer.main.get_command(app), home))
+
+
 def test_two_demo_logs_refuse_each_others_envelopes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first = log_and_keys.run(tmp_path / "demo-a")
-    second = log_and_keys.run(tmp_path / "demo-b")
+    first = _logged(tmp_path / "demo-a")
+    second = _logged(tmp_path / "demo-b")
     capsys.readouterr()
 
     # usa signs a statement for the first log with its key...
@@ -71,5 +79,5 @@ def test_init_and_the_demo_each_take_a_fresh_origin(
     for name in ("one", "two"):
         main(["--home", str(tmp_path / name), "init"])
         origins.add(Workspace.open(tmp_path / name).settings.origin)
-    origins.add(log_and_keys.run(tmp_path / "demo").ledger.origin)
+    origins.add(_logged(tmp_path / "demo").ledger.origin)
     assert len(origins) == 3

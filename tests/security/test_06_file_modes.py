@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from accordwatch.cli import main
+from accordwatch.cli.demo.nodes import Nodes
 from accordwatch.examples import declaration_example_path, example_path
 
 STORE = "yb-pu-store"
@@ -163,7 +164,11 @@ def test_an_existing_file_written_over_becomes_private(tmp_path: Path) -> None:
 def test_the_demo_workspace_is_private(tmp_path: Path) -> None:
     home = tmp_path / "demo"
     main(["demo", "--home", str(home)])
-    names = set(modes(home))
+    assert {"accordwatch.db", "report", "policy.txt"} <= set(modes(home))
+    # the parties' folders: their keys, witnesses and nodes
+    nodes = Nodes(home)
+    names = set(modes(nodes.folder("iaea")))
     assert {"accordwatch.db", "inspection-selection.json", "report", "safeguards"} <= names
     assert "safeguards/yb-pu-store-pu-balance.png" in names
-    assert readable_by_others(home) == {}
+    for folder in (home, nodes.root, tmp_path / "demo-escrow"):
+        assert readable_by_others(folder) == {}

@@ -24,6 +24,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from accordwatch.cli import main
+from accordwatch.cli.demo.nodes import Nodes
 from accordwatch.service.api.app import create_app
 from accordwatch.service.view_cache import ViewCache
 from accordwatch.service.web import accord_pages
@@ -149,9 +150,11 @@ def _confidential_rows(page: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_confidential_views_never_cross_readers(demo: Path) -> None:
-    token = (demo / "inspectorate.token").read_text().strip()
+    # on the IAEA's node, which opens what is sealed to the IAEA, with a token of that node
+    node = Nodes(demo).folder("iaea")
+    token = (node / "inspectorate.token").read_text().strip()
     bearer = {"Authorization": f"Bearer {token}"}
-    with TestClient(create_app(Workspace.open(demo))) as client:
+    with TestClient(create_app(Workspace.open(node))) as client:
         # the inspectorate reads first, signed in to the dashboard (its cookie) ...
         client.cookies.set("accordwatch_token", token)
         iaea = client.get("/declarations.json").json()
@@ -187,7 +190,7 @@ def test_confidential_views_never_cross_readers(demo: Path) -> None:
         assert refused.status_code == 404
 
     # a public page kept for anonymous visitors never carries a signed-in visitor's header
-    with TestClient(create_app(Workspace.open(demo), clock=lambda: NOW)) as client:
+    with TestClient(create_app(Workspace.open(node), clock=lambda: NOW)) as client:
         for path in ("/", "/compliance", "/roadmap"):
             client.cookies.set("accordwatch_token", token)
             assert "reading as <strong>iaea</strong>" in client.get(path).text
@@ -198,7 +201,7 @@ def test_confidential_views_never_cross_readers(demo: Path) -> None:
             client.cookies.clear()
 
     # the other way round, on a fresh cache: the inspectorate is not served the public view
-    with TestClient(create_app(Workspace.open(demo))) as client:
+    with TestClient(create_app(Workspace.open(node))) as client:
         assert not any(
             d["readable"] for d in _confidential_rows(client.get("/declarations.json").json())
         )

@@ -1,8 +1,9 @@
 """The demo's compliance step: launches and tests against the UN resolutions and the road map.
 
-The shipped events (every launch of 2019 among them) are imported, the
-Security Council's answers to three events of 2017 recorded, and the
-violations reported year by year and charted. The United States' answer to
+The shipped events (every launch of 2019 among them) are imported from the
+observer's node, the Security Council's answers to three events of 2017
+recorded from the United States' node, and the violations reported year by
+year and charted. The United States' answer to
 one of the road map's consequences is recorded, and the road map's status
 shows it answered in time beside one left unanswered.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from accordwatch.cli.context import console
+from accordwatch.cli.demo.nodes import Nodes
 from accordwatch.cli.demo.shell import Shell, step
 
 # The Council's answers to the three 2017 events of the demo's events file
@@ -23,49 +25,31 @@ RESPONSES = (
 )
 
 
-def run(shell: Shell) -> None:
-    step("11. Compliance: launches and tests against the UN resolutions and the road map")
+def run(shell: Shell, nodes: Nodes) -> None:
+    step("11. Compliance: launches and tests against UN resolutions and the road map")
     # The events file runs to November 2022: it is imported after, in one go,
     # the launches of 2019 with the rest. An event is dated by its occurrence,
     # whenever the log learnt of it (`--as-of` is a day in the world).
     shell.clock(datetime(2022, 12, 1, 9, tzinfo=UTC))
-    events = shell.home / "demo-events.json"
-    shell.unseen("events", "example", "--out", str(events))
-    shell.typed("events", "import", str(events), "--format", "json", "--as", "cns")
+    events = nodes.folder("cns") / "demo-events.json"
+    shell.quiet("events", "example", "--out", str(events))
+    nodes.write(shell, "cns", "events", "import", str(events), "--format", "json")
+    # the United States answers events its node holds
+    shell.cosign()
+    nodes.sync(shell, "usa")
     for occurrence, day, resolution in RESPONSES:
-        shell.typed(
-            "response",
-            "record",
-            "--to",
-            occurrence,
-            "--kind",
-            "sc-resolution",
-            "--on",
-            day,
-            "--as",
-            "usa",
-            "--by",
-            "UN Security Council",
-            "--reference",
-            resolution,
-        )
+        nodes.write(
+            shell, "usa", "response", "record", "--to", occurrence, "--kind", "sc-resolution",
+            "--on", day, "--by", "UN Security Council", "--reference", resolution,
+        )  # fmt: skip
     # The road map's consequences (step 7): the United States answers the one set
     # off by the nuclear declaration found not verified, within its 30 days, and
     # records nothing for the missile declaration's lateness, which stays unanswered.
-    shell.typed(
-        "response",
-        "record",
-        "--to",
-        "resume-exercises/2021-02-15",
-        "--kind",
-        "resumed-exercise",
-        "--on",
-        "2021-03-10",
-        "--as",
-        "usa",
-        "--note",
-        "Combined spring exercises resumed",
-    )
+    nodes.write(
+        shell, "usa", "response", "record", "--to", "resume-exercises/2021-02-15",
+        "--kind", "resumed-exercise", "--on", "2021-03-10",
+        "--note", "Combined spring exercises resumed",
+    )  # fmt: skip
     # As of today (December 2022): a response counts from the day the log knew it.
     shell.typed("status")
     shell.typed("compliance", "report", "--by", "event", "--year", "2017")

@@ -2,7 +2,7 @@
 
 The worked example of escrowed declarations (`accord example dprk-escrow`,
 `declaration example dprk-escrow`) runs in a workspace of its own
-(`escrow/` in the demo's), on its own simulated clock from March to December
+(`<home>-escrow`, beside the demo's), on its own simulated clock from March to December
 2021, with its own four witnesses. DPRK escrows its list of sites in four
 regions on the day the declaration step is due; it reveals the north-west,
 where an open-source observation then finds a site the reveal lacks (an
@@ -20,7 +20,9 @@ from pathlib import Path
 import typer
 
 from accordwatch.cli.context import console
-from accordwatch.cli.demo.shell import Shell, step
+from accordwatch.cli.demo.nodes import mark, prepare_folder
+from accordwatch.cli.demo.processes import Servers
+from accordwatch.cli.demo.shell import Shell, last_entry, step
 from accordwatch.cli.demo.witnesses import POLICY_FILE, Witnesses
 
 PARTIES = (("dprk", "declarant"), ("usa", "party"), ("iaea", "inspectorate"))
@@ -40,23 +42,28 @@ def _at(shell: Shell, day: str) -> None:
     shell.clock(datetime.fromisoformat(day).replace(hour=10, tzinfo=UTC))
 
 
-def _last_entry(home: Path, record_type: str) -> int:
-    from accordwatch.workspace import Workspace
-
-    ledger = Workspace.open(home).ledger()
-    return max(e.index for e in ledger.entries() if e.record_type == record_type)
+def folder_of(home: Path) -> Path:
+    """The escrow example's workspace, beside the demo's log `home`."""
+    return home.parent / f"{home.name}-escrow"
 
 
 def run(ctx: typer.Context, home: Path) -> None:
-    """The escrow example in `home/escrow`, with witnesses of its own, stopped when it ends."""
+    """The escrow example in a folder of its own, with witnesses of its own, stopped when it ends.
+
+    It is one workspace that holds the log and its parties' keys, as a
+    workshop or a test runs one on one machine; the demo's own accord runs
+    with a node per party.
+    """
     step("Escrowed declarations: all committed on day one, revealed region by region")
-    folder = home / "escrow"
-    shell = Shell(ctx, folder)
+    folder = folder_of(home)
+    prepare_folder(folder)
+    shell = Shell.of(ctx, folder)
     console.print(
         f"  A workspace of its own, {folder}, on a simulated clock from March 2021: the "
         "worked example of Philippe, Glaser and Felten (Science & Global Security 27(1), 2019)."
     )
     shell.typed("init", "--simulated-clock", "2021-03-01T09:00:00Z")
+    mark(folder)
     for party, role in PARTIES:
         shell.unseen("--home", str(folder), "party", "add", party, "--role", role)
         shell.unseen("--home", str(folder), "key", "new", "--party", party)
@@ -64,8 +71,8 @@ def run(ctx: typer.Context, home: Path) -> None:
     shell.unseen("accord", "example", "dprk-escrow", "--out", str(accord))
     for party, _ in PARTIES:
         shell.typed("accord", "sign", str(accord), "--as", party)
-    with Witnesses(folder) as witnesses:
-        _story(shell, witnesses, folder)
+    with Servers() as servers:
+        _story(shell, Witnesses(folder, servers), folder)
 
 
 def _story(shell: Shell, witnesses: Witnesses, folder: Path) -> None:
@@ -90,7 +97,7 @@ def _story(shell: Shell, witnesses: Witnesses, folder: Path) -> None:
 
     _at(shell, "2021-05-20")
     shell.typed("declaration", "reveal", ESCROW_ID, "--part", "region-north-west", "--as", "dprk")
-    shell.typed("declaration", "verify-reveal", str(_last_entry(folder, "escrow.reveal")))
+    shell.typed("declaration", "verify-reveal", str(last_entry(folder, "escrow.reveal")))
     _at(shell, "2021-06-15")
     shell.typed("step", "verify", "reveal-north-west", "--result", "verified", "--as", "iaea")
     evidence = folder / "yongdoktong-2021-06-12.txt"
@@ -128,7 +135,7 @@ def _story(shell: Shell, witnesses: Witnesses, folder: Path) -> None:
     _at(shell, "2021-10-15")
     shell.typed("declaration", "reveal", ESCROW_ID, "--part", "drawn", "--as", "dprk")
     shell.typed(
-        "declaration", "verify-draw", str(_last_entry(folder, "escrow.reveal")), "--as", "iaea"
+        "declaration", "verify-draw", str(last_entry(folder, "escrow.reveal")), "--as", "iaea"
     )
     _at(shell, "2021-11-05")
     shell.typed("step", "verify", "reveal-drawn", "--result", "verified", "--as", "iaea")

@@ -1,17 +1,17 @@
 """The demo's first six steps: the log and the parties' keys.
 
-A fresh workspace; the parties registered with their keys; signed statements,
-one confidential; a receipt checked with the log's public key alone; a key
-rotated and the revoked key refused; the database audited, then an exported
+A fresh workspace; the parties registered, each with a signing key and an
+encryption key it made in a folder of its own, the registrar registering only
+their public halves; signed statements, one confidential (sealed to its
+readers); a receipt checked with the log's public key alone; DPRK rotating its
+own key and the revoked key refused; the database audited, then an exported
 copy offline, and one word changed in the export caught.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
-import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,12 +21,15 @@ from rich.panel import Panel
 
 from accordwatch.catalog import CATALOG
 from accordwatch.cli.context import console
-from accordwatch.cli.demo.shell import set_clock, step
-from accordwatch.errors import AccordwatchError, InputError
+from accordwatch.cli.demo.nodes import Nodes, mark, prepare_folder
+from accordwatch.cli.demo.shell import Shell, set_clock, step
+from accordwatch.errors import AccordwatchError
 from accordwatch.log.audit import audit
 from accordwatch.log.export import read_export
+from accordwatch.log.key_purpose import KeyPurpose
 from accordwatch.log.keys import SigningKey
 from accordwatch.log.note import Verifier
+from accordwatch.log.public_keys import PublicKeyFile
 from accordwatch.log.receipt import Receipt
 from accordwatch.sources.appending import Signer, sign_and_submit
 from accordwatch.store.auditing import audit_database
@@ -34,7 +37,6 @@ from accordwatch.store.exporting import export_ledger
 from accordwatch.store.ledger import Ledger
 from accordwatch.workspace import Workspace, init_workspace
 
-MARKER = ".accordwatch-demo"
 #: the demo's simulated clock starts here, and only moves forward
 START = datetime(2019, 10, 1, 9, tzinfo=UTC)
 
@@ -77,9 +79,10 @@ class Logged:
     export: Path  # the exported log
 
 
-def run(home: Path) -> Logged:
-    """Steps 1 to 6, in a fresh workspace at `home`."""
-    _prepare_home(home)
+def run(home: Path, nodes: Nodes, shell: Shell) -> Logged:
+    """Steps 1 to 6, in a fresh workspace at `home`, the parties' keys in their folders."""
+    prepare_folder(home)
+    nodes.prepare()
     step("1. A new workspace: database, log key, genesis entry")
     # A log's origin must be unique in the world: an envelope names the log it is
     # for, and any log with the same origin would take it. A fresh one per run.
@@ -89,7 +92,7 @@ def run(home: Path) -> Logged:
     ws = init_workspace(
         home, origin=f"accordwatch.demo/{secrets.token_hex(6)}", simulated_clock=START
     )
-    (home / MARKER).write_text("created by accordwatch demo; removed by the next demo run\n")
+    mark(home)
     ledger = ws.ledger()
     console.print(f"log [bold]{ledger.origin}[/], verifier key:\n  {ledger.signer.verifier.text()}")
     console.print(
@@ -97,9 +100,15 @@ def run(home: Path) -> Logged:
         "entry is logged at the clock's time, and the clock only moves forward"
     )
 
-    step("2. Parties and their keys, registered by the registrar")
+    step("2. Parties, each making its keys in a folder of its own")
     registrar_key = _key_of(ws, ledger, ws.settings.registrar)
-    keys: dict[str, SigningKey] = {}
+    console.print(
+        f"  Each party makes a signing key and an encryption key (HPKE, ML-KEM-768 + X25519) "
+        f"in its own folder, {nodes.root}/PARTY/keys, as `accordwatch key new` does, and "
+        "gives the registrar the public halves only:",
+        highlight=False,
+    )
+    made: list[PublicKeyFile] = []
     for name, role, display in PARTIES:
         _as(
             ledger,
@@ -108,17 +117,32 @@ def run(home: Path) -> Logged:
             "party.register",
             {"name": name, "role": role, "display_name": display},
         )
-        key = SigningKey.generate()
-        key.write(ws.party_key_path(name, key.key_id))
-        _as(
-            ledger,
-            ws.settings.registrar,
-            registrar_key,
-            "key.register",
-            {"party": name, "key_id": key.key_id, "public_key": _b64(key.public_key)},
+        signing = nodes.make_key(name, KeyPurpose.SIGNING)
+        encryption = nodes.make_key(name, KeyPurpose.ENCRYPTION)
+        made += [signing, encryption]
+        console.print(
+            f"  {name:5} {role:12} signing {signing.key_id}, encryption {encryption.key_id}",
+            highlight=False,
         )
-        keys[name] = key
-        console.print(f"  {name:5} {role:12} key {key.key_id}")
+    # the registrar registers each public file; the fingerprint it prints is
+    # read back to the party, who compares it with the one its key new printed
+    first = made[0]
+    console.print(
+        f"  dprk's signing key fingerprint, as dprk's key new printed it: {first.fingerprint}",
+        highlight=False,
+    )
+    shell.typed("key", "register", "--party", first.party, str(nodes.public_file(first)))
+    for public in made[1:]:
+        shell.quiet(
+            "--home", str(home), "key", "register", "--party", public.party,
+            str(nodes.public_file(public)),
+        )  # fmt: skip
+    console.print(
+        f"  ... and the other {len(made) - 1} public keys the same way. The log's folder "
+        f"holds the log's key and the registrar's, and no party's: {home}/keys/",
+        highlight=False,
+    )
+    keys = dict(nodes.signing)
 
     step("3. Signed statements; each append returns a receipt")
     set_clock(home, datetime(2019, 10, 8, 10, tzinfo=UTC))
@@ -140,8 +164,8 @@ def run(home: Path) -> Logged:
     )
     public_view = json.loads(ledger.entry(secret.index).envelope)
     console.print(
-        f"  entry {secret.index}: confidential; the public log holds only "
-        f"{public_view['commitment'][:30]}..."
+        f"  entry {secret.index}: confidential, sealed to its readers' encryption keys; the "
+        f"public log holds only {public_view['commitment'][:30]}..."
     )
 
     step("4. A receipt, checked with nothing but the log's public key")
@@ -154,50 +178,47 @@ def run(home: Path) -> Logged:
     cp = receipt.verify(Verifier.parse(ledger.signer.verifier.text()))
     console.print(f"  [green]valid[/]: entry {receipt.index} is in the tree of size {cp.size}")
 
-    step("5. Key rotation and revocation")
+    step("5. DPRK rotates its own key; the old key is refused")
     set_clock(home, datetime(2019, 11, 4, 10, tzinfo=UTC))
-    _rotate_and_refuse(ws, ledger, registrar_key, keys)
+    _rotate_and_refuse(ledger, nodes, keys)
 
     step("6. Audit: the database, then an exported copy offline")
     export = _audit(ledger, home)
     return Logged(ledger=ledger, keys=keys, first_entry=receipts[0].index, export=export)
 
 
-def _prepare_home(home: Path) -> None:
-    if home.exists():
-        if not (home / MARKER).exists():
-            raise InputError(
-                "folder exists and is not a demo workspace; choose another --home", where=str(home)
-            )
-        shutil.rmtree(home)
+def _rotate_and_refuse(ledger: Ledger, nodes: Nodes, keys: dict[str, SigningKey]) -> None:
+    """DPRK rotates its own key (in `keys` too); the old key is refused, the new accepted.
 
-
-def _rotate_and_refuse(
-    ws: Workspace, ledger: Ledger, registrar_key: SigningKey, keys: dict[str, SigningKey]
-) -> None:
-    """Rotate dprk's key (in `keys` too), then show the old key refused and the new accepted."""
+    As `accordwatch key rotate` does: the new key's public half, logged as
+    `key.rotate` signed by the key it replaces; no registrar is involved.
+    """
     old = keys["dprk"]
-    new = SigningKey.generate()
-    new.write(ws.party_key_path("dprk", new.key_id))
+    new = nodes.make_key("dprk", KeyPurpose.SIGNING)
     _as(
         ledger,
-        ws.settings.registrar,
-        registrar_key,
-        "key.register",
+        "dprk",
+        old,
+        "key.rotate",
         {
             "party": "dprk",
             "key_id": new.key_id,
-            "public_key": _b64(new.public_key),
+            "public_key": new.public_key_text,
+            "purpose": KeyPurpose.SIGNING.value,
             "replaces": old.key_id,
         },
     )
-    keys["dprk"] = new
-    console.print(f"  dprk rotated key {old.key_id} -> {new.key_id}")
+    keys["dprk"] = nodes.signing["dprk"]
+    console.print(
+        f"  dprk made key {new.key_id} in its folder and rotated {old.key_id} out, "
+        f"signing the rotation with {old.key_id} (no registrar involved)",
+        highlight=False,
+    )
     try:
         _as(ledger, "dprk", old, "statement", {"subject": "Demo: signed with the old key"})
     except AccordwatchError as exc:
         console.print(f"  [red]refused[/]: {exc.diagnostic()}")
-    r = _as(ledger, "dprk", new, "statement", {"subject": "Demo: signed with the new key"})
+    r = _as(ledger, "dprk", keys["dprk"], "statement", {"subject": "Demo: signed with the new key"})
     console.print(f"  entry {r.index} signed with the new key; entries signed before stay valid")
 
 
@@ -227,10 +248,6 @@ def _audit(ledger: Ledger, home: Path) -> Path:
     except AccordwatchError as exc:
         console.print(f"  one word changed in {tampered.name}: [red]{exc.diagnostic()}[/]")
     return export
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
 
 
 def _key_of(ws: Workspace, ledger: Ledger, party: str) -> SigningKey:

@@ -1,28 +1,27 @@
 """The demo's witnesses: one per party and the inspectorate, each its own process on loopback.
 
 Four `accordwatch witness serve` processes (DPRK, the United States, the
-Republic of Korea, the IAEA), each with its own folder and key and on the
-workspace's simulated clock, are named in a policy that every party of the
-road map signs; the log gets its checkpoints cosigned and shows them
-witnessed; then it signs a forked checkpoint for DPRK's witness, which
-refuses it and keeps the evidence, and anyone can check that evidence. At the
-end the log is cosigned again and a receipt is written beside the policy and
-the log's key: those three files are all a reader needs. Every process
-started here is stopped when the demo ends, however it ends.
+Republic of Korea, the IAEA), each with its own folder (in the party's) and
+key and on the workspace's simulated clock, are named in a policy that every
+party of the road map signs with its own key; the log gets its checkpoints
+cosigned and shows them witnessed; then it signs a forked checkpoint for
+DPRK's witness, which refuses it and keeps the evidence, and anyone can check
+that evidence. At the end the log is cosigned again and a receipt is written
+beside the policy and the log's key: those three files are all a reader
+needs. Every process started here is stopped when the demo ends, however it
+ends (`processes.Servers`).
 """
 
 from __future__ import annotations
 
 import http.client
 import json
-import select
-import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 
 from accordwatch.cli.context import console
+from accordwatch.cli.demo.processes import Servers
 from accordwatch.cli.demo.shell import Shell, step
 from accordwatch.errors import StorageError
 from accordwatch.log.checkpoint import Checkpoint
@@ -41,31 +40,26 @@ WITNESSES = (
     ("iaea", "witness.iaea.demo", Algorithm.ML_DSA_44),
 )
 POLICY_FILE = "policy.txt"
-#: how long a witness process may take to start
-START_SECONDS = 60.0
 
 
 class Witnesses:
-    """The demo's witness processes: started by `start`, stopped on leaving the `with` block."""
+    """The demo's witnesses of the log at `home`: started by `start` as processes of `servers`.
 
-    def __init__(self, home: Path) -> None:
+    `folders` names each party's witness folder [default: `home/witnesses/<party>`].
+    """
+
+    def __init__(
+        self, home: Path, servers: Servers, folders: Callable[[str], Path] | None = None
+    ) -> None:
         self.home = home
-        self.processes: dict[str, subprocess.Popen[str]] = {}
+        self.servers = servers
+        self._folders = folders
         self.urls: dict[str, str] = {}
         self.keys: dict[str, str] = {}
 
-    def __enter__(self) -> Witnesses:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     def folder(self, party: str) -> Path:
+        if self._folders is not None:
+            return self._folders(party)
         return self.home / "witnesses" / party
 
     def start(self, log_key: str) -> None:
@@ -86,32 +80,9 @@ class Witnesses:
             self._serve(party)
 
     def _serve(self, party: str) -> None:
-        port = _free_port()
-        command = [sys.executable, "-m", "accordwatch", "--home", str(self.folder(party))]
-        proc = subprocess.Popen(
-            [*command, "witness", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
+        self.urls[party] = self.servers.start(
+            f"the witness of {party}", self.folder(party), "witness", "serve", ready="serving at"
         )
-        self.processes[party] = proc
-        assert proc.stdout is not None
-        ready, _, _ = select.select([proc.stdout], [], [], START_SECONDS)
-        line = proc.stdout.readline() if ready else ""
-        if "serving at" not in line:
-            raise StorageError(f"the witness of {party} did not start (port {port})")
-        self.urls[party] = f"http://127.0.0.1:{port}"
-
-    def stop(self) -> None:
-        for proc in self.processes.values():
-            proc.terminate()
-        for proc in self.processes.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=20)
-        self.processes.clear()
 
     def policy_text(self, log_key: str) -> str:
         lines = [
@@ -128,8 +99,11 @@ class Witnesses:
 
     # -- the demo's steps ------------------------------------------------------------
 
-    def run(self, shell: Shell, ledger: Ledger) -> None:
-        """Start the witnesses, have the parties sign the policy, witness the log, try a fork."""
+    def run(self, shell: Shell, ledger: Ledger, key_files: Callable[[str], Path]) -> None:
+        """Start the witnesses, have the parties sign the policy, witness the log, try a fork.
+
+        Each party signs the policy with its key file `key_files(party)`.
+        """
         step("Witnesses: each party's and the inspectorate's, every one its own process")
         log_key = ledger.signer.verifier.text()
         self.start(log_key)
@@ -142,7 +116,8 @@ class Witnesses:
         policy.write_text(self.policy_text(log_key), "utf-8")
         shell.typed("policy", "check", str(policy))
         for party, _, _ in WITNESSES:
-            shell.typed("accord", "policy", str(policy), "--as", party)
+            key = str(key_files(party))
+            shell.typed("accord", "policy", str(policy), "--as", party, "--key", key)
         shell.typed("log", "cosign")
         self.fork(shell, ledger)
 
@@ -164,13 +139,8 @@ class Witnesses:
         )
         status, answer = _post(self.urls["dprk"], AddCheckpoint(honest.size, (), forked).body())
         console.print(f"  the witness answers {status}: {answer.strip()}", highlight=False)
-        evidence = self.home / "fork-evidence"
-        console.print(
-            f"[dim]$ accordwatch --home {self.folder('dprk')} witness evidence --out {evidence}[/]"
-        )
-        shell.unseen(
-            "--home", str(self.folder("dprk")), "witness", "evidence", "--out", str(evidence)
-        )
+        evidence = self.folder("dprk").parent / "fork-evidence"
+        shell.at(self.folder("dprk"), "witness", "evidence", "--out", str(evidence))
         for path in sorted(evidence.glob("*.json"))[:1]:
             shell.typed("fork", "verify", str(path))
 
@@ -209,14 +179,6 @@ class Witnesses:
             soft_wrap=True,
         )
         return path
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _post(url: str, body: bytes) -> tuple[int, str]:
