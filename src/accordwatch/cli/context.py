@@ -378,6 +378,6 @@ def signing_key(ws: Workspace, registry: Registry, party: str, key_file: Path | 
         if path.is_file():
             return read_key(path)
     raise NotFoundError(
-        f"no active key of party {party!r} in {ws.keys_dir / party} (use --key FILE, or "
-        f"accordwatch key new --party {party})"
+        f"no active key of party {party!r} in {ws.keys_dir / party}: a party's keys stay "
+        f"with it (run this on {party}'s own node, or give --key FILE)"
     )
