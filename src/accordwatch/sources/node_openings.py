@@ -31,7 +31,7 @@ from accordwatch.log.sealing import SEALED_BY_SUBMITTER, OpeningShare, open_seal
 from accordwatch.log.tiles import read_sealed_file, sealed_path
 from accordwatch.sources.reading import encryption_key_ids, private_keys
 from accordwatch.sources.remote_log import TileSource
-from accordwatch.store.following import SealedRow, VerifiedEntry
+from accordwatch.store.following import CiphertextRow, VerifiedEntry
 from accordwatch.store.log_reader import LogReader
 from accordwatch.store.sealed import sealed_to_keys_since
 
@@ -39,10 +39,10 @@ from accordwatch.store.sealed import sealed_to_keys_since
 FETCHING = 8
 
 
-def ciphertexts(source: TileSource, batch: Sequence[VerifiedEntry]) -> list[SealedRow]:
+def ciphertexts(source: TileSource, batch: Sequence[VerifiedEntry]) -> list[CiphertextRow]:
     """The `sealed_openings` rows of a batch: its confidential entries' ciphertexts, fetched,
     and those its `opening.share` entries carry."""
-    rows: list[SealedRow] = []
+    rows: list[CiphertextRow] = []
     confidential = [item for item in batch if item.envelope.commitment is not None]
     if confidential:
         with ThreadPoolExecutor(max_workers=FETCHING, thread_name_prefix="accordwatch-sealed") as p:
@@ -57,7 +57,7 @@ def ciphertexts(source: TileSource, batch: Sequence[VerifiedEntry]) -> list[Seal
     return rows
 
 
-def _fetch(source: TileSource, item: VerifiedEntry) -> list[SealedRow]:
+def _fetch(source: TileSource, item: VerifiedEntry) -> list[CiphertextRow]:
     path = sealed_path(item.leaf_hash)
     try:
         data = source.get(path)

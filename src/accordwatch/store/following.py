@@ -61,14 +61,14 @@ def stored_head(engine: Engine, url: str) -> StoredHead:
 
 
 #: a row of `sealed_openings`: entry, key id, party, ciphertext, source (`store.sealed`)
-SealedRow = tuple[int, str, str, bytes, int]
+CiphertextRow = tuple[int, str, str, bytes, int]
 
 
 def store_batch(
     log: LogReader,
     head: StoredHead,
     batch: Sequence[VerifiedEntry],
-    sealed: Sequence[SealedRow] = (),
+    sealed: Sequence[CiphertextRow] = (),
 ) -> None:
     """Append verified entries, in order, after `head` (which moves with them), in one commit,
     with the ciphertexts (`sealed`) of their openings and of the openings they share.

@@ -11,8 +11,9 @@ free page and no write-ahead log.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 
 from accordwatch.errors import StorageError
 from accordwatch.log.canonical import parse_json
@@ -39,18 +40,13 @@ def sealed_for(reader: LogReader, index: int) -> list[SealedOpening]:
 
 def sealed_by_entry(reader: LogReader, indices: Iterable[int]) -> dict[int, list[SealedOpening]]:
     """The ciphertexts of several entries' openings (for an export or a page of entries)."""
-    wanted = sorted(set(indices))
+    query = select(sealed_openings).order_by(
+        sealed_openings.c.idx, sealed_openings.c.key_id, sealed_openings.c.source
+    )
     out: dict[int, list[SealedOpening]] = {}
-    if not wanted:
-        return out
     with storage_errors(reader.url), reader.engine.connect() as conn:
-        for start in range(0, len(wanted), 500):
-            rows = conn.execute(
-                select(sealed_openings)
-                .where(sealed_openings.c.idx.in_(wanted[start : start + 500]))
-                .order_by(sealed_openings.c.idx, sealed_openings.c.key_id, sealed_openings.c.source)
-            ).all()
-            for row in rows:
+        for chosen in _chunks(indices):
+            for row in conn.execute(query.where(sealed_openings.c.idx.in_(chosen))):
                 out.setdefault(int(row.idx), []).append(
                     SealedOpening(row.party, row.key_id, bytes(row.ciphertext))
                 )
@@ -69,7 +65,7 @@ def sealed_rows(
     ).order_by(sealed_openings.c.idx, sealed_openings.c.source, sealed_openings.c.key_id)
     out: dict[int, list[SealedRow]] = {}
     with storage_errors(reader.url), reader.engine.connect() as conn:
-        for chosen in _chunks(indices):
+        for chosen in _bounded(indices):
             picked = query if chosen is None else query.where(sealed_openings.c.idx.in_(chosen))
             for idx, party, key_id, source in conn.execute(picked):
                 out.setdefault(int(idx), []).append(SealedRow(party, key_id, int(source)))
@@ -81,18 +77,21 @@ def plaintext_indices(reader: LogReader, indices: Iterable[int] | None = None) -
     query = select(openings.c.idx)
     out: set[int] = set()
     with storage_errors(reader.url), reader.engine.connect() as conn:
-        for chosen in _chunks(indices):
+        for chosen in _bounded(indices):
             picked = query if chosen is None else query.where(openings.c.idx.in_(chosen))
             out.update(int(i) for (i,) in conn.execute(picked))
     return out
 
 
-def _chunks(indices: Iterable[int] | None, size: int = 500) -> list[list[int] | None]:
-    """`indices` in bounded `IN (...)` lists; `[None]` for no bound at all."""
-    if indices is None:
-        return [None]
+def _chunks(indices: Iterable[int], size: int = 500) -> list[list[int]]:
+    """`indices` in bounded `IN (...)` lists."""
     wanted = sorted(set(indices))
     return [wanted[i : i + size] for i in range(0, len(wanted), size)]
+
+
+def _bounded(indices: Iterable[int] | None) -> list[list[int]] | list[None]:
+    """`_chunks(indices)`; `[None]` for no bound at all."""
+    return [None] if indices is None else _chunks(indices)
 
 
 def sealed_to_keys(reader: LogReader, key_ids: Sequence[str]) -> dict[bytes, list[SealedOpening]]:
@@ -145,12 +144,18 @@ def sealed_to_keys_since(
         )
         .order_by(sealed_openings.c.idx, sealed_openings.c.source)
     )
+    return _grouped(reader, query)
+
+
+def _grouped(reader: LogReader, query: Select[Any]) -> list[tuple[int, bytes, list[SealedOpening]]]:
+    """Rows of (index, a bytes column of its entry, party, key id, ciphertext), in index
+    order, grouped by entry: index, that column, its ciphertexts."""
     out: list[tuple[int, bytes, list[SealedOpening]]] = []
     with storage_errors(reader.url), reader.engine.connect() as conn:
-        for idx, raw, p, k, c in conn.execute(query):
+        for idx, data, party, key_id, ciphertext in conn.execute(query):
             if not out or out[-1][0] != idx:
-                out.append((int(idx), bytes(raw), []))
-            out[-1][2].append(SealedOpening(p, k, bytes(c)))
+                out.append((int(idx), bytes(data), []))
+            out[-1][2].append(SealedOpening(party, key_id, bytes(ciphertext)))
     return out
 
 
@@ -182,13 +187,7 @@ def submitter_sealed(
     )
     if leaf_hash is not None:
         query = query.where(entries.c.leaf_hash == leaf_hash)
-    out: list[tuple[int, bytes, list[SealedOpening]]] = []
-    with storage_errors(reader.url), reader.engine.connect() as conn:
-        for idx, h, p, k, c in conn.execute(query):
-            if not out or out[-1][0] != idx:
-                out.append((int(idx), bytes(h), []))
-            out[-1][2].append(SealedOpening(p, k, bytes(c)))
-    return out
+    return _grouped(reader, query)
 
 
 def sealed_entries(reader: LogReader) -> set[int]:
