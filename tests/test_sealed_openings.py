@@ -27,11 +27,16 @@ from accordwatch.log.hpke import EncryptionKey
 from accordwatch.log.key_purpose import KeyPurpose
 from accordwatch.log.roles import Role
 from accordwatch.log.sealed_opening import SealedOpening
-from accordwatch.log.sealing import Recipient, open_sealed, seal_opening, sealed_problem
+from accordwatch.log.sealing import (
+    Recipient,
+    current_recipient,
+    open_sealed,
+    seal_opening,
+    sealed_problem,
+)
 from accordwatch.service.api.app import create_app
 from accordwatch.service.token_store import TokenStore
 from accordwatch.service.tokens import make_token
-from accordwatch.sources.reading import encryption_key
 from accordwatch.store.sealed import plaintext_count, sealed_for
 from accordwatch.timeutil import utc_now
 from accordwatch.workspace import Workspace, init_workspace
@@ -185,7 +190,7 @@ def test_a_declaration_is_sealed_on_the_submitters_side(
     assert result["plaintext_openings"] == 0
     # A submitter may add readers, not leave one out, nor seal to a key not the reader's.
     registry = ws.ledger().registry()
-    dprk, iaea = (encryption_key(registry, p) for p in ("dprk", "iaea"))
+    dprk, iaea = (current_recipient(registry, p) for p in ("dprk", "iaea"))
     assert dprk is not None and iaea is not None
     own = [SealedOpening("dprk", dprk.key_id, b"x")]
     problem = sealed_problem(CATALOG, "declaration", "dprk", own, registry)

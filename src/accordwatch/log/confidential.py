@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from accordwatch.log.key_purpose import KeyPurpose
 from accordwatch.log.records import Catalog
 from accordwatch.log.registry import Registry
-from accordwatch.log.sealing import SEALED_BY_SUBMITTER, active_roles, reader_parties
+from accordwatch.log.sealing import SEALED_BY_SUBMITTER, current_recipient, reader_keys
 
 
 class Held(StrEnum):
@@ -135,7 +134,7 @@ def sealed_to(rows: Iterable[SealedRow]) -> tuple[SealedTo, ...]:
 
 def encryption_key_id(registry: Registry, party: str) -> str | None:
     """The id of the party's current encryption key, if it registered one."""
-    key = registry.current_key(party, KeyPurpose.ENCRYPTION)
+    key = current_recipient(registry, party)
     return None if key is None else key.key_id
 
 
@@ -158,8 +157,9 @@ def entry_view(
     """
     to = sealed_to(rows)
     if plaintext or not to:
-        would = tuple(reader_parties(catalog, record_type, submitter, active_roles(registry)))
-        lacking = tuple(p for p in would if encryption_key_id(registry, p) is None)
+        keys, missing = reader_keys(catalog, registry, record_type, submitter)
+        would = tuple(sorted([k.party for k in keys] + missing))
+        lacking = tuple(missing)
         held = Held.PLAINTEXT if plaintext else Held.NONE
         return ConfidentialEntry(
             index, record_type, submitter, commitment, held, to, would, lacking

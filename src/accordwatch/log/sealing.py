@@ -149,6 +149,32 @@ def reader_parties(
     return sorted(found)
 
 
+def current_recipient(registry: Registry, party: str) -> Recipient | None:
+    """The party's current encryption key, if it registered one."""
+    record = registry.current_key(party, KeyPurpose.ENCRYPTION)
+    return None if record is None else Recipient(party, record.key_id, record.public_key)
+
+
+def reader_keys(
+    catalog: Catalog,
+    registry: Registry,
+    record_type: str,
+    submitter: str,
+    named: Iterable[str] = (),
+) -> tuple[list[Recipient], list[str]]:
+    """The current encryption keys of a record's readers (`reader_parties`), and the readers
+    that have none."""
+    keys, missing = [], []
+    roles = active_roles(registry)
+    for party in reader_parties(catalog, record_type, submitter, roles, named):
+        key = current_recipient(registry, party)
+        if key is None:
+            missing.append(party)
+        else:
+            keys.append(key)
+    return keys, missing
+
+
 def seal_opening(
     opening: Opening, origin: str, commitment: str, recipients: Sequence[Recipient]
 ) -> list[SealedOpening]:

@@ -27,19 +27,13 @@ from accordwatch.log.sealed_opening import SealedOpening
 from accordwatch.log.sealing import (
     OpeningShare,
     Recipient,
-    active_roles,
+    current_recipient,
     open_sealed,
-    reader_parties,
+    reader_keys,
     seal_opening,
 )
 from accordwatch.store import sealed as store
 from accordwatch.store.log_reader import LogReader
-
-
-def encryption_key(registry: Registry, party: str) -> Recipient | None:
-    """The party's current encryption key, if it registered one."""
-    record = registry.current_key(party, KeyPurpose.ENCRYPTION)
-    return None if record is None else Recipient(party, record.key_id, record.public_key)
 
 
 def encryption_key_ids(registry: Registry, party: str) -> list[str]:
@@ -59,25 +53,11 @@ def private_keys(
     return out
 
 
-def reader_list(
-    registry: Registry, record_type: str, submitter: str, named: Iterable[str] = ()
-) -> list[str]:
-    """The parties that read a confidential `record_type` record of `submitter`."""
-    return reader_parties(CATALOG, record_type, submitter, active_roles(registry), named)
-
-
 def recipients(
     registry: Registry, record_type: str, submitter: str, named: Iterable[str] = ()
 ) -> tuple[list[Recipient], list[str]]:
     """The readers' current encryption keys, and the readers that have none."""
-    keys, missing = [], []
-    for party in reader_list(registry, record_type, submitter, named):
-        key = encryption_key(registry, party)
-        if key is None:
-            missing.append(party)
-        else:
-            keys.append(key)
-    return keys, missing
+    return reader_keys(CATALOG, registry, record_type, submitter, named)
 
 
 def seal_submission(
@@ -197,7 +177,7 @@ def share_payload(
         raise InputError("the entry is public: there is nothing to share", where=where)
     if to_party not in registry.parties:
         raise NotFoundError(f"unknown party {to_party!r}")
-    recipient = encryption_key(registry, to_party)
+    recipient = current_recipient(registry, to_party)
     if recipient is None:
         raise NotFoundError(
             f"party {to_party!r} has no encryption key registered: it could not open a share"
